@@ -1,0 +1,2 @@
+/* blob.c - placeholder until implemented. */
+typedef int blob_placeholder;

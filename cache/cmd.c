@@ -1,0 +1,2 @@
+/* cmd.c - placeholder until implemented. */
+typedef int cmd_placeholder;

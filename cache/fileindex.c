@@ -1,0 +1,2 @@
+/* fileindex.c - placeholder until implemented. */
+typedef int fileindex_placeholder;

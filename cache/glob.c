@@ -1,0 +1,2 @@
+/* glob.c - placeholder until implemented. */
+typedef int glob_placeholder;

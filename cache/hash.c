@@ -1,0 +1,2 @@
+/* hash.c - placeholder until implemented. */
+typedef int hash_placeholder;

@@ -1,0 +1,2 @@
+/* inputs.c - placeholder until implemented. */
+typedef int inputs_placeholder;

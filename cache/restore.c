@@ -1,0 +1,2 @@
+/* restore.c - placeholder until implemented. */
+typedef int restore_placeholder;

@@ -1,0 +1,2 @@
+/* store.c - placeholder until implemented. */
+typedef int store_placeholder;

@@ -1,0 +1,1 @@
+typedef int args_placeholder;

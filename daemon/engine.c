@@ -1,0 +1,2 @@
+/* engine.c - placeholder until implemented. */
+typedef int engine_placeholder;

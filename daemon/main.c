@@ -1,0 +1,7 @@
+/* main.c - bldd entry point (placeholder). */
+#include <stdio.h>
+int main(void)
+{
+	fprintf(stderr, "bldd: not implemented yet\n");
+	return 2;
+}

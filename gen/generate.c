@@ -1,0 +1,2 @@
+/* generate.c - placeholder until implemented. */
+typedef int generate_placeholder;

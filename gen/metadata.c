@@ -1,0 +1,2 @@
+/* metadata.c - placeholder until implemented. */
+typedef int metadata_placeholder;

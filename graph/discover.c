@@ -1,0 +1,2 @@
+/* discover.c - placeholder until implemented. */
+typedef int discover_placeholder;

@@ -1,0 +1,2 @@
+/* export.c - placeholder until implemented. */
+typedef int export_placeholder;

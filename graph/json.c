@@ -1,0 +1,2 @@
+/* json.c - placeholder until implemented. */
+typedef int json_placeholder;

@@ -1,0 +1,2 @@
+/* pkgdeps.c - placeholder until implemented. */
+typedef int pkgdeps_placeholder;

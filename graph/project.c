@@ -1,0 +1,2 @@
+/* project.c - placeholder until implemented. */
+typedef int project_placeholder;

@@ -1,0 +1,2 @@
+/* pyproject.c - placeholder until implemented. */
+typedef int pyproject_placeholder;

@@ -1,0 +1,2 @@
+/* select.c - placeholder until implemented. */
+typedef int select_placeholder;

@@ -1,0 +1,2 @@
+/* taskgraph.c - placeholder until implemented. */
+typedef int taskgraph_placeholder;

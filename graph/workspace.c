@@ -1,0 +1,2 @@
+/* workspace.c - placeholder until implemented. */
+typedef int workspace_placeholder;

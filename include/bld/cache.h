@@ -1,0 +1,111 @@
+/*
+ * cache.h - task hashing and the local content-addressed cache.
+ *
+ * Task hash: machine-independent XXH3-128 over the hash format version, the
+ * task identity, executor and resolved options (canonical JSON), every input
+ * file (workspace-relative path + content hash), env and runtime inputs,
+ * external-dependency lock files, and dependency outputs where the inputs
+ * say so.  Format: docs/cache.md.
+ *
+ * Store: SQLite (WAL) under the cache folder for the file index, entries,
+ * output manifests, input manifests and run history; output bytes as blobs
+ * named by their content hash, written to a temporary name and renamed
+ * before the transaction that makes an entry visible commits.
+ *
+ * Nothing here prints: warnings are returned in a caller's strvec.
+ */
+#ifndef BLD_CACHE_H
+#define BLD_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "bld/base.h"
+#include "bld/err.h"
+#include "bld/taskgraph.h"
+#include "bld/workspace.h"
+
+#define CACHE_HASH_FORMAT 1
+
+struct cache;      /* an open cache folder (SQLite + blobs); opaque */
+struct hasher;     /* request-scoped hashing state: file index, glob results; opaque */
+
+/* Open (creating) the cache at dir.  0 and *ret_cache, or negative (err). */
+int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err);
+void cache_close(struct cache *c);
+/* The cache folder for a workspace: $BLD_CACHE_DIR or <root>/.bld/cache (caller frees). */
+char *cache_default_dir(const char *ws_root);
+
+/*
+ * Start hashing for one request over ws (borrowed; c may be NULL for no file
+ * index).  env is the client's environment (NULL-terminated "K=V" array,
+ * borrowed for the hasher's life).
+ */
+int hasher_new(struct workspace *ws, struct cache *c, char *const *env,
+               struct hasher **ret, struct bld_err *err);
+void hasher_free(struct hasher *h);
+
+/*
+ * Compute tg->tasks[i].hash.  Tasks whose inputs include dependency outputs
+ * must be hashed after those dependencies finished.  The input manifest (what
+ * went into the hash, for `cache why`) is returned in *ret_manifest when not
+ * NULL (caller frees with cJSON_Delete).
+ */
+int hasher_task_hash(struct hasher *h, struct task_graph *tg, int i, cJSON **ret_manifest,
+                     struct bld_err *err);
+
+/* A cache entry as found by cache_lookup. */
+struct cache_entry {
+	char hash[33];
+	char *task;            /* task id */
+	int exit_code;
+	uint64_t duration_ms;
+	uint64_t size;         /* bytes of outputs */
+	int64_t created;       /* unix seconds */
+	char *terminal;        /* recorded terminal output (stdout and stderr interleaved) */
+	size_t terminal_len;
+};
+void cache_entry_release(struct cache_entry *e);
+
+/* 1 and fills *ret when hash has an entry, 0 when not, negative on error. */
+int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, struct bld_err *err);
+
+/*
+ * Restore entry's outputs into the workspace at ws_root: outputs already
+ * matching are left alone; only declared outputs are written; nothing goes
+ * outside ws_root.  A blob whose bytes no longer match its hash is
+ * BLD_ECORRUPT (then treat as a miss).  *ret_restored counts files written.
+ */
+int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_root,
+                  size_t *ret_restored, struct bld_err *err);
+
+/*
+ * Store the outputs of a successful task: outputs are the task's resolved
+ * output paths (workspace-relative, globs allowed); absent ones are recorded
+ * as absent.  manifest (borrowed) is the input manifest from hasher_task_hash.
+ */
+int cache_store(struct cache *c, const struct task *t, const char *ws_root,
+                const struct strvec *outputs, const char *terminal, size_t terminal_len,
+                uint64_t duration_ms, const cJSON *manifest, struct bld_err *err);
+
+/* Record a run (hit or miss) in the history for stats. */
+int cache_record_run(struct cache *c, const char *task_id, const char *hash, const char *source,
+                     int exit_code, uint64_t duration_ms);
+
+/* The resolved output paths of a task (tokens expanded, workspace-relative). */
+void task_outputs(const struct workspace *ws, const struct task *t, struct strvec *ret);
+
+/* `bld cache ls|show|stats|prune|why` as text (or JSON when json) into out. */
+int cache_cmd_ls(struct cache *c, bool json, struct sbuf *out, struct bld_err *err);
+int cache_cmd_show(struct cache *c, const char *hash, bool json, struct sbuf *out,
+                   struct bld_err *err);
+int cache_cmd_stats(struct cache *c, bool json, struct sbuf *out, struct bld_err *err);
+int cache_cmd_prune(struct cache *c, uint64_t max_bytes, struct sbuf *out, struct bld_err *err);
+/* Explain why task i would miss: compare its manifest with the newest entry of that task. */
+int cache_cmd_why(struct cache *c, const char *task_id, const cJSON *manifest, struct sbuf *out,
+                  struct bld_err *err);
+
+#endif

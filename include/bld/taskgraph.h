@@ -1,0 +1,91 @@
+/*
+ * taskgraph.h - tasks (project, target, configuration) and their edges,
+ * from dependsOn in all its forms; project selection for run-many.
+ *
+ * A task graph borrows its workspace (which must outlive it) and owns the
+ * rest; free it with task_graph_free().
+ */
+#ifndef BLD_TASKGRAPH_H
+#define BLD_TASKGRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "bld/base.h"
+#include "bld/err.h"
+#include "bld/workspace.h"
+
+struct task {
+	char *id;                    /* "proj:target" or "proj:target:config" */
+	struct ws_project *project;  /* borrowed */
+	struct ws_target *target;    /* borrowed */
+	char *configuration;         /* NULL for none */
+	cJSON *options;              /* owned: options, configuration's options merged over them,
+	                                then the request's overrides; tokens expanded */
+	int *deps;                   /* indices of tasks this one waits for */
+	size_t ndeps;
+	int *rdeps;                  /* indices of tasks that wait for this one */
+	size_t nrdeps;
+	bool requested;              /* named by the request (vs pulled in by dependsOn) */
+	bool cache;                  /* target.cache */
+	bool continuous;
+	char hash[33];               /* hex XXH3-128, filled by the engine; "" until then */
+	int priority;                /* longest path to a sink, for the scheduler */
+};
+
+struct task_graph {
+	struct workspace *ws;        /* borrowed */
+	struct task *tasks;
+	size_t ntasks;
+	struct strmap by_id;         /* id -> task index + 1 (stored as (void *)(intptr_t)) */
+};
+
+/* What to build: targets of projects, as `run`, `run-many` or `affected` ask. */
+struct tg_request {
+	struct strvec projects;      /* project names (already selected) */
+	struct strvec targets;       /* target names */
+	const char *configuration;   /* -c, or NULL (then each target's defaultConfiguration) */
+	cJSON *overrides;            /* borrowed: extra options (forwarded args etc.), may be NULL */
+	bool exclude_task_deps;      /* --exclude-task-dependencies */
+	bool skip_missing;           /* run-many: projects lacking the target are skipped,
+	                                not an error */
+};
+
+void tg_request_init(struct tg_request *rq);
+void tg_request_release(struct tg_request *rq);
+
+/*
+ * Build the task graph of rq over ws: the requested tasks and, unless
+ * excluded, everything their dependsOn pulls in.  0 and a new graph in
+ * *ret_tg, or negative with err filled: BLD_ENOPROJECT / BLD_ENOTARGET with
+ * "did you mean" names, BLD_ECYCLE with the whole cycle
+ * ("a:build -> b:build -> a:build").
+ */
+int task_graph_build(struct workspace *ws, const struct tg_request *rq,
+                     struct task_graph **ret_tg, struct bld_err *err);
+void task_graph_free(struct task_graph *tg);
+
+/* Index of the task with this id, or -1. */
+int task_graph_find(const struct task_graph *tg, const char *id);
+/* Indices of all tasks in a dependency-respecting order (deps first); caller frees. */
+int *task_graph_topo(const struct task_graph *tg);
+
+/*
+ * Select projects by the patterns of -p / --projects: names, globs ("app-*",
+ * "packages/*" over roots too), "tag:x", and "!pattern" exclusions; then drop
+ * those matching any exclude pattern.  Empty patterns mean every project.
+ * Names are pushed sorted to ret; 0, or negative (err) for a pattern that
+ * matches nothing when strict.
+ */
+int ws_select_projects(const struct workspace *ws, const struct strvec *patterns,
+                       const struct strvec *excludes, struct strvec *ret, struct bld_err *err);
+
+/* Graph export formats for `bld graph --file`. */
+enum graph_format { GRAPH_JSON, GRAPH_DOT, GRAPH_HTML };
+/* Render the project graph (and the task graph when tg is not NULL) into out. */
+void graph_export(const struct workspace *ws, const struct task_graph *tg,
+                  enum graph_format fmt, struct sbuf *out);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * workspace.h - the Nx-format workspace: nx.json and every project.json,
+ * with targetDefaults merged and the project graph's edges.
+ *
+ * A workspace is built once per request (later: kept warm by the daemon) and
+ * is immutable afterwards; everything in it is owned by it and freed by
+ * workspace_free().  JSON values are cJSON trees owned by the workspace.
+ */
+#ifndef BLD_WORKSPACE_H
+#define BLD_WORKSPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "bld/base.h"
+#include "bld/err.h"
+
+/* A target after targetDefaults are merged (tokens are NOT yet expanded:
+ * {options.x} and {projectRoot} stay as written until the task graph). */
+struct ws_target {
+	char *name;
+	char *executor;      /* "nx:run-commands" for the command shorthand; never NULL */
+	cJSON *json;         /* the merged target object: executor, options, configurations,
+	                        dependsOn, inputs, outputs, cache, ... (as Nx shows it) */
+	bool cache;          /* from the target or targetDefaults; default false */
+	bool continuous;
+	bool has_inputs;     /* "inputs" was given (target or targetDefaults) */
+	char *inferred_by;   /* plugin that would have inferred it, or NULL */
+};
+
+/* How a project-graph edge arose; shown by `bld graph` and `--verbose`. */
+enum ws_dep_kind {
+	WS_DEP_IMPLICIT,   /* implicitDependencies */
+	WS_DEP_STATIC,     /* package.json or pyproject.toml dependency on a workspace project */
+	WS_DEP_DEPENDSON,  /* a cross-project dependsOn ("proj:target" or projects: [...]) */
+};
+
+struct ws_dep {
+	int project;           /* index into workspace.projects */
+	enum ws_dep_kind kind;
+	char *source;          /* file that declared it (workspace-relative), may be NULL */
+};
+
+struct ws_project {
+	char *name;
+	char *root;            /* workspace-relative, "" for the root project, no trailing '/' */
+	char *source_root;     /* may be NULL */
+	char *project_type;    /* "application", "library" or NULL */
+	char *config_file;     /* workspace-relative path of its project.json */
+	struct strvec tags;
+	struct strvec implicit_deps; /* as written, including "!x" exclusions */
+	cJSON *json;           /* the resolved project object (targets merged) for `show project` */
+	cJSON *named_inputs;   /* project-level namedInputs, or NULL (borrowed from json) */
+	struct ws_target *targets;
+	size_t ntargets;
+	struct ws_dep *deps;   /* project-graph edges, deduplicated, sorted by project index */
+	size_t ndeps;
+	char *package_name;    /* "name" of its package.json, or NULL */
+};
+
+struct ws_plugin {
+	char *name;            /* "plugin" string of nx.json's plugins entry */
+	cJSON *options;        /* borrowed from nx_json; may be NULL */
+};
+
+struct workspace {
+	char *root;            /* absolute path of the folder holding nx.json */
+	cJSON *nx_json;        /* owned */
+	cJSON *named_inputs;   /* nx.json namedInputs (borrowed), may be NULL */
+	cJSON *target_defaults;/* nx.json targetDefaults (borrowed), may be NULL */
+	char *default_base;    /* nx.json defaultBase, default "main" */
+	struct ws_plugin *plugins;
+	size_t nplugins;
+	struct ws_project *projects; /* sorted by name */
+	size_t nprojects;
+	struct strmap by_name; /* name -> struct ws_project * (borrowed) */
+	struct strvec notes;   /* --verbose notes (e.g. pyproject lines not understood) */
+};
+
+/* Options of workspace_load. */
+struct ws_load_opts {
+	bool verbose;          /* collect notes into ws->notes */
+};
+
+/*
+ * Find the workspace root: the nearest folder upwards from start that holds
+ * nx.json.  0 and a new absolute path in *ret_root (caller frees), or
+ * BLD_ENOWORKSPACE.
+ */
+int workspace_find_root(const char *start, char **ret_root, struct bld_err *err);
+
+/*
+ * Load the workspace at root: nx.json, every project.json below it (skipping
+ * .git, node_modules, .bld, dist and whatever .gitignore / .nxignore exclude),
+ * targetDefaults merged, project-graph edges computed.  0 and a new workspace
+ * in *ret_ws (free with workspace_free), or negative with err filled: a
+ * malformed file names file:line:col.
+ */
+int workspace_load(const char *root, const struct ws_load_opts *opts, struct workspace **ret_ws,
+                   struct bld_err *err);
+void workspace_free(struct workspace *ws);
+
+/* Project by name, or NULL. */
+struct ws_project *workspace_project(const struct workspace *ws, const char *name);
+/* Index of project p in ws->projects. */
+int workspace_project_index(const struct workspace *ws, const struct ws_project *p);
+/* Target by name, or NULL. */
+struct ws_target *ws_project_target(const struct ws_project *p, const char *name);
+
+/*
+ * Expand {projectRoot}, {projectName}, {workspaceRoot} in s for project p.
+ * {workspaceRoot} becomes ws->root when absolute is true, else "" (paths stay
+ * workspace-relative, as in inputs and outputs).  New string, caller frees.
+ */
+char *workspace_expand_tokens(const struct workspace *ws, const struct ws_project *p,
+                              const char *s, bool absolute);
+
+/* Names within edit distance of a misspelt project (or target of p when p is
+ * not NULL), best first, at most max; pushed to ret. */
+void workspace_suggest(const struct workspace *ws, const struct ws_project *p, const char *name,
+                       size_t max, struct strvec *ret);
+
+/* Parse JSON text; on error fill err with file:line:col of the fault. */
+int json_parse_file_text(const char *text, size_t len, const char *file, cJSON **ret,
+                         struct bld_err *err);
+
+#endif

@@ -1,0 +1,101 @@
+/* test_base.c - sbuf, strvec, strmap, paths. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bld/base.h"
+#include "bld/err.h"
+
+static void sbuf_grows_and_formats(void **state)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	for (int i = 0; i < 1000; i++)
+		sbuf_addf(&sb, "%d,", i);
+	assert_true(str_starts(sb.buf, "0,1,2,"));
+	assert_true(str_ends(sb.buf, "998,999,"));
+	char *s = sbuf_detach(&sb);
+	assert_int_equal(sb.len, 0);
+	free(s);
+	sbuf_release(&sb);
+}
+
+static void strmap_holds_many_keys(void **state)
+{
+	struct strmap m;
+	strmap_init(&m);
+	char key[32];
+	for (intptr_t i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "k%ld", (long)i);
+		strmap_put(&m, key, (void *)(i + 1));
+	}
+	assert_int_equal(m.n, 5000);
+	assert_ptr_equal(strmap_get(&m, "k4321"), (void *)4322);
+	assert_null(strmap_get(&m, "nope"));
+	size_t it = 0, count = 0;
+	while (strmap_next(&m, &it, NULL, NULL))
+		count++;
+	assert_int_equal(count, 5000);
+	strmap_release(&m);
+}
+
+static void strvec_splits_on_any_separator(void **state)
+{
+	struct strvec sv;
+	strvec_init(&sv);
+	strvec_split(&sv, "build,test  lint,", ", ");
+	assert_int_equal(sv.n, 3);
+	assert_string_equal(sv.v[2], "lint");
+	strvec_release(&sv);
+}
+
+static void paths_normalize_and_stay_safe(void **state)
+{
+	char *p = path_normalize("a/./b//c/../d");
+	assert_string_equal(p, "a/b/d");
+	free(p);
+	p = path_relative("/w/s", "/w/s/x/y");
+	assert_string_equal(p, "x/y");
+	free(p);
+	assert_null(path_relative("/w/s", "/w/sx"));
+	assert_true(path_is_safe_relative("dist/x"));
+	assert_false(path_is_safe_relative("../x"));
+	assert_false(path_is_safe_relative("a/../../x"));
+	assert_false(path_is_safe_relative("/etc/passwd"));
+}
+
+static void error_codes_have_messages(void **state)
+{
+	assert_string_equal(bld_strerror(BLD_ECYCLE), "dependency cycle");
+	assert_true(BLD_EPARSE < -10000);
+	struct bld_err e;
+	bld_err_at(&e, BLD_EPARSE, "nx.json", 3, 7, "expected '%c'", '}');
+	char buf[256];
+	bld_err_format(&e, buf, sizeof(buf));
+	assert_string_equal(buf, "nx.json:3:7: expected '}'");
+}
+
+static void edit_distance_is_capped(void **state)
+{
+	assert_int_equal(str_edit_distance("build", "biuld", 3), 2);
+	assert_int_equal(str_edit_distance("a", "abcdefgh", 2), 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sbuf_grows_and_formats),
+		cmocka_unit_test(strmap_holds_many_keys),
+		cmocka_unit_test(strvec_splits_on_any_separator),
+		cmocka_unit_test(paths_normalize_and_stay_safe),
+		cmocka_unit_test(error_codes_have_messages),
+		cmocka_unit_test(edit_distance_is_capped),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
