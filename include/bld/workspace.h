@@ -76,6 +76,10 @@ struct workspace {
 	struct ws_project *projects; /* sorted by name */
 	size_t nprojects;
 	struct strmap by_name; /* name -> struct ws_project * (borrowed) */
+	struct strvec files;   /* every file of the workspace that ignore rules keep, as
+	                          workspace-relative paths, sorted bytewise; gathered by the
+	                          same walk that finds project.json files (inputs match
+	                          against it, so the tree is walked once per load) */
 	struct strvec notes;   /* --verbose notes (e.g. pyproject lines not understood) */
 };
 
