@@ -1,0 +1,756 @@
+#!/usr/bin/python3
+"""bld side by side with Nx and Turborepo on a generated workspace (docs/benchmarks.md).
+
+One run generates a workspace (bench/genws.py), installs pinned Nx and Turborepo from npm into a
+scratch folder outside the repository (a peer is skipped, with a message, when npm or the peer's
+binary does not work), then for each scenario:
+  1. brings the workspace to the scenario's state and runs every tool once, checking that the
+     command succeeds and really did the work (outputs byte-exact); that run is timed by
+     /usr/bin/time for the peak RSS of the tool's process tree (client, or client + one-shot
+     engine);
+  2. times the floor(s) and every tool that passed, interleaved in ONE hyperfine call, so all
+     figures of a row come from the same minutes of this shared machine;
+  3. for bld, runs the scenario once more with BLD_DEBUG=stats and keeps what it prints.
+Then it writes results.json, table.md (medians, each peer's ratio to bld) and the raw hyperfine
+JSON into --out.
+
+    bench/compare.py --bld build-bench/client/bld --bldd build-bench/daemon/bldd -n 1000
+    bench/compare.py --smoke ...          N=10, one run per command: what CI runs (suite 'perf')
+    bench/compare.py --profile perf-record --scenario cached -n 1000 ...   profile bld in one scenario
+
+Standard library only; run with Debian's /usr/bin/python3.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NX_VERSION = "24.0.6"
+TURBO_VERSION = "2.11.11"
+TOOLS = ["bld", "bld-daemon", "nx", "nx-daemon", "turbo"]
+TOOL_TITLES = {"bld": "bld one-shot", "bld-daemon": "bld warm daemon", "nx": "Nx (no daemon)",
+	       "nx-daemon": "Nx daemon", "turbo": "Turborepo"}
+PEERS = ["nx", "nx-daemon", "turbo"]
+# Scenarios whose failure for bld is a harness error in --smoke (the rest may be n/a).
+CORE = ["list", "cold", "cached", "single", "restore", "change"]
+NA_BLD_DAEMON = "n/a (daemon not built yet)"
+
+
+def log(msg):
+	print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def oneline(text, n=200):
+	"""The last non-empty line of text, at most n characters: for messages in tables."""
+	lines = [l.strip() for l in text.strip().splitlines() if l.strip()]
+	return (lines[-1] if lines else "(no output)")[:n]
+
+
+def run(cmd, cwd=None, env=None, timeout=None, shell=False):
+	"""(exit code, stdout, stderr); exit code 124 on timeout, 127 when cmd cannot start."""
+	try:
+		p = subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, shell=shell,
+				   stdin=subprocess.DEVNULL, capture_output=True)
+		return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+	except subprocess.TimeoutExpired:
+		return 124, "", "timed out after %ss" % timeout
+	except OSError as e:
+		return 127, "", str(e)
+
+
+# ---------------------------------------------------------------- peers
+
+def ensure_peers(folder, timeout):
+	"""Install pinned nx and turbo into folder; returns {peer: {"ok", "version"|"why"}}."""
+	res = {}
+	nxbin = os.path.join(folder, "node_modules", "nx", "dist", "bin", "nx.js")
+	turbobin = os.path.join(folder, "node_modules", "@turbo", "linux-64", "bin", "turbo")
+	if not shutil.which("node") or not shutil.which("npm"):
+		why = "node/npm not installed"
+		return {p: {"ok": False, "why": why} for p in ("nx", "turbo")}
+	want = {"nx": NX_VERSION, "turbo": TURBO_VERSION}
+	have = {}
+	for name in want:
+		try:
+			with open(os.path.join(folder, "node_modules", name, "package.json")) as f:
+				have[name] = json.load(f).get("version")
+		except (OSError, ValueError):
+			have[name] = None
+	if have != want:
+		os.makedirs(folder, exist_ok=True)
+		if not os.path.exists(os.path.join(folder, "package.json")):
+			with open(os.path.join(folder, "package.json"), "w") as f:
+				f.write('{"name": "bld-bench-peers", "private": true}\n')
+		log("installing nx@%s turbo@%s into %s" % (NX_VERSION, TURBO_VERSION, folder))
+		env = dict(os.environ, npm_config_legacy_peer_deps="true", npm_config_fund="false",
+			   npm_config_audit="false", npm_config_update_notifier="false")
+		rc, out, err = run(["npm", "install", "--no-save", "nx@" + NX_VERSION,
+				    "turbo@" + TURBO_VERSION], cwd=folder, env=env, timeout=timeout)
+		if rc != 0:
+			why = "npm install failed (exit %d): %s" % (rc, oneline(err or out))
+			return {p: {"ok": False, "why": why} for p in ("nx", "turbo")}
+	try:
+		with open(os.path.join(folder, "node_modules", "nx", "package.json")) as f:
+			nxbin = os.path.join(folder, "node_modules", "nx", json.load(f)["bin"]["nx"])
+	except (OSError, ValueError, KeyError):
+		pass
+	for name, cmd in (("nx", ["node", nxbin, "--version"]), ("turbo", [turbobin, "--version"])):
+		rc, out, err = run(cmd, cwd=folder, timeout=120, env=peer_env(None))
+		ver = want[name]
+		if rc == 0 and ver in out:
+			res[name] = {"ok": True, "version": ver}
+		else:
+			res[name] = {"ok": False,
+				     "why": "`%s --version` does not run (exit %d): %s" %
+				     (name, rc, oneline(err or out))}
+	res["bins"] = {"nx": nxbin, "turbo": turbobin}
+	return res
+
+
+def peer_env(base):
+	"""The environment every command of a run gets: no telemetry, no cloud, no TUI, no colour."""
+	env = dict(base if base is not None else os.environ)
+	env.update({"NX_NO_CLOUD": "true", "NX_TUI": "false", "NX_SKIP_NX_CACHE": "false",
+		    "NX_VERBOSE_LOGGING": "false", "NX_INTERACTIVE": "false",
+		    "TURBO_TELEMETRY_DISABLED": "1", "DO_NOT_TRACK": "1",
+		    "TURBO_NO_UPDATE_NOTIFIER": "1", "TURBO_UI": "false", "NO_COLOR": "1",
+		    "FORCE_COLOR": "0", "NX_DAEMON": "false"})
+	return env
+
+
+# ---------------------------------------------------------------- workspace
+
+class Workspace:
+	"""The generated workspace plus what the scenarios need to know about it."""
+
+	def __init__(self, root):
+		self.root = root
+		with open(os.path.join(root, "bench-meta.json")) as f:
+			self.meta = json.load(f)
+		self.names = self.meta["topo"]
+		self.deps = self.meta["deps"]
+		self.single = self.meta["single"]
+		self.change = pick_change_project(self.names, self.deps)
+		self.change_file = "packages/%s/src/lib0.ts" % self.change
+		self.change_set = dependents_of(self.names, self.deps, self.change)
+		self.benchdir = os.path.join(root, ".bench")
+		os.makedirs(self.benchdir, exist_ok=True)
+		self.write_dist_copy()
+
+	def path(self, *p):
+		return os.path.join(self.root, *p)
+
+	def write_loop(self, fname, projects):
+		"""A shell script running the build command of projects, in order, one at a time."""
+		lines = ["set -e"]
+		for p in projects:
+			with open(self.path("packages", p, "package.json")) as f:
+				cmd = json.load(f)["scripts"]["build"]
+			lines.append("(cd packages/%s && %s)" % (p, cmd))
+		with open(os.path.join(self.benchdir, fname), "w") as f:
+			f.write("\n".join(lines) + "\n")
+		return "sh .bench/" + fname
+
+	def write_dist_copy(self):
+		"""The right dist/ in .bench/dist: what the `cp -a` floor of the restore row copies."""
+		shutil.rmtree(os.path.join(self.benchdir, "dist"), ignore_errors=True)
+		for p in self.names:
+			d = os.path.join(self.benchdir, "dist", "packages", p)
+			os.makedirs(d)
+			with open(os.path.join(d, "out.txt"), "wb") as f:
+				f.write(self.expected_out(p))
+
+	def expected_out(self, p):
+		src = self.path("packages", p, "src")
+		data = b""
+		for fn in sorted(os.listdir(src)):
+			if fn.endswith(".ts"):
+				with open(os.path.join(src, fn), "rb") as f:
+					data += f.read()
+		return data
+
+	def check_outputs(self, projects):
+		"""None when dist/packages/<p>/out.txt is right for every p, else what is wrong."""
+		bad = []
+		for p in projects:
+			try:
+				with open(self.path("dist", "packages", p, "out.txt"), "rb") as f:
+					if f.read() != self.expected_out(p):
+						bad.append(p + " (differs)")
+			except OSError:
+				bad.append(p + " (missing)")
+		if not bad:
+			return None
+		return "%d of %d outputs wrong: %s" % (len(bad), len(projects), ", ".join(bad[:5]))
+
+
+def pick_change_project(names, deps):
+	"""The project whose transitive dependents number closest to 10% of the workspace."""
+	target = max(1, len(names) // 10)
+	best = None
+	for p in names:
+		n = len(dependents_of(names, deps, p)) - 1
+		key = (abs(n - target), names.index(p))
+		if best is None or key < best[0]:
+			best = (key, p)
+	return best[1]
+
+
+def dependents_of(names, deps, p):
+	"""p and everything that depends on it, transitively, in topological order."""
+	hit = {p}
+	for q in names:
+		if any(d in hit for d in deps[q]):
+			hit.add(q)
+	return [q for q in names if q in hit]
+
+
+def generate(args):
+	root = os.path.join(args.workdir, "ws%d" % args.projects)
+	if args.reuse and os.path.exists(os.path.join(root, "bench-meta.json")):
+		log("reusing %s" % root)
+	else:
+		log("generating %d projects into %s" % (args.projects, root))
+		rc, out, err = run(["/usr/bin/python3", os.path.join(HERE, "genws.py"), "-n",
+				    str(args.projects), "-o", root, "--force", "--seed", str(args.seed)])
+		if rc != 0:
+			sys.exit("bench: genws.py failed: " + err)
+	return Workspace(root)
+
+
+def make_affected_commit(ws, nfiles, seed):
+	"""A branch 'bench-affected' whose one commit edits nfiles source files; returns the
+	expected affected projects. The tree is left on main."""
+	rng = random.Random(seed)
+	files = []
+	for p in ws.names:
+		for fn in sorted(os.listdir(ws.path("packages", p, "src"))):
+			files.append("packages/%s/src/%s" % (p, fn))
+	chosen = sorted(rng.sample(files, min(nfiles, len(files))))
+	git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+	run(git + ["branch", "-D", "bench-affected"], cwd=ws.root)
+	run(git + ["checkout", "-q", "-b", "bench-affected"], cwd=ws.root)
+	for f in chosen:
+		with open(ws.path(f), "a") as fh:
+			fh.write("// affected-change\n")
+	run(git + ["commit", "-q", "-am", "bench: %d files changed" % len(chosen)], cwd=ws.root)
+	rc, _, err = run(git + ["checkout", "-q", "main"], cwd=ws.root)
+	if rc != 0:
+		sys.exit("bench: git checkout main failed: " + err)
+	changed = sorted({f.split("/")[1] for f in chosen})
+	hit = set()
+	for p in changed:
+		hit.update(dependents_of(ws.names, ws.deps, p))
+	return len(chosen), sorted(hit)
+
+
+# ---------------------------------------------------------------- scenarios
+
+def tool_commands(args, peers):
+	"""{tool: {scenario: shell command}} for the tools that can run (absent = n/a)."""
+	q = shlex.quote
+	par = str(args.parallel)
+	b = "BLD_DAEMON=0 BLDD=%s %s" % (q(args.bldd), q(args.bld))
+	cmds = {"bld": {
+		"list": b + " show projects",
+		"cold": b + " run-many -t build --skip-cache --parallel " + par,
+		"cached": b + " run-many -t build --parallel " + par,
+		"single": b + " run {single}:build --parallel " + par,
+		"restore": b + " run-many -t build --parallel " + par,
+		"change": b + " run-many -t build --parallel " + par,
+		"affected": b + " show projects --affected --base=main --head=bench-affected",
+	}}
+	if peers.get("nx", {}).get("ok"):
+		for tool, flag in (("nx", "false"), ("nx-daemon", "true")):
+			n = "NX_DAEMON=%s node %s" % (flag, q(peers["bins"]["nx"]))
+			cmds[tool] = {
+				"list": n + " show projects",
+				"cold": n + " run-many -t build --skipNxCache --parallel=" + par,
+				"cached": n + " run-many -t build --parallel=" + par,
+				"single": n + " run {single}:build --parallel=" + par,
+				"restore": n + " run-many -t build --parallel=" + par,
+				"change": n + " run-many -t build --parallel=" + par,
+				"affected": n + " show projects --affected --base=main --head=bench-affected",
+			}
+	if peers.get("turbo", {}).get("ok"):
+		t = q(peers["bins"]["turbo"])
+		cmds["turbo"] = {
+			"list": t + " ls",
+			"cold": t + " run build --force --concurrency=" + par,
+			"cached": t + " run build --concurrency=" + par,
+			"single": t + " run build --filter={single} --concurrency=" + par,
+			"restore": t + " run build --concurrency=" + par,
+			"change": t + " run build --concurrency=" + par,
+			"affected": t + " ls --filter=...[main...bench-affected]",
+		}
+	return cmds
+
+
+class Scenario:
+	def __init__(self, key, title, prepare=None, floors=(), runs=None, warmup=None,
+		     check=None):
+		self.key, self.title, self.prepare = key, title, prepare
+		self.floors, self.runs, self.warmup, self.check = list(floors), runs, warmup, check
+
+
+def scenarios(ws, args):
+	n = len(ws.names)
+	slow_runs = max(1, min(args.runs, args.slow_runs))
+	everything = lambda out: ws.check_outputs(ws.names)
+	change_prep = "printf '// %%s\\n' \"$(date +%%s%%N)\" >> %s" % ws.change_file
+	return [
+		Scenario("list", "list projects", floors=[
+			("true", "true"),
+			("cat every project.json", "cat packages/*/project.json >/dev/null")],
+			check=lambda out: None if all(p in out for p in ws.names)
+			else "not every project listed"),
+		Scenario("cold", "cold full build (%d tasks, cache not read)" % n,
+			 prepare="rm -rf dist", runs=slow_runs, warmup=0,
+			 floors=[("shell loop, serial", ws.write_loop("all.sh", ws.names))],
+			 check=everything),
+		Scenario("cached", "fully cached `run-many -t build` (%d tasks)" % n,
+			 floors=[("true", "true"), ("git status", "git status")], check=everything),
+		Scenario("single", "fully cached single task (%s:build, no deps)" % ws.single,
+			 floors=[("true", "true")],
+			 check=lambda out: ws.check_outputs([ws.single])),
+		Scenario("restore", "restore everything after `rm -rf dist`", prepare="rm -rf dist",
+			 floors=[("git status", "git status"),
+				 ("cp -a of dist", "rm -rf dist && cp -a .bench/dist dist")],
+			 check=everything),
+		Scenario("change", "one source file changed in %s (%d tasks rerun)" %
+			 (ws.change, len(ws.change_set)), prepare=change_prep, runs=slow_runs,
+			 warmup=0, floors=[("shell loop, serial", ws.write_loop("change.sh",
+										ws.change_set))],
+			 check=everything),
+		Scenario("affected", "affected projects, %d-file change" % args.affected_files,
+			 floors=[("git diff --name-only",
+				  "git diff --name-only main bench-affected >/dev/null")],
+			 check=lambda out: None),
+	]
+
+
+# ---------------------------------------------------------------- measuring
+
+def timed_once(ws, cmd, prepare, env):
+	"""Run prepare, then cmd under /usr/bin/time; (rc, stdout, stderr, peak_rss_kb, seconds)."""
+	if prepare:
+		run(prepare, cwd=ws.root, env=env, shell=True)
+	tfile = os.path.join(ws.benchdir, "time.txt")
+	full = "/usr/bin/time -f '%%M %%e' -o %s sh -c %s" % (tfile, shlex.quote(cmd))
+	rc, out, err = run(full, cwd=ws.root, env=env, shell=True, timeout=1800)
+	rss = secs = None
+	try:
+		with open(tfile) as f:
+			last = f.read().strip().splitlines()[-1].split()
+			rss, secs = int(last[0]), float(last[1])
+	except (OSError, IndexError, ValueError):
+		pass
+	return rc, out, err, rss, secs
+
+
+def hyperfine(ws, sc, entries, runs, warmup, out_json, env):
+	"""entries: [(name, cmd)]; returns {name: stats} or raises RuntimeError."""
+	args = ["hyperfine", "--runs", str(runs), "--warmup", str(warmup), "--style", "basic",
+		"--export-json", out_json]
+	for name, cmd in entries:
+		if sc.prepare:
+			args += ["--prepare", sc.prepare]
+		args += ["-n", name, cmd]
+	log("hyperfine %s: %s" % (sc.key, ", ".join(n for n, _ in entries)))
+	p = subprocess.run(args, cwd=ws.root, env=env, stdin=subprocess.DEVNULL,
+			   stdout=sys.stderr, stderr=sys.stderr)
+	if p.returncode != 0:
+		raise RuntimeError("hyperfine exit %d" % p.returncode)
+	with open(out_json) as f:
+		data = json.load(f)
+	res = {}
+	for r in data["results"]:
+		res[r["command"]] = {"median": r["median"], "mean": r["mean"], "min": r["min"],
+				     "max": r["max"], "stddev": r.get("stddev"),
+				     "runs": len(r.get("times", []))}
+	return res
+
+
+def find_daemon_pids(root):
+	"""Processes (not ours) whose working directory is root and whose command line names a
+	daemon: how Nx's daemon is found, without asking it."""
+	pids = []
+	for d in os.listdir("/proc"):
+		if not d.isdigit():
+			continue
+		try:
+			if os.readlink("/proc/%s/cwd" % d) != root:
+				continue
+			with open("/proc/%s/cmdline" % d, "rb") as f:
+				cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+		except OSError:
+			continue
+		if "daemon" in cmd and "nx" in cmd:
+			pids.append(int(d))
+	return pids
+
+
+def proc_mem_kb(pid):
+	"""(VmRSS, VmHWM) of pid in KB."""
+	vals = {}
+	with open("/proc/%d/status" % pid) as f:
+		for line in f:
+			k, _, v = line.partition(":")
+			if k in ("VmRSS", "VmHWM"):
+				vals[k] = int(v.split()[0])
+	return vals.get("VmRSS"), vals.get("VmHWM")
+
+
+def bld_stats(ws, sc, cmd, env):
+	"""What bld prints on stderr with BLD_DEBUG=stats, without the tasks' own output."""
+	e = dict(env, BLD_DEBUG="stats")
+	if sc.prepare:
+		run(sc.prepare, cwd=ws.root, env=e, shell=True)
+	rc, out, err = run(cmd, cwd=ws.root, env=e, shell=True, timeout=1800)
+	lines = [l for l in err.splitlines() if "stat" in l.lower() or l.startswith("bld")]
+	return {"rc": rc, "stderr_tail": err.strip().splitlines()[-40:], "lines": lines}
+
+
+def measure(args, ws, peers, outdir):
+	env = peer_env(None)
+	env.pop("CI", None)
+	cmds = tool_commands(args, peers)
+	results = {"scenarios": {}, "order": []}
+	for sc in scenarios(ws, args):
+		if args.scenario and sc.key not in args.scenario:
+			continue
+		results["order"].append(sc.key)
+		row = {"title": sc.title, "tools": {}, "floors": {}}
+		results["scenarios"][sc.key] = row
+		entries = []
+		for tool in TOOLS:
+			if tool == "bld-daemon":
+				row["tools"][tool] = {"status": NA_BLD_DAEMON}
+				continue
+			if tool not in cmds:
+				row["tools"][tool] = {"status": "skipped (%s)" % peer_why(peers, tool)}
+				continue
+			cmd = cmds[tool][sc.key].format(single=ws.single)
+			rc, out, err, rss, secs = timed_once(ws, cmd, sc.prepare, env)
+			bad = ("exit %d: %s" % (rc, oneline(err or out))) if rc != 0 else sc.check(out)
+			cell = {"cmd": cmd, "peak_rss_kb": rss, "first_run_s": secs}
+			if sc.key in ("list", "affected"):
+				cell["projects_listed"] = sum(1 for p in ws.names if p in out.split())
+			if bad:
+				cell["status"] = ("n/a (bld: %s)" % bad if tool == "bld" and sc.key not in CORE
+						  else "failed: " + bad)
+				log("%s %s: %s" % (tool, sc.key, cell["status"]))
+			else:
+				cell["status"] = "ok"
+				entries.append((TOOL_TITLES[tool], cmd))
+			row["tools"][tool] = cell
+		for name, cmd in sc.floors:
+			row["floors"][name] = {"cmd": cmd}
+		runs = sc.runs or args.runs
+		warmup = args.warmup if sc.warmup is None else min(sc.warmup, args.warmup)
+		try:
+			timing = hyperfine(ws, sc, [("floor: " + n, c) for n, c in sc.floors] + entries,
+					   runs, warmup, os.path.join(outdir, "hyperfine-%s.json" % sc.key),
+					   env)
+		except RuntimeError as e:
+			row["error"] = str(e)
+			timing = {}
+		for name in row["floors"]:
+			row["floors"][name].update(timing.get("floor: " + name, {}))
+		for tool, cell in row["tools"].items():
+			if cell.get("status") == "ok":
+				cell.update(timing.get(TOOL_TITLES[tool], {}))
+		if "bld" in cmds and row["tools"]["bld"].get("status") == "ok":
+			row["bld_stats"] = bld_stats(ws, sc, row["tools"]["bld"]["cmd"], env)
+		if sc.key == "change":
+			run(["git", "checkout", "--", ws.change_file], cwd=ws.root)
+	results["daemon"] = daemon_memory(ws, cmds, env)
+	return results
+
+
+def daemon_memory(ws, cmds, env):
+	res = {"bld-daemon": {"status": NA_BLD_DAEMON}}
+	if "nx-daemon" not in cmds:
+		res["nx-daemon"] = {"status": "skipped"}
+		return res
+	pids = find_daemon_pids(ws.root)
+	if not pids:
+		res["nx-daemon"] = {"status": "no Nx daemon process found"}
+	else:
+		rss = hwm = 0
+		for pid in pids:
+			try:
+				r, h = proc_mem_kb(pid)
+				rss, hwm = rss + (r or 0), hwm + (h or 0)
+			except OSError:
+				pass
+		res["nx-daemon"] = {"status": "ok", "pids": pids, "rss_kb": rss, "hwm_kb": hwm}
+	stop = cmds["nx-daemon"]["list"].replace(" show projects", " daemon --stop")
+	run(stop, cwd=ws.root, env=env, shell=True, timeout=120)
+	return res
+
+
+def peer_why(peers, tool):
+	p = peers.get("turbo" if tool == "turbo" else "nx", {})
+	return p.get("why", "not installed")
+
+
+# ---------------------------------------------------------------- report
+
+def short_status(st):
+	"""A table cell for a tool that has no time: its status up to the first reason."""
+	if st.startswith("n/a (daemon"):
+		return st
+	return st.split(" ")[0].split(":")[0]
+
+
+def fmt_time(s):
+	if s is None:
+		return "?"
+	if s < 1:
+		return "%.1f ms" % (s * 1000) if s < 0.1 else "%.0f ms" % (s * 1000)
+	return "%.2f s" % s
+
+
+def table(results):
+	head = ["scenario", "floor"] + [TOOL_TITLES[t] for t in TOOLS] + ["best peer ÷ bld"]
+	lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+	for key in results["order"]:
+		row = results["scenarios"][key]
+		floors = "; ".join("%s %s" % (n, fmt_time(f.get("median")))
+				   for n, f in row["floors"].items())
+		bld = row["tools"].get("bld", {}).get("median")
+		cells, best = [], None
+		for t in TOOLS:
+			c = row["tools"].get(t, {})
+			if "median" not in c:
+				cells.append(short_status(c.get("status", "n/a")))
+				continue
+			txt = fmt_time(c["median"])
+			if t in PEERS and bld:
+				r = c["median"] / bld
+				txt += " (%.2f×)" % r
+				best = r if best is None else min(best, r)
+			cells.append(txt)
+		lines.append("| " + " | ".join([row["title"], floors] + cells +
+					 ["%.2f×" % best if best else "–"]) + " |")
+	d = results.get("daemon", {})
+	nxd = d.get("nx-daemon", {})
+	mem = "%.0f MB RSS (peak %.0f MB)" % (nxd["rss_kb"] / 1024, nxd["hwm_kb"] / 1024) \
+		if nxd.get("status") == "ok" else nxd.get("status", "n/a")
+	lines.append("| daemon memory (after the runs above) | – | – | %s | – | %s | – | – |" %
+		     (d.get("bld-daemon", {}).get("status", "n/a"), mem))
+	return "\n".join(lines) + "\n"
+
+
+def memory_table(results):
+	head = ["scenario"] + [TOOL_TITLES[t] for t in TOOLS]
+	lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+	for key in results["order"]:
+		row = results["scenarios"][key]
+		cells = []
+		for t in TOOLS:
+			kb = row["tools"].get(t, {}).get("peak_rss_kb")
+			cells.append("%.1f MB" % (kb / 1024) if kb else "–")
+		lines.append("| " + " | ".join([key] + cells) + " |")
+	return "\n".join(lines) + "\n"
+
+
+def machine(args, peers):
+	def out(cmd):
+		rc, o, _ = run(cmd, shell=True)
+		return o.strip() if rc == 0 else "?"
+	mem_kb = int(out("awk '/MemTotal/{print $2}' /proc/meminfo") or 0)
+	src = os.path.dirname(HERE)
+	return {
+		"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+		"nproc": os.cpu_count(),
+		"cpu": out("lscpu | sed -n 's/^Model name: *//p'"),
+		"memory_gb": round(mem_kb / 1024 / 1024, 1),
+		"kernel": platform.release(),
+		"loadavg": out("cat /proc/loadavg"),
+		"bld": out("%s --version" % shlex.quote(args.bld)),
+		"bld_commit": out("git -C %s describe --always --dirty" % shlex.quote(src)),
+		"nx": NX_VERSION if peers.get("nx", {}).get("ok") else "skipped",
+		"turbo": TURBO_VERSION if peers.get("turbo", {}).get("ok") else "skipped",
+		"node": out("node --version"),
+		"npm": out("npm --version"),
+		"hyperfine": out("hyperfine --version"),
+		"git": out("git --version"),
+	}
+
+
+def report(results, outdir):
+	m = results["machine"]
+	a = results["args"]
+	txt = ["## Results (%s)" % m["date"], "",
+	       "Machine: %s cores, %s, %s GB RAM, Linux %s; load at start %s." %
+	       (m["nproc"], m["cpu"], m["memory_gb"], m["kernel"], m["loadavg"]),
+	       "Versions: bld %s (commit %s), Nx %s, Turborepo %s, node %s, %s." %
+	       (m["bld"], m["bld_commit"], m["nx"], m["turbo"], m["node"], m["hyperfine"]),
+	       "Workspace: %d projects, %d dependency edges, seed %d; hyperfine --runs %d "
+	       "--warmup %d (slow rows: --runs %d --warmup 0); --parallel %d for every tool." %
+	       (a["projects"], results["edges"], a["seed"], a["runs"], a["warmup"],
+		max(1, min(a["runs"], a["slow_runs"])), a["parallel"]), "",
+	       "Medians; in brackets each peer's time ÷ bld one-shot's (above 1: bld is faster).", "",
+	       table(results), "Peak RSS of each tool's process tree (largest process, "
+	       "/usr/bin/time, first run of each scenario):", "", memory_table(results)]
+	notes = []
+	for key in results["order"]:
+		for t, c in results["scenarios"][key]["tools"].items():
+			if c.get("status", "ok") not in ("ok", NA_BLD_DAEMON):
+				notes.append("- %s / %s: %s" % (key, TOOL_TITLES[t], c["status"]))
+	if notes:
+		txt += ["Notes:", ""] + notes + [""]
+	text = "\n".join(txt)
+	with open(os.path.join(outdir, "table.md"), "w") as f:
+		f.write(text)
+	return text
+
+
+# ---------------------------------------------------------------- profiling
+
+def profile(args, ws, peers):
+	"""Bring ws to the scenario's state with one bld run, then run bld under the profiler."""
+	env = peer_env(None)
+	cmds = tool_commands(args, {})
+	sc = {s.key: s for s in scenarios(ws, args)}[args.scenario[0]]
+	cmd = cmds["bld"][sc.key].format(single=ws.single)
+	outdir = args.out
+	if sc.key != "list":
+		run(cmds["bld"]["cached"], cwd=ws.root, env=env, shell=True, timeout=1800)
+	if sc.prepare:
+		run(sc.prepare, cwd=ws.root, env=env, shell=True)
+	if args.profile == "perf-stat":
+		prof = "perf stat -d -o %s/perf-stat.txt -- sh -c %s" % (outdir, shlex.quote(cmd))
+	elif args.profile == "perf-record":
+		prof = ("perf record -F 2000 -g -o %s/perf.data -- sh -c %s" %
+			(outdir, shlex.quote(cmd)))
+	else:
+		prof = ("valgrind --tool=callgrind --trace-children=yes "
+			"--trace-children-skip='*/sh,*/cat,*/mkdir,*/git' "
+			"--callgrind-out-file=%s/callgrind.%%p -- sh -c %s" % (outdir, shlex.quote(cmd)))
+	env["BLD_DEBUG"] = "stats"
+	log("profiling: " + prof)
+	rc, out, err = run(prof, cwd=ws.root, env=env, shell=True, timeout=3600)
+	with open(os.path.join(outdir, "profile-stderr.txt"), "w") as f:
+		f.write(err)
+	if args.profile == "perf-record":
+		_, rep, _ = run("perf report -i %s/perf.data --stdio --no-children --sort comm,dso,symbol "
+				"--percent-limit 0.5 2>/dev/null | grep -v '^$' | head -120" % outdir,
+				shell=True)
+		with open(os.path.join(outdir, "perf-report.txt"), "w") as f:
+			f.write(rep)
+		print(rep)
+	elif args.profile == "callgrind":
+		_, rep, _ = run("for f in %s/callgrind.*; do echo \"== $f\"; callgrind_annotate $f "
+				"| head -40; done" % outdir, shell=True)
+		with open(os.path.join(outdir, "callgrind-report.txt"), "w") as f:
+			f.write(rep)
+		print(rep)
+	else:
+		with open(os.path.join(outdir, "perf-stat.txt")) as f:
+			print(f.read())
+	print("bench: exit %d; files in %s" % (rc, outdir))
+	return 0 if rc == 0 else 1
+
+
+# ---------------------------------------------------------------- main
+
+def parse_args():
+	ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+	ap.add_argument("--bld", required=True, help="the bld client binary")
+	ap.add_argument("--bldd", required=True, help="the bldd engine binary")
+	ap.add_argument("--projects", "-n", type=int, default=1000)
+	ap.add_argument("--seed", type=int, default=1)
+	ap.add_argument("--runs", type=int, default=5)
+	ap.add_argument("--warmup", type=int, default=1)
+	ap.add_argument("--slow-runs", type=int, default=3,
+			help="runs for the cold and change rows (no warmup)")
+	ap.add_argument("--parallel", type=int, default=os.cpu_count(),
+			help="--parallel/--concurrency given to every tool")
+	ap.add_argument("--affected-files", type=int, default=100)
+	ap.add_argument("--scenario", action="append", help="only these scenarios (repeatable)")
+	ap.add_argument("--workdir", default="/tmp/bld-bench")
+	ap.add_argument("--peers-dir", default="/tmp/bld-bench-peers")
+	ap.add_argument("--no-peers", action="store_true", help="bld only")
+	ap.add_argument("--npm-timeout", type=int, default=180)
+	ap.add_argument("--reuse", action="store_true", help="reuse a generated workspace")
+	ap.add_argument("--out", help="results folder (default bench/out/<date>)")
+	ap.add_argument("--smoke", action="store_true",
+			help="N=10, one run, fail when a core bld scenario fails (CI)")
+	ap.add_argument("--profile", choices=["perf-stat", "perf-record", "callgrind"])
+	a = ap.parse_args()
+	a.bld, a.bldd = os.path.abspath(a.bld), os.path.abspath(a.bldd)
+	if a.smoke:
+		a.projects, a.runs, a.warmup, a.slow_runs = 10, 1, 0, 1
+		a.affected_files = min(a.affected_files, 10)
+	if not a.out:
+		a.out = os.path.join(HERE, "out", time.strftime("%Y%m%d-%H%M%S"))
+	a.out = os.path.abspath(a.out)
+	if a.profile and (not a.scenario or len(a.scenario) != 1):
+		ap.error("--profile needs exactly one --scenario")
+	return a
+
+
+def main():
+	args = parse_args()
+	os.makedirs(args.out, exist_ok=True)
+	for tool in ("hyperfine", "/usr/bin/time", "git"):
+		if not shutil.which(tool):
+			sys.exit("bench: %s is missing (apt-get install -y hyperfine time git)" % tool)
+	for b in (args.bld, args.bldd):
+		if not os.access(b, os.X_OK):
+			sys.exit("bench: %s is not an executable" % b)
+	ws = generate(args)
+	if args.profile:
+		return profile(args, ws, {})
+	if args.no_peers:
+		peers = {"nx": {"ok": False, "why": "--no-peers"}, "turbo": {"ok": False,
+									 "why": "--no-peers"}}
+	else:
+		peers = ensure_peers(args.peers_dir, args.npm_timeout)
+	for p in ("nx", "turbo"):
+		if not peers[p]["ok"]:
+			log("skipping %s: %s" % (p, peers[p]["why"]))
+	nm = ws.path("node_modules")
+	if peers.get("nx", {}).get("ok") and not os.path.lexists(nm):
+		os.symlink(os.path.join(args.peers_dir, "node_modules"), nm)
+	nfiles, affected = make_affected_commit(ws, args.affected_files, args.seed)
+	log("affected scenario: %d files changed, %d projects affected" % (nfiles, len(affected)))
+	results = {"args": vars(args), "machine": machine(args, peers),
+		   "edges": ws.meta["edges"], "workspace": ws.root,
+		   "peers": {k: v for k, v in peers.items() if k != "bins"},
+		   "change_project": ws.change, "change_set": len(ws.change_set),
+		   "affected_expected": len(affected)}
+	t0 = time.time()
+	results.update(measure(args, ws, peers, args.out))
+	results["elapsed_s"] = round(time.time() - t0, 1)
+	results["machine"]["loadavg_end"] = machine(args, peers)["loadavg"]
+	with open(os.path.join(args.out, "results.json"), "w") as f:
+		json.dump(results, f, indent=2)
+	print(report(results, args.out))
+	log("done in %.0f s; results in %s" % (results["elapsed_s"], args.out))
+	if args.smoke:
+		bad = [k for k in CORE if k in results["scenarios"] and
+		       results["scenarios"][k]["tools"]["bld"].get("status") != "ok"]
+		bad += [k for k in results["order"] if results["scenarios"][k].get("error")]
+		if bad:
+			print("bench smoke: bld failed in: " + ", ".join(bad))
+			print("0 passed, 1 failed")
+			return 1
+		print("1 passed, 0 failed")
+	return 0
+
+
+if __name__ == "__main__":
+	sys.exit(main())
