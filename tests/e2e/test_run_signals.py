@@ -1,0 +1,117 @@
+"""Ctrl-C: SIGINT to the bld client stops every process its tasks started (the whole
+process group, grandchildren included), starts nothing more, and bld exits 130.
+
+The task scripts record their pids in the side folder; liveness is read from /proc.
+"""
+
+import os
+import pathlib
+import signal
+import time
+
+from conftest import BLDD, kill_if_alive, log, pid_alive, wait_for
+
+# A task that writes its own pid, starts a grandchild in the background (which, in a
+# non-interactive shell, ignores SIGINT: only a signal to the group that is not SIGINT,
+# or SIGKILL, ends it) and waits.
+LONG_SH = '''name=$1
+echo $$ > @SIDE@/$name.child.pid
+sleep 300 &
+echo $! > @SIDE@/$name.grand.pid
+echo started-$name >> @LOG@
+wait
+echo finished-$name >> @LOG@
+'''
+
+
+def long_ws(make_ws):
+    return make_ws({
+        'nx.json': {},
+        'tools/long.sh': LONG_SH,
+        'a/project.json': {'name': 'a', 'targets': {
+            'long': {'command': 'sh tools/long.sh a'},
+            'after': {'command': log('after-ran'), 'dependsOn': ['long']},
+        }},
+        'b/project.json': {'name': 'b', 'targets': {
+            'long': {'command': 'sh tools/long.sh b'}}},
+    })
+
+
+def pids(ws, *names):
+    out = []
+    for n in names:
+        for kind in ('child', 'grand'):
+            f = ws.side / f'{n}.{kind}.pid'
+            out.append(int(f.read_text().split()[0]))
+    return out
+
+
+def pid_files_ready(ws, *names):
+    for n in names:
+        for kind in ('child', 'grand'):
+            f = ws.side / f'{n}.{kind}.pid'
+            if not f.exists() or not f.read_text().strip():
+                return False
+    return True
+
+
+def engines_of(ws):
+    """Live bldd processes started for this test (their environment carries our HOME)."""
+    found = []
+    want = os.path.realpath(BLDD)
+    marker = f'HOME={ws.home}'.encode()
+    for d in pathlib.Path('/proc').iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if os.path.realpath(d / 'exe') != want:
+                continue
+            if marker in (d / 'environ').read_bytes().split(b'\0') and pid_alive(int(d.name)):
+                found.append(int(d.name))
+        except OSError:
+            continue
+    return found
+
+
+def interrupt_and_check(ws, proc, names):
+    assert wait_for(lambda: pid_files_ready(ws, *names), timeout=30), \
+        f'tasks did not start: {ws.ran()} {proc.poll()}'
+    all_pids = pids(ws, *names)
+    assert all(pid_alive(p) for p in all_pids)
+    time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=20)
+    except Exception:
+        proc.kill()
+        raise AssertionError('bld did not exit within 20 s of SIGINT')
+    try:
+        assert proc.returncode == 130, (proc.returncode, out, err)
+        assert wait_for(lambda: not any(pid_alive(p) for p in all_pids), timeout=10), \
+            f'still alive after Ctrl-C: {[p for p in all_pids if pid_alive(p)]}'
+        assert wait_for(lambda: not engines_of(ws), timeout=10), 'the engine outlived the client'
+    finally:
+        for p in all_pids:
+            kill_if_alive(p)
+    return out, err
+
+
+def test_sigint_kills_child_and_grandchild_exit_130(make_ws):
+    ws = long_ws(make_ws)
+    proc = ws.spawn('run', 'a:long')
+    interrupt_and_check(ws, proc, ['a'])
+    assert 'finished-a' not in ws.ran()
+
+
+def test_sigint_starts_no_dependents(make_ws):
+    ws = long_ws(make_ws)
+    proc = ws.spawn('run', 'a:after')
+    interrupt_and_check(ws, proc, ['a'])
+    time.sleep(0.5)
+    assert 'after-ran' not in ws.ran()
+
+
+def test_sigint_stops_every_parallel_task(make_ws):
+    ws = long_ws(make_ws)
+    proc = ws.spawn('run-many', '-t', 'long', '--parallel', '2')
+    interrupt_and_check(ws, proc, ['a', 'b'])
