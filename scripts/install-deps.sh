@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# install-deps.sh - install every Debian package that building bld, its tests
+# (unit, end-to-end, sanitizer pass, benchmark smoke) and the demo need.
+# Debian 12 (bookworm), as root or through sudo.  Safe to run again.
+#
+# Node.js: the machine image may already carry node and npm from outside
+# Debian (e.g. NodeSource).  Debian's own nodejs/npm are installed only when
+# node or npm is missing, so an existing Node is never replaced.
+set -euo pipefail
+
+sudo=
+if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs=(
+	# toolchain and build
+	gcc libc6-dev meson ninja-build pkg-config git ca-certificates
+	# libraries bld links (through pkg-config)
+	libuv1-dev libsqlite3-dev libcjson-dev libgit2-dev libxxhash-dev
+	libcurl4-openssl-dev libcmocka-dev
+	# end-to-end tests and the FastAPI pipeline (Debian's /usr/bin/python3)
+	python3 python3-pytest python3-pip python3-wheel python3-setuptools python3-venv
+	python3-fastapi python3-uvicorn python3-pydantic python3-starlette python3-httpx
+	# benchmarks: timing and peak memory
+	hyperfine time procps
+)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	pkgs+=(nodejs npm)
+fi
+
+# Retry: a mirror may be briefly unreachable.
+for try in 1 2 3; do
+	if $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends "${pkgs[@]}"; then
+		exit 0
+	fi
+	echo "install-deps: apt-get failed (try $try of 3), retrying in 10 s" >&2
+	sleep 10
+done
+echo "install-deps: could not install: ${pkgs[*]}" >&2
+exit 1
