@@ -1,9 +1,542 @@
-/* taskgraph.c - STUB so the tree links; graph-taskgraph replaces it. */
-#include <errno.h>
+/*
+ * taskgraph.c - the task graph: requested tasks plus everything dependsOn
+ * pulls in, as Nx 22 builds it (verified against real Nx).
+ *
+ * dependsOn entries are normalised to { target, projects | dependencies,
+ * params, options }: "^t" is { t, dependencies }, "p:t" is { t, projects:
+ * [p] } when p is a project (else the whole string names a target of the
+ * same project, target names may hold colons), "t" is the same project;
+ * "projects" takes Nx project patterns ("self" = the same project).  A target
+ * that is a glob expands to every matching target name of the workspace.
+ *
+ * Work items are (task, project used to derive dependencies).  For
+ * "dependencies", a dependency project that lacks the target is looked
+ * through: its own dependencies are examined for the same task, as Nx does
+ * with its dummy tasks.  A project lacking a target named by "projects" or
+ * by the same-project form is skipped silently (Nx does so too).
+ *
+ * Configuration: every task takes the request's configuration when its
+ * target has it, else the target's defaultConfiguration; the request's (not
+ * the resolved) configuration is what travels down the graph.
+ * Overrides: requested tasks get the request's overrides; a dependency gets
+ * them only with params: "forward" (and the source target's options with
+ * options: "forward").  A task reached twice keeps what it got first.
+ * Self edges are dropped; any other cycle (continuous tasks included) is an
+ * error that spells the whole cycle.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "bld/taskgraph.h"
-void tg_request_init(struct tg_request *rq) { }
-void tg_request_release(struct tg_request *rq) { }
-int task_graph_build(struct workspace *ws, const struct tg_request *rq, struct task_graph **ret_tg, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
-void task_graph_free(struct task_graph *tg) { }
-int task_graph_find(const struct task_graph *tg, const char *id) { return -1; }
-int *task_graph_topo(const struct task_graph *tg) { return NULL; }
+#include "tg_int.h"
+
+/* One normalised dependsOn entry. */
+struct dep_cfg {
+	char *target;        /* owned */
+	bool dependencies;   /* the target in each project dependency */
+	int *projects;       /* indices into ws->projects, or NULL: same project */
+	size_t nprojects;
+	bool has_projects;
+	bool forward_params; /* params: "forward" */
+	bool forward_options;/* options: "forward" */
+};
+
+struct dep_cfgs {
+	struct dep_cfg *v;
+	size_t n, cap;
+	bool done;
+};
+
+struct work {
+	int task, project;
+};
+
+/* Request-scoped state of one build. */
+struct tgb {
+	struct workspace *ws;
+	const struct tg_request *rq;
+	struct task_graph *tg;
+	size_t cap;                /* of tg->tasks */
+	size_t *depcap;            /* per task: capacity of deps */
+	struct dep_cfgs *cfgs;     /* per task: its normalised dependsOn */
+	struct work *q;
+	size_t nq, capq, head;
+	struct strmap seen;        /* "task/project" work items already queued */
+	struct strvec all_targets; /* every target name, for glob targets; lazy */
+	bool all_targets_done;
+	struct bld_err *err;
+};
+
+void tg_request_init(struct tg_request *rq)
+{
+	memset(rq, 0, sizeof(*rq));
+	strvec_init(&rq->projects);
+	strvec_init(&rq->targets);
+}
+
+void tg_request_release(struct tg_request *rq)
+{
+	if (!rq)
+		return;
+	strvec_release(&rq->projects);
+	strvec_release(&rq->targets);
+}
+
+static void dep_cfgs_release(struct dep_cfgs *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].target);
+		free(c->v[i].projects);
+	}
+	free(c->v);
+}
+
+void task_graph_free(struct task_graph *tg)
+{
+	if (!tg)
+		return;
+	for (size_t i = 0; i < tg->ntasks; i++) {
+		struct task *t = &tg->tasks[i];
+		free(t->id);
+		free(t->configuration);
+		cJSON_Delete(t->options);
+		free(t->deps);
+		free(t->rdeps);
+	}
+	free(tg->tasks);
+	strmap_release(&tg->by_id);
+	strvec_release(&tg->notes);
+	free(tg);
+}
+
+int task_graph_find(const struct task_graph *tg, const char *id)
+{
+	return (int)(intptr_t)strmap_get(&tg->by_id, id) - 1;
+}
+
+/* ---- configurations and task creation ------------------------------- */
+
+static const char *json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Nx: the wanted configuration when the target has it, else its default. */
+static const char *resolve_config(const struct ws_target *t, const char *want)
+{
+	const char *def = json_str(t->json, "defaultConfiguration");
+	if (!want)
+		want = def;
+	const cJSON *cfgs = cJSON_GetObjectItemCaseSensitive(t->json, "configurations");
+	if (want && cJSON_GetObjectItemCaseSensitive(cfgs, want))
+		return want;
+	return def;
+}
+
+static void enqueue(struct tgb *b, int task, int project)
+{
+	char key[48];
+	snprintf(key, sizeof(key), "%d/%d", task, project);
+	if (strmap_has(&b->seen, key))
+		return;
+	strmap_put(&b->seen, key, (void *)1);
+	xgrow(&b->q, &b->capq, b->nq + 1, sizeof(*b->q));
+	b->q[b->nq++] = (struct work){task, project};
+}
+
+/* Index of the task for (p, t) under the request's configuration, created
+ * (with overrides) when new; negative on error. */
+static int task_get(struct tgb *b, struct ws_project *p, struct ws_target *t,
+                    const cJSON *overrides, bool requested)
+{
+	struct task_graph *tg = b->tg;
+	const char *cfg = resolve_config(t, b->rq->configuration);
+	char *id = cfg ? xasprintf("%s:%s:%s", p->name, t->name, cfg)
+	               : xasprintf("%s:%s", p->name, t->name);
+	int idx = task_graph_find(tg, id);
+	if (idx >= 0) {
+		free(id);
+		tg->tasks[idx].requested |= requested;
+		return idx;
+	}
+	size_t old = b->cap;
+	xgrow(&tg->tasks, &b->cap, tg->ntasks + 1, sizeof(*tg->tasks));
+	if (b->cap != old) {
+		b->depcap = xrealloc(b->depcap, b->cap * sizeof(*b->depcap));
+		b->cfgs = xrealloc(b->cfgs, b->cap * sizeof(*b->cfgs));
+	}
+	idx = (int)tg->ntasks;
+	struct task *task = &tg->tasks[idx];
+	memset(task, 0, sizeof(*task));
+	memset(&b->cfgs[idx], 0, sizeof(b->cfgs[idx]));
+	b->depcap[idx] = 0;
+	task->id = id;
+	task->project = p;
+	task->target = t;
+	task->configuration = cfg ? xstrdup(cfg) : NULL;
+	task->requested = requested;
+	task->cache = t->cache;
+	task->continuous = t->continuous;
+	tg->ntasks++;
+	strmap_put(&tg->by_id, id, (void *)(intptr_t)(idx + 1));
+	int r = tg__task_options(task, overrides, b->err);
+	if (r < 0)
+		return r;
+	enqueue(b, idx, (int)(p - b->ws->projects));
+	return idx;
+}
+
+static void edge_add(struct tgb *b, int from, int to)
+{
+	struct task *t = &b->tg->tasks[from];
+	if (from == to)
+		return;
+	for (size_t i = 0; i < t->ndeps; i++)
+		if (t->deps[i] == to)
+			return;
+	xgrow(&t->deps, &b->depcap[from], t->ndeps + 1, sizeof(*t->deps));
+	t->deps[t->ndeps++] = to;
+}
+
+/* ---- dependsOn normalisation ---------------------------------------- */
+
+static int schema_err(struct tgb *b, const struct task *t, size_t i, const char *what)
+{
+	return bld_err_at(b->err, BLD_ESCHEMA, t->project->config_file ? t->project->config_file : "",
+	                  0, 0, "%s:%s: dependsOn[%zu]: %s", t->project->name, t->target->name, i,
+	                  what);
+}
+
+static void cfg_push(struct dep_cfgs *c, const struct dep_cfg *d)
+{
+	xgrow(&c->v, &c->cap, c->n + 1, sizeof(*c->v));
+	c->v[c->n++] = *d;
+}
+
+static void note(struct tgb *b, const char *fmt, const char *a, const char *c, const char *d)
+{
+	char *s = xasprintf(fmt, a, c, d);
+	if (strvec_find(&b->tg->notes, s) < 0)
+		strvec_push_owned(&b->tg->notes, s);
+	else
+		free(s);
+}
+
+/* "projects" as Nx reads it: "self", "dependencies", a pattern, or a list. */
+static int cfg_projects(struct tgb *b, const struct task *t, size_t i, const cJSON *pj,
+                        struct dep_cfg *d)
+{
+	if (cJSON_IsString(pj) && strcmp(pj->valuestring, "self") == 0)
+		return 0;
+	if (cJSON_IsString(pj) && strcmp(pj->valuestring, "dependencies") == 0) {
+		d->dependencies = true;
+		return 0;
+	}
+	struct strvec pats;
+	strvec_init(&pats);
+	const cJSON *it;
+	if (cJSON_IsString(pj))
+		strvec_push(&pats, pj->valuestring);
+	else if (cJSON_IsArray(pj)) {
+		cJSON_ArrayForEach(it, pj)
+		{
+			if (cJSON_IsString(it))
+				strvec_push(&pats, it->valuestring);
+		}
+	}
+	if (!cJSON_IsString(pj) && !cJSON_IsArray(pj)) {
+		strvec_release(&pats);
+		return schema_err(b, t, i, "\"projects\" must be a string or an array of strings");
+	}
+	bool *sel = xcalloc(b->ws->nprojects + 1, sizeof(*sel));
+	size_t n = pats.n ? tg__match_projects(b->ws, (const char *const *)pats.v, pats.n, sel) : 0;
+	d->has_projects = true;
+	d->projects = xcalloc(n + 1, sizeof(*d->projects));
+	for (size_t k = 0; k < b->ws->nprojects; k++)
+		if (sel[k])
+			d->projects[d->nprojects++] = (int)k;
+	if (n == 0)
+		note(b, "dependsOn of %s:%s: project patterns match no project%s", t->project->name,
+		     t->target->name, "");
+	free(sel);
+	strvec_release(&pats);
+	return 0;
+}
+
+/* A string entry: "^t", "p:t" or "t". */
+static void cfg_from_string(struct tgb *b, const char *s, struct dep_cfg *d)
+{
+	if (s[0] == '^') {
+		d->target = xstrdup(s + 1);
+		d->dependencies = true;
+		return;
+	}
+	for (const char *c = strchr(s, ':'); c; c = strchr(c + 1, ':')) {
+		char *proj = xstrndup(s, (size_t)(c - s));
+		struct ws_project *p = tg__project(b->ws, proj);
+		free(proj);
+		if (p) {
+			d->target = xstrdup(c + 1);
+			d->has_projects = true;
+			d->projects = xcalloc(1, sizeof(*d->projects));
+			d->projects[0] = (int)(p - b->ws->projects);
+			d->nprojects = 1;
+			return;
+		}
+	}
+	d->target = xstrdup(s);
+}
+
+static int cfg_from_object(struct tgb *b, const struct task *t, size_t i, const cJSON *o,
+                           struct dep_cfg *d)
+{
+	const char *target = json_str(o, "target");
+	if (!target)
+		return schema_err(b, t, i, "expected an object with a string \"target\"");
+	d->target = xstrdup(target);
+	const char *params = json_str(o, "params"), *options = json_str(o, "options");
+	d->forward_params = params && strcmp(params, "forward") == 0;
+	d->forward_options = options && strcmp(options, "forward") == 0;
+	d->dependencies = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "dependencies"));
+	const cJSON *pj = cJSON_GetObjectItemCaseSensitive(o, "projects");
+	if (pj && !cJSON_IsNull(pj)) {
+		int r = cfg_projects(b, t, i, pj, d);
+		if (r < 0)
+			return r;
+		if (d->has_projects)
+			d->dependencies = false; /* "projects" wins, as in Nx */
+	}
+	return 0;
+}
+
+static const struct strvec *all_targets(struct tgb *b)
+{
+	if (b->all_targets_done)
+		return &b->all_targets;
+	struct strmap seen;
+	strmap_init(&seen);
+	for (size_t i = 0; i < b->ws->nprojects; i++) {
+		const struct ws_project *p = &b->ws->projects[i];
+		for (size_t k = 0; k < p->ntargets; k++)
+			if (!strmap_put(&seen, p->targets[k].name, (void *)1))
+				strvec_push(&b->all_targets, p->targets[k].name);
+	}
+	strmap_release(&seen);
+	strvec_sort(&b->all_targets);
+	b->all_targets_done = true;
+	return &b->all_targets;
+}
+
+/* Push d, or one copy per matching target name when d's target is a glob. */
+static void cfg_add(struct tgb *b, struct dep_cfgs *c, struct dep_cfg *d)
+{
+	if (!tg__is_glob(d->target)) {
+		cfg_push(c, d);
+		return;
+	}
+	const struct strvec *names = all_targets(b);
+	for (size_t i = 0; i < names->n; i++) {
+		if (!tg__glob_match(d->target, names->v[i]))
+			continue;
+		struct dep_cfg copy = *d;
+		copy.target = xstrdup(names->v[i]);
+		if (d->projects) {
+			copy.projects = xcalloc(d->nprojects + 1, sizeof(*copy.projects));
+			memcpy(copy.projects, d->projects, d->nprojects * sizeof(*copy.projects));
+		}
+		cfg_push(c, &copy);
+	}
+	free(d->target);
+	free(d->projects);
+}
+
+static int cfgs_load(struct tgb *b, int ti)
+{
+	struct dep_cfgs *c = &b->cfgs[ti];
+	if (c->done)
+		return 0;
+	c->done = true;
+	const struct task *t = &b->tg->tasks[ti];
+	const cJSON *deps = cJSON_GetObjectItemCaseSensitive(t->target->json, "dependsOn");
+	if (!deps || cJSON_IsNull(deps))
+		return 0;
+	if (!cJSON_IsArray(deps))
+		return schema_err(b, t, 0, "\"dependsOn\" must be an array");
+	size_t i = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, deps)
+	{
+		struct dep_cfg d = {0};
+		int r = 0;
+		if (cJSON_IsString(it))
+			cfg_from_string(b, it->valuestring, &d);
+		else if (cJSON_IsObject(it))
+			r = cfg_from_object(b, t, i, it, &d);
+		else
+			r = schema_err(b, t, i, "expected a string or an object with \"target\"");
+		if (r < 0) {
+			free(d.target);
+			free(d.projects);
+			return r;
+		}
+		cfg_add(b, c, &d);
+		i++;
+	}
+	return 0;
+}
+
+/* ---- expansion ---------------------------------------------------------- */
+
+/* Overrides a dependency gets from source task ti through d; NULL for none. */
+static cJSON *dep_overrides(struct tgb *b, int ti, const struct dep_cfg *d, struct bld_err *err)
+{
+	if (!d->forward_options && !(d->forward_params && b->rq->overrides))
+		return NULL;
+	cJSON *ov = cJSON_CreateObject();
+	if (d->forward_options) {
+		const struct task *src = &b->tg->tasks[ti];
+		cJSON *opts = tg__target_options(src->target, src->configuration);
+		tg__merge_into(ov, opts);
+		cJSON_Delete(opts);
+	}
+	if (d->forward_params && b->rq->overrides)
+		tg__merge_into(ov, b->rq->overrides);
+	return ov;
+}
+
+/* Link task ti to target of d in project pi, creating it; 1 when pi lacks it. */
+static int link_one(struct tgb *b, int ti, int pi, const struct dep_cfg *d, const cJSON *ov)
+{
+	struct ws_project *p = &b->ws->projects[pi];
+	struct ws_target *t = tg__target(p, d->target);
+	if (!t)
+		return 1;
+	int di = task_get(b, p, t, ov, false);
+	if (di < 0)
+		return di;
+	edge_add(b, ti, di);
+	return 0;
+}
+
+static int expand_cfg(struct tgb *b, int ti, int derive, const struct dep_cfg *d)
+{
+	cJSON *ov = dep_overrides(b, ti, d, b->err);
+	int r = 0;
+	if (d->has_projects) {
+		for (size_t k = 0; k < d->nprojects && r >= 0; k++)
+			r = link_one(b, ti, d->projects[k], d, ov);
+	} else if (d->dependencies) {
+		const struct ws_project *p = &b->ws->projects[derive];
+		for (size_t k = 0; k < p->ndeps && r >= 0; k++) {
+			r = link_one(b, ti, p->deps[k].project, d, ov);
+			if (r == 1) /* look through a project lacking the target */
+				enqueue(b, ti, p->deps[k].project);
+		}
+	} else {
+		struct ws_project *self = b->tg->tasks[ti].project;
+		r = link_one(b, ti, (int)(self - b->ws->projects), d, ov);
+	}
+	cJSON_Delete(ov);
+	return r < 0 ? r : 0;
+}
+
+static int expand_all(struct tgb *b)
+{
+	while (b->head < b->nq) {
+		struct work w = b->q[b->head++];
+		int r = cfgs_load(b, w.task);
+		for (size_t i = 0; r >= 0 && i < b->cfgs[w.task].n; i++)
+			r = expand_cfg(b, w.task, w.project, &b->cfgs[w.task].v[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- the request -------------------------------------------------------- */
+
+static int err_no_project(struct tgb *b, const char *name)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	const char **names = xcalloc(b->ws->nprojects + 1, sizeof(*names));
+	for (size_t i = 0; i < b->ws->nprojects; i++)
+		names[i] = b->ws->projects[i].name;
+	tg__suggest(name, names, b->ws->nprojects, 3, &sb);
+	free(names);
+	int r = bld_err_set(b->err, BLD_ENOPROJECT, "cannot find project '%s'%s%s%s", name,
+	                    sb.len ? "; did you mean " : "", sb.buf, sb.len ? "?" : "");
+	sbuf_release(&sb);
+	return r;
+}
+
+static int err_no_target(struct tgb *b, const struct ws_project *p, const char *name)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	const char **names = xcalloc(p->ntargets + 1, sizeof(*names));
+	for (size_t i = 0; i < p->ntargets; i++)
+		names[i] = p->targets[i].name;
+	tg__suggest(name, names, p->ntargets, 3, &sb);
+	free(names);
+	int r = bld_err_set(b->err, BLD_ENOTARGET, "project '%s' has no target '%s'%s%s%s", p->name,
+	                    name, sb.len ? "; did you mean " : "", sb.buf, sb.len ? "?" : "");
+	sbuf_release(&sb);
+	return r;
+}
+
+static int add_requested(struct tgb *b)
+{
+	const struct tg_request *rq = b->rq;
+	for (size_t i = 0; i < rq->projects.n; i++) {
+		struct ws_project *p = tg__project(b->ws, rq->projects.v[i]);
+		if (!p)
+			return err_no_project(b, rq->projects.v[i]);
+		for (size_t k = 0; k < rq->targets.n; k++) {
+			struct ws_target *t = tg__target(p, rq->targets.v[k]);
+			if (!t && rq->skip_missing)
+				continue;
+			if (!t)
+				return err_no_target(b, p, rq->targets.v[k]);
+			int r = task_get(b, p, t, rq->overrides, true);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int task_graph_build(struct workspace *ws, const struct tg_request *rq,
+                     struct task_graph **ret_tg, struct bld_err *err)
+{
+	struct task_graph *tg = xcalloc(1, sizeof(*tg));
+	tg->ws = ws;
+	strmap_init(&tg->by_id);
+	strvec_init(&tg->notes);
+	struct tgb b = {.ws = ws, .rq = rq, .tg = tg, .err = err};
+	strmap_init(&b.seen);
+	strvec_init(&b.all_targets);
+	int r = add_requested(&b);
+	if (r >= 0)
+		r = expand_all(&b);
+	for (size_t i = 0; i < tg->ntasks && b.cfgs; i++)
+		dep_cfgs_release(&b.cfgs[i]);
+	free(b.cfgs);
+	free(b.depcap);
+	free(b.q);
+	strmap_release(&b.seen);
+	strvec_release(&b.all_targets);
+	if (r >= 0 && rq->exclude_task_deps)
+		tg__prune_unrequested(tg);
+	if (r >= 0)
+		r = tg__finish(tg, err);
+	if (r < 0) {
+		task_graph_free(tg);
+		return r;
+	}
+	*ret_tg = tg;
+	return 0;
+}

@@ -24,7 +24,9 @@ struct task {
 	char *configuration;         /* NULL for none */
 	cJSON *options;              /* owned: options, configuration's options merged over them,
 	                                then the request's overrides; tokens expanded */
-	int *deps;                   /* indices of tasks this one waits for */
+	int *deps;                   /* indices of tasks this one waits for; a dep that is
+	                                continuous is only started, never awaited (Nx's
+	                                continuousDependencies) */
 	size_t ndeps;
 	int *rdeps;                  /* indices of tasks that wait for this one */
 	size_t nrdeps;
@@ -32,7 +34,8 @@ struct task {
 	bool cache;                  /* target.cache */
 	bool continuous;
 	char hash[33];               /* hex XXH3-128, filled by the engine; "" until then */
-	int priority;                /* longest path to a sink, for the scheduler */
+	int priority;                /* longest chain of dependents waiting on this task (0
+	                                for a task nothing waits for): start higher first */
 };
 
 struct task_graph {
@@ -40,6 +43,9 @@ struct task_graph {
 	struct task *tasks;
 	size_t ntasks;
 	struct strmap by_id;         /* id -> task index + 1 (stored as (void *)(intptr_t)) */
+	struct strvec notes;         /* warnings Nx would print (e.g. dependsOn project
+	                                patterns matching nothing, projects skipped for lacking
+	                                every requested target); for --verbose */
 };
 
 /* What to build: targets of projects, as `run`, `run-many` or `affected` ask. */
@@ -73,11 +79,12 @@ int task_graph_find(const struct task_graph *tg, const char *id);
 int *task_graph_topo(const struct task_graph *tg);
 
 /*
- * Select projects by the patterns of -p / --projects: names, globs ("app-*",
- * "packages/*" over roots too), "tag:x", and "!pattern" exclusions; then drop
- * those matching any exclude pattern.  Empty patterns mean every project.
- * Names are pushed sorted to ret; 0, or negative (err) for a pattern that
- * matches nothing when strict.
+ * Select projects by the patterns of -p / --projects as Nx's
+ * findMatchingProjects reads them: names, globs ("app-*", and "packages/..."
+ * globs over roots too), "tag:x", and "!pattern" exclusions; then drop those
+ * matching any exclude pattern.  Empty patterns mean every project.  Names
+ * are pushed sorted to ret.  A pattern matching nothing is not an error (Nx
+ * runs no task for it); returns 0.
  */
 int ws_select_projects(const struct workspace *ws, const struct strvec *patterns,
                        const struct strvec *excludes, struct strvec *ret, struct bld_err *err);
