@@ -74,8 +74,12 @@ def engines_of(ws):
 
 
 def interrupt_and_check(ws, proc, names):
-    assert wait_for(lambda: pid_files_ready(ws, *names), timeout=30), \
-        f'tasks did not start: {ws.ran()} {proc.poll()}'
+    wait_for(lambda: pid_files_ready(ws, *names) or proc.poll() is not None, timeout=30)
+    if not pid_files_ready(ws, *names):
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(f'tasks did not start: ran {ws.ran()}, bld exit {proc.returncode}\n'
+                             f'stdout: {out!r}\nstderr: {err!r}')
     all_pids = pids(ws, *names)
     assert all(pid_alive(p) for p in all_pids)
     time.sleep(0.2)
