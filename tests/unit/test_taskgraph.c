@@ -1,0 +1,392 @@
+/* test_taskgraph.c - dependsOn expansion, configurations, options, cycles,
+ * unknown names, --exclude-task-dependencies and run-many's skipping, each
+ * behaviour as real Nx 22 showed it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "bld/taskgraph.h"
+#include "tg_fixture.h"
+
+struct run {
+	struct fixture fx;
+	struct task_graph *tg;
+	struct bld_err err;
+	int rc;
+};
+
+/* Build the graph of projects x targets (comma lists) over spec. */
+static int run_graph(struct run *r, const char *spec, const char *projects, const char *targets,
+                     const char *cfg, const char *overrides, unsigned flags)
+{
+	memset(r, 0, sizeof(*r));
+	struct workspace *ws = fx_load(&r->fx, spec);
+	struct tg_request rq;
+	tg_request_init(&rq);
+	strvec_split(&rq.projects, projects, ",");
+	strvec_split(&rq.targets, targets, ",");
+	rq.configuration = cfg;
+	rq.overrides = overrides ? cJSON_Parse(overrides) : NULL;
+	rq.exclude_task_deps = flags & 1;
+	rq.skip_missing = flags & 2;
+	r->rc = task_graph_build(ws, &rq, &r->tg, &r->err);
+	cJSON_Delete(rq.overrides);
+	tg_request_release(&rq);
+	return r->rc;
+}
+
+static void run_release(struct run *r)
+{
+	task_graph_free(r->tg);
+	fx_release(&r->fx);
+}
+
+static const struct task *task_of(const struct run *r, const char *id)
+{
+	int i = task_graph_find(r->tg, id);
+	if (i < 0)
+		fail_msg("no task %s", id);
+	return &r->tg->tasks[i];
+}
+
+/* The dependencies of id, sorted, joined by commas (static buffer). */
+static const char *deps_of(const struct run *r, const char *id)
+{
+	static char buf[512];
+	const struct task *t = task_of(r, id);
+	struct strvec sv;
+	strvec_init(&sv);
+	for (size_t i = 0; i < t->ndeps; i++)
+		strvec_push(&sv, r->tg->tasks[t->deps[i]].id);
+	strvec_sort(&sv);
+	buf[0] = '\0';
+	for (size_t i = 0; i < sv.n; i++) {
+		strcat(buf, i ? "," : "");
+		strcat(buf, sv.v[i]);
+	}
+	strvec_release(&sv);
+	return buf;
+}
+
+#define CHAIN_SPEC                                                                              \
+	"{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},"                    \
+	" 'libs/a/project.json': {'name': 'a', 'implicitDependencies': ['b'],"                      \
+	"   'targets': {'build': {'command': 'echo a'}}},"                                         \
+	" 'libs/b/project.json': {'name': 'b', 'implicitDependencies': ['c'],"                      \
+	"   'targets': {'build': {'command': 'echo b'}}},"                                         \
+	" 'libs/c/project.json': {'name': 'c', 'targets': {'build': {'command': 'echo c'}}}}"
+
+static void caret_chain_runs_in_order(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r, CHAIN_SPEC, "a", "build", NULL, NULL, 0), 0);
+	assert_int_equal(r.tg->ntasks, 3);
+	assert_string_equal(deps_of(&r, "a:build"), "b:build");
+	assert_string_equal(deps_of(&r, "b:build"), "c:build");
+	assert_string_equal(deps_of(&r, "c:build"), "");
+	int *order = task_graph_topo(r.tg);
+	assert_string_equal(r.tg->tasks[order[0]].id, "c:build");
+	assert_string_equal(r.tg->tasks[order[1]].id, "b:build");
+	assert_string_equal(r.tg->tasks[order[2]].id, "a:build");
+	free(order);
+	assert_int_equal(task_of(&r, "c:build")->priority, 2);
+	assert_int_equal(task_of(&r, "a:build")->priority, 0);
+	assert_true(task_of(&r, "a:build")->requested);
+	assert_false(task_of(&r, "c:build")->requested);
+	assert_int_equal(task_of(&r, "c:build")->nrdeps, 1);
+	run_release(&r);
+}
+
+static void caret_looks_through_project_lacking_target(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r,
+	                           "{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},"
+	                           " 'a/project.json': {'name': 'a', 'implicitDependencies': ['b'],"
+	                           "   'targets': {'build': {'command': 'x'}}},"
+	                           " 'b/project.json': {'name': 'b', 'implicitDependencies': ['c', 'a'],"
+	                           "   'targets': {'test': {'command': 'x'}}},"
+	                           " 'c/project.json': {'name': 'c', 'targets': {'build': {'command': 'x'}}}}",
+	                           "a", "build", NULL, NULL, 0),
+	                 0);
+	assert_string_equal(deps_of(&r, "a:build"), "c:build");
+	assert_int_equal(r.tg->ntasks, 2);
+	run_release(&r);
+}
+
+#define FORMS_SPEC                                                                              \
+	"{'libs/a/project.json': {'name': 'a', 'implicitDependencies': ['b'], 'targets': {"        \
+	"   'build': {'command': 'x', 'dependsOn': ['b:lint', 'build:types',"                      \
+	"      {'target': 'test', 'projects': 'self'},"                                            \
+	"      {'target': 'lint', 'projects': ['c', 'd*']},"                                       \
+	"      {'target': 'pack', 'dependencies': true}]},"                                        \
+	"   'build:types': {'command': 'x'}, 'test': {'command': 'x'},"                            \
+	"   'tags': {'command': 'x', 'dependsOn': [{'target': 'build', 'projects': 'tag:x'}]},"     \
+	"   'neg': {'command': 'x', 'dependsOn': [{'target': 'lint', 'projects': ['*', '!b']}]},"  \
+	"   'glob': {'command': 'x', 'dependsOn': ['lint-*', {'target': 'l*', 'projects': 'b'}]}," \
+	"   'missing': {'command': 'x', 'dependsOn': ['nope', 'b:nope', 'nope:build']}}},"         \
+	" 'libs/b/project.json': {'name': 'b', 'targets': {'lint': {'command': 'x'},"               \
+	"   'pack': {'command': 'x'}}},"                                                           \
+	" 'libs/c/project.json': {'name': 'c', 'tags': ['x'], 'targets': {'lint': {'command': 'x'},"\
+	"   'build': {'command': 'x'}}},"                                                          \
+	" 'libs/d1/project.json': {'name': 'd1', 'targets': {'lint': {'command': 'x'}}},"           \
+	" 'libs/d2/project.json': {'name': 'd2', 'targets': {'build': {'command': 'x'}}}}"
+
+static void project_target_and_object_forms(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r, FORMS_SPEC, "a", "build", NULL, NULL, 0), 0);
+	assert_string_equal(deps_of(&r, "a:build"),
+	                    "a:build:types,a:test,b:lint,b:pack,c:lint,d1:lint");
+	run_release(&r);
+}
+
+static void projects_by_tag_and_negation(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r, FORMS_SPEC, "a", "tags,neg", NULL, NULL, 0), 0);
+	assert_string_equal(deps_of(&r, "a:tags"), "c:build");
+	assert_string_equal(deps_of(&r, "a:neg"), "c:lint,d1:lint");
+	run_release(&r);
+}
+
+static void glob_target_and_missing_targets(void **state)
+{
+	struct run r;
+	/* "lint-*" matches no target name; unknown targets are skipped, as in Nx */
+	assert_int_equal(run_graph(&r, FORMS_SPEC, "a", "glob,missing", NULL, NULL, 0), 0);
+	assert_string_equal(deps_of(&r, "a:glob"), "b:lint");
+	assert_string_equal(deps_of(&r, "a:missing"), "");
+	run_release(&r);
+}
+
+#define FORWARD_SPEC                                                                            \
+	"{'a/project.json': {'name': 'a', 'implicitDependencies': ['b'], 'targets': {"             \
+	"   'build': {'command': 'x', 'options': {'mode': 'a'}, 'dependsOn': ["                    \
+	"     {'target': 'pack', 'dependencies': true, 'params': 'forward'},"                      \
+	"     {'target': 'lint', 'projects': 'b', 'params': 'ignore'},"                            \
+	"     {'target': 'gen', 'projects': 'b', 'options': 'forward'}]}}},"                       \
+	" 'b/project.json': {'name': 'b', 'targets': {'pack': {'command': 'x'},"                    \
+	"   'lint': {'command': 'x'}, 'gen': {'command': 'x'}}}}"
+
+static void params_forward_passes_overrides(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r, FORWARD_SPEC, "a", "build", NULL, "{\"foo\": \"bar\"}", 0), 0);
+	const cJSON *o = task_of(&r, "b:pack")->options;
+	assert_string_equal(cJSON_GetObjectItem(o, "foo")->valuestring, "bar");
+	assert_null(cJSON_GetObjectItem(task_of(&r, "b:lint")->options, "foo"));
+	assert_string_equal(cJSON_GetObjectItem(task_of(&r, "a:build")->options, "foo")->valuestring,
+	                    "bar");
+	/* options: "forward" hands the source target's options down */
+	o = task_of(&r, "b:gen")->options;
+	assert_string_equal(cJSON_GetObjectItem(o, "mode")->valuestring, "a");
+	assert_null(cJSON_GetObjectItem(o, "foo"));
+	run_release(&r);
+}
+
+#define CONFIG_SPEC                                                                             \
+	"{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build', 'lint']}}},"             \
+	" 'a/project.json': {'name': 'a', 'implicitDependencies': ['b'], 'targets': {"             \
+	"   'build': {'command': 'x', 'configurations': {'prod': {}, 'dev': {}},"                  \
+	"     'defaultConfiguration': 'dev'},"                                                     \
+	"   'lint': {'command': 'x', 'configurations': {'prod': {}}}}},"                           \
+	" 'b/project.json': {'name': 'b', 'implicitDependencies': ['c'], 'targets': {"             \
+	"   'build': {'command': 'x', 'configurations': {'dev': {}}}}},"                           \
+	" 'c/project.json': {'name': 'c', 'targets': {"                                            \
+	"   'build': {'command': 'x', 'configurations': {'prod': {}, 'dev': {}}}}}}"
+
+static void configuration_carried_to_dependencies(void **state)
+{
+	struct run r;
+	/* b lacks prod: no configuration; c gets prod although b stood between */
+	assert_int_equal(run_graph(&r, CONFIG_SPEC, "a", "build", "prod", NULL, 0), 0);
+	assert_string_equal(deps_of(&r, "a:build:prod"), "a:lint:prod,b:build");
+	assert_string_equal(deps_of(&r, "b:build"), "c:build:prod");
+	assert_string_equal(task_of(&r, "c:build:prod")->configuration, "prod");
+	run_release(&r);
+}
+
+static void default_configuration_is_not_carried(void **state)
+{
+	struct run r;
+	/* a resolves to its default dev, but what travels down is "none" */
+	assert_int_equal(run_graph(&r, CONFIG_SPEC, "a", "build", NULL, NULL, 0), 0);
+	assert_string_equal(deps_of(&r, "a:build:dev"), "a:lint,b:build");
+	assert_string_equal(deps_of(&r, "b:build"), "c:build");
+	assert_null(task_of(&r, "b:build")->configuration);
+	run_release(&r);
+}
+
+static void unknown_configuration_falls_back_to_default(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r, CONFIG_SPEC, "a", "build", "nope", NULL, 0), 0);
+	assert_int_equal(task_graph_find(r.tg, "a:build:dev") >= 0, 1);
+	run_release(&r);
+}
+
+#define OPTIONS_SPEC                                                                            \
+	"{'libs/a/project.json': {'name': 'a', 'targets': {'build': {'executor': 'nx:run-commands',"\
+	"   'options': {'command': 'echo {projectRoot} {projectName} {args.x}', 'x': 'base',"     \
+	"     'w': '{workspaceRoot}/out/{projectName}', 'nested': {'k': ['{projectRoot}/src']},"  \
+	"     'keep': 'base'},"                                                                    \
+	"   'configurations': {'prod': {'x': 'prod-{projectName}'}}},"                             \
+	"  'bad': {'command': 'echo {workspaceRoot}'}}}}"
+
+static void options_merge_configuration_then_overrides(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r, OPTIONS_SPEC, "a", "build", "prod", "{\"keep\": \"cli\"}", 0),
+	                 0);
+	const cJSON *o = task_of(&r, "a:build:prod")->options;
+	assert_string_equal(cJSON_GetObjectItem(o, "command")->valuestring,
+	                    "echo libs/a a {args.x}");
+	assert_string_equal(cJSON_GetObjectItem(o, "x")->valuestring, "prod-a");
+	assert_string_equal(cJSON_GetObjectItem(o, "w")->valuestring, "out/a");
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "nested"),
+	                                                           "k"),
+	                                       0)
+	                            ->valuestring,
+	                    "libs/a/src");
+	assert_string_equal(cJSON_GetObjectItem(o, "keep")->valuestring, "cli");
+	run_release(&r);
+}
+
+static void workspace_root_token_only_at_start(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r, OPTIONS_SPEC, "a", "bad", NULL, NULL, 0), BLD_ESCHEMA);
+	assert_non_null(strstr(r.err.msg, "{workspaceRoot}"));
+	assert_non_null(strstr(r.err.msg, "a:bad"));
+	run_release(&r);
+}
+
+static void cycle_reports_whole_path(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r,
+	                           "{'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x',"
+	                           "   'dependsOn': ['b:build']}}},"
+	                           " 'b/project.json': {'name': 'b', 'targets': {'build': {'command': 'x',"
+	                           "   'dependsOn': ['c:build']}}},"
+	                           " 'c/project.json': {'name': 'c', 'targets': {'build': {'command': 'x',"
+	                           "   'dependsOn': ['a:build']}}}}",
+	                           "a", "build", NULL, NULL, 0),
+	                 BLD_ECYCLE);
+	assert_string_equal(r.err.msg, "a:build -> b:build -> c:build -> a:build");
+	run_release(&r);
+}
+
+static void caret_cycle_in_project_graph_is_an_error(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r,
+	                           "{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},"
+	                           " 'a/project.json': {'name': 'a', 'implicitDependencies': ['b'],"
+	                           "   'targets': {'build': {'command': 'x'}}},"
+	                           " 'b/project.json': {'name': 'b', 'implicitDependencies': ['a'],"
+	                           "   'targets': {'build': {'command': 'x'}}}}",
+	                           "b", "build", NULL, NULL, 0),
+	                 BLD_ECYCLE);
+	assert_string_equal(r.err.msg, "b:build -> a:build -> b:build");
+	run_release(&r);
+}
+
+static void self_dependency_is_ignored(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r,
+	                           "{'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x',"
+	                           "   'dependsOn': ['build', 'a:build']}}}}",
+	                           "a", "build", NULL, NULL, 0),
+	                 0);
+	assert_string_equal(deps_of(&r, "a:build"), "");
+	run_release(&r);
+}
+
+static void continuous_and_cache_flags(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r,
+	                           "{'a/project.json': {'name': 'a', 'targets': {"
+	                           "  'e2e': {'command': 'x', 'cache': true, 'dependsOn': ['serve']},"
+	                           "  'serve': {'command': 'x', 'continuous': true}}}}",
+	                           "a", "e2e", NULL, NULL, 0),
+	                 0);
+	assert_true(task_of(&r, "a:e2e")->cache);
+	assert_false(task_of(&r, "a:e2e")->continuous);
+	assert_true(task_of(&r, "a:serve")->continuous);
+	assert_string_equal(deps_of(&r, "a:e2e"), "a:serve");
+	run_release(&r);
+}
+
+static void unknown_project_suggests_names(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r, CHAIN_SPEC, "bb", "build", NULL, NULL, 0), BLD_ENOPROJECT);
+	assert_non_null(strstr(r.err.msg, "'bb'"));
+	assert_non_null(strstr(r.err.msg, "did you mean 'b'"));
+	run_release(&r);
+}
+
+static void unknown_target_suggests_names(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r, CHAIN_SPEC, "a", "bulid", NULL, NULL, 0), BLD_ENOTARGET);
+	assert_non_null(strstr(r.err.msg, "did you mean 'build'"));
+	run_release(&r);
+}
+
+static void exclude_task_deps_keeps_only_requested(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r, CHAIN_SPEC, "a,b", "build", NULL, NULL, 1), 0);
+	assert_int_equal(r.tg->ntasks, 2);
+	assert_string_equal(deps_of(&r, "a:build"), "b:build");
+	assert_string_equal(deps_of(&r, "b:build"), "");
+	assert_int_equal(task_graph_find(r.tg, "c:build"), -1);
+	run_release(&r);
+}
+
+static void skip_missing_skips_projects_without_target(void **state)
+{
+	struct run r;
+	const char *spec = "{'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x'}}},"
+	                   " 'b/project.json': {'name': 'b', 'targets': {'test': {'command': 'x'}}}}";
+	assert_int_equal(run_graph(&r, spec, "a,b", "build", NULL, NULL, 2), 0);
+	assert_int_equal(r.tg->ntasks, 1);
+	assert_string_equal(r.tg->tasks[0].id, "a:build");
+	run_release(&r);
+	assert_int_equal(run_graph(&r, spec, "a,b", "build", NULL, NULL, 0), BLD_ENOTARGET);
+	run_release(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(caret_chain_runs_in_order),
+		cmocka_unit_test(caret_looks_through_project_lacking_target),
+		cmocka_unit_test(project_target_and_object_forms),
+		cmocka_unit_test(projects_by_tag_and_negation),
+		cmocka_unit_test(glob_target_and_missing_targets),
+		cmocka_unit_test(params_forward_passes_overrides),
+		cmocka_unit_test(configuration_carried_to_dependencies),
+		cmocka_unit_test(default_configuration_is_not_carried),
+		cmocka_unit_test(unknown_configuration_falls_back_to_default),
+		cmocka_unit_test(options_merge_configuration_then_overrides),
+		cmocka_unit_test(workspace_root_token_only_at_start),
+		cmocka_unit_test(cycle_reports_whole_path),
+		cmocka_unit_test(caret_cycle_in_project_graph_is_an_error),
+		cmocka_unit_test(self_dependency_is_ignored),
+		cmocka_unit_test(continuous_and_cache_flags),
+		cmocka_unit_test(unknown_project_suggests_names),
+		cmocka_unit_test(unknown_target_suggests_names),
+		cmocka_unit_test(exclude_task_deps_keeps_only_requested),
+		cmocka_unit_test(skip_missing_skips_projects_without_target),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
