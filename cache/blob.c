@@ -1,2 +1,231 @@
-/* blob.c - placeholder until implemented. */
-typedef int blob_placeholder;
+/*
+ * blob.c - the content-addressed blob store: <cache>/blobs/<h[0..2]>/<h>,
+ * where h is the XXH3-128 of the bytes.
+ *
+ * A blob is written under <cache>/blobs/tmp/ (reflinked from the source
+ * where the file system can, else copied while hashing), then renamed to its
+ * name: a blob name never holds partial bytes.  Blobs are read-only (0444)
+ * and never rewritten.  Restoring copies a blob to a temporary name beside
+ * the destination (FICLONE, else copy_file_range, else read/write), sets
+ * the mode and renames it over the destination.
+ */
+#include "cache_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+char *cache__blob_path(const struct cache *c, const char *hash)
+{
+	return xasprintf("%s/%.2s/%s", c->blobs, hash, hash);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Copy src to dst while hashing (used when reflink is not available). */
+static int copy_hashing(int src, int dst, char out[33])
+{
+	XXH3_state_t *st = XXH3_createState();
+	if (!st)
+		abort();
+	XXH3_128bits_reset(st);
+	char *buf = xmalloc(1 << 17);
+	int r = 0;
+	for (;;) {
+		ssize_t n = read(src, buf, 1 << 17);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		XXH3_128bits_update(st, buf, (size_t)n);
+		if ((r = write_all(dst, buf, (size_t)n)) < 0)
+			break;
+	}
+	if (!r) {
+		XXH128_hash_t h = XXH3_128bits_digest(st);
+		snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
+		         (unsigned long long)h.low64);
+	}
+	free(buf);
+	XXH3_freeState(st);
+	return r;
+}
+
+/* Move tmp to the blob's name (or drop it when the blob is there already). */
+static int blob_install(struct cache *c, const char *tmp, const char *hash, struct bld_err *err)
+{
+	char *dst = cache__blob_path(c, hash);
+	char *dir = path_dirname(dst);
+	int r = mkdir_p(dir, 0755);
+	if (r == 0 && file_exists(dst))
+		unlink(tmp);
+	else if (r == 0 && rename(tmp, dst) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		bld_err_set(err, r, "cache: cannot store blob %s: %s", dst, strerror(-r));
+	}
+	free(dir);
+	free(dst);
+	return r;
+}
+
+int cache__blob_put(struct cache *c, int dirfd, const char *name, const char *known,
+                    char out[33], struct bld_err *err)
+{
+	if (known) {
+		char *p = cache__blob_path(c, known);
+		bool there = file_exists(p);
+		free(p);
+		if (there) {
+			memcpy(out, known, 33);
+			return 0;
+		}
+	}
+	int src = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (src < 0)
+		return bld_err_set(err, -errno, "cache: cannot read output %s: %s", name,
+		                   strerror(errno));
+	char *tmpdir = path_join(c->blobs, "tmp");
+	char *tmp = xasprintf("%s/put-XXXXXX", tmpdir);
+	int r = mkdir_p(tmpdir, 0755), dst = -1;
+	if (r == 0 && (dst = mkostemp(tmp, O_CLOEXEC)) < 0)
+		r = -errno;
+	if (r == 0) {
+		if (ioctl(dst, FICLONE, src) == 0) {
+			lseek(dst, 0, SEEK_SET);
+			int rd = open(tmp, O_RDONLY | O_CLOEXEC);
+			r = rd < 0 ? -errno : cache__hash_fd(rd, out);
+			if (rd >= 0)
+				close(rd);
+		} else {
+			r = copy_hashing(src, dst, out);
+		}
+		if (r == 0 && fchmod(dst, 0444) < 0)
+			r = -errno;
+		if (close(dst) < 0 && r == 0)
+			r = -errno;
+		if (r < 0)
+			unlink(tmp);
+	}
+	close(src);
+	if (r < 0)
+		bld_err_set(err, r, "cache: cannot write blob for %s: %s", name, strerror(-r));
+	else
+		r = blob_install(c, tmp, out, err);
+	free(tmp);
+	free(tmpdir);
+	return r;
+}
+
+int cache__blob_verify(const struct cache *c, const char *hash, struct bld_err *err)
+{
+	char *p = cache__blob_path(c, hash), got[33];
+	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int r = fd < 0 ? -errno : cache__hash_fd(fd, got);
+	if (fd >= 0)
+		close(fd);
+	if (r == -ENOENT)
+		r = bld_err_set(err, BLD_ECORRUPT, "cache blob %s is missing", p);
+	else if (r < 0)
+		bld_err_set(err, r, "cache blob %s: %s", p, strerror(-r));
+	else if (strcmp(got, hash))
+		r = bld_err_set(err, BLD_ECORRUPT, "cache blob %s does not match its hash (bytes "
+		                "changed on disk)", p);
+	free(p);
+	return r;
+}
+
+static int copy_range(int src, int dst)
+{
+	for (;;) {
+		ssize_t n = copy_file_range(src, NULL, dst, NULL, 1 << 30, 0);
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+	}
+}
+
+static int copy_plain(int src, int dst)
+{
+	char *buf = xmalloc(1 << 17);
+	int r = 0;
+	for (;;) {
+		ssize_t n = read(src, buf, 1 << 17);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
+			break;
+		}
+		if ((r = write_all(dst, buf, (size_t)n)) < 0)
+			break;
+	}
+	free(buf);
+	return r;
+}
+
+int cache__blob_copy_out(const struct cache *c, const char *hash, int dirfd, const char *name,
+                         unsigned mode, struct bld_err *err)
+{
+	char *p = cache__blob_path(c, hash);
+	char *tmp = xasprintf(".%s.bld-%d.tmp", name, (int)getpid());
+	int src = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), dst = -1, r = 0;
+	if (src < 0)
+		r = -errno;
+	if (r == 0) {
+		unlinkat(dirfd, tmp, 0);
+		dst = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (dst < 0)
+			r = -errno;
+	}
+	if (r == 0 && ioctl(dst, FICLONE, src) < 0) {
+		r = copy_range(src, dst);
+		if (r < 0) {
+			lseek(src, 0, SEEK_SET);
+			if (ftruncate(dst, 0) == 0)
+				r = copy_plain(src, dst);
+		}
+	}
+	if (r == 0 && fchmod(dst, mode & 07777) < 0)
+		r = -errno;
+	if (dst >= 0 && close(dst) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0 && dst >= 0)
+		unlinkat(dirfd, tmp, 0);
+	if (src >= 0)
+		close(src);
+	if (r < 0)
+		bld_err_set(err, r, "cache: cannot restore %s from blob %s: %s", name, hash,
+		            strerror(-r));
+	free(tmp);
+	free(p);
+	return r;
+}

@@ -1,2 +1,315 @@
-/* glob.c - placeholder until implemented. */
-typedef int glob_placeholder;
+/*
+ * glob.c - Nx-style glob matching over workspace-relative paths.
+ *
+ * Semantics follow Nx's glob set (Rust globset with literal separators):
+ * `*` and `?` never cross '/', `**` as a whole segment spans folders
+ * ("a/STARSTAR" is everything below a; a leading "STARSTAR/" also matches at the top),
+ * `[...]` classes (`[!...]` negated), `{a,b}` alternatives (nested), `\`
+ * escapes, the extglobs `?(a|b)` `*(a|b)` `+(a|b)` `@(a|b)`, and `!(a|b)`
+ * approximated as `*` within one segment.  A trailing '/' means everything
+ * below.  In a set, a path matches when it matches any positive pattern (or
+ * there is none) and no '!'-negated one; order does not matter.
+ *
+ * Patterns compile to POSIX extended regexes, with two fast paths that cover
+ * nearly every real input: literal paths and "prefix/STARSTAR" (also with a final
+ * "/STAR").  (STAR is the asterisk, spelled out to keep C comments intact.)
+ */
+#include "cache_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { GLOB_LITERAL, GLOB_UNDER, GLOB_RE };
+
+bool cache__glob_has_magic(const char *s)
+{
+	for (; *s; s++) {
+		if (strchr("*?[{\\", *s))
+			return true;
+		if (strchr("+@!", *s) && s[1] == '(')
+			return true;
+	}
+	return false;
+}
+
+/* Index of the character closing the group opened at p[0] ('(' or '{'), or -1. */
+static long group_end(const char *p)
+{
+	int depth = 0;
+	for (long i = 0; p[i]; i++) {
+		char ch = p[i];
+		if (ch == '\\' && p[i + 1]) {
+			i++;
+		} else if (ch == '(' || ch == '{') {
+			depth++;
+		} else if (ch == ')' || ch == '}') {
+			if (--depth == 0)
+				return i;
+		}
+	}
+	return -1;
+}
+
+static void conv(const char *p, size_t n, bool seg_start, struct sbuf *re);
+
+/* Convert a group body: alternatives separated by sep at depth 0. */
+static void conv_group(const char *p, size_t n, char sep, bool seg_start, struct sbuf *re)
+{
+	int depth = 0;
+	size_t cut = 0;
+	bool first = true;
+	sbuf_addc(re, '(');
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && p[i] == '\\' && i + 1 < n) {
+			i++;
+			continue;
+		}
+		char ch = i < n ? p[i] : sep;
+		if (i < n && (ch == '(' || ch == '{'))
+			depth++;
+		else if (i < n && (ch == ')' || ch == '}'))
+			depth--;
+		else if (ch == sep && depth == 0) {
+			if (!first)
+				sbuf_addc(re, '|');
+			first = false;
+			conv(p + cut, i - cut, seg_start, re);
+			cut = i + 1;
+		}
+	}
+	sbuf_addc(re, ')');
+}
+
+/* A bracket expression starting at p[0] == '['; returns characters consumed or 0. */
+static size_t conv_bracket(const char *p, size_t n, struct sbuf *re)
+{
+	size_t i = 1;
+	bool neg = false;
+	if (i < n && (p[i] == '!' || p[i] == '^')) {
+		neg = true;
+		i++;
+	}
+	size_t body = i;
+	if (i < n && p[i] == ']')
+		i++;
+	while (i < n && p[i] != ']')
+		i++;
+	if (i >= n)
+		return 0;
+	sbuf_addc(re, '[');
+	if (neg)
+		sbuf_adds(re, "^/");
+	for (size_t k = body; k < i; k++) {
+		if (p[k] == '\\' && k + 1 < i)
+			k++;
+		if (p[k] == '[' && k + 1 < i && p[k + 1] == ':') {
+			sbuf_addc(re, '[');
+			continue;
+		}
+		sbuf_addc(re, p[k]);
+	}
+	sbuf_addc(re, ']');
+	return i + 1;
+}
+
+static void add_literal(struct sbuf *re, char ch)
+{
+	if (strchr(".^$+()|{}[]\\*?", ch))
+		sbuf_addc(re, '\\');
+	sbuf_addc(re, ch);
+}
+
+static void conv(const char *p, size_t n, bool seg_start, struct sbuf *re)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool at_seg = (i == 0 && seg_start) || (i > 0 && p[i - 1] == '/');
+		char ch = p[i];
+		if (ch == '*' && i + 1 < n && p[i + 1] == '*' && at_seg &&
+		    (i + 2 == n || p[i + 2] == '/')) {
+			if (i + 2 == n) {
+				sbuf_adds(re, ".*");
+				i++;
+			} else {
+				sbuf_adds(re, "(.*/)?");
+				i += 2;
+			}
+			continue;
+		}
+		if (strchr("?*+@!", ch) && i + 1 < n && p[i + 1] == '(') {
+			long e = group_end(p + i + 1);
+			if (e > 0 && (size_t)e + i + 1 < n) {
+				if (ch == '!') {
+					sbuf_adds(re, "[^/]*");
+				} else {
+					conv_group(p + i + 2, (size_t)e - 1, '|', false, re);
+					if (ch != '@')
+						sbuf_addc(re, ch);
+				}
+				i += (size_t)e + 1;
+				continue;
+			}
+		}
+		if (ch == '*') {
+			while (i + 1 < n && p[i + 1] == '*')
+				i++;
+			sbuf_adds(re, "[^/]*");
+		} else if (ch == '?') {
+			sbuf_adds(re, "[^/]");
+		} else if (ch == '[') {
+			size_t used = conv_bracket(p + i, n - i, re);
+			if (used)
+				i += used - 1;
+			else
+				add_literal(re, ch);
+		} else if (ch == '{') {
+			long e = group_end(p + i);
+			if (e > 0 && (size_t)e + i < n) {
+				conv_group(p + i + 1, (size_t)e - 1, ',', at_seg, re);
+				i += (size_t)e;
+			} else {
+				add_literal(re, ch);
+			}
+		} else if (ch == '\\' && i + 1 < n) {
+			add_literal(re, p[++i]);
+		} else {
+			add_literal(re, ch);
+		}
+	}
+}
+
+static void glob_release(struct cache_glob *g)
+{
+	if (g->kind == GLOB_RE)
+		regfree(&g->re);
+	free(g->src);
+	free(g->prefix);
+}
+
+/* Literal leading part of p: up to the last '/' before the first magic char,
+ * or the whole (unescaped) pattern when it has none. */
+static char *literal_prefix(const char *p, bool *ret_literal)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	size_t last_slash = 0;
+	*ret_literal = true;
+	for (const char *s = p; *s; s++) {
+		if (strchr("*?[{", *s) || (strchr("+@!", *s) && s[1] == '(')) {
+			*ret_literal = false;
+			break;
+		}
+		if (*s == '\\' && s[1])
+			s++;
+		sbuf_addc(&sb, *s);
+		if (*s == '/')
+			last_slash = sb.len;
+	}
+	if (!*ret_literal) {
+		sb.len = last_slash;
+		sb.buf[sb.len] = '\0';
+	}
+	return sbuf_detach(&sb);
+}
+
+static int glob_compile(struct cache_glob *g, const char *pattern, struct bld_err *err)
+{
+	memset(g, 0, sizeof(*g));
+	size_t n = strlen(pattern);
+	g->src = n && pattern[n - 1] == '/' ? xasprintf("%s**", pattern) : xstrdup(pattern);
+	bool literal;
+	g->prefix = literal_prefix(g->src, &literal);
+	if (literal) {
+		g->kind = GLOB_LITERAL;
+		return 0;
+	}
+	const char *rest = g->src + strlen(g->prefix);
+	bool prefix_ok = !*g->prefix || str_ends(g->prefix, "/");
+	if (prefix_ok && (!strcmp(rest, "**") || !strcmp(rest, "**/*"))) {
+		g->kind = GLOB_UNDER;
+		return 0;
+	}
+	struct sbuf re = SBUF_INIT;
+	sbuf_init(&re);
+	sbuf_addc(&re, '^');
+	conv(g->src, strlen(g->src), true, &re);
+	sbuf_addc(&re, '$');
+	int r = regcomp(&g->re, re.buf, REG_EXTENDED | REG_NOSUB);
+	sbuf_release(&re);
+	if (r) {
+		free(g->src);
+		free(g->prefix);
+		memset(g, 0, sizeof(*g));
+		return bld_err_set(err, BLD_ESCHEMA, "invalid glob pattern \"%s\"", pattern);
+	}
+	g->kind = GLOB_RE;
+	return 0;
+}
+
+static bool glob_match_one(const struct cache_glob *g, const char *path)
+{
+	switch (g->kind) {
+	case GLOB_LITERAL:
+		return !strcmp(g->prefix, path);
+	case GLOB_UNDER:
+		return str_starts(path, g->prefix) && path[strlen(g->prefix)] != '\0';
+	default:
+		return str_starts(path, g->prefix) && regexec(&g->re, path, 0, NULL, 0) == 0;
+	}
+}
+
+int cache__globset_init(struct cache_globset *gs, const struct strvec *patterns,
+                        struct bld_err *err)
+{
+	memset(gs, 0, sizeof(*gs));
+	gs->pos = xcalloc(patterns->n + 1, sizeof(*gs->pos));
+	gs->neg = xcalloc(patterns->n + 1, sizeof(*gs->neg));
+	for (size_t i = 0; i < patterns->n; i++) {
+		const char *p = patterns->v[i];
+		bool neg = *p == '!';
+		struct cache_glob *g = neg ? &gs->neg[gs->nneg] : &gs->pos[gs->npos];
+		int r = glob_compile(g, p + neg, err);
+		if (r < 0) {
+			cache__globset_release(gs);
+			return r;
+		}
+		if (neg)
+			gs->nneg++;
+		else
+			gs->npos++;
+	}
+	return 0;
+}
+
+void cache__globset_release(struct cache_globset *gs)
+{
+	for (size_t i = 0; i < gs->npos; i++)
+		glob_release(&gs->pos[i]);
+	for (size_t i = 0; i < gs->nneg; i++)
+		glob_release(&gs->neg[i]);
+	free(gs->pos);
+	free(gs->neg);
+	memset(gs, 0, sizeof(*gs));
+}
+
+bool cache__globset_match(const struct cache_globset *gs, const char *path)
+{
+	bool pos = gs->npos == 0;
+	for (size_t i = 0; !pos && i < gs->npos; i++)
+		pos = glob_match_one(&gs->pos[i], path);
+	if (!pos)
+		return false;
+	for (size_t i = 0; i < gs->nneg; i++)
+		if (glob_match_one(&gs->neg[i], path))
+			return false;
+	return true;
+}
+
+int cache__glob_match(const char *pattern, const char *path)
+{
+	struct cache_glob g;
+	if (glob_compile(&g, pattern, NULL) < 0)
+		return -1;
+	bool m = glob_match_one(&g, path);
+	glob_release(&g);
+	return m;
+}

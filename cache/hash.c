@@ -1,2 +1,677 @@
-/* hash.c - placeholder until implemented. */
-typedef int hash_placeholder;
+/*
+ * hash.c - the task hash: evaluating a task's instructions (inputs.c) and
+ * combining them, plus canonical JSON.  The format is specified in
+ * docs/cache.md; in short:
+ *
+ *   hash = XXH3-128( for each line, sorted bytewise by key:
+ *                      key "\0" value "\n" )
+ *
+ * with the lines "@format" = CACHE_HASH_FORMAT, "@task" = project "\0"
+ * target "\0" configuration, "@executor", "@options" = canonical JSON of the
+ * resolved options, and one line per instruction whose value is the
+ * instruction's own XXH3-128 (file sets: over path "\0" content-hash "\n"
+ * of each matched file in path order).  Everything is workspace-relative;
+ * nothing depends on the machine, the clone's folder, mtimes or the host.
+ *
+ * Each file is hashed at most once per request (hasher->fhash, backed by the
+ * stat-keyed index), and each distinct instruction (a project's file set, a
+ * workspace glob set, an env var, a runtime command) is evaluated once per
+ * request, so globs are matched once per request, not once per task.
+ */
+#include "cache_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bld/taskgraph.h"
+
+/* ---- canonical JSON ---- */
+
+static void json_string(const char *s, struct sbuf *out)
+{
+	sbuf_addc(out, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': sbuf_adds(out, "\\\""); break;
+		case '\\': sbuf_adds(out, "\\\\"); break;
+		case '\n': sbuf_adds(out, "\\n"); break;
+		case '\r': sbuf_adds(out, "\\r"); break;
+		case '\t': sbuf_adds(out, "\\t"); break;
+		case '\b': sbuf_adds(out, "\\b"); break;
+		case '\f': sbuf_adds(out, "\\f"); break;
+		default:
+			if (*p < 0x20)
+				sbuf_addf(out, "\\u%04x", *p);
+			else
+				sbuf_addc(out, (char)*p);
+		}
+	}
+	sbuf_addc(out, '"');
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	return strcmp(x->string, y->string);
+}
+
+void cache__json_canonical(const cJSON *j, struct sbuf *out)
+{
+	if (!j || cJSON_IsNull(j)) {
+		sbuf_adds(out, "null");
+	} else if (cJSON_IsTrue(j)) {
+		sbuf_adds(out, "true");
+	} else if (cJSON_IsFalse(j)) {
+		sbuf_adds(out, "false");
+	} else if (cJSON_IsNumber(j)) {
+		double d = j->valuedouble;
+		if (d == floor(d) && fabs(d) < 9007199254740992.0)
+			sbuf_addf(out, "%lld", (long long)d);
+		else
+			sbuf_addf(out, "%.17g", d);
+	} else if (cJSON_IsString(j)) {
+		json_string(j->valuestring, out);
+	} else if (cJSON_IsArray(j)) {
+		sbuf_addc(out, '[');
+		const cJSON *it;
+		bool first = true;
+		cJSON_ArrayForEach(it, j) {
+			if (!first)
+				sbuf_addc(out, ',');
+			first = false;
+			cache__json_canonical(it, out);
+		}
+		sbuf_addc(out, ']');
+	} else if (cJSON_IsObject(j)) {
+		size_t n = (size_t)cJSON_GetArraySize(j), k = 0;
+		const cJSON **kids = xcalloc(n + 1, sizeof(*kids));
+		const cJSON *it;
+		cJSON_ArrayForEach(it, j) kids[k++] = it;
+		qsort(kids, k, sizeof(*kids), key_cmp);
+		sbuf_addc(out, '{');
+		for (size_t i = 0; i < k; i++) {
+			if (i)
+				sbuf_addc(out, ',');
+			json_string(kids[i]->string, out);
+			sbuf_addc(out, ':');
+			cache__json_canonical(kids[i], out);
+		}
+		sbuf_addc(out, '}');
+		free(kids);
+	} else {
+		sbuf_adds(out, "null");
+	}
+}
+
+/* ---- hasher lifecycle ---- */
+
+int cache__project_index(const struct hasher *h, const char *name)
+{
+	void *v = strmap_get(&h->proj_by_name, name);
+	return v ? (int)(intptr_t)v - 1 : -1;
+}
+
+const char *cache__env_get(char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], name, n) && env[i][n] == '=')
+			return env[i] + n + 1;
+	return NULL;
+}
+
+/* Owner of each workspace file: the project with the deepest root holding it. */
+static void hasher_map_files(struct hasher *h)
+{
+	const struct workspace *ws = h->ws;
+	struct strmap roots;
+	strmap_init(&roots);
+	for (size_t p = 0; p < ws->nprojects; p++)
+		strmap_put(&roots, ws->projects[p].root, (void *)(intptr_t)(p + 1));
+	h->owner = xcalloc(ws->files.n + 1, sizeof(int));
+	h->pfiles = xcalloc(ws->nprojects + 1, sizeof(int *));
+	h->npfiles = xcalloc(ws->nprojects + 1, sizeof(size_t));
+	size_t *caps = xcalloc(ws->nprojects + 1, sizeof(size_t));
+	char *buf = NULL;
+	for (size_t f = 0; f < ws->files.n; f++) {
+		free(buf);
+		buf = xstrdup(ws->files.v[f]);
+		int owner = -1;
+		for (char *s = strrchr(buf, '/'); owner < 0; s = strrchr(buf, '/')) {
+			if (s)
+				*s = '\0';
+			void *v = strmap_get(&roots, s ? buf : "");
+			if (v)
+				owner = (int)(intptr_t)v - 1;
+			if (!s)
+				break;
+		}
+		h->owner[f] = owner;
+		if (owner >= 0) {
+			xgrow(&h->pfiles[owner], &caps[owner], h->npfiles[owner] + 1, sizeof(int));
+			h->pfiles[owner][h->npfiles[owner]++] = (int)f;
+		}
+	}
+	free(buf);
+	free(caps);
+	strmap_release(&roots);
+}
+
+int hasher_new(struct workspace *ws, struct cache *c, char *const *env, struct hasher **ret,
+               struct bld_err *err)
+{
+	struct hasher *h = xcalloc(1, sizeof(*h));
+	h->ws = ws;
+	h->c = c;
+	h->env = env;
+	pthread_mutex_init(&h->lock, NULL);
+	strmap_init(&h->proj_by_name);
+	strmap_init(&h->evals);
+	for (size_t p = 0; p < ws->nprojects; p++)
+		strmap_put(&h->proj_by_name, ws->projects[p].name, (void *)(intptr_t)(p + 1));
+	h->fhash = xcalloc(ws->files.n + 1, sizeof(*h->fhash));
+	hasher_map_files(h);
+	*ret = h;
+	return 0;
+}
+
+void hasher_free(struct hasher *h)
+{
+	if (!h)
+		return;
+	cache__fileindex_flush(h->c);
+	size_t it = 0;
+	void *v;
+	while (strmap_next(&h->evals, &it, NULL, &v)) {
+		struct cache_eval *e = v;
+		cJSON_Delete(e->detail);
+		free(e);
+	}
+	strmap_release(&h->evals);
+	strmap_release(&h->proj_by_name);
+	for (size_t p = 0; h->pfiles && p < h->ws->nprojects; p++)
+		free(h->pfiles[p]);
+	free(h->pfiles);
+	free(h->npfiles);
+	free(h->owner);
+	free(h->fhash);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+/* ---- evaluating instructions ---- */
+
+static const char *absent_hash(char out[33])
+{
+	cache__hash_bytes("\0absent", 7, out);
+	return out;
+}
+
+/* Content hash of the file at workspace-relative rel (symlinks: of the link text). */
+static void path_hash(struct hasher *h, const char *rel, char out[33])
+{
+	char *abs = path_join(h->ws->root, rel);
+	struct stat st;
+	if (lstat(abs, &st) < 0) {
+		absent_hash(out);
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(abs, target, sizeof(target) - 1);
+		target[n < 0 ? 0 : n] = '\0';
+		char *s = xasprintf("symlink:%s", target);
+		cache__hash_bytes(s, strlen(s), out);
+		free(s);
+	} else if (!S_ISREG(st.st_mode) || cache__file_hash(h->c, abs, &st, out) < 0) {
+		absent_hash(out);
+	}
+	free(abs);
+}
+
+static const char *file_hash(struct hasher *h, int f)
+{
+	if (!h->fhash[f][0])
+		path_hash(h, h->ws->files.v[f], h->fhash[f]);
+	return h->fhash[f];
+}
+
+static int eval_files(struct hasher *h, const struct cache_instr *ins, struct cache_eval *e,
+                      struct bld_err *err)
+{
+	struct cache_globset gs;
+	int r = cache__globset_init(&gs, &ins->globs, err);
+	if (r < 0)
+		return r;
+	struct sbuf acc = SBUF_INIT;
+	sbuf_init(&acc);
+	e->detail = cJSON_CreateObject();
+	bool proj = ins->kind == INS_PFILES;
+	size_t n = proj ? h->npfiles[ins->project] : h->ws->files.n;
+	for (size_t k = 0; k < n; k++) {
+		int f = proj ? h->pfiles[ins->project][k] : (int)k;
+		const char *path = h->ws->files.v[f];
+		if (!cache__globset_match(&gs, path))
+			continue;
+		const char *fh = file_hash(h, f);
+		sbuf_addf(&acc, "%s%c%s\n", path, 0, fh);
+		cJSON_AddStringToObject(e->detail, path, fh);
+	}
+	cache__hash_bytes(acc.buf, acc.len, e->hash);
+	sbuf_release(&acc);
+	cache__globset_release(&gs);
+	return 0;
+}
+
+static void eval_json(const cJSON *j, char out[33])
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	cache__json_canonical(j, &sb);
+	cache__hash_bytes(sb.buf, sb.len, out);
+	sbuf_release(&sb);
+}
+
+/* As Nx's hash_project_config: root, tags, each target's executor, outputs,
+ * options, configurations, parallelism (and command), the namedInputs. */
+static void eval_config(struct hasher *h, int pi, struct cache_eval *e)
+{
+	const struct ws_project *p = &h->ws->projects[pi];
+	static const char *const keep[] = {"executor", "command", "outputs", "options",
+	                                   "configurations", "parallelism"};
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "root", p->root);
+	cJSON *tags = cJSON_AddArrayToObject(o, "tags");
+	for (size_t i = 0; i < p->tags.n; i++)
+		cJSON_AddItemToArray(tags, cJSON_CreateString(p->tags.v[i]));
+	cJSON *targets = cJSON_AddObjectToObject(o, "targets");
+	for (size_t t = 0; t < p->ntargets; t++) {
+		cJSON *tj = cJSON_AddObjectToObject(targets, p->targets[t].name);
+		for (size_t k = 0; k < ARRAY_LEN(keep); k++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(p->targets[t].json, keep[k]);
+			if (v)
+				cJSON_AddItemToObject(tj, keep[k], cJSON_Duplicate(v, true));
+		}
+		if (!cJSON_GetObjectItemCaseSensitive(tj, "executor"))
+			cJSON_AddStringToObject(tj, "executor", p->targets[t].executor);
+	}
+	if (p->named_inputs)
+		cJSON_AddItemToObject(o, "namedInputs", cJSON_Duplicate(p->named_inputs, true));
+	eval_json(o, e->hash);
+	cJSON_Delete(o);
+}
+
+/* Nx hashes the root tsconfig (tsconfig.base.json, else tsconfig.json) without
+ * compilerOptions.paths; "{}" when there is none. */
+static void eval_tsconfig(struct hasher *h, struct cache_eval *e)
+{
+	static const char *const names[] = {"tsconfig.base.json", "tsconfig.json"};
+	cJSON *j = NULL;
+	for (size_t i = 0; !j && i < ARRAY_LEN(names); i++) {
+		char *abs = path_join(h->ws->root, names[i]), *buf;
+		size_t len;
+		if (file_read(abs, &buf, &len) == 0) {
+			cJSON_Minify(buf);
+			j = cJSON_Parse(buf);
+			if (!j)
+				j = cJSON_CreateString(buf); /* unparsable: its bytes count */
+			free(buf);
+		}
+		free(abs);
+	}
+	if (!j)
+		j = cJSON_CreateObject();
+	cJSON *co = cJSON_GetObjectItemCaseSensitive(j, "compilerOptions");
+	if (cJSON_IsObject(co))
+		cJSON_DeleteItemFromObjectCaseSensitive(co, "paths");
+	eval_json(j, e->hash);
+	cJSON_Delete(j);
+}
+
+static void eval_env(struct hasher *h, const struct cache_instr *ins, struct cache_eval *e)
+{
+	const char *v = cache__env_get(h->env, ins->arg);
+	cache__hash_bytes(v ? v : "", v ? strlen(v) : 0, e->hash);
+}
+
+static void trim(struct sbuf *sb)
+{
+	size_t s = 0;
+	while (s < sb->len && strchr(" \t\r\n", sb->buf[s]))
+		s++;
+	memmove(sb->buf, sb->buf + s, sb->len - s + 1);
+	sb->len -= s;
+	sbuf_rtrim(sb);
+}
+
+/* Run cmd with /bin/sh in the workspace root, with the client's environment. */
+static int run_capture(struct hasher *h, const char *cmd, struct sbuf *out, struct sbuf *errout,
+                       struct bld_err *err)
+{
+	int po[2], pe[2];
+	if (pipe2(po, O_CLOEXEC) < 0)
+		return bld_err_set(err, -errno, "runtime input: pipe: %s", strerror(errno));
+	if (pipe2(pe, O_CLOEXEC) < 0) {
+		close(po[0]);
+		close(po[1]);
+		return bld_err_set(err, -errno, "runtime input: pipe: %s", strerror(errno));
+	}
+	static char *const empty_env[] = {NULL};
+	char *const *env = h->env ? h->env : empty_env;
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (chdir(h->ws->root) < 0)
+			_exit(127);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		execle("/bin/sh", "sh", "-c", cmd, (char *)NULL, env);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	if (pid < 0) {
+		close(po[0]);
+		close(pe[0]);
+		return bld_err_set(err, -errno, "runtime input \"%s\": fork failed", cmd);
+	}
+	struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+	struct sbuf *bufs[2] = {out, errout};
+	int open_fds = 2;
+	while (open_fds) {
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			break;
+		for (int k = 0; k < 2; k++) {
+			if (fds[k].fd < 0 || !fds[k].revents)
+				continue;
+			sbuf_grow(bufs[k], 4096);
+			ssize_t n = read(fds[k].fd, bufs[k]->buf + bufs[k]->len, 4096);
+			if (n > 0) {
+				bufs[k]->len += (size_t)n;
+				bufs[k]->buf[bufs[k]->len] = '\0';
+			} else if (n == 0 || errno != EINTR) {
+				close(fds[k].fd);
+				fds[k].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+static int eval_runtime(struct hasher *h, const struct cache_instr *ins, struct cache_eval *e,
+                        struct bld_err *err)
+{
+	struct sbuf out = SBUF_INIT, eo = SBUF_INIT;
+	sbuf_init(&out);
+	sbuf_init(&eo);
+	int r = run_capture(h, ins->arg, &out, &eo, err);
+	if (r >= 0) {
+		trim(&out);
+		trim(&eo);
+		sbuf_add(&out, eo.buf, eo.len);
+		cache__hash_bytes(out.buf, out.len, e->hash);
+	}
+	sbuf_release(&out);
+	sbuf_release(&eo);
+	return r;
+}
+
+/* The lock files that stand for external dependencies (see docs/cache.md). */
+static const char *const lock_files[] = {"package-lock.json", "yarn.lock", "pnpm-lock.yaml",
+                                         "bun.lock", "bun.lockb", "uv.lock", "poetry.lock"};
+
+static void eval_externals(struct hasher *h, const struct cache_instr *ins, struct cache_eval *e)
+{
+	struct sbuf acc = SBUF_INIT;
+	sbuf_init(&acc);
+	e->detail = cJSON_CreateObject();
+	for (size_t i = 0; i < ins->globs.n; i++)
+		sbuf_addf(&acc, "%s\n", ins->globs.v[i]);
+	for (size_t i = 0; i < ARRAY_LEN(lock_files); i++) {
+		char fh[33], *abs = path_join(h->ws->root, lock_files[i]);
+		bool there = file_exists(abs);
+		free(abs);
+		if (!there)
+			continue;
+		path_hash(h, lock_files[i], fh);
+		sbuf_addf(&acc, "%s%c%s\n", lock_files[i], 0, fh);
+		cJSON_AddStringToObject(e->detail, lock_files[i], fh);
+	}
+	cache__hash_bytes(acc.buf, acc.len, e->hash);
+	sbuf_release(&acc);
+}
+
+/* Files below path (workspace-relative), not following symlinks, into files. */
+static void walk_outputs(const char *root, const char *rel, struct strvec *files, int depth)
+{
+	char *abs = path_join(root, rel);
+	struct stat st;
+	if (depth > 64 || lstat(abs, &st) < 0) {
+		free(abs);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		strvec_push(files, rel);
+		free(abs);
+		return;
+	}
+	DIR *d = opendir(abs);
+	free(abs);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *sub = path_join(rel, de->d_name);
+		walk_outputs(root, sub, files, depth + 1);
+		free(sub);
+	}
+	closedir(d);
+}
+
+static int eval_depout(struct hasher *h, const struct task_graph *tg,
+                       const struct cache_instr *ins, struct cache_eval *e, struct bld_err *err)
+{
+	struct strvec outs, files, pat;
+	strvec_init(&outs);
+	strvec_init(&files);
+	strvec_init(&pat);
+	task_outputs(h->ws, &tg->tasks[ins->dep_task], &outs);
+	for (size_t i = 0; i < outs.n; i++)
+		if (outs.v[i][0] != '!' && !cache__glob_has_magic(outs.v[i]))
+			walk_outputs(h->ws->root, outs.v[i], &files, 0);
+	strvec_sort(&files);
+	strvec_push(&pat, ins->arg);
+	struct cache_globset gs;
+	int r = cache__globset_init(&gs, &pat, err);
+	if (r >= 0) {
+		struct sbuf acc = SBUF_INIT;
+		sbuf_init(&acc);
+		e->detail = cJSON_CreateObject();
+		for (size_t i = 0; i < files.n; i++) {
+			if ((i && !strcmp(files.v[i], files.v[i - 1])) ||
+			    !cache__globset_match(&gs, files.v[i]))
+				continue;
+			char fh[33];
+			path_hash(h, files.v[i], fh);
+			sbuf_addf(&acc, "%s%c%s\n", files.v[i], 0, fh);
+			cJSON_AddStringToObject(e->detail, files.v[i], fh);
+		}
+		cache__hash_bytes(acc.buf, acc.len, e->hash);
+		sbuf_release(&acc);
+		cache__globset_release(&gs);
+	}
+	strvec_release(&outs);
+	strvec_release(&files);
+	strvec_release(&pat);
+	return r;
+}
+
+static int eval_instr(struct hasher *h, const struct task_graph *tg,
+                      const struct cache_instr *ins, const struct cache_eval **ret,
+                      struct cache_eval *tmp, struct bld_err *err)
+{
+	bool cacheable = ins->kind != INS_DEPOUT;
+	if (cacheable && (*ret = strmap_get(&h->evals, ins->key)))
+		return 0;
+	struct cache_eval *e = cacheable ? xcalloc(1, sizeof(*e)) : tmp;
+	int r = 0;
+	switch (ins->kind) {
+	case INS_PFILES:
+	case INS_WFILES: r = eval_files(h, ins, e, err); break;
+	case INS_CONFIG: eval_config(h, ins->project, e); break;
+	case INS_TSCONFIG: eval_tsconfig(h, e); break;
+	case INS_ENV: eval_env(h, ins, e); break;
+	case INS_RUNTIME: r = eval_runtime(h, ins, e, err); break;
+	case INS_EXTERNALS: eval_externals(h, ins, e); break;
+	case INS_DEPOUT: r = eval_depout(h, tg, ins, e, err); break;
+	}
+	if (r < 0) {
+		cJSON_Delete(e->detail);
+		if (cacheable)
+			free(e);
+		return r;
+	}
+	if (cacheable)
+		strmap_put(&h->evals, ins->key, e);
+	*ret = e;
+	return 0;
+}
+
+/* ---- the task hash ---- */
+
+struct hline {
+	char *key;
+	char *value;
+};
+
+static int hline_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct hline *)a)->key, ((const struct hline *)b)->key);
+}
+
+static void task_lines(const struct task *t, struct hline *l, cJSON *m)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	l[0] = (struct hline){xstrdup("@format"), xasprintf("%d", CACHE_HASH_FORMAT)};
+	sbuf_adds(&sb, t->project->name);
+	sbuf_addc(&sb, '\0');
+	sbuf_adds(&sb, t->target->name);
+	sbuf_addc(&sb, '\0');
+	sbuf_adds(&sb, t->configuration ? t->configuration : "");
+	l[1] = (struct hline){xstrdup("@task"), xmalloc(sb.len + 1)};
+	memcpy(l[1].value, sb.buf, sb.len + 1);
+	l[1].value[sb.len] = '\0';
+	sbuf_reset(&sb);
+	cache__json_canonical(t->options, &sb);
+	l[2] = (struct hline){xstrdup("@executor"), xstrdup(t->target->executor)};
+	l[3] = (struct hline){xstrdup("@options"), sbuf_detach(&sb)};
+	cJSON_AddNumberToObject(m, "format", CACHE_HASH_FORMAT);
+	cJSON_AddStringToObject(m, "bld", BLD_VERSION);
+	cJSON_AddStringToObject(m, "task", t->id);
+	cJSON_AddStringToObject(m, "project", t->project->name);
+	cJSON_AddStringToObject(m, "target", t->target->name);
+	if (t->configuration)
+		cJSON_AddStringToObject(m, "configuration", t->configuration);
+	else
+		cJSON_AddNullToObject(m, "configuration");
+	cJSON_AddStringToObject(m, "executor", t->target->executor);
+	cJSON_AddItemToObject(m, "options",
+	                      t->options ? cJSON_Duplicate(t->options, true) : cJSON_CreateObject());
+	sbuf_release(&sb);
+}
+
+/* The digest of sorted lines; "@task" holds NULs, so lengths are tracked. */
+static void lines_digest(struct hline *l, size_t n, const struct task *t, char out[33])
+{
+	qsort(l, n, sizeof(*l), hline_cmp);
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	for (size_t i = 0; i < n; i++) {
+		sbuf_adds(&sb, l[i].key);
+		sbuf_addc(&sb, '\0');
+		if (!strcmp(l[i].key, "@task")) {
+			sbuf_adds(&sb, t->project->name);
+			sbuf_addc(&sb, '\0');
+			sbuf_adds(&sb, t->target->name);
+			sbuf_addc(&sb, '\0');
+			sbuf_adds(&sb, t->configuration ? t->configuration : "");
+		} else {
+			sbuf_adds(&sb, l[i].value);
+		}
+		sbuf_addc(&sb, '\n');
+	}
+	cache__hash_bytes(sb.buf, sb.len, out);
+	sbuf_release(&sb);
+}
+
+static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **ret_manifest,
+                       struct bld_err *err)
+{
+	struct task *t = &tg->tasks[i];
+	struct cache_plan plan;
+	cache__plan_init(&plan);
+	int r = cache__plan_task(h, tg, i, &plan, err);
+	if (r < 0) {
+		cache__plan_release(&plan);
+		return r;
+	}
+	struct hline *lines = xcalloc(plan.n + 4, sizeof(*lines));
+	cJSON *m = cJSON_CreateObject();
+	task_lines(t, lines, m);
+	cJSON *inputs = cJSON_AddObjectToObject(m, "inputs");
+	size_t n = 4;
+	for (size_t k = 0; r >= 0 && k < plan.n; k++) {
+		const struct cache_eval *e;
+		struct cache_eval tmp = {{0}, NULL};
+		r = eval_instr(h, tg, &plan.v[k], &e, &tmp, err);
+		if (r < 0)
+			break;
+		lines[n++] = (struct hline){xstrdup(plan.v[k].key), xstrdup(e->hash)};
+		cJSON *ij = cJSON_AddObjectToObject(inputs, plan.v[k].key);
+		cJSON_AddStringToObject(ij, "hash", e->hash);
+		if (e->detail)
+			cJSON_AddItemToObject(ij, "files", cJSON_Duplicate(e->detail, true));
+		cJSON_Delete(tmp.detail);
+	}
+	if (r >= 0) {
+		lines_digest(lines, n, t, t->hash);
+		cJSON_AddStringToObject(m, "hash", t->hash);
+	}
+	for (size_t k = 0; k < n; k++) {
+		free(lines[k].key);
+		free(lines[k].value);
+	}
+	free(lines);
+	cache__plan_release(&plan);
+	if (r >= 0 && ret_manifest)
+		*ret_manifest = m;
+	else
+		cJSON_Delete(m);
+	return r;
+}
+
+int hasher_task_hash(struct hasher *h, struct task_graph *tg, int i, cJSON **ret_manifest,
+                     struct bld_err *err)
+{
+	if (i < 0 || (size_t)i >= tg->ntasks)
+		return bld_err_set(err, -EINVAL, "no task %d", i);
+	pthread_mutex_lock(&h->lock);
+	int r = hash_locked(h, tg, i, ret_manifest, err);
+	pthread_mutex_unlock(&h->lock);
+	return r;
+}

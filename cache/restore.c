@@ -1,2 +1,385 @@
-/* restore.c - placeholder until implemented. */
-typedef int restore_placeholder;
+/*
+ * restore.c - putting a cache entry's outputs back into the workspace.
+ *
+ * 1. Every path of the entry must be workspace-relative without "..";
+ *    every blob is verified against its hash before anything is written
+ *    (a mismatch is BLD_ECORRUPT, and the entry is dropped).
+ * 2. For each declared output: paths the entry does not have are removed
+ *    from below it; files, symlinks and folders that already match (size,
+ *    mode and content hash through the file index; link text) are left
+ *    alone; the rest is replaced (reflink, else copy_file_range) through a
+ *    temporary name and rename.  An output recorded as absent is removed.
+ * 3. Nothing else is touched.  Parent folders are opened one component at a
+ *    time with O_NOFOLLOW; a symlinked parent is followed only when it
+ *    resolves inside the workspace, so no entry can write outside it.
+ */
+#include "cache_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct rrow {
+	char *path;
+	int kind;
+	unsigned mode;
+	int64_t size;
+	char *blob;
+	char *link;
+};
+
+struct rctx {
+	struct cache *c;
+	const char *root;
+	char *real_root;
+	struct rrow *rows;
+	size_t n;
+	struct strmap by_path;   /* path -> row + 1 */
+	size_t restored;
+	struct bld_err *err;
+};
+
+static int load_rows(struct rctx *x, const char *hash, struct strvec *declared)
+{
+	sqlite3_stmt *q;
+	struct cache *c = x->c;
+	size_t cap = 0;
+	if (sqlite3_prepare_v2(c->db, "SELECT path, kind, mode, size, blob, link FROM outputs "
+	                       "WHERE entry=?1 ORDER BY path", -1, &q, NULL) != SQLITE_OK)
+		return cache__dberr(c, x->err, "restore");
+	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		xgrow(&x->rows, &cap, x->n + 1, sizeof(*x->rows));
+		struct rrow *r = &x->rows[x->n++];
+		r->path = xstrdup((const char *)sqlite3_column_text(q, 0));
+		r->kind = sqlite3_column_int(q, 1);
+		r->mode = (unsigned)sqlite3_column_int(q, 2);
+		r->size = sqlite3_column_int64(q, 3);
+		const unsigned char *b = sqlite3_column_text(q, 4), *l = sqlite3_column_text(q, 5);
+		r->blob = b ? xstrdup((const char *)b) : NULL;
+		r->link = l ? xstrdup((const char *)l) : NULL;
+		strmap_put(&x->by_path, r->path, (void *)(intptr_t)x->n);
+	}
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(c->db, "SELECT outputs FROM entries WHERE hash=?1", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return cache__dberr(c, x->err, "restore");
+	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		cJSON *j = cJSON_Parse((const char *)sqlite3_column_text(q, 0));
+		const cJSON *it;
+		cJSON_ArrayForEach(it, j) {
+			if (cJSON_IsString(it))
+				strvec_push(declared, it->valuestring);
+		}
+		cJSON_Delete(j);
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+static void rows_release(struct rctx *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		free(x->rows[i].path);
+		free(x->rows[i].blob);
+		free(x->rows[i].link);
+	}
+	free(x->rows);
+	strmap_release(&x->by_path);
+	free(x->real_root);
+}
+
+static int check_rows(struct rctx *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		const struct rrow *r = &x->rows[i];
+		if (!path_is_safe_relative(r->path))
+			return bld_err_set(x->err, BLD_EUNSAFE, "cache entry path \"%s\" is outside the "
+			                   "workspace", r->path);
+		if (r->kind == OUT_FILE && (!r->blob || strlen(r->blob) != 32))
+			return bld_err_set(x->err, BLD_ECORRUPT, "cache entry file %s has no blob", r->path);
+	}
+	for (size_t i = 0; i < x->n; i++) {
+		if (x->rows[i].kind != OUT_FILE)
+			continue;
+		int r = cache__blob_verify(x->c, x->rows[i].blob, x->err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Is the symlink at dirfd/name resolving inside the workspace? */
+static bool link_inside(struct rctx *x, int dirfd, const char *name)
+{
+	char proc[64], dir[PATH_MAX], *real;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
+	ssize_t n = readlink(proc, dir, sizeof(dir) - 1);
+	if (n < 0)
+		return false;
+	dir[n] = '\0';
+	char *abs = path_join(dir, name);
+	real = realpath(abs, NULL);
+	free(abs);
+	char *rel = real ? path_relative(x->real_root, real) : NULL;
+	bool ok = rel != NULL;
+	free(rel);
+	free(real);
+	return ok;
+}
+
+/* Open the folder holding rel (creating missing folders), never leaving the
+ * workspace; *ret_base points into rel. */
+static int open_parent(struct rctx *x, const char *rel, int *ret_fd, const char **ret_base)
+{
+	int fd = open(x->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return bld_err_set(x->err, -errno, "cannot open the workspace %s", x->root);
+	char *p = xstrdup(rel);
+	char *comp = p, *slash;
+	int r = 0;
+	while (r == 0 && (slash = strchr(comp, '/'))) {
+		*slash = '\0';
+		int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT) {
+			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+				r = bld_err_set(x->err, -errno, "cannot create folder %s", comp);
+			else
+				next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (r == 0 && next < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+			struct stat st;
+			if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+			    link_inside(x, fd, comp))
+				next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			else
+				r = bld_err_set(x->err, BLD_EUNSAFE, "cannot restore %s: %s is not a folder "
+				                "inside the workspace", rel, p);
+		}
+		if (r == 0 && next < 0)
+			r = bld_err_set(x->err, -errno, "cannot restore %s: %s", rel, strerror(errno));
+		close(fd);
+		fd = next;
+		*slash = '/';
+		comp = slash + 1;
+	}
+	free(p);
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	*ret_base = rel + (comp - p);
+	return 0;
+}
+
+static int rm_entry(int at, const char *name)
+{
+	struct stat st;
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(at, name, 0) < 0 ? -errno : 0;
+	int sub = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0)
+		return -errno;
+	DIR *d = fdopendir(sub);
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && d && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = rm_entry(dirfd(d), de->d_name);
+	if (d)
+		closedir(d);
+	if (r == 0 && unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -errno;
+	return r;
+}
+
+/* Does the workspace file match the row already? */
+static bool file_matches(struct rctx *x, int fd, const char *base, const char *rel,
+                         const struct rrow *row)
+{
+	struct stat st;
+	if (fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+	    (int64_t)st.st_size != row->size || (st.st_mode & 07777) != row->mode)
+		return false;
+	char *abs = path_join(x->root, rel), h[33];
+	int r = cache__file_hash(x->c, abs, &st, h);
+	free(abs);
+	return r == 0 && !strcmp(h, row->blob);
+}
+
+static int restore_row(struct rctx *x, const struct rrow *row)
+{
+	int fd, r;
+	const char *base;
+	if ((r = open_parent(x, row->path, &fd, &base)) < 0)
+		return r;
+	struct stat st;
+	bool exists = fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	switch (row->kind) {
+	case OUT_ABSENT:
+		if (exists && (r = rm_entry(fd, base)) < 0)
+			bld_err_set(x->err, r, "cannot remove %s: %s", row->path, strerror(-r));
+		break;
+	case OUT_DIR:
+		if (exists && !S_ISDIR(st.st_mode) && (r = rm_entry(fd, base)) < 0)
+			break;
+		if ((!exists || !S_ISDIR(st.st_mode)) && mkdirat(fd, base, 0755) < 0)
+			r = bld_err_set(x->err, -errno, "cannot create %s: %s", row->path, strerror(errno));
+		if (r == 0 && (!exists || (st.st_mode & 07777) != row->mode))
+			fchmodat(fd, base, row->mode, 0);
+		break;
+	case OUT_SYMLINK: {
+		char cur[4096];
+		ssize_t n = exists && S_ISLNK(st.st_mode) ? readlinkat(fd, base, cur, sizeof(cur) - 1) : -1;
+		if (n >= 0 && (cur[n] = '\0', !strcmp(cur, row->link)))
+			break;
+		if (exists && (r = rm_entry(fd, base)) < 0)
+			break;
+		if (symlinkat(row->link, fd, base) < 0)
+			r = bld_err_set(x->err, -errno, "cannot create symlink %s", row->path);
+		else
+			x->restored++;
+		break;
+	}
+	default:
+		if (exists && file_matches(x, fd, base, row->path, row))
+			break;
+		if (exists && S_ISDIR(st.st_mode) && (r = rm_entry(fd, base)) < 0)
+			break;
+		r = cache__blob_copy_out(x->c, row->blob, fd, base, row->mode, x->err);
+		if (r == 0)
+			x->restored++;
+	}
+	close(fd);
+	return r;
+}
+
+/* Remove what the workspace has below declared output out but the entry lacks. */
+static int remove_extras(struct rctx *x, const char *rel, int depth)
+{
+	char *abs = path_join(x->root, rel);
+	struct stat st;
+	int r = 0;
+	if (depth > 256 || lstat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		free(abs);
+		return 0;
+	}
+	DIR *d = opendir(abs);
+	free(abs);
+	struct dirent *de;
+	struct strvec kids;
+	strvec_init(&kids);
+	while (d && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strvec_push(&kids, de->d_name);
+	if (d)
+		closedir(d);
+	for (size_t i = 0; r >= 0 && i < kids.n; i++) {
+		char *sub = path_join(rel, kids.v[i]);
+		void *v = strmap_get(&x->by_path, sub);
+		if (!v || x->rows[(intptr_t)v - 1].kind == OUT_ABSENT) {
+			int fd;
+			const char *base;
+			if ((r = open_parent(x, sub, &fd, &base)) == 0) {
+				r = rm_entry(fd, base);
+				close(fd);
+			}
+		} else if (x->rows[(intptr_t)v - 1].kind == OUT_DIR) {
+			r = remove_extras(x, sub, depth + 1);
+		}
+		free(sub);
+	}
+	strvec_release(&kids);
+	return r;
+}
+
+static void entry_touch(struct cache *c, const char *hash)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(c->db, "UPDATE entries SET last_used=?2, hits=hits+1 WHERE hash=?1",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, cache__now());
+	sqlite3_step(q);
+	sqlite3_finalize(q);
+}
+
+static void entry_drop(struct cache *c, const char *hash)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return;
+	const char *sql[] = {"DELETE FROM outputs WHERE entry=?1", "DELETE FROM entries WHERE hash=?1"};
+	for (size_t i = 0; i < 2; i++) {
+		if (sqlite3_prepare_v2(c->db, sql[i], -1, &q, NULL) != SQLITE_OK)
+			continue;
+		sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int restore_all(struct rctx *x, const struct strvec *declared)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < declared->n; i++) {
+		const char *d = declared->v[i];
+		if (*d == '!' || cache__glob_has_magic(d) || !path_is_safe_relative(d))
+			continue;
+		void *v = strmap_get(&x->by_path, d);
+		if (v && x->rows[(intptr_t)v - 1].kind == OUT_DIR)
+			r = remove_extras(x, d, 0);
+	}
+	for (size_t i = 0; r >= 0 && i < x->n; i++)
+		r = restore_row(x, &x->rows[i]);
+	return r;
+}
+
+int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_root,
+                  size_t *ret_restored, struct bld_err *err)
+{
+	struct rctx x = {c, ws_root, realpath(ws_root, NULL), NULL, 0, {0}, 0, err};
+	struct strvec declared;
+	strvec_init(&declared);
+	strmap_init(&x.by_path);
+	if (!x.real_root) {
+		int r = bld_err_set(err, -errno, "workspace %s: %s", ws_root, strerror(errno));
+		strmap_release(&x.by_path);
+		return r;
+	}
+	pthread_mutex_lock(&c->lock);
+	int r = load_rows(&x, e->hash, &declared);
+	pthread_mutex_unlock(&c->lock);
+	if (r >= 0)
+		r = check_rows(&x);
+	if (r == BLD_ECORRUPT) {
+		pthread_mutex_lock(&c->lock);
+		entry_drop(c, e->hash);
+		pthread_mutex_unlock(&c->lock);
+	}
+	if (r >= 0)
+		r = restore_all(&x, &declared);
+	if (r >= 0) {
+		pthread_mutex_lock(&c->lock);
+		entry_touch(c, e->hash);
+		pthread_mutex_unlock(&c->lock);
+		if (ret_restored)
+			*ret_restored = x.restored;
+	}
+	strvec_release(&declared);
+	rows_release(&x);
+	return r;
+}

@@ -1,21 +1,298 @@
-/* store.c - STUB so the tree links; cache replaces it (and spreads these over cache/*.c). */
+/*
+ * store.c - the cache folder: SQLite schema, opening, entries, storing.
+ *
+ * Layout of a cache folder (BLD_CACHE_DIR, default <workspace>/.bld/cache):
+ *
+ *   cache.db            SQLite, WAL journal (cache.db-wal, cache.db-shm)
+ *   blobs/<h[0..2]>/<h> output bytes named by their XXH3-128 (read-only)
+ *   blobs/tmp/          blobs being written (renamed into place when whole)
+ *
+ * Schema (version 1, in meta.schema):
+ *
+ *   meta(key TEXT PRIMARY KEY, value TEXT)
+ *   files(path TEXT PRIMARY KEY, size, mtime_ns, ctime_ns, ino, hash TEXT)
+ *       the stat-keyed file index: absolute path -> content hash
+ *   entries(hash TEXT PRIMARY KEY, task, exit_code, duration_ms, size,
+ *           created, last_used, hits, bld_version, outputs TEXT (JSON array
+ *           of the declared outputs), terminal BLOB, manifest TEXT (JSON))
+ *   outputs(entry -> entries.hash, path, kind 0 absent|1 file|2 dir|3 symlink,
+ *           mode, size, blob, link, PRIMARY KEY(entry, path))
+ *   runs(id, task, hash, source 'local'|'remote'|'miss'|..., exit_code,
+ *        duration_ms, at)   -- the last 10,000 runs, for stats
+ *
+ * Invariants: an entry is visible only once the transaction inserting it
+ * and its outputs commits, and that transaction starts (BEGIN IMMEDIATE)
+ * only after every blob it names has been renamed into place, and checks
+ * they still exist while holding the write lock (prune deletes blobs only
+ * while holding it too).  A process killed at any point therefore leaves
+ * either no entry or a whole one; at worst an orphan blob or a temporary
+ * file, which prune collects.  Concurrent processes wait on SQLite's busy
+ * timeout (30 s).
+ */
+#include "cache_int.h"
+
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include "bld/cache.h"
-int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
-void cache_close(struct cache *c) { }
-char *cache_default_dir(const char *ws_root) { return path_join(ws_root, ".bld/cache"); }
-int hasher_new(struct workspace *ws, struct cache *c, char *const *env, struct hasher **ret, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
-void hasher_free(struct hasher *h) { }
-int hasher_task_hash(struct hasher *h, struct task_graph *tg, int i, cJSON **ret_manifest, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
-void cache_entry_release(struct cache_entry *e) { }
-int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, struct bld_err *err) { return 0; }
-int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_root, size_t *ret_restored, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
-int cache_store(struct cache *c, const struct task *t, const char *ws_root, const struct strvec *outputs, const char *terminal, size_t terminal_len, uint64_t duration_ms, const cJSON *manifest, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
-int cache_record_run(struct cache *c, const char *task_id, const char *hash, const char *source, int exit_code, uint64_t duration_ms) { return 0; }
-void task_outputs(const struct workspace *ws, const struct task *t, struct strvec *ret) { }
-int cache_cmd_ls(struct cache *c, bool json, struct sbuf *out, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
-int cache_cmd_show(struct cache *c, const char *hash, bool json, struct sbuf *out, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
-int cache_cmd_stats(struct cache *c, bool json, struct sbuf *out, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
-int cache_cmd_prune(struct cache *c, uint64_t max_bytes, struct sbuf *out, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
-int cache_cmd_why(struct cache *c, const char *task_id, const cJSON *manifest, struct sbuf *out, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
+#include <string.h>
+#include <unistd.h>
+
+#define CACHE_SCHEMA 1
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+	" mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL,"
+	" hash TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS entries(hash TEXT PRIMARY KEY, task TEXT NOT NULL,"
+	" exit_code INTEGER NOT NULL, duration_ms INTEGER NOT NULL, size INTEGER NOT NULL,"
+	" created INTEGER NOT NULL, last_used INTEGER NOT NULL, hits INTEGER NOT NULL DEFAULT 0,"
+	" bld_version TEXT NOT NULL, outputs TEXT NOT NULL, terminal BLOB NOT NULL,"
+	" manifest TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS entries_task ON entries(task, created);"
+	"CREATE INDEX IF NOT EXISTS entries_used ON entries(last_used);"
+	"CREATE TABLE IF NOT EXISTS outputs(entry TEXT NOT NULL, path TEXT NOT NULL,"
+	" kind INTEGER NOT NULL, mode INTEGER NOT NULL, size INTEGER NOT NULL, blob TEXT,"
+	" link TEXT, PRIMARY KEY(entry, path));"
+	"CREATE INDEX IF NOT EXISTS outputs_blob ON outputs(blob);"
+	"CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, task TEXT NOT NULL,"
+	" hash TEXT NOT NULL, source TEXT NOT NULL, exit_code INTEGER NOT NULL,"
+	" duration_ms INTEGER NOT NULL, at INTEGER NOT NULL);"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');";
+
+int cache__dberr(struct cache *c, struct bld_err *err, const char *what)
+{
+	return bld_err_set(err, BLD_ECACHE, "cache %s/cache.db: %s: %s", c->dir, what,
+	                   sqlite3_errmsg(c->db));
+}
+
+int cache__exec(struct cache *c, const char *sql, struct bld_err *err)
+{
+	if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return cache__dberr(c, err, sql);
+	return 0;
+}
+
+int cache__begin(struct cache *c, struct bld_err *err)
+{
+	return cache__exec(c, "BEGIN IMMEDIATE", err);
+}
+
+int cache__commit(struct cache *c, struct bld_err *err)
+{
+	int r = cache__exec(c, "COMMIT", err);
+	if (r < 0)
+		cache__rollback(c);
+	return r;
+}
+
+void cache__rollback(struct cache *c)
+{
+	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* "10G", "500M", "1024" -> bytes; 0 when unparsable. */
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v < 0)
+		return 0;
+	switch (*end) {
+	case 'k': case 'K': v *= 1024.0; break;
+	case 'm': case 'M': v *= 1024.0 * 1024; break;
+	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; break;
+	case 't': case 'T': v *= 1024.0 * 1024 * 1024 * 1024; break;
+	default: break;
+	}
+	return (uint64_t)v;
+}
+
+uint64_t cache_parse_size(const char *s)
+{
+	return s ? parse_size(s) : 0;
+}
+
+char *cache_default_dir(const char *ws_root)
+{
+	const char *env = getenv("BLD_CACHE_DIR");
+	if (env && *env) {
+		if (*env == '/')
+			return xstrdup(env);
+		char *j = path_join(ws_root, env);
+		char *n = path_normalize(j);
+		free(j);
+		return n;
+	}
+	return path_join(ws_root, ".bld/cache");
+}
+
+static int db_open(struct cache *c, struct bld_err *err)
+{
+	char *path = path_join(c->dir, "cache.db");
+	int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                         SQLITE_OPEN_FULLMUTEX, NULL);
+	free(path);
+	if (rc != SQLITE_OK)
+		return cache__dberr(c, err, "open");
+	sqlite3_busy_timeout(c->db, 30000);
+	int r = cache__exec(c, "PRAGMA journal_mode=WAL", err);
+	if (r >= 0)
+		r = cache__exec(c, "PRAGMA synchronous=NORMAL", err);
+	if (r >= 0)
+		r = cache__begin(c, err);
+	if (r >= 0 && (r = cache__exec(c, schema_sql, err)) >= 0)
+		r = cache__commit(c, err);
+	else if (r < 0)
+		cache__rollback(c);
+	return r;
+}
+
+int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err)
+{
+	int r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return bld_err_set(err, BLD_ECACHE, "cannot create the cache folder %s: %s", dir,
+		                   strerror(-r));
+	struct cache *c = xcalloc(1, sizeof(*c));
+	c->dir = xstrdup(dir);
+	c->blobs = path_join(dir, "blobs");
+	pthread_mutex_init(&c->lock, NULL);
+	c->max_size = cache_parse_size(getenv("BLD_CACHE_MAX_SIZE"));
+	if ((r = mkdir_p(c->blobs, 0755)) < 0) {
+		bld_err_set(err, BLD_ECACHE, "cannot create %s: %s", c->blobs, strerror(-r));
+		cache_close(c);
+		return BLD_ECACHE;
+	}
+	if ((r = db_open(c, err)) < 0) {
+		cache_close(c);
+		return r;
+	}
+	*ret_cache = c;
+	return 0;
+}
+
+void cache_close(struct cache *c)
+{
+	if (!c)
+		return;
+	if (c->db)
+		cache__fileindex_flush(c);
+	sqlite3_close(c->db);
+	for (size_t i = 0; i < c->npending; i++)
+		free(c->pending[i].path);
+	free(c->pending);
+	pthread_mutex_destroy(&c->lock);
+	free(c->dir);
+	free(c->blobs);
+	free(c);
+}
+
+void cache_set_max_size(struct cache *c, uint64_t max_bytes)
+{
+	c->max_size = max_bytes;
+}
+
+void cache_entry_release(struct cache_entry *e)
+{
+	if (!e)
+		return;
+	free(e->task);
+	free(e->terminal);
+	memset(e, 0, sizeof(*e));
+}
+
+int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, struct bld_err *err)
+{
+	sqlite3_stmt *q;
+	pthread_mutex_lock(&c->lock);
+	int r = 0;
+	if (sqlite3_prepare_v2(c->db, "SELECT task, exit_code, duration_ms, size, created, terminal "
+	                       "FROM entries WHERE hash=?1", -1, &q, NULL) != SQLITE_OK) {
+		r = cache__dberr(c, err, "lookup");
+		pthread_mutex_unlock(&c->lock);
+		return r;
+	}
+	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		memset(ret, 0, sizeof(*ret));
+		snprintf(ret->hash, sizeof(ret->hash), "%s", hash);
+		ret->task = xstrdup((const char *)sqlite3_column_text(q, 0));
+		ret->exit_code = sqlite3_column_int(q, 1);
+		ret->duration_ms = (uint64_t)sqlite3_column_int64(q, 2);
+		ret->size = (uint64_t)sqlite3_column_int64(q, 3);
+		ret->created = sqlite3_column_int64(q, 4);
+		int n = sqlite3_column_bytes(q, 5);
+		ret->terminal = xmalloc((size_t)n + 1);
+		if (n)
+			memcpy(ret->terminal, sqlite3_column_blob(q, 5), (size_t)n);
+		ret->terminal[n] = '\0';
+		ret->terminal_len = (size_t)n;
+		r = 1;
+	} else if (rc != SQLITE_DONE) {
+		r = cache__dberr(c, err, "lookup");
+	}
+	sqlite3_finalize(q);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int cache_record_run(struct cache *c, const char *task_id, const char *hash, const char *source,
+                     int exit_code, uint64_t duration_ms)
+{
+	sqlite3_stmt *q;
+	pthread_mutex_lock(&c->lock);
+	int r = 0;
+	if (sqlite3_prepare_v2(c->db, "INSERT INTO runs(task, hash, source, exit_code, duration_ms, at)"
+	                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1, &q, NULL) != SQLITE_OK) {
+		pthread_mutex_unlock(&c->lock);
+		return BLD_ECACHE;
+	}
+	sqlite3_bind_text(q, 1, task_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, hash ? hash : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, source ? source : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, exit_code);
+	sqlite3_bind_int64(q, 5, (int64_t)duration_ms);
+	sqlite3_bind_int64(q, 6, cache__now());
+	if (sqlite3_step(q) != SQLITE_DONE)
+		r = BLD_ECACHE;
+	sqlite3_finalize(q);
+	if (r == 0 && sqlite3_last_insert_rowid(c->db) % 1000 == 0)
+		sqlite3_exec(c->db, "DELETE FROM runs WHERE id <= (SELECT MAX(id) FROM runs) - 10000",
+		             NULL, NULL, NULL);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int cache__resolve_hash(struct cache *c, const char *prefix, char out[33], struct bld_err *err)
+{
+	size_t n = strlen(prefix);
+	if (!n || n > 32 || strspn(prefix, "0123456789abcdef") != n)
+		return bld_err_set(err, BLD_EUSAGE, "\"%s\" is not a cache hash (hex digits)", prefix);
+	char *lo = xstrdup(prefix), *hi = xasprintf("%s~", prefix);
+	sqlite3_stmt *q;
+	int r = 0, found = 0;
+	if (sqlite3_prepare_v2(c->db, "SELECT hash FROM entries WHERE hash >= ?1 AND hash < ?2 "
+	                       "LIMIT 2", -1, &q, NULL) != SQLITE_OK) {
+		free(lo);
+		free(hi);
+		return cache__dberr(c, err, "resolve");
+	}
+	sqlite3_bind_text(q, 1, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, hi, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (found++ == 0)
+			snprintf(out, 33, "%s", (const char *)sqlite3_column_text(q, 0));
+	}
+	sqlite3_finalize(q);
+	if (found == 0)
+		r = bld_err_set(err, BLD_EUSAGE, "no cache entry with hash %s", prefix);
+	else if (found > 1)
+		r = bld_err_set(err, BLD_EUSAGE, "hash prefix %s is ambiguous", prefix);
+	free(lo);
+	free(hi);
+	return r;
+}

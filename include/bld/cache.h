@@ -38,6 +38,12 @@ int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err);
 void cache_close(struct cache *c);
 /* The cache folder for a workspace: $BLD_CACHE_DIR or <root>/.bld/cache (caller frees). */
 char *cache_default_dir(const char *ws_root);
+/* Automatic prune limit in bytes (0: none).  cache_open sets it from
+ * $BLD_CACHE_MAX_SIZE ("10G", "500M", bytes); after each store, entries
+ * beyond it are pruned, least recently used first. */
+void cache_set_max_size(struct cache *c, uint64_t max_bytes);
+/* "10G" / "512M" / "1.5k" / "1000" -> bytes (powers of 1024); 0 when invalid. */
+uint64_t cache_parse_size(const char *s);
 
 /*
  * Start hashing for one request over ws (borrowed; c may be NULL for no file

@@ -1,0 +1,176 @@
+/*
+ * cache_int.h - what the files of cache/ share and nothing outside uses:
+ * globs, content hashing, canonical JSON, the file index, blobs, and the
+ * struct cache behind the public opaque handle.
+ */
+#ifndef BLD_CACHE_INT_H
+#define BLD_CACHE_INT_H
+
+#include <pthread.h>
+#include <regex.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "bld/cache.h"
+
+/* ---- glob.c: Nx-style globs (globset semantics with literal separators) ---- */
+
+struct cache_glob {
+	char *src;        /* the pattern, without a leading '!' */
+	char *prefix;     /* literal leading part (matching must start with it) */
+	int kind;         /* GLOB_LITERAL, GLOB_UNDER (prefix + everything below), GLOB_RE */
+	regex_t re;
+};
+
+/* A set of globs: a path matches when it matches any positive (or there is
+ * no positive at all) and no negative ('!'-prefixed) pattern. */
+struct cache_globset {
+	struct cache_glob *pos, *neg;
+	size_t npos, nneg;
+};
+
+int cache__globset_init(struct cache_globset *gs, const struct strvec *patterns,
+                        struct bld_err *err);
+void cache__globset_release(struct cache_globset *gs);
+bool cache__globset_match(const struct cache_globset *gs, const char *path);
+/* True when s holds glob syntax (* ? [ { or an extglob). */
+bool cache__glob_has_magic(const char *s);
+/* One pattern against one path (tests, one-off checks); -1 on a bad pattern. */
+int cache__glob_match(const char *pattern, const char *path);
+
+/* ---- hash.c helpers: content hashes and canonical JSON ---- */
+
+/* XXH3-128 of data as 32 lowercase hex digits into out[33]. */
+void cache__hash_bytes(const void *data, size_t len, char out[33]);
+/* XXH3-128 of a file's bytes (not following a final symlink); 0 or -errno. */
+int cache__hash_fd(int fd, char out[33]);
+/* Canonical JSON: object keys sorted bytewise, no whitespace, integers as
+ * integers, other numbers %.17g, strings with minimal escapes. */
+void cache__json_canonical(const cJSON *j, struct sbuf *out);
+
+/* ---- fileindex.c: stat-keyed content hashes ---- */
+
+/* The content hash of the file at abs (absolute path), using the index when
+ * its stat matches; st is its lstat.  0 or -errno. */
+int cache__file_hash(struct cache *c, const char *abs, const struct stat *st, char out[33]);
+/* The indexed hash of abs when its stat matches (no reading); caller holds c->lock. */
+bool cache__fileindex_get(struct cache *c, const char *abs, const struct stat *st, char out[33]);
+/* Write pending index rows (called at hasher_free and after stores). */
+void cache__fileindex_flush(struct cache *c);
+
+/* ---- blob.c ---- */
+
+/* Path of blob hash under the cache folder (caller frees). */
+char *cache__blob_path(const struct cache *c, const char *hash);
+/* Copy the regular file at dirfd/name into the blob store; its hash into out.
+ * known (may be NULL) is a hash believed current (file index): when that blob
+ * exists already nothing is copied. */
+int cache__blob_put(struct cache *c, int dirfd, const char *name, const char *known,
+                    char out[33], struct bld_err *err);
+/* Check that a blob's bytes still hash to its name: 0, BLD_ECORRUPT, -errno. */
+int cache__blob_verify(const struct cache *c, const char *hash, struct bld_err *err);
+/* Write blob hash as dirfd/name (a new file, mode): reflink, else copy_file_range. */
+int cache__blob_copy_out(const struct cache *c, const char *hash, int dirfd, const char *name,
+                         unsigned mode, struct bld_err *err);
+
+/* ---- inputs.c: a task's inputs expanded, Nx-style, into hash instructions ---- */
+
+enum cache_instr_kind {
+	INS_PFILES,     /* files of one project matching globs (project file map) */
+	INS_WFILES,     /* workspace files matching globs */
+	INS_CONFIG,     /* a project's configuration (root, tags, targets, namedInputs) */
+	INS_TSCONFIG,   /* root tsconfig without compilerOptions.paths */
+	INS_ENV,        /* an environment variable's value */
+	INS_RUNTIME,    /* a command's output */
+	INS_EXTERNALS,  /* external dependencies: the lock files (see docs/cache.md) */
+	INS_DEPOUT,     /* files of a dependency task's outputs matching a glob */
+};
+
+struct cache_instr {
+	enum cache_instr_kind kind;
+	int project;            /* INS_PFILES, INS_CONFIG */
+	int dep_task;           /* INS_DEPOUT */
+	struct strvec globs;    /* INS_PFILES, INS_WFILES (resolved, sorted); INS_EXTERNALS names */
+	char *arg;              /* INS_ENV name, INS_RUNTIME command, INS_DEPOUT glob */
+	char *key;              /* unique, stable description: the manifest key */
+};
+
+/* The instructions of one task, deduplicated by key. */
+struct cache_plan {
+	struct cache_instr *v;
+	size_t n, cap;
+	struct strmap keys;     /* key -> index + 1 */
+};
+
+/* Per-request hashing state (struct hasher of cache.h). */
+struct hasher {
+	struct workspace *ws;          /* borrowed */
+	struct cache *c;               /* borrowed, may be NULL */
+	char *const *env;              /* borrowed */
+	pthread_mutex_t lock;
+	struct strmap proj_by_name;    /* name -> index + 1 */
+	int *owner;                    /* per ws file: owning project or -1 */
+	int **pfiles;                  /* per project: indices of its files */
+	size_t *npfiles;
+	char (*fhash)[33];             /* per ws file: content hash, "" until needed */
+	struct strmap evals;           /* instruction key -> struct cache_eval * */
+};
+
+/* The evaluated value of one instruction, cached per request. */
+struct cache_eval {
+	char hash[33];
+	cJSON *detail;                 /* {"path": "hash"} for file sets, or NULL */
+};
+
+void cache__plan_init(struct cache_plan *p);
+void cache__plan_release(struct cache_plan *p);
+/* Expand task i's inputs into instructions (Nx semantics); 0 or negative (err). */
+int cache__plan_task(struct hasher *h, const struct task_graph *tg, int i,
+                     struct cache_plan *plan, struct bld_err *err);
+/* Index of a project by name, or -1. */
+int cache__project_index(const struct hasher *h, const char *name);
+/* The value of an environment variable in the hasher's env, or NULL. */
+const char *cache__env_get(char *const *env, const char *name);
+
+/* ---- store.c ---- */
+
+struct cache_pending_file {
+	char *path;
+	int64_t size, mtime_ns, ctime_ns, ino;
+	char hash[33];
+};
+
+struct cache {
+	char *dir;                 /* the cache folder (absolute) */
+	char *blobs;               /* <dir>/blobs */
+	sqlite3 *db;
+	pthread_mutex_t lock;      /* one caller at a time on db */
+	uint64_t max_size;         /* automatic prune limit in bytes, 0 = none */
+	struct cache_pending_file *pending; /* file index rows not yet written */
+	size_t npending, cappending;
+};
+
+/* Execute SQL without results; 0 or BLD_ECACHE (err). */
+int cache__exec(struct cache *c, const char *sql, struct bld_err *err);
+/* Begin a write transaction (BEGIN IMMEDIATE, busy handled). */
+int cache__begin(struct cache *c, struct bld_err *err);
+int cache__commit(struct cache *c, struct bld_err *err);
+void cache__rollback(struct cache *c);
+/* Fill err from the db's last error. */
+int cache__dberr(struct cache *c, struct bld_err *err, const char *what);
+/* Resolve a full hash or unique prefix to an entry's hash (out[33]). */
+int cache__resolve_hash(struct cache *c, const char *prefix, char out[33], struct bld_err *err);
+/* Prune to at most max_bytes of entries, least recently used first. */
+int cache__prune(struct cache *c, uint64_t max_bytes, uint64_t *ret_removed,
+                 uint64_t *ret_freed, struct bld_err *err);
+
+/* Remove orphan blobs and temporary files older than an hour; bytes freed. */
+uint64_t cache__gc_orphans(struct cache *c);
+
+/* Output kinds in the outputs table. */
+enum { OUT_ABSENT = 0, OUT_FILE = 1, OUT_DIR = 2, OUT_SYMLINK = 3 };
+
+/* Current time in unix seconds / nanoseconds of mtime. */
+int64_t cache__now(void);
+
+#endif

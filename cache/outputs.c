@@ -1,0 +1,524 @@
+/*
+ * outputs.c - a task's declared outputs (tokens expanded, Nx's defaults) and
+ * storing them as a cache entry.
+ *
+ * Outputs as Nx resolves them (tasks-runner/utils.ts): each `outputs` string
+ * with {workspaceRoot}/ dropped, {projectRoot}, {projectName} and
+ * {options.a.b} replaced, and dropped when a token stays unresolved; with no
+ * `outputs` at all: options.outputPath, else for `build` and `prepare`
+ * targets dist/<root>, <root>/dist, <root>/build, <root>/public.
+ *
+ * Storing walks each output without following symlinks: folders (recorded,
+ * with their modes, so empty ones come back), regular files (as blobs),
+ * symlinks (as symlinks), absent paths (recorded as absent).  Globs select
+ * files; '!' outputs remove files from the entry.
+ */
+#include "cache_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bld/taskgraph.h"
+
+/* ---- task_outputs ---- */
+
+static char *replace_tok(const char *s, const char *tok, const char *val)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	size_t lt = strlen(tok);
+	for (const char *f; (f = strstr(s, tok)); s = f + lt) {
+		sbuf_add(&sb, s, (size_t)(f - s));
+		sbuf_adds(&sb, val);
+	}
+	sbuf_adds(&sb, s);
+	return sbuf_detach(&sb);
+}
+
+/* Replace {options.a.b} tokens from opts; unresolvable ones stay as written. */
+static char *expand_options(const char *s, const cJSON *opts)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	while (*s) {
+		const char *b = strstr(s, "{options.");
+		const char *e = b ? strchr(b, '}') : NULL;
+		if (!b || !e) {
+			sbuf_adds(&sb, s);
+			break;
+		}
+		sbuf_add(&sb, s, (size_t)(b - s));
+		char *path = xstrndup(b + 9, (size_t)(e - b - 9));
+		const cJSON *v = opts;
+		for (char *tok = strtok(path, "."); v && tok; tok = strtok(NULL, "."))
+			v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, tok) : NULL;
+		if (cJSON_IsString(v) && *v->valuestring)
+			sbuf_adds(&sb, v->valuestring);
+		else if (cJSON_IsNumber(v) && v->valuedouble != 0)
+			sbuf_addf(&sb, "%g", v->valuedouble);
+		else if (cJSON_IsTrue(v))
+			sbuf_adds(&sb, "true");
+		else
+			sbuf_add(&sb, b, (size_t)(e - b + 1));
+		free(path);
+		s = e + 1;
+	}
+	return sbuf_detach(&sb);
+}
+
+static void push_output(struct strvec *ret, const char *raw, const struct ws_project *p,
+                        const cJSON *opts)
+{
+	bool neg = *raw == '!';
+	const char *s = raw + neg;
+	if (str_starts(s, "{workspaceRoot}/"))
+		s += strlen("{workspaceRoot}/");
+	char *a = *p->root ? replace_tok(s, "{projectRoot}", p->root)
+	                   : replace_tok(s, "{projectRoot}/", "");
+	char *b = replace_tok(a, "{projectRoot}", "");
+	char *c = replace_tok(b, "{projectName}", p->name);
+	char *d = expand_options(c, opts);
+	const char *e = d;
+	while (str_starts(e, "./"))
+		e += 2;
+	char *n = path_normalize(e);
+	bool unresolved = strstr(n, "{projectRoot}") || strstr(n, "{workspaceRoot}") ||
+	                  strstr(n, "{options.") || strstr(n, "{projectName}");
+	if (*n && !unresolved) {
+		char *full = neg ? xasprintf("!%s", n) : xstrdup(n);
+		if (strvec_find(ret, full) < 0)
+			strvec_push_owned(ret, full);
+		else
+			free(full);
+	}
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+	free(n);
+}
+
+void task_outputs(const struct workspace *ws, const struct task *t, struct strvec *ret)
+{
+	const cJSON *outs = cJSON_GetObjectItemCaseSensitive(t->target->json, "outputs");
+	const struct ws_project *p = t->project;
+	(void)ws;
+	if (cJSON_IsArray(outs)) {
+		const cJSON *it;
+		cJSON_ArrayForEach(it, outs) {
+			if (cJSON_IsString(it))
+				push_output(ret, it->valuestring, p, t->options);
+		}
+		return;
+	}
+	const cJSON *op = cJSON_GetObjectItemCaseSensitive(t->options, "outputPath");
+	if (cJSON_IsString(op) && *op->valuestring) {
+		push_output(ret, op->valuestring, p, t->options);
+	} else if (cJSON_IsArray(op)) {
+		const cJSON *it;
+		cJSON_ArrayForEach(it, op) {
+			if (cJSON_IsString(it))
+				push_output(ret, it->valuestring, p, t->options);
+		}
+	} else if (!strcmp(t->target->name, "build") || !strcmp(t->target->name, "prepare")) {
+		char *v[4] = {xasprintf("dist/%s", p->root), path_join(p->root, "dist"),
+		              path_join(p->root, "build"), path_join(p->root, "public")};
+		for (size_t i = 0; i < 4; i++) {
+			push_output(ret, v[i], p, t->options);
+			free(v[i]);
+		}
+	}
+}
+
+/* ---- collecting outputs ---- */
+
+struct orec {
+	char *path;
+	int kind;
+	unsigned mode;
+	int64_t size;
+	char blob[33];
+	char *link;
+};
+
+struct ocoll {
+	struct cache *c;
+	const char *root;
+	struct orec *v;
+	size_t n, cap;
+	struct strmap seen;
+	struct bld_err *err;
+};
+
+static struct orec *orec_add(struct ocoll *o, const char *path, int kind)
+{
+	if (strmap_has(&o->seen, path))
+		return NULL;
+	strmap_put(&o->seen, path, NULL);
+	xgrow(&o->v, &o->cap, o->n + 1, sizeof(*o->v));
+	struct orec *r = &o->v[o->n++];
+	memset(r, 0, sizeof(*r));
+	r->path = xstrdup(path);
+	r->kind = kind;
+	return r;
+}
+
+static int collect_file(struct ocoll *o, const char *rel, const char *abs, const struct stat *st)
+{
+	struct orec *r = orec_add(o, rel, OUT_FILE);
+	if (!r)
+		return 0;
+	r->mode = st->st_mode & 07777;
+	r->size = (int64_t)st->st_size;
+	char known[33];
+	pthread_mutex_lock(&o->c->lock);
+	bool have = cache__fileindex_get(o->c, abs, st, known);
+	pthread_mutex_unlock(&o->c->lock);
+	return cache__blob_put(o->c, AT_FDCWD, abs, have ? known : NULL, r->blob, o->err);
+}
+
+static int collect(struct ocoll *o, const char *rel, int depth)
+{
+	char *abs = path_join(o->root, rel);
+	struct stat st;
+	int r = 0;
+	if (lstat(abs, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			orec_add(o, rel, OUT_ABSENT);
+		else
+			r = bld_err_set(o->err, -errno, "cache: output %s: %s", rel, strerror(errno));
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(abs, target, sizeof(target) - 1);
+		struct orec *rec = n >= 0 ? orec_add(o, rel, OUT_SYMLINK) : NULL;
+		if (rec) {
+			target[n] = '\0';
+			rec->link = xstrdup(target);
+			rec->mode = 0777;
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		r = collect_file(o, rel, abs, &st);
+	} else if (S_ISDIR(st.st_mode) && depth < 256) {
+		struct orec *rec = orec_add(o, rel, OUT_DIR);
+		if (rec)
+			rec->mode = st.st_mode & 07777;
+		struct strvec kids;
+		strvec_init(&kids);
+		DIR *d = opendir(abs);
+		struct dirent *de;
+		while (d && (de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				strvec_push(&kids, de->d_name);
+		if (d)
+			closedir(d);
+		strvec_sort(&kids);
+		for (size_t i = 0; r >= 0 && i < kids.n; i++) {
+			char *sub = path_join(rel, kids.v[i]);
+			r = collect(o, sub, depth + 1);
+			free(sub);
+		}
+		strvec_release(&kids);
+	}
+	free(abs);
+	return r;
+}
+
+/* Refuse outputs whose parents are symlinks: they could lead out of the workspace. */
+static int check_parents(const char *root, const char *rel, struct bld_err *err)
+{
+	char *p = xstrdup(rel);
+	int r = 0;
+	for (char *s = strchr(p, '/'); s && !r; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		char *abs = path_join(root, p);
+		struct stat st;
+		if (lstat(abs, &st) == 0 && S_ISLNK(st.st_mode))
+			r = bld_err_set(err, BLD_EUNSAFE, "output %s goes through the symlink %s", rel, p);
+		free(abs);
+		*s = '/';
+	}
+	free(p);
+	return r;
+}
+
+/* Files below the literal folder of a glob output that match it. */
+static int collect_glob(struct ocoll *o, const char *pattern)
+{
+	struct strvec pat, files;
+	strvec_init(&pat);
+	strvec_init(&files);
+	strvec_push(&pat, pattern);
+	struct cache_globset gs;
+	int r = cache__globset_init(&gs, &pat, o->err);
+	if (r < 0) {
+		strvec_release(&pat);
+		return r;
+	}
+	const char *base = gs.pos[0].prefix;
+	char *dir = *base ? xstrndup(base, strlen(base) - (str_ends(base, "/") ? 1 : 0)) : xstrdup("");
+	struct strvec stack;
+	strvec_init(&stack);
+	strvec_push(&stack, dir);
+	while (stack.n && r >= 0) {
+		char *rel = stack.v[--stack.n];
+		char *abs = *rel ? path_join(o->root, rel) : xstrdup(o->root);
+		struct stat st;
+		if (lstat(abs, &st) == 0 && S_ISDIR(st.st_mode)) {
+			DIR *d = opendir(abs);
+			struct dirent *de;
+			while (d && (de = readdir(d))) {
+				if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+					continue;
+				strvec_push_owned(&stack, path_join(rel, de->d_name));
+			}
+			if (d)
+				closedir(d);
+		} else if (*rel && cache__globset_match(&gs, rel)) {
+			strvec_push(&files, rel);
+		}
+		free(abs);
+		free(rel);
+	}
+	strvec_sort(&files);
+	for (size_t i = 0; r >= 0 && i < files.n; i++)
+		r = collect(o, files.v[i], 0);
+	strvec_release(&stack);
+	cache__globset_release(&gs);
+	strvec_release(&pat);
+	strvec_release(&files);
+	free(dir);
+	return r;
+}
+
+static int collect_outputs(struct ocoll *o, const struct strvec *outputs)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < outputs->n; i++) {
+		const char *out = outputs->v[i];
+		if (*out == '!')
+			continue;
+		if (!path_is_safe_relative(out))
+			return bld_err_set(o->err, BLD_EUNSAFE, "output \"%s\" is outside the workspace",
+			                   out);
+		if ((r = check_parents(o->root, out, o->err)) < 0)
+			return r;
+		r = cache__glob_has_magic(out) ? collect_glob(o, out) : collect(o, out, 0);
+	}
+	return r;
+}
+
+/* Drop records matching a '!' output (folders stay). */
+static void apply_negations(struct ocoll *o, const struct strvec *outputs, struct bld_err *err)
+{
+	struct strvec neg;
+	strvec_init(&neg);
+	for (size_t i = 0; i < outputs->n; i++)
+		if (*outputs->v[i] == '!')
+			strvec_push(&neg, outputs->v[i] + 1);
+	struct cache_globset gs;
+	if (!neg.n || cache__globset_init(&gs, &neg, err) < 0) {
+		strvec_release(&neg);
+		return;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < o->n; i++) {
+		if (o->v[i].kind != OUT_DIR && cache__globset_match(&gs, o->v[i].path)) {
+			free(o->v[i].path);
+			free(o->v[i].link);
+			continue;
+		}
+		o->v[k++] = o->v[i];
+	}
+	o->n = k;
+	cache__globset_release(&gs);
+	strvec_release(&neg);
+}
+
+/* ---- the entry transaction ---- */
+
+static int entry_exists(struct cache *c, const char *hash)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM entries WHERE hash=?1", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+	int r = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return r;
+}
+
+static int insert_entry(struct cache *c, const struct task *t, const struct strvec *outputs,
+                        int64_t size, const char *terminal, size_t terminal_len,
+                        uint64_t duration_ms, const cJSON *manifest, struct bld_err *err)
+{
+	cJSON *decl = cJSON_CreateArray();
+	for (size_t i = 0; i < outputs->n; i++)
+		cJSON_AddItemToArray(decl, cJSON_CreateString(outputs->v[i]));
+	char *decl_s = cJSON_PrintUnformatted(decl);
+	char *man_s = manifest ? cJSON_PrintUnformatted(manifest) : xstrdup("{}");
+	cJSON_Delete(decl);
+	sqlite3_stmt *q;
+	int r = 0;
+	if (sqlite3_prepare_v2(c->db, "INSERT INTO entries(hash, task, exit_code, duration_ms, size, "
+	                       "created, last_used, hits, bld_version, outputs, terminal, manifest) "
+	                       "VALUES(?1, ?2, 0, ?3, ?4, ?5, ?5, 0, ?6, ?7, ?8, ?9)",
+	                       -1, &q, NULL) != SQLITE_OK) {
+		r = cache__dberr(c, err, "store");
+	} else {
+		sqlite3_bind_text(q, 1, t->hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, t->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, (int64_t)duration_ms);
+		sqlite3_bind_int64(q, 4, size);
+		sqlite3_bind_int64(q, 5, cache__now());
+		sqlite3_bind_text(q, 6, BLD_VERSION, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 7, decl_s, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 8, terminal ? terminal : "", (int)terminal_len, SQLITE_STATIC);
+		sqlite3_bind_text(q, 9, man_s, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			r = cache__dberr(c, err, "store");
+		sqlite3_finalize(q);
+	}
+	free(decl_s);
+	free(man_s);
+	return r;
+}
+
+static int insert_outputs(struct cache *c, const char *hash, const struct ocoll *o,
+                          struct bld_err *err)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(c->db, "INSERT INTO outputs(entry, path, kind, mode, size, blob, link) "
+	                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &q, NULL) != SQLITE_OK)
+		return cache__dberr(c, err, "store outputs");
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < o->n; i++) {
+		const struct orec *rec = &o->v[i];
+		sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, rec->path, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 3, rec->kind);
+		sqlite3_bind_int(q, 4, (int)rec->mode);
+		sqlite3_bind_int64(q, 5, rec->size);
+		if (rec->kind == OUT_FILE)
+			sqlite3_bind_text(q, 6, rec->blob, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(q, 6);
+		if (rec->link)
+			sqlite3_bind_text(q, 7, rec->link, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(q, 7);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			r = cache__dberr(c, err, "store outputs");
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+/* Every blob still in place (a concurrent prune may not delete them while we hold the lock). */
+static int blobs_present(struct cache *c, const struct ocoll *o, struct bld_err *err)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		if (o->v[i].kind != OUT_FILE)
+			continue;
+		char *p = cache__blob_path(c, o->v[i].blob);
+		bool ok = file_exists(p);
+		free(p);
+		if (!ok)
+			return bld_err_set(err, BLD_ECACHE, "cache: blob of %s vanished while storing",
+			                   o->v[i].path);
+	}
+	return 0;
+}
+
+static int commit_entry(struct cache *c, const struct task *t, const struct strvec *outputs,
+                        const struct ocoll *o, int64_t size, const char *terminal,
+                        size_t terminal_len, uint64_t duration_ms, const cJSON *manifest,
+                        struct bld_err *err)
+{
+	pthread_mutex_lock(&c->lock);
+	int r = cache__begin(c, err);
+	if (r < 0) {
+		pthread_mutex_unlock(&c->lock);
+		return r;
+	}
+	int ex = entry_exists(c, t->hash);
+	if (ex != 0) {
+		cache__rollback(c);
+		pthread_mutex_unlock(&c->lock);
+		return ex < 0 ? cache__dberr(c, err, "store") : 0;
+	}
+	r = blobs_present(c, o, err);
+	if (r >= 0)
+		r = insert_entry(c, t, outputs, size, terminal, terminal_len, duration_ms, manifest, err);
+	if (r >= 0)
+		r = insert_outputs(c, t->hash, o, err);
+	if (r >= 0)
+		r = cache__commit(c, err);
+	else
+		cache__rollback(c);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+static void ocoll_release(struct ocoll *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->v[i].path);
+		free(o->v[i].link);
+	}
+	free(o->v);
+	strmap_release(&o->seen);
+}
+
+static void auto_prune(struct cache *c)
+{
+	if (!c->max_size)
+		return;
+	sqlite3_stmt *q;
+	int64_t total = 0;
+	pthread_mutex_lock(&c->lock);
+	if (sqlite3_prepare_v2(c->db, "SELECT COALESCE(SUM(size), 0) FROM entries", -1, &q, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			total = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+	}
+	pthread_mutex_unlock(&c->lock);
+	if ((uint64_t)total > c->max_size)
+		cache__prune(c, c->max_size, NULL, NULL, NULL);
+}
+
+int cache_store(struct cache *c, const struct task *t, const char *ws_root,
+                const struct strvec *outputs, const char *terminal, size_t terminal_len,
+                uint64_t duration_ms, const cJSON *manifest, struct bld_err *err)
+{
+	if (!t->cache || t->continuous)
+		return 0; /* never cached; the engine should not even ask */
+	if (strlen(t->hash) != 32)
+		return bld_err_set(err, BLD_ECACHE, "cache: task %s has no hash", t->id);
+	pthread_mutex_lock(&c->lock);
+	int ex = entry_exists(c, t->hash);
+	pthread_mutex_unlock(&c->lock);
+	if (ex > 0)
+		return 0;
+	struct ocoll o = {c, ws_root, NULL, 0, 0, {0}, err};
+	strmap_init(&o.seen);
+	int r = collect_outputs(&o, outputs);
+	if (r >= 0) {
+		apply_negations(&o, outputs, err);
+		int64_t size = 0;
+		for (size_t i = 0; i < o.n; i++)
+			size += o.v[i].kind == OUT_FILE ? o.v[i].size : 0;
+		r = commit_entry(c, t, outputs, &o, size, terminal, terminal_len, duration_ms,
+		                 manifest, err);
+	}
+	ocoll_release(&o);
+	if (r >= 0)
+		auto_prune(c);
+	return r;
+}

@@ -1,0 +1,160 @@
+/*
+ * prune.c - garbage collection: least-recently-used entries beyond a size
+ * limit, then the blobs no remaining entry names.
+ *
+ * Deleting entries and unlinking their blobs happens inside one write
+ * transaction (BEGIN IMMEDIATE), the same lock cache_store holds while it
+ * checks its blobs exist, so a store never commits an entry whose blob a
+ * concurrent prune removed.  Orphans (blobs of stores killed before their
+ * commit, temporary files) older than an hour are collected by an explicit
+ * `bld cache prune`.
+ */
+#include "cache_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ORPHAN_AGE 3600
+
+static bool blob_referenced(struct cache *c, const char *blob)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM outputs WHERE blob=?1 LIMIT 1", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return true;
+	sqlite3_bind_text(q, 1, blob, -1, SQLITE_STATIC);
+	bool r = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return r;
+}
+
+static uint64_t unlink_blob(struct cache *c, const char *blob)
+{
+	char *p = cache__blob_path(c, blob);
+	struct stat st;
+	uint64_t n = 0;
+	if (lstat(p, &st) == 0 && unlink(p) == 0)
+		n = (uint64_t)st.st_size;
+	free(p);
+	return n;
+}
+
+/* Entries to drop: beyond max_bytes, most recently used kept first. */
+static void pick_victims(struct cache *c, uint64_t max_bytes, struct strvec *victims)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(c->db, "SELECT hash, size FROM entries ORDER BY last_used DESC, "
+	                       "created DESC", -1, &q, NULL) != SQLITE_OK)
+		return;
+	uint64_t total = 0;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		total += (uint64_t)sqlite3_column_int64(q, 1);
+		if (total > max_bytes)
+			strvec_push(victims, (const char *)sqlite3_column_text(q, 0));
+	}
+	sqlite3_finalize(q);
+}
+
+static void drop_entry(struct cache *c, const char *hash, struct strvec *blobs)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(c->db, "SELECT blob FROM outputs WHERE entry=?1 AND blob IS NOT NULL",
+	                       -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+		while (sqlite3_step(q) == SQLITE_ROW)
+			strvec_push(blobs, (const char *)sqlite3_column_text(q, 0));
+		sqlite3_finalize(q);
+	}
+	const char *sql[] = {"DELETE FROM outputs WHERE entry=?1", "DELETE FROM entries WHERE hash=?1"};
+	for (size_t i = 0; i < 2; i++) {
+		if (sqlite3_prepare_v2(c->db, sql[i], -1, &q, NULL) != SQLITE_OK)
+			continue;
+		sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+}
+
+int cache__prune(struct cache *c, uint64_t max_bytes, uint64_t *ret_removed, uint64_t *ret_freed,
+                 struct bld_err *err)
+{
+	struct strvec victims, blobs;
+	strvec_init(&victims);
+	strvec_init(&blobs);
+	pthread_mutex_lock(&c->lock);
+	int r = cache__begin(c, err);
+	uint64_t freed = 0;
+	if (r >= 0) {
+		pick_victims(c, max_bytes, &victims);
+		for (size_t i = 0; i < victims.n; i++)
+			drop_entry(c, victims.v[i], &blobs);
+		strvec_sort(&blobs);
+		for (size_t i = 0; i < blobs.n; i++) {
+			if (i && !strcmp(blobs.v[i], blobs.v[i - 1]))
+				continue;
+			if (!blob_referenced(c, blobs.v[i]))
+				freed += unlink_blob(c, blobs.v[i]);
+		}
+		r = cache__commit(c, err);
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (ret_removed)
+		*ret_removed = victims.n;
+	if (ret_freed)
+		*ret_freed = freed;
+	strvec_release(&victims);
+	strvec_release(&blobs);
+	return r;
+}
+
+static bool old_enough(const char *path, int64_t now)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && st.st_mtime < now - ORPHAN_AGE;
+}
+
+/* Orphan blobs and stale temporary files; returns bytes freed. */
+uint64_t cache__gc_orphans(struct cache *c)
+{
+	uint64_t freed = 0;
+	int64_t now = cache__now();
+	DIR *top = opendir(c->blobs);
+	struct dirent *de;
+	pthread_mutex_lock(&c->lock);
+	if (!top || sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		pthread_mutex_unlock(&c->lock);
+		if (top)
+			closedir(top);
+		return 0;
+	}
+	while ((de = readdir(top))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *sub = path_join(c->blobs, de->d_name);
+		DIR *d = opendir(sub);
+		struct dirent *f;
+		bool tmp = !strcmp(de->d_name, "tmp");
+		while (d && (f = readdir(d))) {
+			if (f->d_name[0] == '.')
+				continue;
+			char *p = path_join(sub, f->d_name);
+			struct stat st;
+			if (old_enough(p, now) && (tmp || !blob_referenced(c, f->d_name)) &&
+			    lstat(p, &st) == 0 && unlink(p) == 0)
+				freed += (uint64_t)st.st_size;
+			free(p);
+		}
+		if (d)
+			closedir(d);
+		free(sub);
+	}
+	closedir(top);
+	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_unlock(&c->lock);
+	return freed;
+}
