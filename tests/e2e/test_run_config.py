@@ -1,0 +1,157 @@
+"""Workspace configuration as Nx reads it, seen through running tasks: tokens, run-commands
+options (env, envFile, args, commands), dependsOn object forms, implicitDependencies with
+exclusions, and configuration errors (exit 2 with the file and the key).
+
+Each expectation was checked with Nx 22.1.3 (nx-oracle) on the same files.  Where Nx
+crashes on a wrong type (`"dependsOn": "^build"`), bld must give a clear error instead.
+"""
+
+import re
+
+from conftest import log
+
+
+def test_tokens_in_command(make_ws):
+    ws = make_ws({
+        'nx.json': {},
+        'libs/a/project.json': {'name': 'a', 'targets': {
+            'tok': {'command': "echo '{projectRoot}|{projectName}' >> @LOG@"},
+            'ws': {'executor': 'nx:run-commands',
+                   'options': {'command': 'pwd >> @LOG@', 'cwd': '{workspaceRoot}/libs'}},
+        }},
+    })
+    r = ws.run('run', 'a:tok')
+    assert r.code == 0, r
+    r = ws.run('run', 'a:ws')
+    assert r.code == 0, r
+    assert ws.ran() == ['libs/a|a', str((ws.root / 'libs').resolve())]
+
+
+def test_env_and_env_file(make_ws):
+    ws = make_ws({
+        'nx.json': {},
+        'libs/a/.env.test': 'BAR=bar1\n',
+        'libs/a/project.json': {'name': 'a', 'targets': {'env': {
+            'executor': 'nx:run-commands',
+            'options': {'command': 'echo "$FOO|$BAR" >> @LOG@', 'env': {'FOO': 'foo1'},
+                        'envFile': 'libs/a/.env.test'}}}},
+    })
+    r = ws.run('run', 'a:env')
+    assert r.code == 0, r
+    assert ws.ran() == ['foo1|bar1']
+
+
+def test_args_option_is_appended(make_ws):
+    ws = make_ws({
+        'nx.json': {},
+        'tools/args.sh': 'for a in "$@"; do printf "[%s]\\n" "$a"; done >> @LOG@\n',
+        'a/project.json': {'name': 'a', 'targets': {'args': {
+            'executor': 'nx:run-commands',
+            'options': {'command': 'sh tools/args.sh', 'args': '--one=1'}}}},
+    })
+    r = ws.run('run', 'a:args')
+    assert r.code == 0, r
+    assert ws.ran() == ['[--one=1]']
+
+
+def test_parallel_commands_all_run_and_a_failure_fails_the_task(make_ws):
+    ws = make_ws({
+        'nx.json': {},
+        'a/project.json': {'name': 'a', 'targets': {
+            'ok': {'executor': 'nx:run-commands',
+                   'options': {'commands': [log('one'), log('two'), log('three')]}},
+            'bad': {'executor': 'nx:run-commands',
+                    'options': {'commands': [log('x'), 'exit 4'], 'parallel': False}},
+            'after': {'command': log('after'), 'dependsOn': ['bad']},
+        }},
+    })
+    r = ws.run('run', 'a:ok')
+    assert r.code == 0, r
+    assert sorted(ws.ran()) == ['one', 'three', 'two']
+    ws.clear_log()
+    r = ws.run('run', 'a:after')
+    assert r.code == 1, r
+    assert ws.ran() == ['x']
+
+
+def test_dependson_object_with_dependencies_true(make_ws):
+    ws = make_ws({
+        'nx.json': {},
+        'a/project.json': {'name': 'a', 'implicitDependencies': ['b'], 'targets': {
+            'obj': {'command': log('a:obj'), 'dependsOn': [{'target': 'build', 'dependencies': True}]},
+            'build': {'command': log('a:build')}}},
+        'b/project.json': {'name': 'b', 'targets': {'build': {'command': log('b:build')}}},
+    })
+    r = ws.run('run', 'a:obj')
+    assert r.code == 0, r
+    assert ws.ran() == ['b:build', 'a:obj']
+
+
+def test_caret_dependson_looks_through_projects_without_the_target(make_ws):
+    # a -> m -> c where m has no build target: Nx's ^build looks through m to c:build.
+    ws = make_ws({
+        'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},
+        'a/project.json': {'name': 'a', 'implicitDependencies': ['m'],
+                           'targets': {'build': {'command': log('a')}}},
+        'm/project.json': {'name': 'm', 'implicitDependencies': ['c'],
+                           'targets': {'lint': {'command': log('m:lint')}}},
+        'c/project.json': {'name': 'c', 'targets': {'build': {'command': log('c')}}},
+    })
+    r = ws.run('run', 'a:build')
+    assert r.code == 0, r
+    assert ws.ran() == ['c', 'a']
+
+
+def test_implicit_dependency_exclusion(make_ws):
+    # a's package.json depends on b; implicitDependencies ["!b"] removes that edge.
+    ws = make_ws({
+        'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},
+        'package.json': {'name': 'r', 'private': True, 'workspaces': ['libs/*']},
+        'libs/a/package.json': {'name': '@x/a', 'dependencies': {'@x/b': '*'}},
+        'libs/a/project.json': {'name': 'a', 'implicitDependencies': ['!b'],
+                                'targets': {'build': {'command': log('a')}}},
+        'libs/b/package.json': {'name': '@x/b'},
+        'libs/b/project.json': {'name': 'b', 'targets': {'build': {'command': log('b')}}},
+    })
+    r = ws.run('run', 'a:build')
+    assert r.code == 0, r
+    assert ws.ran() == ['a']
+
+
+def test_unknown_implicit_dependency_exit_2(make_ws):
+    ws = make_ws({
+        'nx.json': {},
+        'libs/a/project.json': {'name': 'a', 'implicitDependencies': ['nope'],
+                                'targets': {'build': {'command': log('a')}}},
+    })
+    r = ws.run('run', 'a:build')
+    assert r.code == 2, r
+    assert 'nope' in r.both and 'libs/a/project.json' in r.both, r
+    assert ws.ran() == []
+
+
+def test_duplicate_project_names_exit_2_naming_both(make_ws):
+    ws = make_ws({
+        'nx.json': {},
+        'libs/a/project.json': {'name': 'a', 'targets': {'build': {'command': log('a')}}},
+        'libs/a2/project.json': {'name': 'a', 'targets': {}},
+    })
+    r = ws.run('show', 'projects')
+    assert r.code == 2, r
+    assert 'libs/a/' in r.both + '/' and 'libs/a2' in r.both, r
+
+
+def test_wrong_types_are_clear_errors(make_ws):
+    ws = make_ws({
+        'nx.json': {},
+        'libs/t/project.json': {'name': 't', 'targets': {'build': {'command': 'true',
+                                                                   'dependsOn': '^build'}}},
+    })
+    r = ws.run('run', 't:build')
+    assert r.code == 2, r
+    assert 'libs/t/project.json' in r.both and 'dependsOn' in r.both, r
+    ws.write('libs/t/project.json', {'name': 't', 'implicitDependencies': 'b', 'targets': {}})
+    r = ws.run('show', 'projects')
+    assert r.code == 2, r
+    assert 'libs/t/project.json' in r.both and 'implicitDependencies' in r.both, r
+
