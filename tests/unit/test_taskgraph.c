@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "bld/taskgraph.h"
+#include "../../graph/tg_int.h"
 #include "tg_fixture.h"
 
 struct run {
@@ -234,8 +235,7 @@ static void unknown_configuration_falls_back_to_default(void **state)
 	"   'options': {'command': 'echo {projectRoot} {projectName} {args.x}', 'x': 'base',"     \
 	"     'w': '{workspaceRoot}/out/{projectName}', 'nested': {'k': ['{projectRoot}/src']},"  \
 	"     'keep': 'base'},"                                                                    \
-	"   'configurations': {'prod': {'x': 'prod-{projectName}'}}},"                             \
-	"  'bad': {'command': 'echo {workspaceRoot}'}}}}"
+	"   'configurations': {'prod': {'x': 'prod-{projectName}'}}}}}}"
 
 static void options_merge_configuration_then_overrides(void **state)
 {
@@ -258,11 +258,16 @@ static void options_merge_configuration_then_overrides(void **state)
 
 static void workspace_root_token_only_at_start(void **state)
 {
-	struct run r;
-	assert_int_equal(run_graph(&r, OPTIONS_SPEC, "a", "bad", NULL, NULL, 0), BLD_ESCHEMA);
-	assert_non_null(strstr(r.err.msg, "{workspaceRoot}"));
-	assert_non_null(strstr(r.err.msg, "a:bad"));
-	run_release(&r);
+	/* Nx refuses {workspaceRoot} anywhere but at the start of an option */
+	struct ws_project p = {.name = "a", .root = "libs/a", .config_file = "libs/a/project.json"};
+	cJSON *o = cJSON_Parse("{\"ok\": \"{workspaceRoot}\", \"bad\": [\"x {workspaceRoot}\"]}");
+	struct bld_err err = {0};
+	assert_int_equal(tg__expand_options(o, &p, "a:build", &err), BLD_ESCHEMA);
+	assert_non_null(strstr(err.msg, "{workspaceRoot}"));
+	assert_non_null(strstr(err.msg, "a:build"));
+	assert_string_equal(err.file, "libs/a/project.json");
+	assert_string_equal(cJSON_GetObjectItem(o, "ok")->valuestring, "");
+	cJSON_Delete(o);
 }
 
 static void cycle_reports_whole_path(void **state)
