@@ -1,0 +1,568 @@
+/*
+ * cmds.c - the commands answered with text rather than by running tasks:
+ * show projects|project|tasks, graph, list, generate, cache, reset.
+ * Each returns the request's exit code (0, or 2 after an error message).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bld/cache.h"
+#include "bld/gen.h"
+#include "engine_int.h"
+#include "exec.h"
+
+int cmd_load_workspace(struct request *r, struct workspace **ret_ws)
+{
+	struct bld_err err;
+	bld_err_clear(&err);
+	char *root = NULL;
+	*ret_ws = NULL;
+	int rc = workspace_find_root(r->cwd, &root, &err);
+	if (rc >= 0) {
+		struct ws_load_opts o = {.verbose = request_arg_bool(r, "verbose")};
+		rc = workspace_load(root, &o, ret_ws, &err);
+	}
+	free(root);
+	if (rc < 0)
+		return request_error(r, &err);
+	for (size_t i = 0; i < (*ret_ws)->notes.n; i++)
+		request_message(r, "info", "%s", (*ret_ws)->notes.v[i]);
+	return 0;
+}
+
+static void send_sbuf(struct request *r, struct sbuf *out)
+{
+	if (out->len)
+		request_text(r, out->buf, out->len);
+}
+
+/* ---- show ---- */
+
+static bool has_targets(const struct ws_project *p, const struct strvec *targets)
+{
+	for (size_t i = 0; i < targets->n; i++)
+		if (!ws_project_target(p, targets->v[i]))
+			return false;
+	return true;
+}
+
+static int show_projects(struct request *r, struct workspace *ws, struct bld_err *err)
+{
+	struct strvec pats, none, names, with;
+	strvec_init(&pats);
+	strvec_init(&none);
+	strvec_init(&names);
+	strvec_init(&with);
+	request_arg_list(r, "projects", &pats);
+	request_arg_list(r, "withTarget", &with);
+	int rc = ws_select_projects(ws, &pats, &none, &names, err);
+	bool json = request_arg_bool(r, "json");
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; rc >= 0 && i < names.n; i++) {
+		const struct ws_project *p = workspace_project(ws, names.v[i]);
+		if (!p || !has_targets(p, &with))
+			continue;
+		if (json)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(p->name));
+		else
+			sbuf_addf(&out, "%s\n", p->name);
+	}
+	if (rc >= 0 && json) {
+		char *s = cJSON_PrintUnformatted(arr);
+		sbuf_addf(&out, "%s\n", s);
+		free(s);
+	}
+	cJSON_Delete(arr);
+	if (rc >= 0)
+		send_sbuf(r, &out);
+	sbuf_release(&out);
+	strvec_release(&pats);
+	strvec_release(&none);
+	strvec_release(&names);
+	strvec_release(&with);
+	return rc;
+}
+
+static void target_summary(const struct ws_target *t, struct sbuf *out)
+{
+	const cJSON *opts = cJSON_GetObjectItemCaseSensitive(t->json, "options");
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(opts, "command");
+	sbuf_addf(out, "  %-20s %s", t->name, t->executor);
+	if (cJSON_IsString(cmd))
+		sbuf_addf(out, "  $ %s", cmd->valuestring);
+	if (t->cache)
+		sbuf_adds(out, "  [cache]");
+	if (t->continuous)
+		sbuf_adds(out, "  [continuous]");
+	const cJSON *deps = cJSON_GetObjectItemCaseSensitive(t->json, "dependsOn");
+	if (cJSON_GetArraySize(deps) > 0) {
+		char *s = cJSON_PrintUnformatted(deps);
+		sbuf_addf(out, "\n  %-20s dependsOn %s", "", s);
+		free(s);
+	}
+	sbuf_addc(out, '\n');
+}
+
+static void project_text(const struct workspace *ws, const struct ws_project *p, struct sbuf *out)
+{
+	sbuf_addf(out, "Name:   %s\nRoot:   %s\n", p->name, p->root[0] ? p->root : ".");
+	if (p->project_type)
+		sbuf_addf(out, "Type:   %s\n", p->project_type);
+	if (p->source_root)
+		sbuf_addf(out, "Source: %s\n", p->source_root);
+	if (p->tags.n) {
+		sbuf_adds(out, "Tags:  ");
+		for (size_t i = 0; i < p->tags.n; i++)
+			sbuf_addf(out, " %s", p->tags.v[i]);
+		sbuf_addc(out, '\n');
+	}
+	if (p->ndeps) {
+		sbuf_adds(out, "Depends on:");
+		for (size_t i = 0; i < p->ndeps; i++)
+			sbuf_addf(out, " %s", ws->projects[p->deps[i].project].name);
+		sbuf_addc(out, '\n');
+	}
+	sbuf_adds(out, "Targets:\n");
+	size_t inferred = 0;
+	for (size_t i = 0; i < p->ntargets; i++) {
+		if (p->targets[i].inferred_by)
+			inferred++;
+		else
+			target_summary(&p->targets[i], out);
+	}
+	if (!inferred)
+		return;
+	sbuf_adds(out, "Targets a plugin would infer (bld does not run plugins; add them to "
+	               "project.json to use them):\n");
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (p->targets[i].inferred_by)
+			sbuf_addf(out, "  %-20s from %s\n", p->targets[i].name,
+			          p->targets[i].inferred_by);
+}
+
+static int unknown_project(const struct workspace *ws, const char *name, struct bld_err *err)
+{
+	struct strvec sug;
+	strvec_init(&sug);
+	workspace_suggest(ws, NULL, name, 3, &sug);
+	struct sbuf s = SBUF_INIT;
+	sbuf_init(&s);
+	for (size_t i = 0; i < sug.n; i++)
+		sbuf_addf(&s, "%s%s", i ? ", " : "", sug.v[i]);
+	int rc = bld_err_set(err, BLD_ENOPROJECT, "unknown project \"%s\"%s%s%s", name,
+	                     sug.n ? "; did you mean " : "", s.buf, sug.n ? "?" : "");
+	sbuf_release(&s);
+	strvec_release(&sug);
+	return rc;
+}
+
+static int show_project(struct request *r, struct workspace *ws, struct bld_err *err)
+{
+	const char *name = request_arg_str(r, "name");
+	if (!name)
+		return bld_err_set(err, BLD_EUSAGE, "show project needs a project name");
+	const struct ws_project *p = workspace_project(ws, name);
+	if (!p)
+		return unknown_project(ws, name, err);
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	if (request_arg_bool(r, "json")) {
+		char *s = cJSON_Print(p->json);
+		sbuf_addf(&out, "%s\n", s);
+		free(s);
+	} else {
+		project_text(ws, p, &out);
+	}
+	send_sbuf(r, &out);
+	sbuf_release(&out);
+	return 0;
+}
+
+/* A task graph for -t/-p (run-many's selection). */
+static int select_tasks(struct request *r, struct workspace *ws, struct task_graph **ret_tg,
+                        struct bld_err *err)
+{
+	struct tg_request tq;
+	struct strvec pats, excl;
+	tg_request_init(&tq);
+	strvec_init(&pats);
+	strvec_init(&excl);
+	request_arg_list(r, "targets", &tq.targets);
+	request_arg_list(r, "projects", &pats);
+	request_arg_list(r, "exclude", &excl);
+	tq.skip_missing = true;
+	tq.configuration = request_arg_str(r, "configuration");
+	int rc = 0;
+	if (!tq.targets.n)
+		rc = bld_err_set(err, BLD_EUSAGE, "which targets? -t <target>...");
+	if (rc >= 0)
+		rc = ws_select_projects(ws, &pats, &excl, &tq.projects, err);
+	if (rc >= 0)
+		rc = task_graph_build(ws, &tq, ret_tg, err);
+	tg_request_release(&tq);
+	strvec_release(&pats);
+	strvec_release(&excl);
+	return rc;
+}
+
+static struct cache *open_cache_quiet(struct request *r, const struct workspace *ws)
+{
+	const char *env_dir = request_getenv(r, "BLD_CACHE_DIR");
+	char *dir;
+	if (env_dir && env_dir[0])
+		dir = env_dir[0] == '/' ? xstrdup(env_dir) : path_join(r->cwd, env_dir);
+	else
+		dir = path_join(ws->root, ".bld/cache");
+	struct cache *c = NULL;
+	struct bld_err err;
+	bld_err_clear(&err);
+	if (cache_open(dir, &c, &err) < 0) {
+		request_message(r, "warn", "cache unavailable (%s): %s", dir, err.msg);
+		c = NULL;
+	}
+	free(dir);
+	return c;
+}
+
+/* Hash and look up task i: fills *ret_status ("local", "miss", or a reason). */
+static const char *task_status(struct cache *c, struct hasher *h, struct task_graph *tg, int i)
+{
+	struct task *t = &tg->tasks[i];
+	if (!h)
+		return "no cache";
+	struct bld_err err;
+	bld_err_clear(&err);
+	if (hasher_task_hash(h, tg, i, NULL, &err) < 0) {
+		t->hash[0] = '\0';
+		return "unknown";
+	}
+	if (!t->cache || t->continuous)
+		return "not cacheable";
+	struct cache_entry e;
+	memset(&e, 0, sizeof(e));
+	int rc = cache_lookup(c, t->hash, &e, &err);
+	if (rc > 0)
+		cache_entry_release(&e);
+	return rc > 0 ? "local" : rc == 0 ? "miss" : "unknown";
+}
+
+static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *err)
+{
+	struct task_graph *tg = NULL;
+	int rc = select_tasks(r, ws, &tg, err);
+	if (rc < 0)
+		return rc;
+	struct cache *c = open_cache_quiet(r, ws);
+	struct hasher *h = NULL;
+	struct bld_err herr;
+	bld_err_clear(&herr);
+	if (c && hasher_new(ws, c, r->env, &h, &herr) < 0)
+		h = NULL;
+	bool json = request_arg_bool(r, "json");
+	cJSON *arr = cJSON_CreateArray();
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	int *order = task_graph_topo(tg);
+	if (!json && tg->ntasks)
+		sbuf_addf(&out, "%-40s %-32s %s\n", "TASK", "HASH", "CACHE");
+	for (size_t k = 0; k < tg->ntasks; k++) {
+		int i = order ? order[k] : (int)k;
+		const char *st = task_status(c, h, tg, i);
+		const struct task *t = &tg->tasks[i];
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "id", t->id);
+			cJSON_AddStringToObject(o, "project", t->project->name);
+			cJSON_AddStringToObject(o, "target", t->target->name);
+			if (t->configuration)
+				cJSON_AddStringToObject(o, "configuration", t->configuration);
+			if (t->hash[0])
+				cJSON_AddStringToObject(o, "hash", t->hash);
+			else
+				cJSON_AddNullToObject(o, "hash");
+			cJSON_AddStringToObject(o, "cache", st);
+			cJSON *deps = cJSON_AddArrayToObject(o, "dependsOn");
+			for (size_t d = 0; d < t->ndeps; d++)
+				cJSON_AddItemToArray(deps, cJSON_CreateString(tg->tasks[t->deps[d]].id));
+			cJSON_AddItemToArray(arr, o);
+		} else {
+			sbuf_addf(&out, "%-40s %-32s %s\n", t->id, t->hash[0] ? t->hash : "-", st);
+		}
+	}
+	if (json) {
+		char *s = cJSON_Print(arr);
+		sbuf_addf(&out, "%s\n", s);
+		free(s);
+	}
+	send_sbuf(r, &out);
+	free(order);
+	sbuf_release(&out);
+	cJSON_Delete(arr);
+	hasher_free(h);
+	cache_close(c);
+	task_graph_free(tg);
+	return 0;
+}
+
+int cmd_show(struct request *r)
+{
+	const char *what = request_arg_str(r, "what");
+	struct workspace *ws;
+	int code = cmd_load_workspace(r, &ws);
+	if (code)
+		return code;
+	struct bld_err err;
+	bld_err_clear(&err);
+	int rc;
+	if (what && !strcmp(what, "projects"))
+		rc = show_projects(r, ws, &err);
+	else if (what && !strcmp(what, "project"))
+		rc = show_project(r, ws, &err);
+	else if (what && !strcmp(what, "tasks"))
+		rc = show_tasks(r, ws, &err);
+	else
+		rc = bld_err_set(&err, BLD_EUSAGE, "show what? projects, project <name> or tasks");
+	workspace_free(ws);
+	return rc < 0 ? request_error(r, &err) : 0;
+}
+
+/* ---- graph ---- */
+
+static int graph_format_of(const char *file, enum graph_format *ret, struct bld_err *err)
+{
+	if (str_ends(file, ".json"))
+		*ret = GRAPH_JSON;
+	else if (str_ends(file, ".dot") || str_ends(file, ".gv"))
+		*ret = GRAPH_DOT;
+	else if (str_ends(file, ".html") || str_ends(file, ".htm"))
+		*ret = GRAPH_HTML;
+	else
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "graph --file %s: unknown format; use a .json, .dot or .html file",
+		                   file);
+	return 0;
+}
+
+int cmd_graph(struct request *r)
+{
+	struct bld_err err;
+	bld_err_clear(&err);
+	const char *file = request_arg_str(r, "file");
+	enum graph_format fmt = GRAPH_JSON;
+	if (file && graph_format_of(file, &fmt, &err) < 0)
+		return request_error(r, &err);
+	struct workspace *ws;
+	int code = cmd_load_workspace(r, &ws);
+	if (code)
+		return code;
+	struct task_graph *tg = NULL;
+	int rc = 0;
+	struct strvec targets;
+	strvec_init(&targets);
+	request_arg_list(r, "targets", &targets);
+	if (targets.n)
+		rc = select_tasks(r, ws, &tg, &err);
+	strvec_release(&targets);
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	if (rc >= 0)
+		graph_export(ws, tg, fmt, &out);
+	if (rc >= 0 && file) {
+		char *path = file[0] == '/' ? xstrdup(file) : path_join(r->cwd, file);
+		char *dir = path_dirname(path);
+		rc = mkdir_p(dir, 0777);
+		if (rc >= 0)
+			rc = file_write_atomic(path, out.buf, out.len, 0644);
+		if (rc < 0)
+			bld_err_set(&err, rc, "cannot write %s: %s", path, bld_strerror(rc));
+		else
+			request_message(r, "info", "Wrote the project graph to %s", file);
+		free(dir);
+		free(path);
+	} else if (rc >= 0) {
+		send_sbuf(r, &out);
+	}
+	sbuf_release(&out);
+	task_graph_free(tg);
+	workspace_free(ws);
+	return rc < 0 ? request_error(r, &err) : 0;
+}
+
+/* ---- list ---- */
+
+int cmd_list(struct request *r)
+{
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	size_t n = 0;
+	const struct gen_info *g = gen_list(&n);
+	sbuf_adds(&out, "Generators (bld generate <name>):\n");
+	for (size_t i = 0; i < n; i++)
+		sbuf_addf(&out, "  %-30s %s\n", g[i].name, g[i].description ? g[i].description : "");
+	if (!n)
+		sbuf_adds(&out, "  (none)\n");
+	sbuf_adds(&out, "\nExecutors (\"executor\" in project.json targets):\n");
+	exec_describe(&out);
+	send_sbuf(r, &out);
+	sbuf_release(&out);
+	return 0;
+}
+
+/* ---- generate ---- */
+
+int cmd_generate(struct request *r)
+{
+	struct bld_err err;
+	bld_err_clear(&err);
+	const char *name = request_arg_str(r, "generator");
+	if (!name) {
+		bld_err_set(&err, BLD_EUSAGE, "generate: which generator? (bld list shows them)");
+		return request_error(r, &err);
+	}
+	char *root = NULL;
+	if (workspace_find_root(r->cwd, &root, NULL) < 0)
+		root = xstrdup(r->cwd);
+	const cJSON *opts = cJSON_GetObjectItemCaseSensitive(r->args, "options");
+	cJSON *empty = cJSON_CreateObject();
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	bool dry = request_arg_bool(r, "dryRun");
+	int rc = gen_run(name, root, cJSON_IsObject(opts) ? opts : empty, dry, &out, &err);
+	send_sbuf(r, &out);
+	if (rc >= 0 && dry)
+		request_message(r, "warn", "--dry-run: no files were written");
+	sbuf_release(&out);
+	cJSON_Delete(empty);
+	free(root);
+	return rc < 0 ? request_error(r, &err) : 0;
+}
+
+/* ---- cache ---- */
+
+static const char *arg_or(const struct request *r, const char *name, const char *dflt)
+{
+	const char *v = request_arg_str(r, name);
+	return v ? v : dflt;
+}
+
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	switch (*end) {
+	case 'k': case 'K': v *= 1024.0; break;
+	case 'm': case 'M': v *= 1024.0 * 1024; break;
+	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; break;
+	case 't': case 'T': v *= 1024.0 * 1024 * 1024 * 1024; break;
+	default: break;
+	}
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
+/* cache why <task>: hash the task (deps' outputs as they are now) and compare. */
+static int cache_why(struct request *r, struct workspace *ws, struct cache *c, const char *spec,
+                     struct sbuf *out, struct bld_err *err)
+{
+	const char *colon = spec ? strchr(spec, ':') : NULL;
+	if (!colon)
+		return bld_err_set(err, BLD_EUSAGE, "cache why <project>:<target>");
+	struct tg_request tq;
+	tg_request_init(&tq);
+	strvec_push_owned(&tq.projects, xstrndup(spec, (size_t)(colon - spec)));
+	char *target = xstrdup(colon + 1);
+	char *cfg = strrchr(target, ':');
+	const struct ws_project *p = workspace_project(ws, tq.projects.v[0]);
+	if (cfg && p && !ws_project_target(p, target)) {
+		*cfg = '\0';
+		tq.configuration = cfg + 1;
+	}
+	strvec_push(&tq.targets, target);
+	struct task_graph *tg = NULL;
+	struct hasher *h = NULL;
+	cJSON *manifest = NULL;
+	int rc = task_graph_build(ws, &tq, &tg, err);
+	if (rc >= 0)
+		rc = hasher_new(ws, c, r->env, &h, err);
+	int i = -1;
+	for (size_t k = 0; rc >= 0 && k < tg->ntasks; k++)
+		if (tg->tasks[k].requested)
+			i = (int)k;
+	if (rc >= 0 && i >= 0)
+		rc = hasher_task_hash(h, tg, i, &manifest, err);
+	if (rc >= 0 && i >= 0)
+		rc = cache_cmd_why(c, tg->tasks[i].id, manifest, out, err);
+	cJSON_Delete(manifest);
+	hasher_free(h);
+	task_graph_free(tg);
+	free(target);
+	tg_request_release(&tq);
+	return rc;
+}
+
+int cmd_cache(struct request *r)
+{
+	struct bld_err err;
+	bld_err_clear(&err);
+	const char *sub = request_arg_str(r, "sub");
+	struct workspace *ws;
+	int code = cmd_load_workspace(r, &ws);
+	if (code)
+		return code;
+	struct cache *c = open_cache_quiet(r, ws);
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	bool json = request_arg_bool(r, "json");
+	const char *arg = request_arg_str(r, "arg");
+	int rc;
+	if (!c)
+		rc = bld_err_set(&err, BLD_ECACHE, "the cache cannot be opened");
+	else if (!sub || !strcmp(sub, "ls"))
+		rc = cache_cmd_ls(c, json, &out, &err);
+	else if (!strcmp(sub, "show"))
+		rc = arg ? cache_cmd_show(c, arg, json, &out, &err)
+		         : bld_err_set(&err, BLD_EUSAGE, "cache show <hash>");
+	else if (!strcmp(sub, "stats"))
+		rc = cache_cmd_stats(c, json, &out, &err);
+	else if (!strcmp(sub, "prune"))
+		rc = cache_cmd_prune(c, parse_size(arg_or(r, "maxSize", "10G")), &out, &err);
+	else if (!strcmp(sub, "why"))
+		rc = cache_why(r, ws, c, arg, &out, &err);
+	else
+		rc = bld_err_set(&err, BLD_EUSAGE,
+		                 "unknown cache command \"%s\"; use ls, show, stats, prune or why", sub);
+	send_sbuf(r, &out);
+	sbuf_release(&out);
+	cache_close(c);
+	workspace_free(ws);
+	return rc < 0 ? request_error(r, &err) : 0;
+}
+
+/* ---- reset ---- */
+
+int cmd_reset(struct request *r)
+{
+	struct bld_err err;
+	bld_err_clear(&err);
+	char *root = NULL;
+	if (workspace_find_root(r->cwd, &root, &err) < 0)
+		return request_error(r, &err);
+	char *state = path_join(root, ".bld");
+	int rc = rm_rf(state);
+	const char *env_dir = request_getenv(r, "BLD_CACHE_DIR");
+	if (rc >= 0 && env_dir && env_dir[0]) {
+		char *dir = env_dir[0] == '/' ? xstrdup(env_dir) : path_join(r->cwd, env_dir);
+		rc = rm_rf(dir);
+		if (rc >= 0)
+			request_message(r, "info", "Deleted the cache %s", dir);
+		free(dir);
+	}
+	if (rc < 0)
+		bld_err_set(&err, rc, "cannot delete %s: %s", state, bld_strerror(rc));
+	else
+		request_message(r, "info", "Deleted %s (cache and workspace state)", state);
+	free(state);
+	free(root);
+	return rc < 0 ? request_error(r, &err) : 0;
+}

@@ -1,0 +1,132 @@
+/*
+ * engine_int.h - bldd's private structures, shared by the files of daemon/.
+ *
+ * Ownership in one picture:
+ *
+ *     struct daemon          owns the libuv loop and the list of connections
+ *       struct conn          one client; embeds its uv_pipe_t, freed in its close callback
+ *         struct request     one request of that client (cmd, args, cwd, env)
+ *           struct run       the state of a `run` / `run-many`: workspace, task graph,
+ *                            cache, scheduler, one struct job per task
+ *             struct job     one task being executed: its processes, its recorded output
+ *               struct proc  one child process; embeds uv_process_t and two uv_pipe_t,
+ *                            freed when the last of the three handles is closed
+ *
+ * Nothing here is process-global: a resident daemon holds many connections,
+ * each with its own request.  A request outlives its connection when the
+ * client goes away mid-run (its children must still be stopped); then
+ * req->conn is NULL and events are dropped.
+ */
+#ifndef BLD_ENGINE_INT_H
+#define BLD_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <uv.h>
+
+#include "bld/base.h"
+#include "bld/err.h"
+#include "bld/proto.h"
+#include "bld/taskgraph.h"
+
+struct request;
+struct run;
+
+/* The engine: one per process.  Owns the loop; nothing else is global. */
+struct daemon {
+	uv_loop_t loop;
+	struct conn *conns;        /* open connections (singly linked) */
+	bool oneshot;              /* serve one request, then exit */
+	int last_exit;             /* exit code of the last finished request */
+};
+
+/* One client connection. */
+struct conn {
+	uv_pipe_t pipe;            /* first: the handle's address is the conn's */
+	uv_shutdown_t shutdown;    /* ending after the last write (one-shot) */
+	struct daemon *d;
+	struct conn *next;
+	struct proto_reader rd;
+	bool hello;                /* the client's hello was accepted */
+	bool closing;
+	struct request *req;       /* the active request or NULL; the request holds a back pointer */
+};
+
+/* One request (JSON message "request"). */
+struct request {
+	struct daemon *d;
+	struct conn *conn;         /* NULL once the client is gone */
+	cJSON *msg;                /* owned: the whole message */
+	const char *cmd;           /* borrowed from msg */
+	cJSON *args;               /* borrowed from msg; an object, never NULL */
+	char *cwd;                 /* owned, absolute */
+	char **env;                /* owned, NULL-terminated "K=V" array (the client's environment) */
+	bool tty, color;
+	int columns;
+	bool canceled;
+	bool finished;             /* done was sent */
+	struct run *run;           /* owned, while a run is in progress */
+};
+
+/* daemon.c */
+int daemon_new(bool oneshot, struct daemon **ret);
+/* Serve a connection on an already connected fd (one-shot mode: the client's socketpair). */
+int daemon_serve_fd(struct daemon *d, int fd);
+/* Run the loop until every handle is closed; then close the loop (must return 0). */
+int daemon_run(struct daemon *d);
+void daemon_free(struct daemon *d);
+/* Send a JSON message (cJSON object, borrowed) to the request's client, if still there. */
+void conn_send_json(struct conn *c, const cJSON *msg);
+/* The request on c (may be NULL) finished: one-shot connections end. */
+void daemon__request_done(struct daemon *d, struct conn *c, int exit_code);
+/* Send a task output frame. */
+void conn_send_output(struct conn *c, uint32_t task, int stream, const void *data, size_t len);
+
+/* request.c */
+/* Parse a "request" message (takes ownership of msg).  0 or negative (err). */
+int request_new(struct daemon *d, struct conn *c, cJSON *msg, struct request **ret,
+                struct bld_err *err);
+void request_free(struct request *r);
+/* Start serving r: dispatch on its command.  Always ends in request_finish, now or later. */
+void request_start(struct request *r);
+/* Send done with exit_code, detach from the connection, free r. */
+void request_finish(struct request *r, int exit_code);
+/* The client went away or asked to cancel: stop what runs, then finish with 130. */
+void request_cancel(struct request *r);
+/* Event helpers; all are no-ops once the client is gone. */
+void request_send(struct request *r, cJSON *msg); /* takes ownership of msg */
+void request_message(struct request *r, const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void request_text(struct request *r, const char *text, size_t len);
+/* Send err as an error message; return the exit code for it (2). */
+int request_error(struct request *r, const struct bld_err *err);
+/* Value of name in the client's environment, or NULL. */
+const char *request_getenv(const struct request *r, const char *name);
+/* Argument accessors (absent: the default). */
+const char *request_arg_str(const struct request *r, const char *name);
+bool request_arg_bool(const struct request *r, const char *name);
+int request_arg_int(const struct request *r, const char *name, int dflt);
+/* Push every string of the list argument name (array or string) to ret. */
+void request_arg_list(const struct request *r, const char *name, struct strvec *ret);
+
+/* Push every string of the array argument name to ret, unsplit. */
+void request_arg_list_raw(const struct request *r, const char *name, struct strvec *ret);
+
+/* run.c: `run` and `run-many`. */
+void run_start(struct request *r);
+void run_cancel(struct run *run);
+void run_free(struct run *run);
+
+/* cmds.c: commands answered with text: show, graph, list, generate, cache, reset. */
+int cmd_show(struct request *r);
+int cmd_graph(struct request *r);
+int cmd_list(struct request *r);
+int cmd_generate(struct request *r);
+int cmd_cache(struct request *r);
+int cmd_reset(struct request *r);
+/* Load the workspace for r (the root above r->cwd).  0 or exit code 2 after reporting. */
+int cmd_load_workspace(struct request *r, struct workspace **ret_ws);
+
+#endif

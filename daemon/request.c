@@ -1,0 +1,200 @@
+/*
+ * request.c - one client request: parsing the request message, dispatching
+ * on its command, the event helpers, finishing and cancelling.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+
+static char **env_from_json(const cJSON *env)
+{
+	size_t n = (size_t)cJSON_GetArraySize(env);
+	char **v = xcalloc(n + 1, sizeof(*v));
+	size_t k = 0;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, env)
+	{
+		if (cJSON_IsString(e) && strchr(e->valuestring, '='))
+			v[k++] = xstrdup(e->valuestring);
+	}
+	return v;
+}
+
+int request_new(struct daemon *d, struct conn *c, cJSON *msg, struct request **ret,
+                struct bld_err *err)
+{
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(msg, "cmd");
+	const cJSON *cwd = cJSON_GetObjectItemCaseSensitive(msg, "cwd");
+	cJSON *args = cJSON_GetObjectItemCaseSensitive(msg, "args");
+	if (!cJSON_IsString(cmd) || !cJSON_IsString(cwd) || cwd->valuestring[0] != '/') {
+		cJSON_Delete(msg);
+		return bld_err_set(err, BLD_EPROTO,
+		                   "protocol error: a request needs \"cmd\" and an absolute \"cwd\"");
+	}
+	if (!cJSON_IsObject(args)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(msg, "args");
+		args = cJSON_AddObjectToObject(msg, "args");
+	}
+	struct request *r = xcalloc(1, sizeof(*r));
+	r->d = d;
+	r->conn = c;
+	r->msg = msg;
+	r->cmd = cmd->valuestring;
+	r->args = args;
+	r->cwd = xstrdup(cwd->valuestring);
+	r->env = env_from_json(cJSON_GetObjectItemCaseSensitive(msg, "env"));
+	r->tty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "tty"));
+	r->color = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "color"));
+	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(msg, "columns");
+	r->columns = cJSON_IsNumber(cols) ? cols->valueint : 80;
+	*ret = r;
+	return 0;
+}
+
+void request_free(struct request *r)
+{
+	if (!r)
+		return;
+	run_free(r->run);
+	for (size_t i = 0; r->env && r->env[i]; i++)
+		free(r->env[i]);
+	free(r->env);
+	free(r->cwd);
+	cJSON_Delete(r->msg);
+	free(r);
+}
+
+void request_send(struct request *r, cJSON *msg)
+{
+	if (r->conn)
+		conn_send_json(r->conn, msg);
+	cJSON_Delete(msg);
+}
+
+void request_message(struct request *r, const char *level, const char *fmt, ...)
+{
+	char text[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "t", "message");
+	cJSON_AddStringToObject(m, "level", level);
+	cJSON_AddStringToObject(m, "text", text);
+	request_send(r, m);
+}
+
+void request_text(struct request *r, const char *text, size_t len)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "t", "text");
+	char *copy = xstrndup(text, len);
+	cJSON_AddStringToObject(m, "text", copy);
+	free(copy);
+	request_send(r, m);
+}
+
+int request_error(struct request *r, const struct bld_err *err)
+{
+	char buf[2048];
+	bld_err_format(err, buf, sizeof(buf));
+	request_message(r, "error", "%s", buf);
+	return 2;
+}
+
+const char *request_getenv(const struct request *r, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; r->env[i]; i++)
+		if (!strncmp(r->env[i], name, n) && r->env[i][n] == '=')
+			return r->env[i] + n + 1;
+	return NULL;
+}
+
+const char *request_arg_str(const struct request *r, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->args, name);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+bool request_arg_bool(const struct request *r, const char *name)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->args, name));
+}
+
+int request_arg_int(const struct request *r, const char *name, int dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->args, name);
+	return cJSON_IsNumber(v) ? v->valueint : dflt;
+}
+
+void request_arg_list(const struct request *r, const char *name, struct strvec *ret)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->args, name);
+	if (cJSON_IsString(v)) {
+		strvec_split(ret, v->valuestring, ", ");
+		return;
+	}
+	const cJSON *e;
+	cJSON_ArrayForEach(e, v) if (cJSON_IsString(e)) strvec_split(ret, e->valuestring, ", ");
+}
+
+void request_arg_list_raw(const struct request *r, const char *name, struct strvec *ret)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->args, name);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, v) if (cJSON_IsString(e)) strvec_push(ret, e->valuestring);
+}
+
+void request_finish(struct request *r, int exit_code)
+{
+	if (r->finished)
+		return;
+	r->finished = true;
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "t", "done");
+	cJSON_AddNumberToObject(m, "exit", exit_code);
+	request_send(r, m);
+	struct conn *c = r->conn;
+	if (c)
+		c->req = NULL;
+	daemon__request_done(r->d, c, exit_code);
+	request_free(r);
+}
+
+void request_cancel(struct request *r)
+{
+	if (r->canceled)
+		return;
+	r->canceled = true;
+	if (r->run)
+		run_cancel(r->run); /* finishes the request once its processes are gone */
+}
+
+struct command {
+	const char *name;
+	int (*fn)(struct request *r);
+};
+
+static const struct command commands[] = {
+	{"show", cmd_show},   {"graph", cmd_graph}, {"list", cmd_list},
+	{"generate", cmd_generate}, {"cache", cmd_cache}, {"reset", cmd_reset},
+};
+
+void request_start(struct request *r)
+{
+	if (!strcmp(r->cmd, "run") || !strcmp(r->cmd, "run-many")) {
+		run_start(r);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		if (!strcmp(commands[i].name, r->cmd)) {
+			request_finish(r, commands[i].fn(r));
+			return;
+		}
+	request_message(r, "error", "unknown command \"%s\"", r->cmd);
+	request_finish(r, 2);
+}

@@ -1,0 +1,564 @@
+/*
+ * run.c - `bld run` and `bld run-many`: workspace -> task graph -> for each
+ * task, once its dependencies are done: hash, cache lookup, restore and
+ * replay on a hit, else execute (job.c) and store; events to the client.
+ *
+ * The loop is driven by pump(): start every ready task (hits and no-ops at
+ * once, processes while slots are free), and end the run when the scheduler
+ * says so and no process is left.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+static void pump(struct run *run);
+
+/* ---- events ---- */
+
+static const char *task_cache_state(const struct run *run, const struct task *t)
+{
+	if (!t->cache || t->continuous)
+		return "off";
+	if (!run->cache)
+		return "off";
+	return "miss";
+}
+
+void run__task_start_event(struct run *run, struct job *j, const char *cache)
+{
+	const struct task *t = &run->tg->tasks[j->index];
+	j->started = true;
+	j->start_ms = now_ms();
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "t", "task-start");
+	cJSON_AddNumberToObject(m, "task", j->index);
+	cJSON_AddStringToObject(m, "id", t->id);
+	if (t->hash[0])
+		cJSON_AddStringToObject(m, "hash", t->hash);
+	if (cache)
+		cJSON_AddStringToObject(m, "cache", cache);
+	cJSON *cmds = cJSON_AddArrayToObject(m, "commands");
+	for (size_t i = 0; j->planned && i < j->plan.commands.n; i++)
+		cJSON_AddItemToArray(cmds, cJSON_CreateString(j->plan.commands.v[i]));
+	if (t->continuous)
+		cJSON_AddBoolToObject(m, "continuous", true);
+	request_send(run->rq, m);
+}
+
+static void task_end_event(struct run *run, struct job *j, const char *status, const char *cache)
+{
+	const struct task *t = &run->tg->tasks[j->index];
+	j->ended = true;
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "t", "task-end");
+	cJSON_AddNumberToObject(m, "task", j->index);
+	cJSON_AddStringToObject(m, "id", t->id);
+	cJSON_AddStringToObject(m, "status", status);
+	cJSON_AddStringToObject(m, "cache", cache);
+	cJSON_AddNumberToObject(m, "ms", j->started ? (double)(now_ms() - j->start_ms) : 0);
+	cJSON_AddNumberToObject(m, "exit", j->exit_code);
+	request_send(run->rq, m);
+}
+
+void run__task_output(struct run *run, struct job *j, int stream, const char *data, size_t len)
+{
+	if (!len)
+		return;
+	if (run->rq->conn)
+		conn_send_output(run->rq->conn, (uint32_t)j->index, stream, data, len);
+	if (j->record)
+		sbuf_add(&j->term, data, len);
+}
+
+/* ---- cache ---- */
+
+static void warn_once(struct run *run, const struct bld_err *err, const char *what)
+{
+	if (run->warned_hash)
+		return;
+	run->warned_hash = true;
+	request_message(run->rq, "warn", "%s: %s (tasks run without the cache)", what, err->msg);
+}
+
+static void hash_task(struct run *run, struct job *j)
+{
+	if (j->hashed || !run->hasher)
+		return;
+	j->hashed = true;
+	struct bld_err err;
+	bld_err_clear(&err);
+	cJSON *manifest = NULL;
+	if (hasher_task_hash(run->hasher, run->tg, j->index, &manifest, &err) < 0) {
+		run->tg->tasks[j->index].hash[0] = '\0';
+		warn_once(run, &err, "hashing failed");
+		return;
+	}
+	j->manifest = manifest;
+}
+
+static bool cacheable(const struct run *run, const struct task *t)
+{
+	return run->cache && t->cache && !t->continuous && t->hash[0];
+}
+
+/* Try a cache hit: 1 restored and replayed, 0 miss. */
+static int try_restore(struct run *run, struct job *j)
+{
+	const struct task *t = &run->tg->tasks[j->index];
+	if (run->skip_cache || !cacheable(run, t))
+		return 0;
+	struct bld_err err;
+	bld_err_clear(&err);
+	struct cache_entry e;
+	memset(&e, 0, sizeof(e));
+	int rc = cache_lookup(run->cache, t->hash, &e, &err);
+	if (rc < 0)
+		request_message(run->rq, "warn", "%s: cache lookup failed: %s", t->id, err.msg);
+	if (rc <= 0)
+		return 0;
+	size_t restored = 0;
+	rc = cache_restore(run->cache, &e, run->ws->root, &restored, &err);
+	if (rc < 0) {
+		request_message(run->rq, "warn", "%s: %s; running the task instead", t->id,
+		                rc == BLD_ECORRUPT ? "corrupted cache entry" : err.msg);
+		cache_entry_release(&e);
+		return 0;
+	}
+	run__task_start_event(run, j, "local");
+	j->record = false;
+	run__task_output(run, j, 1, e.terminal, e.terminal_len);
+	j->exit_code = e.exit_code;
+	task_end_event(run, j, "success", "local");
+	cache_record_run(run->cache, t->id, t->hash, "local", 0, now_ms() - j->start_ms);
+	cache_entry_release(&e);
+	run->hits++;
+	return 1;
+}
+
+static void store_task(struct run *run, struct job *j, uint64_t ms)
+{
+	const struct task *t = &run->tg->tasks[j->index];
+	if (!cacheable(run, t))
+		return;
+	struct bld_err err;
+	bld_err_clear(&err);
+	struct strvec outs;
+	strvec_init(&outs);
+	task_outputs(run->ws, t, &outs);
+	if (cache_store(run->cache, t, run->ws->root, &outs, j->term.buf, j->term.len, ms,
+	                j->manifest, &err) < 0)
+		request_message(run->rq, "warn", "%s: not cached: %s", t->id, err.msg);
+	strvec_release(&outs);
+}
+
+/* ---- task lifecycle ---- */
+
+void run__task_up(struct run *run, struct job *j)
+{
+	sched_task_up(&run->sched, j->index);
+	pump(run);
+}
+
+void run__task_done(struct run *run, struct job *j, bool ok)
+{
+	if (j->ended)
+		return;
+	if (run->ending) {
+		j->ended = true; /* a continuous dependency stopped at the end of the run */
+		return;
+	}
+	const struct task *t = &run->tg->tasks[j->index];
+	uint64_t ms = now_ms() - j->start_ms;
+	const char *status = ok ? "success" : (run->canceled ? "canceled" : "failure");
+	if (ok && !run->canceled)
+		store_task(run, j, ms);
+	if (run->cache && t->hash[0])
+		cache_record_run(run->cache, t->id, t->hash, "miss", j->exit_code, ms);
+	if (!ok && !j->exit_code)
+		j->exit_code = 1;
+	task_end_event(run, j, status, task_cache_state(run, t));
+	if (!ok)
+		run->failed++;
+	run->ran++;
+	sched_finish(&run->sched, j->index, ok);
+	pump(run);
+}
+
+static void start_task(struct run *run, int i)
+{
+	struct job *j = &run->jobs[i];
+	const struct task *t = &run->tg->tasks[i];
+	hash_task(run, j);
+	if (try_restore(run, j)) {
+		sched_start_noslot(&run->sched, i);
+		sched_finish(&run->sched, i, true);
+		return;
+	}
+	j->record = cacheable(run, t);
+	if (!j->planned) {
+		/* bad options: the task fails, naming the problem */
+		sched_start_noslot(&run->sched, i);
+		run__task_start_event(run, j, NULL);
+		run__task_done(run, j, false);
+		return;
+	}
+	if (j->plan.kind == EXEC_NOOP || j->plan.kind == EXEC_OPENAPI) {
+		sched_start_noslot(&run->sched, i);
+		run__task_start_event(run, j, NULL);
+		if (j->plan.kind == EXEC_NOOP)
+			run__task_done(run, j, true);
+		else
+			job_run_native(j);
+		return;
+	}
+	if (t->continuous) {
+		sched_start_noslot(&run->sched, i);
+		run__task_start_event(run, j, NULL);
+		job_spawn(j);
+		return;
+	}
+	sched_enqueue(&run->sched, i);
+}
+
+static void skipped_events(struct run *run)
+{
+	int i;
+	while ((i = sched_pop_skipped(&run->sched)) >= 0) {
+		struct job *j = &run->jobs[i];
+		if (j->ended)
+			continue;
+		run->skipped++;
+		task_end_event(run, j, "skipped", "off");
+	}
+}
+
+static void run_finish(struct run *run)
+{
+	int code = run->canceled ? 130 : (run->failed || run->skipped) ? 1 : 0;
+	struct request *rq = run->rq;
+	request_finish(rq, code); /* frees the request and this run */
+}
+
+static void kill_all(struct run *run)
+{
+	for (size_t i = 0; i < run->tg->ntasks; i++)
+		job_kill(&run->jobs[i]);
+}
+
+static void pump(struct run *run)
+{
+	if (run->pumping) {
+		run->pump_again = true;
+		return;
+	}
+	run->pumping = true;
+	do {
+		run->pump_again = false;
+		int i;
+		while ((i = sched_pop_ready(&run->sched)) >= 0)
+			start_task(run, i);
+		while ((i = sched_pop_runnable(&run->sched)) >= 0) {
+			run__task_start_event(run, &run->jobs[i], NULL);
+			job_spawn(&run->jobs[i]);
+		}
+		skipped_events(run);
+	} while (run->pump_again);
+	run->pumping = false;
+	if (!run->ending && sched_done(&run->sched)) {
+		skipped_events(run);
+		run->ending = true;
+		kill_all(run); /* continuous dependencies and readyWhen-detached processes */
+	}
+	if (run->ending && run->live_procs == 0)
+		run_finish(run);
+}
+
+void run__proc_gone(struct run *run)
+{
+	run->live_procs--;
+	if (!run->pumping && run->ending && run->live_procs == 0)
+		run_finish(run);
+}
+
+void run_cancel(struct run *run)
+{
+	if (run->canceled)
+		return;
+	run->canceled = true;
+	sched_stop(&run->sched);
+	kill_all(run);
+	pump(run);
+}
+
+void run_free(struct run *run)
+{
+	if (!run)
+		return;
+	for (size_t i = 0; run->jobs && i < run->tg->ntasks; i++)
+		job_release(&run->jobs[i]);
+	free(run->jobs);
+	sched_release(&run->sched);
+	hasher_free(run->hasher);
+	cache_close(run->cache);
+	task_graph_free(run->tg);
+	workspace_free(run->ws);
+	strvec_release(&run->fwd);
+	cJSON_Delete(run->overrides);
+	free(run);
+}
+
+/* ---- setup ---- */
+
+/* "proj:target[:config]"; a target name may itself hold ':' (Nx resolves it the same way). */
+static int parse_task_spec(struct run *run, const char *spec, struct tg_request *tq,
+                           char **ret_config, struct bld_err *err)
+{
+	const char *colon = strchr(spec, ':');
+	if (!colon || colon == spec || !colon[1])
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "\"%s\" is not a task: expected <project>:<target>[:<configuration>]",
+		                   spec);
+	char *proj = xstrndup(spec, (size_t)(colon - spec));
+	const char *rest = colon + 1;
+	struct ws_project *p = workspace_project(run->ws, proj);
+	char *target = xstrdup(rest);
+	char *last = strrchr(target, ':');
+	if (p && last && !ws_project_target(p, target)) {
+		*last = '\0';
+		*ret_config = xstrdup(last + 1);
+	}
+	strvec_push_owned(&tq->projects, proj);
+	strvec_push_owned(&tq->targets, target);
+	return 0;
+}
+
+/* The project whose root holds the client's cwd (deepest), or NULL. */
+static const char *project_of_cwd(const struct run *run)
+{
+	char *rel = path_relative(run->ws->root, run->rq->cwd);
+	const char *best = NULL;
+	size_t best_len = 0;
+	for (size_t i = 0; rel && i < run->ws->nprojects; i++) {
+		const struct ws_project *p = &run->ws->projects[i];
+		size_t n = strlen(p->root);
+		bool inside = !n || (!strncmp(rel, p->root, n) && (rel[n] == '/' || !rel[n]));
+		if (inside && (!best || n >= best_len)) {
+			best = p->name;
+			best_len = n;
+		}
+	}
+	free(rel);
+	return best;
+}
+
+static int build_request(struct run *run, struct tg_request *tq, char **ret_config,
+                         struct bld_err *err)
+{
+	struct request *rq = run->rq;
+	if (!strcmp(rq->cmd, "run")) {
+		const char *spec = request_arg_str(rq, "task");
+		const char *target = request_arg_str(rq, "target");
+		if (spec)
+			return parse_task_spec(run, spec, tq, ret_config, err);
+		if (!target)
+			return bld_err_set(err, BLD_EUSAGE, "run: which task? bld run <project>:<target>");
+		const char *proj = request_arg_str(rq, "project");
+		if (!proj)
+			proj = project_of_cwd(run);
+		if (!proj)
+			return bld_err_set(err, BLD_EUSAGE,
+			                   "no project given and %s is in no project: "
+			                   "bld run <project>:%s",
+			                   rq->cwd, target);
+		strvec_push(&tq->projects, proj);
+		strvec_push(&tq->targets, target);
+		return 0;
+	}
+	struct strvec pats, excl;
+	strvec_init(&pats);
+	strvec_init(&excl);
+	request_arg_list(rq, "projects", &pats);
+	request_arg_list(rq, "exclude", &excl);
+	request_arg_list(rq, "targets", &tq->targets);
+	int rc = 0;
+	if (!tq->targets.n)
+		rc = bld_err_set(err, BLD_EUSAGE, "run-many needs -t <target>...");
+	if (rc >= 0)
+		rc = ws_select_projects(run->ws, &pats, &excl, &tq->projects, err);
+	tq->skip_missing = true;
+	strvec_release(&pats);
+	strvec_release(&excl);
+	return rc;
+}
+
+static int check_executors(struct run *run, struct bld_err *err)
+{
+	for (size_t i = 0; i < run->tg->ntasks; i++) {
+		const struct task *t = &run->tg->tasks[i];
+		if (!exec_supported(t->target->executor))
+			return bld_err_set(err, BLD_EEXECUTOR,
+			                   "%s uses executor \"%s\", which bld cannot run "
+			                   "(bld runs: %s)",
+			                   t->id, t->target->executor, exec_supported_list());
+	}
+	return 0;
+}
+
+static void plan_jobs(struct run *run)
+{
+	run->jobs = xcalloc(run->tg->ntasks ? run->tg->ntasks : 1, sizeof(*run->jobs));
+	for (size_t i = 0; i < run->tg->ntasks; i++) {
+		struct job *j = &run->jobs[i];
+		const struct task *t = &run->tg->tasks[i];
+		j->run = run;
+		j->index = (int)i;
+		exec_plan_init(&j->plan);
+		struct bld_err err;
+		bld_err_clear(&err);
+		char *pdir = path_join(run->ws->root, t->project->root);
+		int rc = exec_plan_build(t->target->executor, t->options,
+		                         t->requested ? &run->fwd : NULL, run->ws->root, pdir,
+		                         &j->plan, &err);
+		free(pdir);
+		if (rc < 0) {
+			request_message(run->rq, "error", "%s: %s", t->id, err.msg);
+			continue;
+		}
+		j->planned = true;
+	}
+}
+
+static void open_cache(struct run *run)
+{
+	struct request *rq = run->rq;
+	const char *env_dir = request_getenv(rq, "BLD_CACHE_DIR");
+	char *dir;
+	if (env_dir && env_dir[0])
+		dir = env_dir[0] == '/' ? xstrdup(env_dir) : path_join(rq->cwd, env_dir);
+	else
+		dir = path_join(run->ws->root, ".bld/cache");
+	struct bld_err err;
+	bld_err_clear(&err);
+	if (cache_open(dir, &run->cache, &err) < 0) {
+		run->cache = NULL;
+		request_message(rq, "warn", "cache unavailable (%s): %s; tasks run without it",
+		                dir, err.msg);
+	}
+	free(dir);
+	bld_err_clear(&err);
+	if (hasher_new(run->ws, run->cache, rq->env, &run->hasher, &err) < 0) {
+		run->hasher = NULL;
+		if (run->cache)
+			request_message(rq, "warn", "hashing unavailable: %s; tasks run without the "
+			                "cache", err.msg);
+	}
+}
+
+static int parallel_of(const struct request *rq)
+{
+	int n = request_arg_int(rq, "parallel", 0);
+	if (n > 0)
+		return n;
+	const char *e = request_getenv(rq, "BLD_PARALLEL");
+	if (e && atoi(e) > 0)
+		return atoi(e);
+	return (int)uv_available_parallelism();
+}
+
+static bool env_true(const struct request *rq, const char *name)
+{
+	const char *v = request_getenv(rq, name);
+	return v && v[0] && strcmp(v, "0") && strcmp(v, "false");
+}
+
+static void send_run_start(struct run *run, const struct tg_request *tq, int parallel)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "t", "run-start");
+	cJSON_AddStringToObject(m, "cmd", run->rq->cmd);
+	cJSON *targets = cJSON_AddArrayToObject(m, "targets");
+	for (size_t i = 0; i < tq->targets.n; i++)
+		cJSON_AddItemToArray(targets, cJSON_CreateString(tq->targets.v[i]));
+	cJSON *projects = cJSON_AddArrayToObject(m, "projects");
+	struct strvec seen;
+	strvec_init(&seen);
+	int requested = 0;
+	for (size_t i = 0; i < run->tg->ntasks; i++) {
+		const struct task *t = &run->tg->tasks[i];
+		if (!t->requested)
+			continue;
+		requested++;
+		if (strvec_find(&seen, t->project->name) < 0) {
+			strvec_push(&seen, t->project->name);
+			cJSON_AddItemToArray(projects, cJSON_CreateString(t->project->name));
+		}
+	}
+	strvec_release(&seen);
+	cJSON_AddNumberToObject(m, "tasks", (double)run->tg->ntasks);
+	cJSON_AddNumberToObject(m, "requested", requested);
+	cJSON_AddNumberToObject(m, "parallel", parallel);
+	request_send(run->rq, m);
+}
+
+static void collect_forwarded(struct run *run)
+{
+	struct request *rq = run->rq;
+	request_arg_list_raw(rq, "forward", &run->fwd);
+	const cJSON *ov = cJSON_GetObjectItemCaseSensitive(rq->args, "overrides");
+	if (cJSON_IsObject(ov) && cJSON_GetArraySize(ov) > 0)
+		run->overrides = cJSON_Duplicate(ov, true);
+}
+
+static int run_setup(struct run *run, struct bld_err *err)
+{
+	struct request *rq = run->rq;
+	struct tg_request tq;
+	tg_request_init(&tq);
+	char *config = NULL;
+	int rc = build_request(run, &tq, &config, err);
+	const char *c = request_arg_str(rq, "configuration");
+	tq.configuration = c ? c : config;
+	tq.overrides = run->overrides;
+	tq.exclude_task_deps = request_arg_bool(rq, "excludeTaskDependencies");
+	if (rc >= 0 && !tq.projects.n)
+		rc = bld_err_set(err, BLD_ENOPROJECT, "no project has target %s",
+		                 tq.targets.n ? tq.targets.v[0] : "?");
+	if (rc >= 0)
+		rc = task_graph_build(run->ws, &tq, &run->tg, err);
+	if (rc >= 0)
+		rc = check_executors(run, err);
+	if (rc >= 0) {
+		int parallel = parallel_of(rq);
+		send_run_start(run, &tq, parallel);
+		sched_init(&run->sched, run->tg, parallel, request_arg_bool(rq, "bail"));
+	}
+	tg_request_release(&tq);
+	free(config);
+	return rc;
+}
+
+void run_start(struct request *rq)
+{
+	struct run *run = xcalloc(1, sizeof(*run));
+	run->rq = rq;
+	rq->run = run;
+	strvec_init(&run->fwd);
+	run->verbose = request_arg_bool(rq, "verbose");
+	run->skip_cache = request_arg_bool(rq, "skipCache") || env_true(rq, "BLD_SKIP_CACHE");
+	collect_forwarded(run);
+	int code = cmd_load_workspace(rq, &run->ws);
+	if (code) {
+		request_finish(rq, code);
+		return;
+	}
+	struct bld_err err;
+	bld_err_clear(&err);
+	if (run_setup(run, &err) < 0) {
+		request_finish(rq, request_error(rq, &err));
+		return;
+	}
+	plan_jobs(run);
+	open_cache(run);
+	pump(run);
+}

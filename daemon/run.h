@@ -1,0 +1,85 @@
+/*
+ * run.h - the state of one `run` / `run-many` request, shared by run.c
+ * (setup, scheduling, cache, events) and job.c (executing one task).
+ */
+#ifndef BLD_RUN_H
+#define BLD_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bld/cache.h"
+#include "bld/taskgraph.h"
+#include "bld/workspace.h"
+#include "engine_int.h"
+#include "env.h"
+#include "exec.h"
+#include "proc.h"
+#include "scheduler.h"
+
+#define RUN_KILL_GRACE_MS 2000
+
+/* One task being executed. */
+struct job {
+	struct run *run;           /* borrowed back pointer */
+	int index;                 /* into run->tg->tasks */
+	struct exec_plan plan;
+	bool planned;              /* plan was built (ok) */
+	struct envset env;         /* the processes' environment */
+	struct proc **procs;       /* live processes (NULL once exited) */
+	size_t nprocs;
+	size_t next_cmd;           /* serial mode: next command to start */
+	int live;                  /* processes still running */
+	int exit_code;             /* first non-zero exit, else 0 */
+	bool started, ended;       /* task-start / task-end sent */
+	bool detached;             /* readyWhen met: the task counts as done, processes live on */
+	bool *ready_seen;          /* per readyWhen text */
+	struct sbuf tail;          /* last bytes of output, for readyWhen across chunks */
+	struct sbuf term;          /* recorded terminal output (for the cache) */
+	bool record;               /* record output for the cache */
+	uint64_t start_ms;
+	cJSON *manifest;           /* owned input manifest from the hasher, or NULL */
+	bool hashed;
+};
+
+struct run {
+	struct request *rq;        /* borrowed; owns this run */
+	struct workspace *ws;      /* owned */
+	struct task_graph *tg;     /* owned */
+	struct cache *cache;       /* owned, NULL when unavailable */
+	struct hasher *hasher;     /* owned, NULL when unavailable */
+	struct sched sched;
+	struct job *jobs;          /* owned, one per task */
+	struct strvec fwd;         /* forwarded arguments for the requested tasks */
+	cJSON *overrides;          /* owned, or NULL */
+	bool skip_cache;
+	bool verbose;
+	bool canceled;
+	bool ending;               /* the scheduler is done; waiting for processes to go */
+	bool pumping, pump_again;
+	int live_procs;
+	int hits, ran, failed, skipped;
+	bool warned_hash;
+};
+
+/* job.c */
+/* Start the processes of job j (its plan is built).  Failure to start ends the task. */
+void job_spawn(struct job *j);
+/* Run a native (in-engine) executor to completion. */
+void job_run_native(struct job *j);
+/* Stop every live process of j. */
+void job_kill(struct job *j);
+void job_release(struct job *j);
+
+/* run.c: callbacks from job.c */
+void run__task_output(struct run *run, struct job *j, int stream, const char *data, size_t len);
+/* The task's work is over (ok or not); updates the scheduler and pumps. */
+void run__task_done(struct run *run, struct job *j, bool ok);
+/* Continuous task j is up (readyWhen seen, or started). */
+void run__task_up(struct run *run, struct job *j);
+/* A process of the run exited (after run__task_done bookkeeping). */
+void run__proc_gone(struct run *run);
+/* Send task-start for j. */
+void run__task_start_event(struct run *run, struct job *j, const char *cache);
+
+#endif

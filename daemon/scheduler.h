@@ -1,0 +1,88 @@
+/*
+ * scheduler.h - the scheduler: which task may start next.  Pure logic over a task
+ * graph, no processes and no libuv, so it is unit-tested alone.
+ *
+ * A task moves WAITING -> READY (its dependencies are done) -> QUEUED (it
+ * needs a process slot) -> RUNNING -> OK / FAILED, or to SKIPPED when a
+ * dependency failed or the run was stopped.  Tasks that need no slot (cache
+ * restores, nx:noop, continuous tasks) go READY -> RUNNING directly.
+ * Among ready or queued tasks the one with the longest remaining path starts
+ * first.  A continuous task releases its dependents once it is "ready"
+ * (started, or its readyWhen text was seen) and does not hold a slot.
+ */
+#ifndef BLD_SCHED_H
+#define BLD_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bld/taskgraph.h"
+
+enum sched_state {
+	SCHED_WAITING,
+	SCHED_READY,
+	SCHED_QUEUED,
+	SCHED_RUNNING,
+	SCHED_OK,
+	SCHED_FAILED,
+	SCHED_SKIPPED,
+};
+
+struct sched_task {
+	enum sched_state state;
+	int pending;      /* dependencies not yet done (or released) */
+	int priority;     /* longest path to a sink, counting this task */
+	bool slot;        /* holds a process slot */
+	bool released;    /* dependents were told this task is done or ready */
+	bool must_finish; /* the run waits for it: not continuous, or continuous and requested */
+};
+
+/* A binary max-heap of task indices ordered by priority (ties: lower index first). */
+struct sched_heap {
+	int *v;
+	size_t n, cap;
+};
+
+struct sched {
+	const struct task_graph *tg; /* borrowed */
+	struct sched_task *t;        /* owned, tg->ntasks entries */
+	size_t n;
+	struct sched_heap ready, queued;
+	int parallel;                /* process slots */
+	int running;                 /* slots in use */
+	int active;                  /* tasks RUNNING (with or without a slot) */
+	size_t open;                 /* must_finish tasks not yet OK/FAILED/SKIPPED */
+	bool bail;                   /* stop starting tasks after the first failure */
+	bool stopped;                /* no new task starts (bail hit, or canceled) */
+	int failed;                  /* count of FAILED */
+	int *skipped;                /* newly skipped tasks, not yet taken */
+	size_t nskipped, capskipped;
+};
+
+/* Set s up over tg (borrowed for s's life); parallel >= 1. */
+void sched_init(struct sched *s, const struct task_graph *tg, int parallel, bool bail);
+void sched_release(struct sched *s);
+/* The ready task of highest priority (now READY -> caller decides), or -1. */
+int sched_pop_ready(struct sched *s);
+/* Task i needs a process slot: queue it. */
+void sched_enqueue(struct sched *s, int i);
+/* The queued task of highest priority when a slot is free (now RUNNING with a slot), or -1. */
+int sched_pop_runnable(struct sched *s);
+/* Task i (READY) runs without a slot. */
+void sched_start_noslot(struct sched *s, int i);
+/* Continuous task i is up: its dependents may start. */
+void sched_task_up(struct sched *s, int i);
+/* Task i ended.  Success releases dependents; failure skips them (transitively). */
+void sched_finish(struct sched *s, int i, bool ok);
+/* Start nothing more; tasks not yet running will be SKIPPED. */
+void sched_stop(struct sched *s);
+/* A task newly SKIPPED (its dependency failed, or the run stopped), or -1. */
+int sched_pop_skipped(struct sched *s);
+/*
+ * True when the run is over: nothing the run waits for is still running or
+ * could still start.  When stopped, tasks that never started become SKIPPED
+ * (take them with sched_pop_skipped).
+ */
+bool sched_done(struct sched *s);
+
+#endif
