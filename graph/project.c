@@ -1,2 +1,625 @@
-/* project.c - placeholder until implemented. */
-typedef int project_placeholder;
+/*
+ * project.c - project.json parsing, targetDefaults merging, option tokens.
+ *
+ * What Nx 22.1.3 does, as watched with `nx show project --json` on scratch
+ * workspaces (and read in its project-configuration-utils.js), and what
+ * this file therefore does:
+ *
+ *  - name: "name" of project.json; when absent, "name" of the package.json
+ *    in the project's root; when that is absent too, the root folder's last
+ *    component lowercased ("libs/My-Lib" -> "my-lib"), "." for the root.
+ *    root: project.json "root" if given, else the folder of project.json.
+ *  - Each target is first normalised: the `command` shorthand becomes
+ *    executor "nx:run-commands" with options.command (having both is an
+ *    error); "options" and "configurations" always exist; in options and
+ *    configurations, a leading "{workspaceRoot}/" is dropped ({workspaceRoot}
+ *    anywhere else is an error), {projectRoot} and {projectName} are
+ *    replaced; "parallelism" defaults to true.
+ *  - ONE targetDefaults entry applies, chosen by: the target's executor as a
+ *    key, else the target name as a key, else the longest glob key matching
+ *    the name ("e2e-*").  Executor-keyed and name-keyed entries are never
+ *    combined: with both "build" and "nx:run-commands" present, a
+ *    run-commands target named build gets only "nx:run-commands".
+ *  - The entry applies only when compatible: one side has no executor, or
+ *    both have the same; for nx:run-commands also the same command (or one
+ *    side without a command).  An incompatible entry is ignored entirely.
+ *  - Merging: options - the default's keys fill in keys the target lacks
+ *    (shallow: a target's "nested": {...} replaces the default's wholly);
+ *    configurations - per configuration the same shallow fill-in, missing
+ *    configurations added; every other key (inputs, outputs, dependsOn,
+ *    cache, executor, parallelism, continuous, defaultConfiguration,
+ *    metadata, syncGenerators...) - taken from the default only when the
+ *    project.json target does not write it (arrays are replaced, never
+ *    concatenated).  The default's own `command` shorthand is normalised
+ *    first, and its option tokens resolved for this project.
+ *  - After merging, a target with no executor is removed, unless it has a
+ *    non-empty dependsOn: then its executor is "nx:noop".
+ *  - cache and continuous both true is an error.
+ *  - A targetDefaults entry never creates a target a project lacks.
+ *
+ * bld differs on purpose: it rejects wrongly typed fields ("targets": 3)
+ * that Nx passes through, and sets no "continuous" from executor schemas.
+ */
+#include "ws_int.h"
+
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- type checks ---- */
+
+/* What a field must be; checked with positions from the raw text. */
+enum kind { K_STRING, K_BOOL, K_OBJECT, K_ARRAY, K_STRINGS, K_DEPENDSON };
+
+static bool kind_ok(const cJSON *v, enum kind k)
+{
+	switch (k) {
+	case K_STRING:
+		return cJSON_IsString(v);
+	case K_BOOL:
+		return cJSON_IsBool(v);
+	case K_OBJECT:
+		return cJSON_IsObject(v);
+	case K_ARRAY:
+		return cJSON_IsArray(v);
+	case K_STRINGS: {
+		if (!cJSON_IsArray(v))
+			return false;
+		const cJSON *e;
+		cJSON_ArrayForEach(e, v) if (!cJSON_IsString(e)) return false;
+		return true;
+	}
+	case K_DEPENDSON: {
+		if (!cJSON_IsArray(v))
+			return false;
+		const cJSON *e;
+		cJSON_ArrayForEach(e, v) if (!cJSON_IsString(e) && !cJSON_IsObject(e)) return false;
+		return true;
+	}
+	}
+	return false;
+}
+
+static const char *kind_name(enum kind k)
+{
+	static const char *const names[] = {
+		"a string", "true or false", "an object", "an array", "an array of strings",
+		"an array of strings (\"^build\", \"proj:target\") or objects ({\"target\": ...})"};
+	return names[k];
+}
+
+struct field {
+	const char *key;
+	enum kind kind;
+};
+
+static const struct field project_fields[] = {
+	{"name", K_STRING},          {"root", K_STRING},    {"sourceRoot", K_STRING},
+	{"projectType", K_STRING},   {"tags", K_STRINGS},   {"implicitDependencies", K_STRINGS},
+	{"metadata", K_OBJECT},      {"namedInputs", K_OBJECT}, {"targets", K_OBJECT},
+};
+
+static const struct field target_fields[] = {
+	{"executor", K_STRING},   {"command", K_STRING},        {"options", K_OBJECT},
+	{"configurations", K_OBJECT}, {"defaultConfiguration", K_STRING}, {"dependsOn", K_DEPENDSON},
+	{"inputs", K_ARRAY},      {"outputs", K_STRINGS},       {"cache", K_BOOL},
+	{"continuous", K_BOOL},   {"parallelism", K_BOOL},      {"metadata", K_OBJECT},
+};
+
+static int check_fields(const cJSON *obj, const struct field *f, size_t nf, const char *where,
+                        const char *text, const char *file, struct bld_err *err)
+{
+	for (size_t i = 0; i < nf; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, f[i].key);
+		if (!v || kind_ok(v, f[i].kind))
+			continue;
+		int line, col;
+		ws__json_key_pos(text, f[i].key, &line, &col);
+		return bld_err_at(err, BLD_ESCHEMA, file, line, col, "%s\"%s\" must be %s, not %s",
+		                  where, f[i].key, kind_name(f[i].kind), ws__json_kind(v));
+	}
+	return 0;
+}
+
+static int check_target(const cJSON *t, const char *tname, const char *text, const char *file,
+                        struct bld_err *err)
+{
+	char where[300];
+	snprintf(where, sizeof(where), "target \"%s\": ", tname);
+	if (!cJSON_IsObject(t)) {
+		int line, col;
+		ws__json_key_pos(text, tname, &line, &col);
+		return bld_err_at(err, BLD_ESCHEMA, file, line, col, "%smust be an object, not %s",
+		                  where, ws__json_kind(t));
+	}
+	int rc = check_fields(t, target_fields, ARRAY_LEN(target_fields), where, text, file, err);
+	if (rc < 0)
+		return rc;
+	const cJSON *cfgs = cJSON_GetObjectItemCaseSensitive(t, "configurations"), *c;
+	cJSON_ArrayForEach(c, cfgs)
+	{
+		if (cJSON_IsObject(c))
+			continue;
+		int line, col;
+		ws__json_key_pos(text, c->string, &line, &col);
+		return bld_err_at(err, BLD_ESCHEMA, file, line, col,
+		                  "%sconfiguration \"%s\" must be an object, not %s", where, c->string,
+		                  ws__json_kind(c));
+	}
+	return 0;
+}
+
+int ws__target_defaults_check(const cJSON *td, const char *text, struct bld_err *err)
+{
+	if (!td)
+		return 0;
+	if (!cJSON_IsObject(td)) {
+		int line, col;
+		ws__json_key_pos(text, "targetDefaults", &line, &col);
+		return bld_err_at(err, BLD_ESCHEMA, "nx.json", line, col,
+		                  "\"targetDefaults\" must be an object, not %s", ws__json_kind(td));
+	}
+	const cJSON *t;
+	cJSON_ArrayForEach(t, td)
+	{
+		int rc = check_target(t, t->string, text, "nx.json", err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- parsing ---- */
+
+static char *strip_root(const char *r)
+{
+	char *n = path_normalize(r);
+	if (!strcmp(n, ".")) {
+		free(n);
+		return xstrdup("");
+	}
+	return n;
+}
+
+char *ws__project_derive_name(const char *root)
+{
+	if (!*root)
+		return xstrdup(".");
+	char *name = xstrdup(path_basename(root));
+	for (char *c = name; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return name;
+}
+
+static char *opt_string(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+}
+
+static void push_strings(struct strvec *sv, const cJSON *arr)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, arr) if (cJSON_IsString(e)) strvec_push(sv, e->valuestring);
+}
+
+int ws__project_parse(struct ws_project *p, cJSON *json, const char *text,
+                      const char *config_file, struct bld_err *err)
+{
+	memset(p, 0, sizeof(*p));
+	strvec_init(&p->tags);
+	strvec_init(&p->implicit_deps);
+	p->json = json;
+	p->config_file = xstrdup(config_file);
+	if (!cJSON_IsObject(json))
+		return bld_err_at(err, BLD_ESCHEMA, config_file, 1, 1,
+		                  "a project.json must hold an object, not %s", ws__json_kind(json));
+	int rc = check_fields(json, project_fields, ARRAY_LEN(project_fields), "", text,
+	                      config_file, err);
+	const cJSON *targets = cJSON_GetObjectItemCaseSensitive(json, "targets"), *t;
+	cJSON_ArrayForEach(t, targets)
+	{
+		if (rc >= 0)
+			rc = check_target(t, t->string, text, config_file, err);
+	}
+	if (rc < 0)
+		return rc;
+	char *dir = path_dirname(config_file);
+	char *root = opt_string(json, "root");
+	p->root = strip_root(root ? root : dir);
+	free(root);
+	free(dir);
+	if (!path_is_safe_relative(p->root) && *p->root) {
+		int line, col;
+		ws__json_key_pos(text, "root", &line, &col);
+		return bld_err_at(err, BLD_EUNSAFE, config_file, line, col,
+		                  "\"root\" must stay inside the workspace");
+	}
+	p->name = opt_string(json, "name");
+	p->source_root = opt_string(json, "sourceRoot");
+	p->project_type = opt_string(json, "projectType");
+	push_strings(&p->tags, cJSON_GetObjectItemCaseSensitive(json, "tags"));
+	push_strings(&p->implicit_deps, cJSON_GetObjectItemCaseSensitive(json, "implicitDependencies"));
+	return 0;
+}
+
+void ws__project_release(struct ws_project *p)
+{
+	if (!p)
+		return;
+	free(p->name);
+	free(p->root);
+	free(p->source_root);
+	free(p->project_type);
+	free(p->config_file);
+	strvec_release(&p->tags);
+	strvec_release(&p->implicit_deps);
+	cJSON_Delete(p->json);
+	for (size_t i = 0; i < p->ntargets; i++) {
+		free(p->targets[i].name);
+		free(p->targets[i].executor);
+		free(p->targets[i].inferred_by);
+	}
+	free(p->targets);
+	for (size_t i = 0; i < p->ndeps; i++)
+		free(p->deps[i].source);
+	free(p->deps);
+	free(p->package_name);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- tokens ---- */
+
+/* Replace every occurrence of tok in s by with; new string. */
+static char *replace_all(const char *s, const char *tok, const char *with)
+{
+	struct sbuf sb = SBUF_INIT;
+	size_t tl = strlen(tok);
+	const char *at;
+	sbuf_init(&sb);
+	while ((at = strstr(s, tok))) {
+		sbuf_add(&sb, s, (size_t)(at - s));
+		sbuf_adds(&sb, with);
+		s = at + tl;
+	}
+	sbuf_adds(&sb, s);
+	return sbuf_detach(&sb);
+}
+
+static int resolve_string(cJSON *v, const struct ws_project *p, const char *where,
+                          struct bld_err *err)
+{
+	const char *s = v->valuestring;
+	if (!strchr(s, '{'))
+		return 0;
+	if (str_starts(s, "{workspaceRoot}"))
+		s += strlen("{workspaceRoot}") + (s[strlen("{workspaceRoot}")] == '/');
+	if (strstr(s, "{workspaceRoot}"))
+		return bld_err_at(err, BLD_ESCHEMA, p->config_file, 0, 0,
+		                  "the {workspaceRoot} token is only valid at the beginning of an "
+		                  "option (%s), as in Nx",
+		                  where);
+	char *a = replace_all(s, "{projectRoot}", *p->root ? p->root : ".");
+	char *b = replace_all(a, "{projectName}", p->name);
+	free(a);
+	cJSON_SetValuestring(v, b);
+	free(b);
+	return 0;
+}
+
+int ws__resolve_option_tokens(cJSON *v, const struct ws_project *p, const char *where,
+                              struct bld_err *err)
+{
+	cJSON *e;
+	cJSON_ArrayForEach(e, v)
+	{
+		int rc = 0;
+		if (cJSON_IsString(e))
+			rc = resolve_string(e, p, where, err);
+		else if (cJSON_IsObject(e) || cJSON_IsArray(e))
+			rc = ws__resolve_option_tokens(e, p, where, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- normalising and merging targets ---- */
+
+bool ws__is_glob(const char *s)
+{
+	return strpbrk(s, "*?[]{}!") != NULL;
+}
+
+static cJSON *ensure_object(cJSON *obj, const char *key)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (cJSON_IsObject(v))
+		return v;
+	if (v)
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+	return cJSON_AddObjectToObject(obj, key);
+}
+
+static void set_item(cJSON *obj, const char *key, cJSON *val)
+{
+	if (cJSON_HasObjectItem(obj, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, val);
+	else
+		cJSON_AddItemToObject(obj, key, val);
+}
+
+/* Nx's normalizeTarget: a new object; tokens resolved for p. */
+static int normalize_target(const cJSON *raw, const struct ws_project *p, const char *where,
+                            cJSON **ret, struct bld_err *err)
+{
+	cJSON *t = cJSON_Duplicate(raw, true);
+	cJSON *cmd = cJSON_DetachItemFromObjectCaseSensitive(t, "command");
+	cJSON *opts = ensure_object(t, "options");
+	ensure_object(t, "configurations");
+	int rc = 0;
+	if (cmd && cJSON_HasObjectItem(t, "executor"))
+		rc = bld_err_at(err, BLD_ESCHEMA, p->config_file, 0, 0,
+		                "%s: has both \"executor\" and \"command\" (the command shorthand "
+		                "means nx:run-commands)",
+		                where);
+	if (cmd && rc == 0) {
+		set_item(t, "executor", cJSON_CreateString("nx:run-commands"));
+		set_item(opts, "command", cmd);
+		cmd = NULL;
+	}
+	cJSON_Delete(cmd);
+	if (rc == 0)
+		rc = ws__resolve_option_tokens(opts, p, where, err);
+	cJSON *c;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t, "configurations"))
+	{
+		if (rc == 0)
+			rc = ws__resolve_option_tokens(c, p, where, err);
+	}
+	if (!cJSON_HasObjectItem(t, "parallelism"))
+		cJSON_AddTrueToObject(t, "parallelism");
+	if (rc < 0) {
+		cJSON_Delete(t);
+		return rc;
+	}
+	*ret = t;
+	return 0;
+}
+
+/* The one targetDefaults entry for a target (see the file header). */
+static const cJSON *find_default(const cJSON *td, const char *name, const char *executor)
+{
+	const cJSON *d;
+	if (!td)
+		return NULL;
+	if (executor && (d = cJSON_GetObjectItemCaseSensitive(td, executor)))
+		return d;
+	if ((d = cJSON_GetObjectItemCaseSensitive(td, name)))
+		return d;
+	const cJSON *best = NULL;
+	cJSON_ArrayForEach(d, td)
+	{
+		if (!ws__is_glob(d->string) || fnmatch(d->string, name, FNM_EXTMATCH) != 0)
+			continue;
+		if (!best || strlen(best->string) < strlen(d->string))
+			best = d;
+	}
+	return best;
+}
+
+static const char *get_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* options.command, or options.commands joined by " && " (strings only). */
+static char *run_command_of(const cJSON *t)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(t, "options");
+	const char *c = get_str(o, "command");
+	if (c)
+		return xstrdup(c);
+	const cJSON *cs = cJSON_GetObjectItemCaseSensitive(o, "commands"), *e;
+	if (!cJSON_IsArray(cs) || !cJSON_GetArraySize(cs))
+		return NULL;
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	cJSON_ArrayForEach(e, cs)
+	{
+		if (sb.len)
+			sbuf_adds(&sb, " && ");
+		if (cJSON_IsString(e))
+			sbuf_adds(&sb, e->valuestring);
+		else
+			sbuf_adds(&sb, "[object Object]"); /* what JavaScript's join writes */
+	}
+	return sbuf_detach(&sb);
+}
+
+static bool compatible(const cJSON *a, const cJSON *b)
+{
+	const char *ea = get_str(a, "executor"), *eb = get_str(b, "executor");
+	if (!ea || !eb)
+		return true;
+	if (strcmp(ea, eb))
+		return false;
+	const char *field = !strcmp(ea, "nx:run-commands") ? "command"
+	                    : !strcmp(ea, "nx:run-script") ? "script"
+	                                                   : NULL;
+	if (!field)
+		return true;
+	char *ca, *cb;
+	if (!strcmp(field, "command")) {
+		ca = run_command_of(a);
+		cb = run_command_of(b);
+	} else {
+		const char *sa = get_str(cJSON_GetObjectItemCaseSensitive(a, "options"), "script");
+		const char *sb = get_str(cJSON_GetObjectItemCaseSensitive(b, "options"), "script");
+		ca = sa ? xstrdup(sa) : NULL;
+		cb = sb ? xstrdup(sb) : NULL;
+	}
+	bool ok = !ca || !cb || !*ca || !*cb || !strcmp(ca, cb);
+	free(ca);
+	free(cb);
+	return ok;
+}
+
+/* Fill keys of from that into lacks, shallowly. */
+static void fill_missing(cJSON *into, const cJSON *from)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, from)
+	{
+		if (!cJSON_HasObjectItem(into, e->string))
+			cJSON_AddItemToObject(into, e->string, cJSON_Duplicate(e, true));
+	}
+}
+
+/* mergeTargetDefaultWithTargetDefinition: t (normalised) gains what the
+ * normalised default d offers and the raw target did not write. */
+static void merge_default(cJSON *t, const cJSON *raw, const cJSON *d)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, d)
+	{
+		if (!strcmp(e->string, "options")) {
+			fill_missing(ensure_object(t, "options"), e);
+		} else if (!strcmp(e->string, "configurations")) {
+			cJSON *cfgs = ensure_object(t, "configurations");
+			const cJSON *c;
+			cJSON_ArrayForEach(c, e) fill_missing(ensure_object(cfgs, c->string), c);
+		} else if (!cJSON_HasObjectItem(raw, e->string)) {
+			set_item(t, e->string, cJSON_Duplicate(e, true));
+		}
+	}
+}
+
+/* One target: normalise, merge its default, decide whether it stays.
+ * 0 and *ret (NULL when Nx would drop it), or an error. */
+static int resolve_target(struct workspace *ws, const struct ws_project *p, const cJSON *raw,
+                          cJSON **ret, struct bld_err *err)
+{
+	char where[512];
+	snprintf(where, sizeof(where), "target \"%s\"", raw->string);
+	cJSON *t;
+	int rc = normalize_target(raw, p, where, &t, err);
+	if (rc < 0)
+		return rc;
+	const cJSON *d = find_default(ws->target_defaults, raw->string, get_str(t, "executor"));
+	if (d && compatible(t, d)) {
+		cJSON *nd;
+		snprintf(where, sizeof(where), "nx.json targetDefaults \"%s\" (for %s:%s)", d->string,
+		         p->name, raw->string);
+		rc = normalize_target(d, p, where, &nd, err);
+		if (rc < 0) {
+			cJSON_Delete(t);
+			return rc;
+		}
+		merge_default(t, raw, nd);
+		cJSON_Delete(nd);
+	}
+	if (!get_str(t, "executor")) {
+		const cJSON *dep = cJSON_GetObjectItemCaseSensitive(t, "dependsOn");
+		if (!cJSON_IsArray(dep) || !cJSON_GetArraySize(dep)) {
+			cJSON_Delete(t);
+			*ret = NULL;
+			return 0;
+		}
+		set_item(t, "executor", cJSON_CreateString("nx:noop"));
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "cache")) &&
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "continuous"))) {
+		cJSON_Delete(t);
+		return bld_err_at(err, BLD_ESCHEMA, p->config_file, 0, 0,
+		                  "%s has both \"cache\" and \"continuous\" set to true; continuous "
+		                  "targets cannot be cached",
+		                  where);
+	}
+	*ret = t;
+	return 0;
+}
+
+static void fill_target(struct ws_target *wt, cJSON *t)
+{
+	memset(wt, 0, sizeof(*wt));
+	wt->name = xstrdup(t->string);
+	wt->executor = xstrdup(get_str(t, "executor"));
+	wt->json = t;
+	wt->cache = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "cache"));
+	wt->continuous = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "continuous"));
+	wt->has_inputs = cJSON_HasObjectItem(t, "inputs");
+}
+
+int ws__project_resolve(struct workspace *ws, struct ws_project *p, struct bld_err *err)
+{
+	cJSON *raw = cJSON_DetachItemFromObjectCaseSensitive(p->json, "targets");
+	cJSON *merged = cJSON_CreateObject();
+	const cJSON *r;
+	int rc = 0;
+	cJSON_ArrayForEach(r, raw)
+	{
+		cJSON *t = NULL;
+		if ((rc = resolve_target(ws, p, r, &t, err)) < 0)
+			break;
+		if (t)
+			cJSON_AddItemToObject(merged, r->string, t);
+	}
+	cJSON_Delete(raw);
+	cJSON_AddItemToObject(p->json, "targets", merged);
+	if (rc < 0)
+		return rc;
+	size_t n = (size_t)cJSON_GetArraySize(merged), i = 0;
+	p->targets = xcalloc(n ? n : 1, sizeof(*p->targets));
+	cJSON *t;
+	cJSON_ArrayForEach(t, merged) fill_target(&p->targets[i++], t);
+	p->ntargets = n;
+	return 0;
+}
+
+/* ---- public lookups and tokens ---- */
+
+struct ws_target *ws_project_target(const struct ws_project *p, const char *name)
+{
+	for (size_t i = 0; p && i < p->ntargets; i++)
+		if (!strcmp(p->targets[i].name, name))
+			return &p->targets[i];
+	return NULL;
+}
+
+char *workspace_expand_tokens(const struct workspace *ws, const struct ws_project *p,
+                              const char *s, bool absolute)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	while (*s) {
+		const char *with = NULL;
+		size_t skip = 0;
+		if (str_starts(s, "{projectRoot}")) {
+			skip = strlen("{projectRoot}");
+			with = p ? p->root : "";
+		} else if (str_starts(s, "{projectName}")) {
+			skip = strlen("{projectName}");
+			with = p ? p->name : "";
+		} else if (str_starts(s, "{workspaceRoot}")) {
+			skip = strlen("{workspaceRoot}");
+			with = absolute ? ws->root : "";
+		}
+		if (!with) {
+			sbuf_addc(&sb, *s++);
+			continue;
+		}
+		sbuf_adds(&sb, with);
+		s += skip;
+		/* an empty root: "{projectRoot}/dist" is "dist", a bare "{projectRoot}" is "." */
+		bool at_start = sb.len == 0 || strchr("/!^", sb.buf[sb.len - 1]);
+		if (!*with && *s == '/' && at_start)
+			s++;
+		else if (!*with && !*s && at_start)
+			sbuf_addc(&sb, '.');
+	}
+	return sbuf_detach(&sb);
+}

@@ -1,11 +1,722 @@
-/* workspace.c - STUB so the tree links; graph-workspace replaces it. */
+/*
+ * workspace.c - workspace_load: nx.json, the walk, every project.json,
+ * targetDefaults, the project graph's edges; lookups and suggestions.
+ *
+ * Edges (ws_project.deps), deduplicated per target project, first reason
+ * wins in this order: implicitDependencies (after "!x" exclusions; "*",
+ * globs over names and roots, "tag:x" and plain roots as Nx's
+ * findMatchingProjects), package.json dependencies naming a workspace
+ * project's package (pkgdeps.c), pyproject.toml dependencies naming a
+ * workspace Python project (pyproject.c), cross-project dependsOn
+ * ("proj:target", {"projects": [...]}).  Nx itself keeps dependsOn out of
+ * the project graph; bld records those edges as WS_DEP_DEPENDSON.
+ */
+#include "ws_int.h"
+
 #include <errno.h>
-#include "bld/workspace.h"
-int workspace_find_root(const char *start, char **ret_root, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
-int workspace_load(const char *root, const struct ws_load_opts *opts, struct workspace **ret_ws, struct bld_err *err) { return bld_err_set(err, -ENOSYS, "not implemented"); }
-void workspace_free(struct workspace *ws) { (void)ws; }
-struct ws_project *workspace_project(const struct workspace *ws, const char *name) { return NULL; }
-int workspace_project_index(const struct workspace *ws, const struct ws_project *p) { return (int)(p - ws->projects); }
-struct ws_target *ws_project_target(const struct ws_project *p, const char *name) { return NULL; }
-char *workspace_expand_tokens(const struct workspace *ws, const struct ws_project *p, const char *s, bool absolute) { return xstrdup(s); }
-void workspace_suggest(const struct workspace *ws, const struct ws_project *p, const char *name, size_t max, struct strvec *ret) { }
+#include <fnmatch.h>
+#include <stdio.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A project while loading: what is read besides ws_project. */
+struct loading {
+	struct ws_project p;
+	char *text;              /* project.json text, for error positions */
+	struct ws_pkg pkg;
+	bool has_pkg;
+	struct ws_pyproject py;
+	bool has_py;
+};
+
+struct edge {
+	int project;
+	enum ws_dep_kind kind;
+	const char *source;
+	size_t seq;
+};
+
+/* ---- small helpers ---- */
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(char *const *)b);
+}
+
+bool workspace_has_file(const struct workspace *ws, const char *path)
+{
+	return ws->files.n &&
+	       bsearch(&path, ws->files.v, ws->files.n, sizeof(char *), cmp_strp) != NULL;
+}
+
+static char *in_root(const char *root, const char *name)
+{
+	return *root ? xasprintf("%s/%s", root, name) : xstrdup(name);
+}
+
+struct ws_project *workspace_project(const struct workspace *ws, const char *name)
+{
+	return strmap_get(&ws->by_name, name);
+}
+
+int workspace_project_index(const struct workspace *ws, const struct ws_project *p)
+{
+	return (int)(p - ws->projects);
+}
+
+int workspace_find_root(const char *start, char **ret_root, struct bld_err *err)
+{
+	char *dir = realpath(start, NULL);
+	if (!dir)
+		return bld_err_set(err, BLD_ENOWORKSPACE, "no nx.json found: %s: %s", start,
+		                   strerror(errno));
+	for (;;) {
+		char *nx = path_join(dir, "nx.json");
+		bool found = file_exists(nx);
+		free(nx);
+		if (found) {
+			*ret_root = dir;
+			return 0;
+		}
+		if (!strcmp(dir, "/"))
+			break;
+		char *up = path_dirname(dir);
+		free(dir);
+		dir = *up ? up : (free(up), xstrdup("/"));
+	}
+	free(dir);
+	return bld_err_set(err, BLD_ENOWORKSPACE,
+	                   "no nx.json found in %s or any folder above it", start);
+}
+
+/* ---- nx.json ---- */
+
+static int read_plugins(struct workspace *ws, const char *text, struct bld_err *err)
+{
+	const cJSON *pl = cJSON_GetObjectItemCaseSensitive(ws->nx_json, "plugins"), *e;
+	int line, col;
+	if (!pl)
+		return 0;
+	ws__json_key_pos(text, "plugins", &line, &col);
+	if (!cJSON_IsArray(pl))
+		return bld_err_at(err, BLD_ESCHEMA, "nx.json", line, col,
+		                  "\"plugins\" must be an array, not %s", ws__json_kind(pl));
+	ws->plugins = xcalloc((size_t)cJSON_GetArraySize(pl) + 1, sizeof(*ws->plugins));
+	cJSON_ArrayForEach(e, pl)
+	{
+		const cJSON *name = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "plugin") : e;
+		if (!cJSON_IsString(name))
+			return bld_err_at(err, BLD_ESCHEMA, "nx.json", line, col,
+			                  "each \"plugins\" entry must be a string or an object with a "
+			                  "\"plugin\" string");
+		struct ws_plugin *p = &ws->plugins[ws->nplugins++];
+		p->name = xstrdup(name->valuestring);
+		p->options = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "options") : NULL;
+	}
+	return 0;
+}
+
+static int read_nx_json(struct workspace *ws, struct bld_err *err)
+{
+	char *path = path_join(ws->root, "nx.json"), *text = NULL;
+	int rc = ws__json_read(path, "nx.json", &ws->nx_json, &text, err);
+	free(path);
+	if (rc < 0)
+		return rc;
+	const cJSON *v;
+	int line, col;
+	if (!cJSON_IsObject(ws->nx_json)) {
+		rc = bld_err_at(err, BLD_ESCHEMA, "nx.json", 1, 1, "nx.json must hold an object");
+		goto out;
+	}
+	ws->named_inputs = cJSON_GetObjectItemCaseSensitive(ws->nx_json, "namedInputs");
+	ws->target_defaults = cJSON_GetObjectItemCaseSensitive(ws->nx_json, "targetDefaults");
+	if (ws->named_inputs && !cJSON_IsObject(ws->named_inputs)) {
+		ws__json_key_pos(text, "namedInputs", &line, &col);
+		rc = bld_err_at(err, BLD_ESCHEMA, "nx.json", line, col,
+		                "\"namedInputs\" must be an object, not %s",
+		                ws__json_kind(ws->named_inputs));
+		goto out;
+	}
+	if ((rc = ws__target_defaults_check(ws->target_defaults, text, err)) < 0)
+		goto out;
+	v = cJSON_GetObjectItemCaseSensitive(ws->nx_json, "defaultBase");
+	if (v && !cJSON_IsString(v)) {
+		ws__json_key_pos(text, "defaultBase", &line, &col);
+		rc = bld_err_at(err, BLD_ESCHEMA, "nx.json", line, col,
+		                "\"defaultBase\" must be a string (a branch name), not %s",
+		                ws__json_kind(v));
+		goto out;
+	}
+	ws->default_base = xstrdup(v ? v->valuestring : "main");
+	rc = read_plugins(ws, text, err);
+out:
+	free(text);
+	return rc;
+}
+
+/* ---- projects ---- */
+
+static int read_project(struct workspace *ws, const char *config, struct loading *l,
+                        const struct ws_load_opts *opts, struct bld_err *err)
+{
+	char *abs = path_join(ws->root, config);
+	cJSON *json = NULL;
+	int rc = ws__json_read(abs, config, &json, &l->text, err);
+	free(abs);
+	if (rc < 0)
+		return rc;
+	if ((rc = ws__project_parse(&l->p, json, l->text, config, err)) < 0)
+		return rc;
+	char *pj = in_root(l->p.root, "package.json");
+	if (workspace_has_file(ws, pj)) {
+		if ((rc = ws__pkg_read(ws->root, l->p.root, &l->pkg, err)) < 0) {
+			free(pj);
+			return rc;
+		}
+		l->has_pkg = rc == 0;
+		if (l->pkg.name)
+			l->p.package_name = xstrdup(l->pkg.name);
+	}
+	free(pj);
+	if (!l->p.name)
+		l->p.name = l->p.package_name ? xstrdup(l->p.package_name)
+		                              : ws__project_derive_name(l->p.root);
+	char *pp = in_root(l->p.root, "pyproject.toml");
+	ws__pyproject_init(&l->py);
+	if (workspace_has_file(ws, pp)) {
+		char *a = path_join(ws->root, pp), *text;
+		size_t len;
+		if (file_read(a, &text, &len) == 0) {
+			ws__pyproject_parse(text, len, pp, &l->py, opts->verbose ? &ws->notes : NULL);
+			l->has_py = true;
+			free(text);
+		}
+		free(a);
+	}
+	free(pp);
+	return 0;
+}
+
+static int cmp_loading(const void *a, const void *b)
+{
+	return strcmp(((const struct loading *)a)->p.name, ((const struct loading *)b)->p.name);
+}
+
+static int check_duplicates(struct loading *ls, size_t n, struct bld_err *err)
+{
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(ls[i - 1].p.name, ls[i].p.name))
+			continue;
+		int line, col;
+		ws__json_key_pos(ls[i].text, "name", &line, &col);
+		return bld_err_at(err, BLD_ESCHEMA, ls[i].p.config_file, line, col,
+		                  "two projects are named \"%s\": %s and %s (project names must be "
+		                  "unique: set a distinct \"name\" in one of them)",
+		                  ls[i].p.name, ls[i - 1].p.config_file, ls[i].p.config_file);
+	}
+	return 0;
+}
+
+/* ---- project patterns (findMatchingProjects) ---- */
+
+static bool tag_match(const struct ws_project *p, const char *pat)
+{
+	for (size_t i = 0; i < p->tags.n; i++)
+		if (!strcmp(p->tags.v[i], pat) || (ws__is_glob(pat) && !fnmatch(pat, p->tags.v[i], 0)))
+			return true;
+	return false;
+}
+
+/* Mark (in hit[]) the projects a pattern selects; how many. */
+static size_t match_pattern(const struct workspace *ws, const char *pat, bool *hit)
+{
+	size_t n = 0;
+	const struct ws_project *exact = workspace_project(ws, pat);
+	if (exact && !ws__is_glob(pat)) {
+		hit[exact - ws->projects] = true;
+		return 1;
+	}
+	for (size_t i = 0; i < ws->nprojects; i++) {
+		const struct ws_project *p = &ws->projects[i];
+		bool m;
+		if (!strcmp(pat, "*"))
+			m = true;
+		else if (str_starts(pat, "tag:"))
+			m = tag_match(p, pat + 4);
+		else if (ws__is_glob(pat))
+			m = !fnmatch(pat, p->name, 0) || !fnmatch(pat, p->root, FNM_PATHNAME);
+		else
+			m = !strcmp(pat, p->root);
+		if (m) {
+			hit[i] = true;
+			n++;
+		}
+	}
+	return n;
+}
+
+static void add_edge(struct edge **v, size_t *n, size_t *cap, int project, enum ws_dep_kind kind,
+                     const char *source)
+{
+	xgrow(v, cap, *n + 1, sizeof(**v));
+	(*v)[*n] = (struct edge){project, kind, source, *n};
+	(*n)++;
+}
+
+static void suggest_into(const struct workspace *ws, const char *pat, char *buf, size_t size)
+{
+	struct strvec s;
+	strvec_init(&s);
+	workspace_suggest(ws, NULL, pat, 3, &s);
+	buf[0] = '\0';
+	for (size_t i = 0; i < s.n; i++) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, size - l, "%s\"%s\"", i ? ", " : " (did you mean ", s.v[i]);
+	}
+	if (s.n) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, size - l, "?)");
+	}
+	strvec_release(&s);
+}
+
+/* implicitDependencies: edges, and the expanded list Nx shows. */
+static int implicit_edges(struct workspace *ws, struct loading *l, int self, struct edge **v,
+                          size_t *n, size_t *cap, struct bld_err *err)
+{
+	struct ws_project *p = &ws->projects[self];
+	bool *hit = xcalloc(ws->nprojects + 1, sizeof(bool));
+	bool *excl = xcalloc(ws->nprojects + 1, sizeof(bool));
+	cJSON *shown = cJSON_CreateArray();
+	int rc = 0;
+	for (size_t k = 0; k < p->implicit_deps.n && rc == 0; k++) {
+		const char *pat = p->implicit_deps.v[k];
+		if (pat[0] == '!') {
+			match_pattern(ws, pat + 1, excl);
+			continue;
+		}
+		bool *one = xcalloc(ws->nprojects + 1, sizeof(bool));
+		if (!match_pattern(ws, pat, one)) {
+			char did[300];
+			int line, col;
+			suggest_into(ws, pat, did, sizeof(did));
+			ws__json_key_pos(l->text, "implicitDependencies", &line, &col);
+			rc = bld_err_at(err, BLD_ENOPROJECT, p->config_file, line, col,
+			                "implicitDependencies: no project matches \"%s\"%s", pat, did);
+		}
+		for (size_t i = 0; i < ws->nprojects; i++)
+			hit[i] = hit[i] || (one[i] && (int)i != self);
+		free(one);
+	}
+	for (size_t i = 0; i < ws->nprojects && rc == 0; i++) {
+		if (!hit[i] || excl[i])
+			continue;
+		add_edge(v, n, cap, (int)i, WS_DEP_IMPLICIT, p->config_file);
+		cJSON_AddItemToArray(shown, cJSON_CreateString(ws->projects[i].name));
+	}
+	for (size_t k = 0; k < p->implicit_deps.n; k++)
+		if (p->implicit_deps.v[k][0] == '!')
+			cJSON_AddItemToArray(shown, cJSON_CreateString(p->implicit_deps.v[k]));
+	cJSON_DeleteItemFromObjectCaseSensitive(p->json, "implicitDependencies");
+	cJSON_AddItemToObject(p->json, "implicitDependencies", shown);
+	free(hit);
+	free(excl);
+	return rc;
+}
+
+static void dependson_edges(struct workspace *ws, int self, struct edge **v, size_t *n,
+                            size_t *cap)
+{
+	struct ws_project *p = &ws->projects[self];
+	bool *hit = xcalloc(ws->nprojects + 1, sizeof(bool));
+	for (size_t t = 0; t < p->ntargets; t++) {
+		const cJSON *e;
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p->targets[t].json, "dependsOn"))
+		{
+			if (cJSON_IsString(e) && e->valuestring[0] != '^' && strchr(e->valuestring, ':')) {
+				char *proj = xstrndup(e->valuestring, strcspn(e->valuestring, ":"));
+				struct ws_project *q = workspace_project(ws, proj);
+				if (q)
+					hit[q - ws->projects] = true;
+				free(proj);
+			}
+			const cJSON *ps = cJSON_GetObjectItemCaseSensitive(e, "projects"), *pe;
+			const cJSON *plist = cJSON_IsArray(ps) ? ps : NULL;
+			if (cJSON_IsString(ps))
+				match_pattern(ws, ps->valuestring, hit);
+			cJSON_ArrayForEach(pe, plist)
+			{
+				if (cJSON_IsString(pe))
+					match_pattern(ws, pe->valuestring, hit);
+			}
+		}
+	}
+	for (size_t i = 0; i < ws->nprojects; i++)
+		if (hit[i] && (int)i != self)
+			add_edge(v, n, cap, (int)i, WS_DEP_DEPENDSON, p->config_file);
+	free(hit);
+}
+
+static void package_edges(struct workspace *ws, struct loading *l, struct strmap *by_pkg,
+                          int self, struct edge **v, size_t *n, size_t *cap, bool verbose,
+                          struct sbuf *src)
+{
+	const struct ws_pkg *pkg = &l->pkg;
+	struct ws_project *p = &ws->projects[self];
+	for (size_t k = 0; k < pkg->dep_names.n; k++) {
+		struct loading *q = strmap_get(by_pkg, pkg->dep_names.v[k]);
+		if (!q || &q->p == &l->p)
+			continue;
+		int ok = ws__pkg_spec_accepts(pkg->dep_specs.v[k], q->pkg.version, p->root, q->p.root);
+		int qi = workspace_project_index(ws, workspace_project(ws, q->p.name));
+		if (ok == 1)
+			add_edge(v, n, cap, qi, WS_DEP_STATIC, src->buf);
+		else if (verbose)
+			strvec_push_owned(&ws->notes,
+			                  xasprintf("%s: \"%s\": \"%s\" %s workspace project %s (version "
+			                            "%s): no dependency",
+			                            src->buf, pkg->dep_names.v[k], pkg->dep_specs.v[k],
+			                            ok < 0 ? "is not understood for" : "does not accept",
+			                            q->p.name, q->pkg.version ? q->pkg.version : "none"));
+	}
+}
+
+static void python_edges(struct workspace *ws, struct loading *l, struct strmap *by_py, int self,
+                         struct edge **v, size_t *n, size_t *cap, const char *src)
+{
+	const struct strvec *lists[] = {&l->py.deps, &l->py.uv_ws};
+	for (size_t li = 0; li < 2; li++) {
+		for (size_t k = 0; k < lists[li]->n; k++) {
+			struct loading *q = strmap_get(by_py, lists[li]->v[k]);
+			if (!q || q == l)
+				continue;
+			int qi = workspace_project_index(ws, workspace_project(ws, q->p.name));
+			add_edge(v, n, cap, qi, WS_DEP_STATIC, src);
+		}
+	}
+}
+
+static int cmp_edge(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+	if (x->project != y->project)
+		return x->project < y->project ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Keep one edge per target project (the first reason), sorted. */
+static void store_edges(struct ws_project *p, struct edge *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_edge);
+	p->deps = xcalloc(n + 1, sizeof(*p->deps));
+	for (size_t i = 0; i < n; i++) {
+		if (i && v[i].project == v[i - 1].project)
+			continue;
+		struct ws_dep *d = &p->deps[p->ndeps++];
+		d->project = v[i].project;
+		d->kind = v[i].kind;
+		d->source = v[i].source ? xstrdup(v[i].source) : NULL;
+	}
+}
+
+static int project_edges(struct workspace *ws, struct loading *ls, struct strmap *by_pkg,
+                         struct strmap *by_py, const struct ws_load_opts *opts,
+                         struct bld_err *err)
+{
+	int rc = 0;
+	struct sbuf pkgsrc = SBUF_INIT, pysrc = SBUF_INIT;
+	sbuf_init(&pkgsrc);
+	sbuf_init(&pysrc);
+	for (size_t i = 0; i < ws->nprojects && rc == 0; i++) {
+		struct edge *v = NULL;
+		size_t n = 0, cap = 0;
+		struct ws_project *p = &ws->projects[i];
+		sbuf_reset(&pkgsrc);
+		sbuf_reset(&pysrc);
+		sbuf_adds(&pkgsrc, *p->root ? p->root : "");
+		sbuf_adds(&pkgsrc, *p->root ? "/package.json" : "package.json");
+		sbuf_adds(&pysrc, *p->root ? p->root : "");
+		sbuf_adds(&pysrc, *p->root ? "/pyproject.toml" : "pyproject.toml");
+		rc = implicit_edges(ws, &ls[i], (int)i, &v, &n, &cap, err);
+		if (rc == 0 && ls[i].has_pkg)
+			package_edges(ws, &ls[i], by_pkg, (int)i, &v, &n, &cap, opts->verbose, &pkgsrc);
+		if (rc == 0 && ls[i].has_py)
+			python_edges(ws, &ls[i], by_py, (int)i, &v, &n, &cap, pysrc.buf);
+		if (rc == 0)
+			dependson_edges(ws, (int)i, &v, &n, &cap);
+		if (rc == 0)
+			store_edges(p, v, n);
+		free(v);
+	}
+	sbuf_release(&pkgsrc);
+	sbuf_release(&pysrc);
+	return rc;
+}
+
+/* The project object as `nx show project --json` shows it. */
+static void finish_json(struct ws_project *p)
+{
+	cJSON *j = p->json;
+	cJSON_DeleteItemFromObjectCaseSensitive(j, "name");
+	cJSON_DeleteItemFromObjectCaseSensitive(j, "root");
+	cJSON_AddItemToObject(j, "name", cJSON_CreateString(p->name));
+	cJSON_AddItemToObject(j, "root", cJSON_CreateString(*p->root ? p->root : "."));
+	if (!cJSON_HasObjectItem(j, "tags"))
+		cJSON_AddArrayToObject(j, "tags");
+	p->named_inputs = cJSON_GetObjectItemCaseSensitive(j, "namedInputs");
+}
+
+/* ---- load ---- */
+
+static void loading_release(struct loading *ls, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ws__project_release(&ls[i].p);
+		free(ls[i].text);
+		ws__pkg_release(&ls[i].pkg);
+		ws__pyproject_release(&ls[i].py);
+	}
+	free(ls);
+}
+
+static int load_projects(struct workspace *ws, struct ws_walk *walk,
+                         const struct ws_load_opts *opts, struct bld_err *err)
+{
+	size_t n = walk->configs.n;
+	struct loading *ls = xcalloc(n + 1, sizeof(*ls));
+	struct strmap by_pkg, by_py;
+	strmap_init(&by_pkg);
+	strmap_init(&by_py);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = read_project(ws, walk->configs.v[i], &ls[i], opts, err);
+	if (rc == 0) {
+		qsort(ls, n, sizeof(*ls), cmp_loading);
+		rc = check_duplicates(ls, n, err);
+	}
+	if (rc == 0) {
+		ws->projects = xcalloc(n + 1, sizeof(*ws->projects));
+		for (size_t i = 0; i < n; i++) {
+			ws->projects[i] = ls[i].p; /* moved; ls[i].p keeps only borrowed views */
+			strmap_put(&ws->by_name, ws->projects[i].name, &ws->projects[i]);
+			if (ls[i].pkg.name && !strmap_has(&by_pkg, ls[i].pkg.name))
+				strmap_put(&by_pkg, ls[i].pkg.name, &ls[i]);
+			if (ls[i].has_py && ls[i].py.name && !strmap_has(&by_py, ls[i].py.name))
+				strmap_put(&by_py, ls[i].py.name, &ls[i]);
+		}
+		ws->nprojects = n;
+	}
+	for (size_t i = 0; i < ws->nprojects && rc == 0; i++)
+		rc = ws__project_resolve(ws, &ws->projects[i], err);
+	for (size_t i = 0; i < ws->nprojects; i++)
+		ls[i].p = ws->projects[i]; /* refresh the views (names for by_pkg) */
+	if (rc == 0)
+		rc = project_edges(ws, ls, &by_pkg, &by_py, opts, err);
+	for (size_t i = 0; i < ws->nprojects; i++) {
+		finish_json(&ws->projects[i]);
+		memset(&ls[i].p, 0, sizeof(ls[i].p)); /* owned by ws now */
+	}
+	strmap_release(&by_pkg);
+	strmap_release(&by_py);
+	loading_release(ls, n);
+	return rc;
+}
+
+int workspace_load(const char *root, const struct ws_load_opts *opts, struct workspace **ret_ws,
+                   struct bld_err *err)
+{
+	static const struct ws_load_opts defaults = {0};
+	struct workspace *ws = xcalloc(1, sizeof(*ws));
+	struct ws_walk walk;
+	opts = opts ? opts : &defaults;
+	strmap_init(&ws->by_name);
+	strvec_init(&ws->files);
+	strvec_init(&ws->notes);
+	ws__walk_init(&walk);
+	ws->root = realpath(root, NULL);
+	int rc = ws->root ? 0 : bld_err_set(err, -errno, "%s: %s", root, strerror(errno));
+	if (rc == 0)
+		rc = read_nx_json(ws, err);
+	if (rc == 0)
+		rc = ws__walk(ws->root, &walk, opts->verbose ? &ws->notes : NULL, err);
+	if (rc == 0) {
+		ws->files = walk.files;
+		strvec_init(&walk.files);
+		rc = load_projects(ws, &walk, opts, err);
+	}
+	ws__walk_release(&walk);
+	if (rc < 0) {
+		workspace_free(ws);
+		return rc;
+	}
+	*ret_ws = ws;
+	return 0;
+}
+
+void workspace_free(struct workspace *ws)
+{
+	if (!ws)
+		return;
+	for (size_t i = 0; i < ws->nprojects; i++)
+		ws__project_release(&ws->projects[i]);
+	free(ws->projects);
+	for (size_t i = 0; i < ws->nplugins; i++)
+		free(ws->plugins[i].name);
+	free(ws->plugins);
+	cJSON_Delete(ws->nx_json);
+	free(ws->default_base);
+	free(ws->root);
+	strmap_release(&ws->by_name);
+	strvec_release(&ws->files);
+	strvec_release(&ws->notes);
+	free(ws);
+}
+
+/* ---- suggestions ---- */
+
+struct cand {
+	const char *name;
+	int dist;
+};
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	return x->dist != y->dist ? x->dist - y->dist : strcmp(x->name, y->name);
+}
+
+void workspace_suggest(const struct workspace *ws, const struct ws_project *p, const char *name,
+                       size_t max, struct strvec *ret)
+{
+	size_t n = p ? p->ntargets : ws->nprojects, k = 0;
+	struct cand *c = xcalloc(n + 1, sizeof(*c));
+	int limit = (int)strlen(name) / 3;
+	limit = limit < 2 ? 2 : limit;
+	for (size_t i = 0; i < n; i++) {
+		const char *cand = p ? p->targets[i].name : ws->projects[i].name;
+		int d = str_edit_distance(name, cand, limit);
+		if (d > limit && strlen(name) >= 3 && strstr(cand, name))
+			d = limit; /* "api" -> "my-api" */
+		if (d <= limit)
+			c[k++] = (struct cand){cand, d};
+	}
+	qsort(c, k, sizeof(*c), cmp_cand);
+	for (size_t i = 0; i < k && i < max; i++)
+		strvec_push(ret, c[i].name);
+	free(c);
+}
+
+/* ---- plugins bld does not run ---- */
+
+struct plugin_target {
+	const char *option;      /* the plugin option naming the target, or NULL */
+	const char *name;        /* its default name */
+};
+
+struct plugin_info {
+	const char *plugin;
+	const char *configs;     /* space-separated config files in the project root */
+	struct plugin_target targets[7];
+};
+
+#define JS_EXTS(base) base ".js " base ".ts " base ".mjs " base ".mts " base ".cjs " base ".cts"
+static const struct plugin_info known_plugins[] = {
+	{"@nx/vite/plugin", JS_EXTS("vite.config"),
+	 {{"buildTargetName", "build"}, {"testTargetName", "test"}, {"serveTargetName", "serve"},
+	  {"previewTargetName", "preview"}, {"serveStaticTargetName", "serve-static"},
+	  {"typecheckTargetName", "typecheck"}}},
+	{"@nx/vitest", JS_EXTS("vitest.config") " " JS_EXTS("vite.config"),
+	 {{"testTargetName", "test"}}},
+	{"@nx/jest/plugin", JS_EXTS("jest.config"), {{"targetName", "test"}}},
+	{"@nx/eslint/plugin",
+	 JS_EXTS("eslint.config") " .eslintrc .eslintrc.json .eslintrc.js .eslintrc.cjs "
+	                          ".eslintrc.yaml .eslintrc.yml",
+	 {{"targetName", "lint"}}},
+	{"@nx/playwright/plugin", JS_EXTS("playwright.config"),
+	 {{"targetName", "e2e"}, {"ciTargetName", "e2e-ci"}}},
+	{"@nx/cypress/plugin", JS_EXTS("cypress.config"),
+	 {{"targetName", "e2e"}, {"componentTestingTargetName", "component-test"},
+	  {"ciTargetName", "e2e-ci"}, {"openTargetName", "open-cypress"}}},
+	{"@nx/webpack/plugin", JS_EXTS("webpack.config"),
+	 {{"buildTargetName", "build"}, {"serveTargetName", "serve"},
+	  {"previewTargetName", "preview"}, {"serveStaticTargetName", "serve-static"}}},
+	{"@nx/next/plugin", JS_EXTS("next.config"),
+	 {{"buildTargetName", "build"}, {"devTargetName", "dev"}, {"startTargetName", "start"},
+	  {"serveStaticTargetName", "serve-static"}}},
+	{"@nx/rollup/plugin", JS_EXTS("rollup.config"), {{"buildTargetName", "build"}}},
+	{"@nx/storybook/plugin", JS_EXTS(".storybook/main"),
+	 {{"buildStorybookTargetName", "build-storybook"}, {"serveStorybookTargetName", "storybook"},
+	  {"testStorybookTargetName", "test-storybook"},
+	  {"staticStorybookTargetName", "static-storybook"}}},
+};
+
+static bool has_config(const struct workspace *ws, const struct ws_project *p,
+                       const char *configs)
+{
+	struct strvec names;
+	strvec_init(&names);
+	strvec_split(&names, configs, " ");
+	bool found = false;
+	for (size_t i = 0; i < names.n && !found; i++) {
+		char *f = in_root(p->root, names.v[i]);
+		found = workspace_has_file(ws, f);
+		free(f);
+	}
+	strvec_release(&names);
+	return found;
+}
+
+static void push_missing(const struct ws_project *p, const char *target, const char *plugin,
+                         struct strvec *ret_targets, struct strvec *ret_plugins)
+{
+	if (!target || ws_project_target(p, target) || strvec_find(ret_targets, target) >= 0)
+		return;
+	strvec_push(ret_targets, target);
+	if (ret_plugins)
+		strvec_push(ret_plugins, plugin);
+}
+
+/* @nx/js/typescript: typecheck where tsconfig.json is, build (when its
+ * "build" option is set) where tsconfig.lib.json (or build.configName) is. */
+static void typescript_targets(const struct workspace *ws, const struct ws_plugin *pl,
+                               const struct ws_project *p, struct strvec *rt, struct strvec *rp)
+{
+	const cJSON *tc = cJSON_GetObjectItemCaseSensitive(pl->options, "typecheck");
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(pl->options, "build");
+	if (!cJSON_IsFalse(tc) && has_config(ws, p, "tsconfig.json")) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(tc, "targetName");
+		push_missing(p, cJSON_IsString(n) ? n->valuestring : "typecheck", pl->name, rt, rp);
+	}
+	if (b && !cJSON_IsFalse(b)) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(b, "targetName");
+		const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(b, "configName");
+		if (has_config(ws, p, cJSON_IsString(cfg) ? cfg->valuestring : "tsconfig.lib.json"))
+			push_missing(p, cJSON_IsString(n) ? n->valuestring : "build", pl->name, rt, rp);
+	}
+}
+
+void ws_project_plugin_targets(const struct workspace *ws, const struct ws_project *p,
+                               struct strvec *ret_targets, struct strvec *ret_plugins)
+{
+	for (size_t i = 0; i < ws->nplugins; i++) {
+		const struct ws_plugin *pl = &ws->plugins[i];
+		if (!strcmp(pl->name, "@nx/js/typescript")) {
+			typescript_targets(ws, pl, p, ret_targets, ret_plugins);
+			continue;
+		}
+		for (size_t k = 0; k < ARRAY_LEN(known_plugins); k++) {
+			const struct plugin_info *info = &known_plugins[k];
+			if (strcmp(pl->name, info->plugin) || !has_config(ws, p, info->configs))
+				continue;
+			for (size_t t = 0; t < ARRAY_LEN(info->targets) && info->targets[t].name; t++) {
+				const cJSON *o = cJSON_GetObjectItemCaseSensitive(pl->options,
+				                                                  info->targets[t].option);
+				push_missing(p, cJSON_IsString(o) ? o->valuestring : info->targets[t].name,
+				             pl->name, ret_targets, ret_plugins);
+			}
+		}
+	}
+}

@@ -17,8 +17,11 @@
 #include "bld/base.h"
 #include "bld/err.h"
 
-/* A target after targetDefaults are merged (tokens are NOT yet expanded:
- * {options.x} and {projectRoot} stay as written until the task graph). */
+/* A target after targetDefaults are merged.  As Nx does at load time,
+ * options and configurations already have {projectRoot}, {projectName} and
+ * a leading {workspaceRoot}/ resolved ("." is the root project's root
+ * there); inputs, outputs and {options.x} stay as written until the task
+ * graph / cache expand them (workspace_expand_tokens). */
 struct ws_target {
 	char *name;
 	char *executor;      /* "nx:run-commands" for the command shorthand; never NULL */
@@ -125,6 +128,20 @@ char *workspace_expand_tokens(const struct workspace *ws, const struct ws_projec
  * not NULL), best first, at most max; pushed to ret. */
 void workspace_suggest(const struct workspace *ws, const struct ws_project *p, const char *name,
                        size_t max, struct strvec *ret);
+
+/*
+ * Targets that a plugin listed in nx.json's "plugins" would have inferred for
+ * p (its config file, e.g. vite.config.ts or jest.config.ts, is in p's root)
+ * but that p does not have: bld runs no JavaScript plugins.  Pushes each
+ * target name to ret_targets and, in the same order, the plugin's name to
+ * ret_plugins (may be NULL).  Knows the common @nx plugins' default target
+ * names and their *TargetName options.
+ */
+void ws_project_plugin_targets(const struct workspace *ws, const struct ws_project *p,
+                               struct strvec *ret_targets, struct strvec *ret_plugins);
+
+/* True when path (workspace-relative) is in ws->files. */
+bool workspace_has_file(const struct workspace *ws, const char *path);
 
 /* Parse JSON text; on error fill err with file:line:col of the fault. */
 int json_parse_file_text(const char *text, size_t len, const char *file, cJSON **ret,

@@ -1,0 +1,112 @@
+/*
+ * ws_int.h - graph-internal interfaces shared by the workspace loader's
+ * files (json.c, discover.c, project.c, pkgdeps.c, pyproject.c,
+ * workspace.c).  Not part of the public API: names are ws__*.
+ */
+#ifndef BLD_WS_INT_H
+#define BLD_WS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "bld/base.h"
+#include "bld/err.h"
+#include "bld/workspace.h"
+
+/* json.c */
+
+/* Blank // and block comments and trailing commas with spaces, in place,
+ * so that offsets (and so line:col) stay true.  Strings are left alone. */
+void ws__jsonc_blank(char *text, size_t len);
+/* 1-based line and column of byte offset off in text. */
+void ws__text_linecol(const char *text, size_t off, int *ret_line, int *ret_col);
+/* Line and column of the first `"key"` in text (approximate, for schema
+ * errors); 0/0 when absent. */
+void ws__json_key_pos(const char *text, const char *key, int *ret_line, int *ret_col);
+/* Read and parse a JSON(C) file: path absolute, rel for messages. */
+int ws__json_read(const char *path, const char *rel, cJSON **ret, char **ret_text,
+                  struct bld_err *err);
+/* "a string", "an array", ... of a cJSON value, for messages. */
+const char *ws__json_kind(const cJSON *v);
+
+/* discover.c */
+
+/* What the single walk of the workspace found. */
+struct ws_walk {
+	struct strvec configs;   /* workspace-relative project.json paths, sorted */
+	struct strvec files;     /* every kept file, workspace-relative, sorted */
+	bool git;                /* a real git repository held the rules */
+	unsigned libgit2_calls;  /* for --debug timing and the benchmark */
+};
+void ws__walk_init(struct ws_walk *w);
+void ws__walk_release(struct ws_walk *w);
+/* Walk root, honouring .gitignore/.nxignore via libgit2, skipping .git,
+ * node_modules, .bld and dist. */
+int ws__walk(const char *root, struct ws_walk *w, struct strvec *notes, struct bld_err *err);
+
+/* project.c */
+
+/* Parse one project.json into p, taking ownership of json: name (NULL when
+ * absent: see ws__project_derive_name), root, fields, type checks (text
+ * gives positions for messages); raw targets stay in p->json until
+ * ws__project_resolve. */
+int ws__project_parse(struct ws_project *p, cJSON *json, const char *text,
+                      const char *config_file, struct bld_err *err);
+/* Nx's name for a project.json without "name" and without a package.json
+ * name: its root folder's last component, lowercased; "." at the root. */
+char *ws__project_derive_name(const char *root);
+/* Check nx.json's targetDefaults shape (text for positions). */
+int ws__target_defaults_check(const cJSON *td, const char *text, struct bld_err *err);
+/* Merge targetDefaults and normalise targets as Nx does; fills p->targets
+ * and rebuilds p->json's "targets". */
+int ws__project_resolve(struct workspace *ws, struct ws_project *p, struct bld_err *err);
+/* Release everything p owns (p itself is not freed). */
+void ws__project_release(struct ws_project *p);
+/* Nx's option token resolution ({workspaceRoot} prefix stripped,
+ * {projectRoot}, {projectName}); 0 or BLD_ESCHEMA for a {workspaceRoot}
+ * that is not at the start. */
+int ws__resolve_option_tokens(cJSON *v, const struct ws_project *p, const char *where,
+                              struct bld_err *err);
+/* fnmatch-style glob test used for targetDefaults keys and project patterns. */
+bool ws__is_glob(const char *s);
+
+/* pkgdeps.c */
+
+struct ws_pkg {
+	char *name;              /* package.json "name", or NULL */
+	char *version;           /* "version", or NULL */
+	struct strvec dep_names; /* dependencies, devDependencies, peerDependencies,
+	                            optionalDependencies: names ... */
+	struct strvec dep_specs; /* ... and their version specs, same order */
+};
+void ws__pkg_release(struct ws_pkg *pkg);
+/* Read root/rel_dir/package.json; 0 and filled pkg, 1 when absent, or error. */
+int ws__pkg_read(const char *root, const char *rel_dir, struct ws_pkg *pkg, struct bld_err *err);
+/* Does a dependency spec (as written in package.json) accept a workspace
+ * package of this version (may be NULL) that lives at target_root?
+ * from_dir is the depending package's folder (for file:/link: specs).
+ * 1 yes, 0 no, -1 spec not understood (then no dependency). */
+int ws__pkg_spec_accepts(const char *spec, const char *version, const char *from_dir,
+                          const char *target_root);
+/* Semver range test: 1 satisfied, 0 not, -1 not understood. */
+int ws__semver_satisfies(const char *version, const char *range);
+
+/* pyproject.c */
+
+struct ws_pyproject {
+	char *name;              /* [project] name, PEP 503-normalised, or NULL */
+	struct strvec deps;      /* [project] dependencies: normalised distribution names */
+	struct strvec uv_ws;     /* [tool.uv.sources] entries with workspace = true */
+};
+void ws__pyproject_init(struct ws_pyproject *py);
+void ws__pyproject_release(struct ws_pyproject *py);
+/* Parse pyproject.toml text.  Never fails: what it does not understand is
+ * skipped and described in notes (when notes is not NULL), prefixed by file. */
+void ws__pyproject_parse(const char *text, size_t len, const char *file, struct ws_pyproject *py,
+                         struct strvec *notes);
+/* PEP 503 normalisation: lowercase, runs of -_. become one '-'; new string. */
+char *ws__pep503(const char *name, size_t len);
+
+#endif
