@@ -62,10 +62,13 @@ class Mangum:
 
     async def _run(self, scope, body):
         sent = {"done": False}
+        finished = asyncio.Event()
         result = {"status": 500, "headers": [], "chunks": []}
 
         async def receive():
             if sent["done"]:
+                # The client "disconnects" only once the response is complete.
+                await finished.wait()
                 return {"type": "http.disconnect"}
             sent["done"] = True
             return {"type": "http.request", "body": body, "more_body": False}
@@ -76,8 +79,13 @@ class Mangum:
                 result["headers"] = message.get("headers", [])
             elif message["type"] == "http.response.body":
                 result["chunks"].append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    finished.set()
 
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            finished.set()
         return result["status"], result["headers"], result["chunks"]
 
     @staticmethod

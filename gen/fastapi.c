@@ -1,0 +1,483 @@
+/*
+ * fastapi.c - the py#fast-api generator: a FastAPI project for AWS Lambda
+ * (packages/<snake>/) and its share of the infrastructure project, CDK
+ * (packages/common/constructs) or Terraform (packages/common/terraform).
+ *
+ * A second API adds its files and targets to the infrastructure project and
+ * touches nothing of the first.  An existing project name, project folder or
+ * API file is BLD_EEXISTS before anything is written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gen_int.h"
+
+#define CONSTRUCTS "packages/common/constructs"
+#define TERRAFORM "packages/common/terraform"
+#define CONSTRUCTS_ALIAS ":common-constructs"
+
+static const char *const known_opts[] = {"name", "computeType", "auth", "directory",
+                                         "iacProvider", "moduleName", NULL};
+static const char *const compute_types[] = {"ServerlessApiGatewayRestApi",
+                                            "ServerlessApiGatewayHttpApi", NULL};
+static const char *const auths[] = {"IAM", "Cognito", "None", NULL};
+static const char *const iac_providers[] = {"CDK", "Terraform", NULL};
+
+/* The API's names and choices; every string owned. */
+struct api {
+	char *name, *snake, *pascal, *module, *root, *dist;
+	const char *compute, *auth, *iac;
+	struct strmap vars; /* template variables, values borrowed from the fields above */
+};
+
+static void api_release(struct api *a)
+{
+	free(a->name);
+	free(a->snake);
+	free(a->pascal);
+	free(a->module);
+	free(a->root);
+	free(a->dist);
+	strmap_release(&a->vars);
+}
+
+static bool is_python_identifier(const char *s)
+{
+	static const char *const keywords[] = {"and", "as", "assert", "async", "await", "class",
+	                                       "def", "del", "elif", "else", "except", "finally",
+	                                       "for", "from", "global", "if", "import", "in", "is",
+	                                       "lambda", "not", "or", "pass", "raise", "return",
+	                                       "try", "while", "with", "yield", "test", "tests"};
+	if (!*s || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	for (size_t i = 0; i < ARRAY_LEN(keywords); i++)
+		if (!strcmp(s, keywords[i]))
+			return false;
+	return true;
+}
+
+static int api_options(struct api *a, const cJSON *options, struct bld_err *err)
+{
+	const char *name = NULL, *dir = NULL, *module = NULL;
+	int rc = gen__opt_known("py#fast-api", options, known_opts, err);
+	if (rc >= 0)
+		rc = gen__opt_str(options, "name", &name, err);
+	if (rc >= 0 && (!name || !*name))
+		rc = bld_err_set(err, BLD_EUSAGE, "py#fast-api: --name is required (e.g. --name my-api)");
+	if (rc >= 0)
+		rc = gen__opt_choice(options, "computeType", compute_types, compute_types[0], &a->compute,
+		                     err);
+	if (rc >= 0)
+		rc = gen__opt_choice(options, "auth", auths, "IAM", &a->auth, err);
+	if (rc >= 0)
+		rc = gen__opt_choice(options, "iacProvider", iac_providers, "CDK", &a->iac, err);
+	if (rc >= 0)
+		rc = gen__opt_str(options, "directory", &dir, err);
+	if (rc >= 0)
+		rc = gen__opt_str(options, "moduleName", &module, err);
+	if (rc < 0)
+		return rc;
+	a->name = gen__kebab(name);
+	if (!*a->name || !(a->name[0] >= 'a' && a->name[0] <= 'z'))
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "--name '%s': expected a name starting with a letter, such as my-api",
+		                   name);
+	a->snake = gen__snake(name);
+	a->pascal = gen__pascal(name);
+	a->module = xstrdup(module ? module : a->snake);
+	if (!is_python_identifier(a->module))
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "--moduleName '%s': expected a Python module name: lower-case letters, "
+		                   "digits and '_', not starting with a digit, not a keyword",
+		                   a->module);
+	char *d = path_normalize(dir && *dir ? dir : "packages");
+	if (!path_is_safe_relative(d) || !*d || !strcmp(d, ".")) {
+		free(d);
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "--directory '%s': expected a folder inside the workspace, such as "
+		                   "packages",
+		                   dir);
+	}
+	a->root = path_join(d, a->snake);
+	a->dist = path_join("dist", a->root);
+	free(d);
+	return 0;
+}
+
+static void api_vars(struct api *a)
+{
+	bool rest = !strcmp(a->compute, compute_types[0]);
+	strmap_init(&a->vars);
+	strmap_put(&a->vars, "name", a->name);
+	strmap_put(&a->vars, "snake", a->snake);
+	strmap_put(&a->vars, "pascal", a->pascal);
+	strmap_put(&a->vars, "module", a->module);
+	strmap_put(&a->vars, "root", a->root);
+	strmap_put(&a->vars, "dist", a->dist);
+	strmap_put(&a->vars, "computeType", (char *)a->compute);
+	strmap_put(&a->vars, "auth", (char *)a->auth);
+	strmap_put(&a->vars, "kind", rest ? "REST" : "HTTP");
+	strmap_put(&a->vars, "kind_dir", rest ? "rest-api" : "http-api");
+	strmap_put(&a->vars, "iam", !strcmp(a->auth, "IAM") ? "true" : "");
+	strmap_put(&a->vars, "cognito", !strcmp(a->auth, "Cognito") ? "true" : "");
+}
+
+/* ---- does a project of that name exist? ---- */
+
+static bool skip_dir(const char *name)
+{
+	return name[0] == '.' || !strcmp(name, "node_modules") || !strcmp(name, "dist");
+}
+
+/* Depth-first search for a project.json whose "name" is name; *ret_path gets it. */
+static void find_project(const char *ws_root, const char *rel, const char *name, int depth,
+                         char **ret_path)
+{
+	char *dir = *rel ? path_join(ws_root, rel) : xstrdup(ws_root);
+	DIR *d = depth < 8 ? opendir(dir) : NULL;
+	struct dirent *e;
+	while (d && !*ret_path && (e = readdir(d))) {
+		if (skip_dir(e->d_name))
+			continue;
+		char *child = *rel ? path_join(rel, e->d_name) : xstrdup(e->d_name);
+		char *full = path_join(ws_root, child);
+		if (!strcmp(e->d_name, "project.json")) {
+			char *text = NULL;
+			size_t len = 0;
+			cJSON *j = file_read(full, &text, &len) >= 0 ? cJSON_Parse(text) : NULL;
+			const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "name");
+			if (cJSON_IsString(n) && !strcmp(n->valuestring, name))
+				*ret_path = xstrdup(child);
+			cJSON_Delete(j);
+			free(text);
+		} else if (dir_exists(full)) {
+			find_project(ws_root, child, name, depth + 1, ret_path);
+		}
+		free(full);
+		free(child);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+static int check_free(struct gen_plan *plan, const struct api *a, struct bld_err *err)
+{
+	char *found = NULL;
+	find_project(plan->ws_root, "", a->name, 0, &found);
+	if (found) {
+		int rc = bld_err_at(err, BLD_EEXISTS, found, 0, 0,
+		                    "a project named '%s' already exists; nothing was written", a->name);
+		free(found);
+		return rc;
+	}
+	char *full = gen__ws_path(plan, a->root);
+	bool exists = file_exists(full) || dir_exists(full);
+	free(full);
+	if (exists)
+		return bld_err_at(err, BLD_EEXISTS, a->root, 0, 0,
+		                  "folder already exists; choose another --name or --directory; "
+		                  "nothing was written");
+	return 0;
+}
+
+/* ---- the Python project ---- */
+
+static int plan_python(struct gen_plan *plan, struct api *a, struct bld_err *err)
+{
+	static const struct {
+		const char *file, *tmpl;
+		bool in_module;
+	} files[] = {
+		{"project.json", "py/project.json", false},
+		{"pyproject.toml", "py/pyproject.toml", false},
+		{"README.md", "py/README.md", false},
+		{"__init__.py", "py/__init__.py", true},
+		{"init.py", "py/init.py", true},
+		{"main.py", "py/main.py", true},
+		{"scripts/generate_open_api.py", "py/generate_open_api.py", false},
+		{"scripts/python.sh", "py/python.sh", false},
+		{"scripts/bundle.sh", "py/bundle.sh", false},
+		{"tests/__init__.py", "py/tests/__init__.py", false},
+		{"tests/test_main.py", "py/tests/test_main.py", false},
+	};
+	int rc = 0;
+	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(files); i++) {
+		char *path = files[i].in_module ? xasprintf("%s/%s/%s", a->root, a->module, files[i].file)
+		                                : xasprintf("%s/%s", a->root, files[i].file);
+		rc = gen__plan_render(plan, path, files[i].tmpl, &a->vars, err);
+		free(path);
+	}
+	return rc;
+}
+
+/* ---- project.json edits of the infrastructure project ---- */
+
+static cJSON *obj_child(cJSON *parent, const char *key)
+{
+	cJSON *c = cJSON_GetObjectItemCaseSensitive(parent, key);
+	if (!cJSON_IsObject(c)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(parent, key);
+		c = cJSON_AddObjectToObject(parent, key);
+	}
+	return c;
+}
+
+static cJSON *arr_child(cJSON *parent, const char *key)
+{
+	cJSON *c = cJSON_GetObjectItemCaseSensitive(parent, key);
+	if (!cJSON_IsArray(c)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(parent, key);
+		c = cJSON_AddArrayToObject(parent, key);
+	}
+	return c;
+}
+
+/* {"projects": [project], "target": target} */
+static cJSON *project_dep(const char *project, const char *target)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON *p = cJSON_AddArrayToObject(d, "projects");
+	cJSON_AddItemToArray(p, cJSON_CreateString(project));
+	cJSON_AddStringToObject(d, "target", target);
+	return d;
+}
+
+/* Load the infrastructure project's project.json: planned, on disk, or the template. */
+static int infra_project(struct gen_plan *plan, const char *rel, const char *tmpl,
+                         const struct api *a, cJSON **ret, struct bld_err *err)
+{
+	int rc = gen__read_json(plan, rel, ret, err);
+	if (rc != -ENOENT)
+		return rc;
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	rc = gen__render(tmpl, &a->vars, &sb, err);
+	*ret = rc < 0 ? NULL : cJSON_Parse(sb.buf);
+	sbuf_release(&sb);
+	if (rc >= 0 && !*ret)
+		rc = bld_err_set(err, BLD_EGENERATOR, "template %s is not valid JSON", tmpl);
+	return rc;
+}
+
+static int plan_constructs_project(struct gen_plan *plan, const struct api *a,
+                                   struct bld_err *err)
+{
+	const char *rel = CONSTRUCTS "/project.json";
+	cJSON *pj = NULL;
+	int rc = infra_project(plan, rel, "constructs/project.json", a, &pj, err);
+	if (rc < 0)
+		return rc;
+	cJSON *targets = obj_child(pj, "targets");
+	char *gen_name = xasprintf("generate:%s-metadata", a->name);
+	if (cJSON_GetObjectItemCaseSensitive(targets, gen_name)) {
+		rc = bld_err_at(err, BLD_EEXISTS, rel, 0, 0,
+		                "target '%s' already exists; nothing was written", gen_name);
+		goto out;
+	}
+	cJSON *t = cJSON_AddObjectToObject(targets, gen_name);
+	cJSON_AddStringToObject(t, "executor", "bld:openapi-metadata");
+	cJSON_AddBoolToObject(t, "cache", true);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(t, "dependsOn"), project_dep(a->name, "openapi"));
+	cJSON *in = cJSON_AddArrayToObject(t, "inputs");
+	cJSON *dto = cJSON_CreateObject();
+	cJSON_AddStringToObject(dto, "dependentTasksOutputFiles", "**/openapi.json");
+	cJSON_AddItemToArray(in, dto);
+	char *out_dir = xasprintf("{projectRoot}/src/generated/%s", a->name);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(t, "outputs"), cJSON_CreateString(out_dir));
+	free(out_dir);
+	cJSON *opts = cJSON_AddObjectToObject(t, "options");
+	char *spec = xasprintf("%s/openapi/openapi.json", a->dist);
+	char *out_file = xasprintf(CONSTRUCTS "/src/generated/%s/metadata.gen.ts", a->name);
+	cJSON_AddStringToObject(opts, "openApiSpecPath", spec);
+	cJSON_AddStringToObject(opts, "outputPath", out_file);
+	free(spec);
+	free(out_file);
+	cJSON_AddItemToArray(arr_child(obj_child(targets, "compile"), "dependsOn"),
+	                     cJSON_CreateString(gen_name));
+	cJSON_AddItemToArray(arr_child(obj_child(targets, "build"), "dependsOn"),
+	                     project_dep(a->name, "bundle"));
+	cJSON_AddItemToArray(arr_child(pj, "implicitDependencies"), cJSON_CreateString(a->name));
+	gen__plan_json(plan, rel, pj);
+out:
+	free(gen_name);
+	cJSON_Delete(pj);
+	return rc;
+}
+
+/* Plan path from template unless the file is already there (shared files stay as they are). */
+static int plan_if_absent(struct gen_plan *plan, const char *path, const char *tmpl,
+                          const struct strmap *vars, struct bld_err *err)
+{
+	char *full = gen__ws_path(plan, path);
+	bool exists = file_exists(full) || gen__plan_find(plan, path);
+	free(full);
+	return exists ? 0 : gen__plan_render(plan, path, tmpl, vars, err);
+}
+
+/* tsconfig.base.json with the path alias of the constructs package. */
+static int plan_tsconfig_base(struct gen_plan *plan, const struct api *a, struct bld_err *err)
+{
+	cJSON *ts = NULL;
+	int rc = gen__read_json(plan, "tsconfig.base.json", &ts, err);
+	if (rc == -ENOENT) {
+		struct sbuf sb = SBUF_INIT;
+		sbuf_init(&sb);
+		rc = gen__render("root/tsconfig.base.json", &a->vars, &sb, err);
+		ts = rc < 0 ? NULL : cJSON_Parse(sb.buf);
+		sbuf_release(&sb);
+	}
+	if (rc < 0 || !ts)
+		return rc < 0 ? rc : bld_err_set(err, BLD_EGENERATOR, "bad tsconfig.base.json template");
+	cJSON *paths = obj_child(obj_child(ts, "compilerOptions"), "paths");
+	if (!cJSON_GetObjectItemCaseSensitive(paths, CONSTRUCTS_ALIAS)) {
+		cJSON *target = cJSON_AddArrayToObject(paths, CONSTRUCTS_ALIAS);
+		cJSON_AddItemToArray(target, cJSON_CreateString("./" CONSTRUCTS "/src/index.ts"));
+		gen__plan_json(plan, "tsconfig.base.json", ts);
+	}
+	cJSON_Delete(ts);
+	return 0;
+}
+
+static int plan_apis_index(struct gen_plan *plan, const struct api *a, struct bld_err *err)
+{
+	const char *rel = CONSTRUCTS "/src/app/apis/index.ts";
+	char *text = NULL;
+	int rc = gen__read(plan, rel, &text, err);
+	if (rc == -ENOENT) {
+		struct sbuf sb = SBUF_INIT;
+		sbuf_init(&sb);
+		rc = gen__render("constructs/app/apis-index.ts", &a->vars, &sb, err);
+		text = sbuf_detach(&sb);
+	}
+	if (rc < 0) {
+		free(text);
+		return rc;
+	}
+	char *full = gen__ws_path(plan, rel);
+	bool exists = file_exists(full);
+	free(full);
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, text);
+	if (sb.len && sb.buf[sb.len - 1] != '\n')
+		sbuf_addc(&sb, '\n');
+	sbuf_addf(&sb, "export * from './%s';\n", a->name);
+	gen__plan_add(plan, rel, sbuf_detach(&sb), exists);
+	free(text);
+	return 0;
+}
+
+static int plan_cdk(struct gen_plan *plan, struct api *a, struct bld_err *err)
+{
+	static const struct {
+		const char *file, *tmpl;
+	} shared[] = {
+		{"tsconfig.json", "constructs/tsconfig.json"},
+		{"src/index.ts", "constructs/index.ts"},
+		{"src/app/index.ts", "constructs/app/index.ts"},
+		{"src/core/index.ts", "constructs/core/index.ts"},
+		{"src/core/runtime-config.ts", "constructs/core/runtime-config.ts"},
+		{"src/core/api/utils.ts", "constructs/core/utils.ts"},
+		{"src/core/api/rest-api.ts", "constructs/core/rest-api.ts"},
+		{"src/core/api/http-api.ts", "constructs/core/http-api.ts"},
+	};
+	int rc = 0;
+	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(shared); i++) {
+		char *path = xasprintf(CONSTRUCTS "/%s", shared[i].file);
+		rc = plan_if_absent(plan, path, shared[i].tmpl, &a->vars, err);
+		free(path);
+	}
+	char *api_file = xasprintf(CONSTRUCTS "/src/app/apis/%s.ts", a->name);
+	bool rest = !strcmp(a->compute, compute_types[0]);
+	if (rc >= 0)
+		rc = gen__plan_render(plan, api_file,
+		                      rest ? "constructs/app/api-rest.ts" : "constructs/app/api-http.ts",
+		                      &a->vars, err);
+	free(api_file);
+	if (rc >= 0)
+		rc = plan_apis_index(plan, a, err);
+	if (rc >= 0)
+		rc = plan_constructs_project(plan, a, err);
+	if (rc >= 0)
+		rc = plan_tsconfig_base(plan, a, err);
+	return rc;
+}
+
+/* ---- Terraform ---- */
+
+static int plan_terraform_project(struct gen_plan *plan, const struct api *a,
+                                  struct bld_err *err)
+{
+	const char *rel = TERRAFORM "/project.json";
+	cJSON *pj = NULL;
+	int rc = infra_project(plan, rel, "terraform/project.json", a, &pj, err);
+	if (rc < 0)
+		return rc;
+	cJSON *build = obj_child(obj_child(pj, "targets"), "build");
+	cJSON *deps = arr_child(build, "dependsOn");
+	cJSON_AddItemToArray(deps, project_dep(a->name, "openapi"));
+	cJSON_AddItemToArray(deps, project_dep(a->name, "bundle"));
+	cJSON_AddItemToArray(arr_child(pj, "implicitDependencies"), cJSON_CreateString(a->name));
+	gen__plan_json(plan, rel, pj);
+	cJSON_Delete(pj);
+	return 0;
+}
+
+static int plan_terraform(struct gen_plan *plan, struct api *a, struct bld_err *err)
+{
+	static const char *const kinds[] = {"rest", "http"};
+	static const struct {
+		const char *file, *tmpl; /* %s: the kind */
+	} core[] = {
+		{"versions.tf", "terraform/versions.tf"},
+		{"variables.tf", "terraform/variables.tf"},
+		{"lambdas.tf", "terraform/lambdas.tf"},
+		{"main.tf", "terraform/%s-main.tf"},
+		{"outputs.tf", "terraform/%s-outputs.tf"},
+	};
+	int rc = 0;
+	for (size_t k = 0; rc >= 0 && k < ARRAY_LEN(kinds); k++) {
+		strmap_put(&a->vars, "kind", k ? "HTTP" : "REST");
+		for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(core); i++) {
+			char *path = xasprintf(TERRAFORM "/src/core/api/%s-api/%s", kinds[k], core[i].file);
+			char *tmpl = xasprintf(core[i].tmpl, kinds[k]);
+			rc = plan_if_absent(plan, path, tmpl, &a->vars, err);
+			free(tmpl);
+			free(path);
+		}
+	}
+	strmap_put(&a->vars, "kind", strcmp(a->compute, compute_types[0]) ? "HTTP" : "REST");
+	char *app = xasprintf(TERRAFORM "/src/app/apis/%s/%s.tf", a->name, a->name);
+	if (rc >= 0)
+		rc = gen__plan_render(plan, app, "terraform/app-api.tf", &a->vars, err);
+	free(app);
+	if (rc >= 0)
+		rc = plan_terraform_project(plan, a, err);
+	return rc;
+}
+
+int gen__fastapi(struct gen_plan *plan, const cJSON *options, struct bld_err *err)
+{
+	struct api a = {0};
+	strmap_init(&a.vars);
+	int rc = api_options(&a, options, err);
+	if (rc >= 0) {
+		strmap_release(&a.vars);
+		api_vars(&a);
+		rc = check_free(plan, &a, err);
+	}
+	if (rc >= 0)
+		rc = plan_python(plan, &a, err);
+	if (rc >= 0)
+		rc = gen__plan_root(plan, err);
+	if (rc >= 0)
+		rc = !strcmp(a.iac, "CDK") ? plan_cdk(plan, &a, err) : plan_terraform(plan, &a, err);
+	api_release(&a);
+	return rc;
+}

@@ -1,0 +1,1 @@
+// One line per API construct; `bld generate py#fast-api` appends to this list.
