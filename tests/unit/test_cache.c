@@ -1,0 +1,490 @@
+/* test_cache.c - store, lookup, restore (byte-exact, modes, symlinks), safety, prune, commands. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "test_cache_fixture.h"
+#include "../../cache/cache_int.h"
+
+struct env {
+	struct fx f;
+	struct cache *c;
+	char *cache_dir;
+	int t;
+};
+
+static void env_init(struct env *e, const char *outputs_json)
+{
+	fx_init(&e->f);
+	char *pj = xasprintf("{\"targets\": {\"build\": {\"command\": \"true\", \"cache\": true, "
+	                     "\"outputs\": %s, \"options\": {\"outputPath\": \"dist/opt\"}}}}",
+	                     outputs_json);
+	int p = fx_project(&e->f, "app", "apps/app", pj);
+	free(pj);
+	fx_write(&e->f, "apps/app/src/main.txt", "main");
+	e->t = fx_task(&e->f, p, "build");
+	e->cache_dir = path_join(e->f.root, ".bld/cache");
+	struct bld_err err = {0};
+	assert_int_equal(cache_open(e->cache_dir, &e->c, &err), 0);
+	snprintf(e->f.tg.tasks[e->t].hash, 33, "%032d", 1);
+}
+
+static void env_free(struct env *e)
+{
+	cache_close(e->c);
+	free(e->cache_dir);
+	fx_free(&e->f);
+}
+
+static char *slurp(struct env *e, const char *rel, size_t *len)
+{
+	char *abs = path_join(e->f.root, rel), *buf = NULL;
+	if (file_read(abs, &buf, len) < 0)
+		buf = NULL;
+	free(abs);
+	return buf;
+}
+
+static int store(struct env *e, const char *term)
+{
+	struct strvec outs;
+	strvec_init(&outs);
+	task_outputs(&e->f.ws, &e->f.tg.tasks[e->t], &outs);
+	struct bld_err err = {0};
+	cJSON *m = NULL;
+	char h[33];
+	fx_hash_env(&e->f, e->c, e->t, NULL, h, &m, &err);
+	snprintf(e->f.tg.tasks[e->t].hash, 33, "%s", h);
+	int r = cache_store(e->c, &e->f.tg.tasks[e->t], e->f.root, &outs, term, strlen(term), 42, m,
+	                    &err);
+	cJSON_Delete(m);
+	strvec_release(&outs);
+	return r;
+}
+
+static int restore(struct env *e, size_t *n, struct bld_err *err)
+{
+	struct cache_entry ce;
+	int r = cache_lookup(e->c, e->f.tg.tasks[e->t].hash, &ce, err);
+	if (r != 1)
+		return r == 0 ? -1000 : r;
+	r = cache_restore(e->c, &ce, e->f.root, n, err);
+	cache_entry_release(&ce);
+	return r;
+}
+
+static void make_outputs(struct env *e)
+{
+	char bin[256];
+	for (int i = 0; i < 256; i++)
+		bin[i] = (char)(255 - i);
+	char *abs = path_join(e->f.root, "dist/app/bin.dat");
+	fx_write(&e->f, "dist/app/x.txt", "");
+	file_write_atomic(abs, bin, sizeof(bin), 0644);
+	free(abs);
+	fx_write(&e->f, "dist/app/run.sh", "#!/bin/sh\necho hi\n");
+	abs = path_join(e->f.root, "dist/app/run.sh");
+	chmod(abs, 0751);
+	free(abs);
+	fx_write(&e->f, "dist/app/sub/deep/y.txt", "deep");
+	abs = path_join(e->f.root, "dist/app/empty");
+	mkdir_p(abs, 0700);
+	free(abs);
+	abs = path_join(e->f.root, "dist/app/link");
+	if (symlink("sub/deep/y.txt", abs)) {
+	}
+	free(abs);
+	abs = path_join(e->f.root, "dist/app/x.txt");
+	file_write_atomic(abs, "x", 1, 0600);
+	free(abs);
+}
+
+static void check_outputs(struct env *e)
+{
+	size_t n;
+	char *b = slurp(e, "dist/app/bin.dat", &n);
+	assert_non_null(b);
+	assert_int_equal(n, 256);
+	for (int i = 0; i < 256; i++)
+		assert_int_equal((unsigned char)b[i], 255 - i);
+	free(b);
+	b = slurp(e, "dist/app/sub/deep/y.txt", &n);
+	assert_string_equal(b, "deep");
+	free(b);
+	struct stat st;
+	char *abs = path_join(e->f.root, "dist/app/run.sh");
+	assert_int_equal(stat(abs, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0751);
+	free(abs);
+	abs = path_join(e->f.root, "dist/app/x.txt");
+	assert_int_equal(stat(abs, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	free(abs);
+	abs = path_join(e->f.root, "dist/app/empty");
+	assert_int_equal(stat(abs, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0700);
+	free(abs);
+	abs = path_join(e->f.root, "dist/app/link");
+	char target[256];
+	ssize_t k = readlink(abs, target, sizeof(target) - 1);
+	assert_true(k > 0);
+	target[k] = '\0';
+	assert_string_equal(target, "sub/deep/y.txt");
+	free(abs);
+}
+
+static void round_trip_is_byte_exact(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"{workspaceRoot}/dist/{projectName}\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, "built\n\x1b[32mok\x1b[0m\n"), 0);
+	struct cache_entry ce;
+	struct bld_err err = {0};
+	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 1);
+	assert_string_equal(ce.terminal, "built\n\x1b[32mok\x1b[0m\n");
+	assert_string_equal(ce.task, "app:build");
+	assert_int_equal(ce.duration_ms, 42);
+	assert_int_equal(ce.size, 256 + 1 + 18 + 4);
+	cache_entry_release(&ce);
+	char *dist = path_join(e.f.root, "dist");
+	rm_rf(dist);
+	size_t n = 0;
+	assert_int_equal(restore(&e, &n, &err), 0);
+	assert_int_equal(n, 5);
+	check_outputs(&e);
+	/* everything matches now: nothing is written */
+	assert_int_equal(restore(&e, &n, &err), 0);
+	assert_int_equal(n, 0);
+	free(dist);
+	env_free(&e);
+}
+
+static void restore_replaces_only_declared_outputs(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, ""), 0);
+	fx_write(&e.f, "dist/app/sub/deep/y.txt", "edited");
+	fx_write(&e.f, "dist/app/extra.txt", "extra");
+	fx_write(&e.f, "dist/other/keep.txt", "keep");
+	char *abs = path_join(e.f.root, "dist/app/link");
+	unlink(abs);
+	free(abs);
+	size_t n = 0;
+	struct bld_err err = {0};
+	assert_int_equal(restore(&e, &n, &err), 0);
+	assert_int_equal(n, 2);
+	check_outputs(&e);
+	size_t len;
+	assert_null(slurp(&e, "dist/app/extra.txt", &len));
+	char *k = slurp(&e, "dist/other/keep.txt", &len);
+	assert_string_equal(k, "keep");
+	free(k);
+	k = slurp(&e, "apps/app/src/main.txt", &len);
+	assert_string_equal(k, "main");
+	free(k);
+	env_free(&e);
+}
+
+static void absent_outputs_are_recorded(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"dist/missing\", \"dist/app\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, ""), 0);
+	fx_write(&e.f, "dist/missing/stale.txt", "stale");
+	size_t n, len;
+	struct bld_err err = {0};
+	assert_int_equal(restore(&e, &n, &err), 0);
+	assert_null(slurp(&e, "dist/missing/stale.txt", &len));
+	env_free(&e);
+}
+
+static void corrupted_blob_is_detected(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, ""), 0);
+	/* flip the bytes of the blob of y.txt */
+	char h[33];
+	cache__hash_bytes("deep", 4, h);
+	char *blob = xasprintf("%s/blobs/%.2s/%s", e.cache_dir, h, h);
+	chmod(blob, 0644);
+	file_write_atomic(blob, "DEEP", 4, 0444);
+	free(blob);
+	fx_write(&e.f, "dist/app/sub/deep/y.txt", "mine");
+	size_t n = 0, len;
+	struct bld_err err = {0};
+	assert_int_equal(restore(&e, &n, &err), BLD_ECORRUPT);
+	char *k = slurp(&e, "dist/app/sub/deep/y.txt", &len);
+	assert_string_equal(k, "mine"); /* nothing restored */
+	free(k);
+	struct cache_entry ce;
+	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 0); /* dropped */
+	env_free(&e);
+}
+
+static void unsafe_outputs_are_rejected(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"../outside\"]");
+	assert_int_equal(store(&e, ""), BLD_EUNSAFE);
+	env_free(&e);
+	env_init(&e, "[\"dist/app\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, ""), 0);
+	/* a crafted entry path escaping the workspace */
+	sqlite3 *db;
+	char *dbp = path_join(e.cache_dir, "cache.db");
+	assert_int_equal(sqlite3_open(dbp, &db), SQLITE_OK);
+	char *sql = xasprintf("INSERT INTO outputs VALUES('%s', '../evil', 3, 511, 0, NULL, 'x')",
+	                      e.f.tg.tasks[e.t].hash);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(sql);
+	free(dbp);
+	size_t n;
+	struct bld_err err = {0};
+	assert_int_equal(restore(&e, &n, &err), BLD_EUNSAFE);
+	env_free(&e);
+}
+
+static void symlinked_parent_out_of_workspace_is_refused(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, ""), 0);
+	char outside[] = "/tmp/bld-cache-outside-XXXXXX";
+	assert_non_null(mkdtemp(outside));
+	char *dist = path_join(e.f.root, "dist");
+	rm_rf(dist);
+	assert_int_equal(symlink(outside, dist), 0);
+	size_t n;
+	struct bld_err err = {0};
+	assert_int_equal(restore(&e, &n, &err), BLD_EUNSAFE);
+	DIR *d = opendir(outside);
+	int count = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		count++;
+	closedir(d);
+	assert_int_equal(count, 2); /* . and .. only */
+	rmdir(outside);
+	free(dist);
+	env_free(&e);
+}
+
+static void never_cached_when_cache_is_off(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	make_outputs(&e);
+	e.f.tg.tasks[e.t].cache = false;
+	assert_int_equal(store(&e, ""), 0);
+	struct cache_entry ce;
+	struct bld_err err = {0};
+	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 0);
+	e.f.tg.tasks[e.t].cache = true;
+	e.f.tg.tasks[e.t].continuous = true;
+	assert_int_equal(store(&e, ""), 0);
+	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 0);
+	env_free(&e);
+}
+
+static void glob_and_negated_outputs(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"dist/g/**/*.js\", \"!dist/g/skip.js\"]");
+	fx_write(&e.f, "dist/g/a.js", "a");
+	fx_write(&e.f, "dist/g/b/c.js", "c");
+	fx_write(&e.f, "dist/g/skip.js", "s");
+	fx_write(&e.f, "dist/g/note.txt", "n");
+	assert_int_equal(store(&e, ""), 0);
+	char *d = path_join(e.f.root, "dist");
+	rm_rf(d);
+	free(d);
+	size_t n, len;
+	struct bld_err err = {0};
+	assert_int_equal(restore(&e, &n, &err), 0);
+	assert_int_equal(n, 2);
+	char *k = slurp(&e, "dist/g/b/c.js", &len);
+	assert_string_equal(k, "c");
+	free(k);
+	assert_null(slurp(&e, "dist/g/skip.js", &len));
+	assert_null(slurp(&e, "dist/g/note.txt", &len));
+	env_free(&e);
+}
+
+static void outputs_expand_tokens_and_defaults(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"{workspaceRoot}/dist/{projectRoot}\", \"{options.outputPath}/x\", "
+	         "\"{projectRoot}/{options.missing}\", \"./coverage/{projectName}\"]");
+	struct strvec o;
+	strvec_init(&o);
+	task_outputs(&e.f.ws, &e.f.tg.tasks[e.t], &o);
+	assert_int_equal(o.n, 3);
+	assert_string_equal(o.v[0], "dist/apps/app");
+	assert_string_equal(o.v[1], "dist/opt/x");
+	assert_string_equal(o.v[2], "coverage/app");
+	strvec_release(&o);
+	/* no outputs: options.outputPath, else for build the Nx defaults */
+	cJSON_DeleteItemFromObject(e.f.tg.tasks[e.t].target->json, "outputs");
+	strvec_init(&o);
+	task_outputs(&e.f.ws, &e.f.tg.tasks[e.t], &o);
+	assert_int_equal(o.n, 1);
+	assert_string_equal(o.v[0], "dist/opt");
+	strvec_release(&o);
+	cJSON_DeleteItemFromObject(e.f.tg.tasks[e.t].options, "outputPath");
+	strvec_init(&o);
+	task_outputs(&e.f.ws, &e.f.tg.tasks[e.t], &o);
+	assert_int_equal(o.n, 4);
+	assert_string_equal(o.v[0], "dist/apps/app");
+	assert_string_equal(o.v[1], "apps/app/dist");
+	assert_string_equal(o.v[2], "apps/app/build");
+	assert_string_equal(o.v[3], "apps/app/public");
+	strvec_release(&o);
+	env_free(&e);
+}
+
+static void prune_drops_least_recently_used(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	char hashes[3][33];
+	char big[1000];
+	memset(big, 'a', sizeof(big));
+	for (int i = 0; i < 3; i++) {
+		big[0] = (char)('0' + i);
+		char *abs = path_join(e.f.root, "dist/app/f.bin");
+		char *dir = path_dirname(abs);
+		mkdir_p(dir, 0755);
+		file_write_atomic(abs, big, sizeof(big), 0644);
+		free(dir);
+		free(abs);
+		fx_write(&e.f, "apps/app/src/main.txt", i == 0 ? "0" : i == 1 ? "1" : "2");
+		assert_int_equal(store(&e, ""), 0);
+		memcpy(hashes[i], e.f.tg.tasks[e.t].hash, 33);
+	}
+	sqlite3 *db;
+	char *dbp = path_join(e.cache_dir, "cache.db");
+	sqlite3_open(dbp, &db);
+	for (int i = 0; i < 3; i++) {
+		char *sql = xasprintf("UPDATE entries SET last_used=%d WHERE hash='%s'",
+		                      i == 1 ? 100 : 200 + i, hashes[i]);
+		sqlite3_exec(db, sql, NULL, NULL, NULL);
+		free(sql);
+	}
+	sqlite3_close(db);
+	free(dbp);
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	struct bld_err err = {0};
+	assert_int_equal(cache_cmd_prune(e.c, 2000, &out, &err), 0);
+	assert_non_null(strstr(out.buf, "pruned 1 entry"));
+	struct cache_entry ce;
+	assert_int_equal(cache_lookup(e.c, hashes[1], &ce, &err), 0);
+	assert_int_equal(cache_lookup(e.c, hashes[0], &ce, &err), 1);
+	cache_entry_release(&ce);
+	big[0] = '1';
+	char h[33];
+	cache__hash_bytes(big, sizeof(big), h);
+	char *blob = xasprintf("%s/blobs/%.2s/%s", e.cache_dir, h, h);
+	assert_false(file_exists(blob));
+	free(blob);
+	sbuf_release(&out);
+	env_free(&e);
+}
+
+static void commands_describe_entries(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, "log"), 0);
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	struct bld_err err = {0};
+	assert_int_equal(cache_cmd_ls(e.c, false, &out, &err), 0);
+	assert_non_null(strstr(out.buf, "app:build"));
+	assert_non_null(strstr(out.buf, e.f.tg.tasks[e.t].hash));
+	sbuf_reset(&out);
+	char prefix[9];
+	memcpy(prefix, e.f.tg.tasks[e.t].hash, 8);
+	prefix[8] = '\0';
+	assert_int_equal(cache_cmd_show(e.c, prefix, false, &out, &err), 0);
+	assert_non_null(strstr(out.buf, "apps/app/src/main.txt"));
+	assert_non_null(strstr(out.buf, "dist/app/run.sh"));
+	assert_non_null(strstr(out.buf, "run time:  42 ms"));
+	sbuf_reset(&out);
+	assert_int_equal(cache_cmd_show(e.c, "ffffffffffff", false, &out, &err), BLD_EUSAGE);
+	cache_record_run(e.c, "app:build", e.f.tg.tasks[e.t].hash, "miss", 0, 5);
+	cache_record_run(e.c, "app:build", e.f.tg.tasks[e.t].hash, "local", 0, 1);
+	sbuf_reset(&out);
+	assert_int_equal(cache_cmd_stats(e.c, false, &out, &err), 0);
+	assert_non_null(strstr(out.buf, "entries:   1"));
+	assert_non_null(strstr(out.buf, "50.0%"));
+	/* why: an input file changed */
+	fx_write(&e.f, "apps/app/src/main.txt", "edited");
+	cJSON *m = NULL;
+	char h[33];
+	assert_int_equal(fx_hash_env(&e.f, e.c, e.t, NULL, h, &m, &err), 0);
+	sbuf_reset(&out);
+	assert_int_equal(cache_cmd_why(e.c, "app:build", m, &out, &err), 0);
+	assert_non_null(strstr(out.buf, "changed:  apps/app/src/main.txt"));
+	cJSON_Delete(m);
+	sbuf_release(&out);
+	env_free(&e);
+}
+
+static void second_store_of_same_hash_is_a_no_op(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, "one"), 0);
+	assert_int_equal(store(&e, "two"), 0);
+	struct cache_entry ce;
+	struct bld_err err = {0};
+	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 1);
+	assert_string_equal(ce.terminal, "one");
+	cache_entry_release(&ce);
+	env_free(&e);
+}
+
+static void sizes_parse(void **state)
+{
+	assert_int_equal(cache_parse_size("10G"), 10ULL << 30);
+	assert_int_equal(cache_parse_size("512m"), 512ULL << 20);
+	assert_int_equal(cache_parse_size("1000"), 1000);
+	assert_int_equal(cache_parse_size("x"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(round_trip_is_byte_exact),
+		cmocka_unit_test(restore_replaces_only_declared_outputs),
+		cmocka_unit_test(absent_outputs_are_recorded),
+		cmocka_unit_test(corrupted_blob_is_detected),
+		cmocka_unit_test(unsafe_outputs_are_rejected),
+		cmocka_unit_test(symlinked_parent_out_of_workspace_is_refused),
+		cmocka_unit_test(never_cached_when_cache_is_off),
+		cmocka_unit_test(glob_and_negated_outputs),
+		cmocka_unit_test(outputs_expand_tokens_and_defaults),
+		cmocka_unit_test(prune_drops_least_recently_used),
+		cmocka_unit_test(commands_describe_entries),
+		cmocka_unit_test(second_store_of_same_hash_is_a_no_op),
+		cmocka_unit_test(sizes_parse),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
