@@ -10,7 +10,9 @@
  * that is a glob expands to every matching target name of the workspace.
  *
  * Work items are (task, project used to derive dependencies).  For
- * "dependencies", a dependency project that lacks the target is looked
+ * "dependencies", the project's edges count except those bld adds for a
+ * cross-project dependsOn (WS_DEP_DEPENDSON: Nx keeps dependsOn out of its
+ * project graph, so "^t" never follows them); a dependency project that lacks the target is looked
  * through: its own dependencies are examined for the same task, as Nx does
  * with its dummy tasks.  A project lacking a target named by "projects" or
  * by the same-project form is skipped silently (Nx does so too).
@@ -431,6 +433,8 @@ static int expand_cfg(struct tgb *b, int ti, int derive, const struct dep_cfg *d
 	} else if (d->dependencies) {
 		const struct ws_project *p = &b->ws->projects[derive];
 		for (size_t k = 0; k < p->ndeps && r >= 0; k++) {
+			if (p->deps[k].kind == WS_DEP_DEPENDSON)
+				continue; /* not a project-graph edge for Nx */
 			r = link_one(b, ti, p->deps[k].project, d, ov);
 			if (r == 1) /* look through a project lacking the target */
 				enqueue(b, ti, p->deps[k].project);
