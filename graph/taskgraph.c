@@ -499,6 +499,7 @@ static int add_requested(struct tgb *b)
 		struct ws_project *p = tg__project(b->ws, rq->projects.v[i]);
 		if (!p)
 			return err_no_project(b, rq->projects.v[i]);
+		size_t found = 0;
 		for (size_t k = 0; k < rq->targets.n; k++) {
 			struct ws_target *t = tg__target(p, rq->targets.v[k]);
 			if (!t && rq->skip_missing)
@@ -508,7 +509,13 @@ static int add_requested(struct tgb *b)
 			int r = task_get(b, p, t, rq->overrides, true);
 			if (r < 0)
 				return r;
+			found++;
 		}
+		if (!found && rq->targets.n == 1)
+			note(b, "project '%s' has no target '%s'%s: skipped", p->name, rq->targets.v[0], "");
+		else if (!found && rq->targets.n)
+			note(b, "project '%s' has none of the requested targets%s%s: skipped", p->name, "",
+			     "");
 	}
 	return 0;
 }

@@ -132,7 +132,7 @@ static void caret_looks_through_project_lacking_target(void **state)
 	" 'libs/b/project.json': {'name': 'b', 'targets': {'lint': {'command': 'x'},"               \
 	"   'pack': {'command': 'x'}}},"                                                           \
 	" 'libs/c/project.json': {'name': 'c', 'tags': ['x'], 'targets': {'lint': {'command': 'x'},"\
-	"   'build': {'command': 'x'}}},"                                                          \
+	"   'build': {'command': 'x'}, 'pack': {'command': 'x'}}},"                                \
 	" 'libs/d1/project.json': {'name': 'd1', 'targets': {'lint': {'command': 'x'}}},"           \
 	" 'libs/d2/project.json': {'name': 'd2', 'targets': {'build': {'command': 'x'}}}}"
 
@@ -140,6 +140,8 @@ static void project_target_and_object_forms(void **state)
 {
 	struct run r;
 	assert_int_equal(run_graph(&r, FORMS_SPEC, "a", "build", NULL, NULL, 0), 0);
+	/* c:pack is not pulled in: a reaches c only through a dependsOn, which is
+	 * no project-graph edge for Nx, so {target: pack, dependencies} skips it */
 	assert_string_equal(deps_of(&r, "a:build"),
 	                    "a:build:types,a:test,b:lint,b:pack,c:lint,d1:lint");
 	run_release(&r);
@@ -365,6 +367,8 @@ static void skip_missing_skips_projects_without_target(void **state)
 	assert_int_equal(run_graph(&r, spec, "a,b", "build", NULL, NULL, 2), 0);
 	assert_int_equal(r.tg->ntasks, 1);
 	assert_string_equal(r.tg->tasks[0].id, "a:build");
+	assert_int_equal(r.tg->notes.n, 1);
+	assert_non_null(strstr(r.tg->notes.v[0], "'b'"));
 	run_release(&r);
 	assert_int_equal(run_graph(&r, spec, "a,b", "build", NULL, NULL, 0), BLD_ENOTARGET);
 	run_release(&r);
