@@ -1,0 +1,242 @@
+"""bld generate py#fast-api / ts#infra: trees, project.json files, options, errors (issue 6).
+
+The generators run through the real bld binary on temporary git workspaces; the
+resulting workspaces are also checked against real Nx (shared/tools/nx-oracle) when
+that tool is present.
+"""
+import hashlib
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ORACLE = pathlib.Path('/work/shared/tools/nx-oracle')
+
+PY_FILES = ['project.json', 'pyproject.toml', 'README.md', 'scripts/generate_open_api.py',
+            'scripts/bundle.sh', 'scripts/python.sh', 'tests/__init__.py', 'tests/test_main.py']
+MODULE_FILES = ['__init__.py', 'init.py', 'main.py']
+
+
+def tree(root):
+    """{relative path: sha256} of every file outside .git."""
+    out = {}
+    for p in sorted(pathlib.Path(root).rglob('*')):
+        if p.is_file() and '.git' not in p.relative_to(root).parts:
+            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def jload(ws, rel):
+    return json.loads(ws.read(rel))
+
+
+def generate(ws, *args):
+    r = ws.run('generate', *args)
+    assert r.code == 0, r
+    return r
+
+
+def test_fastapi_cdk_non_default_options(make_ws):
+    ws = make_ws({})
+    r = generate(ws, 'py#fast-api', '--name', 'shop-api', '--computeType',
+                 'ServerlessApiGatewayHttpApi', '--auth', 'Cognito', '--directory', 'apps',
+                 '--moduleName', 'shop_core')
+    root = 'apps/shop_api'
+    for f in PY_FILES:
+        assert (ws.root / root / f).is_file(), f
+        assert f'CREATE {root}/{f}' in r.out
+    for f in MODULE_FILES:
+        assert (ws.root / root / 'shop_core' / f).is_file(), f
+    for f in ['nx.json', 'package.json', '.gitignore', 'tsconfig.base.json']:
+        assert (ws.root / f).is_file(), f
+
+    pj = jload(ws, f'{root}/project.json')
+    assert pj['name'] == 'shop-api'
+    assert pj['sourceRoot'] == 'apps/shop_api/shop_core'
+    t = pj['targets']
+    assert set(t) >= {'openapi', 'bundle', 'serve', 'test', 'lint', 'build'}
+    assert t['openapi']['cache'] is True
+    assert t['openapi']['outputs'] == ['{workspaceRoot}/dist/apps/shop_api/openapi']
+    assert 'dist/apps/shop_api/openapi/openapi.json' in t['openapi']['options']['command']
+    assert t['bundle']['cache'] is True
+    assert t['bundle']['outputs'] == ['{workspaceRoot}/dist/apps/shop_api/bundle']
+    assert t['serve']['continuous'] is True
+    assert 'shop_core.main:app' in t['serve']['options']['command']
+    assert '--port 8000' in t['serve']['options']['command']
+    assert '--reload' in t['serve']['options']['command']
+    assert 'pytest' in t['test']['options']['command']
+    assert 'ruff' in t['lint']['options']['command']
+
+    c = 'packages/common/constructs'
+    for f in ['project.json', 'tsconfig.json', 'src/index.ts', 'src/app/apis/shop-api.ts',
+              'src/app/apis/index.ts', 'src/core/api/rest-api.ts', 'src/core/api/http-api.ts',
+              'src/core/api/utils.ts', 'src/core/runtime-config.ts']:
+        assert (ws.root / c / f).is_file(), f
+    cj = jload(ws, f'{c}/project.json')
+    assert cj['name'] == 'common-constructs'
+    gen = cj['targets']['generate:shop-api-metadata']
+    assert gen['executor'] == 'bld:openapi-metadata'
+    assert gen['dependsOn'] == [{'projects': ['shop-api'], 'target': 'openapi'}]
+    assert gen['options'] == {
+        'openApiSpecPath': 'dist/apps/shop_api/openapi/openapi.json',
+        'outputPath': 'packages/common/constructs/src/generated/shop-api/metadata.gen.ts'}
+    assert cj['targets']['compile']['dependsOn'] == ['generate:shop-api-metadata']
+    assert {'projects': ['shop-api'], 'target': 'bundle'} in cj['targets']['build']['dependsOn']
+
+    api = ws.read(f'{c}/src/app/apis/shop-api.ts')
+    assert 'extends HttpApi<Operations>' in api
+    assert 'HttpUserPoolAuthorizer' in api
+    assert "handler: 'shop_core.main.handler'" in api
+    assert "'dist/apps/shop_api/bundle'" in api
+    assert "from '../../generated/shop-api/metadata.gen'" in api
+    assert 'grantInvokeAccess' in ws.read(f'{c}/src/core/api/http-api.ts')
+    gi = ws.read('.gitignore').splitlines()
+    for line in ['.bld', 'dist', 'packages/common/constructs/src/generated']:
+        assert line in gi
+    # The generated folder stays out of git.
+    ws.commit('generated')
+    (ws.root / c / 'src/generated/shop-api').mkdir(parents=True)
+    (ws.root / c / 'src/generated/shop-api/metadata.gen.ts').write_text('x\n')
+    assert ws.git('status', '--porcelain') == ''
+
+
+def test_fastapi_terraform_non_default_options(make_ws):
+    ws = make_ws({})
+    generate(ws, 'py#fast-api', '--name', 'orders', '--iacProvider', 'Terraform', '--auth',
+             'None', '--computeType', 'ServerlessApiGatewayHttpApi')
+    assert (ws.root / 'packages/orders/orders/main.py').is_file()
+    tf = 'packages/common/terraform'
+    for kind in ('rest-api', 'http-api'):
+        for f in ('main.tf', 'variables.tf', 'lambdas.tf', 'outputs.tf', 'versions.tf'):
+            assert (ws.root / tf / 'src/core/api' / kind / f).is_file(), (kind, f)
+    app = ws.read(f'{tf}/src/app/apis/orders/orders.tf')
+    assert 'core/api/http-api' in app
+    assert 'auth              = "None"' in app
+    assert 'orders.main.handler' in app
+    assert 'dist/packages/orders/bundle' in app
+    tj = jload(ws, f'{tf}/project.json')
+    assert tj['name'] == 'common-terraform'
+    assert tj['implicitDependencies'] == ['orders']
+    assert {'projects': ['orders'], 'target': 'bundle'} in tj['targets']['build']['dependsOn']
+    assert not (ws.root / 'packages/common/constructs').exists()
+    assert not (ws.root / 'tsconfig.base.json').exists()
+
+
+def test_second_api_adds_without_touching_the_first(make_ws):
+    ws = make_ws({})
+    generate(ws, 'py#fast-api', '--name', 'my-api')
+    c = 'packages/common/constructs'
+    before = tree(ws.root)
+    r = generate(ws, 'py#fast-api', '--name', 'other-api')
+    after = tree(ws.root)
+    changed = {p for p in before if before[p] != after.get(p)}
+    assert changed == {f'{c}/project.json', f'{c}/src/app/apis/index.ts'}, r
+    assert f'UPDATE {c}/project.json' in r.out
+    assert f'CREATE {c}/src/app/apis/other-api.ts' in r.out
+    assert ws.read(f'{c}/src/app/apis/index.ts').endswith(
+        "export * from './my-api';\nexport * from './other-api';\n")
+    cj = jload(ws, f'{c}/project.json')
+    assert cj['targets']['compile']['dependsOn'] == ['generate:my-api-metadata',
+                                                      'generate:other-api-metadata']
+    # The first API's target is unchanged.
+    first = json.loads(json.dumps(cj['targets']['generate:my-api-metadata']))
+    assert first['options']['openApiSpecPath'] == 'dist/packages/my_api/openapi/openapi.json'
+
+
+def test_existing_name_is_an_error_and_nothing_is_written(make_ws):
+    ws = make_ws({})
+    generate(ws, 'py#fast-api', '--name', 'my-api')
+    before = tree(ws.root)
+    r = ws.run('generate', 'py#fast-api', '--name', 'my-api', '--directory', 'apps')
+    assert r.code == 2, r
+    assert "'my-api' already exists" in r.err
+    assert tree(ws.root) == before
+    r = ws.run('g', 'py#fast-api', '--name', 'my-api')
+    assert r.code == 2, r
+    assert tree(ws.root) == before
+
+
+def test_dry_run_lists_files_and_writes_nothing(make_ws):
+    ws = make_ws({})
+    before = tree(ws.root)
+    r = ws.run('g', 'py#fast-api', '--name', 'my-api', '--dry-run')
+    assert r.code == 0, r
+    assert 'CREATE packages/my_api/my_api/init.py' in r.out
+    assert 'CREATE packages/common/constructs/src/app/apis/my-api.ts' in r.out
+    assert tree(ws.root) == before
+
+
+@pytest.mark.parametrize('opt,value,allowed', [
+    ('--computeType', 'Fargate', 'ServerlessApiGatewayRestApi (default), ServerlessApiGatewayHttpApi'),
+    ('--auth', 'Magic', 'IAM (default), Cognito, None'),
+    ('--iacProvider', 'Pulumi', 'CDK (default), Terraform'),
+])
+def test_bad_option_values_list_the_allowed_ones(make_ws, opt, value, allowed):
+    ws = make_ws({})
+    r = ws.run('g', 'py#fast-api', '--name', 'x', opt, value)
+    assert r.code == 2, r
+    assert value in r.err and allowed in r.err, r
+    assert tree(ws.root) == {}
+
+
+def test_missing_name_and_bad_module_are_clear_errors(make_ws):
+    ws = make_ws({})
+    r = ws.run('g', 'py#fast-api')
+    assert r.code == 2 and '--name is required' in r.err, r
+    r = ws.run('g', 'py#fast-api', '--name', 'x', '--moduleName', 'Bad-Name')
+    assert r.code == 2 and 'Python module name' in r.err, r
+    assert tree(ws.root) == {}
+
+
+def test_infra_app_instantiates_the_apis(make_ws):
+    ws = make_ws({})
+    generate(ws, 'py#fast-api', '--name', 'my-api')
+    generate(ws, 'py#fast-api', '--name', 'other-api', '--computeType',
+             'ServerlessApiGatewayHttpApi')
+    generate(ws, 'ts#infra', '--name', 'infra')
+    stack = ws.read('packages/infra/src/stacks/application-stack.ts')
+    assert "import { MyApi, OtherApi } from ':common-constructs';" in stack
+    assert "new MyApi(this, 'MyApi'" in stack and "new OtherApi(this, 'OtherApi'" in stack
+    pj = jload(ws, 'packages/infra/project.json')
+    assert pj['implicitDependencies'] == ['common-constructs']
+    synth = pj['targets']['synth']
+    assert synth['dependsOn'] == ['^build']
+    assert synth['outputs'] == ['{workspaceRoot}/dist/packages/infra/cdk.out']
+    assert 'cdk synth' in synth['options']['command']
+    r = ws.run('g', 'ts#infra', '--name', 'infra')
+    assert r.code == 2 and 'already exists' in r.err, r
+
+
+def test_generated_workspace_is_a_valid_workspace(make_ws):
+    ws = make_ws({})
+    generate(ws, 'py#fast-api', '--name', 'my-api')
+    generate(ws, 'ts#infra', '--name', 'infra')
+    ws.commit('generated')
+    r = ws.run('show', 'projects')
+    assert r.code == 0, r
+    assert sorted(r.out.split()) == ['common-constructs', 'infra', 'my-api']
+    r = ws.run('show', 'project', 'my-api', '--json')
+    assert r.code == 0, r
+    assert set(json.loads(r.out)['targets']) >= {'openapi', 'bundle', 'serve', 'test', 'lint'}
+    r = ws.run('list')
+    assert 'py#fast-api' in r.out and 'ts#infra' in r.out
+
+
+@pytest.mark.skipif(not ORACLE.exists(), reason='nx-oracle (real Nx 22.1.3) not available here')
+def test_real_nx_accepts_the_generated_workspace(make_ws, tmp_path):
+    ws = make_ws({})
+    generate(ws, 'py#fast-api', '--name', 'my-api')
+    generate(ws, 'py#fast-api', '--name', 'tf-api', '--iacProvider', 'Terraform')
+    generate(ws, 'ts#infra', '--name', 'infra')
+    env = dict(os.environ, NX_DAEMON='false')
+    out = subprocess.run([str(ORACLE), str(ws.root), 'show', 'projects'], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert sorted(out.stdout.split()) == ['common-constructs', 'common-terraform', 'infra',
+                                          'my-api', 'tf-api']
+    out = subprocess.run([str(ORACLE), str(ws.root), 'show', 'project', 'my-api', '--json'],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)['targets']['serve']['continuous'] is True
