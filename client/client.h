@@ -52,6 +52,7 @@ struct render_task {
 struct render {
 	int out_fd, err_fd;     /* where to write (1 and 2; tests use pipes) */
 	bool color;
+	bool verbose;           /* also echo each task's command lines */
 	struct render_task *tasks;
 	size_t ntasks, cap;
 	int running;            /* tasks started and not ended */

@@ -308,6 +308,7 @@ int client_run(const struct cli *cli)
 	}
 	bool color = want_color();
 	render_init(&s.render, 1, 2, color);
+	s.render.verbose = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cli->args, "verbose"));
 	proto_reader_init(&s.rd);
 	int code;
 	if (send_hello_and_request(s.fd, cli, color) < 0) {

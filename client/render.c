@@ -189,7 +189,7 @@ static void on_task_start(struct render *r, const cJSON *ev)
 	const cJSON *c;
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(ev, "commands"))
 	{
-		if (cJSON_IsString(c))
+		if (r->verbose && cJSON_IsString(c))
 			sbuf_addf(&sb, "> %s\n\n", c->valuestring);
 	}
 	outs(r, 1, sb.buf);
@@ -332,7 +332,7 @@ void render_done(struct render *r, int exit_code)
 			emit_lines(r, &r->tasks[i], 1, true);
 			emit_lines(r, &r->tasks[i], 2, true);
 		}
-	if (!r->is_run || exit_code == 2)
+	if (!r->is_run || exit_code == 2 || r->total <= 0)
 		return;
 	struct sbuf sb = SBUF_INIT;
 	sbuf_init(&sb);

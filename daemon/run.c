@@ -510,6 +510,31 @@ static void collect_forwarded(struct run *run)
 		run->overrides = cJSON_Duplicate(ov, true);
 }
 
+/* run-many -p matched nothing: say so, with the names the patterns may have meant. */
+static void warn_no_projects(struct run *run)
+{
+	struct strvec pats, sug;
+	strvec_init(&pats);
+	strvec_init(&sug);
+	request_arg_list(run->rq, "projects", &pats);
+	struct sbuf s = SBUF_INIT;
+	sbuf_init(&s);
+	for (size_t i = 0; i < pats.n; i++) {
+		sbuf_addf(&s, "%s%s", i ? ", " : "", pats.v[i]);
+		workspace_suggest(run->ws, NULL, pats.v[i], 3, &sug);
+	}
+	struct sbuf m = SBUF_INIT;
+	sbuf_init(&m);
+	for (size_t i = 0; i < sug.n; i++)
+		sbuf_addf(&m, "%s%s", i ? ", " : "", sug.v[i]);
+	request_message(run->rq, "warn", "no project matches -p %s%s%s%s; no tasks were run",
+	                s.buf, sug.n ? " (did you mean " : "", m.buf, sug.n ? "?)" : "");
+	sbuf_release(&s);
+	sbuf_release(&m);
+	strvec_release(&pats);
+	strvec_release(&sug);
+}
+
 static int run_setup(struct run *run, struct bld_err *err)
 {
 	struct request *rq = run->rq;
@@ -522,10 +547,13 @@ static int run_setup(struct run *run, struct bld_err *err)
 	tq.overrides = run->overrides;
 	tq.exclude_task_deps = request_arg_bool(rq, "excludeTaskDependencies");
 	if (rc >= 0 && !tq.projects.n)
-		rc = bld_err_set(err, BLD_ENOPROJECT, "no project has target %s",
-		                 tq.targets.n ? tq.targets.v[0] : "?");
+		warn_no_projects(run);
 	if (rc >= 0)
 		rc = task_graph_build(run->ws, &tq, &run->tg, err);
+	if (rc >= 0 && !run->tg->ntasks && tq.projects.n)
+		request_message(rq, "warn", "none of the selected projects has target%s %s; "
+		                "no tasks were run", tq.targets.n > 1 ? "s" : "",
+		                tq.targets.n ? tq.targets.v[0] : "");
 	if (rc >= 0)
 		rc = check_executors(run, err);
 	if (rc >= 0) {
