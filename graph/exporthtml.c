@@ -19,7 +19,7 @@
 #define NODE_H 28
 #define ROW_GAP 16
 #define COL_GAP 90
-#define MARGIN 20
+#define MARGIN 30
 #define CHAR_W 7.2
 
 struct layout {
@@ -167,7 +167,7 @@ static const char CSS[] =
 	".e.implicit{stroke-dasharray:5 3}.e.hi{stroke:#cf222e;stroke-width:2.2}.e.dim{opacity:.1}"
 	"table{border-collapse:collapse;margin:16px;background:#fff}"
 	"td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;font-size:13px}"
-	"th{background:#f6f8fa}h2{margin:16px 16px 0;font-size:15px}";
+	"th{background:#f6f8fa}h2{margin:16px 16px 0;font-size:15px}.lg{color:#57606a;font-size:12px}";
 
 static const char JS[] =
 	"var q=document.getElementById('q');"
@@ -188,10 +188,16 @@ static void svg_edges(const struct workspace *ws, const struct layout *l, struct
 			int d = p->deps[k].project;
 			double x1 = l->x[i], y1 = l->y[i] + NODE_H / 2.0;
 			double x2 = l->x[d] + l->w[d], y2 = l->y[d] + NODE_H / 2.0;
-			double c1 = (x1 + x2) / 2, c2 = c1;
+			double c1 = (x1 + x2) / 2, c2 = c1, cy1 = y1, cy2 = y2;
+			int span = l->col[i] - l->col[d];
 			if (x2 >= x1) { /* a back edge of a cycle: bend around */
 				c1 = x1 - COL_GAP / 2.0;
 				c2 = x2 + COL_GAP / 2.0;
+			} else if (span > 1) { /* bow over the columns it crosses */
+				c1 = x1 - COL_GAP;
+				c2 = x2 + COL_GAP;
+				cy1 = y1 - (NODE_H + ROW_GAP) * 0.6;
+				cy2 = y2 - (NODE_H + ROW_GAP) * 0.6;
 			}
 			sbuf_addf(out, "<path class=\"e%s\" data-s=\"",
 			          p->deps[k].kind == WS_DEP_STATIC ? "" : " implicit");
@@ -201,7 +207,7 @@ static void svg_edges(const struct workspace *ws, const struct layout *l, struct
 			sbuf_addf(out,
 			          "\" marker-end=\"url(#arr)\" d=\"M%.1f %.1f C%.1f %.1f %.1f %.1f "
 			          "%.1f %.1f\"/>\n",
-			          x1, y1, c1, y1, c2, y2, x2, y2);
+			          x1, y1, c1, cy1, c2, cy2, x2, y2);
 		}
 	}
 }
@@ -285,7 +291,9 @@ void tg__export_html(const struct workspace *ws, const struct task_graph *tg, st
 	if (tg)
 		sbuf_addf(out, ", %zu tasks", tg->ntasks);
 	sbuf_adds(out, "</span></header>\n<input id=\"q\" placeholder=\"filter projects\" "
-	               "aria-label=\"filter projects\">\n");
+	               "aria-label=\"filter projects\"><span class=\"lg\">arrows point from a "
+	               "project to what it depends on; solid: package or pyproject dependency, "
+	               "dashed: implicit or dependsOn; green: application</span>\n");
 	html_svg(ws, out);
 	if (tg)
 		html_tasks(tg, out);
