@@ -103,7 +103,7 @@ static bool file_unanchored(const char *path)
 {
 	char *text;
 	size_t len;
-	if (file_read(path, &text, &len) < 0)
+	if (ws__read_small(path, &text, &len) < 0)
 		return true; /* absent: no rules */
 	bool ok = rules_unanchored(text);
 	free(text);
@@ -150,13 +150,21 @@ static int ask_ignored(struct walker *w, const char *stack, bool cacheable, cons
 {
 	if (cacheable) {
 		sbuf_reset(&w->key);
-		sbuf_addf(&w->key, "%s\1%s%s", stack, name, dir ? "/" : "");
+		sbuf_adds(&w->key, stack);
+		sbuf_addc(&w->key, '\1');
+		sbuf_adds(&w->key, name);
+		if (dir)
+			sbuf_addc(&w->key, '/');
 		void *v = strmap_get(&w->cache, w->key.buf);
 		if (v)
 			return v == (void *)2;
 	}
 	sbuf_reset(&w->query);
-	sbuf_addf(&w->query, "%s%s%s%s", w->prefix, w->rel.buf, name, dir ? "/" : "");
+	sbuf_adds(&w->query, w->prefix);
+	sbuf_add(&w->query, w->rel.buf, w->rel.len);
+	sbuf_adds(&w->query, name);
+	if (dir)
+		sbuf_addc(&w->query, '/');
 	int ignored = 0;
 	w->out->libgit2_calls++;
 	if (git_ignore_path_is_ignored(&ignored, w->repo, w->query.buf) < 0)
@@ -166,17 +174,25 @@ static int ask_ignored(struct walker *w, const char *stack, bool cacheable, cons
 	return ignored != 0;
 }
 
-/* Read a folder's entries (d_type; lstat only when the file system does not
- * say).  Caller frees each name and the array. */
-static int read_entries(int fd, struct entry **ret, size_t *ret_n)
+/* Order of entries such that a depth-first walk lists paths sorted
+ * bytewise: a folder sorts as its name followed by '/'. */
+static int cmp_entry(const void *a, const void *b)
 {
-	int dup_fd = dup(fd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
-		return -errno;
+	const struct entry *x = a, *y = b;
+	const unsigned char *p = (const unsigned char *)x->name, *q = (const unsigned char *)y->name;
+	while (*p && *p == *q) {
+		p++;
+		q++;
 	}
+	/* names hold no '/', so a folder's virtual '/' never ties with a character */
+	int c = *p ? *p : x->dir ? '/' : 0, d = *q ? *q : y->dir ? '/' : 0;
+	return c - d;
+}
+
+/* Read a folder's entries (d_type; lstat only when the file system does not
+ * say), sorted by cmp_entry.  Caller frees each name and the array. */
+static int read_entries(DIR *d, struct entry **ret, size_t *ret_n)
+{
 	struct entry *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *e;
@@ -187,13 +203,14 @@ static int read_entries(int fd, struct entry **ret, size_t *ret_n)
 		bool dir = e->d_type == DT_DIR;
 		if (e->d_type == DT_UNKNOWN) {
 			struct stat st;
-			dir = !fstatat(fd, nm, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode);
+			dir = !fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode);
 		}
 		xgrow(&v, &cap, n + 1, sizeof(*v));
 		v[n].name = xstrdup(nm);
 		v[n++].dir = dir;
 	}
-	closedir(d);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_entry);
 	*ret = v;
 	*ret_n = n;
 	return 0;
@@ -220,7 +237,7 @@ static void enter_rules(struct walker *w, int fd, const struct entry *v, size_t 
 		char *abs = path_join(git_repository_workdir(w->repo), p);
 		char *text;
 		size_t len;
-		if (file_read(abs, &text, &len) == 0) {
+		if (ws__read_small(abs, &text, &len) == 0) {
 			char *dir = xasprintf("%s%s", w->prefix, w->rel.buf);
 			if (add_nxignore(w, text, dir) < 0 && !w->error)
 				w->error = -1;
@@ -241,6 +258,7 @@ static void enter_rules(struct walker *w, int fd, const struct entry *v, size_t 
 }
 
 static void walk_dir(struct walker *w, int fd, const char *stack, bool cacheable);
+/* walk_dir takes ownership of fd. */
 
 static void walk_entry(struct walker *w, int fd, const struct entry *e, const char *stack,
                        bool cacheable)
@@ -264,10 +282,7 @@ static void walk_entry(struct walker *w, int fd, const struct entry *e, const ch
 		int sub = openat(fd, e->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub >= 0) {
 			sbuf_addc(&w->rel, '/');
-			char *st = xstrdup(stack);
-			walk_dir(w, sub, st, cacheable);
-			free(st);
-			close(sub);
+			walk_dir(w, sub, stack, cacheable);
 		}
 	}
 	w->rel.len = mark;
@@ -276,21 +291,26 @@ static void walk_entry(struct walker *w, int fd, const struct entry *e, const ch
 
 static void walk_dir(struct walker *w, int fd, const char *stack, bool cacheable)
 {
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return; /* unreadable folder: skipped, as git does */
+	}
 	struct entry *v = NULL;
 	size_t n = 0;
-	if (read_entries(fd, &v, &n) < 0)
-		return; /* unreadable folder: skipped, like git does */
+	read_entries(d, &v, &n);
 	char *own_stack = NULL;
 	const char *st = stack;
-	enter_rules(w, fd, v, n, &st, &cacheable);
+	enter_rules(w, dirfd(d), v, n, &st, &cacheable);
 	if (st != stack)
 		st = own_stack = xstrdup(st);
 	for (size_t i = 0; i < n; i++)
-		walk_entry(w, fd, &v[i], st, cacheable);
+		walk_entry(w, dirfd(d), &v[i], st, cacheable);
 	for (size_t i = 0; i < n; i++)
 		free(v[i].name);
 	free(v);
 	free(own_stack);
+	closedir(d);
 }
 
 /* Rules outside the walk (info/exclude, core.excludesfile, .gitignore files
@@ -384,14 +404,21 @@ int ws__walk(const char *root, struct ws_walk *out, struct strvec *notes, struct
 		goto out;
 	}
 	walk_dir(&w, fd, "", outer_rules_unanchored(&w));
+	fd = -1; /* walk_dir closed it */
 	if (w.error) {
 		const git_error *ge = git_error_last();
 		rc = bld_err_set(err, BLD_EPARSE, "ignore rules: %s",
 		                 ge ? ge->message : "libgit2 failed");
 		goto out;
 	}
-	strvec_sort(&out->configs);
-	strvec_sort(&out->files);
+	/* the walk lists in bytewise order already (cmp_entry); make sure */
+	for (size_t i = 1; i < out->files.n; i++) {
+		if (strcmp(out->files.v[i - 1], out->files.v[i]) > 0) {
+			strvec_sort(&out->files);
+			strvec_sort(&out->configs);
+			break;
+		}
+	}
 out:
 	if (fd >= 0)
 		close(fd);

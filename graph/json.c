@@ -9,9 +9,11 @@
 #include "ws_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Skip a JSON string starting at text[i] == '"'; index just past it. */
 static size_t skip_string(const char *text, size_t len, size_t i)
@@ -170,12 +172,54 @@ int json_parse_file_text(const char *text, size_t len, const char *file, cJSON *
 	return bld_err_at(err, BLD_EPARSE, file, line, col, "malformed JSON: %s", what);
 }
 
+int ws__read_small(const char *path, char **ret_buf, size_t *ret_len)
+{
+	return ws__read_small_at(AT_FDCWD, path, ret_buf, ret_len);
+}
+
+int ws__read_small_at(int dirfd, const char *path, char **ret_buf, size_t *ret_len)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t cap = 4096, len = 0;
+	char *buf = xmalloc(cap);
+	for (;;) {
+		if (cap - len < 2)
+			buf = xrealloc(buf, cap *= 2);
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? -errno : 0;
+			close(fd);
+			if (e) {
+				free(buf);
+				return e;
+			}
+			break;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret_buf = buf;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
 int ws__json_read(const char *path, const char *rel, cJSON **ret, char **ret_text,
                   struct bld_err *err)
 {
+	return ws__json_read_at(AT_FDCWD, path, rel, ret, ret_text, err);
+}
+
+int ws__json_read_at(int dirfd, const char *path, const char *rel, cJSON **ret, char **ret_text,
+                     struct bld_err *err)
+{
 	char *text;
 	size_t len;
-	int rc = file_read(path, &text, &len);
+	int rc = ws__read_small_at(dirfd, path, &text, &len);
 	if (rc < 0)
 		return bld_err_at(err, rc, rel, 0, 0, "cannot read: %s", strerror(-rc));
 	rc = json_parse_file_text(text, len, rel, ret, err);

@@ -14,6 +14,7 @@
 #include "ws_int.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,17 +30,13 @@ void ws__pkg_release(struct ws_pkg *pkg)
 	memset(pkg, 0, sizeof(*pkg));
 }
 
-int ws__pkg_read(const char *root, const char *rel_dir, struct ws_pkg *pkg, struct bld_err *err)
+int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, struct bld_err *err)
 {
 	memset(pkg, 0, sizeof(*pkg));
-	char *rel = *rel_dir ? xasprintf("%s/package.json", rel_dir) : xstrdup("package.json");
-	char *abs = path_join(root, rel);
 	cJSON *json = NULL;
-	int rc = 0;
-	if (!file_exists(abs))
+	int rc = ws__json_read_at(root_fd, rel, rel, &json, NULL, err);
+	if (rc == -ENOENT)
 		rc = 1;
-	else
-		rc = ws__json_read(abs, rel, &json, NULL, err);
 	if (rc == 0 && !cJSON_IsObject(json))
 		rc = bld_err_at(err, BLD_ESCHEMA, rel, 1, 1, "package.json must hold an object");
 	if (rc == 0) {
@@ -59,8 +56,6 @@ int ws__pkg_read(const char *root, const char *rel_dir, struct ws_pkg *pkg, stru
 		}
 	}
 	cJSON_Delete(json);
-	free(abs);
-	free(rel);
 	return rc;
 }
 

@@ -14,12 +14,14 @@
 #include "ws_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A project while loading: what is read besides ws_project. */
 struct loading {
@@ -159,20 +161,18 @@ out:
 
 /* ---- projects ---- */
 
-static int read_project(struct workspace *ws, const char *config, struct loading *l,
-                        const struct ws_load_opts *opts, struct bld_err *err)
+static int read_project(struct workspace *ws, int root_fd, const char *config,
+                        struct loading *l, const struct ws_load_opts *opts, struct bld_err *err)
 {
-	char *abs = path_join(ws->root, config);
 	cJSON *json = NULL;
-	int rc = ws__json_read(abs, config, &json, &l->text, err);
-	free(abs);
+	int rc = ws__json_read_at(root_fd, config, config, &json, &l->text, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = ws__project_parse(&l->p, json, l->text, config, err)) < 0)
 		return rc;
 	char *pj = in_root(l->p.root, "package.json");
 	if (workspace_has_file(ws, pj)) {
-		if ((rc = ws__pkg_read(ws->root, l->p.root, &l->pkg, err)) < 0) {
+		if ((rc = ws__pkg_read(root_fd, pj, &l->pkg, err)) < 0) {
 			free(pj);
 			return rc;
 		}
@@ -187,14 +187,13 @@ static int read_project(struct workspace *ws, const char *config, struct loading
 	char *pp = in_root(l->p.root, "pyproject.toml");
 	ws__pyproject_init(&l->py);
 	if (workspace_has_file(ws, pp)) {
-		char *a = path_join(ws->root, pp), *text;
+		char *text;
 		size_t len;
-		if (file_read(a, &text, &len) == 0) {
+		if (ws__read_small_at(root_fd, pp, &text, &len) == 0) {
 			ws__pyproject_parse(text, len, pp, &l->py, opts->verbose ? &ws->notes : NULL);
 			l->has_py = true;
 			free(text);
 		}
-		free(a);
 	}
 	free(pp);
 	return 0;
@@ -230,13 +229,25 @@ static bool tag_match(const struct ws_project *p, const char *pat)
 	return false;
 }
 
-/* Mark (in hit[]) the projects a pattern selects; how many. */
-static size_t match_pattern(const struct workspace *ws, const char *pat, bool *hit)
+/* A growable list of project indices. */
+struct ivec {
+	int *v;
+	size_t n, cap;
+};
+
+static void ivec_push(struct ivec *iv, int i)
+{
+	xgrow(&iv->v, &iv->cap, iv->n + 1, sizeof(*iv->v));
+	iv->v[iv->n++] = i;
+}
+
+/* Push (in name order) the projects a pattern selects; how many. */
+static size_t match_pattern(const struct workspace *ws, const char *pat, struct ivec *out)
 {
 	size_t n = 0;
 	const struct ws_project *exact = workspace_project(ws, pat);
 	if (exact && !ws__is_glob(pat)) {
-		hit[exact - ws->projects] = true;
+		ivec_push(out, (int)(exact - ws->projects));
 		return 1;
 	}
 	for (size_t i = 0; i < ws->nprojects; i++) {
@@ -251,7 +262,7 @@ static size_t match_pattern(const struct workspace *ws, const char *pat, bool *h
 		else
 			m = !strcmp(pat, p->root);
 		if (m) {
-			hit[i] = true;
+			ivec_push(out, (int)i);
 			n++;
 		}
 	}
@@ -283,23 +294,24 @@ static void suggest_into(const struct workspace *ws, const char *pat, char *buf,
 	strvec_release(&s);
 }
 
-/* implicitDependencies: edges, and the expanded list Nx shows. */
+/* implicitDependencies: edges, and the expanded list Nx shows (matches in
+ * pattern order, then the "!x" exclusions as written). */
 static int implicit_edges(struct workspace *ws, struct loading *l, int self, struct edge **v,
                           size_t *n, size_t *cap, struct bld_err *err)
 {
 	struct ws_project *p = &ws->projects[self];
-	bool *hit = xcalloc(ws->nprojects + 1, sizeof(bool));
-	bool *excl = xcalloc(ws->nprojects + 1, sizeof(bool));
 	cJSON *shown = cJSON_CreateArray();
 	int rc = 0;
+	cJSON_DeleteItemFromObjectCaseSensitive(p->json, "implicitDependencies");
+	cJSON_AddItemToObject(p->json, "implicitDependencies", shown);
+	if (!p->implicit_deps.n)
+		return 0;
+	struct ivec hits = {0}, excl = {0};
 	for (size_t k = 0; k < p->implicit_deps.n && rc == 0; k++) {
 		const char *pat = p->implicit_deps.v[k];
 		if (pat[0] == '!') {
-			match_pattern(ws, pat + 1, excl);
-			continue;
-		}
-		bool *one = xcalloc(ws->nprojects + 1, sizeof(bool));
-		if (!match_pattern(ws, pat, one)) {
+			match_pattern(ws, pat + 1, &excl);
+		} else if (!match_pattern(ws, pat, &hits)) {
 			char did[300];
 			int line, col;
 			suggest_into(ws, pat, did, sizeof(did));
@@ -307,23 +319,25 @@ static int implicit_edges(struct workspace *ws, struct loading *l, int self, str
 			rc = bld_err_at(err, BLD_ENOPROJECT, p->config_file, line, col,
 			                "implicitDependencies: no project matches \"%s\"%s", pat, did);
 		}
-		for (size_t i = 0; i < ws->nprojects; i++)
-			hit[i] = hit[i] || (one[i] && (int)i != self);
-		free(one);
 	}
-	for (size_t i = 0; i < ws->nprojects && rc == 0; i++) {
-		if (!hit[i] || excl[i])
+	bool *drop = xcalloc(ws->nprojects + 1, sizeof(bool));
+	drop[self] = true;
+	for (size_t k = 0; k < excl.n; k++)
+		drop[excl.v[k]] = true;
+	for (size_t k = 0; k < hits.n && rc == 0; k++) {
+		int i = hits.v[k];
+		if (drop[i])
 			continue;
-		add_edge(v, n, cap, (int)i, WS_DEP_IMPLICIT, p->config_file);
+		drop[i] = true;
+		add_edge(v, n, cap, i, WS_DEP_IMPLICIT, p->config_file);
 		cJSON_AddItemToArray(shown, cJSON_CreateString(ws->projects[i].name));
 	}
 	for (size_t k = 0; k < p->implicit_deps.n; k++)
 		if (p->implicit_deps.v[k][0] == '!')
 			cJSON_AddItemToArray(shown, cJSON_CreateString(p->implicit_deps.v[k]));
-	cJSON_DeleteItemFromObjectCaseSensitive(p->json, "implicitDependencies");
-	cJSON_AddItemToObject(p->json, "implicitDependencies", shown);
-	free(hit);
-	free(excl);
+	free(drop);
+	free(hits.v);
+	free(excl.v);
 	return rc;
 }
 
@@ -331,7 +345,7 @@ static void dependson_edges(struct workspace *ws, int self, struct edge **v, siz
                             size_t *cap)
 {
 	struct ws_project *p = &ws->projects[self];
-	bool *hit = xcalloc(ws->nprojects + 1, sizeof(bool));
+	struct ivec hits = {0};
 	for (size_t t = 0; t < p->ntargets; t++) {
 		const cJSON *e;
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p->targets[t].json, "dependsOn"))
@@ -340,24 +354,24 @@ static void dependson_edges(struct workspace *ws, int self, struct edge **v, siz
 				char *proj = xstrndup(e->valuestring, strcspn(e->valuestring, ":"));
 				struct ws_project *q = workspace_project(ws, proj);
 				if (q)
-					hit[q - ws->projects] = true;
+					ivec_push(&hits, (int)(q - ws->projects));
 				free(proj);
 			}
 			const cJSON *ps = cJSON_GetObjectItemCaseSensitive(e, "projects"), *pe;
 			const cJSON *plist = cJSON_IsArray(ps) ? ps : NULL;
 			if (cJSON_IsString(ps))
-				match_pattern(ws, ps->valuestring, hit);
+				match_pattern(ws, ps->valuestring, &hits);
 			cJSON_ArrayForEach(pe, plist)
 			{
 				if (cJSON_IsString(pe))
-					match_pattern(ws, pe->valuestring, hit);
+					match_pattern(ws, pe->valuestring, &hits);
 			}
 		}
 	}
-	for (size_t i = 0; i < ws->nprojects; i++)
-		if (hit[i] && (int)i != self)
-			add_edge(v, n, cap, (int)i, WS_DEP_DEPENDSON, p->config_file);
-	free(hit);
+	for (size_t k = 0; k < hits.n; k++)
+		if (hits.v[k] != self)
+			add_edge(v, n, cap, hits.v[k], WS_DEP_DEPENDSON, p->config_file);
+	free(hits.v);
 }
 
 static void package_edges(struct workspace *ws, struct loading *l, struct strmap *by_pkg,
@@ -490,9 +504,12 @@ static int load_projects(struct workspace *ws, struct ws_walk *walk,
 	struct strmap by_pkg, by_py;
 	strmap_init(&by_pkg);
 	strmap_init(&by_py);
-	int rc = 0;
+	int root_fd = open(ws->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = root_fd < 0 ? bld_err_set(err, -errno, "%s: %s", ws->root, strerror(errno)) : 0;
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = read_project(ws, walk->configs.v[i], &ls[i], opts, err);
+		rc = read_project(ws, root_fd, walk->configs.v[i], &ls[i], opts, err);
+	if (root_fd >= 0)
+		close(root_fd);
 	if (rc == 0) {
 		qsort(ls, n, sizeof(*ls), cmp_loading);
 		rc = check_duplicates(ls, n, err);
@@ -536,17 +553,28 @@ int workspace_load(const char *root, const struct ws_load_opts *opts, struct wor
 	strvec_init(&ws->files);
 	strvec_init(&ws->notes);
 	ws__walk_init(&walk);
+	uint64_t t0 = now_ns(), t1 = t0, t2 = t0;
 	ws->root = realpath(root, NULL);
 	int rc = ws->root ? 0 : bld_err_set(err, -errno, "%s: %s", root, strerror(errno));
 	if (rc == 0)
 		rc = read_nx_json(ws, err);
 	if (rc == 0)
 		rc = ws__walk(ws->root, &walk, opts->verbose ? &ws->notes : NULL, err);
+	t1 = now_ns();
 	if (rc == 0) {
 		ws->files = walk.files;
 		strvec_init(&walk.files);
 		rc = load_projects(ws, &walk, opts, err);
 	}
+	t2 = now_ns();
+	if (rc == 0 && opts->verbose)
+		strvec_push_owned(&ws->notes,
+		                  xasprintf("workspace loaded in %.1f ms: walk %.1f ms (%zu files, %u "
+		                            "libgit2 ignore queries%s), projects %.1f ms (%zu)",
+		                            (double)(t2 - t0) / 1e6, (double)(t1 - t0) / 1e6,
+		                            ws->files.n, walk.libgit2_calls,
+		                            walk.git ? "" : ", in-memory repository",
+		                            (double)(t2 - t1) / 1e6, ws->nprojects));
 	ws__walk_release(&walk);
 	if (rc < 0) {
 		workspace_free(ws);

@@ -25,9 +25,17 @@ void ws__text_linecol(const char *text, size_t off, int *ret_line, int *ret_col)
 /* Line and column of the first `"key"` in text (approximate, for schema
  * errors); 0/0 when absent. */
 void ws__json_key_pos(const char *text, const char *key, int *ret_line, int *ret_col);
+/* Read a (small) whole file: 0 and a NUL-terminated buffer, or -errno.
+ * Unlike file_read it starts with a page-sized buffer. */
+int ws__read_small(const char *path, char **ret_buf, size_t *ret_len);
+/* The same, path relative to the open folder dirfd (or AT_FDCWD). */
+int ws__read_small_at(int dirfd, const char *path, char **ret_buf, size_t *ret_len);
 /* Read and parse a JSON(C) file: path absolute, rel for messages. */
 int ws__json_read(const char *path, const char *rel, cJSON **ret, char **ret_text,
                   struct bld_err *err);
+/* The same, path relative to the open folder dirfd. */
+int ws__json_read_at(int dirfd, const char *path, const char *rel, cJSON **ret, char **ret_text,
+                     struct bld_err *err);
 /* "a string", "an array", ... of a cJSON value, for messages. */
 const char *ws__json_kind(const cJSON *v);
 
@@ -82,8 +90,9 @@ struct ws_pkg {
 	struct strvec dep_specs; /* ... and their version specs, same order */
 };
 void ws__pkg_release(struct ws_pkg *pkg);
-/* Read root/rel_dir/package.json; 0 and filled pkg, 1 when absent, or error. */
-int ws__pkg_read(const char *root, const char *rel_dir, struct ws_pkg *pkg, struct bld_err *err);
+/* Read the package.json at rel (relative to the open workspace root
+ * root_fd); 0 and filled pkg, 1 when absent, or an error. */
+int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, struct bld_err *err);
 /* Does a dependency spec (as written in package.json) accept a workspace
  * package of this version (may be NULL) that lives at target_root?
  * from_dir is the depending package's folder (for file:/link: specs).
