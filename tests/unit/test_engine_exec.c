@@ -1,0 +1,168 @@
+/* test_engine_exec.c - executors: nx:run-commands options -> command lines, as Nx 22 builds them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exec.h"
+
+/* Plan executor with options (JSON text) and forwarded args (NULL-terminated). */
+static int plan(struct exec_plan *p, struct bld_err *err, const char *executor, const char *json,
+                ...)
+{
+	struct strvec fwd;
+	strvec_init(&fwd);
+	va_list ap;
+	va_start(ap, json);
+	for (const char *a; (a = va_arg(ap, const char *));)
+		strvec_push(&fwd, a);
+	va_end(ap);
+	cJSON *opts = cJSON_Parse(json);
+	assert_non_null(opts);
+	exec_plan_init(p);
+	bld_err_clear(err);
+	int rc = exec_plan_build(executor, opts, &fwd, "/ws", "/ws/libs/a", p, err);
+	cJSON_Delete(opts);
+	strvec_release(&fwd);
+	return rc;
+}
+
+static void single_command_gets_forwarded_args_quoted(void **state)
+{
+	struct exec_plan p;
+	struct bld_err err;
+	assert_int_equal(plan(&p, &err, "nx:run-commands", "{\"command\":\"sh x.sh fixed\"}", "--foo",
+	                      "bar", "--x=1", "two words", "--k=a b", "it's", NULL),
+	                 0);
+	assert_int_equal(p.kind, EXEC_COMMANDS);
+	assert_int_equal(p.commands.n, 1);
+	assert_string_equal(p.commands.v[0],
+	                    "sh x.sh fixed --foo bar --x=1 'two words' --k='a b' 'it'\\''s'");
+	assert_false(p.parallel);
+	exec_plan_release(&p);
+}
+
+static void args_option_and_unknown_options_are_appended(void **state)
+{
+	struct exec_plan p;
+	struct bld_err err;
+	assert_int_equal(plan(&p, &err, "nx:run-commands",
+	                      "{\"command\":\"echo\",\"args\":\"--a=1\",\"color\":true,\"mode\":\"x\"}",
+	                      NULL),
+	                 0);
+	assert_string_equal(p.commands.v[0], "echo --mode=x --a=1");
+	exec_plan_release(&p);
+}
+
+static void args_placeholders_are_interpolated(void **state)
+{
+	struct exec_plan p;
+	struct bld_err err;
+	assert_int_equal(plan(&p, &err, "nx:run-commands", "{\"command\":\"echo {args.name}!\"}",
+	                      "--name=bob", NULL),
+	                 0);
+	assert_string_equal(p.commands.v[0], "echo bob!");
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "nx:run-commands",
+	                      "{\"command\":\"echo {args.a} {args}\"}", NULL),
+	                 BLD_ESCHEMA);
+}
+
+static void commands_default_to_parallel_and_respect_forward_all_args(void **state)
+{
+	struct exec_plan p;
+	struct bld_err err;
+	assert_int_equal(plan(&p, &err, "nx:run-commands",
+	                      "{\"commands\":[\"echo one\",{\"command\":\"echo two\","
+	                      "\"forwardAllArgs\":false}]}",
+	                      "x", NULL),
+	                 0);
+	assert_true(p.parallel);
+	assert_int_equal(p.commands.n, 2);
+	assert_string_equal(p.commands.v[0], "echo one x");
+	assert_string_equal(p.commands.v[1], "echo two");
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "nx:run-commands",
+	                      "{\"commands\":[\"a\",\"b\"],\"parallel\":false}", NULL),
+	                 0);
+	assert_false(p.parallel);
+	exec_plan_release(&p);
+}
+
+static void cwd_env_envfile_ready_when(void **state)
+{
+	struct exec_plan p;
+	struct bld_err err;
+	assert_int_equal(plan(&p, &err, "nx:run-commands",
+	                      "{\"command\":\"serve\",\"cwd\":\"libs/a\",\"env\":{\"A\":\"1\"},"
+	                      "\"envFile\":\"libs/a/.env.x\",\"readyWhen\":\"listening\"}",
+	                      NULL),
+	                 0);
+	assert_string_equal(p.cwd, "/ws/libs/a");
+	assert_string_equal(p.env_file, "/ws/libs/a/.env.x");
+	assert_int_equal(p.env.n, 1);
+	assert_string_equal(p.env.v[0], "A=1");
+	assert_int_equal(p.ready_when.n, 1);
+	assert_true(p.parallel); /* a single command with readyWhen runs "in parallel" */
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "nx:run-commands",
+	                      "{\"commands\":[\"a\"],\"parallel\":false,\"readyWhen\":\"x\"}", NULL),
+	                 BLD_ESCHEMA);
+	exec_plan_release(&p);
+}
+
+static void unsupported_executor_is_named_with_the_list(void **state)
+{
+	struct exec_plan p;
+	struct bld_err err;
+	assert_int_equal(plan(&p, &err, "@nx/webpack:webpack", "{}", NULL), BLD_EEXECUTOR);
+	assert_non_null(strstr(err.msg, "@nx/webpack:webpack"));
+	assert_non_null(strstr(err.msg, "nx:run-commands"));
+	assert_non_null(strstr(err.msg, "nx:noop"));
+	exec_plan_release(&p);
+	assert_false(exec_supported("@nx/webpack:webpack"));
+	assert_true(exec_supported("@nxlv/python:run-commands"));
+}
+
+static void other_executors(void **state)
+{
+	struct exec_plan p;
+	struct bld_err err;
+	assert_int_equal(plan(&p, &err, "nx:noop", "{}", NULL), 0);
+	assert_int_equal(p.kind, EXEC_NOOP);
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "@nxlv/python:run-commands", "{\"command\":\"pytest\"}", NULL),
+	                 0);
+	assert_string_equal(p.venv, "/ws/.venv");
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "nx:run-script", "{\"script\":\"build\"}", "-x", NULL), 0);
+	assert_string_equal(p.commands.v[0], "npm run build -- -x");
+	assert_string_equal(p.cwd, "/ws/libs/a");
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "bld:openapi-metadata",
+	                      "{\"openApiSpecPath\":\"dist/o.json\",\"outputPath\":\"gen/m.ts\"}",
+	                      NULL),
+	                 0);
+	assert_int_equal(p.kind, EXEC_OPENAPI);
+	assert_string_equal(p.spec_path, "/ws/dist/o.json");
+	assert_string_equal(p.output_path, "/ws/gen/m.ts");
+	exec_plan_release(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(single_command_gets_forwarded_args_quoted),
+		cmocka_unit_test(args_option_and_unknown_options_are_appended),
+		cmocka_unit_test(args_placeholders_are_interpolated),
+		cmocka_unit_test(commands_default_to_parallel_and_respect_forward_all_args),
+		cmocka_unit_test(cwd_env_envfile_ready_when),
+		cmocka_unit_test(unsupported_executor_is_named_with_the_list),
+		cmocka_unit_test(other_executors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
