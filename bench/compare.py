@@ -196,13 +196,13 @@ class Workspace:
 def pick_change_project(names, deps):
 	"""The project whose transitive dependents number closest to 10% of the workspace."""
 	target = max(1, len(names) // 10)
-	best = None
-	for p in names:
-		n = len(dependents_of(names, deps, p)) - 1
-		key = (abs(n - target), names.index(p))
-		if best is None or key < best[0]:
-			best = (key, p)
-	return best[1]
+	index = {p: i for i, p in enumerate(names)}
+	below = [0] * len(names)	# bit set of each project's transitive dependents
+	for i in range(len(names) - 1, -1, -1):
+		for d in deps[names[i]]:
+			below[index[d]] |= below[i] | (1 << i)
+	best = min(range(len(names)), key=lambda i: (abs(bin(below[i]).count("1") - target), i))
+	return names[best]
 
 
 def dependents_of(names, deps, p):
@@ -256,10 +256,12 @@ def make_affected_commit(ws, nfiles, seed):
 # ---------------------------------------------------------------- scenarios
 
 def tool_commands(args, peers):
-	"""{tool: {scenario: shell command}} for the tools that can run (absent = n/a)."""
+	"""{tool: {scenario: command}} for the tools that can run (absent = n/a). Commands are
+	run without a shell (hyperfine -N): what differs between tools goes through `env`,
+	the rest is in the environment of the whole run (bench_env)."""
 	q = shlex.quote
 	par = str(args.parallel)
-	b = "BLD_DAEMON=0 BLDD=%s %s" % (q(args.bldd), q(args.bld))
+	b = q(args.bld)
 	cmds = {"bld": {
 		"list": b + " show projects",
 		"cold": b + " run-many -t build --skip-cache --parallel " + par,
@@ -270,8 +272,8 @@ def tool_commands(args, peers):
 		"affected": b + " show projects --affected --base=main --head=bench-affected",
 	}}
 	if peers.get("nx", {}).get("ok"):
-		for tool, flag in (("nx", "false"), ("nx-daemon", "true")):
-			n = "NX_DAEMON=%s node %s" % (flag, q(peers["bins"]["nx"]))
+		for tool, pre in (("nx", ""), ("nx-daemon", "env NX_DAEMON=true ")):
+			n = pre + "node " + q(peers["bins"]["nx"])
 			cmds[tool] = {
 				"list": n + " show projects",
 				"cold": n + " run-many -t build --skipNxCache --parallel=" + par,
@@ -295,26 +297,34 @@ def tool_commands(args, peers):
 	return cmds
 
 
+def bench_env(args):
+	"""The environment of every command: one-shot bld, no telemetry, cloud, TUI or colour."""
+	env = peer_env(None)
+	env.pop("CI", None)
+	env.update({"BLD_DAEMON": "0", "BLDD": args.bldd})
+	return env
+
+
 class Scenario:
-	def __init__(self, key, title, prepare=None, floors=(), runs=None, warmup=None,
-		     check=None):
+	"""A row: prepare runs (through sh) before every run; slow rows are timed round-robin."""
+
+	def __init__(self, key, title, prepare=None, floors=(), slow=False, check=None):
 		self.key, self.title, self.prepare = key, title, prepare
-		self.floors, self.runs, self.warmup, self.check = list(floors), runs, warmup, check
+		self.floors, self.slow, self.check = list(floors), slow, check
 
 
 def scenarios(ws, args):
 	n = len(ws.names)
-	slow_runs = max(1, min(args.runs, args.slow_runs))
 	everything = lambda out: ws.check_outputs(ws.names)
 	change_prep = "printf '// %%s\\n' \"$(date +%%s%%N)\" >> %s" % ws.change_file
 	return [
 		Scenario("list", "list projects", floors=[
 			("true", "true"),
-			("cat every project.json", "cat packages/*/project.json >/dev/null")],
+			("cat every project.json", "sh -c 'cat packages/*/project.json >/dev/null'")],
 			check=lambda out: None if all(p in out for p in ws.names)
 			else "not every project listed"),
 		Scenario("cold", "cold full build (%d tasks, cache not read)" % n,
-			 prepare="rm -rf dist", runs=slow_runs, warmup=0,
+			 prepare="rm -rf dist", slow=True,
 			 floors=[("shell loop, serial", ws.write_loop("all.sh", ws.names))],
 			 check=everything),
 		Scenario("cached", "fully cached `run-many -t build` (%d tasks)" % n,
@@ -324,16 +334,14 @@ def scenarios(ws, args):
 			 check=lambda out: ws.check_outputs([ws.single])),
 		Scenario("restore", "restore everything after `rm -rf dist`", prepare="rm -rf dist",
 			 floors=[("git status", "git status"),
-				 ("cp -a of dist", "rm -rf dist && cp -a .bench/dist dist")],
+				 ("cp -a of dist", "sh -c 'rm -rf dist && cp -a .bench/dist dist'")],
 			 check=everything),
 		Scenario("change", "one source file changed in %s (%d tasks rerun)" %
-			 (ws.change, len(ws.change_set)), prepare=change_prep, runs=slow_runs,
-			 warmup=0, floors=[("shell loop, serial", ws.write_loop("change.sh",
-										ws.change_set))],
+			 (ws.change, len(ws.change_set)), prepare=change_prep, slow=True,
+			 floors=[("shell loop, serial", ws.write_loop("change.sh", ws.change_set))],
 			 check=everything),
 		Scenario("affected", "affected projects, %d-file change" % args.affected_files,
-			 floors=[("git diff --name-only",
-				  "git diff --name-only main bench-affected >/dev/null")],
+			 floors=[("git diff --name-only", "git diff --name-only main bench-affected")],
 			 check=lambda out: None),
 	]
 
@@ -345,27 +353,30 @@ def timed_once(ws, cmd, prepare, env):
 	if prepare:
 		run(prepare, cwd=ws.root, env=env, shell=True)
 	tfile = os.path.join(ws.benchdir, "time.txt")
-	full = "/usr/bin/time -f '%%M %%e' -o %s sh -c %s" % (tfile, shlex.quote(cmd))
-	rc, out, err = run(full, cwd=ws.root, env=env, shell=True, timeout=1800)
-	rss = secs = None
+	full = ["/usr/bin/time", "-f", "%M %e", "-o", tfile] + shlex.split(cmd)
+	rc, out, err = run(full, cwd=ws.root, env=env, timeout=3600)
+	return (rc, out, err) + read_time(tfile)
+
+
+def read_time(tfile):
+	"""(peak RSS KB, seconds) from a /usr/bin/time -f '%M %e' file, or (None, None)."""
 	try:
 		with open(tfile) as f:
 			last = f.read().strip().splitlines()[-1].split()
-			rss, secs = int(last[0]), float(last[1])
+			return int(last[0]), float(last[1])
 	except (OSError, IndexError, ValueError):
-		pass
-	return rc, out, err, rss, secs
+		return None, None
 
 
-def hyperfine(ws, sc, entries, runs, warmup, out_json, env):
-	"""entries: [(name, cmd)]; returns {name: stats} or raises RuntimeError."""
-	args = ["hyperfine", "--runs", str(runs), "--warmup", str(warmup), "--style", "basic",
-		"--export-json", out_json]
+def hyperfine(ws, prepare, entries, runs, warmup, out_json, env, quiet=False):
+	"""entries: [(name, cmd)], run without a shell; returns {name: stats} or raises
+	RuntimeError."""
+	args = ["hyperfine", "-N", "--runs", str(runs), "--warmup", str(warmup),
+		"--style", "none" if quiet else "basic", "--export-json", out_json]
 	for name, cmd in entries:
-		if sc.prepare:
-			args += ["--prepare", sc.prepare]
+		if prepare:
+			args += ["--prepare", "sh -c " + shlex.quote(prepare)]
 		args += ["-n", name, cmd]
-	log("hyperfine %s: %s" % (sc.key, ", ".join(n for n, _ in entries)))
 	p = subprocess.run(args, cwd=ws.root, env=env, stdin=subprocess.DEVNULL,
 			   stdout=sys.stderr, stderr=sys.stderr)
 	if p.returncode != 0:
@@ -376,8 +387,118 @@ def hyperfine(ws, sc, entries, runs, warmup, out_json, env):
 	for r in data["results"]:
 		res[r["command"]] = {"median": r["median"], "mean": r["mean"], "min": r["min"],
 				     "max": r["max"], "stddev": r.get("stddev"),
-				     "runs": len(r.get("times", []))}
+				     "times": r.get("times", [])}
 	return res
+
+
+def summarize(times):
+	"""hyperfine-like statistics of a list of seconds."""
+	t = sorted(times)
+	mid = len(t) // 2
+	med = t[mid] if len(t) % 2 else (t[mid - 1] + t[mid]) / 2
+	return {"median": med, "mean": sum(t) / len(t), "min": t[0], "max": t[-1], "times": times}
+
+
+def validate(ws, sc, tool, cmd, env, row):
+	"""Run tool once in the scenario's state; fills row["tools"][tool]; True when it passed."""
+	rc, out, err, rss, secs = timed_once(ws, cmd, sc.prepare, env)
+	bad = ("exit %d: %s" % (rc, oneline(err or out))) if rc != 0 else sc.check(out)
+	cell = {"cmd": cmd, "peak_rss_kb": rss, "first_run_s": secs}
+	if sc.key in ("list", "affected"):
+		cell["projects_listed"] = sum(1 for p in ws.names if p in out.split())
+	if bad:
+		cell["status"] = ("n/a (bld: %s)" % bad if tool == "bld" and sc.key not in CORE
+				  else "failed: " + bad)
+		log("%s %s: %s" % (tool, sc.key, cell["status"]))
+	else:
+		cell["status"] = "ok"
+	row["tools"][tool] = cell
+	return not bad
+
+
+def measure_fast(args, ws, sc, row, cmds, env, outdir):
+	"""Validate each tool once, then time floors and tools in one hyperfine call."""
+	entries = []
+	for tool in cmds:
+		cmd = cmds[tool][sc.key].format(single=ws.single)
+		if validate(ws, sc, tool, cmd, env, row):
+			entries.append((TOOL_TITLES[tool], cmd))
+	log("hyperfine %s: %s" % (sc.key, ", ".join(n for n, _ in entries)))
+	timing = hyperfine(ws, sc.prepare, [("floor: " + n, c) for n, c in sc.floors] + entries,
+			   args.runs, args.warmup, os.path.join(outdir, "hyperfine-%s.json" % sc.key),
+			   env)
+	for name in row["floors"]:
+		row["floors"][name].update(timing.get("floor: " + name, {}))
+	for tool, cell in row["tools"].items():
+		if cell.get("status") == "ok":
+			cell.update(timing.get(TOOL_TITLES[tool], {}))
+
+
+def measure_slow(args, ws, sc, row, cmds, env, outdir):
+	"""Rows of seconds to minutes: round-robin rounds, each command timed by its own
+	hyperfine --runs 1 call (prepare included as usual), outputs checked after every run,
+	peak RSS from /usr/bin/time around the command (about 1 ms of overhead)."""
+	live = [("floor", n, c) for n, c in sc.floors]
+	live += [(t, TOOL_TITLES[t], cmds[t][sc.key].format(single=ws.single)) for t in cmds]
+	times = {name: [] for _, name, _ in live}
+	tfile = os.path.join(ws.benchdir, "time.txt")
+	for r in range(max(1, min(args.runs, args.slow_runs))):
+		for tool, name, cmd in list(live):
+			log("%s round %d: %s" % (sc.key, r + 1, name))
+			wrapped = "/usr/bin/time -f '%%M %%e' -o %s %s" % (tfile, cmd)
+			try:
+				res = hyperfine(ws, sc.prepare, [(name, wrapped)], 1, 0,
+						os.path.join(outdir, "hyperfine-%s-%d-%s.json" %
+							     (sc.key, r, tool + name[:3])), env, quiet=True)
+				bad = None if tool == "floor" else sc.check("")
+			except RuntimeError as e:
+				bad, res = "exit != 0 (%s)" % e, {}
+			if tool != "floor" and r == 0:
+				rss, secs = read_time(tfile)
+				row["tools"][tool] = {"cmd": cmd, "peak_rss_kb": rss, "first_run_s": secs,
+						      "status": "ok" if not bad else "failed: " + bad}
+			if bad:
+				log("%s %s: %s" % (name, sc.key, bad))
+				live.remove((tool, name, cmd))
+				if tool != "floor":
+					row["tools"][tool]["status"] = "failed: " + bad
+				continue
+			times[name] += res[name]["times"]
+	for tool, name, _ in live:
+		stats = summarize(times[name]) if times[name] else {}
+		if tool == "floor":
+			row["floors"][name].update(stats)
+		else:
+			row["tools"][tool].update(stats)
+
+
+def measure(args, ws, peers, outdir):
+	env = bench_env(args)
+	cmds = tool_commands(args, peers)
+	results = {"scenarios": {}, "order": []}
+	for sc in scenarios(ws, args):
+		if args.scenario and sc.key not in args.scenario:
+			continue
+		results["order"].append(sc.key)
+		row = {"title": sc.title, "tools": {}, "floors": {n: {"cmd": c} for n, c in sc.floors},
+		       "slow": sc.slow}
+		results["scenarios"][sc.key] = row
+		try:
+			(measure_slow if sc.slow else measure_fast)(args, ws, sc, row, cmds, env, outdir)
+		except RuntimeError as e:
+			row["error"] = str(e)
+			log("%s: %s" % (sc.key, e))
+		for tool in TOOLS:
+			if tool == "bld-daemon":
+				row["tools"][tool] = {"status": NA_BLD_DAEMON}
+			elif tool not in cmds:
+				row["tools"][tool] = {"status": "skipped (%s)" % peer_why(peers, tool)}
+		if row["tools"]["bld"].get("status") == "ok":
+			row["bld_stats"] = bld_stats(ws, sc, row["tools"]["bld"]["cmd"], env)
+		if sc.key == "change":
+			run(["git", "checkout", "--", ws.change_file], cwd=ws.root)
+	results["daemon"] = daemon_memory(ws, cmds, env)
+	return results
 
 
 def find_daemon_pids(root):
@@ -411,70 +532,14 @@ def proc_mem_kb(pid):
 
 
 def bld_stats(ws, sc, cmd, env):
-	"""What bld prints on stderr with BLD_DEBUG=stats, without the tasks' own output."""
+	"""What bld prints on stderr with BLD_DEBUG=stats (one more run in the scenario's state)."""
 	e = dict(env, BLD_DEBUG="stats")
 	if sc.prepare:
 		run(sc.prepare, cwd=ws.root, env=e, shell=True)
-	rc, out, err = run(cmd, cwd=ws.root, env=e, shell=True, timeout=1800)
-	lines = [l for l in err.splitlines() if "stat" in l.lower() or l.startswith("bld")]
-	return {"rc": rc, "stderr_tail": err.strip().splitlines()[-40:], "lines": lines}
-
-
-def measure(args, ws, peers, outdir):
-	env = peer_env(None)
-	env.pop("CI", None)
-	cmds = tool_commands(args, peers)
-	results = {"scenarios": {}, "order": []}
-	for sc in scenarios(ws, args):
-		if args.scenario and sc.key not in args.scenario:
-			continue
-		results["order"].append(sc.key)
-		row = {"title": sc.title, "tools": {}, "floors": {}}
-		results["scenarios"][sc.key] = row
-		entries = []
-		for tool in TOOLS:
-			if tool == "bld-daemon":
-				row["tools"][tool] = {"status": NA_BLD_DAEMON}
-				continue
-			if tool not in cmds:
-				row["tools"][tool] = {"status": "skipped (%s)" % peer_why(peers, tool)}
-				continue
-			cmd = cmds[tool][sc.key].format(single=ws.single)
-			rc, out, err, rss, secs = timed_once(ws, cmd, sc.prepare, env)
-			bad = ("exit %d: %s" % (rc, oneline(err or out))) if rc != 0 else sc.check(out)
-			cell = {"cmd": cmd, "peak_rss_kb": rss, "first_run_s": secs}
-			if sc.key in ("list", "affected"):
-				cell["projects_listed"] = sum(1 for p in ws.names if p in out.split())
-			if bad:
-				cell["status"] = ("n/a (bld: %s)" % bad if tool == "bld" and sc.key not in CORE
-						  else "failed: " + bad)
-				log("%s %s: %s" % (tool, sc.key, cell["status"]))
-			else:
-				cell["status"] = "ok"
-				entries.append((TOOL_TITLES[tool], cmd))
-			row["tools"][tool] = cell
-		for name, cmd in sc.floors:
-			row["floors"][name] = {"cmd": cmd}
-		runs = sc.runs or args.runs
-		warmup = args.warmup if sc.warmup is None else min(sc.warmup, args.warmup)
-		try:
-			timing = hyperfine(ws, sc, [("floor: " + n, c) for n, c in sc.floors] + entries,
-					   runs, warmup, os.path.join(outdir, "hyperfine-%s.json" % sc.key),
-					   env)
-		except RuntimeError as e:
-			row["error"] = str(e)
-			timing = {}
-		for name in row["floors"]:
-			row["floors"][name].update(timing.get("floor: " + name, {}))
-		for tool, cell in row["tools"].items():
-			if cell.get("status") == "ok":
-				cell.update(timing.get(TOOL_TITLES[tool], {}))
-		if "bld" in cmds and row["tools"]["bld"].get("status") == "ok":
-			row["bld_stats"] = bld_stats(ws, sc, row["tools"]["bld"]["cmd"], env)
-		if sc.key == "change":
-			run(["git", "checkout", "--", ws.change_file], cwd=ws.root)
-	results["daemon"] = daemon_memory(ws, cmds, env)
-	return results
+	rc, out, err = run(shlex.split(cmd), cwd=ws.root, env=e, timeout=3600)
+	if sc.check(out):
+		log("warning: bld %s with BLD_DEBUG=stats: %s" % (sc.key, sc.check(out)))
+	return {"rc": rc, "stderr": err.strip().splitlines()[-60:]}
 
 
 def daemon_memory(ws, cmds, env):
@@ -495,7 +560,7 @@ def daemon_memory(ws, cmds, env):
 				pass
 		res["nx-daemon"] = {"status": "ok", "pids": pids, "rss_kb": rss, "hwm_kb": hwm}
 	stop = cmds["nx-daemon"]["list"].replace(" show projects", " daemon --stop")
-	run(stop, cwd=ws.root, env=env, shell=True, timeout=120)
+	run(shlex.split(stop), cwd=ws.root, env=env, timeout=120)
 	return res
 
 
@@ -619,48 +684,48 @@ def report(results, outdir):
 
 # ---------------------------------------------------------------- profiling
 
-def profile(args, ws, peers):
+def profile(args, ws):
 	"""Bring ws to the scenario's state with one bld run, then run bld under the profiler."""
-	env = peer_env(None)
-	cmds = tool_commands(args, {})
+	env = bench_env(args)
+	cmds = tool_commands(args, {})["bld"]
 	sc = {s.key: s for s in scenarios(ws, args)}[args.scenario[0]]
-	cmd = cmds["bld"][sc.key].format(single=ws.single)
-	outdir = args.out
-	if sc.key != "list":
-		run(cmds["bld"]["cached"], cwd=ws.root, env=env, shell=True, timeout=1800)
+	cmd = shlex.split(cmds[sc.key].format(single=ws.single))
+	out = args.out
+	if sc.key not in ("list", "affected"):
+		run(shlex.split(cmds["cached"]), cwd=ws.root, env=env, timeout=3600)
 	if sc.prepare:
 		run(sc.prepare, cwd=ws.root, env=env, shell=True)
 	if args.profile == "perf-stat":
-		prof = "perf stat -d -o %s/perf-stat.txt -- sh -c %s" % (outdir, shlex.quote(cmd))
+		prof = ["perf", "stat", "-d", "-o", out + "/perf-stat.txt", "--"]
 	elif args.profile == "perf-record":
-		prof = ("perf record -F 2000 -g -o %s/perf.data -- sh -c %s" %
-			(outdir, shlex.quote(cmd)))
+		prof = ["perf", "record", "-F", "2000", "-g", "-o", out + "/perf.data", "--"]
 	else:
-		prof = ("valgrind --tool=callgrind --trace-children=yes "
-			"--trace-children-skip='*/sh,*/cat,*/mkdir,*/git' "
-			"--callgrind-out-file=%s/callgrind.%%p -- sh -c %s" % (outdir, shlex.quote(cmd)))
+		prof = ["valgrind", "--tool=callgrind", "--trace-children=yes",
+			"--trace-children-skip=*/sh,*/cat,*/mkdir,*/git",
+			"--callgrind-out-file=%s/callgrind.%%p" % out, "--"]
 	env["BLD_DEBUG"] = "stats"
-	log("profiling: " + prof)
-	rc, out, err = run(prof, cwd=ws.root, env=env, shell=True, timeout=3600)
-	with open(os.path.join(outdir, "profile-stderr.txt"), "w") as f:
+	log("profiling: " + " ".join(prof + cmd))
+	rc, stdout, err = run(prof + cmd, cwd=ws.root, env=env, timeout=3600)
+	with open(os.path.join(out, "profile-stderr.txt"), "w") as f:
 		f.write(err)
 	if args.profile == "perf-record":
 		_, rep, _ = run("perf report -i %s/perf.data --stdio --no-children --sort comm,dso,symbol "
-				"--percent-limit 0.5 2>/dev/null | grep -v '^$' | head -120" % outdir,
+				"--percent-limit 0.5 2>/dev/null | grep -v '^$' | head -150" % out,
 				shell=True)
-		with open(os.path.join(outdir, "perf-report.txt"), "w") as f:
-			f.write(rep)
-		print(rep)
+		name = "perf-report.txt"
 	elif args.profile == "callgrind":
 		_, rep, _ = run("for f in %s/callgrind.*; do echo \"== $f\"; callgrind_annotate $f "
-				"| head -40; done" % outdir, shell=True)
-		with open(os.path.join(outdir, "callgrind-report.txt"), "w") as f:
-			f.write(rep)
-		print(rep)
+				"| head -45; done" % out, shell=True)
+		name = "callgrind-report.txt"
 	else:
-		with open(os.path.join(outdir, "perf-stat.txt")) as f:
-			print(f.read())
-	print("bench: exit %d; files in %s" % (rc, outdir))
+		with open(os.path.join(out, "perf-stat.txt")) as f:
+			rep = f.read()
+		name = "perf-stat.txt"
+	with open(os.path.join(out, name), "w") as f:
+		f.write(rep)
+	print(rep)
+	print("bench: bld exit %d; BLD_DEBUG=stats output in %s/profile-stderr.txt; report in %s/%s"
+	      % (rc, out, out, name))
 	return 0 if rc == 0 else 1
 
 
@@ -675,7 +740,7 @@ def parse_args():
 	ap.add_argument("--runs", type=int, default=5)
 	ap.add_argument("--warmup", type=int, default=1)
 	ap.add_argument("--slow-runs", type=int, default=3,
-			help="runs for the cold and change rows (no warmup)")
+			help="rounds for the cold and change rows (no warmup)")
 	ap.add_argument("--parallel", type=int, default=os.cpu_count(),
 			help="--parallel/--concurrency given to every tool")
 	ap.add_argument("--affected-files", type=int, default=100)
@@ -697,6 +762,8 @@ def parse_args():
 	if not a.out:
 		a.out = os.path.join(HERE, "out", time.strftime("%Y%m%d-%H%M%S"))
 	a.out = os.path.abspath(a.out)
+	if a.projects > 2000 and not a.scenario:
+		a.scenario = ["list", "affected"]	# graph-only: nobody builds 5,000 projects here
 	if a.profile and (not a.scenario or len(a.scenario) != 1):
 		ap.error("--profile needs exactly one --scenario")
 	return a
@@ -713,7 +780,7 @@ def main():
 			sys.exit("bench: %s is not an executable" % b)
 	ws = generate(args)
 	if args.profile:
-		return profile(args, ws, {})
+		return profile(args, ws)
 	if args.no_peers:
 		peers = {"nx": {"ok": False, "why": "--no-peers"}, "turbo": {"ok": False,
 									 "why": "--no-peers"}}
