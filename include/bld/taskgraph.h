@@ -52,8 +52,12 @@ struct task_graph {
 struct tg_request {
 	struct strvec projects;      /* project names (already selected) */
 	struct strvec targets;       /* target names */
-	const char *configuration;   /* -c, or NULL (then each target's defaultConfiguration) */
-	cJSON *overrides;            /* borrowed: extra options (forwarded args etc.), may be NULL */
+	const char *configuration;   /* -c, or NULL.  Every task (dependencies too) takes it
+	                                when its target has that configuration, else the
+	                                target's defaultConfiguration (as Nx 22 does) */
+	cJSON *overrides;            /* borrowed: extra options (forwarded args etc.), may be
+	                                NULL; merged into the requested tasks' options and into
+	                                those of dependencies reached with params: "forward" */
 	bool exclude_task_deps;      /* --exclude-task-dependencies */
 	bool skip_missing;           /* run-many: projects lacking the target are skipped,
 	                                not an error */
@@ -66,8 +70,11 @@ void tg_request_release(struct tg_request *rq);
  * Build the task graph of rq over ws: the requested tasks and, unless
  * excluded, everything their dependsOn pulls in.  0 and a new graph in
  * *ret_tg, or negative with err filled: BLD_ENOPROJECT / BLD_ENOTARGET with
- * "did you mean" names, BLD_ECYCLE with the whole cycle
- * ("a:build -> b:build -> a:build").
+ * "did you mean" names (a requested project or target; a dependsOn naming a
+ * missing target or project is skipped as in Nx), BLD_ECYCLE with the whole
+ * cycle ("a:build -> b:build -> a:build"), BLD_ESCHEMA for a malformed
+ * dependsOn entry or a misplaced {workspaceRoot} token.  *ret_tg untouched
+ * on failure.
  */
 int task_graph_build(struct workspace *ws, const struct tg_request *rq,
                      struct task_graph **ret_tg, struct bld_err *err);
@@ -75,7 +82,8 @@ void task_graph_free(struct task_graph *tg);
 
 /* Index of the task with this id, or -1. */
 int task_graph_find(const struct task_graph *tg, const char *id);
-/* Indices of all tasks in a dependency-respecting order (deps first); caller frees. */
+/* Indices of all ntasks tasks in a dependency-respecting order (deps first, ties
+ * in index order); new array, caller frees. */
 int *task_graph_topo(const struct task_graph *tg);
 
 /*
