@@ -99,8 +99,8 @@ static cJSON *task_json(const struct task *t)
 	if (t->configuration)
 		cJSON_AddStringToObject(target, "configuration", t->configuration);
 	cJSON_AddStringToObject(o, "projectRoot", t->project->root[0] ? t->project->root : ".");
-	cJSON_AddItemToObject(o, "options",
-	                      t->options ? cJSON_Duplicate(t->options, true) : cJSON_CreateObject());
+	cJSON_AddItemToObject(
+	    o, "options", t->options ? cJSON_Duplicate(t->options, true) : cJSON_CreateObject());
 	cJSON_AddBoolToObject(o, "cache", t->cache);
 	cJSON_AddBoolToObject(o, "continuous", t->continuous);
 	cJSON_AddBoolToObject(o, "requested", t->requested);
@@ -132,8 +132,7 @@ static cJSON *task_graph_json(const struct task_graph *tg)
 	return o;
 }
 
-static void export_json(const struct workspace *ws, const struct task_graph *tg,
-                        struct sbuf *out)
+static void export_json(const struct workspace *ws, const struct task_graph *tg, struct sbuf *out)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddItemToObject(root, "graph", project_graph_json(ws));
@@ -160,10 +159,10 @@ static void dot_quote(struct sbuf *out, const char *prefix, const char *s)
 	sbuf_addc(out, '"');
 }
 
-static void export_dot(const struct workspace *ws, const struct task_graph *tg,
-                       struct sbuf *out)
+static void export_dot(const struct workspace *ws, const struct task_graph *tg, struct sbuf *out)
 {
-	sbuf_adds(out, "digraph bld {\n\trankdir=LR;\n\tnode [shape=box, fontname=\"sans-serif\"];\n");
+	sbuf_adds(out,
+	          "digraph bld {\n\trankdir=LR;\n\tnode [shape=box, fontname=\"sans-serif\"];\n");
 	sbuf_adds(out, "\tsubgraph cluster_projects {\n\t\tlabel=\"projects\";\n");
 	for (size_t i = 0; i < ws->nprojects; i++) {
 		sbuf_adds(out, "\t\t");
@@ -182,7 +181,8 @@ static void export_dot(const struct workspace *ws, const struct task_graph *tg,
 			dot_quote(out, "", p->name);
 			sbuf_adds(out, " -> ");
 			dot_quote(out, "", ws->projects[p->deps[k].project].name);
-			sbuf_addf(out, "%s;\n", p->deps[k].kind == WS_DEP_STATIC ? "" : " [style=dashed]");
+			sbuf_addf(out, "%s;\n",
+			          p->deps[k].kind == WS_DEP_STATIC ? "" : " [style=dashed]");
 		}
 	}
 	if (tg) {
@@ -207,8 +207,8 @@ static void export_dot(const struct workspace *ws, const struct task_graph *tg,
 	sbuf_adds(out, "}\n");
 }
 
-void graph_export(const struct workspace *ws, const struct task_graph *tg,
-                  enum graph_format fmt, struct sbuf *out)
+void graph_export(const struct workspace *ws, const struct task_graph *tg, enum graph_format fmt,
+                  struct sbuf *out)
 {
 	switch (fmt) {
 	case GRAPH_JSON:

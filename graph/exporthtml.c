@@ -23,8 +23,8 @@
 #define CHAR_W 7.2
 
 struct layout {
-	int *col, *row;       /* per project */
-	double *x, *y, *w;    /* per project: top-left corner and width */
+	int *col, *row;    /* per project */
+	double *x, *y, *w; /* per project: top-left corner and width */
 	int ncols;
 	double width, height;
 };
@@ -145,40 +145,51 @@ static void html_escape(struct sbuf *out, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': sbuf_adds(out, "&amp;"); break;
-		case '<': sbuf_adds(out, "&lt;"); break;
-		case '>': sbuf_adds(out, "&gt;"); break;
-		case '"': sbuf_adds(out, "&quot;"); break;
-		case '\'': sbuf_adds(out, "&#39;"); break;
-		default: sbuf_addc(out, *s);
+		case '&':
+			sbuf_adds(out, "&amp;");
+			break;
+		case '<':
+			sbuf_adds(out, "&lt;");
+			break;
+		case '>':
+			sbuf_adds(out, "&gt;");
+			break;
+		case '"':
+			sbuf_adds(out, "&quot;");
+			break;
+		case '\'':
+			sbuf_adds(out, "&#39;");
+			break;
+		default:
+			sbuf_addc(out, *s);
 		}
 	}
 }
 
 static const char CSS[] =
-	"body{margin:0;font:14px system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2328;"
-	"background:#f6f8fa}header{padding:10px 16px;background:#24292f;color:#fff}"
-	"header b{font-size:16px}header span{margin-left:12px;opacity:.8}"
-	"#q{margin:10px 16px;padding:6px 8px;width:260px;border:1px solid #ccd;border-radius:4px}"
-	".wrap{overflow:auto;margin:0 16px;background:#fff;border:1px solid #d0d7de}"
-	".n rect{fill:#ddf4ff;stroke:#0969da;rx:5}.n.app rect{fill:#dafbe1;stroke:#1a7f37}"
-	".n.e2e rect{fill:#fff8c5;stroke:#9a6700}.n text{font-size:12px;fill:#1f2328}"
-	".n{cursor:pointer}.n.dim{opacity:.15}.e{fill:none;stroke:#8c959f;stroke-width:1.3}"
-	".e.implicit{stroke-dasharray:5 3}.e.hi{stroke:#cf222e;stroke-width:2.2}.e.dim{opacity:.1}"
-	"table{border-collapse:collapse;margin:16px;background:#fff}"
-	"td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;font-size:13px}"
-	"th{background:#f6f8fa}h2{margin:16px 16px 0;font-size:15px}.lg{color:#57606a;font-size:12px}";
+    "body{margin:0;font:14px system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2328;"
+    "background:#f6f8fa}header{padding:10px 16px;background:#24292f;color:#fff}"
+    "header b{font-size:16px}header span{margin-left:12px;opacity:.8}"
+    "#q{margin:10px 16px;padding:6px 8px;width:260px;border:1px solid #ccd;border-radius:4px}"
+    ".wrap{overflow:auto;margin:0 16px;background:#fff;border:1px solid #d0d7de}"
+    ".n rect{fill:#ddf4ff;stroke:#0969da;rx:5}.n.app rect{fill:#dafbe1;stroke:#1a7f37}"
+    ".n.e2e rect{fill:#fff8c5;stroke:#9a6700}.n text{font-size:12px;fill:#1f2328}"
+    ".n{cursor:pointer}.n.dim{opacity:.15}.e{fill:none;stroke:#8c959f;stroke-width:1.3}"
+    ".e.implicit{stroke-dasharray:5 3}.e.hi{stroke:#cf222e;stroke-width:2.2}.e.dim{opacity:.1}"
+    "table{border-collapse:collapse;margin:16px;background:#fff}"
+    "td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;font-size:13px}"
+    "th{background:#f6f8fa}h2{margin:16px 16px 0;font-size:15px}.lg{color:#57606a;font-size:12px}";
 
 static const char JS[] =
-	"var q=document.getElementById('q');"
-	"var N=[].slice.call(document.querySelectorAll('.n'));"
-	"var E=[].slice.call(document.querySelectorAll('.e'));"
-	"q.oninput=function(){var v=q.value.toLowerCase();N.forEach(function(n){"
-	"n.classList.toggle('dim',v!==''&&n.dataset.name.toLowerCase().indexOf(v)<0)});"
-	"E.forEach(function(e){e.classList.toggle('dim',v!=='')})};"
-	"N.forEach(function(n){n.onmouseenter=function(){E.forEach(function(e){"
-	"e.classList.toggle('hi',e.dataset.s===n.dataset.name||e.dataset.t===n.dataset.name)})};"
-	"n.onmouseleave=function(){E.forEach(function(e){e.classList.remove('hi')})}});";
+    "var q=document.getElementById('q');"
+    "var N=[].slice.call(document.querySelectorAll('.n'));"
+    "var E=[].slice.call(document.querySelectorAll('.e'));"
+    "q.oninput=function(){var v=q.value.toLowerCase();N.forEach(function(n){"
+    "n.classList.toggle('dim',v!==''&&n.dataset.name.toLowerCase().indexOf(v)<0)});"
+    "E.forEach(function(e){e.classList.toggle('dim',v!=='')})};"
+    "N.forEach(function(n){n.onmouseenter=function(){E.forEach(function(e){"
+    "e.classList.toggle('hi',e.dataset.s===n.dataset.name||e.dataset.t===n.dataset.name)})};"
+    "n.onmouseleave=function(){E.forEach(function(e){e.classList.remove('hi')})}});";
 
 static void svg_edges(const struct workspace *ws, const struct layout *l, struct sbuf *out)
 {
@@ -217,8 +228,8 @@ static void svg_nodes(const struct workspace *ws, const struct layout *l, struct
 	for (size_t i = 0; i < ws->nprojects; i++) {
 		const struct ws_project *p = &ws->projects[i];
 		const char *type = p->project_type && strcmp(p->project_type, "application") == 0
-		                           ? (str_ends(p->name, "e2e") ? " e2e" : " app")
-		                           : "";
+		                       ? (str_ends(p->name, "e2e") ? " e2e" : " app")
+		                       : "";
 		sbuf_addf(out, "<g class=\"n%s\" data-name=\"", type);
 		html_escape(out, p->name);
 		sbuf_addf(out, "\"><title>");
@@ -232,7 +243,8 @@ static void svg_nodes(const struct workspace *ws, const struct layout *l, struct
 		}
 		sbuf_addf(out, "</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\"/>",
 		          l->x[i], l->y[i], l->w[i], NODE_H);
-		sbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\">", l->x[i] + 12, l->y[i] + NODE_H / 2.0 + 4);
+		sbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\">", l->x[i] + 12,
+		          l->y[i] + NODE_H / 2.0 + 4);
 		html_escape(out, p->name);
 		sbuf_adds(out, "</text></g>\n");
 	}
@@ -258,8 +270,9 @@ static void html_svg(const struct workspace *ws, struct sbuf *out)
 static void html_tasks(const struct task_graph *tg, struct sbuf *out)
 {
 	int *order = task_graph_topo(tg);
-	sbuf_addf(out, "<h2>Tasks (%zu), dependencies first</h2>\n<table><tr><th>task</th>"
-	               "<th>depends on</th><th>priority</th><th>cache</th><th>continuous</th></tr>\n",
+	sbuf_addf(out,
+	          "<h2>Tasks (%zu), dependencies first</h2>\n<table><tr><th>task</th>"
+	          "<th>depends on</th><th>priority</th><th>cache</th><th>continuous</th></tr>\n",
 	          tg->ntasks);
 	for (size_t i = 0; i < tg->ntasks; i++) {
 		const struct task *t = &tg->tasks[order[i]];

@@ -36,13 +36,13 @@
 
 /* One normalised dependsOn entry. */
 struct dep_cfg {
-	char *target;        /* owned */
-	bool dependencies;   /* the target in each project dependency */
-	int *projects;       /* indices into ws->projects, or NULL: same project */
+	char *target;      /* owned */
+	bool dependencies; /* the target in each project dependency */
+	int *projects;     /* indices into ws->projects, or NULL: same project */
 	size_t nprojects;
 	bool has_projects;
-	bool forward_params; /* params: "forward" */
-	bool forward_options;/* options: "forward" */
+	bool forward_params;  /* params: "forward" */
+	bool forward_options; /* options: "forward" */
 };
 
 struct dep_cfgs {
@@ -60,9 +60,9 @@ struct tgb {
 	struct workspace *ws;
 	const struct tg_request *rq;
 	struct task_graph *tg;
-	size_t cap;                /* of tg->tasks */
-	size_t *depcap;            /* per task: capacity of deps */
-	struct dep_cfgs *cfgs;     /* per task: its normalised dependsOn */
+	size_t cap;            /* of tg->tasks */
+	size_t *depcap;        /* per task: capacity of deps */
+	struct dep_cfgs *cfgs; /* per task: its normalised dependsOn */
 	struct work *q;
 	size_t nq, capq, head;
 	struct strmap seen;        /* "task/project" work items already queued */
@@ -207,9 +207,9 @@ static void edge_add(struct tgb *b, int from, int to)
 
 static int schema_err(struct tgb *b, const struct task *t, size_t i, const char *what)
 {
-	return bld_err_at(b->err, BLD_ESCHEMA, t->project->config_file ? t->project->config_file : "",
-	                  0, 0, "%s:%s: dependsOn[%zu]: %s", t->project->name, t->target->name, i,
-	                  what);
+	return bld_err_at(b->err, BLD_ESCHEMA,
+	                  t->project->config_file ? t->project->config_file : "", 0, 0,
+	                  "%s:%s: dependsOn[%zu]: %s", t->project->name, t->target->name, i, what);
 }
 
 static void cfg_push(struct dep_cfgs *c, const struct dep_cfg *d)
@@ -218,9 +218,9 @@ static void cfg_push(struct dep_cfgs *c, const struct dep_cfg *d)
 	c->v[c->n++] = *d;
 }
 
-static void note(struct tgb *b, const char *fmt, const char *a, const char *c, const char *d)
+/* Add a note (taking ownership of s) unless the same one is there. */
+static void note(struct tgb *b, char *s)
 {
-	char *s = xasprintf(fmt, a, c, d);
 	if (strvec_find(&b->tg->notes, s) < 0)
 		strvec_push_owned(&b->tg->notes, s);
 	else
@@ -261,8 +261,8 @@ static int cfg_projects(struct tgb *b, const struct task *t, size_t i, const cJS
 		if (sel[k])
 			d->projects[d->nprojects++] = (int)k;
 	if (n == 0)
-		note(b, "dependsOn of %s:%s: project patterns match no project%s", t->project->name,
-		     t->target->name, "");
+		note(b, xasprintf("dependsOn of %s:%s: project patterns match no project",
+		                  t->project->name, t->target->name));
 	free(sel);
 	strvec_release(&pats);
 	return 0;
@@ -512,16 +512,17 @@ static int add_requested(struct tgb *b)
 			found++;
 		}
 		if (!found && rq->targets.n == 1)
-			note(b, "project '%s' has no target '%s'%s: skipped", p->name, rq->targets.v[0], "");
+			note(b, xasprintf("project '%s' has no target '%s': skipped", p->name,
+			                  rq->targets.v[0]));
 		else if (!found && rq->targets.n)
-			note(b, "project '%s' has none of the requested targets%s%s: skipped", p->name, "",
-			     "");
+			note(b, xasprintf("project '%s' has none of the requested targets: skipped",
+			                  p->name));
 	}
 	return 0;
 }
 
-int task_graph_build(struct workspace *ws, const struct tg_request *rq,
-                     struct task_graph **ret_tg, struct bld_err *err)
+int task_graph_build(struct workspace *ws, const struct tg_request *rq, struct task_graph **ret_tg,
+                     struct bld_err *err)
 {
 	struct task_graph *tg = xcalloc(1, sizeof(*tg));
 	tg->ws = ws;

@@ -78,7 +78,7 @@ static int cycle_err(const struct task_graph *tg, const int *path, size_t from, 
 static int cycles_check(const struct task_graph *tg, struct bld_err *err)
 {
 	size_t n = tg->ntasks;
-	char *color = xcalloc(n + 1, 1);      /* 0 new, 1 on the path, 2 done */
+	char *color = xcalloc(n + 1, 1); /* 0 new, 1 on the path, 2 done */
 	int *path = xcalloc(n + 1, sizeof(*path));
 	size_t *next = xcalloc(n + 1, sizeof(*next));
 	int r = 0;

@@ -10,15 +10,16 @@
 #include "bld/taskgraph.h"
 #include "tg_fixture.h"
 
-#define SPEC                                                                                    \
+#define SPEC                                                                                       \
 	"{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},"                    \
 	" 'apps/a/project.json': {'name': 'a', 'projectType': 'application',"                      \
 	"   'implicitDependencies': ['b'], 'targets': {'build': {'command': 'x'},"                 \
 	"   'e2e': {'command': 'x', 'dependsOn': ['serve']},"                                      \
 	"   'serve': {'command': 'x', 'continuous': true}}},"                                      \
-	" 'libs/b/project.json': {'name': 'b', 'implicitDependencies': ['c'],"                      \
+	" 'libs/b/project.json': {'name': 'b', 'implicitDependencies': ['c'],"                     \
 	"   'targets': {'build': {'command': 'x', 'cache': true}}},"                               \
-	" 'libs/c/project.json': {'name': 'c', 'tags': ['t<&>'], 'targets': {'build': {'command': 'x'}}}}"
+	" 'libs/c/project.json': {'name': 'c', 'tags': ['t<&>'], 'targets': {'build': "            \
+	"{'command': 'x'}}}}"
 
 struct ctx {
 	struct fixture fx;
@@ -72,8 +73,8 @@ static void json_has_nx_graph_shape(void **state)
 	cJSON *a = cJSON_GetObjectItem(nodes, "a");
 	assert_string_equal(cJSON_GetObjectItem(a, "name")->valuestring, "a");
 	assert_string_equal(cJSON_GetObjectItem(a, "type")->valuestring, "app");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(nodes, "b"), "type")->valuestring,
-	                    "lib");
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(nodes, "b"), "type")->valuestring, "lib");
 	cJSON *data = cJSON_GetObjectItem(a, "data");
 	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(data, "targets"), "build"));
 	cJSON *deps = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "graph"), "dependencies");
@@ -96,8 +97,8 @@ static void json_with_tasks_splits_continuous(void **state)
 	assert_string_equal(cJSON_GetObjectItem(tgt, "project")->valuestring, "a");
 	assert_string_equal(cJSON_GetObjectItem(tgt, "target")->valuestring, "build");
 	cJSON *deps = cJSON_GetObjectItem(t, "dependencies");
-	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(deps, "a:build"), 0)->valuestring,
-	                    "b:build");
+	assert_string_equal(
+	    cJSON_GetArrayItem(cJSON_GetObjectItem(deps, "a:build"), 0)->valuestring, "b:build");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(deps, "a:e2e")), 0);
 	cJSON *cdeps = cJSON_GetObjectItem(t, "continuousDependencies");
 	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(cdeps, "a:e2e"), 0)->valuestring,
@@ -148,10 +149,10 @@ static void html_is_self_contained(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(json_has_nx_graph_shape),
-		cmocka_unit_test(json_with_tasks_splits_continuous),
-		cmocka_unit_test(dot_is_a_digraph_with_edges),
-		cmocka_unit_test(html_is_self_contained),
+	    cmocka_unit_test(json_has_nx_graph_shape),
+	    cmocka_unit_test(json_with_tasks_splits_continuous),
+	    cmocka_unit_test(dot_is_a_digraph_with_edges),
+	    cmocka_unit_test(html_is_self_contained),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,8 +12,8 @@
 #include "../../graph/tg_int.h"
 #include "tg_fixture.h"
 
-#define SPEC                                                                                    \
-	"{'apps/web/project.json': {'name': 'web', 'tags': ['type:app', 'scope:shop']},"            \
+#define SPEC                                                                                       \
+	"{'apps/web/project.json': {'name': 'web', 'tags': ['type:app', 'scope:shop']},"           \
 	" 'apps/admin/project.json': {'name': 'admin', 'tags': ['type:app']},"                     \
 	" 'libs/ui/project.json': {'name': 'ui', 'tags': ['scope:shop']},"                         \
 	" 'libs/ui-kit/project.json': {'name': 'ui-kit'},"                                         \
@@ -142,15 +142,15 @@ static void glob_matcher(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(empty_patterns_select_everything),
-		cmocka_unit_test(exact_names_and_name_globs),
-		cmocka_unit_test(plain_name_matches_whole_words_any_case),
-		cmocka_unit_test(directory_globs_over_roots),
-		cmocka_unit_test(tags_exact_and_globbed),
-		cmocka_unit_test(negation_in_order),
-		cmocka_unit_test(exclude_after_selection),
-		cmocka_unit_test(unmatched_pattern_is_not_an_error),
-		cmocka_unit_test(glob_matcher),
+	    cmocka_unit_test(empty_patterns_select_everything),
+	    cmocka_unit_test(exact_names_and_name_globs),
+	    cmocka_unit_test(plain_name_matches_whole_words_any_case),
+	    cmocka_unit_test(directory_globs_over_roots),
+	    cmocka_unit_test(tags_exact_and_globbed),
+	    cmocka_unit_test(negation_in_order),
+	    cmocka_unit_test(exclude_after_selection),
+	    cmocka_unit_test(unmatched_pattern_is_not_an_error),
+	    cmocka_unit_test(glob_matcher),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

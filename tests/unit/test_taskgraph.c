@@ -72,11 +72,11 @@ static const char *deps_of(const struct run *r, const char *id)
 	return buf;
 }
 
-#define CHAIN_SPEC                                                                              \
+#define CHAIN_SPEC                                                                                 \
 	"{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},"                    \
-	" 'libs/a/project.json': {'name': 'a', 'implicitDependencies': ['b'],"                      \
+	" 'libs/a/project.json': {'name': 'a', 'implicitDependencies': ['b'],"                     \
 	"   'targets': {'build': {'command': 'echo a'}}},"                                         \
-	" 'libs/b/project.json': {'name': 'b', 'implicitDependencies': ['c'],"                      \
+	" 'libs/b/project.json': {'name': 'b', 'implicitDependencies': ['c'],"                     \
 	"   'targets': {'build': {'command': 'echo b'}}},"                                         \
 	" 'libs/c/project.json': {'name': 'c', 'targets': {'build': {'command': 'echo c'}}}}"
 
@@ -104,36 +104,38 @@ static void caret_chain_runs_in_order(void **state)
 static void caret_looks_through_project_lacking_target(void **state)
 {
 	struct run r;
-	assert_int_equal(run_graph(&r,
-	                           "{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},"
-	                           " 'a/project.json': {'name': 'a', 'implicitDependencies': ['b'],"
-	                           "   'targets': {'build': {'command': 'x'}}},"
-	                           " 'b/project.json': {'name': 'b', 'implicitDependencies': ['c', 'a'],"
-	                           "   'targets': {'test': {'command': 'x'}}},"
-	                           " 'c/project.json': {'name': 'c', 'targets': {'build': {'command': 'x'}}}}",
-	                           "a", "build", NULL, NULL, 0),
-	                 0);
+	assert_int_equal(
+	    run_graph(&r,
+	              "{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},"
+	              " 'a/project.json': {'name': 'a', 'implicitDependencies': ['b'],"
+	              "   'targets': {'build': {'command': 'x'}}},"
+	              " 'b/project.json': {'name': 'b', 'implicitDependencies': ['c', 'a'],"
+	              "   'targets': {'test': {'command': 'x'}}},"
+	              " 'c/project.json': {'name': 'c', 'targets': {'build': {'command': 'x'}}}}",
+	              "a", "build", NULL, NULL, 0),
+	    0);
 	assert_string_equal(deps_of(&r, "a:build"), "c:build");
 	assert_int_equal(r.tg->ntasks, 2);
 	run_release(&r);
 }
 
-#define FORMS_SPEC                                                                              \
+#define FORMS_SPEC                                                                                 \
 	"{'libs/a/project.json': {'name': 'a', 'implicitDependencies': ['b'], 'targets': {"        \
 	"   'build': {'command': 'x', 'dependsOn': ['b:lint', 'build:types',"                      \
 	"      {'target': 'test', 'projects': 'self'},"                                            \
 	"      {'target': 'lint', 'projects': ['c', 'd*']},"                                       \
 	"      {'target': 'pack', 'dependencies': true}]},"                                        \
 	"   'build:types': {'command': 'x'}, 'test': {'command': 'x'},"                            \
-	"   'tags': {'command': 'x', 'dependsOn': [{'target': 'build', 'projects': 'tag:x'}]},"     \
+	"   'tags': {'command': 'x', 'dependsOn': [{'target': 'build', 'projects': 'tag:x'}]},"    \
 	"   'neg': {'command': 'x', 'dependsOn': [{'target': 'lint', 'projects': ['*', '!b']}]},"  \
 	"   'glob': {'command': 'x', 'dependsOn': ['lint-*', {'target': 'l*', 'projects': 'b'}]}," \
 	"   'missing': {'command': 'x', 'dependsOn': ['nope', 'b:nope', 'nope:build']}}},"         \
-	" 'libs/b/project.json': {'name': 'b', 'targets': {'lint': {'command': 'x'},"               \
+	" 'libs/b/project.json': {'name': 'b', 'targets': {'lint': {'command': 'x'},"              \
 	"   'pack': {'command': 'x'}}},"                                                           \
-	" 'libs/c/project.json': {'name': 'c', 'tags': ['x'], 'targets': {'lint': {'command': 'x'},"\
+	" 'libs/c/project.json': {'name': 'c', 'tags': ['x'], 'targets': {'lint': {'command': "    \
+	"'x'},"                                                                                    \
 	"   'build': {'command': 'x'}, 'pack': {'command': 'x'}}},"                                \
-	" 'libs/d1/project.json': {'name': 'd1', 'targets': {'lint': {'command': 'x'}}},"           \
+	" 'libs/d1/project.json': {'name': 'd1', 'targets': {'lint': {'command': 'x'}}},"          \
 	" 'libs/d2/project.json': {'name': 'd2', 'targets': {'build': {'command': 'x'}}}}"
 
 static void project_target_and_object_forms(void **state)
@@ -166,24 +168,25 @@ static void glob_target_and_missing_targets(void **state)
 	run_release(&r);
 }
 
-#define FORWARD_SPEC                                                                            \
+#define FORWARD_SPEC                                                                               \
 	"{'a/project.json': {'name': 'a', 'implicitDependencies': ['b'], 'targets': {"             \
 	"   'build': {'command': 'x', 'options': {'mode': 'a'}, 'dependsOn': ["                    \
 	"     {'target': 'pack', 'dependencies': true, 'params': 'forward'},"                      \
 	"     {'target': 'lint', 'projects': 'b', 'params': 'ignore'},"                            \
 	"     {'target': 'gen', 'projects': 'b', 'options': 'forward'}]}}},"                       \
-	" 'b/project.json': {'name': 'b', 'targets': {'pack': {'command': 'x'},"                    \
+	" 'b/project.json': {'name': 'b', 'targets': {'pack': {'command': 'x'},"                   \
 	"   'lint': {'command': 'x'}, 'gen': {'command': 'x'}}}}"
 
 static void params_forward_passes_overrides(void **state)
 {
 	struct run r;
-	assert_int_equal(run_graph(&r, FORWARD_SPEC, "a", "build", NULL, "{\"foo\": \"bar\"}", 0), 0);
+	assert_int_equal(run_graph(&r, FORWARD_SPEC, "a", "build", NULL, "{\"foo\": \"bar\"}", 0),
+	                 0);
 	const cJSON *o = task_of(&r, "b:pack")->options;
 	assert_string_equal(cJSON_GetObjectItem(o, "foo")->valuestring, "bar");
 	assert_null(cJSON_GetObjectItem(task_of(&r, "b:lint")->options, "foo"));
-	assert_string_equal(cJSON_GetObjectItem(task_of(&r, "a:build")->options, "foo")->valuestring,
-	                    "bar");
+	assert_string_equal(
+	    cJSON_GetObjectItem(task_of(&r, "a:build")->options, "foo")->valuestring, "bar");
 	/* options: "forward" hands the source target's options down */
 	o = task_of(&r, "b:gen")->options;
 	assert_string_equal(cJSON_GetObjectItem(o, "mode")->valuestring, "a");
@@ -191,8 +194,8 @@ static void params_forward_passes_overrides(void **state)
 	run_release(&r);
 }
 
-#define CONFIG_SPEC                                                                             \
-	"{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build', 'lint']}}},"             \
+#define CONFIG_SPEC                                                                                \
+	"{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build', 'lint']}}},"            \
 	" 'a/project.json': {'name': 'a', 'implicitDependencies': ['b'], 'targets': {"             \
 	"   'build': {'command': 'x', 'configurations': {'prod': {}, 'dev': {}},"                  \
 	"     'defaultConfiguration': 'dev'},"                                                     \
@@ -232,28 +235,28 @@ static void unknown_configuration_falls_back_to_default(void **state)
 	run_release(&r);
 }
 
-#define OPTIONS_SPEC                                                                            \
-	"{'libs/a/project.json': {'name': 'a', 'targets': {'build': {'executor': 'nx:run-commands',"\
-	"   'options': {'command': 'echo {projectRoot} {projectName} {args.x}', 'x': 'base',"     \
-	"     'w': '{workspaceRoot}/out/{projectName}', 'nested': {'k': ['{projectRoot}/src']},"  \
+#define OPTIONS_SPEC                                                                               \
+	"{'libs/a/project.json': {'name': 'a', 'targets': {'build': {'executor': "                 \
+	"'nx:run-commands',"                                                                       \
+	"   'options': {'command': 'echo {projectRoot} {projectName} {args.x}', 'x': 'base',"      \
+	"     'w': '{workspaceRoot}/out/{projectName}', 'nested': {'k': ['{projectRoot}/src']},"   \
 	"     'keep': 'base'},"                                                                    \
 	"   'configurations': {'prod': {'x': 'prod-{projectName}'}}}}}}"
 
 static void options_merge_configuration_then_overrides(void **state)
 {
 	struct run r;
-	assert_int_equal(run_graph(&r, OPTIONS_SPEC, "a", "build", "prod", "{\"keep\": \"cli\"}", 0),
-	                 0);
+	assert_int_equal(
+	    run_graph(&r, OPTIONS_SPEC, "a", "build", "prod", "{\"keep\": \"cli\"}", 0), 0);
 	const cJSON *o = task_of(&r, "a:build:prod")->options;
 	assert_string_equal(cJSON_GetObjectItem(o, "command")->valuestring,
 	                    "echo libs/a a {args.x}");
 	assert_string_equal(cJSON_GetObjectItem(o, "x")->valuestring, "prod-a");
 	assert_string_equal(cJSON_GetObjectItem(o, "w")->valuestring, "out/a");
-	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "nested"),
-	                                                           "k"),
-	                                       0)
-	                            ->valuestring,
-	                    "libs/a/src");
+	assert_string_equal(
+	    cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "nested"), "k"), 0)
+	        ->valuestring,
+	    "libs/a/src");
 	assert_string_equal(cJSON_GetObjectItem(o, "keep")->valuestring, "cli");
 	run_release(&r);
 }
@@ -275,15 +278,16 @@ static void workspace_root_token_only_at_start(void **state)
 static void cycle_reports_whole_path(void **state)
 {
 	struct run r;
-	assert_int_equal(run_graph(&r,
-	                           "{'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x',"
-	                           "   'dependsOn': ['b:build']}}},"
-	                           " 'b/project.json': {'name': 'b', 'targets': {'build': {'command': 'x',"
-	                           "   'dependsOn': ['c:build']}}},"
-	                           " 'c/project.json': {'name': 'c', 'targets': {'build': {'command': 'x',"
-	                           "   'dependsOn': ['a:build']}}}}",
-	                           "a", "build", NULL, NULL, 0),
-	                 BLD_ECYCLE);
+	assert_int_equal(
+	    run_graph(&r,
+	              "{'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x',"
+	              "   'dependsOn': ['b:build']}}},"
+	              " 'b/project.json': {'name': 'b', 'targets': {'build': {'command': 'x',"
+	              "   'dependsOn': ['c:build']}}},"
+	              " 'c/project.json': {'name': 'c', 'targets': {'build': {'command': 'x',"
+	              "   'dependsOn': ['a:build']}}}}",
+	              "a", "build", NULL, NULL, 0),
+	    BLD_ECYCLE);
 	assert_string_equal(r.err.msg, "a:build -> b:build -> c:build -> a:build");
 	run_release(&r);
 }
@@ -291,14 +295,15 @@ static void cycle_reports_whole_path(void **state)
 static void caret_cycle_in_project_graph_is_an_error(void **state)
 {
 	struct run r;
-	assert_int_equal(run_graph(&r,
-	                           "{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},"
-	                           " 'a/project.json': {'name': 'a', 'implicitDependencies': ['b'],"
-	                           "   'targets': {'build': {'command': 'x'}}},"
-	                           " 'b/project.json': {'name': 'b', 'implicitDependencies': ['a'],"
-	                           "   'targets': {'build': {'command': 'x'}}}}",
-	                           "b", "build", NULL, NULL, 0),
-	                 BLD_ECYCLE);
+	assert_int_equal(
+	    run_graph(&r,
+	              "{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},"
+	              " 'a/project.json': {'name': 'a', 'implicitDependencies': ['b'],"
+	              "   'targets': {'build': {'command': 'x'}}},"
+	              " 'b/project.json': {'name': 'b', 'implicitDependencies': ['a'],"
+	              "   'targets': {'build': {'command': 'x'}}}}",
+	              "b", "build", NULL, NULL, 0),
+	    BLD_ECYCLE);
 	assert_string_equal(r.err.msg, "b:build -> a:build -> b:build");
 	run_release(&r);
 }
@@ -306,11 +311,12 @@ static void caret_cycle_in_project_graph_is_an_error(void **state)
 static void self_dependency_is_ignored(void **state)
 {
 	struct run r;
-	assert_int_equal(run_graph(&r,
-	                           "{'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x',"
-	                           "   'dependsOn': ['build', 'a:build']}}}}",
-	                           "a", "build", NULL, NULL, 0),
-	                 0);
+	assert_int_equal(
+	    run_graph(&r,
+	              "{'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x',"
+	              "   'dependsOn': ['build', 'a:build']}}}}",
+	              "a", "build", NULL, NULL, 0),
+	    0);
 	assert_string_equal(deps_of(&r, "a:build"), "");
 	run_release(&r);
 }
@@ -318,12 +324,13 @@ static void self_dependency_is_ignored(void **state)
 static void continuous_and_cache_flags(void **state)
 {
 	struct run r;
-	assert_int_equal(run_graph(&r,
-	                           "{'a/project.json': {'name': 'a', 'targets': {"
-	                           "  'e2e': {'command': 'x', 'cache': true, 'dependsOn': ['serve']},"
-	                           "  'serve': {'command': 'x', 'continuous': true}}}}",
-	                           "a", "e2e", NULL, NULL, 0),
-	                 0);
+	assert_int_equal(
+	    run_graph(&r,
+	              "{'a/project.json': {'name': 'a', 'targets': {"
+	              "  'e2e': {'command': 'x', 'cache': true, 'dependsOn': ['serve']},"
+	              "  'serve': {'command': 'x', 'continuous': true}}}}",
+	              "a", "e2e", NULL, NULL, 0),
+	    0);
 	assert_true(task_of(&r, "a:e2e")->cache);
 	assert_false(task_of(&r, "a:e2e")->continuous);
 	assert_true(task_of(&r, "a:serve")->continuous);
@@ -362,8 +369,9 @@ static void exclude_task_deps_keeps_only_requested(void **state)
 static void skip_missing_skips_projects_without_target(void **state)
 {
 	struct run r;
-	const char *spec = "{'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x'}}},"
-	                   " 'b/project.json': {'name': 'b', 'targets': {'test': {'command': 'x'}}}}";
+	const char *spec =
+	    "{'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x'}}},"
+	    " 'b/project.json': {'name': 'b', 'targets': {'test': {'command': 'x'}}}}";
 	assert_int_equal(run_graph(&r, spec, "a,b", "build", NULL, NULL, 2), 0);
 	assert_int_equal(r.tg->ntasks, 1);
 	assert_string_equal(r.tg->tasks[0].id, "a:build");
@@ -377,25 +385,25 @@ static void skip_missing_skips_projects_without_target(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(caret_chain_runs_in_order),
-		cmocka_unit_test(caret_looks_through_project_lacking_target),
-		cmocka_unit_test(project_target_and_object_forms),
-		cmocka_unit_test(projects_by_tag_and_negation),
-		cmocka_unit_test(glob_target_and_missing_targets),
-		cmocka_unit_test(params_forward_passes_overrides),
-		cmocka_unit_test(configuration_carried_to_dependencies),
-		cmocka_unit_test(default_configuration_is_not_carried),
-		cmocka_unit_test(unknown_configuration_falls_back_to_default),
-		cmocka_unit_test(options_merge_configuration_then_overrides),
-		cmocka_unit_test(workspace_root_token_only_at_start),
-		cmocka_unit_test(cycle_reports_whole_path),
-		cmocka_unit_test(caret_cycle_in_project_graph_is_an_error),
-		cmocka_unit_test(self_dependency_is_ignored),
-		cmocka_unit_test(continuous_and_cache_flags),
-		cmocka_unit_test(unknown_project_suggests_names),
-		cmocka_unit_test(unknown_target_suggests_names),
-		cmocka_unit_test(exclude_task_deps_keeps_only_requested),
-		cmocka_unit_test(skip_missing_skips_projects_without_target),
+	    cmocka_unit_test(caret_chain_runs_in_order),
+	    cmocka_unit_test(caret_looks_through_project_lacking_target),
+	    cmocka_unit_test(project_target_and_object_forms),
+	    cmocka_unit_test(projects_by_tag_and_negation),
+	    cmocka_unit_test(glob_target_and_missing_targets),
+	    cmocka_unit_test(params_forward_passes_overrides),
+	    cmocka_unit_test(configuration_carried_to_dependencies),
+	    cmocka_unit_test(default_configuration_is_not_carried),
+	    cmocka_unit_test(unknown_configuration_falls_back_to_default),
+	    cmocka_unit_test(options_merge_configuration_then_overrides),
+	    cmocka_unit_test(workspace_root_token_only_at_start),
+	    cmocka_unit_test(cycle_reports_whole_path),
+	    cmocka_unit_test(caret_cycle_in_project_graph_is_an_error),
+	    cmocka_unit_test(self_dependency_is_ignored),
+	    cmocka_unit_test(continuous_and_cache_flags),
+	    cmocka_unit_test(unknown_project_suggests_names),
+	    cmocka_unit_test(unknown_target_suggests_names),
+	    cmocka_unit_test(exclude_task_deps_keeps_only_requested),
+	    cmocka_unit_test(skip_missing_skips_projects_without_target),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

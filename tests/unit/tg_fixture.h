@@ -30,7 +30,7 @@
 struct fixture {
 	char dir[256];
 	struct workspace *ws;
-	bool own;          /* ws built by the fallback loader below */
+	bool own; /* ws built by the fallback loader below */
 };
 
 /* ---- fallback loader (only while workspace_load is a stub) ------------- */
@@ -114,7 +114,8 @@ static void fx__project(struct workspace *ws, struct ws_project *p, const char *
 	const cJSON *pt = cJSON_GetObjectItemCaseSensitive(j, "projectType");
 	p->project_type = cJSON_IsString(pt) ? xstrdup(pt->valuestring) : NULL;
 	fx__strvec_from(&p->tags, cJSON_GetObjectItemCaseSensitive(j, "tags"));
-	fx__strvec_from(&p->implicit_deps, cJSON_GetObjectItemCaseSensitive(j, "implicitDependencies"));
+	fx__strvec_from(&p->implicit_deps,
+	                cJSON_GetObjectItemCaseSensitive(j, "implicitDependencies"));
 	const cJSON *targets = cJSON_GetObjectItemCaseSensitive(j, "targets"), *it;
 	p->targets = xcalloc((size_t)cJSON_GetArraySize(targets) + 1, sizeof(*p->targets));
 	cJSON_ArrayForEach(it, targets)
@@ -148,7 +149,8 @@ static struct workspace *fx__fallback_load(const char *root)
 		p->deps = xcalloc(p->implicit_deps.n + 1, sizeof(*p->deps));
 		for (size_t k = 0; k < ws->nprojects; k++) /* sorted by project index */
 			if (strvec_find(&p->implicit_deps, ws->projects[k].name) >= 0)
-				p->deps[p->ndeps++] = (struct ws_dep){(int)k, WS_DEP_IMPLICIT, NULL};
+				p->deps[p->ndeps++] =
+				    (struct ws_dep){(int)k, WS_DEP_IMPLICIT, NULL};
 	}
 	return ws;
 }
