@@ -119,7 +119,7 @@ struct hasher {
 /* The evaluated value of one instruction, cached per request. */
 struct cache_eval {
 	char hash[33];
-	cJSON *detail;                 /* {"path": "hash"} for file sets, or NULL */
+	struct sbuf files;             /* file sets: "<hash> <path>\n" per file, path order */
 };
 
 void cache__plan_init(struct cache_plan *p);
@@ -127,6 +127,9 @@ void cache__plan_release(struct cache_plan *p);
 /* Expand task i's inputs into instructions (Nx semantics); 0 or negative (err). */
 int cache__plan_task(struct hasher *h, const struct task_graph *tg, int i,
                      struct cache_plan *plan, struct bld_err *err);
+/* Parse "<hash> <path>\n" lines (a manifest's "files") into path -> hash
+ * pointers into text (which must outlive the map; text is modified). */
+void cache__files_parse(char *text, struct strmap *ret);
 /* Index of a project by name, or -1. */
 int cache__project_index(const struct hasher *h, const char *name);
 /* The value of an environment variable in the hasher's env, or NULL. */
@@ -146,6 +149,7 @@ struct cache {
 	sqlite3 *db;
 	pthread_mutex_t lock;      /* one caller at a time on db */
 	uint64_t max_size;         /* automatic prune limit in bytes, 0 = none */
+	sqlite3_stmt *q_index;     /* prepared file index lookup (under lock) */
 	struct cache_pending_file *pending; /* file index rows not yet written */
 	size_t npending, cappending;
 };

@@ -175,8 +175,12 @@ static void show_text(const cJSON *o, struct sbuf *out)
 	const cJSON *in, *f;
 	cJSON_ArrayForEach(in, cJSON_GetObjectItem(m, "inputs")) {
 		sbuf_addf(out, "  %s  %s\n", cJSON_GetObjectItem(in, "hash")->valuestring, in->string);
-		cJSON_ArrayForEach(f, cJSON_GetObjectItem(in, "files"))
-			sbuf_addf(out, "      %s  %s\n", f->valuestring, f->string);
+		const cJSON *files = cJSON_GetObjectItem(in, "files");
+		for (const char *l = cJSON_IsString(files) ? files->valuestring : ""; *l;) {
+			size_t n = strcspn(l, "\n");
+			sbuf_addf(out, "      %.*s\n", (int)n, l);
+			l += n + (l[n] == '\n');
+		}
 	}
 	sbuf_adds(out, "outputs:\n");
 	cJSON_ArrayForEach(f, cJSON_GetObjectItem(o, "outputs")) {
@@ -365,23 +369,38 @@ static void describe_key(const char *key, const char *project, struct sbuf *sb)
 
 static void diff_files(const cJSON *of, const cJSON *cf, struct sbuf *out, int *n)
 {
-	const cJSON *it;
-	cJSON_ArrayForEach(it, cf) {
-		const cJSON *o = cJSON_GetObjectItemCaseSensitive(of, it->string);
+	char *ot = xstrdup(cJSON_IsString(of) ? of->valuestring : "");
+	char *ct = xstrdup(cJSON_IsString(cf) ? cf->valuestring : "");
+	struct strmap om, cm;
+	strmap_init(&om);
+	strmap_init(&cm);
+	cache__files_parse(ot, &om);
+	cache__files_parse(ct, &cm);
+	struct strvec lines;
+	strvec_init(&lines);
+	size_t it = 0;
+	const char *path;
+	void *h;
+	while (strmap_next(&cm, &it, &path, &h)) {
+		const char *o = strmap_get(&om, path);
 		if (!o)
-			sbuf_addf(out, "  added:    %s\n", it->string);
-		else if (strcmp(o->valuestring, it->valuestring))
-			sbuf_addf(out, "  changed:  %s\n", it->string);
-		else
-			continue;
-		(*n)++;
+			strvec_push_owned(&lines, xasprintf("  added:    %s", path));
+		else if (strcmp(o, h))
+			strvec_push_owned(&lines, xasprintf("  changed:  %s", path));
 	}
-	cJSON_ArrayForEach(it, of) {
-		if (!cJSON_GetObjectItemCaseSensitive(cf, it->string)) {
-			sbuf_addf(out, "  removed:  %s\n", it->string);
-			(*n)++;
-		}
-	}
+	it = 0;
+	while (strmap_next(&om, &it, &path, &h))
+		if (!strmap_has(&cm, path))
+			strvec_push_owned(&lines, xasprintf("  removed:  %s", path));
+	strvec_sort(&lines);
+	for (size_t i = 0; i < lines.n; i++)
+		sbuf_addf(out, "%s\n", lines.v[i]);
+	*n += (int)lines.n;
+	strvec_release(&lines);
+	strmap_release(&om);
+	strmap_release(&cm);
+	free(ot);
+	free(ct);
 }
 
 static void diff_inputs(const cJSON *old, const cJSON *cur, struct sbuf *out, int *n)

@@ -69,13 +69,14 @@ int64_t cache__now(void)
 
 bool cache__fileindex_get(struct cache *c, const char *abs, const struct stat *st, char out[33])
 {
-	sqlite3_stmt *q = NULL;
 	bool hit = false;
-	if (sqlite3_prepare_v2(c->db,
+	if (!c->q_index &&
+	    sqlite3_prepare_v2(c->db,
 	                       "SELECT hash FROM files WHERE path=?1 AND size=?2 AND mtime_ns=?3 "
 	                       "AND ctime_ns=?4 AND ino=?5",
-	                       -1, &q, NULL) != SQLITE_OK)
+	                       -1, &c->q_index, NULL) != SQLITE_OK)
 		return false;
+	sqlite3_stmt *q = c->q_index;
 	sqlite3_bind_text(q, 1, abs, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, (int64_t)st->st_size);
 	sqlite3_bind_int64(q, 3, ts_ns(&st->st_mtim));
@@ -88,7 +89,8 @@ bool cache__fileindex_get(struct cache *c, const char *abs, const struct stat *s
 			hit = true;
 		}
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
 	return hit;
 }
 

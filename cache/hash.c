@@ -192,7 +192,7 @@ void hasher_free(struct hasher *h)
 	void *v;
 	while (strmap_next(&h->evals, &it, NULL, &v)) {
 		struct cache_eval *e = v;
-		cJSON_Delete(e->detail);
+		sbuf_release(&e->files);
 		free(e);
 	}
 	strmap_release(&h->evals);
@@ -251,7 +251,6 @@ static int eval_files(struct hasher *h, const struct cache_instr *ins, struct ca
 		return r;
 	struct sbuf acc = SBUF_INIT;
 	sbuf_init(&acc);
-	e->detail = cJSON_CreateObject();
 	bool proj = ins->kind == INS_PFILES;
 	size_t n = proj ? h->npfiles[ins->project] : h->ws->files.n;
 	for (size_t k = 0; k < n; k++) {
@@ -261,7 +260,7 @@ static int eval_files(struct hasher *h, const struct cache_instr *ins, struct ca
 			continue;
 		const char *fh = file_hash(h, f);
 		sbuf_addf(&acc, "%s%c%s\n", path, 0, fh);
-		cJSON_AddStringToObject(e->detail, path, fh);
+		sbuf_addf(&e->files, "%s %s\n", fh, path);
 	}
 	cache__hash_bytes(acc.buf, acc.len, e->hash);
 	sbuf_release(&acc);
@@ -436,7 +435,6 @@ static void eval_externals(struct hasher *h, const struct cache_instr *ins, stru
 {
 	struct sbuf acc = SBUF_INIT;
 	sbuf_init(&acc);
-	e->detail = cJSON_CreateObject();
 	for (size_t i = 0; i < ins->globs.n; i++)
 		sbuf_addf(&acc, "%s\n", ins->globs.v[i]);
 	for (size_t i = 0; i < ARRAY_LEN(lock_files); i++) {
@@ -447,7 +445,7 @@ static void eval_externals(struct hasher *h, const struct cache_instr *ins, stru
 			continue;
 		path_hash(h, lock_files[i], fh);
 		sbuf_addf(&acc, "%s%c%s\n", lock_files[i], 0, fh);
-		cJSON_AddStringToObject(e->detail, lock_files[i], fh);
+		sbuf_addf(&e->files, "%s %s\n", fh, lock_files[i]);
 	}
 	cache__hash_bytes(acc.buf, acc.len, e->hash);
 	sbuf_release(&acc);
@@ -500,7 +498,6 @@ static int eval_depout(struct hasher *h, const struct task_graph *tg,
 	if (r >= 0) {
 		struct sbuf acc = SBUF_INIT;
 		sbuf_init(&acc);
-		e->detail = cJSON_CreateObject();
 		for (size_t i = 0; i < files.n; i++) {
 			if ((i && !strcmp(files.v[i], files.v[i - 1])) ||
 			    !cache__globset_match(&gs, files.v[i]))
@@ -508,7 +505,7 @@ static int eval_depout(struct hasher *h, const struct task_graph *tg,
 			char fh[33];
 			path_hash(h, files.v[i], fh);
 			sbuf_addf(&acc, "%s%c%s\n", files.v[i], 0, fh);
-			cJSON_AddStringToObject(e->detail, files.v[i], fh);
+			sbuf_addf(&e->files, "%s %s\n", fh, files.v[i]);
 		}
 		cache__hash_bytes(acc.buf, acc.len, e->hash);
 		sbuf_release(&acc);
@@ -528,6 +525,7 @@ static int eval_instr(struct hasher *h, const struct task_graph *tg,
 	if (cacheable && (*ret = strmap_get(&h->evals, ins->key)))
 		return 0;
 	struct cache_eval *e = cacheable ? xcalloc(1, sizeof(*e)) : tmp;
+	sbuf_init(&e->files);
 	int r = 0;
 	switch (ins->kind) {
 	case INS_PFILES:
@@ -540,7 +538,7 @@ static int eval_instr(struct hasher *h, const struct task_graph *tg,
 	case INS_DEPOUT: r = eval_depout(h, tg, ins, e, err); break;
 	}
 	if (r < 0) {
-		cJSON_Delete(e->detail);
+		sbuf_release(&e->files);
 		if (cacheable)
 			free(e);
 		return r;
@@ -637,16 +635,16 @@ static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **r
 	size_t n = 4;
 	for (size_t k = 0; r >= 0 && k < plan.n; k++) {
 		const struct cache_eval *e;
-		struct cache_eval tmp = {{0}, NULL};
+		struct cache_eval tmp = {{0}, SBUF_INIT};
 		r = eval_instr(h, tg, &plan.v[k], &e, &tmp, err);
 		if (r < 0)
 			break;
 		lines[n++] = (struct hline){xstrdup(plan.v[k].key), xstrdup(e->hash)};
 		cJSON *ij = cJSON_AddObjectToObject(inputs, plan.v[k].key);
 		cJSON_AddStringToObject(ij, "hash", e->hash);
-		if (e->detail)
-			cJSON_AddItemToObject(ij, "files", cJSON_Duplicate(e->detail, true));
-		cJSON_Delete(tmp.detail);
+		if (e->files.len)
+			cJSON_AddStringToObject(ij, "files", e->files.buf);
+		sbuf_release(&tmp.files);
 	}
 	if (r >= 0) {
 		lines_digest(lines, n, t, t->hash);
@@ -674,4 +672,18 @@ int hasher_task_hash(struct hasher *h, struct task_graph *tg, int i, cJSON **ret
 	int r = hash_locked(h, tg, i, ret_manifest, err);
 	pthread_mutex_unlock(&h->lock);
 	return r;
+}
+
+void cache__files_parse(char *text, struct strmap *ret)
+{
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strlen(line) > 33 && line[32] == ' ') {
+			line[32] = '\0';
+			strmap_put(ret, line + 33, line);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
 }

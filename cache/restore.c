@@ -1,9 +1,11 @@
 /*
  * restore.c - putting a cache entry's outputs back into the workspace.
  *
- * 1. Every path of the entry must be workspace-relative without "..";
- *    every blob is verified against its hash before anything is written
- *    (a mismatch is BLD_ECORRUPT, and the entry is dropped).
+ * 1. Every path of the entry must be workspace-relative without "..".
+ *    Files that already match (size, mode and content hash through the
+ *    file index) are left alone; every blob that is about to be copied is
+ *    verified against its hash before anything is written (a mismatch is
+ *    BLD_ECORRUPT, and the entry is dropped).
  * 2. For each declared output: paths the entry does not have are removed
  *    from below it; files, symlinks and folders that already match (size,
  *    mode and content hash through the file index; link text) are left
@@ -31,6 +33,7 @@ struct rrow {
 	int64_t size;
 	char *blob;
 	char *link;
+	bool write;       /* a file whose workspace copy differs: restore it */
 };
 
 struct rctx {
@@ -105,12 +108,28 @@ static int check_rows(struct rctx *x)
 		if (r->kind == OUT_FILE && (!r->blob || strlen(r->blob) != 32))
 			return bld_err_set(x->err, BLD_ECORRUPT, "cache entry file %s has no blob", r->path);
 	}
+	return 0;
+}
+
+/* Which files need writing; then every blob about to be used is verified, before
+ * anything is touched. */
+static int plan_rows(struct rctx *x)
+{
 	for (size_t i = 0; i < x->n; i++) {
-		if (x->rows[i].kind != OUT_FILE)
+		struct rrow *row = &x->rows[i];
+		if (row->kind != OUT_FILE)
 			continue;
-		int r = cache__blob_verify(x->c, x->rows[i].blob, x->err);
-		if (r < 0)
-			return r;
+		char *abs = path_join(x->root, row->path), h[33];
+		struct stat st;
+		row->write = !(lstat(abs, &st) == 0 && S_ISREG(st.st_mode) &&
+		               (int64_t)st.st_size == row->size && (st.st_mode & 07777) == row->mode &&
+		               cache__file_hash(x->c, abs, &st, h) == 0 && !strcmp(h, row->blob));
+		free(abs);
+		if (row->write) {
+			int r = cache__blob_verify(x->c, row->blob, x->err);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -203,20 +222,6 @@ static int rm_entry(int at, const char *name)
 	return r;
 }
 
-/* Does the workspace file match the row already? */
-static bool file_matches(struct rctx *x, int fd, const char *base, const char *rel,
-                         const struct rrow *row)
-{
-	struct stat st;
-	if (fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-	    (int64_t)st.st_size != row->size || (st.st_mode & 07777) != row->mode)
-		return false;
-	char *abs = path_join(x->root, rel), h[33];
-	int r = cache__file_hash(x->c, abs, &st, h);
-	free(abs);
-	return r == 0 && !strcmp(h, row->blob);
-}
-
 static int restore_row(struct rctx *x, const struct rrow *row)
 {
 	int fd, r;
@@ -252,7 +257,7 @@ static int restore_row(struct rctx *x, const struct rrow *row)
 		break;
 	}
 	default:
-		if (exists && file_matches(x, fd, base, row->path, row))
+		if (!row->write)
 			break;
 		if (exists && S_ISDIR(st.st_mode) && (r = rm_entry(fd, base)) < 0)
 			break;
@@ -365,6 +370,8 @@ int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_r
 	pthread_mutex_unlock(&c->lock);
 	if (r >= 0)
 		r = check_rows(&x);
+	if (r >= 0)
+		r = plan_rows(&x);
 	if (r == BLD_ECORRUPT) {
 		pthread_mutex_lock(&c->lock);
 		entry_drop(c, e->hash);

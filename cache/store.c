@@ -180,6 +180,7 @@ void cache_close(struct cache *c)
 		return;
 	if (c->db)
 		cache__fileindex_flush(c);
+	sqlite3_finalize(c->q_index);
 	sqlite3_close(c->db);
 	for (size_t i = 0; i < c->npending; i++)
 		free(c->pending[i].path);

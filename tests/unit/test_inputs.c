@@ -279,7 +279,7 @@ static void manifest_lists_inputs(void **state)
 	cJSON *dep = cJSON_GetObjectItem(in, "files:b:b/**/*");
 	assert_non_null(own);
 	assert_non_null(dep);
-	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(dep, "files"), "b/src/main.txt"));
+	assert_non_null(strstr(cJSON_GetObjectItem(dep, "files")->valuestring, " b/src/main.txt\n"));
 	assert_non_null(cJSON_GetObjectItem(in, "project-config:b"));
 	assert_non_null(cJSON_GetObjectItem(in, "workspace-files:.gitignore,.nxignore,nx.json"));
 	assert_string_equal(cJSON_GetObjectItem(m, "hash")->valuestring, h);
