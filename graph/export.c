@@ -10,8 +10,9 @@
  *                    cache, continuous, priority } }, dependencies,
  *                    continuousDependencies } }
  * Edges declared by a cross-project dependsOn are typed "implicit" (Nx has
- * no such type); tasks carry "options" (the merged options) where Nx shows
- * only the command line's "overrides".
+ * no such edge and no type for it); DOT draws static edges solid, implicit
+ * ones dashed and dependsOn ones dotted.  Tasks carry "options" (the
+ * merged options) where Nx shows only the command line's "overrides".
  * The HTML layout is layered: a project's column is one more than the
  * deepest of its dependencies (leaves on the left), rows ordered by the
  * mean row of the dependencies; cycles are broken at the back edge.
@@ -182,7 +183,9 @@ static void export_dot(const struct workspace *ws, const struct task_graph *tg, 
 			sbuf_adds(out, " -> ");
 			dot_quote(out, "", ws->projects[p->deps[k].project].name);
 			sbuf_addf(out, "%s;\n",
-			          p->deps[k].kind == WS_DEP_STATIC ? "" : " [style=dashed]");
+			          p->deps[k].kind == WS_DEP_STATIC     ? ""
+			          : p->deps[k].kind == WS_DEP_IMPLICIT ? " [style=dashed]"
+			                                               : " [style=dotted]");
 		}
 	}
 	if (tg) {

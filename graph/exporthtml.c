@@ -175,10 +175,12 @@ static const char CSS[] =
     ".n rect{fill:#ddf4ff;stroke:#0969da;rx:5}.n.app rect{fill:#dafbe1;stroke:#1a7f37}"
     ".n.e2e rect{fill:#fff8c5;stroke:#9a6700}.n text{font-size:12px;fill:#1f2328}"
     ".n{cursor:pointer}.n.dim{opacity:.15}.e{fill:none;stroke:#8c959f;stroke-width:1.3}"
-    ".e.implicit{stroke-dasharray:5 3}.e.hi{stroke:#cf222e;stroke-width:2.2}.e.dim{opacity:.1}"
+    ".e.implicit{stroke-dasharray:5 3}.e.dependson{stroke-dasharray:1.5 3}"
+    ".e.hi{stroke:#cf222e;stroke-width:2.2}.e.dim{opacity:.1}"
     "table{border-collapse:collapse;margin:16px;background:#fff}"
     "td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;font-size:13px}"
-    "th{background:#f6f8fa}h2{margin:16px 16px 0;font-size:15px}.lg{color:#57606a;font-size:12px}";
+    "th{background:#f6f8fa}h2{margin:16px 16px 0;font-size:15px}"
+    ".lg{color:#57606a;font-size:12px}";
 
 static const char JS[] =
     "var q=document.getElementById('q');"
@@ -211,7 +213,9 @@ static void svg_edges(const struct workspace *ws, const struct layout *l, struct
 				cy2 = y2 - (NODE_H + ROW_GAP) * 0.6;
 			}
 			sbuf_addf(out, "<path class=\"e%s\" data-s=\"",
-			          p->deps[k].kind == WS_DEP_STATIC ? "" : " implicit");
+			          p->deps[k].kind == WS_DEP_STATIC     ? ""
+			          : p->deps[k].kind == WS_DEP_IMPLICIT ? " implicit"
+			                                               : " dependson");
 			html_escape(out, p->name);
 			sbuf_adds(out, "\" data-t=\"");
 			html_escape(out, ws->projects[d].name);
@@ -306,7 +310,8 @@ void tg__export_html(const struct workspace *ws, const struct task_graph *tg, st
 	sbuf_adds(out, "</span></header>\n<input id=\"q\" placeholder=\"filter projects\" "
 	               "aria-label=\"filter projects\"><span class=\"lg\">arrows point from a "
 	               "project to what it depends on; solid: package or pyproject dependency, "
-	               "dashed: implicit or dependsOn; green: application</span>\n");
+	               "dashed: implicitDependencies, dotted: cross-project dependsOn; green: "
+	               "application</span>\n");
 	html_svg(ws, out);
 	if (tg)
 		html_tasks(tg, out);

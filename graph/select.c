@@ -135,6 +135,8 @@ bool tg__glob_match(const char *pat, const char *s)
 	const char *open, *close;
 	if (strcmp(pat, s) == 0)
 		return true;
+	if (strlen(pat) > 1024) /* a limit on the work a user pattern can ask for */
+		return false;
 	if (!find_braces(pat, &open, &close))
 		return match_here(pat, s, true);
 	/* Expand the first alternation and recurse on each choice. */
