@@ -639,7 +639,7 @@ def machine(args, peers):
 		rc, o, _ = run(cmd, shell=True)
 		return o.strip() if rc == 0 else "?"
 	mem_kb = int(out("awk '/MemTotal/{print $2}' /proc/meminfo") or 0)
-	src = os.path.dirname(HERE)
+	src = os.path.dirname(args.bld)	# the commit the measured binary was built from
 	return {
 		"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
 		"nproc": os.cpu_count(),
@@ -702,7 +702,8 @@ def profile(args, ws):
 	if args.profile == "perf-stat":
 		prof = ["perf", "stat", "-d", "-o", out + "/perf-stat.txt", "--"]
 	elif args.profile == "perf-record":
-		prof = ["perf", "record", "-F", "2000", "-g", "-o", out + "/perf.data", "--"]
+		prof = ["perf", "record", "-F", str(args.perf_freq), "--call-graph", "dwarf,16384",
+			"-o", out + "/perf.data", "--"]
 	else:
 		prof = ["valgrind", "--tool=callgrind", "--trace-children=yes",
 			"--trace-children-skip=*/sh,*/cat,*/mkdir,*/git",
@@ -713,9 +714,15 @@ def profile(args, ws):
 	with open(os.path.join(out, "profile-stderr.txt"), "w") as f:
 		f.write(err)
 	if args.profile == "perf-record":
-		_, rep, _ = run("perf report -i %s/perf.data --stdio --no-children --sort comm,dso,symbol "
-				"--percent-limit 0.5 2>/dev/null | grep -v '^$' | head -150" % out,
-				shell=True)
+		# Flat (self time by process, library, symbol), then inclusive time by symbol: the
+		# call chains come from DWARF unwinding, so the release build needs no frame pointers.
+		_, flat, _ = run("perf report -i %s/perf.data --stdio --no-children -g none "
+				 "--sort comm,dso,symbol --percent-limit 1 2>/dev/null | grep -v '^$'"
+				 % out, shell=True)
+		_, incl, _ = run("perf report -i %s/perf.data --stdio --children -g none "
+				 "--sort comm,symbol --percent-limit 2 2>/dev/null | grep -v '^$\\|^#'"
+				 " | head -80" % out, shell=True)
+		rep = "== self time\n" + flat + "\n== inclusive time (with callees)\n" + incl
 		name = "perf-report.txt"
 	elif args.profile == "callgrind":
 		_, rep, _ = run("for f in %s/callgrind.*; do echo \"== $f\"; callgrind_annotate $f "
@@ -758,6 +765,7 @@ def parse_args():
 	ap.add_argument("--smoke", action="store_true",
 			help="N=10, one run, fail when a core bld scenario fails (CI)")
 	ap.add_argument("--profile", choices=["perf-stat", "perf-record", "callgrind"])
+	ap.add_argument("--perf-freq", type=int, default=2000, help="perf record -F")
 	a = ap.parse_args()
 	a.bld, a.bldd = os.path.abspath(a.bld), os.path.abspath(a.bldd)
 	if a.smoke:
