@@ -332,9 +332,13 @@ static int implicit_edges(struct workspace *ws, struct loading *l, int self, str
 		add_edge(v, n, cap, i, WS_DEP_IMPLICIT, p->config_file);
 		cJSON_AddItemToArray(shown, cJSON_CreateString(ws->projects[i].name));
 	}
-	for (size_t k = 0; k < p->implicit_deps.n; k++)
-		if (p->implicit_deps.v[k][0] == '!')
-			cJSON_AddItemToArray(shown, cJSON_CreateString(p->implicit_deps.v[k]));
+	for (size_t k = 0; k < p->implicit_deps.n; k++) {
+		const char *pat = p->implicit_deps.v[k];
+		struct ivec any = {0};
+		if (pat[0] == '!' && match_pattern(ws, pat + 1, &any)) /* Nx drops unknown ones */
+			cJSON_AddItemToArray(shown, cJSON_CreateString(pat));
+		free(any.v);
+	}
 	free(drop);
 	free(hits.v);
 	free(excl.v);
