@@ -9,7 +9,9 @@
  *     not a named input must be a fileset starting with {projectRoot} or
  *     {workspaceRoot} (optionally '!'), else it is an error naming it;
  *   - `^name` / {"input": name, "dependencies": true} / `^{projectRoot}/..`:
- *     for every project reachable over the project graph (transitively, the
+ *     for every project reachable over the project graph (transitively; the
+ *     edges bld adds for cross-project dependsOn are not followed, as Nx keeps
+ *     dependsOn out of its project graph; the
  *     task's own project excluded, each visited once per such input), that
  *     project's own expansion of the input;
  *   - every project whose inputs are gathered contributes its configuration
@@ -422,6 +424,9 @@ static int gather_deps(struct walk *w, int pi, const struct inputs *deps)
 	for (size_t k = 0; k < deps->n; k++) {
 		size_t scope = w->nlog;
 		for (size_t d = 0; d < p->ndeps; d++) {
+			/* Nx keeps dependsOn out of the project graph: not followed by ^ */
+			if (p->deps[d].kind == WS_DEP_DEPENDSON)
+				continue;
 			int r = visit_dep(w, p->deps[d].project, &deps->v[k]);
 			if (r < 0)
 				return r;

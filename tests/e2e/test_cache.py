@@ -142,6 +142,15 @@ def test_dependency_edits_follow_caret_inputs(make_ws):
     assert run_all(ws) == ['dflt:build', 'lib:build', 'prod:build']
 
 
+def test_depends_on_alone_is_not_a_hash_dependency(make_ws):
+    # Nx 22 (oracle): a:build dependsOn b:build, default inputs, no project-graph edge:
+    # editing b reruns only b.
+    ws = make_ws(files([project('a', extra={'dependsOn': ['b:build']}), project('b')]))
+    run_all(ws)
+    ws.write('b/src/main.txt', 'edited\n')
+    assert run_all(ws) == ['b:build']
+
+
 def test_env_input_change_reruns(make_ws):
     ws = make_ws(files([project('a', inputs=['default', {'env': 'MY_FLAG'}]), project('b')]))
     assert run_all(ws, env={'MY_FLAG': '1'}) == ['a:build', 'b:build']

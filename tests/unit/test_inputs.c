@@ -54,6 +54,16 @@ static void default_inputs_include_dependencies(void **state)
 	fx_free(&f);
 }
 
+static void depends_on_edges_are_not_followed(void **state)
+{
+	struct fx f;
+	int t;
+	two_projects(&f, "", &t);
+	f.ws.projects[0].deps[0].kind = WS_DEP_DEPENDSON; /* a -> b only through dependsOn */
+	changed(&f, t, "b/src/main.txt", "b2", false);
+	fx_free(&f);
+}
+
 static void own_files_only_ignore_dependencies(void **state)
 {
 	struct fx f;
@@ -314,6 +324,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(default_inputs_include_dependencies),
 		cmocka_unit_test(own_files_only_ignore_dependencies),
+		cmocka_unit_test(depends_on_edges_are_not_followed),
 		cmocka_unit_test(negated_files_do_not_count),
 		cmocka_unit_test(dependency_configuration_counts_through_caret),
 		cmocka_unit_test(env_input_changes_hash),
