@@ -388,7 +388,8 @@ def hyperfine(ws, prepare, entries, runs, warmup, out_json, env, quiet=False):
 	for r in data["results"]:
 		res[r["command"]] = {"median": r["median"], "mean": r["mean"], "min": r["min"],
 				     "max": r["max"], "stddev": r.get("stddev"),
-				     "times": r.get("times", [])}
+				     "times": r.get("times", []),
+				     "cpu": r.get("user", 0) + r.get("system", 0)}
 	return res
 
 
@@ -442,6 +443,7 @@ def measure_slow(args, ws, sc, row, cmds, env, outdir):
 	live = [("floor", n, c) for n, c in sc.floors]
 	live += [(t, TOOL_TITLES[t], cmds[t][sc.key].format(single=ws.single)) for t in cmds]
 	times = {name: [] for _, name, _ in live}
+	cpu = {name: [] for _, name, _ in live}
 	tfile = os.path.join(ws.benchdir, "time.txt")
 	for r in range(max(1, min(args.runs, args.slow_runs))):
 		for tool, name, cmd in list(live):
@@ -465,8 +467,11 @@ def measure_slow(args, ws, sc, row, cmds, env, outdir):
 					row["tools"][tool]["status"] = "failed: " + bad
 				continue
 			times[name] += res[name]["times"]
+			cpu[name].append(res[name]["cpu"])
 	for tool, name, _ in live:
 		stats = summarize(times[name]) if times[name] else {}
+		if cpu[name]:
+			stats["cpu"] = sum(cpu[name]) / len(cpu[name])
 		if tool == "floor":
 			row["floors"][name].update(stats)
 		else:
@@ -634,6 +639,46 @@ def memory_table(results):
 	return "\n".join(lines) + "\n"
 
 
+def cpu_table(results):
+	"""Mean user+system CPU seconds: steadier than wall time on a shared, loaded machine."""
+	head = ["scenario", "floor"] + [TOOL_TITLES[t] for t in TOOLS]
+	lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+	for key in results["order"]:
+		row = results["scenarios"][key]
+		floors = "; ".join("%s %s" % (n, fmt_time(f.get("cpu")))
+				   for n, f in row["floors"].items())
+		cells = [fmt_time(row["tools"].get(t, {}).get("cpu")) if "cpu" in
+			 row["tools"].get(t, {}) else "–" for t in TOOLS]
+		lines.append("| " + " | ".join([key, floors] + cells) + " |")
+	return "\n".join(lines) + "\n"
+
+
+def rebuild(outdir):
+	"""Rewrite table.md from results.json, taking CPU times from the raw hyperfine files
+	(for results written before the harness recorded them)."""
+	with open(os.path.join(outdir, "results.json")) as f:
+		results = json.load(f)
+	for key, row in results["scenarios"].items():
+		names = [f for f in os.listdir(outdir) if f.startswith("hyperfine-%s" % key)]
+		cpu = {}
+		for fn in names:
+			with open(os.path.join(outdir, fn)) as f:
+				for r in json.load(f)["results"]:
+					cpu.setdefault(r["command"], []).append(r["user"] + r["system"])
+		def fill(cell, name):
+			n = name if name in cpu else next((c for c in cpu if c.endswith(name)), None)
+			if n and "median" in cell and "cpu" not in cell:
+				cell["cpu"] = sum(cpu[n]) / len(cpu[n])
+		for name, cell in row["floors"].items():
+			fill(cell, "floor: " + name if not row.get("slow") else name)
+		for tool, cell in row["tools"].items():
+			fill(cell, TOOL_TITLES[tool])
+	with open(os.path.join(outdir, "results.json"), "w") as f:
+		json.dump(results, f, indent=2)
+	print(report(results, outdir))
+	return 0
+
+
 def machine(args, peers):
 	def out(cmd):
 		rc, o, _ = run(cmd, shell=True)
@@ -664,14 +709,15 @@ def report(results, outdir):
 	txt = ["## Results (%s)" % m["date"], "",
 	       "Machine: %s cores, %s, %s GB RAM, Linux %s; load at start %s." %
 	       (m["nproc"], m["cpu"], m["memory_gb"], m["kernel"], m["loadavg"]),
-	       "Versions: bld %s (commit %s), Nx %s, Turborepo %s, node %s, %s." %
+	       "Versions: %s (commit %s), Nx %s, Turborepo %s, node %s, %s." %
 	       (m["bld"], m["bld_commit"], m["nx"], m["turbo"], m["node"], m["hyperfine"]),
 	       "Workspace: %d projects, %d dependency edges, seed %d; hyperfine --runs %d "
 	       "--warmup %d (slow rows: --runs %d --warmup 0); --parallel %d for every tool." %
 	       (a["projects"], results["edges"], a["seed"], a["runs"], a["warmup"],
 		max(1, min(a["runs"], a["slow_runs"])), a["parallel"]), "",
 	       "Medians; in brackets each peer's time ÷ bld one-shot's (above 1: bld is faster).", "",
-	       table(results), "Peak RSS of each tool's process tree (largest process, "
+	       table(results), "CPU time (user + system, mean of the runs; the machine is shared, "
+	       "so this is steadier than wall time):", "", cpu_table(results), "Peak RSS of each tool's process tree (largest process, "
 	       "/usr/bin/time, first run of each scenario):", "", memory_table(results)]
 	notes = []
 	for key in results["order"]:
@@ -744,8 +790,10 @@ def profile(args, ws):
 
 def parse_args():
 	ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-	ap.add_argument("--bld", required=True, help="the bld client binary")
-	ap.add_argument("--bldd", required=True, help="the bldd engine binary")
+	ap.add_argument("--bld", help="the bld client binary (required)")
+	ap.add_argument("--bldd", help="the bldd engine binary (required)")
+	ap.add_argument("--rebuild", metavar="OUTDIR",
+			help="only rewrite OUTDIR/table.md from its results.json")
 	ap.add_argument("--projects", "-n", type=int, default=1000)
 	ap.add_argument("--seed", type=int, default=1)
 	ap.add_argument("--runs", type=int, default=5)
@@ -767,6 +815,10 @@ def parse_args():
 	ap.add_argument("--profile", choices=["perf-stat", "perf-record", "callgrind"])
 	ap.add_argument("--perf-freq", type=int, default=2000, help="perf record -F")
 	a = ap.parse_args()
+	if a.rebuild:
+		return a
+	if not a.bld or not a.bldd:
+		ap.error("--bld and --bldd are required")
 	a.bld, a.bldd = os.path.abspath(a.bld), os.path.abspath(a.bldd)
 	if a.smoke:
 		a.projects, a.runs, a.warmup, a.slow_runs = 10, 1, 0, 1
@@ -783,6 +835,8 @@ def parse_args():
 
 def main():
 	args = parse_args()
+	if args.rebuild:
+		return rebuild(args.rebuild)
 	os.makedirs(args.out, exist_ok=True)
 	for tool in ("hyperfine", "/usr/bin/time", "git"):
 		if not shutil.which(tool):
