@@ -9,7 +9,8 @@
  * "projects" takes Nx project patterns ("self" = the same project).  A target
  * that is a glob expands to every matching target name of the workspace.
  *
- * Work items are (task, project used to derive dependencies).  For
+ * Frames are (task, project used to derive dependencies), expanded depth
+ * first like Nx's recursion.  For
  * "dependencies", the project's edges count except those bld adds for a
  * cross-project dependsOn (WS_DEP_DEPENDSON: Nx keeps dependsOn out of its
  * project graph, so "^t" never follows them); a dependency project that lacks the target is looked
@@ -51,8 +52,14 @@ struct dep_cfgs {
 	bool done;
 };
 
-struct work {
-	int task, project;
+/* A task being expanded, with its cursor (the expansion is depth-first, as
+ * Nx's: a task met for the first time is expanded before its parent goes
+ * on, which decides whose overrides a task reached twice keeps). */
+struct frame {
+	int task;   /* index into tg->tasks */
+	int derive; /* project whose edges "dependencies" follows */
+	size_t cfg; /* next dependsOn entry */
+	size_t k;   /* next candidate project of that entry */
 };
 
 /* Request-scoped state of one build. */
@@ -63,9 +70,9 @@ struct tgb {
 	size_t cap;            /* of tg->tasks */
 	size_t *depcap;        /* per task: capacity of deps */
 	struct dep_cfgs *cfgs; /* per task: its normalised dependsOn */
-	struct work *q;
-	size_t nq, capq, head;
-	struct strmap seen;        /* "task/project" work items already queued */
+	struct frame *stack;
+	size_t nstack, capstack;
+	struct strmap seen;        /* "task/project" frames already pushed */
 	struct strvec all_targets; /* every target name, for glob targets; lazy */
 	bool all_targets_done;
 	struct bld_err *err;
@@ -138,15 +145,15 @@ static const char *resolve_config(const struct ws_target *t, const char *want)
 	return def;
 }
 
-static void enqueue(struct tgb *b, int task, int project)
+static void frame_push(struct tgb *b, int task, int derive)
 {
 	char key[48];
-	snprintf(key, sizeof(key), "%d/%d", task, project);
+	snprintf(key, sizeof(key), "%d/%d", task, derive);
 	if (strmap_has(&b->seen, key))
 		return;
 	strmap_put(&b->seen, key, (void *)1);
-	xgrow(&b->q, &b->capq, b->nq + 1, sizeof(*b->q));
-	b->q[b->nq++] = (struct work){task, project};
+	xgrow(&b->stack, &b->capstack, b->nstack + 1, sizeof(*b->stack));
+	b->stack[b->nstack++] = (struct frame){task, derive, 0, 0};
 }
 
 /* Index of the task for (p, t) under the request's configuration, created
@@ -187,7 +194,7 @@ static int task_get(struct tgb *b, struct ws_project *p, struct ws_target *t,
 	int r = tg__task_options(task, overrides, b->err);
 	if (r < 0)
 		return r;
-	enqueue(b, idx, (int)(p - b->ws->projects));
+	frame_push(b, idx, (int)(p - b->ws->projects));
 	return idx;
 }
 
@@ -393,7 +400,7 @@ static int cfgs_load(struct tgb *b, int ti)
 /* ---- expansion ---------------------------------------------------------- */
 
 /* Overrides a dependency gets from source task ti through d; NULL for none. */
-static cJSON *dep_overrides(struct tgb *b, int ti, const struct dep_cfg *d, struct bld_err *err)
+static cJSON *dep_overrides(struct tgb *b, int ti, const struct dep_cfg *d)
 {
 	if (!d->forward_options && !(d->forward_params && b->rq->overrides))
 		return NULL;
@@ -423,37 +430,60 @@ static int link_one(struct tgb *b, int ti, int pi, const struct dep_cfg *d, cons
 	return 0;
 }
 
-static int expand_cfg(struct tgb *b, int ti, int derive, const struct dep_cfg *d)
+/* Candidate k of d for frame f: a project index, -1 to pass over, -2 past
+ * the last. */
+static int candidate(const struct tgb *b, const struct frame *f, const struct dep_cfg *d, size_t k)
 {
-	cJSON *ov = dep_overrides(b, ti, d, b->err);
-	int r = 0;
-	if (d->has_projects) {
-		for (size_t k = 0; k < d->nprojects && r >= 0; k++)
-			r = link_one(b, ti, d->projects[k], d, ov);
-	} else if (d->dependencies) {
-		const struct ws_project *p = &b->ws->projects[derive];
-		for (size_t k = 0; k < p->ndeps && r >= 0; k++) {
-			if (p->deps[k].kind == WS_DEP_DEPENDSON)
-				continue; /* not a project-graph edge for Nx */
-			r = link_one(b, ti, p->deps[k].project, d, ov);
-			if (r == 1) /* look through a project lacking the target */
-				enqueue(b, ti, p->deps[k].project);
-		}
-	} else {
-		struct ws_project *self = b->tg->tasks[ti].project;
-		r = link_one(b, ti, (int)(self - b->ws->projects), d, ov);
+	if (d->has_projects)
+		return k < d->nprojects ? d->projects[k] : -2;
+	if (d->dependencies) {
+		const struct ws_project *p = &b->ws->projects[f->derive];
+		if (k >= p->ndeps)
+			return -2;
+		/* bld's dependsOn edges are no project-graph edges for Nx */
+		return p->deps[k].kind == WS_DEP_DEPENDSON ? -1 : p->deps[k].project;
 	}
+	return k == 0 ? (int)(b->tg->tasks[f->task].project - b->ws->projects) : -2;
+}
+
+/* One step: the next candidate of the top frame (which may push frames). */
+static int expand_step(struct tgb *b)
+{
+	struct frame *f = &b->stack[b->nstack - 1];
+	int r = cfgs_load(b, f->task);
+	if (r < 0)
+		return r;
+	if (f->cfg >= b->cfgs[f->task].n) {
+		b->nstack--;
+		return 0;
+	}
+	const struct dep_cfg *d = &b->cfgs[f->task].v[f->cfg]; /* stable: v is not moved */
+	int ti = f->task, pi = candidate(b, f, d, f->k++);
+	if (pi == -2) {
+		f->cfg++;
+		f->k = 0;
+		return 0;
+	}
+	if (pi == -1)
+		return 0;
+	cJSON *ov = dep_overrides(b, ti, d);
+	r = link_one(b, ti, pi, d, ov); /* f is stale from here on */
 	cJSON_Delete(ov);
+	if (r == 1 && d->dependencies && !d->has_projects)
+		frame_push(b, ti, pi); /* look through a project lacking the target */
 	return r < 0 ? r : 0;
 }
 
 static int expand_all(struct tgb *b)
 {
-	while (b->head < b->nq) {
-		struct work w = b->q[b->head++];
-		int r = cfgs_load(b, w.task);
-		for (size_t i = 0; r >= 0 && i < b->cfgs[w.task].n; i++)
-			r = expand_cfg(b, w.task, w.project, &b->cfgs[w.task].v[i]);
+	/* requested tasks were pushed in order: expand the first one first */
+	for (size_t i = 0, j = b->nstack; i + 1 < j; i++, j--) {
+		struct frame t = b->stack[i];
+		b->stack[i] = b->stack[j - 1];
+		b->stack[j - 1] = t;
+	}
+	while (b->nstack) {
+		int r = expand_step(b);
 		if (r < 0)
 			return r;
 	}
@@ -538,7 +568,7 @@ int task_graph_build(struct workspace *ws, const struct tg_request *rq, struct t
 		dep_cfgs_release(&b.cfgs[i]);
 	free(b.cfgs);
 	free(b.depcap);
-	free(b.q);
+	free(b.stack);
 	strmap_release(&b.seen);
 	strvec_release(&b.all_targets);
 	if (r >= 0 && rq->exclude_task_deps)

@@ -194,6 +194,25 @@ static void params_forward_passes_overrides(void **state)
 	run_release(&r);
 }
 
+static void task_reached_twice_keeps_depth_first_overrides(void **state)
+{
+	struct run r;
+	/* Nx expands depth first: c:x is met through b:y (forward) before a's own
+	 * params: "ignore" entry, so it keeps the forwarded overrides */
+	assert_int_equal(
+	    run_graph(&r,
+	              "{'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x',"
+	              "   'dependsOn': [{'target': 'y', 'projects': 'b', 'params': 'forward'},"
+	              "                 {'target': 'x', 'projects': 'c', 'params': 'ignore'}]}}},"
+	              " 'b/project.json': {'name': 'b', 'targets': {'y': {'command': 'x',"
+	              "   'dependsOn': [{'target': 'x', 'projects': 'c', 'params': 'forward'}]}}},"
+	              " 'c/project.json': {'name': 'c', 'targets': {'x': {'command': 'x'}}}}",
+	              "a", "build", NULL, "{\"foo\": \"bar\"}", 0),
+	    0);
+	assert_non_null(cJSON_GetObjectItem(task_of(&r, "c:x")->options, "foo"));
+	run_release(&r);
+}
+
 #define CONFIG_SPEC                                                                                \
 	"{'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build', 'lint']}}},"            \
 	" 'a/project.json': {'name': 'a', 'implicitDependencies': ['b'], 'targets': {"             \
@@ -391,6 +410,7 @@ int main(void)
 	    cmocka_unit_test(projects_by_tag_and_negation),
 	    cmocka_unit_test(glob_target_and_missing_targets),
 	    cmocka_unit_test(params_forward_passes_overrides),
+	    cmocka_unit_test(task_reached_twice_keeps_depth_first_overrides),
 	    cmocka_unit_test(configuration_carried_to_dependencies),
 	    cmocka_unit_test(default_configuration_is_not_carried),
 	    cmocka_unit_test(unknown_configuration_falls_back_to_default),
