@@ -10,20 +10,21 @@
  * that is a glob expands to every matching target name of the workspace.
  *
  * Frames are (task, project used to derive dependencies), expanded depth
- * first like Nx's recursion.  For
- * "dependencies", the project's edges count except those bld adds for a
- * cross-project dependsOn (WS_DEP_DEPENDSON: Nx keeps dependsOn out of its
- * project graph, so "^t" never follows them); a dependency project that lacks the target is looked
- * through: its own dependencies are examined for the same task, as Nx does
- * with its dummy tasks.  A project lacking a target named by "projects" or
- * by the same-project form is skipped silently (Nx does so too).
+ * first like Nx's recursion.  For "dependencies", the project's edges count
+ * except those bld adds for a cross-project dependsOn (WS_DEP_DEPENDSON: Nx
+ * keeps dependsOn out of its project graph, so "^t" never follows them); a
+ * dependency project that lacks the target is looked through: its own
+ * dependencies are examined for the same task, as Nx does with its dummy
+ * tasks.  A project lacking a target named by "projects" or by the
+ * same-project form is skipped silently (Nx does so too).
  *
  * Configuration: every task takes the request's configuration when its
  * target has it, else the target's defaultConfiguration; the request's (not
  * the resolved) configuration is what travels down the graph.
  * Overrides: requested tasks get the request's overrides; a dependency gets
  * them only with params: "forward" (and the source target's options with
- * options: "forward").  A task reached twice keeps what it got first.
+ * options: "forward").  A task reached twice keeps what it got first, in
+ * depth-first order.
  * Self edges are dropped; any other cycle (continuous tasks included) is an
  * error that spells the whole cycle.
  */
