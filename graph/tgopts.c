@@ -103,8 +103,13 @@ int tg__task_options(struct task *task, const cJSON *overrides, struct bld_err *
 	cJSON *opts = tg__target_options(task->target, task->configuration);
 	int r = tg__expand_options(opts, task->project, where, err);
 	if (r >= 0 && overrides) {
+		/* overrides come from the command line, not from a project file */
+		struct ws_project cli = *task->project;
+		cli.config_file = NULL;
+		char *cli_where = xasprintf("%s (a command-line override)", where);
 		cJSON *ov = cJSON_Duplicate(overrides, true);
-		r = tg__expand_options(ov, task->project, where, err);
+		r = tg__expand_options(ov, &cli, cli_where, err);
+		free(cli_where);
 		tg__merge_into(opts, ov);
 		cJSON_Delete(ov);
 	}
