@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 
 import pytest
@@ -122,6 +123,12 @@ def test_fastapi_terraform_non_default_options(make_ws):
     assert {'projects': ['orders'], 'target': 'bundle'} in tj['targets']['build']['dependsOn']
     assert not (ws.root / 'packages/common/constructs').exists()
     assert not (ws.root / 'tsconfig.base.json').exists()
+    ws.commit('generated')
+    r = ws.run('run', 'common-terraform:fmt')
+    if shutil.which('terraform'):
+        assert r.code == 0, r   # the modules parse and are formatted
+    else:
+        assert r.code == 1 and 'needs terraform' in r.both, r
 
 
 def test_second_api_adds_without_touching_the_first(make_ws):
