@@ -70,6 +70,7 @@ static void args_placeholders_are_interpolated(void **state)
 	assert_int_equal(plan(&p, &err, "nx:run-commands",
 	                      "{\"command\":\"echo {args.a} {args}\"}", NULL),
 	                 BLD_ESCHEMA);
+	exec_plan_release(&p);
 }
 
 static void commands_default_to_parallel_and_respect_forward_all_args(void **state)
