@@ -6,8 +6,8 @@
  * transaction (BEGIN IMMEDIATE), the same lock cache_store holds while it
  * checks its blobs exist, so a store never commits an entry whose blob a
  * concurrent prune removed.  Orphans (blobs of stores killed before their
- * commit, temporary files) older than an hour are collected by an explicit
- * `bld cache prune`.
+ * commit, temporary files) older than an hour, and file index rows of files
+ * that no longer exist, are collected by an explicit `bld cache prune`.
  */
 #include "cache_int.h"
 
@@ -117,7 +117,35 @@ static bool old_enough(const char *path, int64_t now)
 	return lstat(path, &st) == 0 && st.st_mtime < now - ORPHAN_AGE;
 }
 
-/* Orphan blobs and stale temporary files; returns bytes freed. */
+/* File index rows of files that no longer exist (under the write lock). */
+static void gc_index(struct cache *c)
+{
+	sqlite3_stmt *q, *del;
+	if (sqlite3_prepare_v2(c->db, "SELECT path FROM files", -1, &q, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM files WHERE path=?1", -1, &del, NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
+		return;
+	}
+	struct strvec gone;
+	strvec_init(&gone);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(q, 0);
+		struct stat st;
+		if (lstat(p, &st) < 0 && errno == ENOENT)
+			strvec_push(&gone, p);
+	}
+	sqlite3_finalize(q);
+	for (size_t i = 0; i < gone.n; i++) {
+		sqlite3_bind_text(del, 1, gone.v[i], -1, SQLITE_STATIC);
+		sqlite3_step(del);
+		sqlite3_reset(del);
+	}
+	sqlite3_finalize(del);
+	strvec_release(&gone);
+}
+
+/* Orphan blobs, stale temporary files, index rows of vanished files; returns bytes freed. */
 uint64_t cache__gc_orphans(struct cache *c)
 {
 	uint64_t freed = 0;
@@ -153,6 +181,7 @@ uint64_t cache__gc_orphans(struct cache *c)
 		free(sub);
 	}
 	closedir(top);
+	gc_index(c);
 	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_unlock(&c->lock);

@@ -58,6 +58,15 @@ def children(pid):
     return out
 
 
+def descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        for c in children(todo.pop()):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
 def engine_pid(client):
     """The one-shot engine: the bldd child of the bld client."""
     for c in children(client.pid):
@@ -104,11 +113,13 @@ def test_kill_mid_store_leaves_a_consistent_cache(make_ws):
         pid = wait_for(lambda: engine_pid(p), timeout=10, step=0.002)
         if pid:
             time.sleep(rng.uniform(0, full))
-            try:
-                os.kill(pid, signal.SIGKILL)
-                kills += 1
-            except ProcessLookupError:
-                pass
+            # the engine and the command it may be running: no straggler writes dist later
+            for victim in [pid] + descendants(pid):
+                try:
+                    os.kill(victim, signal.SIGKILL)
+                    kills += victim == pid
+                except ProcessLookupError:
+                    pass
         p.wait(60)
     assert kills >= 10
     entries = integrity(ws.root / '.bld/cache')
