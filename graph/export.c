@@ -13,6 +13,10 @@
  * no such edge and no type for it); DOT draws static edges solid, implicit
  * ones dashed and dependsOn ones dotted.  Tasks carry "options" (the
  * merged options) where Nx shows only the command line's "overrides".
+ * A node's type is Nx's: "lib" for projectType library, "e2e" for another
+ * projectType and a name ending "-e2e", "app" for the rest; without a
+ * projectType, tsconfig.lib.json / tsconfig.app.json decide, else a
+ * package.json without exports, main, module or bin makes an "app".
  * The HTML layout is layered: a project's column is one more than the
  * deepest of its dependencies (leaves on the left), rows ordered by the
  * mean row of the dependencies; cycles are broken at the back edge.
@@ -28,11 +32,58 @@ static const char *dep_type(enum ws_dep_kind k)
 	return k == WS_DEP_STATIC ? "static" : "implicit";
 }
 
-static const char *project_type(const struct ws_project *p)
+/* True when the workspace holds the file root/name (ws->files is sorted). */
+static bool ws_has_file(const struct workspace *ws, const char *root, const char *name)
 {
-	if (p->project_type && strcmp(p->project_type, "application") == 0)
-		return str_ends(p->name, "e2e") ? "e2e" : "app";
-	return "lib";
+	char *path = root[0] ? xasprintf("%s/%s", root, name) : xstrdup(name);
+	size_t lo = 0, hi = ws->files.n;
+	bool found = false;
+	while (lo < hi && !found) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ws->files.v[mid], path);
+		if (c == 0)
+			found = true;
+		else if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	free(path);
+	return found;
+}
+
+/* A package.json without exports, main, module or bin (Nx: an application). */
+static bool package_is_app(const struct workspace *ws, const struct ws_project *p)
+{
+	char *rel = p->root[0] ? xasprintf("%s/package.json", p->root) : xstrdup("package.json");
+	char *path = path_join(ws->root, rel), *buf = NULL;
+	size_t len;
+	bool app = false;
+	free(rel);
+	if (file_read(path, &buf, &len) >= 0) {
+		cJSON *j = cJSON_Parse(buf);
+		app = cJSON_IsObject(j) && !cJSON_HasObjectItem(j, "exports") &&
+		      !cJSON_HasObjectItem(j, "main") && !cJSON_HasObjectItem(j, "module") &&
+		      !cJSON_HasObjectItem(j, "bin");
+		cJSON_Delete(j);
+	}
+	free(buf);
+	free(path);
+	return app;
+}
+
+const char *tg__project_type(const struct workspace *ws, const struct ws_project *p)
+{
+	if (p->project_type) {
+		if (strcmp(p->project_type, "library") == 0)
+			return "lib";
+		return str_ends(p->name, "-e2e") || strcmp(p->name, "e2e") == 0 ? "e2e" : "app";
+	}
+	if (ws_has_file(ws, p->root, "tsconfig.lib.json"))
+		return "lib";
+	if (ws_has_file(ws, p->root, "tsconfig.app.json"))
+		return "app";
+	return package_is_app(ws, p) ? "app" : "lib";
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -76,7 +127,7 @@ static cJSON *project_graph_json(const struct workspace *ws)
 		const struct ws_project *p = &ws->projects[i];
 		cJSON *n = cJSON_AddObjectToObject(nodes, p->name);
 		cJSON_AddStringToObject(n, "name", p->name);
-		cJSON_AddStringToObject(n, "type", project_type(p));
+		cJSON_AddStringToObject(n, "type", tg__project_type(ws, p));
 		cJSON_AddItemToObject(n, "data", project_data(p));
 		cJSON *edges = cJSON_AddArrayToObject(deps, p->name);
 		for (size_t k = 0; k < p->ndeps; k++) {

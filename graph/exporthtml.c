@@ -231,10 +231,7 @@ static void svg_nodes(const struct workspace *ws, const struct layout *l, struct
 {
 	for (size_t i = 0; i < ws->nprojects; i++) {
 		const struct ws_project *p = &ws->projects[i];
-		const char *type = p->project_type && strcmp(p->project_type, "application") == 0
-		                       ? (str_ends(p->name, "e2e") ? " e2e" : " app")
-		                       : "";
-		sbuf_addf(out, "<g class=\"n%s\" data-name=\"", type);
+		sbuf_addf(out, "<g class=\"n %s\" data-name=\"", tg__project_type(ws, p));
 		html_escape(out, p->name);
 		sbuf_addf(out, "\"><title>");
 		html_escape(out, p->name);
@@ -311,7 +308,7 @@ void tg__export_html(const struct workspace *ws, const struct task_graph *tg, st
 	               "aria-label=\"filter projects\"><span class=\"lg\">arrows point from a "
 	               "project to what it depends on; solid: package or pyproject dependency, "
 	               "dashed: implicitDependencies, dotted: cross-project dependsOn; green: "
-	               "application</span>\n");
+	               "application, yellow: e2e</span>\n");
 	html_svg(ws, out);
 	if (tg)
 		html_tasks(tg, out);

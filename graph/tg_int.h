@@ -64,6 +64,9 @@ void tg__prune_unrequested(struct task_graph *tg);
 /* Fill rdeps and priorities; BLD_ECYCLE (whole cycle in err) on a cycle. */
 int tg__finish(struct task_graph *tg, struct bld_err *err);
 
+/* Nx's node type of p: "app", "lib" or "e2e" (export.c). */
+const char *tg__project_type(const struct workspace *ws, const struct ws_project *p);
+
 /* The HTML page of graph_export (exporthtml.c). */
 void tg__export_html(const struct workspace *ws, const struct task_graph *tg, struct sbuf *out);
 
