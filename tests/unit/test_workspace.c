@@ -476,7 +476,7 @@ static void ignore_layout(const char *root)
 	const char *dirs[] = {"p1", "ign/p2", "nested/p3", "nested/keep", "nx-ign/p4",
 	                      "dist/p5", "sub/dist/p8", "node_modules/x/p6", ".bld/p7",
 	                      "nested/deep/x/p9", "neg/p10", "neg/p11", "out", "sub/nxn/p12",
-	                      "sub/nxn/p13"};
+	                      "sub/nxn/p13", "sub/nxn/zz/p14", "sub/nxn/q/zz/p15", "zz/p16"};
 	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
 		char *rel = xasprintf("%s/project.json", dirs[i]);
 		char *text = xasprintf("{\"name\": \"%s\"}", path_basename(dirs[i]));
@@ -487,14 +487,14 @@ static void ignore_layout(const char *root)
 	put(root, ".gitignore", "ign/\nneg/*\n!neg/p11\nout\n*.log\n");
 	put(root, "nested/.gitignore", "p3/\ndeep/**/p9\n");
 	put(root, ".nxignore", "nx-ign\n");
-	put(root, "sub/nxn/.nxignore", "/p12\n");
+	put(root, "sub/nxn/.nxignore", "# nested, as Nx 17+ reads them\n/p12\nzz\n");
 	put(root, "p1/debug.log", "x");
 	put(root, "p1/src/main.c", "int main;");
 }
 
 static void check_ignore_layout(struct workspace *ws)
 {
-	const char *want[] = {"keep", "p1", "p11", "p13"};
+	const char *want[] = {"keep", "p1", "p11", "p13", "p16"};
 	assert_int_equal(ws->nprojects, ARRAY_LEN(want));
 	for (size_t i = 0; i < ARRAY_LEN(want); i++)
 		assert_string_equal(ws->projects[i].name, want[i]);
