@@ -168,6 +168,36 @@ static void glob_target_and_missing_targets(void **state)
 	run_release(&r);
 }
 
+static void dependson_pattern_matching_nothing_is_a_note(void **state)
+{
+	struct run r;
+	/* Nx warns "dependsOn is misconfigured" and goes on */
+	assert_int_equal(
+	    run_graph(&r,
+	              "{'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x',"
+	              "   'dependsOn': [{'target': 'build', 'projects': ['nope*']}]}}}}",
+	              "a", "build", NULL, NULL, 0),
+	    0);
+	assert_int_equal(r.tg->ntasks, 1);
+	assert_int_equal(r.tg->notes.n, 1);
+	assert_non_null(strstr(r.tg->notes.v[0], "a:build"));
+	run_release(&r);
+}
+
+static void malformed_dependson_names_the_file(void **state)
+{
+	struct run r;
+	int rc =
+	    run_graph(&r,
+	              "{'libs/a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x',"
+	              "   'dependsOn': ['ok', {'projects': 'b'}]}}}}",
+	              "a", "build", NULL, NULL, 0);
+	assert_int_equal(rc, BLD_ESCHEMA);
+	assert_string_equal(r.err.file, "libs/a/project.json");
+	assert_non_null(strstr(r.err.msg, "a:build: dependsOn[1]"));
+	run_release(&r);
+}
+
 #define FORWARD_SPEC                                                                               \
 	"{'a/project.json': {'name': 'a', 'implicitDependencies': ['b'], 'targets': {"             \
 	"   'build': {'command': 'x', 'options': {'mode': 'a'}, 'dependsOn': ["                    \
@@ -409,6 +439,8 @@ int main(void)
 	    cmocka_unit_test(project_target_and_object_forms),
 	    cmocka_unit_test(projects_by_tag_and_negation),
 	    cmocka_unit_test(glob_target_and_missing_targets),
+	    cmocka_unit_test(dependson_pattern_matching_nothing_is_a_note),
+	    cmocka_unit_test(malformed_dependson_names_the_file),
 	    cmocka_unit_test(params_forward_passes_overrides),
 	    cmocka_unit_test(task_reached_twice_keeps_depth_first_overrides),
 	    cmocka_unit_test(configuration_carried_to_dependencies),
