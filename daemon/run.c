@@ -13,6 +13,7 @@
 #include "run.h"
 
 static void pump(struct run *run);
+static void timing(struct run *run, const char *phase, uint64_t *t0);
 
 /* ---- events ---- */
 
@@ -235,6 +236,7 @@ static void skipped_events(struct run *run)
 
 static void run_finish(struct run *run)
 {
+	timing(run, "tasks", &run->t_start);
 	int code = run->canceled ? 130 : (run->failed || run->skipped) ? 1 : 0;
 	struct request *rq = run->rq;
 	request_finish(rq, code); /* frees the request and this run */
@@ -309,6 +311,16 @@ void run_free(struct run *run)
 }
 
 /* ---- setup ---- */
+
+/* BLD_DEBUG=1 in the client's environment: phase timings as info messages. */
+static void timing(struct run *run, const char *phase, uint64_t *t0)
+{
+	if (!run->debug)
+		return;
+	uint64_t now = now_ns();
+	request_message(run->rq, "info", "bld: %-16s %8.2f ms", phase, (double)(now - *t0) / 1e6);
+	*t0 = now;
+}
 
 /* "proj:target[:config]"; a target name may itself hold ':' (Nx resolves it the same way). */
 static int parse_task_spec(struct run *run, const char *spec, struct tg_request *tq,
@@ -574,19 +586,26 @@ void run_start(struct request *rq)
 	strvec_init(&run->fwd);
 	run->verbose = request_arg_bool(rq, "verbose");
 	run->skip_cache = request_arg_bool(rq, "skipCache") || env_true(rq, "BLD_SKIP_CACHE");
+	run->debug = env_true(rq, "BLD_DEBUG");
 	collect_forwarded(run);
+	uint64_t t0 = now_ns();
 	int code = cmd_load_workspace(rq, &run->ws);
 	if (code) {
 		request_finish(rq, code);
 		return;
 	}
+	timing(run, "workspace", &t0);
 	struct bld_err err;
 	bld_err_clear(&err);
 	if (run_setup(run, &err) < 0) {
 		request_finish(rq, request_error(rq, &err));
 		return;
 	}
+	timing(run, "task graph", &t0);
 	plan_jobs(run);
+	timing(run, "plans", &t0);
 	open_cache(run);
+	timing(run, "cache open", &t0);
+	run->t_start = t0;
 	pump(run);
 }

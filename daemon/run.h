@@ -60,6 +60,8 @@ struct run {
 	int live_procs;
 	int hits, ran, failed, skipped;
 	bool warned_hash;
+	bool debug;                /* BLD_DEBUG: phase timings */
+	uint64_t t_start;          /* when tasks started (ns), for the timing */
 };
 
 /* job.c */
