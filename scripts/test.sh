@@ -71,8 +71,11 @@ note "all test suites"
 meson test -C build-test --print-errorlogs || status=1
 
 if [ "${BLD_NO_ASAN:-0}" != 1 ]; then
+	# No -Dwerror here: the warnings gate is the build above; GCC's analysis of
+	# sanitizer-instrumented code gives false positives (e.g. -Wformat-truncation
+	# on vsnprintf(NULL, 0, ...)).
 	note "sanitizer build (address, undefined)"
-	if ! build build-test-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false; then
+	if ! build build-test-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 		echo "test.sh: sanitizer build failed" >&2
 		BLD_EXTRA_FAILED=1 finish
 		exit 1
