@@ -138,6 +138,9 @@ static void build_env(struct job *j)
 		envset_set(e, "NX_TASK_HASH", t->hash, true);
 	envset_set(e, "NX_WORKSPACE_ROOT", run->ws->root, true);
 	envset_set(e, "LERNA_PACKAGE_NAME", t->project->name, true);
+	envset_set(e, "NX_TUI", "false", true);
+	if (run->skip_cache)
+		envset_set(e, "NX_SKIP_NX_CACHE", "true", true);
 	if (rq->color && !envset_get(e, "NO_COLOR"))
 		envset_set(e, "FORCE_COLOR", "true", false);
 }

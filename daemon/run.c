@@ -566,6 +566,8 @@ static int run_setup(struct run *run, struct bld_err *err)
 		request_message(rq, "warn", "none of the selected projects has target%s %s; "
 		                "no tasks were run", tq.targets.n > 1 ? "s" : "",
 		                tq.targets.n ? tq.targets.v[0] : "");
+	for (size_t i = 0; rc >= 0 && run->verbose && i < run->tg->notes.n; i++)
+		request_message(rq, "info", "%s", run->tg->notes.v[i]);
 	if (rc >= 0)
 		rc = check_executors(run, err);
 	if (rc >= 0) {
