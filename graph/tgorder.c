@@ -1,6 +1,7 @@
 /*
  * tgorder.c - the task graph's order: reverse edges, cycle detection that
- * names the whole cycle, dependency-first order, scheduling priorities, and
+ * names the whole cycle (after the path that reaches it, as Nx prints it),
+ * dependency-first order, scheduling priorities, and
  * pruning to the requested tasks (--exclude-task-dependencies).
  */
 #include <stdint.h>
@@ -60,15 +61,16 @@ static void rdeps_fill(struct task_graph *tg)
 		}
 }
 
-/* Spell the cycle: path[from..n-1] then back to path[from]. */
-static int cycle_err(const struct task_graph *tg, const int *path, size_t from, size_t n,
+/* Spell the cycle as Nx does: the path that reaches it from the task the
+ * search started at, path[0..n-1], then the task that closes it, v. */
+static int cycle_err(const struct task_graph *tg, const int *path, size_t n, int v,
                      struct bld_err *err)
 {
 	struct sbuf sb = SBUF_INIT;
 	sbuf_init(&sb);
-	for (size_t i = from; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		sbuf_addf(&sb, "%s -> ", tg->tasks[path[i]].id);
-	sbuf_adds(&sb, tg->tasks[path[from]].id);
+	sbuf_adds(&sb, tg->tasks[v].id);
 	int r = bld_err_set(err, BLD_ECYCLE, "%s", sb.buf);
 	sbuf_release(&sb);
 	return r;
@@ -99,10 +101,7 @@ static int cycles_check(const struct task_graph *tg, struct bld_err *err)
 			}
 			int v = t->deps[next[u]++];
 			if (color[v] == 1) {
-				size_t from = depth;
-				while (path[from - 1] != v)
-					from--;
-				r = cycle_err(tg, path, from - 1, depth, err);
+				r = cycle_err(tg, path, depth, v, err);
 			} else if (color[v] == 0) {
 				color[v] = 1;
 				next[v] = 0;

@@ -72,7 +72,9 @@ void tg_request_release(struct tg_request *rq);
  * *ret_tg, or negative with err filled: BLD_ENOPROJECT / BLD_ENOTARGET with
  * "did you mean" names (a requested project or target; a dependsOn naming a
  * missing target or project is skipped as in Nx), BLD_ECYCLE with the whole
- * cycle ("a:build -> b:build -> a:build"), BLD_ESCHEMA for a malformed
+ * cycle ("a:build -> b:build -> a:build"), after the path that reaches it
+ * from a requested task as Nx prints it ("x:build -> a:build -> b:build ->
+ * a:build"), BLD_ESCHEMA for a malformed
  * dependsOn entry or a misplaced {workspaceRoot} token.  *ret_tg untouched
  * on failure.
  */

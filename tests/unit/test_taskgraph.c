@@ -341,6 +341,24 @@ static void cycle_reports_whole_path(void **state)
 	run_release(&r);
 }
 
+static void cycle_below_requested_task_shows_the_way_in(void **state)
+{
+	struct run r;
+	/* Nx: "x:build --> a:build --> b:build --> a:build" */
+	assert_int_equal(
+	    run_graph(&r,
+	              "{'x/project.json': {'name': 'x', 'targets': {'build': {'command': 'x',"
+	              "   'dependsOn': ['a:build']}}},"
+	              " 'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x',"
+	              "   'dependsOn': ['b:build']}}},"
+	              " 'b/project.json': {'name': 'b', 'targets': {'build': {'command': 'x',"
+	              "   'dependsOn': ['a:build']}}}}",
+	              "x", "build", NULL, NULL, 0),
+	    BLD_ECYCLE);
+	assert_string_equal(r.err.msg, "x:build -> a:build -> b:build -> a:build");
+	run_release(&r);
+}
+
 static void caret_cycle_in_project_graph_is_an_error(void **state)
 {
 	struct run r;
@@ -449,6 +467,7 @@ int main(void)
 	    cmocka_unit_test(options_merge_configuration_then_overrides),
 	    cmocka_unit_test(workspace_root_token_only_at_start),
 	    cmocka_unit_test(cycle_reports_whole_path),
+	    cmocka_unit_test(cycle_below_requested_task_shows_the_way_in),
 	    cmocka_unit_test(caret_cycle_in_project_graph_is_an_error),
 	    cmocka_unit_test(self_dependency_is_ignored),
 	    cmocka_unit_test(continuous_and_cache_flags),
