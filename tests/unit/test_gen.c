@@ -156,7 +156,9 @@ static void existing_name_is_an_error_and_writes_nothing(void **state)
 	struct fixture *f = *state;
 	assert_int_equal(run(f, "py#fast-api", false, "name=my-api", NULL), 0);
 	char *before = slurp(f, "packages/common/constructs/project.json");
-	unlink(path_join(f->dir, "packages/my_api/README.md")); /* leak ok in tests */
+	char *readme = path_join(f->dir, "packages/my_api/README.md");
+	unlink(readme);
+	free(readme);
 	assert_int_equal(run(f, "py#fast-api", false, "name=my-api", "directory=apps", NULL),
 	                 BLD_EEXISTS);
 	assert_non_null(strstr(f->err.msg, "'my-api' already exists"));
