@@ -40,7 +40,7 @@ static int teardown(void **state)
 }
 
 /* Run a generator with "k=v" option strings (NULL-terminated). */
-static int run(struct fixture *f, const char *gen, bool dry, ...)
+static int run(struct fixture *f, const char *gen, int dry, ...)
 {
 	cJSON *opts = cJSON_CreateObject();
 	va_list ap;
@@ -54,7 +54,7 @@ static int run(struct fixture *f, const char *gen, bool dry, ...)
 	va_end(ap);
 	sbuf_reset(&f->out);
 	bld_err_clear(&f->err);
-	int rc = gen_run(gen, f->dir, opts, dry, &f->out, &f->err);
+	int rc = gen_run(gen, f->dir, opts, dry != 0, &f->out, &f->err);
 	cJSON_Delete(opts);
 	return rc;
 }
