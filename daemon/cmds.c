@@ -125,21 +125,25 @@ static void project_text(const struct workspace *ws, const struct ws_project *p,
 		sbuf_addc(out, '\n');
 	}
 	sbuf_adds(out, "Targets:\n");
-	size_t inferred = 0;
-	for (size_t i = 0; i < p->ntargets; i++) {
-		if (p->targets[i].inferred_by)
-			inferred++;
-		else
-			target_summary(&p->targets[i], out);
-	}
-	if (!inferred)
-		return;
-	sbuf_adds(out, "Targets a plugin would infer (bld does not run plugins; add them to "
-	               "project.json to use them):\n");
 	for (size_t i = 0; i < p->ntargets; i++)
-		if (p->targets[i].inferred_by)
-			sbuf_addf(out, "  %-20s from %s\n", p->targets[i].name,
-			          p->targets[i].inferred_by);
+		target_summary(&p->targets[i], out);
+}
+
+/* "build (@nx/vite/plugin), test (@nx/jest/plugin)" for targets plugins would infer; "" if none. */
+static char *plugin_targets(const struct workspace *ws, const struct ws_project *p)
+{
+	struct strvec targets, plugins;
+	strvec_init(&targets);
+	strvec_init(&plugins);
+	ws_project_plugin_targets(ws, p, &targets, &plugins);
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	for (size_t i = 0; i < targets.n; i++)
+		sbuf_addf(&sb, "%s%s (%s)", i ? ", " : "", targets.v[i],
+		          i < plugins.n ? plugins.v[i] : "a plugin");
+	strvec_release(&targets);
+	strvec_release(&plugins);
+	return sbuf_detach(&sb);
 }
 
 static int unknown_project(const struct workspace *ws, const char *name, struct bld_err *err)
@@ -175,6 +179,17 @@ static int show_project(struct request *r, struct workspace *ws, struct bld_err 
 	} else {
 		project_text(ws, p, &out);
 	}
+	char *inferred = plugin_targets(ws, p);
+	if (inferred[0] && request_arg_bool(r, "json"))
+		request_message(r, "warn",
+		                "%s: nx.json plugins would infer targets bld does not have (bld runs no "
+		                "plugins; add them to project.json): %s",
+		                p->name, inferred);
+	else if (inferred[0])
+		sbuf_addf(&out, "Targets a plugin would infer that bld does not have (bld runs no "
+		                "plugins; add them to project.json to use them):\n  %s\n",
+		          inferred);
+	free(inferred);
 	send_sbuf(r, &out);
 	sbuf_release(&out);
 	return 0;

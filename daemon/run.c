@@ -306,6 +306,7 @@ void run_free(struct run *run)
 	task_graph_free(run->tg);
 	workspace_free(run->ws);
 	strvec_release(&run->fwd);
+	strvec_release(&run->hints);
 	cJSON_Delete(run->overrides);
 	free(run);
 }
@@ -522,6 +523,31 @@ static void collect_forwarded(struct run *run)
 		run->overrides = cJSON_Duplicate(ov, true);
 }
 
+/* An unknown target that a plugin would infer: say why bld lacks it. */
+static void hint_plugin_targets(struct run *run, const struct tg_request *tq)
+{
+	for (size_t i = 0; i < tq->projects.n; i++) {
+		const struct ws_project *p = workspace_project(run->ws, tq->projects.v[i]);
+		struct strvec targets, plugins;
+		strvec_init(&targets);
+		strvec_init(&plugins);
+		if (p)
+			ws_project_plugin_targets(run->ws, p, &targets, &plugins);
+		for (size_t k = 0; k < tq->targets.n; k++) {
+			int at = strvec_find(&targets, tq->targets.v[k]);
+			if (at >= 0)
+				strvec_push_owned(&run->hints,
+				                  xasprintf("%s:%s would be inferred by the nx.json plugin "
+				                            "%s; bld runs no plugins: add the target to %s",
+				                            p->name, tq->targets.v[k],
+				                            (size_t)at < plugins.n ? plugins.v[at] : "?",
+				                            p->config_file));
+		}
+		strvec_release(&targets);
+		strvec_release(&plugins);
+	}
+}
+
 /* run-many -p matched nothing: say so, with the names the patterns may have meant. */
 static void warn_no_projects(struct run *run)
 {
@@ -562,6 +588,8 @@ static int run_setup(struct run *run, struct bld_err *err)
 		warn_no_projects(run);
 	if (rc >= 0)
 		rc = task_graph_build(run->ws, &tq, &run->tg, err);
+	if (rc == BLD_ENOTARGET)
+		hint_plugin_targets(run, &tq);
 	if (rc >= 0 && !run->tg->ntasks && tq.projects.n)
 		request_message(rq, "warn", "none of the selected projects has target%s %s; "
 		                "no tasks were run", tq.targets.n > 1 ? "s" : "",
@@ -586,6 +614,7 @@ void run_start(struct request *rq)
 	run->rq = rq;
 	rq->run = run;
 	strvec_init(&run->fwd);
+	strvec_init(&run->hints);
 	run->verbose = request_arg_bool(rq, "verbose");
 	run->skip_cache = request_arg_bool(rq, "skipCache") || env_true(rq, "BLD_SKIP_CACHE");
 	run->debug = env_true(rq, "BLD_DEBUG");
@@ -600,7 +629,10 @@ void run_start(struct request *rq)
 	struct bld_err err;
 	bld_err_clear(&err);
 	if (run_setup(run, &err) < 0) {
-		request_finish(rq, request_error(rq, &err));
+		code = request_error(rq, &err);
+		for (size_t i = 0; i < run->hints.n; i++)
+			request_message(rq, "info", "%s", run->hints.v[i]);
+		request_finish(rq, code);
 		return;
 	}
 	timing(run, "task graph", &t0);
