@@ -15,13 +15,16 @@ rm -rf "$out"
 mkdir -p "$out"
 
 if command -v uv >/dev/null 2>&1 && [ -z "${BLD_NO_UV:-}" ]; then
+	# From the project folder, so the exported "." (the project itself, built by its
+	# build backend) means the same to both commands.
+	abs_out=$(cd "$out" && pwd)
 	frozen=""
 	[ -f "$root/uv.lock" ] && frozen=--frozen
-	uv export $frozen --no-dev --no-editable --no-hashes --no-header --project "$root" \
-		-o "$out/requirements.txt"
-	uv pip install --no-deps --no-installer-metadata --no-compile-bytecode \
+	(cd "$root" && uv export $frozen --no-dev --no-editable --no-hashes --no-header \
+		-o "$abs_out/requirements.txt")
+	(cd "$root" && uv pip install --no-deps --no-installer-metadata --no-compile-bytecode \
 		--python-platform x86_64-manylinux2014 --python-version 3.12 \
-		--target "$out" -r "$out/requirements.txt"
+		--target "$abs_out" -r "$abs_out/requirements.txt")
 	exit 0
 fi
 
