@@ -121,7 +121,9 @@ char *cache_default_dir(const char *ws_root)
 	if (env && *env) {
 		if (*env == '/')
 			return xstrdup(env);
-		char *j = path_join(ws_root, env);
+		char *cwd = getcwd(NULL, 0);
+		char *j = path_join(cwd ? cwd : ws_root, env);
+		free(cwd);
 		char *n = path_normalize(j);
 		free(j);
 		return n;
