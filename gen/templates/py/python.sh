@@ -38,15 +38,28 @@ if [ -z "$py" ]; then
 fi
 
 deps="$root/.pydeps"
-if ! cmp -s "$root/pyproject.toml" "$deps/.pyproject.toml" 2>/dev/null; then
-	tmp=$(mktemp -d "$root/.pydeps-XXXXXX")
-	"$py" -c 'import sys, tomllib; print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]))' \
-		"$root/pyproject.toml" >"$tmp/requirements.txt"
-	"$py" -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --root-user-action=ignore \
-		--target "$tmp" -r "$tmp/requirements.txt" >&2
-	cp "$root/pyproject.toml" "$tmp/.pyproject.toml"
-	rm -rf "$deps"
-	mv "$tmp" "$deps" 2>/dev/null || rm -rf "$tmp" # another run got there first
+stale() { ! cmp -s "$root/pyproject.toml" "$deps/.pyproject.toml" 2>/dev/null; }
+if stale; then
+	# One installer at a time (openapi, test and serve may start together).
+	if command -v flock >/dev/null 2>&1; then
+		exec 9>"$root/.pydeps.lock"
+		flock 9
+	fi
+	if stale; then
+		tmp=$(mktemp -d "$root/.pydeps-XXXXXX")
+		"$py" -c 'import sys, tomllib; print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]))' \
+			"$root/pyproject.toml" >"$tmp/requirements.txt"
+		if ! "$py" -m pip install --quiet --disable-pip-version-check --no-warn-conflicts \
+			--root-user-action=ignore --target "$tmp" -r "$tmp/requirements.txt" >&2; then
+			rm -rf "$tmp"
+			echo "{{name}}: pip could not install the dependencies of $root/pyproject.toml" >&2
+			exit 1
+		fi
+		cp "$root/pyproject.toml" "$tmp/.pyproject.toml"
+		rm -rf "$deps"
+		mv "$tmp" "$deps"
+	fi
+	exec 9>&-
 fi
 export PYTHONDONTWRITEBYTECODE=1
 PYTHONPATH="$root:$deps${PYTHONPATH:+:$PYTHONPATH}" exec "$py" "$@"
