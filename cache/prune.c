@@ -47,8 +47,8 @@ static uint64_t unlink_blob(struct cache *c, const char *blob)
 static void pick_victims(struct cache *c, uint64_t max_bytes, struct strvec *victims)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db, "SELECT hash, size FROM entries ORDER BY last_used DESC, "
-	                       "created DESC", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db, "SELECT hash, size FROM entries ORDER BY last_used DESC, created DESC, "
+	                       "rowid DESC", -1, &q, NULL) != SQLITE_OK)
 		return;
 	uint64_t total = 0;
 	while (sqlite3_step(q) == SQLITE_ROW) {

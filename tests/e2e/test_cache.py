@@ -272,3 +272,21 @@ def test_cache_commands(make_ws):
     r = ws.run('cache', 'prune', '--max-size', '0')
     assert r.code == 0 and 'pruned 2' in r.out, r
     assert run_all(ws) == ['a:build', 'b:build']
+
+
+def test_automatic_prune_past_the_size_limit(make_ws):
+    def big(name):
+        return {'name': name, 'targets': {'build': {
+            'command': log(f'{name}:build') + f' && mkdir -p dist/{name} && '
+                       f'head -c 1000 /dev/zero | tr "\\000" x > dist/{name}/blob.txt',
+            'outputs': [f'{{workspaceRoot}}/dist/{name}']}}}
+    ws = make_ws(files([big('a'), big('b'), big('c')]))
+    env = {'BLD_CACHE_MAX_SIZE': '2500'}
+    for name in ('a', 'b', 'c'):
+        r = ws.run('run', f'{name}:build', env=env)
+        assert r.code == 0, r
+    r = ws.run('cache', 'ls', '--json')
+    assert r.code == 0, r
+    entries = json.loads(r.out)
+    assert sorted(e['task'] for e in entries) == ['b:build', 'c:build']  # a was least recent
+    assert sum(e['size'] for e in entries) <= 2500
