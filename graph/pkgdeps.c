@@ -10,6 +10,12 @@
  * version), and a semver range only when the package's version satisfies
  * it ("^3.0.0" against 1.0.0 is no edge; neither is a tag such as
  * "latest").  This file holds the small semver range matcher for that.
+ *
+ * Nx's package.json plugin also tags such projects "npm:private" or
+ * "npm:public" (then the "nx": {"tags"} of package.json, then project.json's
+ * tags); workspace.c applies that.  It also turns package.json scripts into
+ * nx:run-script targets and reads the rest of the "nx" property: bld does
+ * not (yet).
  */
 #include "ws_int.h"
 
@@ -27,6 +33,7 @@ void ws__pkg_release(struct ws_pkg *pkg)
 	free(pkg->version);
 	strvec_release(&pkg->dep_names);
 	strvec_release(&pkg->dep_specs);
+	strvec_release(&pkg->nx_tags);
 	memset(pkg, 0, sizeof(*pkg));
 }
 
@@ -44,6 +51,13 @@ int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, struct bld_er
 		pkg->name = cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
 		v = cJSON_GetObjectItemCaseSensitive(json, "version");
 		pkg->version = cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+		pkg->is_private = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(json, "private"));
+		const cJSON *nx = cJSON_GetObjectItemCaseSensitive(json, "nx"), *t;
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(nx, "tags"))
+		{
+			if (cJSON_IsString(t))
+				strvec_push(&pkg->nx_tags, t->valuestring);
+		}
 		for (size_t i = 0; i < ARRAY_LEN(dep_fields); i++) {
 			const cJSON *d;
 			cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(json, dep_fields[i]))

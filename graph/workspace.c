@@ -161,6 +161,27 @@ out:
 
 /* ---- projects ---- */
 
+/* Nx's order: npm:private|npm:public, package.json nx.tags, project.json tags. */
+static void add_package_tags(struct ws_project *p, const struct ws_pkg *pkg)
+{
+	struct strvec tags;
+	strvec_init(&tags);
+	strvec_push(&tags, pkg->is_private ? "npm:private" : "npm:public");
+	for (size_t i = 0; i < pkg->nx_tags.n; i++)
+		if (strvec_find(&tags, pkg->nx_tags.v[i]) < 0)
+			strvec_push(&tags, pkg->nx_tags.v[i]);
+	for (size_t i = 0; i < p->tags.n; i++)
+		if (strvec_find(&tags, p->tags.v[i]) < 0)
+			strvec_push(&tags, p->tags.v[i]);
+	strvec_release(&p->tags);
+	p->tags = tags;
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < tags.n; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(tags.v[i]));
+	cJSON_DeleteItemFromObjectCaseSensitive(p->json, "tags");
+	cJSON_AddItemToObject(p->json, "tags", arr);
+}
+
 static int read_project(struct workspace *ws, int root_fd, const char *config,
                         struct loading *l, const struct ws_load_opts *opts, struct bld_err *err)
 {
@@ -179,6 +200,8 @@ static int read_project(struct workspace *ws, int root_fd, const char *config,
 		l->has_pkg = rc == 0;
 		if (l->pkg.name)
 			l->p.package_name = xstrdup(l->pkg.name);
+		if (l->has_pkg)
+			add_package_tags(&l->p, &l->pkg);
 	}
 	free(pj);
 	if (!l->p.name)
@@ -474,16 +497,25 @@ static int project_edges(struct workspace *ws, struct loading *ls, struct strmap
 	return rc;
 }
 
-/* The project object as `nx show project --json` shows it. */
+/* The project object as `nx show project --json` shows it: "root" and
+ * "name" first, then what project.json wrote (targets merged, tags and
+ * implicitDependencies always present).  Items move, so ws_target.json
+ * pointers stay valid. */
 static void finish_json(struct ws_project *p)
 {
-	cJSON *j = p->json;
-	cJSON_DeleteItemFromObjectCaseSensitive(j, "name");
-	cJSON_DeleteItemFromObjectCaseSensitive(j, "root");
-	cJSON_AddItemToObject(j, "name", cJSON_CreateString(p->name));
+	cJSON *old = p->json, *j = cJSON_CreateObject();
 	cJSON_AddItemToObject(j, "root", cJSON_CreateString(*p->root ? p->root : "."));
+	cJSON_AddItemToObject(j, "name", cJSON_CreateString(p->name));
+	cJSON_DeleteItemFromObjectCaseSensitive(old, "name");
+	cJSON_DeleteItemFromObjectCaseSensitive(old, "root");
+	while (old->child) {
+		cJSON *e = cJSON_DetachItemViaPointer(old, old->child);
+		cJSON_AddItemToObject(j, e->string, e); /* copies the key, then frees e's */
+	}
 	if (!cJSON_HasObjectItem(j, "tags"))
 		cJSON_AddArrayToObject(j, "tags");
+	cJSON_Delete(old);
+	p->json = j;
 	p->named_inputs = cJSON_GetObjectItemCaseSensitive(j, "namedInputs");
 }
 

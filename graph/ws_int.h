@@ -85,6 +85,8 @@ bool ws__is_glob(const char *s);
 struct ws_pkg {
 	char *name;              /* package.json "name", or NULL */
 	char *version;           /* "version", or NULL */
+	bool is_private;         /* "private": true */
+	struct strvec nx_tags;   /* "nx": {"tags": [...]} */
 	struct strvec dep_names; /* dependencies, devDependencies, peerDependencies,
 	                            optionalDependencies: names ... */
 	struct strvec dep_specs; /* ... and their version specs, same order */

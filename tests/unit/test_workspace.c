@@ -225,6 +225,8 @@ static void names_are_derived_as_nx_does(void **state)
 	struct ws_project *foo = workspace_project(ws, "@scope/foo");
 	assert_non_null(foo);
 	assert_string_equal(foo->package_name, "@scope/foo");
+	assert_int_equal(foo->tags.n, 1); /* Nx's package.json plugin tags it */
+	assert_string_equal(foo->tags.v[0], "npm:public");
 	/* sorted by name, bytewise */
 	assert_string_equal(ws->projects[0].name, ".");
 	assert_string_equal(ws->projects[1].name, "@scope/foo");
@@ -239,11 +241,15 @@ static void root_package_json_names_the_root_project(void **state)
 {
 	char *root = tmp_ws();
 	put(root, "nx.json", "{}");
-	put(root, "package.json", "{\"name\": \"root-ws\", \"private\": true}");
-	put(root, "project.json", "{}");
+	put(root, "package.json", "{\"name\": \"root-ws\", \"private\": true, \"nx\": {\"tags\": [\"n\"]}}");
+	put(root, "project.json", "{\"tags\": [\"p\", \"n\"]}");
 	struct workspace *ws = load_ok(root);
 	assert_int_equal(ws->nprojects, 1);
 	assert_string_equal(ws->projects[0].name, "root-ws");
+	assert_int_equal(ws->projects[0].tags.n, 3);
+	assert_string_equal(ws->projects[0].tags.v[0], "npm:private");
+	assert_string_equal(ws->projects[0].tags.v[1], "n");
+	assert_string_equal(ws->projects[0].tags.v[2], "p");
 	done(root, ws);
 }
 
