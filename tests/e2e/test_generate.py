@@ -107,7 +107,14 @@ def test_fastapi_terraform_non_default_options(make_ws):
     ws = make_ws({})
     generate(ws, 'py#fast-api', '--name', 'orders', '--iacProvider', 'Terraform', '--auth',
              'None', '--computeType', 'ServerlessApiGatewayHttpApi')
-    assert (ws.root / 'packages/orders/orders/main.py').is_file()
+    for f in PY_FILES:
+        assert (ws.root / 'packages/orders' / f).is_file(), f
+    for f in MODULE_FILES:
+        assert (ws.root / 'packages/orders/orders' / f).is_file(), f
+    pj = jload(ws, 'packages/orders/project.json')
+    assert pj['name'] == 'orders'
+    assert set(pj['targets']) >= {'openapi', 'bundle', 'serve', 'test', 'lint', 'build'}
+    assert pj['targets']['bundle']['outputs'] == ['{workspaceRoot}/dist/packages/orders/bundle']
     tf = 'packages/common/terraform'
     for kind in ('rest-api', 'http-api'):
         for f in ('main.tf', 'variables.tf', 'lambdas.tf', 'outputs.tf', 'versions.tf'):
