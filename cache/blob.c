@@ -92,8 +92,8 @@ static int blob_install(struct cache *c, const char *tmp, const char *hash, stru
 	return r;
 }
 
-int cache__blob_put(struct cache *c, int dirfd, const char *name, const char *known,
-                    char out[33], struct bld_err *err)
+int cache__blob_put(struct cache *c, int dirfd, const char *name, const char *known, char out[33],
+                    struct bld_err *err)
 {
 	if (known) {
 		char *p = cache__blob_path(c, known);
@@ -152,8 +152,10 @@ int cache__blob_verify(const struct cache *c, const char *hash, struct bld_err *
 	else if (r < 0)
 		bld_err_set(err, r, "cache blob %s: %s", p, strerror(-r));
 	else if (strcmp(got, hash))
-		r = bld_err_set(err, BLD_ECORRUPT, "cache blob %s does not match its hash (bytes "
-		                "changed on disk)", p);
+		r = bld_err_set(err, BLD_ECORRUPT,
+		                "cache blob %s does not match its hash (bytes "
+		                "changed on disk)",
+		                p);
 	free(p);
 	return r;
 }
@@ -200,7 +202,8 @@ int cache__blob_copy_out(const struct cache *c, const char *hash, int dirfd, con
 		r = -errno;
 	if (r == 0) {
 		unlinkat(dirfd, tmp, 0);
-		dst = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		dst =
+		    openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (dst < 0)
 			r = -errno;
 	}

@@ -16,9 +16,9 @@
 /* ---- glob.c: Nx-style globs (globset semantics with literal separators) ---- */
 
 struct cache_glob {
-	char *src;        /* the pattern, without a leading '!' */
-	char *prefix;     /* literal leading part (matching must start with it) */
-	int kind;         /* GLOB_LITERAL, GLOB_UNDER (prefix + everything below), GLOB_RE */
+	char *src;    /* the pattern, without a leading '!' */
+	char *prefix; /* literal leading part (matching must start with it) */
+	int kind;     /* GLOB_LITERAL, GLOB_UNDER (prefix + everything below), GLOB_RE */
 	regex_t re;
 };
 
@@ -65,8 +65,8 @@ char *cache__blob_path(const struct cache *c, const char *hash);
 /* Copy the regular file at dirfd/name into the blob store; its hash into out.
  * known (may be NULL) is a hash believed current (file index): when that blob
  * exists already nothing is copied. */
-int cache__blob_put(struct cache *c, int dirfd, const char *name, const char *known,
-                    char out[33], struct bld_err *err);
+int cache__blob_put(struct cache *c, int dirfd, const char *name, const char *known, char out[33],
+                    struct bld_err *err);
 /* Check that a blob's bytes still hash to its name: 0, BLD_ECORRUPT, -errno. */
 int cache__blob_verify(const struct cache *c, const char *hash, struct bld_err *err);
 /* Write blob hash as dirfd/name (a new file, mode): reflink, else copy_file_range. */
@@ -76,57 +76,57 @@ int cache__blob_copy_out(const struct cache *c, const char *hash, int dirfd, con
 /* ---- inputs.c: a task's inputs expanded, Nx-style, into hash instructions ---- */
 
 enum cache_instr_kind {
-	INS_PFILES,     /* files of one project matching globs (project file map) */
-	INS_WFILES,     /* workspace files matching globs */
-	INS_CONFIG,     /* a project's configuration (root, tags, targets, namedInputs) */
-	INS_TSCONFIG,   /* root tsconfig without compilerOptions.paths */
-	INS_ENV,        /* an environment variable's value */
-	INS_RUNTIME,    /* a command's output */
-	INS_EXTERNALS,  /* external dependencies: the lock files (see docs/cache.md) */
-	INS_DEPOUT,     /* files of a dependency task's outputs matching a glob */
+	INS_PFILES,    /* files of one project matching globs (project file map) */
+	INS_WFILES,    /* workspace files matching globs */
+	INS_CONFIG,    /* a project's configuration (root, tags, targets, namedInputs) */
+	INS_TSCONFIG,  /* root tsconfig without compilerOptions.paths */
+	INS_ENV,       /* an environment variable's value */
+	INS_RUNTIME,   /* a command's output */
+	INS_EXTERNALS, /* external dependencies: the lock files (see docs/cache.md) */
+	INS_DEPOUT,    /* files of a dependency task's outputs matching a glob */
 };
 
 struct cache_instr {
 	enum cache_instr_kind kind;
-	int project;            /* INS_PFILES, INS_CONFIG */
-	int dep_task;           /* INS_DEPOUT */
-	struct strvec globs;    /* INS_PFILES, INS_WFILES (resolved, sorted); INS_EXTERNALS names */
-	char *arg;              /* INS_ENV name, INS_RUNTIME command, INS_DEPOUT glob */
-	char *key;              /* unique, stable description: the manifest key */
+	int project;         /* INS_PFILES, INS_CONFIG */
+	int dep_task;        /* INS_DEPOUT */
+	struct strvec globs; /* INS_PFILES, INS_WFILES (resolved, sorted); INS_EXTERNALS names */
+	char *arg;           /* INS_ENV name, INS_RUNTIME command, INS_DEPOUT glob */
+	char *key;           /* unique, stable description: the manifest key */
 };
 
 /* The instructions of one task, deduplicated by key. */
 struct cache_plan {
 	struct cache_instr *v;
 	size_t n, cap;
-	struct strmap keys;     /* key -> index + 1 */
+	struct strmap keys; /* key -> index + 1 */
 };
 
 /* Per-request hashing state (struct hasher of cache.h). */
 struct hasher {
-	struct workspace *ws;          /* borrowed */
-	struct cache *c;               /* borrowed, may be NULL */
-	char *const *env;              /* borrowed */
+	struct workspace *ws; /* borrowed */
+	struct cache *c;      /* borrowed, may be NULL */
+	char *const *env;     /* borrowed */
 	pthread_mutex_t lock;
-	struct strmap proj_by_name;    /* name -> index + 1 */
-	int *owner;                    /* per ws file: owning project or -1 */
-	int **pfiles;                  /* per project: indices of its files */
+	struct strmap proj_by_name; /* name -> index + 1 */
+	int *owner;                 /* per ws file: owning project or -1 */
+	int **pfiles;               /* per project: indices of its files */
 	size_t *npfiles;
-	char (*fhash)[33];             /* per ws file: content hash, "" until needed */
-	struct strmap evals;           /* instruction key -> struct cache_eval * */
+	char (*fhash)[33];   /* per ws file: content hash, "" until needed */
+	struct strmap evals; /* instruction key -> struct cache_eval * */
 };
 
 /* The evaluated value of one instruction, cached per request. */
 struct cache_eval {
 	char hash[33];
-	struct sbuf files;             /* file sets: "<hash> <path>\n" per file, path order */
+	struct sbuf files; /* file sets: "<hash> <path>\n" per file, path order */
 };
 
 void cache__plan_init(struct cache_plan *p);
 void cache__plan_release(struct cache_plan *p);
 /* Expand task i's inputs into instructions (Nx semantics); 0 or negative (err). */
-int cache__plan_task(struct hasher *h, const struct task_graph *tg, int i,
-                     struct cache_plan *plan, struct bld_err *err);
+int cache__plan_task(struct hasher *h, const struct task_graph *tg, int i, struct cache_plan *plan,
+                     struct bld_err *err);
 /* Parse "<hash> <path>\n" lines (a manifest's "files") into path -> hash
  * pointers into text (which must outlive the map; text is modified). */
 void cache__files_parse(char *text, struct strmap *ret);
@@ -144,12 +144,12 @@ struct cache_pending_file {
 };
 
 struct cache {
-	char *dir;                 /* the cache folder (absolute) */
-	char *blobs;               /* <dir>/blobs */
+	char *dir;   /* the cache folder (absolute) */
+	char *blobs; /* <dir>/blobs */
 	sqlite3 *db;
-	pthread_mutex_t lock;      /* one caller at a time on db */
-	uint64_t max_size;         /* automatic prune limit in bytes, 0 = none */
-	sqlite3_stmt *q_index;     /* prepared file index lookup (under lock) */
+	pthread_mutex_t lock;               /* one caller at a time on db */
+	uint64_t max_size;                  /* automatic prune limit in bytes, 0 = none */
+	sqlite3_stmt *q_index;              /* prepared file index lookup (under lock) */
 	struct cache_pending_file *pending; /* file index rows not yet written */
 	size_t npending, cappending;
 };
@@ -165,8 +165,8 @@ int cache__dberr(struct cache *c, struct bld_err *err, const char *what);
 /* Resolve a full hash or unique prefix to an entry's hash (out[33]). */
 int cache__resolve_hash(struct cache *c, const char *prefix, char out[33], struct bld_err *err);
 /* Prune to at most max_bytes of entries, least recently used first. */
-int cache__prune(struct cache *c, uint64_t max_bytes, uint64_t *ret_removed,
-                 uint64_t *ret_freed, struct bld_err *err);
+int cache__prune(struct cache *c, uint64_t max_bytes, uint64_t *ret_removed, uint64_t *ret_freed,
+                 struct bld_err *err);
 
 /* Remove orphan blobs and temporary files older than an hour; bytes freed. */
 uint64_t cache__gc_orphans(struct cache *c);

@@ -50,8 +50,10 @@ int cache_cmd_ls(struct cache *c, bool json, struct sbuf *out, struct bld_err *e
 {
 	sqlite3_stmt *q;
 	pthread_mutex_lock(&c->lock);
-	if (sqlite3_prepare_v2(c->db, "SELECT task, hash, size, created, hits FROM entries "
-	                       "ORDER BY created DESC, rowid DESC", -1, &q, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db,
+	                       "SELECT task, hash, size, created, hits FROM entries "
+	                       "ORDER BY created DESC, rowid DESC",
+	                       -1, &q, NULL) != SQLITE_OK) {
 		int r = cache__dberr(c, err, "ls");
 		pthread_mutex_unlock(&c->lock);
 		return r;
@@ -78,7 +80,8 @@ int cache_cmd_ls(struct cache *c, bool json, struct sbuf *out, struct bld_err *e
 			char sz[32], age[32];
 			human_size((uint64_t)size, sz, sizeof(sz));
 			human_age(now - created, age, sizeof(age));
-			sbuf_addf(out, "%-40s %-32s %10s %6s %5lld\n", task, hash, sz, age, (long long)hits);
+			sbuf_addf(out, "%-40s %-32s %10s %6s %5lld\n", task, hash, sz, age,
+			          (long long)hits);
 		}
 	}
 	sqlite3_finalize(q);
@@ -99,8 +102,10 @@ static cJSON *entry_outputs(struct cache *c, const char *hash)
 {
 	sqlite3_stmt *q;
 	cJSON *arr = cJSON_CreateArray();
-	if (sqlite3_prepare_v2(c->db, "SELECT path, kind, mode, size, blob, link FROM outputs WHERE "
-	                       "entry=?1 ORDER BY path", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db,
+	                       "SELECT path, kind, mode, size, blob, link FROM outputs WHERE "
+	                       "entry=?1 ORDER BY path",
+	                       -1, &q, NULL) != SQLITE_OK)
 		return arr;
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
 	while (sqlite3_step(q) == SQLITE_ROW) {
@@ -122,9 +127,10 @@ static cJSON *entry_outputs(struct cache *c, const char *hash)
 static cJSON *entry_json(struct cache *c, const char *hash, struct bld_err *err)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db, "SELECT task, exit_code, duration_ms, size, created, last_used, "
-	                       "hits, bld_version, manifest FROM entries WHERE hash=?1", -1, &q,
-	                       NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db,
+	                       "SELECT task, exit_code, duration_ms, size, created, last_used, "
+	                       "hits, bld_version, manifest FROM entries WHERE hash=?1",
+	                       -1, &q, NULL) != SQLITE_OK) {
 		cache__dberr(c, err, "show");
 		return NULL;
 	}
@@ -156,14 +162,16 @@ static void show_text(const cJSON *o, struct sbuf *out)
 	char sz[32];
 	const cJSON *m = cJSON_GetObjectItem(o, "manifest");
 	human_size((uint64_t)cJSON_GetObjectItem(o, "size")->valuedouble, sz, sizeof(sz));
-	sbuf_addf(out, "task:      %s\nhash:      %s\nrun time:  %.0f ms\nsize:      %s\n"
+	sbuf_addf(out,
+	          "task:      %s\nhash:      %s\nrun time:  %.0f ms\nsize:      %s\n"
 	          "hits:      %.0f\nbld:       %s\n",
 	          cJSON_GetObjectItem(o, "task")->valuestring,
 	          cJSON_GetObjectItem(o, "hash")->valuestring,
 	          cJSON_GetObjectItem(o, "duration_ms")->valuedouble, sz,
 	          cJSON_GetObjectItem(o, "hits")->valuedouble,
 	          cJSON_GetObjectItem(o, "bld_version")->valuestring);
-	const cJSON *ex = cJSON_GetObjectItem(m, "executor"), *opt = cJSON_GetObjectItem(m, "options");
+	const cJSON *ex = cJSON_GetObjectItem(m, "executor"),
+	            *opt = cJSON_GetObjectItem(m, "options");
 	if (cJSON_IsString(ex))
 		sbuf_addf(out, "executor:  %s\n", ex->valuestring);
 	if (opt) {
@@ -173,8 +181,10 @@ static void show_text(const cJSON *o, struct sbuf *out)
 	}
 	sbuf_adds(out, "inputs:\n");
 	const cJSON *in, *f;
-	cJSON_ArrayForEach(in, cJSON_GetObjectItem(m, "inputs")) {
-		sbuf_addf(out, "  %s  %s\n", cJSON_GetObjectItem(in, "hash")->valuestring, in->string);
+	cJSON_ArrayForEach(in, cJSON_GetObjectItem(m, "inputs"))
+	{
+		sbuf_addf(out, "  %s  %s\n", cJSON_GetObjectItem(in, "hash")->valuestring,
+		          in->string);
 		const cJSON *files = cJSON_GetObjectItem(in, "files");
 		for (const char *l = cJSON_IsString(files) ? files->valuestring : ""; *l;) {
 			size_t n = strcspn(l, "\n");
@@ -183,7 +193,8 @@ static void show_text(const cJSON *o, struct sbuf *out)
 		}
 	}
 	sbuf_adds(out, "outputs:\n");
-	cJSON_ArrayForEach(f, cJSON_GetObjectItem(o, "outputs")) {
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(o, "outputs"))
+	{
 		const char *k = cJSON_GetObjectItem(f, "kind")->valuestring;
 		const cJSON *l = cJSON_GetObjectItem(f, "link");
 		sbuf_addf(out, "  %-7s %04o %10.0f  %s%s%s\n", k,
@@ -233,7 +244,8 @@ int cache_cmd_stats(struct cache *c, bool json, struct sbuf *out, struct bld_err
 	pthread_mutex_lock(&c->lock);
 	int64_t entries = scalar(c, "SELECT COUNT(*) FROM entries");
 	int64_t bytes = scalar(c, "SELECT COALESCE(SUM(size),0) FROM entries");
-	int64_t blobs = scalar(c, "SELECT COUNT(DISTINCT blob) FROM outputs WHERE blob IS NOT NULL");
+	int64_t blobs =
+	    scalar(c, "SELECT COUNT(DISTINCT blob) FROM outputs WHERE blob IS NOT NULL");
 	int64_t runs = scalar(c, "SELECT COUNT(*) FROM (SELECT id FROM runs ORDER BY id DESC "
 	                         "LIMIT 1000)");
 	int64_t hits = scalar(c, "SELECT COUNT(*) FROM (SELECT source FROM runs ORDER BY id DESC "
@@ -256,10 +268,11 @@ int cache_cmd_stats(struct cache *c, bool json, struct sbuf *out, struct bld_err
 	char sz[32], mx[32];
 	human_size((uint64_t)bytes, sz, sizeof(sz));
 	human_size(c->max_size, mx, sizeof(mx));
-	sbuf_addf(out, "cache:     %s\nentries:   %lld\nsize:      %s (%lld blobs)\n"
+	sbuf_addf(out,
+	          "cache:     %s\nentries:   %lld\nsize:      %s (%lld blobs)\n"
 	          "limit:     %s\nhit rate:  %.1f%% of the last %lld runs (%lld hits)\n",
-	          c->dir, (long long)entries, sz, (long long)blobs, c->max_size ? mx : "none",
-	          rate, (long long)runs, (long long)hits);
+	          c->dir, (long long)entries, sz, (long long)blobs, c->max_size ? mx : "none", rate,
+	          (long long)runs, (long long)hits);
 	(void)err;
 	return 0;
 }
@@ -284,8 +297,10 @@ static cJSON *newest_manifest(struct cache *c, const char *task_id, char hash[33
 {
 	sqlite3_stmt *q;
 	cJSON *m = NULL;
-	if (sqlite3_prepare_v2(c->db, "SELECT hash, manifest FROM entries WHERE task=?1 "
-	                       "ORDER BY created DESC, rowid DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db,
+	                       "SELECT hash, manifest FROM entries WHERE task=?1 "
+	                       "ORDER BY created DESC, rowid DESC LIMIT 1",
+	                       -1, &q, NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_text(q, 1, task_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) == SQLITE_ROW) {
@@ -320,9 +335,11 @@ static void diff_scalar(const cJSON *old, const cJSON *cur, const char *k, const
 
 static void diff_options(const cJSON *old, const cJSON *cur, struct sbuf *out, int *n)
 {
-	const cJSON *o = cJSON_GetObjectItem(old, "options"), *c = cJSON_GetObjectItem(cur, "options");
+	const cJSON *o = cJSON_GetObjectItem(old, "options"),
+	            *c = cJSON_GetObjectItem(cur, "options");
 	const cJSON *it;
-	cJSON_ArrayForEach(it, c) {
+	cJSON_ArrayForEach(it, c)
+	{
 		char *label = xasprintf("option %s", it->string);
 		if (!cJSON_GetObjectItemCaseSensitive(o, it->string)) {
 			sbuf_addf(out, "option %s added\n", it->string);
@@ -332,7 +349,8 @@ static void diff_options(const cJSON *old, const cJSON *cur, struct sbuf *out, i
 		}
 		free(label);
 	}
-	cJSON_ArrayForEach(it, o) {
+	cJSON_ArrayForEach(it, o)
+	{
 		if (!cJSON_GetObjectItemCaseSensitive(c, it->string)) {
 			sbuf_addf(out, "option %s removed\n", it->string);
 			(*n)++;
@@ -349,7 +367,8 @@ static void describe_key(const char *key, const char *project, struct sbuf *sb)
 		if (strlen(project) == n && !strncmp(p, project, n))
 			sbuf_addf(sb, "file set %s", e ? e + 1 : "");
 		else
-			sbuf_addf(sb, "dependency project %.*s (file set %s)", (int)n, p, e ? e + 1 : "");
+			sbuf_addf(sb, "dependency project %.*s (file set %s)", (int)n, p,
+			          e ? e + 1 : "");
 	} else if (str_starts(key, "workspace-files:")) {
 		sbuf_addf(sb, "workspace file set %s", key + 16);
 	} else if (str_starts(key, "project-config:")) {
@@ -405,12 +424,14 @@ static void diff_files(const cJSON *of, const cJSON *cf, struct sbuf *out, int *
 
 static void diff_inputs(const cJSON *old, const cJSON *cur, struct sbuf *out, int *n)
 {
-	const cJSON *oi = cJSON_GetObjectItem(old, "inputs"), *ci = cJSON_GetObjectItem(cur, "inputs");
+	const cJSON *oi = cJSON_GetObjectItem(old, "inputs"),
+	            *ci = cJSON_GetObjectItem(cur, "inputs");
 	const char *project = str_of(cur, "project");
 	const cJSON *it;
 	struct sbuf d = SBUF_INIT;
 	sbuf_init(&d);
-	cJSON_ArrayForEach(it, ci) {
+	cJSON_ArrayForEach(it, ci)
+	{
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(oi, it->string);
 		sbuf_reset(&d);
 		describe_key(it->string, project, &d);
@@ -420,10 +441,12 @@ static void diff_inputs(const cJSON *old, const cJSON *cur, struct sbuf *out, in
 		} else if (strcmp(str_of(o, "hash"), str_of(it, "hash"))) {
 			sbuf_addf(out, "%s changed\n", d.buf);
 			(*n)++;
-			diff_files(cJSON_GetObjectItem(o, "files"), cJSON_GetObjectItem(it, "files"), out, n);
+			diff_files(cJSON_GetObjectItem(o, "files"),
+			           cJSON_GetObjectItem(it, "files"), out, n);
 		}
 	}
-	cJSON_ArrayForEach(it, oi) {
+	cJSON_ArrayForEach(it, oi)
+	{
 		if (!cJSON_GetObjectItemCaseSensitive(ci, it->string)) {
 			sbuf_reset(&d);
 			describe_key(it->string, project, &d);
@@ -442,12 +465,15 @@ int cache_cmd_why(struct cache *c, const char *task_id, const cJSON *manifest, s
 	cJSON *old = newest_manifest(c, task_id, hash);
 	pthread_mutex_unlock(&c->lock);
 	if (!hash[0]) {
-		sbuf_addf(out, "%s has no cache entry yet: it has never run successfully with caching "
-		          "(or its entries were pruned)\n", task_id);
+		sbuf_addf(out,
+		          "%s has no cache entry yet: it has never run successfully with caching "
+		          "(or its entries were pruned)\n",
+		          task_id);
 		return 0;
 	}
 	if (!old)
-		return bld_err_set(err, BLD_ECORRUPT, "cache entry %s has an unreadable manifest", hash);
+		return bld_err_set(err, BLD_ECORRUPT, "cache entry %s has an unreadable manifest",
+		                   hash);
 	const char *cur_hash = str_of(manifest, "hash");
 	int n = 0;
 	if (!strcmp(cur_hash, hash)) {
@@ -456,7 +482,8 @@ int cache_cmd_why(struct cache *c, const char *task_id, const cJSON *manifest, s
 		cJSON_Delete(old);
 		return 0;
 	}
-	sbuf_addf(out, "%s: hash %s differs from the newest cache entry %s\n", task_id, cur_hash, hash);
+	sbuf_addf(out, "%s: hash %s differs from the newest cache entry %s\n", task_id, cur_hash,
+	          hash);
 	diff_scalar(old, manifest, "format", "hash format version", out, &n);
 	diff_scalar(old, manifest, "bld", "bld version", out, &n);
 	diff_scalar(old, manifest, "configuration", "configuration", out, &n);

@@ -40,13 +40,27 @@ static void json_string(const char *s, struct sbuf *out)
 	sbuf_addc(out, '"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		switch (*p) {
-		case '"': sbuf_adds(out, "\\\""); break;
-		case '\\': sbuf_adds(out, "\\\\"); break;
-		case '\n': sbuf_adds(out, "\\n"); break;
-		case '\r': sbuf_adds(out, "\\r"); break;
-		case '\t': sbuf_adds(out, "\\t"); break;
-		case '\b': sbuf_adds(out, "\\b"); break;
-		case '\f': sbuf_adds(out, "\\f"); break;
+		case '"':
+			sbuf_adds(out, "\\\"");
+			break;
+		case '\\':
+			sbuf_adds(out, "\\\\");
+			break;
+		case '\n':
+			sbuf_adds(out, "\\n");
+			break;
+		case '\r':
+			sbuf_adds(out, "\\r");
+			break;
+		case '\t':
+			sbuf_adds(out, "\\t");
+			break;
+		case '\b':
+			sbuf_adds(out, "\\b");
+			break;
+		case '\f':
+			sbuf_adds(out, "\\f");
+			break;
 		default:
 			if (*p < 0x20)
 				sbuf_addf(out, "\\u%04x", *p);
@@ -83,7 +97,8 @@ void cache__json_canonical(const cJSON *j, struct sbuf *out)
 		sbuf_addc(out, '[');
 		const cJSON *it;
 		bool first = true;
-		cJSON_ArrayForEach(it, j) {
+		cJSON_ArrayForEach(it, j)
+		{
 			if (!first)
 				sbuf_addc(out, ',');
 			first = false;
@@ -282,8 +297,8 @@ static void eval_json(const cJSON *j, char out[33])
 static void eval_config(struct hasher *h, int pi, struct cache_eval *e)
 {
 	const struct ws_project *p = &h->ws->projects[pi];
-	static const char *const keep[] = {"executor", "command", "outputs", "options",
-	                                   "configurations", "parallelism"};
+	static const char *const keep[] = {"executor", "command",        "outputs",
+	                                   "options",  "configurations", "parallelism"};
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "root", p->root);
 	cJSON *tags = cJSON_AddArrayToObject(o, "tags");
@@ -293,7 +308,8 @@ static void eval_config(struct hasher *h, int pi, struct cache_eval *e)
 	for (size_t t = 0; t < p->ntargets; t++) {
 		cJSON *tj = cJSON_AddObjectToObject(targets, p->targets[t].name);
 		for (size_t k = 0; k < ARRAY_LEN(keep); k++) {
-			const cJSON *v = cJSON_GetObjectItemCaseSensitive(p->targets[t].json, keep[k]);
+			const cJSON *v =
+			    cJSON_GetObjectItemCaseSensitive(p->targets[t].json, keep[k]);
 			if (v)
 				cJSON_AddItemToObject(tj, keep[k], cJSON_Duplicate(v, true));
 		}
@@ -429,7 +445,8 @@ static int eval_runtime(struct hasher *h, const struct cache_instr *ins, struct 
 
 /* The lock files that stand for external dependencies (see docs/cache.md). */
 static const char *const lock_files[] = {"package-lock.json", "yarn.lock", "pnpm-lock.yaml",
-                                         "bun.lock", "bun.lockb", "uv.lock", "poetry.lock"};
+                                         "bun.lock",          "bun.lockb", "uv.lock",
+                                         "poetry.lock"};
 
 static void eval_externals(struct hasher *h, const struct cache_instr *ins, struct cache_eval *e)
 {
@@ -480,8 +497,8 @@ static void walk_outputs(const char *root, const char *rel, struct strvec *files
 	closedir(d);
 }
 
-static int eval_depout(struct hasher *h, const struct task_graph *tg,
-                       const struct cache_instr *ins, struct cache_eval *e, struct bld_err *err)
+static int eval_depout(struct hasher *h, const struct task_graph *tg, const struct cache_instr *ins,
+                       struct cache_eval *e, struct bld_err *err)
 {
 	struct strvec outs, files, pat;
 	strvec_init(&outs);
@@ -517,9 +534,8 @@ static int eval_depout(struct hasher *h, const struct task_graph *tg,
 	return r;
 }
 
-static int eval_instr(struct hasher *h, const struct task_graph *tg,
-                      const struct cache_instr *ins, const struct cache_eval **ret,
-                      struct cache_eval *tmp, struct bld_err *err)
+static int eval_instr(struct hasher *h, const struct task_graph *tg, const struct cache_instr *ins,
+                      const struct cache_eval **ret, struct cache_eval *tmp, struct bld_err *err)
 {
 	bool cacheable = ins->kind != INS_DEPOUT;
 	if (cacheable && (*ret = strmap_get(&h->evals, ins->key)))
@@ -529,13 +545,27 @@ static int eval_instr(struct hasher *h, const struct task_graph *tg,
 	int r = 0;
 	switch (ins->kind) {
 	case INS_PFILES:
-	case INS_WFILES: r = eval_files(h, ins, e, err); break;
-	case INS_CONFIG: eval_config(h, ins->project, e); break;
-	case INS_TSCONFIG: eval_tsconfig(h, e); break;
-	case INS_ENV: eval_env(h, ins, e); break;
-	case INS_RUNTIME: r = eval_runtime(h, ins, e, err); break;
-	case INS_EXTERNALS: eval_externals(h, ins, e); break;
-	case INS_DEPOUT: r = eval_depout(h, tg, ins, e, err); break;
+	case INS_WFILES:
+		r = eval_files(h, ins, e, err);
+		break;
+	case INS_CONFIG:
+		eval_config(h, ins->project, e);
+		break;
+	case INS_TSCONFIG:
+		eval_tsconfig(h, e);
+		break;
+	case INS_ENV:
+		eval_env(h, ins, e);
+		break;
+	case INS_RUNTIME:
+		r = eval_runtime(h, ins, e, err);
+		break;
+	case INS_EXTERNALS:
+		eval_externals(h, ins, e);
+		break;
+	case INS_DEPOUT:
+		r = eval_depout(h, tg, ins, e, err);
+		break;
 	}
 	if (r < 0) {
 		sbuf_release(&e->files);
@@ -588,8 +618,8 @@ static void task_lines(const struct task *t, struct hline *l, cJSON *m)
 	else
 		cJSON_AddNullToObject(m, "configuration");
 	cJSON_AddStringToObject(m, "executor", t->target->executor);
-	cJSON_AddItemToObject(m, "options",
-	                      t->options ? cJSON_Duplicate(t->options, true) : cJSON_CreateObject());
+	cJSON_AddItemToObject(
+	    m, "options", t->options ? cJSON_Duplicate(t->options, true) : cJSON_CreateObject());
 	sbuf_release(&sb);
 }
 

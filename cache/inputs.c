@@ -32,14 +32,22 @@
 
 #include "bld/taskgraph.h"
 
-enum in_kind { IN_STRING, IN_FILESET, IN_INPUT, IN_ENV, IN_RUNTIME, IN_EXTDEPS, IN_DEPOUT,
-               IN_PROJECTS };
+enum in_kind {
+	IN_STRING,
+	IN_FILESET,
+	IN_INPUT,
+	IN_ENV,
+	IN_RUNTIME,
+	IN_EXTDEPS,
+	IN_DEPOUT,
+	IN_PROJECTS
+};
 
 struct input {
 	enum in_kind kind;
-	bool deps;              /* applies to dependencies (^) */
-	const char *s;          /* fileset, input name, env name, command, glob */
-	const cJSON *list;      /* externalDependencies names, projects */
+	bool deps;         /* applies to dependencies (^) */
+	const char *s;     /* fileset, input name, env name, command, glob */
+	const cJSON *list; /* externalDependencies names, projects */
 	bool transitive;
 };
 
@@ -94,8 +102,10 @@ static int parse_object(const cJSON *o, const struct ws_project *p, struct input
 		*x = (struct input){IN_DEPOUT, false, v->valuestring, NULL, tr};
 	} else {
 		char *s = cJSON_PrintUnformatted(o);
-		in_err(err, p, "unsupported input %s (expected fileset, input, env, runtime, "
-		       "externalDependencies or dependentTasksOutputFiles)", s);
+		in_err(err, p,
+		       "unsupported input %s (expected fileset, input, env, runtime, "
+		       "externalDependencies or dependentTasksOutputFiles)",
+		       s);
 		free(s);
 		return BLD_ESCHEMA;
 	}
@@ -109,7 +119,8 @@ static int parse_input(const cJSON *item, const struct ws_project *p, struct inp
 	if (cJSON_IsString(item)) {
 		const char *s = item->valuestring;
 		if (*s == '^') {
-			bool fs = str_starts(s + 1, "{projectRoot}") || str_starts(s + 1, "{workspaceRoot}");
+			bool fs = str_starts(s + 1, "{projectRoot}") ||
+			          str_starts(s + 1, "{workspaceRoot}");
 			*x = (struct input){fs ? IN_FILESET : IN_INPUT, true, s + 1, NULL, false};
 		} else {
 			*x = (struct input){IN_STRING, false, s, NULL, false};
@@ -128,8 +139,8 @@ static int parse_input(const cJSON *item, const struct ws_project *p, struct inp
 static const cJSON *named_input(const struct hasher *h, const struct ws_project *p,
                                 const char *name)
 {
-	const cJSON *d = p->named_inputs ? cJSON_GetObjectItemCaseSensitive(p->named_inputs, name)
-	                                 : NULL;
+	const cJSON *d =
+	    p->named_inputs ? cJSON_GetObjectItemCaseSensitive(p->named_inputs, name) : NULL;
 	if (!d && h->ws->named_inputs)
 		d = cJSON_GetObjectItemCaseSensitive(h->ws->named_inputs, name);
 	return d;
@@ -154,17 +165,21 @@ static int expand_one(const struct hasher *h, const struct ws_project *p, const 
 		if (named_input(h, p, x->s) || !strcmp(x->s, "default"))
 			return expand_named(h, p, x->s, depth, out, err);
 		if (!valid_fileset(x->s))
-			return in_err(err, p, "\"%s\" is neither a named input (nx.json or project "
+			return in_err(err, p,
+			              "\"%s\" is neither a named input (nx.json or project "
 			              "namedInputs) nor a fileset starting with {projectRoot} or "
-			              "{workspaceRoot}", x->s);
+			              "{workspaceRoot}",
+			              x->s);
 		inputs_push(out, (struct input){IN_FILESET, false, x->s, NULL, false});
 		return 0;
 	case IN_INPUT:
 		return expand_named(h, p, x->s, depth, out, err);
 	case IN_FILESET:
 		if (!valid_fileset(x->s))
-			return in_err(err, p, "fileset \"%s\" must start with {projectRoot} or "
-			              "{workspaceRoot}", x->s);
+			return in_err(err, p,
+			              "fileset \"%s\" must start with {projectRoot} or "
+			              "{workspaceRoot}",
+			              x->s);
 		inputs_push(out, *x);
 		return 0;
 	default:
@@ -177,13 +192,15 @@ static int expand_list(const struct hasher *h, const struct ws_project *p, const
                        int depth, struct inputs *out, struct bld_err *err)
 {
 	const cJSON *item;
-	cJSON_ArrayForEach(item, arr) {
+	cJSON_ArrayForEach(item, arr)
+	{
 		struct input x;
 		int r = parse_input(item, p, &x, err);
 		if (r < 0)
 			return r;
 		if (x.deps || x.kind == IN_PROJECTS)
-			return in_err(err, p, "%s: namedInputs definitions can only refer to other "
+			return in_err(err, p,
+			              "%s: namedInputs definitions can only refer to other "
 			              "named inputs of the same project (no ^ or projects)",
 			              cJSON_IsString(item) ? item->valuestring : "an input");
 		if ((r = expand_one(h, p, &x, depth, out, err)) < 0)
@@ -199,12 +216,15 @@ static int expand_named(const struct hasher *h, const struct ws_project *p, cons
 		return in_err(err, p, "named input \"%s\" refers to itself", name);
 	const cJSON *d = named_input(h, p, name);
 	if (!d && !strcmp(name, "default")) {
-		inputs_push(out, (struct input){IN_FILESET, false, "{projectRoot}/**/*", NULL, false});
+		inputs_push(out,
+		            (struct input){IN_FILESET, false, "{projectRoot}/**/*", NULL, false});
 		return 0;
 	}
 	if (!d)
-		return in_err(err, p, "named input \"%s\" is not defined (nx.json namedInputs or the "
-		              "project's namedInputs)", name);
+		return in_err(err, p,
+		              "named input \"%s\" is not defined (nx.json namedInputs or the "
+		              "project's namedInputs)",
+		              name);
 	if (!cJSON_IsArray(d))
 		return in_err(err, p, "named input \"%s\" must be an array", name);
 	return expand_list(h, p, d, depth + 1, out, err);
@@ -319,8 +339,8 @@ static void gather_self(struct hasher *h, int pi, const struct inputs *self,
 			}
 		} else if (x->kind == IN_ENV || x->kind == IN_RUNTIME) {
 			bool env = x->kind == IN_ENV;
-			struct cache_instr ins = {.kind = env ? INS_ENV : INS_RUNTIME, .project = -1,
-			                          .dep_task = -1};
+			struct cache_instr ins = {
+			    .kind = env ? INS_ENV : INS_RUNTIME, .project = -1, .dep_task = -1};
 			ins.arg = xstrdup(x->s);
 			ins.key = xasprintf("%s:%s", env ? "env" : "runtime", x->s);
 			plan_add(plan, ins);
@@ -363,10 +383,11 @@ static void gather_dep_outputs(struct hasher *h, const struct task_graph *tg, in
 				strvec_init(&outs);
 				task_outputs(h->ws, &tg->tasks[di], &outs);
 				if (outs.n) {
-					struct cache_instr ins = {.kind = INS_DEPOUT, .project = -1,
-					                          .dep_task = di};
+					struct cache_instr ins = {
+					    .kind = INS_DEPOUT, .project = -1, .dep_task = di};
 					ins.arg = xstrdup(x->s);
-					ins.key = xasprintf("outputs:%s:%s", tg->tasks[di].id, x->s);
+					ins.key =
+					    xasprintf("outputs:%s:%s", tg->tasks[di].id, x->s);
 					plan_add(plan, ins);
 				}
 				strvec_release(&outs);
@@ -384,7 +405,7 @@ struct walk {
 	int task;
 	struct cache_plan *plan;
 	bool *visited;
-	int *log;            /* visited in order, for rollback */
+	int *log; /* visited in order, for rollback */
 	size_t nlog;
 	struct bld_err *err;
 };
@@ -458,7 +479,8 @@ static int gather_projects(struct walk *w, const struct inputs *proj)
 		const cJSON *it;
 		if (cJSON_IsString(x->list))
 			strvec_push(&pats, x->list->valuestring);
-		cJSON_ArrayForEach(it, x->list) {
+		cJSON_ArrayForEach(it, x->list)
+		{
 			if (cJSON_IsString(it))
 				strvec_push(&pats, it->valuestring);
 		}
@@ -498,7 +520,8 @@ static void gather_externals(const struct task *t, const struct inputs *self,
 				continue;
 			declared = true;
 			const cJSON *it;
-			cJSON_ArrayForEach(it, self->v[i].list) {
+			cJSON_ArrayForEach(it, self->v[i].list)
+			{
 				if (cJSON_IsString(it) && strvec_find(&names, it->valuestring) < 0)
 					strvec_push(&names, it->valuestring);
 			}
@@ -536,17 +559,20 @@ static int split_inputs(struct hasher *h, const struct task *t, struct inputs *s
 {
 	const struct ws_project *p = t->project;
 	const cJSON *arr = t->target->has_inputs
-		? cJSON_GetObjectItemCaseSensitive(t->target->json, "inputs") : NULL;
+	                       ? cJSON_GetObjectItemCaseSensitive(t->target->json, "inputs")
+	                       : NULL;
 	struct inputs raw = {0}, exp = {0};
 	int r = 0;
 	if (!arr) {
-		inputs_push(&raw, (struct input){IN_FILESET, false, "{projectRoot}/**/*", NULL, false});
+		inputs_push(&raw,
+		            (struct input){IN_FILESET, false, "{projectRoot}/**/*", NULL, false});
 		inputs_push(&raw, (struct input){IN_INPUT, true, "default", NULL, false});
 	} else if (!cJSON_IsArray(arr)) {
 		r = in_err(err, p, "target \"%s\": \"inputs\" must be an array", t->target->name);
 	} else {
 		const cJSON *it;
-		cJSON_ArrayForEach(it, arr) {
+		cJSON_ArrayForEach(it, arr)
+		{
 			struct input x;
 			if ((r = parse_input(it, p, &x, err)) < 0)
 				break;
@@ -569,8 +595,8 @@ static int split_inputs(struct hasher *h, const struct task *t, struct inputs *s
 	return r;
 }
 
-int cache__plan_task(struct hasher *h, const struct task_graph *tg, int i,
-                     struct cache_plan *plan, struct bld_err *err)
+int cache__plan_task(struct hasher *h, const struct task_graph *tg, int i, struct cache_plan *plan,
+                     struct bld_err *err)
 {
 	const struct task *t = &tg->tasks[i];
 	int pi = cache__project_index(h, t->project->name);

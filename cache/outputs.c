@@ -110,7 +110,8 @@ void task_outputs(const struct workspace *ws, const struct task *t, struct strve
 	(void)ws;
 	if (cJSON_IsArray(outs)) {
 		const cJSON *it;
-		cJSON_ArrayForEach(it, outs) {
+		cJSON_ArrayForEach(it, outs)
+		{
 			if (cJSON_IsString(it))
 				push_output(ret, it->valuestring, p, t->options);
 		}
@@ -121,7 +122,8 @@ void task_outputs(const struct workspace *ws, const struct task *t, struct strve
 		push_output(ret, op->valuestring, p, t->options);
 	} else if (cJSON_IsArray(op)) {
 		const cJSON *it;
-		cJSON_ArrayForEach(it, op) {
+		cJSON_ArrayForEach(it, op)
+		{
 			if (cJSON_IsString(it))
 				push_output(ret, it->valuestring, p, t->options);
 		}
@@ -191,7 +193,8 @@ static int collect(struct ocoll *o, const char *rel, int depth)
 		if (errno == ENOENT || errno == ENOTDIR)
 			orec_add(o, rel, OUT_ABSENT);
 		else
-			r = bld_err_set(o->err, -errno, "cache: output %s: %s", rel, strerror(errno));
+			r = bld_err_set(o->err, -errno, "cache: output %s: %s", rel,
+			                strerror(errno));
 	} else if (S_ISLNK(st.st_mode)) {
 		char target[4096];
 		ssize_t n = readlink(abs, target, sizeof(target) - 1);
@@ -238,7 +241,8 @@ static int check_parents(const char *root, const char *rel, struct bld_err *err)
 		char *abs = path_join(root, p);
 		struct stat st;
 		if (lstat(abs, &st) == 0 && S_ISLNK(st.st_mode))
-			r = bld_err_set(err, BLD_EUNSAFE, "output %s goes through the symlink %s", rel, p);
+			r = bld_err_set(err, BLD_EUNSAFE, "output %s goes through the symlink %s",
+			                rel, p);
 		free(abs);
 		*s = '/';
 	}
@@ -260,7 +264,8 @@ static int collect_glob(struct ocoll *o, const char *pattern)
 		return r;
 	}
 	const char *base = gs.pos[0].prefix;
-	char *dir = *base ? xstrndup(base, strlen(base) - (str_ends(base, "/") ? 1 : 0)) : xstrdup("");
+	char *dir =
+	    *base ? xstrndup(base, strlen(base) - (str_ends(base, "/") ? 1 : 0)) : xstrdup("");
 	struct strvec stack;
 	strvec_init(&stack);
 	strvec_push(&stack, dir);
@@ -303,8 +308,8 @@ static int collect_outputs(struct ocoll *o, const struct strvec *outputs)
 		if (*out == '!')
 			continue;
 		if (!path_is_safe_relative(out))
-			return bld_err_set(o->err, BLD_EUNSAFE, "output \"%s\" is outside the workspace",
-			                   out);
+			return bld_err_set(o->err, BLD_EUNSAFE,
+			                   "output \"%s\" is outside the workspace", out);
 		if ((r = check_parents(o->root, out, o->err)) < 0)
 			return r;
 		r = cache__glob_has_magic(out) ? collect_glob(o, out) : collect(o, out, 0);
@@ -344,7 +349,8 @@ static void apply_negations(struct ocoll *o, const struct strvec *outputs, struc
 static int entry_exists(struct cache *c, const char *hash)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM entries WHERE hash=?1", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM entries WHERE hash=?1", -1, &q, NULL) !=
+	    SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
 	int r = sqlite3_step(q) == SQLITE_ROW;
@@ -364,10 +370,12 @@ static int insert_entry(struct cache *c, const struct task *t, const struct strv
 	cJSON_Delete(decl);
 	sqlite3_stmt *q;
 	int r = 0;
-	if (sqlite3_prepare_v2(c->db, "INSERT INTO entries(hash, task, exit_code, duration_ms, size, "
-	                       "created, last_used, hits, bld_version, outputs, terminal, manifest) "
-	                       "VALUES(?1, ?2, 0, ?3, ?4, ?5, ?5, 0, ?6, ?7, ?8, ?9)",
-	                       -1, &q, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+	        c->db,
+	        "INSERT INTO entries(hash, task, exit_code, duration_ms, size, "
+	        "created, last_used, hits, bld_version, outputs, terminal, manifest) "
+	        "VALUES(?1, ?2, 0, ?3, ?4, ?5, ?5, 0, ?6, ?7, ?8, ?9)",
+	        -1, &q, NULL) != SQLITE_OK) {
 		r = cache__dberr(c, err, "store");
 	} else {
 		sqlite3_bind_text(q, 1, t->hash, -1, SQLITE_STATIC);
@@ -392,8 +400,10 @@ static int insert_outputs(struct cache *c, const char *hash, const struct ocoll 
                           struct bld_err *err)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db, "INSERT INTO outputs(entry, path, kind, mode, size, blob, link) "
-	                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db,
+	                       "INSERT INTO outputs(entry, path, kind, mode, size, blob, link) "
+	                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	                       -1, &q, NULL) != SQLITE_OK)
 		return cache__dberr(c, err, "store outputs");
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < o->n; i++) {
@@ -429,7 +439,8 @@ static int blobs_present(struct cache *c, const struct ocoll *o, struct bld_err 
 		bool ok = file_exists(p);
 		free(p);
 		if (!ok)
-			return bld_err_set(err, BLD_ECACHE, "cache: blob of %s vanished while storing",
+			return bld_err_set(err, BLD_ECACHE,
+			                   "cache: blob of %s vanished while storing",
 			                   o->v[i].path);
 	}
 	return 0;
@@ -454,7 +465,8 @@ static int commit_entry(struct cache *c, const struct task *t, const struct strv
 	}
 	r = blobs_present(c, o, err);
 	if (r >= 0)
-		r = insert_entry(c, t, outputs, size, terminal, terminal_len, duration_ms, manifest, err);
+		r = insert_entry(c, t, outputs, size, terminal, terminal_len, duration_ms, manifest,
+		                 err);
 	if (r >= 0)
 		r = insert_outputs(c, t->hash, o, err);
 	if (r >= 0)

@@ -23,8 +23,8 @@
 static bool blob_referenced(struct cache *c, const char *blob)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM outputs WHERE blob=?1 LIMIT 1", -1, &q, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM outputs WHERE blob=?1 LIMIT 1", -1, &q,
+	                       NULL) != SQLITE_OK)
 		return true;
 	sqlite3_bind_text(q, 1, blob, -1, SQLITE_STATIC);
 	bool r = sqlite3_step(q) == SQLITE_ROW;
@@ -47,8 +47,11 @@ static uint64_t unlink_blob(struct cache *c, const char *blob)
 static void pick_victims(struct cache *c, uint64_t max_bytes, struct strvec *victims)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db, "SELECT hash, size FROM entries ORDER BY last_used DESC, created DESC, "
-	                       "rowid DESC", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        c->db,
+	        "SELECT hash, size FROM entries ORDER BY last_used DESC, created DESC, "
+	        "rowid DESC",
+	        -1, &q, NULL) != SQLITE_OK)
 		return;
 	uint64_t total = 0;
 	while (sqlite3_step(q) == SQLITE_ROW) {
@@ -62,14 +65,16 @@ static void pick_victims(struct cache *c, uint64_t max_bytes, struct strvec *vic
 static void drop_entry(struct cache *c, const char *hash, struct strvec *blobs)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db, "SELECT blob FROM outputs WHERE entry=?1 AND blob IS NOT NULL",
-	                       -1, &q, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db,
+	                       "SELECT blob FROM outputs WHERE entry=?1 AND blob IS NOT NULL", -1,
+	                       &q, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
 		while (sqlite3_step(q) == SQLITE_ROW)
 			strvec_push(blobs, (const char *)sqlite3_column_text(q, 0));
 		sqlite3_finalize(q);
 	}
-	const char *sql[] = {"DELETE FROM outputs WHERE entry=?1", "DELETE FROM entries WHERE hash=?1"};
+	const char *sql[] = {"DELETE FROM outputs WHERE entry=?1",
+	                     "DELETE FROM entries WHERE hash=?1"};
 	for (size_t i = 0; i < 2; i++) {
 		if (sqlite3_prepare_v2(c->db, sql[i], -1, &q, NULL) != SQLITE_OK)
 			continue;
@@ -123,7 +128,8 @@ static void gc_index(struct cache *c)
 	sqlite3_stmt *q, *del;
 	if (sqlite3_prepare_v2(c->db, "SELECT path FROM files", -1, &q, NULL) != SQLITE_OK)
 		return;
-	if (sqlite3_prepare_v2(c->db, "DELETE FROM files WHERE path=?1", -1, &del, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM files WHERE path=?1", -1, &del, NULL) !=
+	    SQLITE_OK) {
 		sqlite3_finalize(q);
 		return;
 	}

@@ -33,7 +33,7 @@ struct rrow {
 	int64_t size;
 	char *blob;
 	char *link;
-	bool write;       /* a file whose workspace copy differs: restore it */
+	bool write; /* a file whose workspace copy differs: restore it */
 };
 
 struct rctx {
@@ -42,7 +42,7 @@ struct rctx {
 	char *real_root;
 	struct rrow *rows;
 	size_t n;
-	struct strmap by_path;   /* path -> row + 1 */
+	struct strmap by_path; /* path -> row + 1 */
 	size_t restored;
 	struct bld_err *err;
 };
@@ -52,8 +52,10 @@ static int load_rows(struct rctx *x, const char *hash, struct strvec *declared)
 	sqlite3_stmt *q;
 	struct cache *c = x->c;
 	size_t cap = 0;
-	if (sqlite3_prepare_v2(c->db, "SELECT path, kind, mode, size, blob, link FROM outputs "
-	                       "WHERE entry=?1 ORDER BY path", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db,
+	                       "SELECT path, kind, mode, size, blob, link FROM outputs "
+	                       "WHERE entry=?1 ORDER BY path",
+	                       -1, &q, NULL) != SQLITE_OK)
 		return cache__dberr(c, x->err, "restore");
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
 	while (sqlite3_step(q) == SQLITE_ROW) {
@@ -76,7 +78,8 @@ static int load_rows(struct rctx *x, const char *hash, struct strvec *declared)
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		cJSON *j = cJSON_Parse((const char *)sqlite3_column_text(q, 0));
 		const cJSON *it;
-		cJSON_ArrayForEach(it, j) {
+		cJSON_ArrayForEach(it, j)
+		{
 			if (cJSON_IsString(it))
 				strvec_push(declared, it->valuestring);
 		}
@@ -103,10 +106,13 @@ static int check_rows(struct rctx *x)
 	for (size_t i = 0; i < x->n; i++) {
 		const struct rrow *r = &x->rows[i];
 		if (!path_is_safe_relative(r->path))
-			return bld_err_set(x->err, BLD_EUNSAFE, "cache entry path \"%s\" is outside the "
-			                   "workspace", r->path);
+			return bld_err_set(x->err, BLD_EUNSAFE,
+			                   "cache entry path \"%s\" is outside the "
+			                   "workspace",
+			                   r->path);
 		if (r->kind == OUT_FILE && (!r->blob || strlen(r->blob) != 32))
-			return bld_err_set(x->err, BLD_ECORRUPT, "cache entry file %s has no blob", r->path);
+			return bld_err_set(x->err, BLD_ECORRUPT, "cache entry file %s has no blob",
+			                   r->path);
 	}
 	return 0;
 }
@@ -121,9 +127,10 @@ static int plan_rows(struct rctx *x)
 			continue;
 		char *abs = path_join(x->root, row->path), h[33];
 		struct stat st;
-		row->write = !(lstat(abs, &st) == 0 && S_ISREG(st.st_mode) &&
-		               (int64_t)st.st_size == row->size && (st.st_mode & 07777) == row->mode &&
-		               cache__file_hash(x->c, abs, &st, h) == 0 && !strcmp(h, row->blob));
+		row->write =
+		    !(lstat(abs, &st) == 0 && S_ISREG(st.st_mode) &&
+		      (int64_t)st.st_size == row->size && (st.st_mode & 07777) == row->mode &&
+		      cache__file_hash(x->c, abs, &st, h) == 0 && !strcmp(h, row->blob));
 		free(abs);
 		if (row->write) {
 			int r = cache__blob_verify(x->c, row->blob, x->err);
@@ -170,19 +177,23 @@ static int open_parent(struct rctx *x, const char *rel, int *ret_fd, const char 
 			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
 				r = bld_err_set(x->err, -errno, "cannot create folder %s", comp);
 			else
-				next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				next = openat(fd, comp,
+				              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
 		if (r == 0 && next < 0 && (errno == ELOOP || errno == ENOTDIR)) {
 			struct stat st;
-			if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
-			    link_inside(x, fd, comp))
+			if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode) && link_inside(x, fd, comp))
 				next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			else
-				r = bld_err_set(x->err, BLD_EUNSAFE, "cannot restore %s: %s is not a folder "
-				                "inside the workspace", rel, p);
+				r = bld_err_set(x->err, BLD_EUNSAFE,
+				                "cannot restore %s: %s is not a folder "
+				                "inside the workspace",
+				                rel, p);
 		}
 		if (r == 0 && next < 0)
-			r = bld_err_set(x->err, -errno, "cannot restore %s: %s", rel, strerror(errno));
+			r = bld_err_set(x->err, -errno, "cannot restore %s: %s", rel,
+			                strerror(errno));
 		close(fd);
 		fd = next;
 		*slash = '/';
@@ -239,13 +250,15 @@ static int restore_row(struct rctx *x, const struct rrow *row)
 		if (exists && !S_ISDIR(st.st_mode) && (r = rm_entry(fd, base)) < 0)
 			break;
 		if ((!exists || !S_ISDIR(st.st_mode)) && mkdirat(fd, base, 0755) < 0)
-			r = bld_err_set(x->err, -errno, "cannot create %s: %s", row->path, strerror(errno));
+			r = bld_err_set(x->err, -errno, "cannot create %s: %s", row->path,
+			                strerror(errno));
 		if (r == 0 && (!exists || (st.st_mode & 07777) != row->mode))
 			fchmodat(fd, base, row->mode, 0);
 		break;
 	case OUT_SYMLINK: {
 		char cur[4096];
-		ssize_t n = exists && S_ISLNK(st.st_mode) ? readlinkat(fd, base, cur, sizeof(cur) - 1) : -1;
+		ssize_t n =
+		    exists && S_ISLNK(st.st_mode) ? readlinkat(fd, base, cur, sizeof(cur) - 1) : -1;
 		if (n >= 0 && (cur[n] = '\0', !strcmp(cur, row->link)))
 			break;
 		if (exists && (r = rm_entry(fd, base)) < 0)
@@ -325,7 +338,8 @@ static void entry_drop(struct cache *c, const char *hash)
 	sqlite3_stmt *q;
 	if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return;
-	const char *sql[] = {"DELETE FROM outputs WHERE entry=?1", "DELETE FROM entries WHERE hash=?1"};
+	const char *sql[] = {"DELETE FROM outputs WHERE entry=?1",
+	                     "DELETE FROM entries WHERE hash=?1"};
 	for (size_t i = 0; i < 2; i++) {
 		if (sqlite3_prepare_v2(c->db, sql[i], -1, &q, NULL) != SQLITE_OK)
 			continue;

@@ -42,25 +42,25 @@
 #define CACHE_SCHEMA 1
 
 static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
-	" mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL,"
-	" hash TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS entries(hash TEXT PRIMARY KEY, task TEXT NOT NULL,"
-	" exit_code INTEGER NOT NULL, duration_ms INTEGER NOT NULL, size INTEGER NOT NULL,"
-	" created INTEGER NOT NULL, last_used INTEGER NOT NULL, hits INTEGER NOT NULL DEFAULT 0,"
-	" bld_version TEXT NOT NULL, outputs TEXT NOT NULL, terminal BLOB NOT NULL,"
-	" manifest TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS entries_task ON entries(task, created);"
-	"CREATE INDEX IF NOT EXISTS entries_used ON entries(last_used);"
-	"CREATE TABLE IF NOT EXISTS outputs(entry TEXT NOT NULL, path TEXT NOT NULL,"
-	" kind INTEGER NOT NULL, mode INTEGER NOT NULL, size INTEGER NOT NULL, blob TEXT,"
-	" link TEXT, PRIMARY KEY(entry, path));"
-	"CREATE INDEX IF NOT EXISTS outputs_blob ON outputs(blob);"
-	"CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, task TEXT NOT NULL,"
-	" hash TEXT NOT NULL, source TEXT NOT NULL, exit_code INTEGER NOT NULL,"
-	" duration_ms INTEGER NOT NULL, at INTEGER NOT NULL);"
-	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');";
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+    " mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL,"
+    " hash TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS entries(hash TEXT PRIMARY KEY, task TEXT NOT NULL,"
+    " exit_code INTEGER NOT NULL, duration_ms INTEGER NOT NULL, size INTEGER NOT NULL,"
+    " created INTEGER NOT NULL, last_used INTEGER NOT NULL, hits INTEGER NOT NULL DEFAULT 0,"
+    " bld_version TEXT NOT NULL, outputs TEXT NOT NULL, terminal BLOB NOT NULL,"
+    " manifest TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS entries_task ON entries(task, created);"
+    "CREATE INDEX IF NOT EXISTS entries_used ON entries(last_used);"
+    "CREATE TABLE IF NOT EXISTS outputs(entry TEXT NOT NULL, path TEXT NOT NULL,"
+    " kind INTEGER NOT NULL, mode INTEGER NOT NULL, size INTEGER NOT NULL, blob TEXT,"
+    " link TEXT, PRIMARY KEY(entry, path));"
+    "CREATE INDEX IF NOT EXISTS outputs_blob ON outputs(blob);"
+    "CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, task TEXT NOT NULL,"
+    " hash TEXT NOT NULL, source TEXT NOT NULL, exit_code INTEGER NOT NULL,"
+    " duration_ms INTEGER NOT NULL, at INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');";
 
 int cache__dberr(struct cache *c, struct bld_err *err, const char *what)
 {
@@ -101,11 +101,24 @@ static uint64_t parse_size(const char *s)
 	if (end == s || v < 0)
 		return 0;
 	switch (*end) {
-	case 'k': case 'K': v *= 1024.0; break;
-	case 'm': case 'M': v *= 1024.0 * 1024; break;
-	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; break;
-	case 't': case 'T': v *= 1024.0 * 1024 * 1024 * 1024; break;
-	default: break;
+	case 'k':
+	case 'K':
+		v *= 1024.0;
+		break;
+	case 'm':
+	case 'M':
+		v *= 1024.0 * 1024;
+		break;
+	case 'g':
+	case 'G':
+		v *= 1024.0 * 1024 * 1024;
+		break;
+	case 't':
+	case 'T':
+		v *= 1024.0 * 1024 * 1024 * 1024;
+		break;
+	default:
+		break;
 	}
 	return (uint64_t)v;
 }
@@ -134,8 +147,8 @@ char *cache_default_dir(const char *ws_root)
 static int db_open(struct cache *c, struct bld_err *err)
 {
 	char *path = path_join(c->dir, "cache.db");
-	int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                         SQLITE_OPEN_FULLMUTEX, NULL);
+	int rc = sqlite3_open_v2(
+	    path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
 	free(path);
 	if (rc != SQLITE_OK)
 		return cache__dberr(c, err, "open");
@@ -212,8 +225,10 @@ int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, str
 	sqlite3_stmt *q;
 	pthread_mutex_lock(&c->lock);
 	int r = 0;
-	if (sqlite3_prepare_v2(c->db, "SELECT task, exit_code, duration_ms, size, created, terminal "
-	                       "FROM entries WHERE hash=?1", -1, &q, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db,
+	                       "SELECT task, exit_code, duration_ms, size, created, terminal "
+	                       "FROM entries WHERE hash=?1",
+	                       -1, &q, NULL) != SQLITE_OK) {
 		r = cache__dberr(c, err, "lookup");
 		pthread_mutex_unlock(&c->lock);
 		return r;
@@ -249,8 +264,10 @@ int cache_record_run(struct cache *c, const char *task_id, const char *hash, con
 	sqlite3_stmt *q;
 	pthread_mutex_lock(&c->lock);
 	int r = 0;
-	if (sqlite3_prepare_v2(c->db, "INSERT INTO runs(task, hash, source, exit_code, duration_ms, at)"
-	                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1, &q, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db,
+	                       "INSERT INTO runs(task, hash, source, exit_code, duration_ms, at)"
+	                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	                       -1, &q, NULL) != SQLITE_OK) {
 		pthread_mutex_unlock(&c->lock);
 		return BLD_ECACHE;
 	}
@@ -264,7 +281,8 @@ int cache_record_run(struct cache *c, const char *task_id, const char *hash, con
 		r = BLD_ECACHE;
 	sqlite3_finalize(q);
 	if (r == 0 && sqlite3_last_insert_rowid(c->db) % 1000 == 0)
-		sqlite3_exec(c->db, "DELETE FROM runs WHERE id <= (SELECT MAX(id) FROM runs) - 10000",
+		sqlite3_exec(c->db,
+		             "DELETE FROM runs WHERE id <= (SELECT MAX(id) FROM runs) - 10000",
 		             NULL, NULL, NULL);
 	pthread_mutex_unlock(&c->lock);
 	return r;
@@ -274,12 +292,15 @@ int cache__resolve_hash(struct cache *c, const char *prefix, char out[33], struc
 {
 	size_t n = strlen(prefix);
 	if (!n || n > 32 || strspn(prefix, "0123456789abcdef") != n)
-		return bld_err_set(err, BLD_EUSAGE, "\"%s\" is not a cache hash (hex digits)", prefix);
+		return bld_err_set(err, BLD_EUSAGE, "\"%s\" is not a cache hash (hex digits)",
+		                   prefix);
 	char *lo = xstrdup(prefix), *hi = xasprintf("%s~", prefix);
 	sqlite3_stmt *q;
 	int r = 0, found = 0;
-	if (sqlite3_prepare_v2(c->db, "SELECT hash FROM entries WHERE hash >= ?1 AND hash < ?2 "
-	                       "LIMIT 2", -1, &q, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db,
+	                       "SELECT hash FROM entries WHERE hash >= ?1 AND hash < ?2 "
+	                       "LIMIT 2",
+	                       -1, &q, NULL) != SQLITE_OK) {
 		free(lo);
 		free(hi);
 		return cache__dberr(c, err, "resolve");

@@ -328,7 +328,7 @@ static void outputs_expand_tokens_and_defaults(void **state)
 {
 	struct env e;
 	env_init(&e, "[\"{workspaceRoot}/dist/{projectRoot}\", \"{options.outputPath}/x\", "
-	         "\"{projectRoot}/{options.missing}\", \"./coverage/{projectName}\"]");
+	             "\"{projectRoot}/{options.missing}\", \"./coverage/{projectName}\"]");
 	struct strvec o;
 	strvec_init(&o);
 	task_outputs(&e.f.ws, &e.f.tg.tasks[e.t], &o);
@@ -472,19 +472,19 @@ static void sizes_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(round_trip_is_byte_exact),
-		cmocka_unit_test(restore_replaces_only_declared_outputs),
-		cmocka_unit_test(absent_outputs_are_recorded),
-		cmocka_unit_test(corrupted_blob_is_detected),
-		cmocka_unit_test(unsafe_outputs_are_rejected),
-		cmocka_unit_test(symlinked_parent_out_of_workspace_is_refused),
-		cmocka_unit_test(never_cached_when_cache_is_off),
-		cmocka_unit_test(glob_and_negated_outputs),
-		cmocka_unit_test(outputs_expand_tokens_and_defaults),
-		cmocka_unit_test(prune_drops_least_recently_used),
-		cmocka_unit_test(commands_describe_entries),
-		cmocka_unit_test(second_store_of_same_hash_is_a_no_op),
-		cmocka_unit_test(sizes_parse),
+	    cmocka_unit_test(round_trip_is_byte_exact),
+	    cmocka_unit_test(restore_replaces_only_declared_outputs),
+	    cmocka_unit_test(absent_outputs_are_recorded),
+	    cmocka_unit_test(corrupted_blob_is_detected),
+	    cmocka_unit_test(unsafe_outputs_are_rejected),
+	    cmocka_unit_test(symlinked_parent_out_of_workspace_is_refused),
+	    cmocka_unit_test(never_cached_when_cache_is_off),
+	    cmocka_unit_test(glob_and_negated_outputs),
+	    cmocka_unit_test(outputs_expand_tokens_and_defaults),
+	    cmocka_unit_test(prune_drops_least_recently_used),
+	    cmocka_unit_test(commands_describe_entries),
+	    cmocka_unit_test(second_store_of_same_hash_is_a_no_op),
+	    cmocka_unit_test(sizes_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

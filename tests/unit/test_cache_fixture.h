@@ -75,7 +75,8 @@ static inline int fx_project(struct fx *f, const char *name, const char *root, c
 	p->named_inputs = cJSON_GetObjectItem(j, "namedInputs");
 	const cJSON *t, *targets = cJSON_GetObjectItem(j, "targets");
 	p->targets = xcalloc(8, sizeof(struct ws_target));
-	cJSON_ArrayForEach(t, targets) {
+	cJSON_ArrayForEach(t, targets)
+	{
 		struct ws_target *wt = &p->targets[p->ntargets++];
 		const cJSON *ex = cJSON_GetObjectItem(t, "executor");
 		wt->name = xstrdup(t->string);
@@ -156,7 +157,7 @@ static inline void fx_taskdep(struct fx *f, int a, int b)
 
 /* Hash task i as a fresh request would; 0 or negative. */
 static inline int fx_hash_env(struct fx *f, struct cache *c, int i, char *const *env, char out[33],
-                       cJSON **manifest, struct bld_err *err)
+                              cJSON **manifest, struct bld_err *err)
 {
 	struct hasher *h;
 	fx_scan(f);

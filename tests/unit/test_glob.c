@@ -130,15 +130,15 @@ static void magic_detection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(star_stays_in_one_folder),
-		cmocka_unit_test(double_star_spans_folders),
-		cmocka_unit_test(trailing_slash_means_everything_below),
-		cmocka_unit_test(literal_paths_and_escapes),
-		cmocka_unit_test(classes_and_braces),
-		cmocka_unit_test(extglobs_as_nx_writes_them),
-		cmocka_unit_test(set_with_negations),
-		cmocka_unit_test(only_negations_match_everything_else),
-		cmocka_unit_test(magic_detection),
+	    cmocka_unit_test(star_stays_in_one_folder),
+	    cmocka_unit_test(double_star_spans_folders),
+	    cmocka_unit_test(trailing_slash_means_everything_below),
+	    cmocka_unit_test(literal_paths_and_escapes),
+	    cmocka_unit_test(classes_and_braces),
+	    cmocka_unit_test(extglobs_as_nx_writes_them),
+	    cmocka_unit_test(set_with_negations),
+	    cmocka_unit_test(only_negations_match_everything_else),
+	    cmocka_unit_test(magic_detection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

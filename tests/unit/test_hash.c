@@ -21,7 +21,12 @@ static char *canon(const char *json)
 	return sbuf_detach(&sb);
 }
 
-#define CANON(in, want) do { char *s_ = canon(in); assert_string_equal(s_, want); free(s_); } while (0)
+#define CANON(in, want)                                                                            \
+	do {                                                                                       \
+		char *s_ = canon(in);                                                              \
+		assert_string_equal(s_, want);                                                     \
+		free(s_);                                                                          \
+	} while (0)
 
 static void keys_are_sorted_recursively(void **state)
 {
@@ -32,7 +37,8 @@ static void keys_are_sorted_recursively(void **state)
 
 static void numbers_are_stable(void **state)
 {
-	CANON("[1, 1.0, -0, 1e3, 0.5, 12345678901, 0.1]", "[1,1,0,1000,0.5,12345678901,0.10000000000000001]");
+	CANON("[1, 1.0, -0, 1e3, 0.5, 12345678901, 0.1]",
+	      "[1,1,0,1000,0.5,12345678901,0.10000000000000001]");
 }
 
 static void strings_are_minimally_escaped(void **state)
@@ -71,11 +77,11 @@ static void file_hash_matches_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(keys_are_sorted_recursively),
-		cmocka_unit_test(numbers_are_stable),
-		cmocka_unit_test(strings_are_minimally_escaped),
-		cmocka_unit_test(content_hash_is_xxh3_128_hex),
-		cmocka_unit_test(file_hash_matches_bytes),
+	    cmocka_unit_test(keys_are_sorted_recursively),
+	    cmocka_unit_test(numbers_are_stable),
+	    cmocka_unit_test(strings_are_minimally_escaped),
+	    cmocka_unit_test(content_hash_is_xxh3_128_hex),
+	    cmocka_unit_test(file_hash_matches_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,8 @@
 
 #include "test_cache_fixture.h"
 
-#define BUILD(extra) "{\"targets\": {\"build\": {\"command\": \"true\"" extra "}, " \
+#define BUILD(extra)                                                                               \
+	"{\"targets\": {\"build\": {\"command\": \"true\"" extra "}, "                             \
 	"\"test\": {\"command\": \"true\", \"options\": {\"x\": 1}}}}"
 
 /* b, and a depending on b, each with src/main.txt and README.md. */
@@ -94,8 +95,8 @@ static void dependency_configuration_counts_through_caret(void **state)
 	char h1[33], h2[33];
 	fx_hash(&f, t, h1);
 	/* b's test target options change: Nx hashes b's whole project configuration */
-	cJSON *opts = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
-		f.pjson[1], "targets"), "test"), "options");
+	cJSON *opts = cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(f.pjson[1], "targets"), "test"), "options");
 	cJSON_ReplaceItemInObject(opts, "x", cJSON_CreateNumber(2));
 	fx_hash(&f, t, h2);
 	assert_string_not_equal(h1, h2);
@@ -180,8 +181,10 @@ static void always_on_workspace_files(void **state)
 	changed(&f, t, ".gitignore", "dist\n", true);
 	char h1[33], h2[33];
 	fx_hash(&f, t, h1);
-	fx_nxjson(&f, "{\"namedInputs\": {\"default\": [\"{projectRoot}/**/*\"], "
-	              "\"production\": [\"default\", \"!{projectRoot}/**/*.md\"]}, \"defaultBase\": \"x\"}");
+	fx_nxjson(
+	    &f,
+	    "{\"namedInputs\": {\"default\": [\"{projectRoot}/**/*\"], "
+	    "\"production\": [\"default\", \"!{projectRoot}/**/*.md\"]}, \"defaultBase\": \"x\"}");
 	fx_hash(&f, t, h2);
 	assert_string_not_equal(h1, h2);
 	fx_free(&f);
@@ -193,9 +196,10 @@ static void tsconfig_without_paths(void **state)
 	int t;
 	two_projects(&f, ", \"inputs\": [\"{projectRoot}/**/*\"]", &t);
 	changed(&f, t, "tsconfig.base.json", "{\"compilerOptions\": {\"strict\": true}}", true);
-	changed(&f, t, "tsconfig.base.json",
-	        "// comment\n{\"compilerOptions\": {\"strict\": true, \"paths\": {\"x\": [\"a\"]}}}",
-	        false);
+	changed(
+	    &f, t, "tsconfig.base.json",
+	    "// comment\n{\"compilerOptions\": {\"strict\": true, \"paths\": {\"x\": [\"a\"]}}}",
+	    false);
 	fx_free(&f);
 }
 
@@ -203,8 +207,10 @@ static void workspace_filesets(void **state)
 {
 	struct fx f;
 	int t;
-	two_projects(&f, ", \"inputs\": [\"{workspaceRoot}/shared/**/*\", "
-	             "\"!{workspaceRoot}/shared/**/*.md\"]", &t);
+	two_projects(&f,
+	             ", \"inputs\": [\"{workspaceRoot}/shared/**/*\", "
+	             "\"!{workspaceRoot}/shared/**/*.md\"]",
+	             &t);
 	changed(&f, t, "shared/x.txt", "1", true);
 	changed(&f, t, "shared/x.md", "1", false);
 	changed(&f, t, "a/src/main.txt", "2", false);
@@ -289,7 +295,8 @@ static void manifest_lists_inputs(void **state)
 	cJSON *dep = cJSON_GetObjectItem(in, "files:b:b/**/*");
 	assert_non_null(own);
 	assert_non_null(dep);
-	assert_non_null(strstr(cJSON_GetObjectItem(dep, "files")->valuestring, " b/src/main.txt\n"));
+	assert_non_null(
+	    strstr(cJSON_GetObjectItem(dep, "files")->valuestring, " b/src/main.txt\n"));
 	assert_non_null(cJSON_GetObjectItem(in, "project-config:b"));
 	assert_non_null(cJSON_GetObjectItem(in, "workspace-files:.gitignore,.nxignore,nx.json"));
 	assert_string_equal(cJSON_GetObjectItem(m, "hash")->valuestring, h);
@@ -303,7 +310,8 @@ static void project_inputs_of_other_projects(void **state)
 	int t;
 	/* b does not depend on a; a's input names b's files explicitly */
 	two_projects(&f, "", &t);
-	int c = fx_project(&f, "c", "c", "{\"targets\": {\"build\": {\"command\": \"true\", "
+	int c = fx_project(&f, "c", "c",
+	                   "{\"targets\": {\"build\": {\"command\": \"true\", "
 	                   "\"inputs\": [\"{projectRoot}/**/*\", {\"input\": \"default\", "
 	                   "\"projects\": [\"b\"]}]}}}");
 	fx_write(&f, "c/x.txt", "c");
@@ -322,25 +330,25 @@ static void project_inputs_of_other_projects(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(default_inputs_include_dependencies),
-		cmocka_unit_test(own_files_only_ignore_dependencies),
-		cmocka_unit_test(depends_on_edges_are_not_followed),
-		cmocka_unit_test(negated_files_do_not_count),
-		cmocka_unit_test(dependency_configuration_counts_through_caret),
-		cmocka_unit_test(env_input_changes_hash),
-		cmocka_unit_test(runtime_input_runs_in_workspace_root),
-		cmocka_unit_test(unknown_named_input_is_an_error),
-		cmocka_unit_test(unknown_caret_input_is_an_error),
-		cmocka_unit_test(nested_project_files_are_its_own),
-		cmocka_unit_test(always_on_workspace_files),
-		cmocka_unit_test(tsconfig_without_paths),
-		cmocka_unit_test(workspace_filesets),
-		cmocka_unit_test(dependent_task_outputs),
-		cmocka_unit_test(external_dependencies_are_lock_files),
-		cmocka_unit_test(hash_is_machine_independent),
-		cmocka_unit_test(options_count_canonically),
-		cmocka_unit_test(manifest_lists_inputs),
-		cmocka_unit_test(project_inputs_of_other_projects),
+	    cmocka_unit_test(default_inputs_include_dependencies),
+	    cmocka_unit_test(own_files_only_ignore_dependencies),
+	    cmocka_unit_test(depends_on_edges_are_not_followed),
+	    cmocka_unit_test(negated_files_do_not_count),
+	    cmocka_unit_test(dependency_configuration_counts_through_caret),
+	    cmocka_unit_test(env_input_changes_hash),
+	    cmocka_unit_test(runtime_input_runs_in_workspace_root),
+	    cmocka_unit_test(unknown_named_input_is_an_error),
+	    cmocka_unit_test(unknown_caret_input_is_an_error),
+	    cmocka_unit_test(nested_project_files_are_its_own),
+	    cmocka_unit_test(always_on_workspace_files),
+	    cmocka_unit_test(tsconfig_without_paths),
+	    cmocka_unit_test(workspace_filesets),
+	    cmocka_unit_test(dependent_task_outputs),
+	    cmocka_unit_test(external_dependencies_are_lock_files),
+	    cmocka_unit_test(hash_is_machine_independent),
+	    cmocka_unit_test(options_count_canonically),
+	    cmocka_unit_test(manifest_lists_inputs),
+	    cmocka_unit_test(project_inputs_of_other_projects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
