@@ -23,7 +23,8 @@ struct gen_info {
 const struct gen_info *gen_list(size_t *ret_n);
 
 /*
- * Run generator name in the workspace at ws_root (which may not yet hold
+ * Run generator name ("py#fast-api", "ts#infra"; "@aws/nx-plugin:py#fast-api"
+ * works too) in the workspace at ws_root (which may not yet hold
  * nx.json: generators create it) with options (object of strings, borrowed).
  * Writes nothing when dry_run.  Appends one line per file to out
  * ("CREATE path", "UPDATE path").  Never overwrites a file it did not mean
@@ -34,9 +35,13 @@ int gen_run(const char *name, const char *ws_root, const cJSON *options, bool dr
             struct sbuf *out, struct bld_err *err);
 
 /*
- * OpenAPI metadata codegen: read an OpenAPI 3 document (JSON text), write the
- * TypeScript metadata module (OPERATION_DETAILS, Operations) into out,
- * deterministic to the byte.  Errors name the JSON path ("$.paths./x.get").
+ * OpenAPI metadata codegen (the bld:openapi-metadata executor): read an
+ * OpenAPI 3 document (JSON text of len bytes; spec_file, workspace-relative,
+ * names it in errors and in the output's header line), append the TypeScript
+ * metadata module (OPERATION_DETAILS, Operations) to out, deterministic to
+ * the byte.  Rules in docs/generators.md.  Errors: BLD_EPARSE with line:col
+ * for malformed JSON, BLD_ESCHEMA naming the JSON path
+ * ($.paths["/x"].get.operationId) or both colliding operations.
  */
 int gen_openapi_metadata(const char *spec, size_t len, const char *spec_file, struct sbuf *out,
                          struct bld_err *err);
