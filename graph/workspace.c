@@ -3,7 +3,8 @@
  * targetDefaults, the project graph's edges; lookups and suggestions.
  *
  * Edges (ws_project.deps), deduplicated per target project, first reason
- * wins in this order: implicitDependencies (after "!x" exclusions; "*",
+ * wins in this order: implicitDependencies ("!x" exclusions remove implicit
+ * and package.json/pyproject.toml edges alike, as in Nx; "*",
  * globs over names and roots, "tag:x" and plain roots as Nx's
  * findMatchingProjects), package.json dependencies naming a workspace
  * project's package (pkgdeps.c), pyproject.toml dependencies naming a
@@ -368,6 +369,27 @@ static int implicit_edges(struct workspace *ws, struct loading *l, int self, str
 	return rc;
 }
 
+/* "!x" in implicitDependencies also removes the edges Nx infers from
+ * package.json (and bld from pyproject.toml): watched with nx-oracle. */
+static void drop_excluded(const struct workspace *ws, const struct ws_project *p, struct edge *v,
+                          size_t *n)
+{
+	struct ivec excl = {0};
+	for (size_t k = 0; k < p->implicit_deps.n; k++)
+		if (p->implicit_deps.v[k][0] == '!')
+			match_pattern(ws, p->implicit_deps.v[k] + 1, &excl);
+	size_t out = 0;
+	for (size_t i = 0; i < *n; i++) {
+		bool drop = false;
+		for (size_t k = 0; k < excl.n && v[i].kind == WS_DEP_STATIC; k++)
+			drop = drop || excl.v[k] == v[i].project;
+		if (!drop)
+			v[out++] = v[i];
+	}
+	*n = out;
+	free(excl.v);
+}
+
 static void dependson_edges(struct workspace *ws, int self, struct edge **v, size_t *n,
                             size_t *cap)
 {
@@ -486,6 +508,8 @@ static int project_edges(struct workspace *ws, struct loading *ls, struct strmap
 			package_edges(ws, &ls[i], by_pkg, (int)i, &v, &n, &cap, opts->verbose, &pkgsrc);
 		if (rc == 0 && ls[i].has_py)
 			python_edges(ws, &ls[i], by_py, (int)i, &v, &n, &cap, pysrc.buf);
+		if (rc == 0)
+			drop_excluded(ws, p, v, &n);
 		if (rc == 0)
 			dependson_edges(ws, (int)i, &v, &n, &cap);
 		if (rc == 0)

@@ -710,6 +710,8 @@ static void package_json_dependencies_make_static_edges(void **state)
 	    "\"workspace:*\"}, \"peerDependencies\": {\"@s/d\": \"~1.2.0 || >=3\"}, "
 	    "\"optionalDependencies\": {\"@s/e\": \"file:../e\", \"@s/g\": \"latest\"}}");
 	put(root, "a/project.json", "{\"name\": \"a\"}");
+	put(root, "h/package.json", "{\"name\": \"@s/h\", \"dependencies\": {\"@s/b\": \"*\"}}");
+	put(root, "h/project.json", "{\"implicitDependencies\": [\"!@s/b\"]}");
 	const char *others[][2] = {{"b", "1.0.0"}, {"c", "9.9.9"}, {"d", "1.2.7"},
 	                           {"e", "0.1.0"}, {"f", "1.0.0"}, {"g", "1.0.0"}};
 	for (size_t i = 0; i < ARRAY_LEN(others); i++) {
@@ -735,6 +737,7 @@ static void package_json_dependencies_make_static_edges(void **state)
 	assert_false(has_dep(ws, "a", "@s/g", WS_DEP_STATIC));
 	assert_int_equal(a->ndeps, 4);
 	assert_string_equal(a->deps[0].source, "a/package.json");
+	assert_int_equal(workspace_project(ws, "@s/h")->ndeps, 0); /* "!x" drops it, as in Nx */
 	bool noted = false;
 	for (size_t i = 0; i < ws->notes.n; i++)
 		noted = noted || strstr(ws->notes.v[i], "\"latest\"") != NULL;
