@@ -64,11 +64,12 @@ BLDD = _binary('BLDD')
 
 
 class Result(tuple):
-    """(code, out, err) of one bld invocation; also .code .out .err .both."""
+    """(code, out, err) of one bld invocation; also .code .out .err .both .raw_out .raw_err."""
 
-    def __new__(cls, code, out, err, argv):
+    def __new__(cls, code, out, err, argv, raw_out=b'', raw_err=b''):
         self = super().__new__(cls, (code, out, err))
         self.argv = argv
+        self.raw_out, self.raw_err = raw_out, raw_err   # the bytes as bld wrote them
         return self
 
     code = property(lambda self: self[0])
@@ -188,7 +189,7 @@ class Workspace:
             raise AssertionError(f'bld timed out after {timeout}s: {argv}\n'
                 f'stdout: {e.stdout!r}\nstderr: {e.stderr!r}') from None
         dec = lambda b: b.decode('utf-8', errors='replace')
-        return Result(p.returncode, dec(p.stdout), dec(p.stderr), argv)
+        return Result(p.returncode, dec(p.stdout), dec(p.stderr), argv, p.stdout, p.stderr)
 
     def spawn(self, *args, env=None, cwd=None, **kw):
         """Start bld without waiting; stdout/stderr are pipes.  Killed at teardown."""

@@ -119,3 +119,23 @@ def test_sigint_stops_every_parallel_task(make_ws):
     ws = long_ws(make_ws)
     proc = ws.spawn('run-many', '-t', 'long', '--parallel', '2')
     interrupt_and_check(ws, proc, ['a', 'b'])
+
+
+STUBBORN_SH = '''trap '' INT TERM HUP
+echo $$ > @SIDE@/s.child.pid
+sh -c "trap '' INT TERM HUP; sleep 300" &
+echo $! > @SIDE@/s.grand.pid
+while :; do sleep 1; done
+'''
+
+
+def test_sigint_stops_tasks_that_ignore_int_and_term(make_ws):
+    # Ctrl-C must not hang on a task that ignores SIGINT and SIGTERM: bld escalates
+    # (SIGKILL to the group after a grace period) and still exits 130.
+    ws = make_ws({
+        'nx.json': {},
+        'tools/stubborn.sh': STUBBORN_SH,
+        's/project.json': {'name': 's', 'targets': {'hang': {'command': 'sh tools/stubborn.sh'}}},
+    })
+    proc = ws.spawn('run', 's:hang')
+    interrupt_and_check(ws, proc, ['s'])
