@@ -215,10 +215,22 @@ static int read_entries(struct walker *w, int fd, struct entry **ret, size_t *re
 			if (nm[0] == '.' && (!nm[1] || (nm[1] == '.' && !nm[2])))
 				continue;
 			bool dir = e->d_type == DT_DIR;
-			if (e->d_type == DT_UNKNOWN) {
-				struct stat st;
-				dir = !fstatat(fd, nm, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode);
+			unsigned char type = e->d_type;
+			struct stat st;
+			if (type == DT_UNKNOWN) {
+				type = fstatat(fd, nm, &st, AT_SYMLINK_NOFOLLOW) ? DT_UNKNOWN
+				       : S_ISDIR(st.st_mode)                   ? DT_DIR
+				       : S_ISLNK(st.st_mode)                   ? DT_LNK
+				       : S_ISREG(st.st_mode)                   ? DT_REG
+				                                               : DT_UNKNOWN;
+				dir = type == DT_DIR;
 			}
+			/* symbolic links are not followed: one to a regular file counts as
+			 * a file, one to a folder (or nowhere) is left out */
+			if (type == DT_LNK && (fstatat(fd, nm, &st, 0) || !S_ISREG(st.st_mode)))
+				continue;
+			if (type != DT_DIR && type != DT_REG && type != DT_LNK)
+				continue; /* sockets, fifos, devices */
 			xgrow(&v, &cap, n + 1, sizeof(*v));
 			v[n].name = xstrdup(nm);
 			v[n++].dir = dir;

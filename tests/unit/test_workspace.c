@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -559,6 +560,48 @@ static void workspace_below_the_git_root_prefixes_rules(void **state)
 	done(top, NULL);
 }
 
+static void a_git_ignored_workspace_still_loads(void **state)
+{
+	/* e.g. a scratch workspace inside a repository's ignored build folder */
+	char *top = tmp_ws();
+	git_init(top);
+	put(top, ".gitignore", "scratch/\n");
+	char *root = path_join(top, "scratch/ws");
+	put(root, "nx.json", "{}");
+	put(root, ".gitignore", "*.log\n");
+	put(root, "a/project.json", "{\"name\": \"a\"}");
+	put(root, "a/x.log", "x");
+	struct workspace *ws = load_ok(root);
+	assert_int_equal(ws->nprojects, 1);
+	assert_false(workspace_has_file(ws, "a/x.log"));
+	workspace_free(ws);
+	free(root);
+	done(top, NULL);
+}
+
+static void symlinks_are_not_followed(void **state)
+{
+	char *root = tmp_ws();
+	git_init(root);
+	put(root, "nx.json", "{}");
+	put(root, "a/project.json", "{\"name\": \"a\"}");
+	put(root, "a/real.txt", "x");
+	char *l1 = path_join(root, "a/link.txt"), *l2 = path_join(root, "a/loop");
+	char *l3 = path_join(root, "a/dangling");
+	assert_int_equal(symlink("real.txt", l1), 0);
+	assert_int_equal(symlink("..", l2), 0);
+	assert_int_equal(symlink("nowhere", l3), 0);
+	struct workspace *ws = load_ok(root);
+	assert_true(workspace_has_file(ws, "a/link.txt"));
+	assert_false(workspace_has_file(ws, "a/loop"));
+	assert_false(workspace_has_file(ws, "a/dangling"));
+	assert_int_equal(ws->nprojects, 1);
+	free(l1);
+	free(l2);
+	free(l3);
+	done(root, ws);
+}
+
 static void anchored_rules_are_not_cached_by_name(void **state)
 {
 	/* "/a/src" ignores one folder named src, not every folder named src */
@@ -916,6 +959,8 @@ int main(void)
 		cmocka_unit_test(ignore_rules_apply_outside_git_too),
 		cmocka_unit_test(workspace_below_the_git_root_prefixes_rules),
 		cmocka_unit_test(anchored_rules_are_not_cached_by_name),
+		cmocka_unit_test(a_git_ignored_workspace_still_loads),
+		cmocka_unit_test(symlinks_are_not_followed),
 		cmocka_unit_test(duplicate_names_name_both_files),
 		cmocka_unit_test(wrong_types_say_what_was_expected),
 		cmocka_unit_test(command_with_executor_and_cache_with_continuous_fail),
