@@ -18,8 +18,8 @@
 #define TERRAFORM "packages/common/terraform"
 #define CONSTRUCTS_ALIAS ":common-constructs"
 
-static const char *const known_opts[] = {"name", "computeType", "auth", "directory",
-                                         "iacProvider", "moduleName", NULL};
+static const char *const known_opts[] = {"name",        "computeType", "auth", "directory",
+                                         "iacProvider", "moduleName",  NULL};
 static const char *const compute_types[] = {"ServerlessApiGatewayRestApi",
                                             "ServerlessApiGatewayHttpApi", NULL};
 static const char *const auths[] = {"IAM", "Cognito", "None", NULL};
@@ -45,11 +45,11 @@ static void api_release(struct api *a)
 
 static bool is_python_identifier(const char *s)
 {
-	static const char *const keywords[] = {"and", "as", "assert", "async", "await", "class",
-	                                       "def", "del", "elif", "else", "except", "finally",
-	                                       "for", "from", "global", "if", "import", "in", "is",
-	                                       "lambda", "not", "or", "pass", "raise", "return",
-	                                       "try", "while", "with", "yield", "test", "tests"};
+	static const char *const keywords[] = {
+	    "and",    "as",   "assert", "async",   "await", "class", "def",    "del",
+	    "elif",   "else", "except", "finally", "for",   "from",  "global", "if",
+	    "import", "in",   "is",     "lambda",  "not",   "or",    "pass",   "raise",
+	    "return", "try",  "while",  "with",    "yield", "test",  "tests"};
 	if (!*s || (s[0] >= '0' && s[0] <= '9'))
 		return false;
 	for (const char *p = s; *p; p++)
@@ -68,10 +68,11 @@ static int api_options(struct api *a, const cJSON *options, struct bld_err *err)
 	if (rc >= 0)
 		rc = gen__opt_str(options, "name", &name, err);
 	if (rc >= 0 && (!name || !*name))
-		rc = bld_err_set(err, BLD_EUSAGE, "py#fast-api: --name is required (e.g. --name my-api)");
+		rc = bld_err_set(err, BLD_EUSAGE,
+		                 "py#fast-api: --name is required (e.g. --name my-api)");
 	if (rc >= 0)
-		rc = gen__opt_choice(options, "computeType", compute_types, compute_types[0], &a->compute,
-		                     err);
+		rc = gen__opt_choice(options, "computeType", compute_types, compute_types[0],
+		                     &a->compute, err);
 	if (rc >= 0)
 		rc = gen__opt_choice(options, "auth", auths, "IAM", &a->auth, err);
 	if (rc >= 0)
@@ -84,24 +85,26 @@ static int api_options(struct api *a, const cJSON *options, struct bld_err *err)
 		return rc;
 	a->name = gen__kebab(name);
 	if (!*a->name || !(a->name[0] >= 'a' && a->name[0] <= 'z'))
-		return bld_err_set(err, BLD_EUSAGE,
-		                   "--name '%s': expected a name starting with a letter, such as my-api",
-		                   name);
+		return bld_err_set(
+		    err, BLD_EUSAGE,
+		    "--name '%s': expected a name starting with a letter, such as my-api", name);
 	a->snake = gen__snake(name);
 	a->pascal = gen__pascal(name);
 	a->module = xstrdup(module ? module : a->snake);
 	if (!is_python_identifier(a->module))
-		return bld_err_set(err, BLD_EUSAGE,
-		                   "--moduleName '%s': expected a Python module name: lower-case letters, "
-		                   "digits and '_', not starting with a digit, not a keyword",
-		                   a->module);
+		return bld_err_set(
+		    err, BLD_EUSAGE,
+		    "--moduleName '%s': expected a Python module name: lower-case letters, "
+		    "digits and '_', not starting with a digit, not a keyword",
+		    a->module);
 	char *d = path_normalize(dir && *dir ? dir : "packages");
 	if (!path_is_safe_relative(d) || !*d || !strcmp(d, ".")) {
 		free(d);
-		return bld_err_set(err, BLD_EUSAGE,
-		                   "--directory '%s': expected a folder inside the workspace, such as "
-		                   "packages",
-		                   dir);
+		return bld_err_set(
+		    err, BLD_EUSAGE,
+		    "--directory '%s': expected a folder inside the workspace, such as "
+		    "packages",
+		    dir);
 	}
 	a->root = path_join(d, a->snake);
 	a->dist = path_join("dist", a->root);
@@ -171,8 +174,9 @@ static int check_free(struct gen_plan *plan, const struct api *a, struct bld_err
 	char *found = NULL;
 	find_project(plan->ws_root, "", a->name, 0, &found);
 	if (found) {
-		int rc = bld_err_at(err, BLD_EEXISTS, found, 0, 0,
-		                    "a project named '%s' already exists; nothing was written", a->name);
+		int rc =
+		    bld_err_at(err, BLD_EEXISTS, found, 0, 0,
+		               "a project named '%s' already exists; nothing was written", a->name);
 		free(found);
 		return rc;
 	}
@@ -194,22 +198,23 @@ static int plan_python(struct gen_plan *plan, struct api *a, struct bld_err *err
 		const char *file, *tmpl;
 		bool in_module;
 	} files[] = {
-		{"project.json", "py/project.json", false},
-		{"pyproject.toml", "py/pyproject.toml", false},
-		{"README.md", "py/README.md", false},
-		{"__init__.py", "py/__init__.py", true},
-		{"init.py", "py/init.py", true},
-		{"main.py", "py/main.py", true},
-		{"scripts/generate_open_api.py", "py/generate_open_api.py", false},
-		{"scripts/python.sh", "py/python.sh", false},
-		{"scripts/bundle.sh", "py/bundle.sh", false},
-		{"tests/__init__.py", "py/tests/__init__.py", false},
-		{"tests/test_main.py", "py/tests/test_main.py", false},
+	    {"project.json", "py/project.json", false},
+	    {"pyproject.toml", "py/pyproject.toml", false},
+	    {"README.md", "py/README.md", false},
+	    {"__init__.py", "py/__init__.py", true},
+	    {"init.py", "py/init.py", true},
+	    {"main.py", "py/main.py", true},
+	    {"scripts/generate_open_api.py", "py/generate_open_api.py", false},
+	    {"scripts/python.sh", "py/python.sh", false},
+	    {"scripts/bundle.sh", "py/bundle.sh", false},
+	    {"tests/__init__.py", "py/tests/__init__.py", false},
+	    {"tests/test_main.py", "py/tests/test_main.py", false},
 	};
 	int rc = 0;
 	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(files); i++) {
-		char *path = files[i].in_module ? xasprintf("%s/%s/%s", a->root, a->module, files[i].file)
-		                                : xasprintf("%s/%s", a->root, files[i].file);
+		char *path = files[i].in_module
+		                 ? xasprintf("%s/%s/%s", a->root, a->module, files[i].file)
+		                 : xasprintf("%s/%s", a->root, files[i].file);
 		rc = gen__plan_render(plan, path, files[i].tmpl, &a->vars, err);
 		free(path);
 	}
@@ -265,8 +270,7 @@ static int infra_project(struct gen_plan *plan, const char *rel, const char *tmp
 	return rc;
 }
 
-static int plan_constructs_project(struct gen_plan *plan, const struct api *a,
-                                   struct bld_err *err)
+static int plan_constructs_project(struct gen_plan *plan, const struct api *a, struct bld_err *err)
 {
 	const char *rel = CONSTRUCTS "/project.json";
 	cJSON *pj = NULL;
@@ -283,7 +287,8 @@ static int plan_constructs_project(struct gen_plan *plan, const struct api *a,
 	cJSON *t = cJSON_AddObjectToObject(targets, gen_name);
 	cJSON_AddStringToObject(t, "executor", "bld:openapi-metadata");
 	cJSON_AddBoolToObject(t, "cache", true);
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(t, "dependsOn"), project_dep(a->name, "openapi"));
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(t, "dependsOn"),
+	                     project_dep(a->name, "openapi"));
 	cJSON *in = cJSON_AddArrayToObject(t, "inputs");
 	cJSON *dto = cJSON_CreateObject();
 	cJSON_AddStringToObject(dto, "dependentTasksOutputFiles", "**/openapi.json");
@@ -333,7 +338,8 @@ static int plan_tsconfig_base(struct gen_plan *plan, const struct api *a, struct
 		sbuf_release(&sb);
 	}
 	if (rc < 0 || !ts)
-		return rc < 0 ? rc : bld_err_set(err, BLD_EGENERATOR, "bad tsconfig.base.json template");
+		return rc < 0 ? rc
+		              : bld_err_set(err, BLD_EGENERATOR, "bad tsconfig.base.json template");
 	cJSON *paths = obj_child(obj_child(ts, "compilerOptions"), "paths");
 	if (!cJSON_GetObjectItemCaseSensitive(paths, CONSTRUCTS_ALIAS)) {
 		cJSON *target = cJSON_AddArrayToObject(paths, CONSTRUCTS_ALIAS);
@@ -378,14 +384,14 @@ static int plan_cdk(struct gen_plan *plan, struct api *a, struct bld_err *err)
 	static const struct {
 		const char *file, *tmpl;
 	} shared[] = {
-		{"tsconfig.json", "constructs/tsconfig.json"},
-		{"src/index.ts", "constructs/index.ts"},
-		{"src/app/index.ts", "constructs/app/index.ts"},
-		{"src/core/index.ts", "constructs/core/index.ts"},
-		{"src/core/runtime-config.ts", "constructs/core/runtime-config.ts"},
-		{"src/core/api/utils.ts", "constructs/core/utils.ts"},
-		{"src/core/api/rest-api.ts", "constructs/core/rest-api.ts"},
-		{"src/core/api/http-api.ts", "constructs/core/http-api.ts"},
+	    {"tsconfig.json", "constructs/tsconfig.json"},
+	    {"src/index.ts", "constructs/index.ts"},
+	    {"src/app/index.ts", "constructs/app/index.ts"},
+	    {"src/core/index.ts", "constructs/core/index.ts"},
+	    {"src/core/runtime-config.ts", "constructs/core/runtime-config.ts"},
+	    {"src/core/api/utils.ts", "constructs/core/utils.ts"},
+	    {"src/core/api/rest-api.ts", "constructs/core/rest-api.ts"},
+	    {"src/core/api/http-api.ts", "constructs/core/http-api.ts"},
 	};
 	int rc = 0;
 	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(shared); i++) {
@@ -397,7 +403,8 @@ static int plan_cdk(struct gen_plan *plan, struct api *a, struct bld_err *err)
 	bool rest = !strcmp(a->compute, compute_types[0]);
 	if (rc >= 0)
 		rc = gen__plan_render(plan, api_file,
-		                      rest ? "constructs/app/api-rest.ts" : "constructs/app/api-http.ts",
+		                      rest ? "constructs/app/api-rest.ts"
+		                           : "constructs/app/api-http.ts",
 		                      &a->vars, err);
 	free(api_file);
 	if (rc >= 0)
@@ -411,8 +418,7 @@ static int plan_cdk(struct gen_plan *plan, struct api *a, struct bld_err *err)
 
 /* ---- Terraform ---- */
 
-static int plan_terraform_project(struct gen_plan *plan, const struct api *a,
-                                  struct bld_err *err)
+static int plan_terraform_project(struct gen_plan *plan, const struct api *a, struct bld_err *err)
 {
 	const char *rel = TERRAFORM "/project.json";
 	cJSON *pj = NULL;
@@ -435,17 +441,16 @@ static int plan_terraform(struct gen_plan *plan, struct api *a, struct bld_err *
 	static const struct {
 		const char *file, *tmpl; /* %s: the kind */
 	} core[] = {
-		{"versions.tf", "terraform/versions.tf"},
-		{"variables.tf", "terraform/variables.tf"},
-		{"lambdas.tf", "terraform/lambdas.tf"},
-		{"main.tf", "terraform/%s-main.tf"},
-		{"outputs.tf", "terraform/%s-outputs.tf"},
+	    {"versions.tf", "terraform/versions.tf"},  {"variables.tf", "terraform/variables.tf"},
+	    {"lambdas.tf", "terraform/lambdas.tf"},    {"main.tf", "terraform/%s-main.tf"},
+	    {"outputs.tf", "terraform/%s-outputs.tf"},
 	};
 	int rc = 0;
 	for (size_t k = 0; rc >= 0 && k < ARRAY_LEN(kinds); k++) {
 		strmap_put(&a->vars, "kind", k ? "HTTP" : "REST");
 		for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(core); i++) {
-			char *path = xasprintf(TERRAFORM "/src/core/api/%s-api/%s", kinds[k], core[i].file);
+			char *path =
+			    xasprintf(TERRAFORM "/src/core/api/%s-api/%s", kinds[k], core[i].file);
 			char *tmpl = xasprintf(core[i].tmpl, kinds[k]);
 			rc = plan_if_absent(plan, path, tmpl, &a->vars, err);
 			free(tmpl);
@@ -477,7 +482,8 @@ int gen__fastapi(struct gen_plan *plan, const cJSON *options, struct bld_err *er
 	if (rc >= 0)
 		rc = gen__plan_root(plan, err);
 	if (rc >= 0)
-		rc = !strcmp(a.iac, "CDK") ? plan_cdk(plan, &a, err) : plan_terraform(plan, &a, err);
+		rc =
+		    !strcmp(a.iac, "CDK") ? plan_cdk(plan, &a, err) : plan_terraform(plan, &a, err);
 	api_release(&a);
 	return rc;
 }

@@ -42,23 +42,22 @@ extern const size_t gen__ntemplates;
  * set and non-empty, {{^key}}...{{/key}} when it is not.  A section tag alone
  * on its line takes its line ending with it.  Appends to out.
  */
-int gen__render(const char *name, const struct strmap *vars, struct sbuf *out,
-                struct bld_err *err);
+int gen__render(const char *name, const struct strmap *vars, struct sbuf *out, struct bld_err *err);
 
 /* Pretty-print JSON with two-space indents and a final newline (Nx's style). */
 void gen__json_print(const cJSON *json, struct sbuf *out);
 
 /* One file of a plan. */
 struct gen_file {
-	char *path;      /* workspace-relative */
-	char *data;      /* full new content, owned */
+	char *path; /* workspace-relative */
+	char *data; /* full new content, owned */
 	size_t len;
-	bool update;     /* replaces an existing file (else: must not exist) */
+	bool update; /* replaces an existing file (else: must not exist) */
 	unsigned mode;
 };
 
 struct gen_plan {
-	const char *ws_root;   /* borrowed */
+	const char *ws_root; /* borrowed */
 	struct gen_file *files;
 	size_t n, cap;
 };

@@ -15,11 +15,11 @@
 typedef int (*gen_fn)(struct gen_plan *plan, const cJSON *options, struct bld_err *err);
 
 static const struct gen_info infos[] = {
-	{"py#fast-api", "A FastAPI service for AWS Lambda behind API Gateway, with its CDK or "
-	                "Terraform infrastructure (options: --name, --computeType, --auth, "
-	                "--directory, --iacProvider, --moduleName)"},
-	{"ts#infra", "A CDK app that deploys the workspace's APIs, with a synth target "
-	             "(options: --name, --directory)"},
+    {"py#fast-api", "A FastAPI service for AWS Lambda behind API Gateway, with its CDK or "
+                    "Terraform infrastructure (options: --name, --computeType, --auth, "
+                    "--directory, --iacProvider, --moduleName)"},
+    {"ts#infra", "A CDK app that deploys the workspace's APIs, with a synth target "
+                 "(options: --name, --directory)"},
 };
 static const gen_fn fns[] = {gen__fastapi, gen__infra};
 
@@ -144,7 +144,8 @@ int gen__opt_choice(const cJSON *options, const char *key, const char *const *al
 			sbuf_release(&list);
 			return 0;
 		}
-		sbuf_addf(&list, "%s%s%s", i ? ", " : "", allowed[i], strcmp(allowed[i], def) ? "" : " (default)");
+		sbuf_addf(&list, "%s%s%s", i ? ", " : "", allowed[i],
+		          strcmp(allowed[i], def) ? "" : " (default)");
 	}
 	rc = bld_err_set(err, BLD_EUSAGE, "--%s: '%s' is not allowed; allowed values: %s", key, v,
 	                 list.buf);
@@ -171,9 +172,10 @@ int gen__opt_known(const char *gen, const cJSON *options, const char *const *kno
 		sbuf_init(&list);
 		for (i = 0; known[i]; i++)
 			sbuf_addf(&list, "%s--%s", i ? ", " : "", known[i]);
-		int rc = bld_err_set(err, BLD_EUSAGE, "%s: unknown option --%s%s%s%s; options: %s", gen,
-		                     o->string, best_d <= 3 ? " (did you mean --" : "",
-		                     best_d <= 3 ? known[best] : "", best_d <= 3 ? "?)" : "", list.buf);
+		int rc =
+		    bld_err_set(err, BLD_EUSAGE, "%s: unknown option --%s%s%s%s; options: %s", gen,
+		                o->string, best_d <= 3 ? " (did you mean --" : "",
+		                best_d <= 3 ? known[best] : "", best_d <= 3 ? "?)" : "", list.buf);
 		sbuf_release(&list);
 		return rc;
 	}

@@ -32,7 +32,8 @@ static int list_apis(struct gen_plan *plan, struct strvec *ret, struct bld_err *
 		char *l = lines.v[i];
 		char *end = strstr(l, "';");
 		if (str_starts(l, pre) && end && end > l + strlen(pre))
-			strvec_push_owned(ret, xstrndup(l + strlen(pre), (size_t)(end - l - strlen(pre))));
+			strvec_push_owned(
+			    ret, xstrndup(l + strlen(pre), (size_t)(end - l - strlen(pre))));
 	}
 	strvec_release(&lines);
 	free(text);
@@ -54,7 +55,9 @@ static void stack_code(const struct strvec *apis, struct sbuf *imports, struct s
 			          p, p, p);
 			free(p);
 		}
-		sbuf_adds(imports, " } from '" ":common-constructs" "';\n");
+		sbuf_adds(imports, " } from '"
+		                   ":common-constructs"
+		                   "';\n");
 	}
 }
 
@@ -71,13 +74,15 @@ static int infra_names(const cJSON *options, char **ret_name, char **ret_root, c
 		return rc;
 	*ret_name = gen__kebab(name && *name ? name : "infra");
 	if (!**ret_name || !(**ret_name >= 'a' && **ret_name <= 'z'))
-		return bld_err_set(err, BLD_EUSAGE, "--name '%s': expected a name starting with a letter",
-		                   name);
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "--name '%s': expected a name starting with a letter", name);
 	char *d = path_normalize(dir && *dir ? dir : "packages");
 	if (!path_is_safe_relative(d) || !*d || !strcmp(d, ".")) {
 		free(d);
-		return bld_err_set(err, BLD_EUSAGE, "--directory '%s': expected a folder inside the "
-		                   "workspace, such as packages", dir);
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "--directory '%s': expected a folder inside the "
+		                   "workspace, such as packages",
+		                   dir);
 	}
 	*ret_root = path_join(d, *ret_name);
 	struct sbuf up = SBUF_INIT;
@@ -95,12 +100,12 @@ static int plan_infra_files(struct gen_plan *plan, const char *root, struct strm
 	static const struct {
 		const char *file, *tmpl;
 	} files[] = {
-		{"project.json", "infra/project.json"},
-		{"cdk.json", "infra/cdk.json"},
-		{"tsconfig.json", "infra/tsconfig.json"},
-		{"README.md", "infra/README.md"},
-		{"src/main.ts", "infra/main.ts"},
-		{"src/stacks/application-stack.ts", "infra/application-stack.ts"},
+	    {"project.json", "infra/project.json"},
+	    {"cdk.json", "infra/cdk.json"},
+	    {"tsconfig.json", "infra/tsconfig.json"},
+	    {"README.md", "infra/README.md"},
+	    {"src/main.ts", "infra/main.ts"},
+	    {"src/stacks/application-stack.ts", "infra/application-stack.ts"},
 	};
 	int rc = 0;
 	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(files); i++) {
@@ -121,7 +126,8 @@ static int fix_deps(struct gen_plan *plan, const char *root, bool has_constructs
 	cJSON *pj = NULL;
 	int rc = gen__read_json(plan, rel, &pj, err);
 	if (rc >= 0) {
-		cJSON_ReplaceItemInObjectCaseSensitive(pj, "implicitDependencies", cJSON_CreateArray());
+		cJSON_ReplaceItemInObjectCaseSensitive(pj, "implicitDependencies",
+		                                       cJSON_CreateArray());
 		gen__plan_json(plan, rel, pj);
 		cJSON_Delete(pj);
 	}
@@ -142,7 +148,8 @@ int gen__infra(struct gen_plan *plan, const cJSON *options, struct bld_err *err)
 	int rc = infra_names(options, &name, &root, &up, err);
 	char *full = rc >= 0 ? gen__ws_path(plan, root) : NULL;
 	if (rc >= 0 && (file_exists(full) || dir_exists(full)))
-		rc = bld_err_at(err, BLD_EEXISTS, root, 0, 0, "already exists; nothing was written");
+		rc =
+		    bld_err_at(err, BLD_EEXISTS, root, 0, 0, "already exists; nothing was written");
 	free(full);
 	if (rc >= 0)
 		rc = list_apis(plan, &apis, err);
@@ -164,7 +171,8 @@ int gen__infra(struct gen_plan *plan, const cJSON *options, struct bld_err *err)
 		rc = gen__plan_root(plan, err);
 	char *tsb = gen__ws_path(plan, "tsconfig.base.json");
 	if (rc >= 0 && !file_exists(tsb) && !gen__plan_find(plan, "tsconfig.base.json"))
-		rc = gen__plan_render(plan, "tsconfig.base.json", "root/tsconfig.base.json", &vars, err);
+		rc = gen__plan_render(plan, "tsconfig.base.json", "root/tsconfig.base.json", &vars,
+		                      err);
 	free(tsb);
 	sbuf_release(&imports);
 	sbuf_release(&body);

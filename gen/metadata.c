@@ -29,16 +29,16 @@
 #include "gen_int.h"
 
 /* OpenAPI 3 operation keys of a path item, in the order the spec lists them. */
-static const char *const http_methods[] = {"get", "put", "post", "delete",
+static const char *const http_methods[] = {"get",     "put",  "post",  "delete",
                                            "options", "head", "patch", "trace"};
 
 struct op {
-	char *name;   /* final name (maybe "tag.name") */
-	char *base;   /* camelCase name before tag prefixing */
-	char *tag;    /* camelCase first tag, or NULL */
-	char *path;   /* borrowed from the cJSON tree */
+	char *name; /* final name (maybe "tag.name") */
+	char *base; /* camelCase name before tag prefixing */
+	char *tag;  /* camelCase first tag, or NULL */
+	char *path; /* borrowed from the cJSON tree */
 	char method[8];
-	char *where;  /* JSON path of the operation, for errors */
+	char *where; /* JSON path of the operation, for errors */
 };
 
 struct ops {
@@ -156,8 +156,9 @@ static int op_first_tag(const cJSON *op, const char *where, const char *file, ch
 		if (!**ret_tag) {
 			free(*ret_tag);
 			*ret_tag = NULL;
-			return spec_error(err, file, "%s%s: a tag needs at least one letter or digit",
-			                  where, ".tags[0]");
+			return spec_error(err, file,
+			                  "%s%s: a tag needs at least one letter or digit", where,
+			                  ".tags[0]");
 		}
 	}
 	return 0;
@@ -187,7 +188,8 @@ static int op_add(struct ops *ops, const cJSON *op, const char *path, const char
 	if (!*base) {
 		free(base);
 		free(tag);
-		rc = spec_error(err, file, "%s%s: the operation name needs at least one letter or digit",
+		rc = spec_error(err, file,
+		                "%s%s: the operation name needs at least one letter or digit",
 		                where, id ? ".operationId" : "");
 		goto out;
 	}
@@ -230,11 +232,13 @@ static int path_item_collect(struct ops *ops, const cJSON *item, const char *fil
 static int collect(const cJSON *doc, const char *file, struct ops *ops, struct bld_err *err)
 {
 	if (!cJSON_IsObject(doc))
-		return bld_err_at(err, BLD_ESCHEMA, file, 0, 0, "$: expected an OpenAPI document object");
+		return bld_err_at(err, BLD_ESCHEMA, file, 0, 0,
+		                  "$: expected an OpenAPI document object");
 	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(doc, "openapi");
 	if (!cJSON_IsString(ver) || ver->valuestring[0] != '3')
-		return bld_err_at(err, BLD_ESCHEMA, file, 0, 0,
-		                  "$.openapi: expected an OpenAPI 3 version string such as \"3.1.0\"");
+		return bld_err_at(
+		    err, BLD_ESCHEMA, file, 0, 0,
+		    "$.openapi: expected an OpenAPI 3 version string such as \"3.1.0\"");
 	const cJSON *paths = cJSON_GetObjectItemCaseSensitive(doc, "paths");
 	if (!paths)
 		return 0; /* an API without operations is valid OpenAPI */
@@ -274,9 +278,11 @@ static int name_group(struct op *v, size_t lo, size_t hi, const char *file, stru
 		for (size_t j = i + 1; j < hi; j++)
 			if (same_tag(&v[i], &v[j]))
 				return bld_err_at(err, BLD_ESCHEMA, file, 0, 0,
-				                  "operations %s (%s %s) and %s (%s %s) are both named '%s'%s%s%s",
-				                  v[i].where, v[i].method, v[i].path, v[j].where, v[j].method,
-				                  v[j].path, v[i].base, v[i].tag ? " in tag '" : " and untagged",
+				                  "operations %s (%s %s) and %s (%s %s) are both "
+				                  "named '%s'%s%s%s",
+				                  v[i].where, v[i].method, v[i].path, v[j].where,
+				                  v[j].method, v[j].path, v[i].base,
+				                  v[i].tag ? " in tag '" : " and untagged",
 				                  v[i].tag ? v[i].tag : "", v[i].tag ? "'" : "");
 	for (size_t i = lo; i < hi; i++)
 		v[i].name = (hi - lo > 1 && v[i].tag) ? xasprintf("%s.%s", v[i].tag, v[i].base)

@@ -47,7 +47,8 @@ static int render_span(struct render *r, const char **pos, const char *close, st
 			sbuf_add(out, p, (size_t)(open - p));
 		const char *shut = strstr(open + 2, "}}");
 		if (!shut)
-			return bld_err_set(r->err, BLD_EGENERATOR, "template %s: unclosed '{{'", r->tmpl);
+			return bld_err_set(r->err, BLD_EGENERATOR, "template %s: unclosed '{{'",
+			                   r->tmpl);
 		char kind = open[2];
 		bool section = kind == '#' || kind == '^' || kind == '/';
 		char *key = xstrndup(open + 2 + section, (size_t)(shut - open - 2 - section));
@@ -57,10 +58,10 @@ static int render_span(struct render *r, const char **pos, const char *close, st
 			p++;
 		int rc = 0;
 		if (kind == '/') {
-			rc = close && !strcmp(key, close) ? 1
-			                                  : bld_err_set(r->err, BLD_EGENERATOR,
-			                                                "template %s: unexpected {{/%s}}",
-			                                                r->tmpl, key);
+			rc = close && !strcmp(key, close)
+			         ? 1
+			         : bld_err_set(r->err, BLD_EGENERATOR,
+			                       "template %s: unexpected {{/%s}}", r->tmpl, key);
 		} else if (section) {
 			bool keep = var_true(r->vars, key) == (kind == '#');
 			rc = render_span(r, &p, key, keep ? out : NULL);
@@ -69,8 +70,8 @@ static int render_span(struct render *r, const char **pos, const char *close, st
 			if (v)
 				sbuf_adds(out, v);
 			else
-				rc = bld_err_set(r->err, BLD_EGENERATOR, "template %s: no value for {{%s}}",
-				                 r->tmpl, key);
+				rc = bld_err_set(r->err, BLD_EGENERATOR,
+				                 "template %s: no value for {{%s}}", r->tmpl, key);
 		}
 		free(key);
 		if (rc < 0)
@@ -82,13 +83,12 @@ static int render_span(struct render *r, const char **pos, const char *close, st
 	}
 	*pos = p;
 	if (close)
-		return bld_err_set(r->err, BLD_EGENERATOR, "template %s: {{#%s}} is never closed", r->tmpl,
-		                   close);
+		return bld_err_set(r->err, BLD_EGENERATOR, "template %s: {{#%s}} is never closed",
+		                   r->tmpl, close);
 	return 0;
 }
 
-int gen__render(const char *name, const struct strmap *vars, struct sbuf *out,
-                struct bld_err *err)
+int gen__render(const char *name, const struct strmap *vars, struct sbuf *out, struct bld_err *err)
 {
 	const struct gen_template *t = template_find(name);
 	if (!t)
@@ -270,8 +270,9 @@ int gen__read_json(struct gen_plan *plan, const char *rel, cJSON **ret, struct b
 			col = *p == '\n' ? 1 : col + 1;
 		}
 		free(text);
-		return bld_err_at(err, BLD_EPARSE, rel, line, col,
-		                  "not plain JSON (bld updates this file and cannot keep comments)");
+		return bld_err_at(
+		    err, BLD_EPARSE, rel, line, col,
+		    "not plain JSON (bld updates this file and cannot keep comments)");
 	}
 	free(text);
 	return 0;
@@ -316,7 +317,8 @@ static int plan_write(const struct gen_plan *plan, struct bld_err *err)
 		free(dir);
 		free(full);
 		if (rc < 0)
-			return bld_err_at(err, rc, f->path, 0, 0, "cannot write: %s", bld_strerror(rc));
+			return bld_err_at(err, rc, f->path, 0, 0, "cannot write: %s",
+			                  bld_strerror(rc));
 	}
 	return 0;
 }

@@ -16,7 +16,7 @@
 
 /* One generator bld knows, for `bld list` and `bld generate`. */
 struct gen_info {
-	const char *name;        /* "py#fast-api", "ts#infra" */
+	const char *name; /* "py#fast-api", "ts#infra" */
 	const char *description;
 };
 /* The table of generators; *ret_n gets its length. */

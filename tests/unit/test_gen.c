@@ -91,17 +91,25 @@ static void fastapi_cdk_writes_project_and_constructs(void **state)
 	struct fixture *f = *state;
 	assert_int_equal(run(f, "py#fast-api", false, "name=my-api", NULL), 0);
 	static const char *const files[] = {
-		"nx.json", "package.json", ".gitignore", "tsconfig.base.json",
-		"packages/my_api/project.json", "packages/my_api/pyproject.toml",
-		"packages/my_api/README.md", "packages/my_api/my_api/__init__.py",
-		"packages/my_api/my_api/init.py", "packages/my_api/my_api/main.py",
-		"packages/my_api/scripts/generate_open_api.py", "packages/my_api/tests/test_main.py",
-		"packages/common/constructs/project.json", "packages/common/constructs/src/index.ts",
-		"packages/common/constructs/src/app/apis/my-api.ts",
-		"packages/common/constructs/src/app/apis/index.ts",
-		"packages/common/constructs/src/core/api/rest-api.ts",
-		"packages/common/constructs/src/core/api/http-api.ts",
-		"packages/common/constructs/src/core/api/utils.ts",
+	    "nx.json",
+	    "package.json",
+	    ".gitignore",
+	    "tsconfig.base.json",
+	    "packages/my_api/project.json",
+	    "packages/my_api/pyproject.toml",
+	    "packages/my_api/README.md",
+	    "packages/my_api/my_api/__init__.py",
+	    "packages/my_api/my_api/init.py",
+	    "packages/my_api/my_api/main.py",
+	    "packages/my_api/scripts/generate_open_api.py",
+	    "packages/my_api/tests/test_main.py",
+	    "packages/common/constructs/project.json",
+	    "packages/common/constructs/src/index.ts",
+	    "packages/common/constructs/src/app/apis/my-api.ts",
+	    "packages/common/constructs/src/app/apis/index.ts",
+	    "packages/common/constructs/src/core/api/rest-api.ts",
+	    "packages/common/constructs/src/core/api/http-api.ts",
+	    "packages/common/constructs/src/core/api/utils.ts",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
 		if (!has(f, files[i]))
@@ -114,11 +122,14 @@ static void fastapi_cdk_writes_project_and_constructs(void **state)
 	assert_string_equal(cJSON_GetObjectItem(pj, "name")->valuestring, "my-api");
 	cJSON *targets = cJSON_GetObjectItem(pj, "targets");
 	assert_non_null(cJSON_GetObjectItem(targets, "bundle"));
-	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(targets, "serve"), "continuous")));
+	assert_true(
+	    cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(targets, "serve"), "continuous")));
 	cJSON_Delete(pj);
 	cJSON *cj = json_of(f, "packages/common/constructs/project.json");
-	cJSON *gen = cJSON_GetObjectItem(cJSON_GetObjectItem(cj, "targets"), "generate:my-api-metadata");
-	assert_string_equal(cJSON_GetObjectItem(gen, "executor")->valuestring, "bld:openapi-metadata");
+	cJSON *gen =
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(cj, "targets"), "generate:my-api-metadata");
+	assert_string_equal(cJSON_GetObjectItem(gen, "executor")->valuestring,
+	                    "bld:openapi-metadata");
 	cJSON_Delete(cj);
 	char *gi = slurp(f, ".gitignore");
 	assert_non_null(strstr(gi, ".bld\n"));
@@ -133,7 +144,8 @@ static void second_api_leaves_the_first_alone(void **state)
 	assert_int_equal(run(f, "py#fast-api", false, "name=my-api", NULL), 0);
 	char *first = slurp(f, "packages/common/constructs/src/app/apis/my-api.ts");
 	assert_int_equal(run(f, "py#fast-api", false, "name=OtherApi",
-	                     "computeType=ServerlessApiGatewayHttpApi", NULL), 0);
+	                     "computeType=ServerlessApiGatewayHttpApi", NULL),
+	                 0);
 	assert_non_null(strstr(f->out.buf, "UPDATE packages/common/constructs/project.json\n"));
 	assert_null(strstr(f->out.buf, "my-api.ts"));
 	char *again = slurp(f, "packages/common/constructs/src/app/apis/my-api.ts");
@@ -142,8 +154,8 @@ static void second_api_leaves_the_first_alone(void **state)
 	assert_non_null(strstr(idx, "export * from './my-api';\nexport * from './other-api';\n"));
 	assert_true(has(f, "packages/other_api/other_api/main.py"));
 	cJSON *cj = json_of(f, "packages/common/constructs/project.json");
-	cJSON *deps = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cj, "targets"),
-	                                                      "compile"), "dependsOn");
+	cJSON *deps = cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(cj, "targets"), "compile"), "dependsOn");
 	assert_int_equal(cJSON_GetArraySize(deps), 2);
 	cJSON_Delete(cj);
 	free(first);
@@ -185,12 +197,16 @@ static void bad_options_list_allowed_values(void **state)
 	struct fixture *f = *state;
 	assert_int_equal(run(f, "py#fast-api", false, "name=a", "auth=Magic", NULL), BLD_EUSAGE);
 	assert_non_null(strstr(f->err.msg, "IAM (default), Cognito, None"));
-	assert_int_equal(run(f, "py#fast-api", false, "name=a", "computeType=Lambda", NULL), BLD_EUSAGE);
-	assert_non_null(strstr(f->err.msg, "ServerlessApiGatewayRestApi (default), ServerlessApiGatewayHttpApi"));
-	assert_int_equal(run(f, "py#fast-api", false, "name=a", "iacProvider=Pulumi", NULL), BLD_EUSAGE);
+	assert_int_equal(run(f, "py#fast-api", false, "name=a", "computeType=Lambda", NULL),
+	                 BLD_EUSAGE);
+	assert_non_null(strstr(
+	    f->err.msg, "ServerlessApiGatewayRestApi (default), ServerlessApiGatewayHttpApi"));
+	assert_int_equal(run(f, "py#fast-api", false, "name=a", "iacProvider=Pulumi", NULL),
+	                 BLD_EUSAGE);
 	assert_non_null(strstr(f->err.msg, "CDK (default), Terraform"));
 	assert_int_equal(run(f, "py#fast-api", false, "name=a", "moduleName=9x", NULL), BLD_EUSAGE);
-	assert_int_equal(run(f, "py#fast-api", false, "name=a", "directory=../out", NULL), BLD_EUSAGE);
+	assert_int_equal(run(f, "py#fast-api", false, "name=a", "directory=../out", NULL),
+	                 BLD_EUSAGE);
 	assert_int_equal(run(f, "py#fast-api", false, NULL), BLD_EUSAGE);
 	assert_non_null(strstr(f->err.msg, "--name is required"));
 	assert_int_equal(run(f, "py#fast-api", false, "name=a", "computType=x", NULL), BLD_EUSAGE);
@@ -203,7 +219,8 @@ static void terraform_writes_modules(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(run(f, "py#fast-api", false, "name=shop", "iacProvider=Terraform",
-	                     "auth=None", "moduleName=shop_core", "directory=apps", NULL), 0);
+	                     "auth=None", "moduleName=shop_core", "directory=apps", NULL),
+	                 0);
 	assert_true(has(f, "apps/shop/shop_core/main.py"));
 	assert_true(has(f, "packages/common/terraform/project.json"));
 	assert_true(has(f, "packages/common/terraform/src/core/api/rest-api/main.tf"));
@@ -229,9 +246,9 @@ static void infra_instantiates_existing_apis(void **state)
 	free(stack);
 	cJSON *pj = json_of(f, "packages/infra/project.json");
 	cJSON *synth = cJSON_GetObjectItem(cJSON_GetObjectItem(pj, "targets"), "synth");
-	assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetObjectItem(synth, "options"),
-	                                           "command")->valuestring,
-	                       "../../dist/packages/infra/cdk.out"));
+	assert_non_null(strstr(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(synth, "options"), "command")->valuestring,
+	    "../../dist/packages/infra/cdk.out"));
 	cJSON_Delete(pj);
 	assert_int_equal(run(f, "ts#infra", false, "name=infra", NULL), BLD_EEXISTS);
 }
@@ -239,13 +256,15 @@ static void infra_instantiates_existing_apis(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(fastapi_cdk_writes_project_and_constructs, setup, teardown),
-		cmocka_unit_test_setup_teardown(second_api_leaves_the_first_alone, setup, teardown),
-		cmocka_unit_test_setup_teardown(existing_name_is_an_error_and_writes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(dry_run_lists_and_writes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(bad_options_list_allowed_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(terraform_writes_modules, setup, teardown),
-		cmocka_unit_test_setup_teardown(infra_instantiates_existing_apis, setup, teardown),
+	    cmocka_unit_test_setup_teardown(fastapi_cdk_writes_project_and_constructs, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(second_api_leaves_the_first_alone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(existing_name_is_an_error_and_writes_nothing, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(dry_run_lists_and_writes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(bad_options_list_allowed_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(terraform_writes_modules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(infra_instantiates_existing_apis, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,10 +109,11 @@ static void collision_within_a_tag_names_both(void **state)
 {
 	struct sbuf out;
 	struct bld_err err;
-	int rc = run_inline("{\"openapi\":\"3.0.0\",\"paths\":{"
-	                    "\"/a\":{\"get\":{\"operationId\":\"list_all\",\"tags\":[\"t\"]}},"
-	                    "\"/b\":{\"get\":{\"operationId\":\"listAll\",\"tags\":[\"t\",\"u\"]}}}}",
-	                    &out, &err);
+	int rc =
+	    run_inline("{\"openapi\":\"3.0.0\",\"paths\":{"
+	               "\"/a\":{\"get\":{\"operationId\":\"list_all\",\"tags\":[\"t\"]}},"
+	               "\"/b\":{\"get\":{\"operationId\":\"listAll\",\"tags\":[\"t\",\"u\"]}}}}",
+	               &out, &err);
 	assert_int_equal(rc, BLD_ESCHEMA);
 	assert_non_null(strstr(err.msg, "$.paths[\"/a\"].get"));
 	assert_non_null(strstr(err.msg, "$.paths[\"/b\"].get"));
@@ -167,17 +168,18 @@ static void wrong_shapes_name_the_json_path(void **state)
 	static const struct {
 		const char *spec, *want;
 	} cases[] = {
-		{"[]", "$: expected"},
-		{"{\"swagger\":\"2.0\",\"paths\":{}}", "$.openapi: expected an OpenAPI 3"},
-		{"{\"openapi\":\"3.0.0\",\"paths\":[]}", "$.paths: expected an object"},
-		{"{\"openapi\":\"3.0.0\",\"paths\":{\"x\":{}}}", "$.paths[\"x\"]: a path must start"},
-		{"{\"openapi\":\"3.0.0\",\"paths\":{\"/x\":{\"get\":1}}}", "$.paths[\"/x\"].get: expected"},
-		{"{\"openapi\":\"3.0.0\",\"paths\":{\"/x\":{\"get\":{\"operationId\":7}}}}",
-		 "$.paths[\"/x\"].get.operationId: expected a string"},
-		{"{\"openapi\":\"3.0.0\",\"paths\":{\"/x\":{\"post\":{\"tags\":[\"a\",3]}}}}",
-		 "$.paths[\"/x\"].post.tags[1]: expected a string"},
-		{"{\"openapi\":\"3.0.0\",\"paths\":{\"/x\":{\"get\":{\"operationId\":\"--\"}}}}",
-		 "$.paths[\"/x\"].get.operationId: the operation name needs"},
+	    {"[]", "$: expected"},
+	    {"{\"swagger\":\"2.0\",\"paths\":{}}", "$.openapi: expected an OpenAPI 3"},
+	    {"{\"openapi\":\"3.0.0\",\"paths\":[]}", "$.paths: expected an object"},
+	    {"{\"openapi\":\"3.0.0\",\"paths\":{\"x\":{}}}", "$.paths[\"x\"]: a path must start"},
+	    {"{\"openapi\":\"3.0.0\",\"paths\":{\"/x\":{\"get\":1}}}",
+	     "$.paths[\"/x\"].get: expected"},
+	    {"{\"openapi\":\"3.0.0\",\"paths\":{\"/x\":{\"get\":{\"operationId\":7}}}}",
+	     "$.paths[\"/x\"].get.operationId: expected a string"},
+	    {"{\"openapi\":\"3.0.0\",\"paths\":{\"/x\":{\"post\":{\"tags\":[\"a\",3]}}}}",
+	     "$.paths[\"/x\"].post.tags[1]: expected a string"},
+	    {"{\"openapi\":\"3.0.0\",\"paths\":{\"/x\":{\"get\":{\"operationId\":\"--\"}}}}",
+	     "$.paths[\"/x\"].get.operationId: the operation name needs"},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		struct sbuf out;
@@ -193,15 +195,15 @@ static void wrong_shapes_name_the_json_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(fastapi_spec_matches_expected),
-		cmocka_unit_test(tags_resolve_cross_tag_collisions),
-		cmocka_unit_test(empty_paths_give_empty_details),
-		cmocka_unit_test(output_is_byte_deterministic),
-		cmocka_unit_test(collision_within_a_tag_names_both),
-		cmocka_unit_test(collision_between_untagged_is_an_error),
-		cmocka_unit_test(untagged_keeps_bare_name_beside_tagged),
-		cmocka_unit_test(malformed_json_gives_line_and_column),
-		cmocka_unit_test(wrong_shapes_name_the_json_path),
+	    cmocka_unit_test(fastapi_spec_matches_expected),
+	    cmocka_unit_test(tags_resolve_cross_tag_collisions),
+	    cmocka_unit_test(empty_paths_give_empty_details),
+	    cmocka_unit_test(output_is_byte_deterministic),
+	    cmocka_unit_test(collision_within_a_tag_names_both),
+	    cmocka_unit_test(collision_between_untagged_is_an_error),
+	    cmocka_unit_test(untagged_keeps_bare_name_beside_tagged),
+	    cmocka_unit_test(malformed_json_gives_line_and_column),
+	    cmocka_unit_test(wrong_shapes_name_the_json_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
