@@ -334,3 +334,27 @@ def test_synth_yields_lambdas_and_apis(make_ws, env, node_modules):
     again = tasks_of(r.out)
     assert again.pop('common-constructs:build') == 'run'
     assert set(again.values()) == {'cache'}, again
+
+
+# ---- the wheelhouse ------------------------------------------------------------
+
+def test_wheelhouse_is_pure_labelled_and_deterministic(wheelhouse, tmp_path):
+    import zipfile
+    wheels = sorted(p.name for p in wheelhouse.glob('*.whl'))
+    names = {w.split('-')[0] for w in wheels}
+    assert {'fastapi', 'starlette', 'pydantic', 'uvicorn', 'anyio', 'sniffio', 'idna',
+            'typing_extensions', 'click', 'h11', 'aws_lambda_powertools', 'mangum'} <= names
+    for w in wheels:
+        assert w.endswith('-py3-none-any.whl'), w
+        assert '+deb-' in w or '+standin-' in w, w
+    with zipfile.ZipFile(next(wheelhouse.glob('fastapi-*.whl'))) as z:
+        meta = z.read(next(n for n in z.namelist() if n.endswith('METADATA'))).decode()
+    assert 'Requires-Dist: starlette<0.27.0,>=0.25.0' in meta
+    with zipfile.ZipFile(next(wheelhouse.glob('mangum-*.whl'))) as z:
+        meta = z.read(next(n for n in z.namelist() if n.endswith('METADATA'))).decode()
+    assert 'STAND-IN' in meta
+    again = tmp_path / 'again'
+    r = subprocess.run([DEBIAN_PY, str(SRC / 'scripts/wheelhouse.py'), str(again)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert tree(again) == tree(wheelhouse)
