@@ -30,14 +30,17 @@ struct ws_target {
 	bool cache;          /* from the target or targetDefaults; default false */
 	bool continuous;
 	bool has_inputs;     /* "inputs" was given (target or targetDefaults) */
-	char *inferred_by;   /* plugin that would have inferred it, or NULL */
+	char *inferred_by;   /* always NULL: every target comes from project.json (bld
+	                        runs no plugins); ws_project_plugin_targets() lists the
+	                        targets a plugin would have inferred */
 };
 
 /* How a project-graph edge arose; shown by `bld graph` and `--verbose`. */
 enum ws_dep_kind {
 	WS_DEP_IMPLICIT,   /* implicitDependencies */
 	WS_DEP_STATIC,     /* package.json or pyproject.toml dependency on a workspace project */
-	WS_DEP_DEPENDSON,  /* a cross-project dependsOn ("proj:target" or projects: [...]) */
+	WS_DEP_DEPENDSON,  /* a cross-project dependsOn ("proj:target" or projects: [...]);
+	                      Nx keeps these out of its project graph, bld records them */
 };
 
 struct ws_dep {
@@ -54,7 +57,9 @@ struct ws_project {
 	char *config_file;     /* workspace-relative path of its project.json */
 	struct strvec tags;
 	struct strvec implicit_deps; /* as written, including "!x" exclusions */
-	cJSON *json;           /* the resolved project object (targets merged) for `show project` */
+	cJSON *json;           /* the resolved project object as `nx show project --json`
+	                          shows it ("root" is "." for the root project; targets
+	                          merged; implicitDependencies expanded) */
 	cJSON *named_inputs;   /* project-level namedInputs, or NULL (borrowed from json) */
 	struct ws_target *targets;
 	size_t ntargets;
