@@ -482,6 +482,15 @@ def measure(args, ws, peers, outdir):
 	env = bench_env(args)
 	cmds = tool_commands(args, peers)
 	results = {"scenarios": {}, "order": []}
+	try:
+		measure_rows(args, ws, peers, outdir, env, cmds, results)
+	finally:
+		# Always: the Nx daemon must not outlive the run, whatever happened.
+		results["daemon"] = daemon_memory(ws, cmds, env)
+	return results
+
+
+def measure_rows(args, ws, peers, outdir, env, cmds, results):
 	for sc in scenarios(ws, args):
 		if args.scenario and sc.key not in args.scenario:
 			continue
@@ -501,10 +510,8 @@ def measure(args, ws, peers, outdir):
 				row["tools"][tool] = {"status": "skipped (%s)" % peer_why(peers, tool)}
 		if row["tools"]["bld"].get("status") == "ok":
 			row["bld_stats"] = bld_stats(ws, sc, row["tools"]["bld"]["cmd"], env)
-		if sc.key == "change":
+		if sc.key == "change":	# the generated workspace's own file, back to its commit
 			run(["git", "checkout", "--", ws.change_file], cwd=ws.root)
-	results["daemon"] = daemon_memory(ws, cmds, env)
-	return results
 
 
 def find_daemon_pids(root):
