@@ -439,9 +439,11 @@ def measure_fast(args, ws, sc, row, cmds, env, outdir):
 def measure_slow(args, ws, sc, row, cmds, env, outdir):
 	"""Rows of seconds to minutes: round-robin rounds, each command timed by its own
 	hyperfine --runs 1 call (prepare included as usual), outputs checked after every run,
-	peak RSS from /usr/bin/time around the command (about 1 ms of overhead)."""
+	peak RSS from /usr/bin/time around the command (about 1 ms of overhead). A command
+	whose first run took longer than --slow-cap seconds is not run again."""
 	live = [("floor", n, c) for n, c in sc.floors]
 	live += [(t, TOOL_TITLES[t], cmds[t][sc.key].format(single=ws.single)) for t in cmds]
+	done = list(live)
 	times = {name: [] for _, name, _ in live}
 	cpu = {name: [] for _, name, _ in live}
 	tfile = os.path.join(ws.benchdir, "time.txt")
@@ -463,12 +465,17 @@ def measure_slow(args, ws, sc, row, cmds, env, outdir):
 			if bad:
 				log("%s %s: %s" % (name, sc.key, bad))
 				live.remove((tool, name, cmd))
+				done.remove((tool, name, cmd))
 				if tool != "floor":
 					row["tools"][tool]["status"] = "failed: " + bad
 				continue
 			times[name] += res[name]["times"]
 			cpu[name].append(res[name]["cpu"])
-	for tool, name, _ in live:
+			if r == 0 and res[name]["median"] > args.slow_cap:
+				log("%s took %.0f s: not run again (--slow-cap %d)" %
+				    (name, res[name]["median"], args.slow_cap))
+				live.remove((tool, name, cmd))
+	for tool, name, _ in done:
 		stats = summarize(times[name]) if times[name] else {}
 		if cpu[name]:
 			stats["cpu"] = sum(cpu[name]) / len(cpu[name])
@@ -617,6 +624,8 @@ def table(results):
 				cells.append(short_status(c.get("status", "n/a")))
 				continue
 			txt = fmt_time(c["median"])
+			if row.get("slow") and len(c.get("times", [])) == 1 and results["args"]["runs"] > 1:
+				txt += " (1 run)"
 			if t in PEERS and bld:
 				r = c["median"] / bld
 				txt += " (%.2f×)" % r
@@ -807,6 +816,8 @@ def parse_args():
 	ap.add_argument("--warmup", type=int, default=1)
 	ap.add_argument("--slow-runs", type=int, default=3,
 			help="rounds for the cold and change rows (no warmup)")
+	ap.add_argument("--slow-cap", type=int, default=300,
+			help="seconds: a slow-row command whose first run took longer runs only once")
 	ap.add_argument("--parallel", type=int, default=os.cpu_count(),
 			help="--parallel/--concurrency given to every tool")
 	ap.add_argument("--affected-files", type=int, default=100)
