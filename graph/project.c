@@ -288,8 +288,8 @@ static char *replace_all(const char *s, const char *tok, const char *with)
 	return sbuf_detach(&sb);
 }
 
-static int resolve_string(cJSON *v, const struct ws_project *p, const char *where,
-                          struct bld_err *err)
+static int resolve_string(cJSON *v, const struct ws_project *p, const char *file,
+                          const char *where, struct bld_err *err)
 {
 	const char *s = v->valuestring;
 	if (!strchr(s, '{'))
@@ -297,7 +297,7 @@ static int resolve_string(cJSON *v, const struct ws_project *p, const char *wher
 	if (str_starts(s, "{workspaceRoot}"))
 		s += strlen("{workspaceRoot}") + (s[strlen("{workspaceRoot}")] == '/');
 	if (strstr(s, "{workspaceRoot}"))
-		return bld_err_at(err, BLD_ESCHEMA, p->config_file, 0, 0,
+		return bld_err_at(err, BLD_ESCHEMA, file, 0, 0,
 		                  "the {workspaceRoot} token is only valid at the beginning of an "
 		                  "option (%s), as in Nx",
 		                  where);
@@ -309,17 +309,17 @@ static int resolve_string(cJSON *v, const struct ws_project *p, const char *wher
 	return 0;
 }
 
-int ws__resolve_option_tokens(cJSON *v, const struct ws_project *p, const char *where,
-                              struct bld_err *err)
+int ws__resolve_option_tokens(cJSON *v, const struct ws_project *p, const char *file,
+                              const char *where, struct bld_err *err)
 {
 	cJSON *e;
 	cJSON_ArrayForEach(e, v)
 	{
 		int rc = 0;
 		if (cJSON_IsString(e))
-			rc = resolve_string(e, p, where, err);
+			rc = resolve_string(e, p, file, where, err);
 		else if (cJSON_IsObject(e) || cJSON_IsArray(e))
-			rc = ws__resolve_option_tokens(e, p, where, err);
+			rc = ws__resolve_option_tokens(e, p, file, where, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -352,8 +352,8 @@ static void set_item(cJSON *obj, const char *key, cJSON *val)
 }
 
 /* Nx's normalizeTarget: a new object; tokens resolved for p. */
-static int normalize_target(const cJSON *raw, const struct ws_project *p, const char *where,
-                            cJSON **ret, struct bld_err *err)
+static int normalize_target(const cJSON *raw, const struct ws_project *p, const char *file,
+                            const char *where, cJSON **ret, struct bld_err *err)
 {
 	cJSON *t = cJSON_Duplicate(raw, true);
 	cJSON *cmd = cJSON_DetachItemFromObjectCaseSensitive(t, "command");
@@ -361,7 +361,7 @@ static int normalize_target(const cJSON *raw, const struct ws_project *p, const 
 	ensure_object(t, "configurations");
 	int rc = 0;
 	if (cmd && cJSON_HasObjectItem(t, "executor"))
-		rc = bld_err_at(err, BLD_ESCHEMA, p->config_file, 0, 0,
+		rc = bld_err_at(err, BLD_ESCHEMA, file, 0, 0,
 		                "%s: has both \"executor\" and \"command\" (the command shorthand "
 		                "means nx:run-commands)",
 		                where);
@@ -372,12 +372,12 @@ static int normalize_target(const cJSON *raw, const struct ws_project *p, const 
 	}
 	cJSON_Delete(cmd);
 	if (rc == 0)
-		rc = ws__resolve_option_tokens(opts, p, where, err);
+		rc = ws__resolve_option_tokens(opts, p, file, where, err);
 	cJSON *c;
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t, "configurations"))
 	{
 		if (rc == 0)
-			rc = ws__resolve_option_tokens(c, p, where, err);
+			rc = ws__resolve_option_tokens(c, p, file, where, err);
 	}
 	if (!cJSON_HasObjectItem(t, "parallelism"))
 		cJSON_AddTrueToObject(t, "parallelism");
@@ -498,26 +498,34 @@ static void merge_default(cJSON *t, const cJSON *raw, const cJSON *d)
 	}
 }
 
+/* Point an error without a position at key in text (the target's name). */
+static int locate(int rc, struct bld_err *err, const char *text, const char *key)
+{
+	if (err && err->line == 0)
+		ws__json_key_pos(text, key, &err->line, &err->col);
+	return rc;
+}
+
 /* One target: normalise, merge its default, decide whether it stays.
  * 0 and *ret (NULL when Nx would drop it), or an error. */
 static int resolve_target(struct workspace *ws, const struct ws_project *p, const cJSON *raw,
-                          cJSON **ret, struct bld_err *err)
+                          const struct ws_texts *texts, cJSON **ret, struct bld_err *err)
 {
 	char where[512];
 	snprintf(where, sizeof(where), "target \"%s\"", raw->string);
 	cJSON *t;
-	int rc = normalize_target(raw, p, where, &t, err);
+	int rc = normalize_target(raw, p, p->config_file, where, &t, err);
 	if (rc < 0)
-		return rc;
+		return locate(rc, err, texts->project, raw->string);
 	const cJSON *d = find_default(ws->target_defaults, raw->string, get_str(t, "executor"));
 	if (d && compatible(t, d)) {
 		cJSON *nd;
-		snprintf(where, sizeof(where), "nx.json targetDefaults \"%s\" (for %s:%s)", d->string,
+		snprintf(where, sizeof(where), "targetDefaults \"%s\" (for %s:%s)", d->string,
 		         p->name, raw->string);
-		rc = normalize_target(d, p, where, &nd, err);
+		rc = normalize_target(d, p, "nx.json", where, &nd, err);
 		if (rc < 0) {
 			cJSON_Delete(t);
-			return rc;
+			return locate(rc, err, texts->nx, d->string);
 		}
 		merge_default(t, raw, nd);
 		cJSON_Delete(nd);
@@ -534,10 +542,11 @@ static int resolve_target(struct workspace *ws, const struct ws_project *p, cons
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "cache")) &&
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "continuous"))) {
 		cJSON_Delete(t);
-		return bld_err_at(err, BLD_ESCHEMA, p->config_file, 0, 0,
-		                  "%s has both \"cache\" and \"continuous\" set to true; continuous "
-		                  "targets cannot be cached",
-		                  where);
+		rc = bld_err_at(err, BLD_ESCHEMA, p->config_file, 0, 0,
+		                "%s has both \"cache\" and \"continuous\" set to true; continuous "
+		                "targets cannot be cached",
+		                where);
+		return locate(rc, err, texts->project, raw->string);
 	}
 	*ret = t;
 	return 0;
@@ -554,7 +563,8 @@ static void fill_target(struct ws_target *wt, cJSON *t)
 	wt->has_inputs = cJSON_HasObjectItem(t, "inputs");
 }
 
-int ws__project_resolve(struct workspace *ws, struct ws_project *p, struct bld_err *err)
+int ws__project_resolve(struct workspace *ws, struct ws_project *p, const struct ws_texts *texts,
+                        struct bld_err *err)
 {
 	cJSON *raw = cJSON_DetachItemFromObjectCaseSensitive(p->json, "targets");
 	cJSON *merged = cJSON_CreateObject();
@@ -563,7 +573,7 @@ int ws__project_resolve(struct workspace *ws, struct ws_project *p, struct bld_e
 	cJSON_ArrayForEach(r, raw)
 	{
 		cJSON *t = NULL;
-		if ((rc = resolve_target(ws, p, r, &t, err)) < 0)
+		if ((rc = resolve_target(ws, p, r, texts, &t, err)) < 0)
 			break;
 		if (t)
 			cJSON_AddItemToObject(merged, r->string, t);

@@ -121,7 +121,7 @@ static int read_plugins(struct workspace *ws, const char *text, struct bld_err *
 	return 0;
 }
 
-static int read_nx_json(struct workspace *ws, struct bld_err *err)
+static int read_nx_json(struct workspace *ws, char **ret_text, struct bld_err *err)
 {
 	char *path = path_join(ws->root, "nx.json"), *text = NULL;
 	int rc = ws__json_read(path, "nx.json", &ws->nx_json, &text, err);
@@ -156,7 +156,7 @@ static int read_nx_json(struct workspace *ws, struct bld_err *err)
 	ws->default_base = xstrdup(v ? v->valuestring : "main");
 	rc = read_plugins(ws, text, err);
 out:
-	free(text);
+	*ret_text = text;
 	return rc;
 }
 
@@ -556,7 +556,7 @@ static void loading_release(struct loading *ls, size_t n)
 	free(ls);
 }
 
-static int load_projects(struct workspace *ws, struct ws_walk *walk,
+static int load_projects(struct workspace *ws, struct ws_walk *walk, const char *nx_text,
                          const struct ws_load_opts *opts, struct bld_err *err)
 {
 	size_t n = walk->configs.n;
@@ -586,8 +586,10 @@ static int load_projects(struct workspace *ws, struct ws_walk *walk,
 		}
 		ws->nprojects = n;
 	}
-	for (size_t i = 0; i < ws->nprojects && rc == 0; i++)
-		rc = ws__project_resolve(ws, &ws->projects[i], err);
+	for (size_t i = 0; i < ws->nprojects && rc == 0; i++) {
+		struct ws_texts texts = {ls[i].text, nx_text};
+		rc = ws__project_resolve(ws, &ws->projects[i], &texts, err);
+	}
 	for (size_t i = 0; i < ws->nprojects; i++)
 		ls[i].p = ws->projects[i]; /* refresh the views (names for by_pkg) */
 	if (rc == 0)
@@ -616,16 +618,18 @@ int workspace_load(const char *root, const struct ws_load_opts *opts, struct wor
 	uint64_t t0 = now_ns(), t1 = t0, t2 = t0;
 	ws->root = realpath(root, NULL);
 	int rc = ws->root ? 0 : bld_err_set(err, -errno, "%s: %s", root, strerror(errno));
+	char *nx_text = NULL;
 	if (rc == 0)
-		rc = read_nx_json(ws, err);
+		rc = read_nx_json(ws, &nx_text, err);
 	if (rc == 0)
 		rc = ws__walk(ws->root, &walk, opts->verbose ? &ws->notes : NULL, err);
 	t1 = now_ns();
 	if (rc == 0) {
 		ws->files = walk.files;
 		strvec_init(&walk.files);
-		rc = load_projects(ws, &walk, opts, err);
+		rc = load_projects(ws, &walk, nx_text, opts, err);
 	}
+	free(nx_text);
 	t2 = now_ns();
 	if (rc == 0 && opts->verbose)
 		strvec_push_owned(&ws->notes,

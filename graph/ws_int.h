@@ -67,16 +67,22 @@ int ws__project_parse(struct ws_project *p, cJSON *json, const char *text,
 char *ws__project_derive_name(const char *root);
 /* Check nx.json's targetDefaults shape (text for positions). */
 int ws__target_defaults_check(const cJSON *td, const char *text, struct bld_err *err);
+/* Raw texts of project.json and nx.json, for error positions (may be NULL). */
+struct ws_texts {
+	const char *project;
+	const char *nx;
+};
 /* Merge targetDefaults and normalise targets as Nx does; fills p->targets
  * and rebuilds p->json's "targets". */
-int ws__project_resolve(struct workspace *ws, struct ws_project *p, struct bld_err *err);
+int ws__project_resolve(struct workspace *ws, struct ws_project *p, const struct ws_texts *texts,
+                        struct bld_err *err);
 /* Release everything p owns (p itself is not freed). */
 void ws__project_release(struct ws_project *p);
 /* Nx's option token resolution ({workspaceRoot} prefix stripped,
  * {projectRoot}, {projectName}); 0 or BLD_ESCHEMA for a {workspaceRoot}
  * that is not at the start. */
-int ws__resolve_option_tokens(cJSON *v, const struct ws_project *p, const char *where,
-                              struct bld_err *err);
+int ws__resolve_option_tokens(cJSON *v, const struct ws_project *p, const char *file,
+                              const char *where, struct bld_err *err);
 /* fnmatch-style glob test used for targetDefaults keys and project patterns. */
 bool ws__is_glob(const char *s);
 

@@ -434,10 +434,19 @@ static void workspace_root_token_inside_an_option_is_an_error(void **state)
 	struct bld_err err = {0};
 	put(root, "nx.json", "{}");
 	put(root, "p/project.json",
-	    "{\"name\": \"p\", \"targets\": {\"b\": {\"command\": \"cd {workspaceRoot}/x\"}}}");
+	    "{\"name\": \"p\", \"targets\": {\n  \"b\": {\"command\": \"cd {workspaceRoot}/x\"}}}");
 	assert_int_equal(load_err(root, &err), BLD_ESCHEMA);
 	assert_string_equal(err.file, "p/project.json");
+	assert_int_equal(err.line, 2);
+	assert_int_equal(err.col, 3);
 	assert_non_null(strstr(err.msg, "{workspaceRoot}"));
+	/* a fault in a targetDefaults entry names nx.json */
+	put(root, "nx.json", "{\"targetDefaults\": {\n\"b\": {\"options\": {\"x\": \"a{workspaceRoot}\"}}}}");
+	put(root, "p/project.json", "{\"name\": \"p\", \"targets\": {\"b\": {\"command\": \"x\"}}}");
+	assert_int_equal(load_err(root, &err), BLD_ESCHEMA);
+	assert_string_equal(err.file, "nx.json");
+	assert_int_equal(err.line, 2);
+	assert_non_null(strstr(err.msg, "targetDefaults \"b\""));
 	done(root, NULL);
 }
 
