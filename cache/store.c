@@ -144,6 +144,19 @@ char *cache_default_dir(const char *ws_root)
 	return path_join(ws_root, ".bld/cache");
 }
 
+static int schema_version(struct cache *c)
+{
+	sqlite3_stmt *q;
+	int v = -1;
+	if (sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key='schema'", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = atoi((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return v;
+}
+
 static int db_open(struct cache *c, struct bld_err *err)
 {
 	char *path = path_join(c->dir, "cache.db");
@@ -156,13 +169,40 @@ static int db_open(struct cache *c, struct bld_err *err)
 	int r = cache__exec(c, "PRAGMA journal_mode=WAL", err);
 	if (r >= 0)
 		r = cache__exec(c, "PRAGMA synchronous=NORMAL", err);
-	if (r >= 0)
-		r = cache__begin(c, err);
-	if (r >= 0 && (r = cache__exec(c, schema_sql, err)) >= 0)
-		r = cache__commit(c, err);
-	else if (r < 0)
-		cache__rollback(c);
+	if (r >= 0 && (r = cache__begin(c, err)) >= 0) {
+		if ((r = cache__exec(c, schema_sql, err)) >= 0)
+			r = cache__commit(c, err);
+		else
+			cache__rollback(c);
+	}
+	if (r >= 0 && schema_version(c) != CACHE_SCHEMA)
+		r = bld_err_set(err, BLD_ECACHE,
+		                "cache %s was written by another bld version (schema %d, this bld "
+		                "reads %d): use another BLD_CACHE_DIR or `bld reset`",
+		                c->dir, schema_version(c), CACHE_SCHEMA);
 	return r;
+}
+
+/* A database file SQLite cannot read is moved aside (the blobs it named
+ * become orphans for prune); true when that happened. */
+static bool db_set_aside(struct cache *c)
+{
+	int code = c->db ? sqlite3_errcode(c->db) : SQLITE_OK;
+	if (code != SQLITE_NOTADB && code != SQLITE_CORRUPT) /* not: busy, read-only, full */
+		return false;
+	sqlite3_close(c->db);
+	c->db = NULL;
+	char *db = path_join(c->dir, "cache.db");
+	char *aside = xasprintf("%s.corrupt-%lld", db, (long long)cache__now());
+	char *wal = xasprintf("%s-wal", db), *shm = xasprintf("%s-shm", db);
+	bool ok = rename(db, aside) == 0;
+	unlink(wal);
+	unlink(shm);
+	free(db);
+	free(aside);
+	free(wal);
+	free(shm);
+	return ok;
 }
 
 int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err)
@@ -181,7 +221,11 @@ int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err)
 		cache_close(c);
 		return BLD_ECACHE;
 	}
-	if ((r = db_open(c, err)) < 0) {
+	if ((r = db_open(c, err)) < 0 && db_set_aside(c)) {
+		bld_err_clear(err);
+		r = db_open(c, err);
+	}
+	if (r < 0) {
 		cache_close(c);
 		return r;
 	}

@@ -461,6 +461,46 @@ static void second_store_of_same_hash_is_a_no_op(void **state)
 	env_free(&e);
 }
 
+static void unreadable_database_is_set_aside(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, ""), 0);
+	cache_close(e.c);
+	char *db = path_join(e.cache_dir, "cache.db");
+	char junk[4096];
+	memset(junk, 'j', sizeof(junk));
+	file_write_atomic(db, junk, sizeof(junk), 0644);
+	struct bld_err err = {0};
+	assert_int_equal(cache_open(e.cache_dir, &e.c, &err), 0);
+	struct cache_entry ce;
+	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 0);
+	assert_int_equal(store(&e, ""), 0); /* usable again */
+	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 1);
+	cache_entry_release(&ce);
+	free(db);
+	env_free(&e);
+}
+
+static void newer_schema_is_refused(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	cache_close(e.c);
+	sqlite3 *db;
+	char *dbp = path_join(e.cache_dir, "cache.db");
+	sqlite3_open(dbp, &db);
+	sqlite3_exec(db, "UPDATE meta SET value='99' WHERE key='schema'", NULL, NULL, NULL);
+	sqlite3_close(db);
+	free(dbp);
+	struct bld_err err = {0};
+	e.c = NULL;
+	assert_int_equal(cache_open(e.cache_dir, &e.c, &err), BLD_ECACHE);
+	assert_non_null(strstr(err.msg, "schema 99"));
+	env_free(&e);
+}
+
 static void sizes_parse(void **state)
 {
 	assert_int_equal(cache_parse_size("10G"), 10ULL << 30);
@@ -484,6 +524,8 @@ int main(void)
 	    cmocka_unit_test(prune_drops_least_recently_used),
 	    cmocka_unit_test(commands_describe_entries),
 	    cmocka_unit_test(second_store_of_same_hash_is_a_no_op),
+	    cmocka_unit_test(unreadable_database_is_set_aside),
+	    cmocka_unit_test(newer_schema_is_refused),
 	    cmocka_unit_test(sizes_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
