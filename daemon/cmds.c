@@ -190,6 +190,12 @@ static int show_project(struct request *r, struct workspace *ws, struct bld_err 
 		                "plugins; add them to project.json to use them):\n  %s\n",
 		          inferred);
 	free(inferred);
+	if (ws->nplugins && !request_arg_bool(r, "json")) {
+		sbuf_adds(&out, "Plugins in nx.json (bld does not run plugins):");
+		for (size_t i = 0; i < ws->nplugins; i++)
+			sbuf_addf(&out, " %s", ws->plugins[i].name);
+		sbuf_addc(&out, '\n');
+	}
 	send_sbuf(r, &out);
 	sbuf_release(&out);
 	return 0;
