@@ -112,9 +112,19 @@ struct hasher {
 	int *owner;                 /* per ws file: owning project or -1 */
 	int **pfiles;               /* per project: indices of its files */
 	size_t *npfiles;
-	char (*fhash)[33];   /* per ws file: content hash, "" until needed */
-	struct strmap evals; /* instruction key -> struct cache_eval * */
+	char (*fhash)[33];       /* per ws file: content hash, "" until needed */
+	struct strmap evals;     /* instruction key -> struct cache_eval * */
+	struct cache_memo *memo; /* borrowed, may be NULL */
 };
+
+/* File hashes across requests (see cache.h). */
+struct cache_memo {
+	pthread_mutex_t lock;
+	struct strmap hashes; /* relative path -> char[33] (owned), NULL when forgotten */
+};
+/* The memo's hash of rel into out; false when it has none. */
+bool cache__memo_get(struct cache_memo *m, const char *rel, char out[33]);
+void cache__memo_put(struct cache_memo *m, const char *rel, const char *hash);
 
 /* The evaluated value of one instruction, cached per request. */
 struct cache_eval {

@@ -252,9 +252,89 @@ static void path_hash(struct hasher *h, const char *rel, char out[33])
 
 static const char *file_hash(struct hasher *h, int f)
 {
-	if (!h->fhash[f][0])
-		path_hash(h, h->ws->files.v[f], h->fhash[f]);
+	const char *rel = h->ws->files.v[f];
+	if (h->fhash[f][0] || (h->memo && cache__memo_get(h->memo, rel, h->fhash[f])))
+		return h->fhash[f];
+	path_hash(h, rel, h->fhash[f]);
+	if (h->memo)
+		cache__memo_put(h->memo, rel, h->fhash[f]);
 	return h->fhash[f];
+}
+
+/* ---- the memo ---- */
+
+struct cache_memo *cache_memo_new(void)
+{
+	struct cache_memo *m = xcalloc(1, sizeof(*m));
+	pthread_mutex_init(&m->lock, NULL);
+	strmap_init(&m->hashes);
+	return m;
+}
+
+static void memo_free_values(struct cache_memo *m)
+{
+	size_t it = 0;
+	void *v;
+	while (strmap_next(&m->hashes, &it, NULL, &v))
+		free(v);
+}
+
+void cache_memo_free(struct cache_memo *m)
+{
+	if (!m)
+		return;
+	memo_free_values(m);
+	strmap_release(&m->hashes);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+void cache_memo_clear(struct cache_memo *m)
+{
+	pthread_mutex_lock(&m->lock);
+	memo_free_values(m);
+	strmap_release(&m->hashes);
+	strmap_init(&m->hashes);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void cache_memo_forget(struct cache_memo *m, const char *rel_path)
+{
+	size_t n = strlen(rel_path), it = 0;
+	const char *k;
+	void *v;
+	pthread_mutex_lock(&m->lock);
+	struct strvec gone;
+	strvec_init(&gone);
+	while (strmap_next(&m->hashes, &it, &k, &v))
+		if (v && (!n || (!strncmp(k, rel_path, n) && (k[n] == '\0' || k[n] == '/'))))
+			strvec_push(&gone, k);
+	for (size_t i = 0; i < gone.n; i++)
+		free(strmap_put(&m->hashes, gone.v[i], NULL));
+	strvec_release(&gone);
+	pthread_mutex_unlock(&m->lock);
+}
+
+bool cache__memo_get(struct cache_memo *m, const char *rel, char out[33])
+{
+	pthread_mutex_lock(&m->lock);
+	const char *v = strmap_get(&m->hashes, rel);
+	if (v)
+		memcpy(out, v, 33);
+	pthread_mutex_unlock(&m->lock);
+	return v != NULL;
+}
+
+void cache__memo_put(struct cache_memo *m, const char *rel, const char *hash)
+{
+	pthread_mutex_lock(&m->lock);
+	free(strmap_put(&m->hashes, rel, xstrdup(hash)));
+	pthread_mutex_unlock(&m->lock);
+}
+
+void hasher_set_memo(struct hasher *h, struct cache_memo *m)
+{
+	h->memo = m;
 }
 
 static int eval_files(struct hasher *h, const struct cache_instr *ins, struct cache_eval *e,

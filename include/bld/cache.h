@@ -63,6 +63,22 @@ void hasher_free(struct hasher *h);
 int hasher_task_hash(struct hasher *h, struct task_graph *tg, int i, cJSON **ret_manifest,
                      struct bld_err *err);
 
+/*
+ * File content hashes kept across requests by a resident engine.  A hasher
+ * given a memo (hasher_set_memo) takes a file's hash from it without any
+ * stat or read, and adds the hashes it computes.  The engine's watcher must
+ * call cache_memo_forget for every workspace-relative path that changed
+ * (a folder: everything below it) before the next request hashes, and
+ * cache_memo_clear when it may have lost events.  Thread-safe.
+ */
+struct cache_memo;
+struct cache_memo *cache_memo_new(void);
+void cache_memo_free(struct cache_memo *m);
+void cache_memo_forget(struct cache_memo *m, const char *rel_path);
+void cache_memo_clear(struct cache_memo *m);
+/* Use m (borrowed; must outlive h) for h's file hashes. */
+void hasher_set_memo(struct hasher *h, struct cache_memo *m);
+
 /* A cache entry as found by cache_lookup. */
 struct cache_entry {
 	char hash[33];

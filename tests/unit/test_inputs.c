@@ -327,6 +327,43 @@ static void project_inputs_of_other_projects(void **state)
 	fx_free(&f);
 }
 
+static int hash_with_memo(struct fx *f, struct cache_memo *m, int t, char out[33])
+{
+	struct hasher *h;
+	struct bld_err err = {0};
+	fx_scan(f);
+	int r = hasher_new(&f->ws, NULL, NULL, &h, &err);
+	hasher_set_memo(h, m);
+	if (r == 0)
+		r = hasher_task_hash(h, &f->tg, t, NULL, &err);
+	memcpy(out, f->tg.tasks[t].hash, 33);
+	hasher_free(h);
+	return r;
+}
+
+static void memo_keeps_hashes_until_forgotten(void **state)
+{
+	struct fx f;
+	int t;
+	two_projects(&f, "", &t);
+	struct cache_memo *m = cache_memo_new();
+	char h1[33], h2[33], h3[33], h4[33];
+	assert_int_equal(hash_with_memo(&f, m, t, h1), 0);
+	fx_write(&f, "b/src/main.txt", "edited");
+	assert_int_equal(hash_with_memo(&f, m, t, h2), 0);
+	assert_string_equal(h1, h2);   /* no watcher event yet: the memo answers */
+	cache_memo_forget(m, "b/src"); /* a folder: everything below */
+	assert_int_equal(hash_with_memo(&f, m, t, h3), 0);
+	assert_string_not_equal(h1, h3);
+	fx_write(&f, "a/src/main.txt", "edited");
+	cache_memo_clear(m);
+	assert_int_equal(hash_with_memo(&f, m, t, h4), 0);
+	assert_string_not_equal(h3, h4);
+	cache_memo_forget(m, "b/src/main"); /* not a path prefix of b/src/main.txt */
+	cache_memo_free(m);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +386,7 @@ int main(void)
 	    cmocka_unit_test(options_count_canonically),
 	    cmocka_unit_test(manifest_lists_inputs),
 	    cmocka_unit_test(project_inputs_of_other_projects),
+	    cmocka_unit_test(memo_keeps_hashes_until_forgotten),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
