@@ -13,9 +13,10 @@
  *
  * Nx's package.json plugin also tags such projects "npm:private" or
  * "npm:public" (then the "nx": {"tags"} of package.json, then project.json's
- * tags); workspace.c applies that.  It also turns package.json scripts into
- * nx:run-script targets and reads the rest of the "nx" property: bld does
- * not (yet).
+ * tags); workspace.c applies that.  Its targets (ws__pkg_targets): every
+ * script becomes an nx:run-script target unless project.json has a target
+ * of that name with a command or another executor; "nx": {"targets"} merge
+ * over them; project.json's targets merge over all that.
  */
 #include "ws_int.h"
 
@@ -34,6 +35,7 @@ void ws__pkg_release(struct ws_pkg *pkg)
 	strvec_release(&pkg->dep_names);
 	strvec_release(&pkg->dep_specs);
 	strvec_release(&pkg->nx_tags);
+	cJSON_Delete(pkg->json);
 	memset(pkg, 0, sizeof(*pkg));
 }
 
@@ -69,7 +71,10 @@ int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, struct bld_er
 			}
 		}
 	}
-	cJSON_Delete(json);
+	if (rc == 0)
+		pkg->json = json;
+	else
+		cJSON_Delete(json);
 	return rc;
 }
 
@@ -340,4 +345,82 @@ int ws__pkg_spec_accepts(const char *spec, const char *version, const char *from
 	if (!version)
 		return ws__semver_satisfies("0.0.0", spec) < 0 ? -1 : 0;
 	return ws__semver_satisfies(version, spec);
+}
+
+/* ---- the package.json plugin's targets ---- */
+
+static bool overridden(const cJSON *project_targets, const char *script)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(project_targets, script);
+	if (!t)
+		return false;
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(t, "executor");
+	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(t, "options"), "script");
+	if (cJSON_HasObjectItem(t, "command"))
+		return true;
+	return cJSON_IsString(ex) && (strcmp(ex->valuestring, "nx:run-script") ||
+	                              !cJSON_IsString(sc) || strcmp(sc->valuestring, script));
+}
+
+static cJSON *script_target(const char *script, const cJSON *content, const char *run)
+{
+	cJSON *t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "executor", "nx:run-script");
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(t, "options"), "script", script);
+	cJSON *meta = cJSON_AddObjectToObject(t, "metadata");
+	if (cJSON_IsString(content))
+		cJSON_AddStringToObject(meta, "scriptContent", content->valuestring);
+	char *rc = xasprintf("%s %s", run, script);
+	cJSON_AddStringToObject(meta, "runCommand", rc);
+	free(rc);
+	return t;
+}
+
+static cJSON *release_publish_target(const cJSON *td)
+{
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(td, "nx-release-publish"), *e;
+	cJSON *t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "executor", "@nx/js:release-publish");
+	cJSON_ArrayForEach(e, d)
+	{
+		if (strcmp(e->string, "dependsOn") && strcmp(e->string, "options"))
+			cJSON_AddItemToObject(t, e->string, cJSON_Duplicate(e, true));
+	}
+	cJSON *deps = cJSON_AddArrayToObject(t, "dependsOn");
+	cJSON_AddItemToArray(deps, cJSON_CreateString("^nx-release-publish"));
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(d, "dependsOn"))
+		cJSON_AddItemToArray(deps, cJSON_Duplicate(e, true));
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(d, "options");
+	cJSON_AddItemToObject(t, "options", cJSON_IsObject(o) ? cJSON_Duplicate(o, true)
+	                                                      : cJSON_CreateObject());
+	return t;
+}
+
+cJSON *ws__pkg_targets(const struct ws_pkg *pkg, const cJSON *project_targets, const char *run,
+                       bool release_publish, const cJSON *target_defaults)
+{
+	const cJSON *scripts = cJSON_GetObjectItemCaseSensitive(pkg->json, "scripts");
+	const cJSON *nx = cJSON_GetObjectItemCaseSensitive(pkg->json, "nx");
+	const cJSON *incl = cJSON_GetObjectItemCaseSensitive(nx, "includedScripts"), *e;
+	cJSON *res = cJSON_CreateObject();
+	const cJSON *names = cJSON_IsArray(incl) ? incl : scripts;
+	cJSON_ArrayForEach(e, names)
+	{
+		const char *name = cJSON_IsArray(incl) ? (cJSON_IsString(e) ? e->valuestring : NULL)
+		                                       : e->string;
+		if (!name || overridden(project_targets, name) || cJSON_HasObjectItem(res, name))
+			continue;
+		const cJSON *content = cJSON_GetObjectItemCaseSensitive(scripts, name);
+		cJSON_AddItemToObject(res, name, script_target(name, content, run));
+	}
+	const cJSON *nxt = cJSON_GetObjectItemCaseSensitive(nx, "targets");
+	if (cJSON_IsObject(nxt)) {
+		cJSON *merged = ws__merge_target_maps(res, nxt);
+		cJSON_Delete(res);
+		res = merged;
+	}
+	if (!pkg->is_private && release_publish && !cJSON_HasObjectItem(res, "nx-release-publish"))
+		cJSON_AddItemToObject(res, "nx-release-publish", release_publish_target(target_defaults));
+	return res;
 }

@@ -151,6 +151,27 @@ static int check_target(const cJSON *t, const char *tname, const char *text, con
 	return 0;
 }
 
+int ws__targets_check(const cJSON *targets, const char *text, const char *file,
+                      struct bld_err *err)
+{
+	const cJSON *t;
+	if (!targets)
+		return 0;
+	if (!cJSON_IsObject(targets)) {
+		int line, col;
+		ws__json_key_pos(text, "targets", &line, &col);
+		return bld_err_at(err, BLD_ESCHEMA, file, line, col,
+		                  "\"targets\" must be an object, not %s", ws__json_kind(targets));
+	}
+	cJSON_ArrayForEach(t, targets)
+	{
+		int rc = check_target(t, t->string, text, file, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int ws__target_defaults_check(const cJSON *td, const char *text, struct bld_err *err)
 {
 	if (!td)
@@ -218,12 +239,9 @@ int ws__project_parse(struct ws_project *p, cJSON *json, const char *text,
 		                  "a project.json must hold an object, not %s", ws__json_kind(json));
 	int rc = check_fields(json, project_fields, ARRAY_LEN(project_fields), "", text,
 	                      config_file, err);
-	const cJSON *targets = cJSON_GetObjectItemCaseSensitive(json, "targets"), *t;
-	cJSON_ArrayForEach(t, targets)
-	{
-		if (rc >= 0)
-			rc = check_target(t, t->string, text, config_file, err);
-	}
+	if (rc >= 0)
+		rc = ws__targets_check(cJSON_GetObjectItemCaseSensitive(json, "targets"), text,
+		                       config_file, err);
 	if (rc < 0)
 		return rc;
 	char *dir = path_dirname(config_file);
@@ -466,6 +484,76 @@ static bool compatible(const cJSON *a, const cJSON *b)
 	free(ca);
 	free(cb);
 	return ok;
+}
+
+/* Nx's mergeTargetConfigurations(target = over, baseTarget = base). */
+static cJSON *merge_target(const cJSON *base, const cJSON *over)
+{
+	if (!base)
+		return cJSON_Duplicate(over, true);
+	bool ok = compatible(base, over);
+	cJSON *r = cJSON_CreateObject();
+	const cJSON *e, *kept = ok ? base : NULL;
+	cJSON_ArrayForEach(e, kept)
+	{
+		if (strcmp(e->string, "options") && strcmp(e->string, "configurations"))
+			cJSON_AddItemToObject(r, e->string, cJSON_Duplicate(e, true));
+	}
+	cJSON_ArrayForEach(e, over) set_item(r, e->string, cJSON_Duplicate(e, true));
+	const cJSON *bo = ok ? cJSON_GetObjectItemCaseSensitive(base, "options") : NULL;
+	const cJSON *oo = cJSON_GetObjectItemCaseSensitive(over, "options");
+	if (bo || oo) {
+		cJSON *opts = cJSON_IsObject(bo) ? cJSON_Duplicate(bo, true) : cJSON_CreateObject();
+		const cJSON *src = cJSON_IsObject(oo) ? oo : NULL;
+		cJSON_ArrayForEach(e, src) set_item(opts, e->string, cJSON_Duplicate(e, true));
+		set_item(r, "options", opts);
+	}
+	const cJSON *bc = ok ? cJSON_GetObjectItemCaseSensitive(base, "configurations") : NULL;
+	const cJSON *oc = cJSON_GetObjectItemCaseSensitive(over, "configurations");
+	if (bc || oc) {
+		cJSON *cfgs = cJSON_IsObject(bc) ? cJSON_Duplicate(bc, true) : cJSON_CreateObject();
+		const cJSON *src = cJSON_IsObject(oc) ? oc : NULL;
+		cJSON_ArrayForEach(e, src)
+		{
+			cJSON *into = ensure_object(cfgs, e->string);
+			const cJSON *k;
+			cJSON_ArrayForEach(k, e) set_item(into, k->string, cJSON_Duplicate(k, true));
+		}
+		set_item(r, "configurations", cfgs);
+	}
+	return r;
+}
+
+/* The command shorthand, applied (as Nx does) before a target is merged
+ * onto another; new object. */
+static cJSON *desugar(const cJSON *t)
+{
+	cJSON *d = cJSON_Duplicate(t, true);
+	if (!cJSON_HasObjectItem(d, "command") || cJSON_HasObjectItem(d, "executor"))
+		return d; /* both: normalize_target reports it */
+	cJSON *cmd = cJSON_DetachItemFromObjectCaseSensitive(d, "command");
+	cJSON_AddStringToObject(d, "executor", "nx:run-commands");
+	set_item(ensure_object(d, "options"), "command", cmd);
+	return d;
+}
+
+cJSON *ws__merge_target_maps(const cJSON *base, const cJSON *over)
+{
+	cJSON *r = cJSON_CreateObject();
+	const cJSON *e;
+	cJSON_ArrayForEach(e, base)
+	{
+		const cJSON *o = cJSON_GetObjectItemCaseSensitive(over, e->string);
+		cJSON *d = o ? desugar(o) : NULL;
+		cJSON_AddItemToObject(r, e->string, d ? merge_target(e, d) : cJSON_Duplicate(e, true));
+		cJSON_Delete(d);
+	}
+	cJSON_ArrayForEach(e, over)
+	{
+		if (!cJSON_HasObjectItem(r, e->string))
+			cJSON_AddItemToObject(r, e->string, cJSON_Duplicate(e, true));
+	}
+	return r;
 }
 
 /* Fill keys of from that into lacks, shallowly. */

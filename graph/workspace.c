@@ -183,8 +183,84 @@ static void add_package_tags(struct ws_project *p, const struct ws_pkg *pkg)
 	cJSON_AddItemToObject(p->json, "tags", arr);
 }
 
+/* How the package manager runs a script (Nx's detectPackageManager). */
+static const char *script_runner(const struct workspace *ws)
+{
+	if (workspace_has_file(ws, "bun.lockb") || workspace_has_file(ws, "bun.lock"))
+		return "bun run";
+	if (workspace_has_file(ws, "yarn.lock"))
+		return "yarn";
+	if (workspace_has_file(ws, "pnpm-lock.yaml") || workspace_has_file(ws, "pnpm-workspace.yaml"))
+		return "pnpm run";
+	return "npm run";
+}
+
+/* package.json "nx" keys other than targets and tags, under project.json's:
+ * implicitDependencies concatenated, namedInputs merged, the rest filled in. */
+static void add_package_nx_keys(struct ws_project *p, const cJSON *nx)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, nx)
+	{
+		const char *k = e->string;
+		if (!strcmp(k, "targets") || !strcmp(k, "tags") || !strcmp(k, "name") ||
+		    !strcmp(k, "root"))
+			continue;
+		cJSON *mine = cJSON_GetObjectItemCaseSensitive(p->json, k);
+		if (!strcmp(k, "implicitDependencies") && cJSON_IsArray(e)) {
+			struct strvec all;
+			strvec_init(&all);
+			const cJSON *d;
+			cJSON_ArrayForEach(d, e) if (cJSON_IsString(d)) strvec_push(&all, d->valuestring);
+			for (size_t i = 0; i < p->implicit_deps.n; i++)
+				strvec_push(&all, p->implicit_deps.v[i]);
+			strvec_release(&p->implicit_deps);
+			p->implicit_deps = all;
+		} else if (!strcmp(k, "namedInputs") && cJSON_IsObject(e) && cJSON_IsObject(mine)) {
+			const cJSON *n;
+			cJSON_ArrayForEach(n, e)
+			{
+				if (!cJSON_HasObjectItem(mine, n->string))
+					cJSON_AddItemToObject(mine, n->string, cJSON_Duplicate(n, true));
+			}
+		} else if (!mine) {
+			cJSON_AddItemToObject(p->json, k, cJSON_Duplicate(e, true));
+		}
+	}
+}
+
+/* Put the package.json plugin's targets under project.json's (Nx merges the
+ * package.json node first, project.json over it). */
+static int add_package_targets(struct workspace *ws, struct loading *l, const char *pj,
+                               const char *run, bool release_publish, struct bld_err *err)
+{
+	const cJSON *nx = cJSON_GetObjectItemCaseSensitive(l->pkg.json, "nx");
+	int rc = ws__targets_check(cJSON_GetObjectItemCaseSensitive(nx, "targets"), NULL, pj, err);
+	if (rc < 0)
+		return rc;
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(nx, "implicitDependencies"), *d;
+	cJSON_ArrayForEach(d, ids)
+	{
+		if (!cJSON_IsString(d))
+			return bld_err_at(err, BLD_ESCHEMA, pj, 0, 0,
+			                  "\"nx\": {\"implicitDependencies\"} must be an array of strings");
+	}
+	if (cJSON_IsObject(nx))
+		add_package_nx_keys(&l->p, nx);
+	const cJSON *pt = cJSON_GetObjectItemCaseSensitive(l->p.json, "targets");
+	cJSON *base = ws__pkg_targets(&l->pkg, pt, run, release_publish, ws->target_defaults);
+	if (cJSON_GetArraySize(base)) {
+		cJSON *merged = ws__merge_target_maps(base, pt);
+		cJSON_DeleteItemFromObjectCaseSensitive(l->p.json, "targets");
+		cJSON_AddItemToObject(l->p.json, "targets", merged);
+	}
+	cJSON_Delete(base);
+	return 0;
+}
+
 static int read_project(struct workspace *ws, int root_fd, const char *config,
-                        struct loading *l, const struct ws_load_opts *opts, struct bld_err *err)
+                        struct loading *l, const char *run, bool release_publish,
+                        const struct ws_load_opts *opts, struct bld_err *err)
 {
 	cJSON *json = NULL;
 	int rc = ws__json_read_at(root_fd, config, config, &json, &l->text, err);
@@ -203,8 +279,16 @@ static int read_project(struct workspace *ws, int root_fd, const char *config,
 			l->p.package_name = xstrdup(l->pkg.name);
 		if (l->has_pkg)
 			add_package_tags(&l->p, &l->pkg);
+		if (l->has_pkg && (rc = add_package_targets(ws, l, pj, run, release_publish, err)) < 0) {
+			free(pj);
+			return rc;
+		}
 	}
 	free(pj);
+	const cJSON *nxname = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(l->pkg.json, "nx"), "name");
+	if (!l->p.name && cJSON_IsString(nxname))
+		l->p.name = xstrdup(nxname->valuestring);
 	if (!l->p.name)
 		l->p.name = l->p.package_name ? xstrdup(l->p.package_name)
 		                              : ws__project_derive_name(l->p.root);
@@ -566,8 +650,13 @@ static int load_projects(struct workspace *ws, struct ws_walk *walk, const char 
 	strmap_init(&by_py);
 	int root_fd = open(ws->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = root_fd < 0 ? bld_err_set(err, -errno, "%s: %s", ws->root, strerror(errno)) : 0;
+	const char *run = script_runner(ws);
+	char *nxjs = path_join(ws->root, "node_modules/@nx/js/package.json");
+	bool release_publish = file_exists(nxjs); /* Nx adds nx-release-publish with @nx/js */
+	free(nxjs);
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = read_project(ws, root_fd, walk->configs.v[i], &ls[i], opts, err);
+		rc = read_project(ws, root_fd, walk->configs.v[i], &ls[i], run, release_publish, opts,
+		                  err);
 	if (root_fd >= 0)
 		close(root_fd);
 	if (rc == 0) {

@@ -65,6 +65,14 @@ int ws__project_parse(struct ws_project *p, cJSON *json, const char *text,
 /* Nx's name for a project.json without "name" and without a package.json
  * name: its root folder's last component, lowercased; "." at the root. */
 char *ws__project_derive_name(const char *root);
+/* Nx's mergeTargetConfigurations over two target maps: each target of over
+ * is merged onto the same-named one of base (options and configurations
+ * merged when the executors are compatible, else replaced).  New object in
+ * base's order, then over's new names. */
+cJSON *ws__merge_target_maps(const cJSON *base, const cJSON *over);
+/* Check the shape of a "targets" object (text for positions, may be NULL). */
+int ws__targets_check(const cJSON *targets, const char *text, const char *file,
+                      struct bld_err *err);
 /* Check nx.json's targetDefaults shape (text for positions). */
 int ws__target_defaults_check(const cJSON *td, const char *text, struct bld_err *err);
 /* Raw texts of project.json and nx.json, for error positions (may be NULL). */
@@ -96,8 +104,17 @@ struct ws_pkg {
 	struct strvec dep_names; /* dependencies, devDependencies, peerDependencies,
 	                            optionalDependencies: names ... */
 	struct strvec dep_specs; /* ... and their version specs, same order */
+	cJSON *json;             /* the whole package.json (owned) */
 };
 void ws__pkg_release(struct ws_pkg *pkg);
+/* What Nx's package.json plugin contributes to a project's targets: its
+ * scripts as nx:run-script targets (nx.includedScripts, if given, chooses
+ * them; scripts that project.json overrides with a command or another
+ * executor are left out), "nx": {"targets"} merged over them, and
+ * nx-release-publish for a public package when @nx/js is installed.
+ * run is the package manager's "npm run"-style prefix.  New object. */
+cJSON *ws__pkg_targets(const struct ws_pkg *pkg, const cJSON *project_targets, const char *run,
+                       bool release_publish, const cJSON *target_defaults);
 /* Read the package.json at rel (relative to the open workspace root
  * root_fd); 0 and filled pkg, 1 when absent, or an error. */
 int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, struct bld_err *err);

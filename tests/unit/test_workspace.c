@@ -797,6 +797,62 @@ static void package_json_dependencies_make_static_edges(void **state)
 	done(root, ws);
 }
 
+/* The oracle session's layout: package.json scripts, "nx" targets and keys,
+ * project.json over them, targetDefaults on top (yarn.lock: "yarn x"). */
+static void package_json_scripts_become_targets_as_in_nx(void **state)
+{
+	char *root = tmp_ws();
+	put(root, "nx.json",
+	    "{\"targetDefaults\": {\"build\": {\"cache\": true, \"inputs\": [\"x\"]}, "
+	    "\"nx:run-script\": {\"options\": {\"extra\": 1}, \"outputs\": [\"o\"]}, "
+	    "\"lint\": {\"cache\": true}}}");
+	put(root, "yarn.lock", "");
+	put(root, "a/package.json",
+	    "{\"name\": \"@s/a\", \"scripts\": {\"build\": \"tsc\", \"test\": \"jest\", "
+	    "\"lint\": \"eslint\", \"e2e\": \"pw\"}, \"nx\": {\"targets\": {\"build\": "
+	    "{\"dependsOn\": [\"^build\"], \"outputs\": [\"{projectRoot}/dist\"]}, \"custom\": "
+	    "{\"executor\": \"nx:noop\", \"dependsOn\": [\"build\"]}}, "
+	    "\"implicitDependencies\": [\"b\"]}}");
+	put(root, "a/project.json",
+	    "{\"name\": \"a\", \"targets\": {\"test\": {\"executor\": \"nx:run-script\", "
+	    "\"options\": {\"script\": \"test\", \"x\": 1}, \"cache\": true}, \"lint\": "
+	    "{\"command\": \"eslint .\"}, \"e2e\": {\"executor\": \"nx:run-script\", "
+	    "\"options\": {\"script\": \"other\"}}}}");
+	put(root, "b/package.json",
+	    "{\"name\": \"@s/b\", \"private\": true, \"scripts\": {\"build\": \"tsc\", "
+	    "\"test\": \"jest\"}, \"nx\": {\"includedScripts\": [\"build\"]}}");
+	put(root, "b/project.json", "{\"name\": \"b\"}");
+	struct workspace *ws = load_ok(root);
+	struct ws_project *a = workspace_project(ws, "a"), *b = workspace_project(ws, "b");
+	/* build: the script, "nx" targets merged over it, then the executor-keyed
+	 * default (not the name-keyed one: no cache) */
+	struct ws_target *t = ws_project_target(a, "build");
+	assert_string_equal(t->executor, "nx:run-script");
+	assert_string_equal(opt_str(a, "build", "script"), "build");
+	assert_false(t->cache);
+	assert_int_equal(cJSON_GetObjectItem(tget(a, "build", "options"), "extra")->valueint, 1);
+	assert_string_equal(cJSON_GetArrayItem(tget(a, "build", "outputs"), 0)->valuestring,
+	                    "{projectRoot}/dist");
+	assert_string_equal(cJSON_GetObjectItem(tget(a, "build", "metadata"), "runCommand")->valuestring,
+	                    "yarn build");
+	/* test: project.json merged over the script; the executor-keyed default */
+	assert_true(ws_project_target(a, "test")->cache);
+	assert_int_equal(cJSON_GetObjectItem(tget(a, "test", "options"), "x")->valueint, 1);
+	assert_int_equal(cJSON_GetObjectItem(tget(a, "test", "options"), "extra")->valueint, 1);
+	/* lint: the command replaces the script */
+	assert_string_equal(ws_project_target(a, "lint")->executor, "nx:run-commands");
+	assert_string_equal(opt_str(a, "lint", "command"), "eslint .");
+	assert_null(opt_str(a, "lint", "script"));
+	assert_string_equal(opt_str(a, "e2e", "script"), "other");
+	assert_string_equal(ws_project_target(a, "custom")->executor, "nx:noop");
+	assert_true(has_dep(ws, "a", "b", WS_DEP_IMPLICIT));
+	/* includedScripts chooses */
+	assert_non_null(ws_project_target(b, "build"));
+	assert_null(ws_project_target(b, "test"));
+	assert_non_null(cJSON_GetObjectItem(b->json, "includedScripts"));
+	done(root, ws);
+}
+
 static void pyproject_dependencies_make_static_edges(void **state)
 {
 	char *root = tmp_ws();
@@ -977,6 +1033,7 @@ int main(void)
 		cmocka_unit_test(implicit_dependencies_patterns_and_exclusions),
 		cmocka_unit_test(unknown_implicit_dependency_suggests),
 		cmocka_unit_test(package_json_dependencies_make_static_edges),
+		cmocka_unit_test(package_json_scripts_become_targets_as_in_nx),
 		cmocka_unit_test(pyproject_dependencies_make_static_edges),
 		cmocka_unit_test(cross_project_depends_on_makes_edges),
 		cmocka_unit_test(suggestions_for_projects_and_targets),
