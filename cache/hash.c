@@ -445,40 +445,10 @@ static void trim(struct sbuf *sb)
 	sbuf_rtrim(sb);
 }
 
-/* Run cmd with /bin/sh in the workspace root, with the client's environment. */
-static int run_capture(struct hasher *h, const char *cmd, struct sbuf *out, struct sbuf *errout,
-                       struct bld_err *err)
+/* Read both pipes to their end, into out and errout; closes them. */
+static void drain_pipes(int fo, int fe, struct sbuf *out, struct sbuf *errout)
 {
-	int po[2], pe[2];
-	if (pipe2(po, O_CLOEXEC) < 0)
-		return bld_err_set(err, -errno, "runtime input: pipe: %s", strerror(errno));
-	if (pipe2(pe, O_CLOEXEC) < 0) {
-		close(po[0]);
-		close(po[1]);
-		return bld_err_set(err, -errno, "runtime input: pipe: %s", strerror(errno));
-	}
-	static char *const empty_env[] = {NULL};
-	char *const *env = h->env ? h->env : empty_env;
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (chdir(h->ws->root) < 0)
-			_exit(127);
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		execle("/bin/sh", "sh", "-c", cmd, (char *)NULL, env);
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	if (pid < 0) {
-		close(po[0]);
-		close(pe[0]);
-		return bld_err_set(err, -errno, "runtime input \"%s\": fork failed", cmd);
-	}
-	struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+	struct pollfd fds[2] = {{fo, POLLIN, 0}, {fe, POLLIN, 0}};
 	struct sbuf *bufs[2] = {out, errout};
 	int open_fds = 2;
 	while (open_fds) {
@@ -499,6 +469,46 @@ static int run_capture(struct hasher *h, const char *cmd, struct sbuf *out, stru
 			}
 		}
 	}
+	for (int k = 0; k < 2; k++)
+		if (fds[k].fd >= 0)
+			close(fds[k].fd);
+}
+
+/* Run cmd with /bin/sh in the workspace root, with the client's environment. */
+static int run_capture(struct hasher *h, const char *cmd, struct sbuf *out, struct sbuf *errout,
+                       struct bld_err *err)
+{
+	int po[2], pe[2];
+	if (pipe2(po, O_CLOEXEC) < 0)
+		return bld_err_set(err, -errno, "runtime input: pipe: %s", strerror(errno));
+	if (pipe2(pe, O_CLOEXEC) < 0) {
+		close(po[0]);
+		close(po[1]);
+		return bld_err_set(err, -errno, "runtime input: pipe: %s", strerror(errno));
+	}
+	static char *const empty_env[] = {NULL};
+	char *const *env = h->env ? h->env : empty_env;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		if (chdir(h->ws->root) < 0 || devnull < 0)
+			_exit(127);
+		dup2(devnull, 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		execle("/bin/sh", "sh", "-c", cmd, (char *)NULL, env);
+		_exit(127);
+	}
+	int fork_errno = errno;
+	close(po[1]);
+	close(pe[1]);
+	if (pid < 0) {
+		close(po[0]);
+		close(pe[0]);
+		return bld_err_set(err, -fork_errno, "runtime input \"%s\": cannot fork: %s", cmd,
+		                   strerror(fork_errno));
+	}
+	drain_pipes(po[0], pe[0], out, errout);
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
