@@ -36,6 +36,12 @@
  *    non-empty dependsOn: then its executor is "nx:noop".
  *  - cache and continuous both true is an error.
  *  - A targetDefaults entry never creates a target a project lacks.
+ *  - When a package.json sits next to project.json, its scripts are targets
+ *    too (executor nx:run-script, options.script), then "nx": {"targets"};
+ *    project.json's targets merge over those (command shorthand applied
+ *    first; options and configurations merged when compatible, replaced
+ *    otherwise) before targetDefaults apply.  A script that project.json
+ *    redefines with a command or another executor/script is dropped.
  *
  * bld differs on purpose: it rejects wrongly typed fields ("targets": 3)
  * that Nx passes through, and sets no "continuous" from executor schemas.
