@@ -61,6 +61,8 @@ static void conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->pipe, conn_closed_cb);
 }
 
+static void conn_end(struct conn *c);
+
 static void write_cb(uv_write_t *w, int status)
 {
 	struct write_req *wr = (struct write_req *)w;
@@ -127,7 +129,7 @@ static void conn_fail(struct conn *c, const char *why)
 {
 	send_simple(c, "message", why, -1);
 	send_simple(c, "done", NULL, 2);
-	conn_close(c);
+	conn_end(c);
 }
 
 static void on_hello(struct conn *c, cJSON *msg)
