@@ -42,14 +42,14 @@ static const char *const always_skipped[] = {".git", "node_modules", ".bld", "di
 
 struct walker {
 	git_repository *repo;
-	char *prefix;           /* workspace root relative to the work tree: "" or "a/b/" */
-	struct strmap cache;    /* "stack\1name[/]" -> (void *)1 kept, (void *)2 ignored */
+	char *prefix;        /* workspace root relative to the work tree: "" or "a/b/" */
+	struct strmap cache; /* "stack\1name[/]" -> (void *)1 kept, (void *)2 ignored */
 	struct ws_walk *out;
-	struct sbuf rel;        /* workspace-relative folder being walked: "" or "a/b/" */
-	struct sbuf query;      /* scratch: the path asked of libgit2 */
-	struct sbuf key;        /* scratch: cache key */
-	int error;              /* first libgit2 failure */
-	char dents[32768];      /* getdents64 buffer (entries are copied out before recursing) */
+	struct sbuf rel;   /* workspace-relative folder being walked: "" or "a/b/" */
+	struct sbuf query; /* scratch: the path asked of libgit2 */
+	struct sbuf key;   /* scratch: cache key */
+	int error;         /* first libgit2 failure */
+	char dents[32768]; /* getdents64 buffer (entries are copied out before recursing) */
 };
 
 struct entry {
@@ -185,7 +185,8 @@ static int ask_ignored(struct walker *w, const char *stack, bool cacheable, cons
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
-	const unsigned char *p = (const unsigned char *)x->name, *q = (const unsigned char *)y->name;
+	const unsigned char *p = (const unsigned char *)x->name,
+	                    *q = (const unsigned char *)y->name;
 	while (*p && *p == *q) {
 		p++;
 		q++;
@@ -219,10 +220,10 @@ static int read_entries(struct walker *w, int fd, struct entry **ret, size_t *re
 			struct stat st;
 			if (type == DT_UNKNOWN) {
 				type = fstatat(fd, nm, &st, AT_SYMLINK_NOFOLLOW) ? DT_UNKNOWN
-				       : S_ISDIR(st.st_mode)                   ? DT_DIR
-				       : S_ISLNK(st.st_mode)                   ? DT_LNK
-				       : S_ISREG(st.st_mode)                   ? DT_REG
-				                                               : DT_UNKNOWN;
+				       : S_ISDIR(st.st_mode)                     ? DT_DIR
+				       : S_ISLNK(st.st_mode)                     ? DT_LNK
+				       : S_ISREG(st.st_mode)                     ? DT_REG
+				                                                 : DT_UNKNOWN;
 				dir = type == DT_DIR;
 			}
 			/* symbolic links are not followed: one to a regular file counts as
@@ -276,8 +277,8 @@ static void enter_rules(struct walker *w, int fd, const struct entry *v, size_t 
 		free(p);
 	}
 	if (gi && *cacheable) {
-		char *abs = xasprintf("%s%s%s.gitignore", git_repository_workdir(w->repo), w->prefix,
-		                      w->rel.buf);
+		char *abs = xasprintf("%s%s%s.gitignore", git_repository_workdir(w->repo),
+		                      w->prefix, w->rel.buf);
 		*cacheable = file_unanchored(abs);
 		free(abs);
 	}

@@ -129,7 +129,8 @@ static void describe_fault(const char *text, size_t len, size_t off, char *buf, 
 	while (off < len && strchr(" \t\r\n", text[off]))
 		off++;
 	if (off >= len) {
-		snprintf(buf, size, "unexpected end of file (an unclosed object, array or string?)");
+		snprintf(buf, size,
+		         "unexpected end of file (an unclosed object, array or string?)");
 		return;
 	}
 	size_t n = 0;

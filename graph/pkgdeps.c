@@ -131,7 +131,8 @@ static int cmp_pre(const char *a, const char *b)
 		return !*a - !*b; /* a release sorts after any prerelease */
 	while (*a || *b) {
 		size_t la = strcspn(a, "."), lb = strcspn(b, ".");
-		bool na = la && strspn(a, "0123456789") >= la, nb = lb && strspn(b, "0123456789") >= lb;
+		bool na = la && strspn(a, "0123456789") >= la,
+		     nb = lb && strspn(b, "0123456789") >= lb;
 		int c;
 		if (na && nb)
 			c = la != lb ? (la < lb ? -1 : 1) : strncmp(a, b, la);
@@ -287,7 +288,10 @@ static int satisfies_set(const struct semver *v, const char *s, size_t len)
 		if (!in_interval(v, &iv))
 			rc = 0;
 		/* a prerelease only satisfies a range naming a prerelease of its x.y.z */
-		const struct semver *b = iv.has_lo && *iv.lo.pre ? &iv.lo : iv.has_hi && *iv.hi.pre && strcmp(iv.hi.pre, "0") ? &iv.hi : NULL;
+		const struct semver *b = iv.has_lo && *iv.lo.pre ? &iv.lo
+		                         : iv.has_hi && *iv.hi.pre && strcmp(iv.hi.pre, "0")
+		                             ? &iv.hi
+		                             : NULL;
 		if (b && b->v[0] == v->v[0] && b->v[1] == v->v[1] && b->v[2] == v->v[2])
 			pre_allowed = true;
 	}
@@ -334,8 +338,8 @@ int ws__pkg_spec_accepts(const char *spec, const char *version, const char *from
 	if (str_starts(spec, "file:") || str_starts(spec, "link:")) {
 		char *joined = path_join(from_dir, spec + 5);
 		char *norm = path_normalize(joined);
-		int ok = !strcmp(norm, *target_root ? target_root : ".") ||
-		         (!*target_root && !*norm);
+		int ok =
+		    !strcmp(norm, *target_root ? target_root : ".") || (!*target_root && !*norm);
 		free(joined);
 		free(norm);
 		return ok;
@@ -356,7 +360,7 @@ static bool overridden(const cJSON *project_targets, const char *script)
 		return false;
 	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(t, "executor");
 	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(t, "options"), "script");
+	    cJSON_GetObjectItemCaseSensitive(t, "options"), "script");
 	if (cJSON_HasObjectItem(t, "command"))
 		return true;
 	return cJSON_IsString(ex) && (strcmp(ex->valuestring, "nx:run-script") ||
@@ -390,10 +394,10 @@ static cJSON *release_publish_target(const cJSON *td)
 	cJSON *deps = cJSON_AddArrayToObject(t, "dependsOn");
 	cJSON_AddItemToArray(deps, cJSON_CreateString("^nx-release-publish"));
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(d, "dependsOn"))
-		cJSON_AddItemToArray(deps, cJSON_Duplicate(e, true));
+	    cJSON_AddItemToArray(deps, cJSON_Duplicate(e, true));
 	const cJSON *o = cJSON_GetObjectItemCaseSensitive(d, "options");
-	cJSON_AddItemToObject(t, "options", cJSON_IsObject(o) ? cJSON_Duplicate(o, true)
-	                                                      : cJSON_CreateObject());
+	cJSON_AddItemToObject(t, "options",
+	                      cJSON_IsObject(o) ? cJSON_Duplicate(o, true) : cJSON_CreateObject());
 	return t;
 }
 
@@ -407,8 +411,8 @@ cJSON *ws__pkg_targets(const struct ws_pkg *pkg, const cJSON *project_targets, c
 	const cJSON *names = cJSON_IsArray(incl) ? incl : scripts;
 	cJSON_ArrayForEach(e, names)
 	{
-		const char *name = cJSON_IsArray(incl) ? (cJSON_IsString(e) ? e->valuestring : NULL)
-		                                       : e->string;
+		const char *name =
+		    cJSON_IsArray(incl) ? (cJSON_IsString(e) ? e->valuestring : NULL) : e->string;
 		if (!name || overridden(project_targets, name) || cJSON_HasObjectItem(res, name))
 			continue;
 		const cJSON *content = cJSON_GetObjectItemCaseSensitive(scripts, name);
@@ -421,6 +425,7 @@ cJSON *ws__pkg_targets(const struct ws_pkg *pkg, const cJSON *project_targets, c
 		res = merged;
 	}
 	if (!pkg->is_private && release_publish && !cJSON_HasObjectItem(res, "nx-release-publish"))
-		cJSON_AddItemToObject(res, "nx-release-publish", release_publish_target(target_defaults));
+		cJSON_AddItemToObject(res, "nx-release-publish",
+		                      release_publish_target(target_defaults));
 	return res;
 }

@@ -91,8 +91,12 @@ static bool kind_ok(const cJSON *v, enum kind k)
 static const char *kind_name(enum kind k)
 {
 	static const char *const names[] = {
-		"a string", "true or false", "an object", "an array", "an array of strings",
-		"an array of strings (\"^build\", \"proj:target\") or objects ({\"target\": ...})"};
+	    "a string",
+	    "true or false",
+	    "an object",
+	    "an array",
+	    "an array of strings",
+	    "an array of strings (\"^build\", \"proj:target\") or objects ({\"target\": ...})"};
 	return names[k];
 }
 
@@ -102,16 +106,24 @@ struct field {
 };
 
 static const struct field project_fields[] = {
-	{"name", K_STRING},          {"root", K_STRING},    {"sourceRoot", K_STRING},
-	{"projectType", K_STRING},   {"tags", K_STRINGS},   {"implicitDependencies", K_STRINGS},
-	{"metadata", K_OBJECT},      {"namedInputs", K_OBJECT}, {"targets", K_OBJECT},
+    {"name", K_STRING},        {"root", K_STRING},        {"sourceRoot", K_STRING},
+    {"projectType", K_STRING}, {"tags", K_STRINGS},       {"implicitDependencies", K_STRINGS},
+    {"metadata", K_OBJECT},    {"namedInputs", K_OBJECT}, {"targets", K_OBJECT},
 };
 
 static const struct field target_fields[] = {
-	{"executor", K_STRING},   {"command", K_STRING},        {"options", K_OBJECT},
-	{"configurations", K_OBJECT}, {"defaultConfiguration", K_STRING}, {"dependsOn", K_DEPENDSON},
-	{"inputs", K_ARRAY},      {"outputs", K_STRINGS},       {"cache", K_BOOL},
-	{"continuous", K_BOOL},   {"parallelism", K_BOOL},      {"metadata", K_OBJECT},
+    {"executor", K_STRING},
+    {"command", K_STRING},
+    {"options", K_OBJECT},
+    {"configurations", K_OBJECT},
+    {"defaultConfiguration", K_STRING},
+    {"dependsOn", K_DEPENDSON},
+    {"inputs", K_ARRAY},
+    {"outputs", K_STRINGS},
+    {"cache", K_BOOL},
+    {"continuous", K_BOOL},
+    {"parallelism", K_BOOL},
+    {"metadata", K_OBJECT},
 };
 
 static int check_fields(const cJSON *obj, const struct field *f, size_t nf, const char *where,
@@ -151,14 +163,13 @@ static int check_target(const cJSON *t, const char *tname, const char *text, con
 		int line, col;
 		ws__json_key_pos(text, c->string, &line, &col);
 		return bld_err_at(err, BLD_ESCHEMA, file, line, col,
-		                  "%sconfiguration \"%s\" must be an object, not %s", where, c->string,
-		                  ws__json_kind(c));
+		                  "%sconfiguration \"%s\" must be an object, not %s", where,
+		                  c->string, ws__json_kind(c));
 	}
 	return 0;
 }
 
-int ws__targets_check(const cJSON *targets, const char *text, const char *file,
-                      struct bld_err *err)
+int ws__targets_check(const cJSON *targets, const char *text, const char *file, struct bld_err *err)
 {
 	const cJSON *t;
 	if (!targets)
@@ -186,7 +197,8 @@ int ws__target_defaults_check(const cJSON *td, const char *text, struct bld_err 
 		int line, col;
 		ws__json_key_pos(text, "targetDefaults", &line, &col);
 		return bld_err_at(err, BLD_ESCHEMA, "nx.json", line, col,
-		                  "\"targetDefaults\" must be an object, not %s", ws__json_kind(td));
+		                  "\"targetDefaults\" must be an object, not %s",
+		                  ws__json_kind(td));
 	}
 	const cJSON *t;
 	cJSON_ArrayForEach(t, td)
@@ -232,8 +244,8 @@ static void push_strings(struct strvec *sv, const cJSON *arr)
 	cJSON_ArrayForEach(e, arr) if (cJSON_IsString(e)) strvec_push(sv, e->valuestring);
 }
 
-int ws__project_parse(struct ws_project *p, cJSON *json, const char *text,
-                      const char *config_file, struct bld_err *err)
+int ws__project_parse(struct ws_project *p, cJSON *json, const char *text, const char *config_file,
+                      struct bld_err *err)
 {
 	memset(p, 0, sizeof(*p));
 	strvec_init(&p->tags);
@@ -242,7 +254,8 @@ int ws__project_parse(struct ws_project *p, cJSON *json, const char *text,
 	p->config_file = xstrdup(config_file);
 	if (!cJSON_IsObject(json))
 		return bld_err_at(err, BLD_ESCHEMA, config_file, 1, 1,
-		                  "a project.json must hold an object, not %s", ws__json_kind(json));
+		                  "a project.json must hold an object, not %s",
+		                  ws__json_kind(json));
 	int rc = check_fields(json, project_fields, ARRAY_LEN(project_fields), "", text,
 	                      config_file, err);
 	if (rc >= 0)
@@ -265,7 +278,8 @@ int ws__project_parse(struct ws_project *p, cJSON *json, const char *text,
 	p->source_root = opt_string(json, "sourceRoot");
 	p->project_type = opt_string(json, "projectType");
 	push_strings(&p->tags, cJSON_GetObjectItemCaseSensitive(json, "tags"));
-	push_strings(&p->implicit_deps, cJSON_GetObjectItemCaseSensitive(json, "implicitDependencies"));
+	push_strings(&p->implicit_deps,
+	             cJSON_GetObjectItemCaseSensitive(json, "implicitDependencies"));
 	return 0;
 }
 
@@ -312,8 +326,8 @@ static char *replace_all(const char *s, const char *tok, const char *with)
 	return sbuf_detach(&sb);
 }
 
-static int resolve_string(cJSON *v, const struct ws_project *p, const char *file,
-                          const char *where, struct bld_err *err)
+static int resolve_string(cJSON *v, const struct ws_project *p, const char *file, const char *where,
+                          struct bld_err *err)
 {
 	const char *s = v->valuestring;
 	if (!strchr(s, '{'))
@@ -523,7 +537,8 @@ static cJSON *merge_target(const cJSON *base, const cJSON *over)
 		{
 			cJSON *into = ensure_object(cfgs, e->string);
 			const cJSON *k;
-			cJSON_ArrayForEach(k, e) set_item(into, k->string, cJSON_Duplicate(k, true));
+			cJSON_ArrayForEach(k, e)
+			    set_item(into, k->string, cJSON_Duplicate(k, true));
 		}
 		set_item(r, "configurations", cfgs);
 	}
@@ -551,7 +566,8 @@ cJSON *ws__merge_target_maps(const cJSON *base, const cJSON *over)
 	{
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(over, e->string);
 		cJSON *d = o ? desugar(o) : NULL;
-		cJSON_AddItemToObject(r, e->string, d ? merge_target(e, d) : cJSON_Duplicate(e, true));
+		cJSON_AddItemToObject(r, e->string,
+		                      d ? merge_target(e, d) : cJSON_Duplicate(e, true));
 		cJSON_Delete(d);
 	}
 	cJSON_ArrayForEach(e, over)
@@ -694,8 +710,8 @@ struct ws_target *ws_project_target(const struct ws_project *p, const char *name
 	return NULL;
 }
 
-char *workspace_expand_tokens(const struct workspace *ws, const struct ws_project *p,
-                              const char *s, bool absolute)
+char *workspace_expand_tokens(const struct workspace *ws, const struct ws_project *p, const char *s,
+                              bool absolute)
 {
 	struct sbuf sb = SBUF_INIT;
 	sbuf_init(&sb);

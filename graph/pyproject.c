@@ -23,9 +23,9 @@
 struct toml {
 	const char *s;
 	size_t i, len;
-	const char *fault;      /* what was expected, at i; NULL while fine */
-	struct strvec section;  /* current [table] path */
-	bool array_table;       /* inside [[...]]: values ignored */
+	const char *fault;     /* what was expected, at i; NULL while fine */
+	struct strvec section; /* current [table] path */
+	bool array_table;      /* inside [[...]]: values ignored */
 	struct ws_pyproject *out;
 	struct strvec dep_specs; /* [project] dependencies as written */
 	const char *file;
@@ -180,7 +180,8 @@ static bool string(struct toml *t, char **ret)
 		}
 		if (c == q && (!multi || (peek(t, 1) == q && peek(t, 2) == q))) {
 			t->i += multi ? 3 : 1;
-			while (multi && peek(t, 0) == q) { /* up to two quotes may end the content */
+			while (multi &&
+			       peek(t, 0) == q) { /* up to two quotes may end the content */
 				sbuf_addc(&sb, q);
 				t->i++;
 			}
@@ -188,7 +189,8 @@ static bool string(struct toml *t, char **ret)
 		}
 		t->i++;
 		if (c == '\\' && q == '"') {
-			if (multi && (peek(t, 0) == '\n' || peek(t, 0) == ' ' || peek(t, 0) == '\r')) {
+			if (multi &&
+			    (peek(t, 0) == '\n' || peek(t, 0) == ' ' || peek(t, 0) == '\r')) {
 				while (peek(t, 0) >= 0 && strchr(" \t\r\n", peek(t, 0)))
 					t->i++; /* line-ending backslash */
 				continue;
@@ -361,7 +363,8 @@ static cJSON *value(struct toml *t, int depth)
 	while (peek(t, 0) > 0 && (isalnum(peek(t, 0)) || strchr("_:+-.", peek(t, 0))))
 		t->i++;
 	if (peek(t, 0) == ' ' && isdigit(peek(t, 1)) && t->i > b && isdigit(t->s[t->i - 1]))
-		for (t->i++; peek(t, 0) > 0 && (isalnum(peek(t, 0)) || strchr("_:+-.", peek(t, 0)));)
+		for (t->i++;
+		     peek(t, 0) > 0 && (isalnum(peek(t, 0)) || strchr("_:+-.", peek(t, 0)));)
 			t->i++; /* "1979-05-27 07:32:00" */
 	if (t->i == b) {
 		fail(t, "a value (string, array, inline table, true/false, number or date)");
@@ -421,7 +424,8 @@ static void keep(struct toml *t, struct strvec *path, const cJSON *v)
 			if (cJSON_IsString(e))
 				strvec_push(&t->dep_specs, e->valuestring);
 			else
-				note(t, "a [project] dependencies entry is not a string%s; ignored", "");
+				note(t, "a [project] dependencies entry is not a string%s; ignored",
+				     "");
 		}
 	} else if (path->n == 5 && !strcmp(path->v[0], "tool") && !strcmp(path->v[1], "uv") &&
 	           !strcmp(path->v[2], "sources") && !strcmp(path->v[4], "workspace") &&
@@ -438,7 +442,8 @@ static bool header(struct toml *t)
 	if (!key(t, &t->section))
 		return false;
 	if (peek(t, 0) != ']' || (arr && peek(t, 1) != ']'))
-		return fail(t, arr ? "']]' closing the array-of-tables header" : "']' closing the table header");
+		return fail(t, arr ? "']]' closing the array-of-tables header"
+		                   : "']' closing the table header");
 	t->i += arr ? 2 : 1;
 	t->array_table = arr;
 	return at_line_end(t);
@@ -506,10 +511,10 @@ void ws__pyproject_parse(const char *text, size_t len, const char *file, struct 
 		int line, col;
 		ws__text_linecol(text, t.i, &line, &col);
 		if (notes)
-			strvec_push_owned(notes,
-			                  xasprintf("%s:%d:%d: TOML not understood (expected %s); no "
-			                            "Python dependencies read from this file",
-			                            file, line, col, t.fault));
+			strvec_push_owned(
+			    notes, xasprintf("%s:%d:%d: TOML not understood (expected %s); no "
+			                     "Python dependencies read from this file",
+			                     file, line, col, t.fault));
 		ws__pyproject_release(py);
 	} else {
 		for (size_t k = 0; k < t.dep_specs.n; k++) {
@@ -517,7 +522,8 @@ void ws__pyproject_parse(const char *text, size_t len, const char *file, struct 
 			if (name)
 				strvec_push_owned(&py->deps, name);
 			else
-				note(&t, "dependency \"%s\" not understood; skipped", t.dep_specs.v[k]);
+				note(&t, "dependency \"%s\" not understood; skipped",
+				     t.dep_specs.v[k]);
 		}
 	}
 	strvec_release(&t.section);

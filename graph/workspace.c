@@ -27,7 +27,7 @@
 /* A project while loading: what is read besides ws_project. */
 struct loading {
 	struct ws_project p;
-	char *text;              /* project.json text, for error positions */
+	char *text; /* project.json text, for error positions */
 	struct ws_pkg pkg;
 	bool has_pkg;
 	struct ws_pyproject py;
@@ -90,8 +90,8 @@ int workspace_find_root(const char *start, char **ret_root, struct bld_err *err)
 		dir = *up ? up : (free(up), xstrdup("/"));
 	}
 	free(dir);
-	return bld_err_set(err, BLD_ENOWORKSPACE,
-	                   "no nx.json found in %s or any folder above it", start);
+	return bld_err_set(err, BLD_ENOWORKSPACE, "no nx.json found in %s or any folder above it",
+	                   start);
 }
 
 /* ---- nx.json ---- */
@@ -109,14 +109,17 @@ static int read_plugins(struct workspace *ws, const char *text, struct bld_err *
 	ws->plugins = xcalloc((size_t)cJSON_GetArraySize(pl) + 1, sizeof(*ws->plugins));
 	cJSON_ArrayForEach(e, pl)
 	{
-		const cJSON *name = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "plugin") : e;
+		const cJSON *name =
+		    cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "plugin") : e;
 		if (!cJSON_IsString(name))
-			return bld_err_at(err, BLD_ESCHEMA, "nx.json", line, col,
-			                  "each \"plugins\" entry must be a string or an object with a "
-			                  "\"plugin\" string");
+			return bld_err_at(
+			    err, BLD_ESCHEMA, "nx.json", line, col,
+			    "each \"plugins\" entry must be a string or an object with a "
+			    "\"plugin\" string");
 		struct ws_plugin *p = &ws->plugins[ws->nplugins++];
 		p->name = xstrdup(name->valuestring);
-		p->options = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "options") : NULL;
+		p->options =
+		    cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "options") : NULL;
 	}
 	return 0;
 }
@@ -190,7 +193,8 @@ static const char *script_runner(const struct workspace *ws)
 		return "bun run";
 	if (workspace_has_file(ws, "yarn.lock"))
 		return "yarn";
-	if (workspace_has_file(ws, "pnpm-lock.yaml") || workspace_has_file(ws, "pnpm-workspace.yaml"))
+	if (workspace_has_file(ws, "pnpm-lock.yaml") ||
+	    workspace_has_file(ws, "pnpm-workspace.yaml"))
 		return "pnpm run";
 	return "npm run";
 }
@@ -211,7 +215,8 @@ static void add_package_nx_keys(struct ws_project *p, const cJSON *nx)
 			struct strvec all;
 			strvec_init(&all);
 			const cJSON *d;
-			cJSON_ArrayForEach(d, e) if (cJSON_IsString(d)) strvec_push(&all, d->valuestring);
+			cJSON_ArrayForEach(d, e) if (cJSON_IsString(d))
+			    strvec_push(&all, d->valuestring);
 			for (size_t i = 0; i < p->implicit_deps.n; i++)
 				strvec_push(&all, p->implicit_deps.v[i]);
 			strvec_release(&p->implicit_deps);
@@ -221,7 +226,8 @@ static void add_package_nx_keys(struct ws_project *p, const cJSON *nx)
 			cJSON_ArrayForEach(n, e)
 			{
 				if (!cJSON_HasObjectItem(mine, n->string))
-					cJSON_AddItemToObject(mine, n->string, cJSON_Duplicate(n, true));
+					cJSON_AddItemToObject(mine, n->string,
+					                      cJSON_Duplicate(n, true));
 			}
 		} else if (!mine) {
 			cJSON_AddItemToObject(p->json, k, cJSON_Duplicate(e, true));
@@ -242,8 +248,9 @@ static int add_package_targets(struct workspace *ws, struct loading *l, const ch
 	cJSON_ArrayForEach(d, ids)
 	{
 		if (!cJSON_IsString(d))
-			return bld_err_at(err, BLD_ESCHEMA, pj, 0, 0,
-			                  "\"nx\": {\"implicitDependencies\"} must be an array of strings");
+			return bld_err_at(
+			    err, BLD_ESCHEMA, pj, 0, 0,
+			    "\"nx\": {\"implicitDependencies\"} must be an array of strings");
 	}
 	if (cJSON_IsObject(nx))
 		add_package_nx_keys(&l->p, nx);
@@ -258,9 +265,9 @@ static int add_package_targets(struct workspace *ws, struct loading *l, const ch
 	return 0;
 }
 
-static int read_project(struct workspace *ws, int root_fd, const char *config,
-                        struct loading *l, const char *run, bool release_publish,
-                        const struct ws_load_opts *opts, struct bld_err *err)
+static int read_project(struct workspace *ws, int root_fd, const char *config, struct loading *l,
+                        const char *run, bool release_publish, const struct ws_load_opts *opts,
+                        struct bld_err *err)
 {
 	cJSON *json = NULL;
 	int rc = ws__json_read_at(root_fd, config, config, &json, &l->text, err);
@@ -279,14 +286,15 @@ static int read_project(struct workspace *ws, int root_fd, const char *config,
 			l->p.package_name = xstrdup(l->pkg.name);
 		if (l->has_pkg)
 			add_package_tags(&l->p, &l->pkg);
-		if (l->has_pkg && (rc = add_package_targets(ws, l, pj, run, release_publish, err)) < 0) {
+		if (l->has_pkg &&
+		    (rc = add_package_targets(ws, l, pj, run, release_publish, err)) < 0) {
 			free(pj);
 			return rc;
 		}
 	}
 	free(pj);
 	const cJSON *nxname = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(l->pkg.json, "nx"), "name");
+	    cJSON_GetObjectItemCaseSensitive(l->pkg.json, "nx"), "name");
 	if (!l->p.name && cJSON_IsString(nxname))
 		l->p.name = xstrdup(nxname->valuestring);
 	if (!l->p.name)
@@ -298,7 +306,8 @@ static int read_project(struct workspace *ws, int root_fd, const char *config,
 		char *text;
 		size_t len;
 		if (ws__read_small_at(root_fd, pp, &text, &len) == 0) {
-			ws__pyproject_parse(text, len, pp, &l->py, opts->verbose ? &ws->notes : NULL);
+			ws__pyproject_parse(text, len, pp, &l->py,
+			                    opts->verbose ? &ws->notes : NULL);
 			l->has_py = true;
 			free(text);
 		}
@@ -332,7 +341,8 @@ static int check_duplicates(struct loading *ls, size_t n, struct bld_err *err)
 static bool tag_match(const struct ws_project *p, const char *pat)
 {
 	for (size_t i = 0; i < p->tags.n; i++)
-		if (!strcmp(p->tags.v[i], pat) || (ws__is_glob(pat) && !fnmatch(pat, p->tags.v[i], 0)))
+		if (!strcmp(p->tags.v[i], pat) ||
+		    (ws__is_glob(pat) && !fnmatch(pat, p->tags.v[i], 0)))
 			return true;
 	return false;
 }
@@ -425,7 +435,8 @@ static int implicit_edges(struct workspace *ws, struct loading *l, int self, str
 			suggest_into(ws, pat, did, sizeof(did));
 			ws__json_key_pos(l->text, "implicitDependencies", &line, &col);
 			rc = bld_err_at(err, BLD_ENOPROJECT, p->config_file, line, col,
-			                "implicitDependencies: no project matches \"%s\"%s", pat, did);
+			                "implicitDependencies: no project matches \"%s\"%s", pat,
+			                did);
 		}
 	}
 	bool *drop = xcalloc(ws->nprojects + 1, sizeof(bool));
@@ -474,16 +485,17 @@ static void drop_excluded(const struct workspace *ws, const struct ws_project *p
 	free(excl.v);
 }
 
-static void dependson_edges(struct workspace *ws, int self, struct edge **v, size_t *n,
-                            size_t *cap)
+static void dependson_edges(struct workspace *ws, int self, struct edge **v, size_t *n, size_t *cap)
 {
 	struct ws_project *p = &ws->projects[self];
 	struct ivec hits = {0};
 	for (size_t t = 0; t < p->ntargets; t++) {
 		const cJSON *e;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p->targets[t].json, "dependsOn"))
+		cJSON_ArrayForEach(
+		    e, cJSON_GetObjectItemCaseSensitive(p->targets[t].json, "dependsOn"))
 		{
-			if (cJSON_IsString(e) && e->valuestring[0] != '^' && strchr(e->valuestring, ':')) {
+			if (cJSON_IsString(e) && e->valuestring[0] != '^' &&
+			    strchr(e->valuestring, ':')) {
 				char *proj = xstrndup(e->valuestring, strcspn(e->valuestring, ":"));
 				struct ws_project *q = workspace_project(ws, proj);
 				if (q)
@@ -507,9 +519,8 @@ static void dependson_edges(struct workspace *ws, int self, struct edge **v, siz
 	free(hits.v);
 }
 
-static void package_edges(struct workspace *ws, struct loading *l, struct strmap *by_pkg,
-                          int self, struct edge **v, size_t *n, size_t *cap, bool verbose,
-                          struct sbuf *src)
+static void package_edges(struct workspace *ws, struct loading *l, struct strmap *by_pkg, int self,
+                          struct edge **v, size_t *n, size_t *cap, bool verbose, struct sbuf *src)
 {
 	const struct ws_pkg *pkg = &l->pkg;
 	struct ws_project *p = &ws->projects[self];
@@ -517,17 +528,19 @@ static void package_edges(struct workspace *ws, struct loading *l, struct strmap
 		struct loading *q = strmap_get(by_pkg, pkg->dep_names.v[k]);
 		if (!q || &q->p == &l->p)
 			continue;
-		int ok = ws__pkg_spec_accepts(pkg->dep_specs.v[k], q->pkg.version, p->root, q->p.root);
+		int ok =
+		    ws__pkg_spec_accepts(pkg->dep_specs.v[k], q->pkg.version, p->root, q->p.root);
 		int qi = workspace_project_index(ws, workspace_project(ws, q->p.name));
 		if (ok == 1)
 			add_edge(v, n, cap, qi, WS_DEP_STATIC, src->buf);
 		else if (verbose)
-			strvec_push_owned(&ws->notes,
-			                  xasprintf("%s: \"%s\": \"%s\" %s workspace project %s (version "
-			                            "%s): no dependency",
-			                            src->buf, pkg->dep_names.v[k], pkg->dep_specs.v[k],
-			                            ok < 0 ? "is not understood for" : "does not accept",
-			                            q->p.name, q->pkg.version ? q->pkg.version : "none"));
+			strvec_push_owned(
+			    &ws->notes,
+			    xasprintf("%s: \"%s\": \"%s\" %s workspace project %s (version "
+			              "%s): no dependency",
+			              src->buf, pkg->dep_names.v[k], pkg->dep_specs.v[k],
+			              ok < 0 ? "is not understood for" : "does not accept",
+			              q->p.name, q->pkg.version ? q->pkg.version : "none"));
 	}
 }
 
@@ -570,8 +583,7 @@ static void store_edges(struct ws_project *p, struct edge *v, size_t n)
 }
 
 static int project_edges(struct workspace *ws, struct loading *ls, struct strmap *by_pkg,
-                         struct strmap *by_py, const struct ws_load_opts *opts,
-                         struct bld_err *err)
+                         struct strmap *by_py, const struct ws_load_opts *opts, struct bld_err *err)
 {
 	int rc = 0;
 	struct sbuf pkgsrc = SBUF_INIT, pysrc = SBUF_INIT;
@@ -589,7 +601,8 @@ static int project_edges(struct workspace *ws, struct loading *ls, struct strmap
 		sbuf_adds(&pysrc, *p->root ? "/pyproject.toml" : "pyproject.toml");
 		rc = implicit_edges(ws, &ls[i], (int)i, &v, &n, &cap, err);
 		if (rc == 0 && ls[i].has_pkg)
-			package_edges(ws, &ls[i], by_pkg, (int)i, &v, &n, &cap, opts->verbose, &pkgsrc);
+			package_edges(ws, &ls[i], by_pkg, (int)i, &v, &n, &cap, opts->verbose,
+			              &pkgsrc);
 		if (rc == 0 && ls[i].has_py)
 			python_edges(ws, &ls[i], by_py, (int)i, &v, &n, &cap, pysrc.buf);
 		if (rc == 0)
@@ -655,8 +668,8 @@ static int load_projects(struct workspace *ws, struct ws_walk *walk, const char 
 	bool release_publish = file_exists(nxjs); /* Nx adds nx-release-publish with @nx/js */
 	free(nxjs);
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = read_project(ws, root_fd, walk->configs.v[i], &ls[i], run, release_publish, opts,
-		                  err);
+		rc = read_project(ws, root_fd, walk->configs.v[i], &ls[i], run, release_publish,
+		                  opts, err);
 	if (root_fd >= 0)
 		close(root_fd);
 	if (rc == 0) {
@@ -721,13 +734,13 @@ int workspace_load(const char *root, const struct ws_load_opts *opts, struct wor
 	free(nx_text);
 	t2 = now_ns();
 	if (rc == 0 && opts->verbose)
-		strvec_push_owned(&ws->notes,
-		                  xasprintf("workspace loaded in %.1f ms: walk %.1f ms (%zu files, %u "
-		                            "libgit2 ignore queries%s), projects %.1f ms (%zu)",
-		                            (double)(t2 - t0) / 1e6, (double)(t1 - t0) / 1e6,
-		                            ws->files.n, walk.libgit2_calls,
-		                            walk.git ? "" : ", in-memory repository",
-		                            (double)(t2 - t1) / 1e6, ws->nprojects));
+		strvec_push_owned(
+		    &ws->notes,
+		    xasprintf("workspace loaded in %.1f ms: walk %.1f ms (%zu files, %u "
+		              "libgit2 ignore queries%s), projects %.1f ms (%zu)",
+		              (double)(t2 - t0) / 1e6, (double)(t1 - t0) / 1e6, ws->files.n,
+		              walk.libgit2_calls, walk.git ? "" : ", in-memory repository",
+		              (double)(t2 - t1) / 1e6, ws->nprojects));
 	ws__walk_release(&walk);
 	if (rc < 0) {
 		workspace_free(ws);
@@ -793,49 +806,65 @@ void workspace_suggest(const struct workspace *ws, const struct ws_project *p, c
 /* ---- plugins bld does not run ---- */
 
 struct plugin_target {
-	const char *option;      /* the plugin option naming the target, or NULL */
-	const char *name;        /* its default name */
+	const char *option; /* the plugin option naming the target, or NULL */
+	const char *name;   /* its default name */
 };
 
 struct plugin_info {
 	const char *plugin;
-	const char *configs;     /* space-separated config files in the project root */
+	const char *configs; /* space-separated config files in the project root */
 	struct plugin_target targets[7];
 };
 
 #define JS_EXTS(base) base ".js " base ".ts " base ".mjs " base ".mts " base ".cjs " base ".cts"
 static const struct plugin_info known_plugins[] = {
-	{"@nx/vite/plugin", JS_EXTS("vite.config"),
-	 {{"buildTargetName", "build"}, {"testTargetName", "test"}, {"serveTargetName", "serve"},
-	  {"previewTargetName", "preview"}, {"serveStaticTargetName", "serve-static"},
-	  {"typecheckTargetName", "typecheck"}}},
-	{"@nx/vitest", JS_EXTS("vitest.config") " " JS_EXTS("vite.config"),
-	 {{"testTargetName", "test"}}},
-	{"@nx/jest/plugin", JS_EXTS("jest.config"), {{"targetName", "test"}}},
-	{"@nx/eslint/plugin",
-	 JS_EXTS("eslint.config") " .eslintrc .eslintrc.json .eslintrc.js .eslintrc.cjs "
-	                          ".eslintrc.yaml .eslintrc.yml",
-	 {{"targetName", "lint"}}},
-	{"@nx/playwright/plugin", JS_EXTS("playwright.config"),
-	 {{"targetName", "e2e"}, {"ciTargetName", "e2e-ci"}}},
-	{"@nx/cypress/plugin", JS_EXTS("cypress.config"),
-	 {{"targetName", "e2e"}, {"componentTestingTargetName", "component-test"},
-	  {"ciTargetName", "e2e-ci"}, {"openTargetName", "open-cypress"}}},
-	{"@nx/webpack/plugin", JS_EXTS("webpack.config"),
-	 {{"buildTargetName", "build"}, {"serveTargetName", "serve"},
-	  {"previewTargetName", "preview"}, {"serveStaticTargetName", "serve-static"}}},
-	{"@nx/next/plugin", JS_EXTS("next.config"),
-	 {{"buildTargetName", "build"}, {"devTargetName", "dev"}, {"startTargetName", "start"},
-	  {"serveStaticTargetName", "serve-static"}}},
-	{"@nx/rollup/plugin", JS_EXTS("rollup.config"), {{"buildTargetName", "build"}}},
-	{"@nx/storybook/plugin", JS_EXTS(".storybook/main"),
-	 {{"buildStorybookTargetName", "build-storybook"}, {"serveStorybookTargetName", "storybook"},
-	  {"testStorybookTargetName", "test-storybook"},
-	  {"staticStorybookTargetName", "static-storybook"}}},
+    {"@nx/vite/plugin",
+     JS_EXTS("vite.config"),
+     {{"buildTargetName", "build"},
+      {"testTargetName", "test"},
+      {"serveTargetName", "serve"},
+      {"previewTargetName", "preview"},
+      {"serveStaticTargetName", "serve-static"},
+      {"typecheckTargetName", "typecheck"}}},
+    {"@nx/vitest",
+     JS_EXTS("vitest.config") " " JS_EXTS("vite.config"),
+     {{"testTargetName", "test"}}},
+    {"@nx/jest/plugin", JS_EXTS("jest.config"), {{"targetName", "test"}}},
+    {"@nx/eslint/plugin",
+     JS_EXTS("eslint.config") " .eslintrc .eslintrc.json .eslintrc.js .eslintrc.cjs "
+                              ".eslintrc.yaml .eslintrc.yml",
+     {{"targetName", "lint"}}},
+    {"@nx/playwright/plugin",
+     JS_EXTS("playwright.config"),
+     {{"targetName", "e2e"}, {"ciTargetName", "e2e-ci"}}},
+    {"@nx/cypress/plugin",
+     JS_EXTS("cypress.config"),
+     {{"targetName", "e2e"},
+      {"componentTestingTargetName", "component-test"},
+      {"ciTargetName", "e2e-ci"},
+      {"openTargetName", "open-cypress"}}},
+    {"@nx/webpack/plugin",
+     JS_EXTS("webpack.config"),
+     {{"buildTargetName", "build"},
+      {"serveTargetName", "serve"},
+      {"previewTargetName", "preview"},
+      {"serveStaticTargetName", "serve-static"}}},
+    {"@nx/next/plugin",
+     JS_EXTS("next.config"),
+     {{"buildTargetName", "build"},
+      {"devTargetName", "dev"},
+      {"startTargetName", "start"},
+      {"serveStaticTargetName", "serve-static"}}},
+    {"@nx/rollup/plugin", JS_EXTS("rollup.config"), {{"buildTargetName", "build"}}},
+    {"@nx/storybook/plugin",
+     JS_EXTS(".storybook/main"),
+     {{"buildStorybookTargetName", "build-storybook"},
+      {"serveStorybookTargetName", "storybook"},
+      {"testStorybookTargetName", "test-storybook"},
+      {"staticStorybookTargetName", "static-storybook"}}},
 };
 
-static bool has_config(const struct workspace *ws, const struct ws_project *p,
-                       const char *configs)
+static bool has_config(const struct workspace *ws, const struct ws_project *p, const char *configs)
 {
 	struct strvec names;
 	strvec_init(&names);
@@ -875,7 +904,8 @@ static void typescript_targets(const struct workspace *ws, const struct ws_plugi
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(b, "targetName");
 		const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(b, "configName");
 		if (has_config(ws, p, cJSON_IsString(cfg) ? cfg->valuestring : "tsconfig.lib.json"))
-			push_missing(p, cJSON_IsString(n) ? n->valuestring : "build", pl->name, rt, rp);
+			push_missing(p, cJSON_IsString(n) ? n->valuestring : "build", pl->name, rt,
+			             rp);
 	}
 }
 
@@ -892,11 +922,13 @@ void ws_project_plugin_targets(const struct workspace *ws, const struct ws_proje
 			const struct plugin_info *info = &known_plugins[k];
 			if (strcmp(pl->name, info->plugin) || !has_config(ws, p, info->configs))
 				continue;
-			for (size_t t = 0; t < ARRAY_LEN(info->targets) && info->targets[t].name; t++) {
-				const cJSON *o = cJSON_GetObjectItemCaseSensitive(pl->options,
-				                                                  info->targets[t].option);
-				push_missing(p, cJSON_IsString(o) ? o->valuestring : info->targets[t].name,
-				             pl->name, ret_targets, ret_plugins);
+			for (size_t t = 0; t < ARRAY_LEN(info->targets) && info->targets[t].name;
+			     t++) {
+				const cJSON *o = cJSON_GetObjectItemCaseSensitive(
+				    pl->options, info->targets[t].option);
+				push_missing(
+				    p, cJSON_IsString(o) ? o->valuestring : info->targets[t].name,
+				    pl->name, ret_targets, ret_plugins);
 			}
 		}
 	}

@@ -43,10 +43,10 @@ const char *ws__json_kind(const cJSON *v);
 
 /* What the single walk of the workspace found. */
 struct ws_walk {
-	struct strvec configs;   /* workspace-relative project.json paths, sorted */
-	struct strvec files;     /* every kept file, workspace-relative, sorted */
-	bool git;                /* a real git repository held the rules */
-	unsigned libgit2_calls;  /* for --debug timing and the benchmark */
+	struct strvec configs;  /* workspace-relative project.json paths, sorted */
+	struct strvec files;    /* every kept file, workspace-relative, sorted */
+	bool git;               /* a real git repository held the rules */
+	unsigned libgit2_calls; /* for --debug timing and the benchmark */
 };
 void ws__walk_init(struct ws_walk *w);
 void ws__walk_release(struct ws_walk *w);
@@ -60,8 +60,8 @@ int ws__walk(const char *root, struct ws_walk *w, struct strvec *notes, struct b
  * absent: see ws__project_derive_name), root, fields, type checks (text
  * gives positions for messages); raw targets stay in p->json until
  * ws__project_resolve. */
-int ws__project_parse(struct ws_project *p, cJSON *json, const char *text,
-                      const char *config_file, struct bld_err *err);
+int ws__project_parse(struct ws_project *p, cJSON *json, const char *text, const char *config_file,
+                      struct bld_err *err);
 /* Nx's name for a project.json without "name" and without a package.json
  * name: its root folder's last component, lowercased; "." at the root. */
 char *ws__project_derive_name(const char *root);
@@ -123,16 +123,16 @@ int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, struct bld_er
  * from_dir is the depending package's folder (for file:/link: specs).
  * 1 yes, 0 no, -1 spec not understood (then no dependency). */
 int ws__pkg_spec_accepts(const char *spec, const char *version, const char *from_dir,
-                          const char *target_root);
+                         const char *target_root);
 /* Semver range test: 1 satisfied, 0 not, -1 not understood. */
 int ws__semver_satisfies(const char *version, const char *range);
 
 /* pyproject.c */
 
 struct ws_pyproject {
-	char *name;              /* [project] name, PEP 503-normalised, or NULL */
-	struct strvec deps;      /* [project] dependencies: normalised distribution names */
-	struct strvec uv_ws;     /* [tool.uv.sources] entries with workspace = true */
+	char *name;          /* [project] name, PEP 503-normalised, or NULL */
+	struct strvec deps;  /* [project] dependencies: normalised distribution names */
+	struct strvec uv_ws; /* [tool.uv.sources] entries with workspace = true */
 };
 void ws__pyproject_init(struct ws_pyproject *py);
 void ws__pyproject_release(struct ws_pyproject *py);

@@ -41,31 +41,30 @@ static bool noted(const struct parsed *r, const char *what)
 }
 
 /* Shaped like the Python projects @aws/nx-plugin generates (uv, hatchling). */
-static const char aws_style[] =
-	"[project]\n"
-	"name = \"my_scope.my_api\"\n"
-	"version = \"1.0.0\"\n"
-	"description = \"\"\n"
-	"requires-python = \">=3.12\"\n"
-	"readme = 'README.md'\n"
-	"dependencies = [ \"my_scope.shared_lib\", \"fastapi==0.115.*\",\n"
-	"  \"mangum>=0.19\" ]\n"
-	"\n"
-	"[dependency-groups]\n"
-	"dev = []\n"
-	"\n"
-	"[tool.hatch.build.targets.wheel]\n"
-	"packages = [ \"my_scope_my_api\" ]\n"
-	"\n"
-	"[tool.hatch.metadata]\n"
-	"allow-direct-references = true\n"
-	"\n"
-	"[build-system]\n"
-	"requires = [ \"hatchling\" ]\n"
-	"build-backend = \"hatchling.build\"\n"
-	"\n"
-	"[tool.uv.sources]\n"
-	"\"my_scope.shared_lib\" = { workspace = true }\n";
+static const char aws_style[] = "[project]\n"
+                                "name = \"my_scope.my_api\"\n"
+                                "version = \"1.0.0\"\n"
+                                "description = \"\"\n"
+                                "requires-python = \">=3.12\"\n"
+                                "readme = 'README.md'\n"
+                                "dependencies = [ \"my_scope.shared_lib\", \"fastapi==0.115.*\",\n"
+                                "  \"mangum>=0.19\" ]\n"
+                                "\n"
+                                "[dependency-groups]\n"
+                                "dev = []\n"
+                                "\n"
+                                "[tool.hatch.build.targets.wheel]\n"
+                                "packages = [ \"my_scope_my_api\" ]\n"
+                                "\n"
+                                "[tool.hatch.metadata]\n"
+                                "allow-direct-references = true\n"
+                                "\n"
+                                "[build-system]\n"
+                                "requires = [ \"hatchling\" ]\n"
+                                "build-backend = \"hatchling.build\"\n"
+                                "\n"
+                                "[tool.uv.sources]\n"
+                                "\"my_scope.shared_lib\" = { workspace = true }\n";
 
 static void aws_nx_plugin_style_project(void **state)
 {
@@ -86,19 +85,21 @@ static void aws_nx_plugin_style_project(void **state)
 static void uv_workspace_root_and_member(void **state)
 {
 	struct parsed r;
-	parse(&r, "[project]\nname = \"albatross\"\nversion = \"0.1.0\"\nrequires-python = "
-	          "\">=3.12\"\ndependencies = [\"bird-feeder\", \"tqdm>=4,<5\"]\n\n"
-	          "[tool.uv.sources]\nbird-feeder = { workspace = true }\n\n"
-	          "[tool.uv.workspace]\nmembers = [\"packages/*\"]\nexclude = [\"packages/seeds\"]\n");
+	parse(&r,
+	      "[project]\nname = \"albatross\"\nversion = \"0.1.0\"\nrequires-python = "
+	      "\">=3.12\"\ndependencies = [\"bird-feeder\", \"tqdm>=4,<5\"]\n\n"
+	      "[tool.uv.sources]\nbird-feeder = { workspace = true }\n\n"
+	      "[tool.uv.workspace]\nmembers = [\"packages/*\"]\nexclude = [\"packages/seeds\"]\n");
 	assert_string_equal(r.py.name, "albatross");
 	assert_int_equal(r.py.deps.n, 2);
 	assert_string_equal(r.py.deps.v[0], "bird-feeder");
 	assert_string_equal(r.py.uv_ws.v[0], "bird-feeder");
 	release(&r);
-	parse(&r, "[project]\nname = \"bird-feeder\"\nversion = \"1.0.0\"\n"
-	          "requires-python = \">=3.12\"\ndependencies = [\"anyio>=4.3.0\", \"seeds\"]\n\n"
-	          "[tool.uv.sources]\nseeds = { path = \"../seeds\" }\n\n"
-	          "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n");
+	parse(&r,
+	      "[project]\nname = \"bird-feeder\"\nversion = \"1.0.0\"\n"
+	      "requires-python = \">=3.12\"\ndependencies = [\"anyio>=4.3.0\", \"seeds\"]\n\n"
+	      "[tool.uv.sources]\nseeds = { path = \"../seeds\" }\n\n"
+	      "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n");
 	assert_string_equal(r.py.name, "bird-feeder");
 	assert_int_equal(r.py.deps.n, 2);
 	assert_int_equal(r.py.uv_ws.n, 0); /* a path source is not a workspace source */
@@ -142,9 +143,10 @@ static void strings_comments_and_other_values(void **state)
 static void poetry_and_setuptools_files_give_no_wrong_dependencies(void **state)
 {
 	struct parsed r;
-	parse(&r, "[tool.poetry]\nname = \"svc\"\nversion = \"0.1.0\"\n\n"
-	          "[tool.poetry.dependencies]\npython = \"^3.11\"\nshared = { path = \"../shared\", "
-	          "develop = true }\n\n[build-system]\nrequires = [\"poetry-core\"]\n");
+	parse(&r,
+	      "[tool.poetry]\nname = \"svc\"\nversion = \"0.1.0\"\n\n"
+	      "[tool.poetry.dependencies]\npython = \"^3.11\"\nshared = { path = \"../shared\", "
+	      "develop = true }\n\n[build-system]\nrequires = [\"poetry-core\"]\n");
 	assert_null(r.py.name);
 	assert_int_equal(r.py.deps.n, 0);
 	assert_int_equal(r.py.uv_ws.n, 0);
@@ -160,14 +162,14 @@ static void poetry_and_setuptools_files_give_no_wrong_dependencies(void **state)
 static void malformed_files_yield_nothing_and_a_note(void **state)
 {
 	static const char *const bad[] = {
-		"[project]\nname = \"x\"\ndependencies = [\"a\"\n",          /* unclosed array */
-		"[project]\nname = \"x\ndependencies = [\"a\"]\n",            /* unclosed string */
-		"[project\nname = \"x\"\ndependencies = [\"a\"]\n",           /* unclosed header */
-		"[project]\nname \"x\"\ndependencies = [\"a\"]\n",            /* no '=' */
-		"[project]\nname = \"x\" junk\ndependencies = [\"a\"]\n",     /* text after value */
-		"[project]\ndependencies = [\"a\"]\nname = \"\\q\"\n",        /* bad escape */
-		"[project]\ndependencies = [\"a\" \"b\"]\n",                  /* missing comma */
-		"[project]\ndependencies = [\"a\"]\n[tool.uv.sources]\nb = { workspace = true\n",
+	    "[project]\nname = \"x\"\ndependencies = [\"a\"\n",       /* unclosed array */
+	    "[project]\nname = \"x\ndependencies = [\"a\"]\n",        /* unclosed string */
+	    "[project\nname = \"x\"\ndependencies = [\"a\"]\n",       /* unclosed header */
+	    "[project]\nname \"x\"\ndependencies = [\"a\"]\n",        /* no '=' */
+	    "[project]\nname = \"x\" junk\ndependencies = [\"a\"]\n", /* text after value */
+	    "[project]\ndependencies = [\"a\"]\nname = \"\\q\"\n",    /* bad escape */
+	    "[project]\ndependencies = [\"a\" \"b\"]\n",              /* missing comma */
+	    "[project]\ndependencies = [\"a\"]\n[tool.uv.sources]\nb = { workspace = true\n",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		struct parsed r;
@@ -203,14 +205,14 @@ static void pep503_normalises(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(aws_nx_plugin_style_project),
-		cmocka_unit_test(uv_workspace_root_and_member),
-		cmocka_unit_test(sources_as_subtables_and_dotted_keys),
-		cmocka_unit_test(strings_comments_and_other_values),
-		cmocka_unit_test(poetry_and_setuptools_files_give_no_wrong_dependencies),
-		cmocka_unit_test(malformed_files_yield_nothing_and_a_note),
-		cmocka_unit_test(unparseable_requirements_are_skipped_with_a_note),
-		cmocka_unit_test(pep503_normalises),
+	    cmocka_unit_test(aws_nx_plugin_style_project),
+	    cmocka_unit_test(uv_workspace_root_and_member),
+	    cmocka_unit_test(sources_as_subtables_and_dotted_keys),
+	    cmocka_unit_test(strings_comments_and_other_values),
+	    cmocka_unit_test(poetry_and_setuptools_files_give_no_wrong_dependencies),
+	    cmocka_unit_test(malformed_files_yield_nothing_and_a_note),
+	    cmocka_unit_test(unparseable_requirements_are_skipped_with_a_note),
+	    cmocka_unit_test(pep503_normalises),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,7 +168,8 @@ static void every_project_field_is_read(void **state)
 	put(root, "libs/a/project.json",
 	    "{ \"name\": \"a\", \"sourceRoot\": \"libs/a/src\", \"projectType\": \"library\",\n"
 	    "  \"tags\": [\"scope:x\", \"type:lib\"], \"implicitDependencies\": [\"b\"],\n"
-	    "  \"metadata\": {\"owner\": \"me\"}, \"namedInputs\": {\"mine\": [\"{projectRoot}/**\"]},\n"
+	    "  \"metadata\": {\"owner\": \"me\"}, \"namedInputs\": {\"mine\": "
+	    "[\"{projectRoot}/**\"]},\n"
 	    "  \"targets\": { \"build\": { \"executor\": \"nx:run-commands\",\n"
 	    "    \"options\": {\"command\": \"make\", \"cwd\": \"{projectRoot}\"},\n"
 	    "    \"configurations\": {\"prod\": {\"command\": \"make prod\"}},\n"
@@ -233,8 +234,8 @@ static void names_are_derived_as_nx_does(void **state)
 	assert_string_equal(ws->projects[1].name, "@scope/foo");
 	assert_string_equal(ws->projects[2].name, "my-lib");
 	assert_string_equal(ws->default_base, "develop");
-	assert_string_equal(cJSON_GetObjectItem(workspace_project(ws, ".")->json, "root")->valuestring,
-	                    ".");
+	assert_string_equal(
+	    cJSON_GetObjectItem(workspace_project(ws, ".")->json, "root")->valuestring, ".");
 	done(root, ws);
 }
 
@@ -242,7 +243,8 @@ static void root_package_json_names_the_root_project(void **state)
 {
 	char *root = tmp_ws();
 	put(root, "nx.json", "{}");
-	put(root, "package.json", "{\"name\": \"root-ws\", \"private\": true, \"nx\": {\"tags\": [\"n\"]}}");
+	put(root, "package.json",
+	    "{\"name\": \"root-ws\", \"private\": true, \"nx\": {\"tags\": [\"n\"]}}");
 	put(root, "project.json", "{\"tags\": [\"p\", \"n\"]}");
 	struct workspace *ws = load_ok(root);
 	assert_int_equal(ws->nprojects, 1);
@@ -279,24 +281,24 @@ static void command_shorthand_and_target_drop_rules(void **state)
 
 /* The nx.json of the oracle session: name keys, executor keys, globs. */
 static const char *const defaults_nx_json =
-	"{ \"targetDefaults\": {\n"
-	"  \"build\": {\"cache\": true, \"dependsOn\": [\"^build\"], \"inputs\": [\"prod\"],\n"
-	"     \"outputs\": [\"{projectRoot}/dist\"], \"executor\": \"nx:run-commands\",\n"
-	"     \"options\": {\"a\": 1, \"b\": 2, \"nested\": {\"x\": 1, \"y\": 2}},\n"
-	"     \"configurations\": {\"prod\": {\"p\": 1, \"q\": 2}, \"dev\": {\"d\": 1}}},\n"
-	"  \"nx:run-commands\": {\"cache\": false, \"options\": {\"fromExec\": true}},\n"
-	"  \"lint\": {\"executor\": \"nx:run-commands\", \"options\": {\"command\": \"echo lint\"}, "
-	"\"cache\": true},\n"
-	"  \"e2e-*\": {\"cache\": true, \"inputs\": [\"glob\"]},\n"
-	"  \"*-y\": {\"inputs\": [\"star-y\"]},\n"
-	"  \"e2e-x\": {\"inputs\": [\"exact\"]},\n"
-	"  \"jest\": {\"executor\": \"@nx/jest:jest\", \"options\": {\"jestConfig\": "
-	"\"{projectRoot}/jest.config.ts\"}, \"cache\": true},\n"
-	"  \"fmt\": {\"command\": \"echo fmt\", \"cache\": true},\n"
-	"  \"cfg\": {\"defaultConfiguration\": \"prod\", \"configurations\": {\"prod\": {\"a\": 1}}, "
-	"\"continuous\": true, \"parallelism\": false, \"metadata\": {\"d\": 1}},\n"
-	"  \"nx:noop\": {\"inputs\": [\"noop-in\"]}\n"
-	"}}\n";
+    "{ \"targetDefaults\": {\n"
+    "  \"build\": {\"cache\": true, \"dependsOn\": [\"^build\"], \"inputs\": [\"prod\"],\n"
+    "     \"outputs\": [\"{projectRoot}/dist\"], \"executor\": \"nx:run-commands\",\n"
+    "     \"options\": {\"a\": 1, \"b\": 2, \"nested\": {\"x\": 1, \"y\": 2}},\n"
+    "     \"configurations\": {\"prod\": {\"p\": 1, \"q\": 2}, \"dev\": {\"d\": 1}}},\n"
+    "  \"nx:run-commands\": {\"cache\": false, \"options\": {\"fromExec\": true}},\n"
+    "  \"lint\": {\"executor\": \"nx:run-commands\", \"options\": {\"command\": \"echo lint\"}, "
+    "\"cache\": true},\n"
+    "  \"e2e-*\": {\"cache\": true, \"inputs\": [\"glob\"]},\n"
+    "  \"*-y\": {\"inputs\": [\"star-y\"]},\n"
+    "  \"e2e-x\": {\"inputs\": [\"exact\"]},\n"
+    "  \"jest\": {\"executor\": \"@nx/jest:jest\", \"options\": {\"jestConfig\": "
+    "\"{projectRoot}/jest.config.ts\"}, \"cache\": true},\n"
+    "  \"fmt\": {\"command\": \"echo fmt\", \"cache\": true},\n"
+    "  \"cfg\": {\"defaultConfiguration\": \"prod\", \"configurations\": {\"prod\": {\"a\": 1}}, "
+    "\"continuous\": true, \"parallelism\": false, \"metadata\": {\"d\": 1}},\n"
+    "  \"nx:noop\": {\"inputs\": [\"noop-in\"]}\n"
+    "}}\n";
 
 static struct workspace *defaults_ws(char **root, const char *targets)
 {
@@ -311,9 +313,9 @@ static struct workspace *defaults_ws(char **root, const char *targets)
 static void name_keyed_default_merges_shallowly(void **state)
 {
 	char *root;
-	struct workspace *ws = defaults_ws(
-		&root, "{\"build\": {\"options\": {\"b\": 20, \"nested\": {\"x\": 10}}, "
-		       "\"configurations\": {\"prod\": {\"q\": 20}}}}");
+	struct workspace *ws =
+	    defaults_ws(&root, "{\"build\": {\"options\": {\"b\": 20, \"nested\": {\"x\": 10}}, "
+	                       "\"configurations\": {\"prod\": {\"q\": 20}}}}");
 	struct ws_project *p = workspace_project(ws, "p");
 	struct ws_target *t = ws_project_target(p, "build");
 	char *s = json_of(tget(p, "build", "options"));
@@ -335,8 +337,8 @@ static void executor_key_wins_over_name_key(void **state)
 	char *root;
 	/* a run-commands target named build: only "nx:run-commands" applies */
 	struct workspace *ws = defaults_ws(
-		&root, "{\"build\": {\"command\": \"echo b\", \"outputs\": [\"x\"], \"dependsOn\": []},"
-		       " \"lint\": {}, \"n\": {\"executor\": \"nx:noop\"}}");
+	    &root, "{\"build\": {\"command\": \"echo b\", \"outputs\": [\"x\"], \"dependsOn\": []},"
+	           " \"lint\": {}, \"n\": {\"executor\": \"nx:noop\"}}");
 	struct ws_project *p = workspace_project(ws, "p");
 	struct ws_target *b = ws_project_target(p, "build");
 	assert_false(b->cache);
@@ -357,9 +359,9 @@ static void executor_key_wins_over_name_key(void **state)
 static void glob_keys_exact_first_then_longest_glob(void **state)
 {
 	char *root;
-	struct workspace *ws = defaults_ws(
-		&root, "{\"e2e-x\": {\"executor\": \"nx:noop\"}, \"e2e-y\": {\"executor\": "
-		       "\"@x/y:z\"}, \"e2e-ci\": {\"command\": \"e2e\"}, \"e2e-z\": {}}");
+	struct workspace *ws =
+	    defaults_ws(&root, "{\"e2e-x\": {\"executor\": \"nx:noop\"}, \"e2e-y\": {\"executor\": "
+	                       "\"@x/y:z\"}, \"e2e-ci\": {\"command\": \"e2e\"}, \"e2e-z\": {}}");
 	struct ws_project *p = workspace_project(ws, "p");
 	/* an executor key beats the name key: nx:noop's inputs, not "exact" */
 	assert_string_equal(cJSON_GetArrayItem(tget(p, "e2e-x", "inputs"), 0)->valuestring,
@@ -398,9 +400,9 @@ static void default_fills_every_other_key_and_command_shorthand(void **state)
 {
 	char *root;
 	struct workspace *ws = defaults_ws(
-		&root, "{\"cfg\": {\"executor\": \"@x/y:z\", \"configurations\": {\"dev\": {}}}, "
-		       "\"fmt\": {}, \"jest\": {\"options\": {\"x\": \"{projectRoot}/{projectName}\", "
-		       "\"w\": \"{workspaceRoot}/z\"}}}");
+	    &root, "{\"cfg\": {\"executor\": \"@x/y:z\", \"configurations\": {\"dev\": {}}}, "
+	           "\"fmt\": {}, \"jest\": {\"options\": {\"x\": \"{projectRoot}/{projectName}\", "
+	           "\"w\": \"{workspaceRoot}/z\"}}}");
 	struct ws_project *p = workspace_project(ws, "p");
 	struct ws_target *c = ws_project_target(p, "cfg");
 	assert_true(c->continuous);
@@ -441,8 +443,10 @@ static void workspace_root_token_inside_an_option_is_an_error(void **state)
 	assert_int_equal(err.col, 3);
 	assert_non_null(strstr(err.msg, "{workspaceRoot}"));
 	/* a fault in a targetDefaults entry names nx.json */
-	put(root, "nx.json", "{\"targetDefaults\": {\n\"b\": {\"options\": {\"x\": \"a{workspaceRoot}\"}}}}");
-	put(root, "p/project.json", "{\"name\": \"p\", \"targets\": {\"b\": {\"command\": \"x\"}}}");
+	put(root, "nx.json",
+	    "{\"targetDefaults\": {\n\"b\": {\"options\": {\"x\": \"a{workspaceRoot}\"}}}}");
+	put(root, "p/project.json",
+	    "{\"name\": \"p\", \"targets\": {\"b\": {\"command\": \"x\"}}}");
 	assert_int_equal(load_err(root, &err), BLD_ESCHEMA);
 	assert_string_equal(err.file, "nx.json");
 	assert_int_equal(err.line, 2);
@@ -489,10 +493,24 @@ static void tokens_expand_for_inputs_and_outputs(void **state)
 static void ignore_layout(const char *root)
 {
 	put(root, "nx.json", "{}");
-	const char *dirs[] = {"p1", "ign/p2", "nested/p3", "nested/keep", "nx-ign/p4",
-	                      "dist/p5", "sub/dist/p8", "node_modules/x/p6", ".bld/p7",
-	                      "nested/deep/x/p9", "neg/p10", "neg/p11", "out", "sub/nxn/p12",
-	                      "sub/nxn/p13", "sub/nxn/zz/p14", "sub/nxn/q/zz/p15", "zz/p16"};
+	const char *dirs[] = {"p1",
+	                      "ign/p2",
+	                      "nested/p3",
+	                      "nested/keep",
+	                      "nx-ign/p4",
+	                      "dist/p5",
+	                      "sub/dist/p8",
+	                      "node_modules/x/p6",
+	                      ".bld/p7",
+	                      "nested/deep/x/p9",
+	                      "neg/p10",
+	                      "neg/p11",
+	                      "out",
+	                      "sub/nxn/p12",
+	                      "sub/nxn/p13",
+	                      "sub/nxn/zz/p14",
+	                      "sub/nxn/q/zz/p15",
+	                      "zz/p16"};
 	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
 		char *rel = xasprintf("%s/project.json", dirs[i]);
 		char *text = xasprintf("{\"name\": \"%s\"}", path_basename(dirs[i]));
@@ -654,7 +672,8 @@ static void wrong_types_say_what_was_expected(void **state)
 	assert_int_equal(err.line, 2);
 	assert_int_equal(err.col, 2);
 	assert_non_null(strstr(err.msg, "\"targets\" must be an object, not a number"));
-	put(root, "a/project.json", "{\"name\": \"a\", \"targets\": {\"b\": {\"outputs\": \"x\"}}}");
+	put(root, "a/project.json",
+	    "{\"name\": \"a\", \"targets\": {\"b\": {\"outputs\": \"x\"}}}");
 	assert_int_equal(load_err(root, &err), BLD_ESCHEMA);
 	assert_non_null(strstr(err.msg, "\"outputs\" must be an array of strings"));
 	put(root, "a/project.json", "{\"name\": \"a\", \"tags\": [1]}");
@@ -675,7 +694,8 @@ static void command_with_executor_and_cache_with_continuous_fail(void **state)
 	struct bld_err err = {0};
 	put(root, "nx.json", "{}");
 	put(root, "a/project.json",
-	    "{\"name\": \"a\", \"targets\": {\"b\": {\"command\": \"x\", \"executor\": \"nx:noop\"}}}");
+	    "{\"name\": \"a\", \"targets\": {\"b\": {\"command\": \"x\", \"executor\": "
+	    "\"nx:noop\"}}}");
 	assert_int_equal(load_err(root, &err), BLD_ESCHEMA);
 	assert_non_null(strstr(err.msg, "both \"executor\" and \"command\""));
 	put(root, "a/project.json",
@@ -713,10 +733,14 @@ static void implicit_dependencies_patterns_and_exclusions(void **state)
 {
 	char *root = tmp_ws();
 	put(root, "nx.json", "{}");
-	put(root, "apps/bar/project.json", "{\"name\": \"bar\", \"implicitDependencies\": [\"*\", \"!lib-b\"]}");
-	put(root, "libs/lib-a/project.json", "{\"name\": \"lib-a\", \"implicitDependencies\": [\"lib-*\"]}");
+	put(root, "apps/bar/project.json",
+	    "{\"name\": \"bar\", \"implicitDependencies\": [\"*\", \"!lib-b\"]}");
+	put(root, "libs/lib-a/project.json",
+	    "{\"name\": \"lib-a\", \"implicitDependencies\": [\"lib-*\"]}");
 	put(root, "libs/lib-b/project.json", "{\"name\": \"lib-b\", \"tags\": [\"t\"]}");
-	put(root, "libs/c/project.json", "{\"name\": \"c\", \"implicitDependencies\": [\"libs/lib-a\", \"tag:t\", \"!lib-b\", \"!ghost\"]}");
+	put(root, "libs/c/project.json",
+	    "{\"name\": \"c\", \"implicitDependencies\": [\"libs/lib-a\", \"tag:t\", \"!lib-b\", "
+	    "\"!ghost\"]}");
 	struct workspace *ws = load_ok(root);
 	struct ws_project *bar = workspace_project(ws, "bar");
 	assert_int_equal(bar->ndeps, 2);
@@ -833,8 +857,9 @@ static void package_json_scripts_become_targets_as_in_nx(void **state)
 	assert_int_equal(cJSON_GetObjectItem(tget(a, "build", "options"), "extra")->valueint, 1);
 	assert_string_equal(cJSON_GetArrayItem(tget(a, "build", "outputs"), 0)->valuestring,
 	                    "{projectRoot}/dist");
-	assert_string_equal(cJSON_GetObjectItem(tget(a, "build", "metadata"), "runCommand")->valuestring,
-	                    "yarn build");
+	assert_string_equal(
+	    cJSON_GetObjectItem(tget(a, "build", "metadata"), "runCommand")->valuestring,
+	    "yarn build");
 	/* test: project.json merged over the script; the executor-keyed default */
 	assert_true(ws_project_target(a, "test")->cache);
 	assert_int_equal(cJSON_GetObjectItem(tget(a, "test", "options"), "x")->valueint, 1);
@@ -874,7 +899,8 @@ static void pyproject_dependencies_make_static_edges(void **state)
 	assert_true(has_dep(ws, "app", "core", WS_DEP_STATIC));
 	assert_true(has_dep(ws, "app", "util", WS_DEP_STATIC));
 	assert_int_equal(workspace_project(ws, "app")->ndeps, 2);
-	assert_string_equal(workspace_project(ws, "app")->deps[0].source, "pkgs/app/pyproject.toml");
+	assert_string_equal(workspace_project(ws, "app")->deps[0].source,
+	                    "pkgs/app/pyproject.toml");
 	assert_int_equal(workspace_project(ws, "broken")->ndeps, 0);
 	bool noted = false;
 	for (size_t i = 0; i < ws->notes.n; i++)
@@ -886,7 +912,8 @@ static void pyproject_dependencies_make_static_edges(void **state)
 static void cross_project_depends_on_makes_edges(void **state)
 {
 	char *root = tmp_ws();
-	put(root, "nx.json", "{\"targetDefaults\": {\"deploy\": {\"dependsOn\": [\"infra:synth\"]}}}");
+	put(root, "nx.json",
+	    "{\"targetDefaults\": {\"deploy\": {\"dependsOn\": [\"infra:synth\"]}}}");
 	put(root, "a/project.json",
 	    "{\"name\": \"a\", \"targets\": {\"build\": {\"command\": \"x\", \"dependsOn\": "
 	    "[\"^build\", \"b:build\", \"lint\", {\"projects\": [\"c\", \"a\"], \"target\": "
@@ -953,7 +980,8 @@ static void plugins_are_read_and_their_targets_reported(void **state)
 	    "{\"testTargetName\": \"vitest\"}}, {\"plugin\": \"@nx/js/typescript\", \"options\": "
 	    "{\"typecheck\": {\"targetName\": \"tc\"}, \"build\": {\"targetName\": \"compile\"}}}, "
 	    "\"@acme/custom\"]}");
-	put(root, "web/project.json", "{\"name\": \"web\", \"targets\": {\"lint\": {\"command\": \"x\"}}}");
+	put(root, "web/project.json",
+	    "{\"name\": \"web\", \"targets\": {\"lint\": {\"command\": \"x\"}}}");
 	put(root, "web/vite.config.ts", "x");
 	put(root, "web/eslint.config.mjs", "x");
 	put(root, "web/tsconfig.json", "{}");
@@ -1004,41 +1032,41 @@ static void semver_ranges(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(jsonc_comments_and_trailing_commas_parse),
-		cmocka_unit_test(malformed_json_names_file_line_col),
-		cmocka_unit_test(malformed_json_at_end_and_after_value),
-		cmocka_unit_test(malformed_project_json_fails_the_load),
-		cmocka_unit_test(every_project_field_is_read),
-		cmocka_unit_test(names_are_derived_as_nx_does),
-		cmocka_unit_test(root_package_json_names_the_root_project),
-		cmocka_unit_test(command_shorthand_and_target_drop_rules),
-		cmocka_unit_test(name_keyed_default_merges_shallowly),
-		cmocka_unit_test(executor_key_wins_over_name_key),
-		cmocka_unit_test(glob_keys_exact_first_then_longest_glob),
-		cmocka_unit_test(incompatible_defaults_are_ignored),
-		cmocka_unit_test(default_fills_every_other_key_and_command_shorthand),
-		cmocka_unit_test(defaults_never_create_targets),
-		cmocka_unit_test(workspace_root_token_inside_an_option_is_an_error),
-		cmocka_unit_test(tokens_expand_for_inputs_and_outputs),
-		cmocka_unit_test(gitignore_nested_and_nxignore_rules_apply),
-		cmocka_unit_test(ignore_rules_apply_outside_git_too),
-		cmocka_unit_test(workspace_below_the_git_root_prefixes_rules),
-		cmocka_unit_test(anchored_rules_are_not_cached_by_name),
-		cmocka_unit_test(a_git_ignored_workspace_still_loads),
-		cmocka_unit_test(symlinks_are_not_followed),
-		cmocka_unit_test(duplicate_names_name_both_files),
-		cmocka_unit_test(wrong_types_say_what_was_expected),
-		cmocka_unit_test(command_with_executor_and_cache_with_continuous_fail),
-		cmocka_unit_test(no_workspace_and_find_root),
-		cmocka_unit_test(implicit_dependencies_patterns_and_exclusions),
-		cmocka_unit_test(unknown_implicit_dependency_suggests),
-		cmocka_unit_test(package_json_dependencies_make_static_edges),
-		cmocka_unit_test(package_json_scripts_become_targets_as_in_nx),
-		cmocka_unit_test(pyproject_dependencies_make_static_edges),
-		cmocka_unit_test(cross_project_depends_on_makes_edges),
-		cmocka_unit_test(suggestions_for_projects_and_targets),
-		cmocka_unit_test(plugins_are_read_and_their_targets_reported),
-		cmocka_unit_test(semver_ranges),
+	    cmocka_unit_test(jsonc_comments_and_trailing_commas_parse),
+	    cmocka_unit_test(malformed_json_names_file_line_col),
+	    cmocka_unit_test(malformed_json_at_end_and_after_value),
+	    cmocka_unit_test(malformed_project_json_fails_the_load),
+	    cmocka_unit_test(every_project_field_is_read),
+	    cmocka_unit_test(names_are_derived_as_nx_does),
+	    cmocka_unit_test(root_package_json_names_the_root_project),
+	    cmocka_unit_test(command_shorthand_and_target_drop_rules),
+	    cmocka_unit_test(name_keyed_default_merges_shallowly),
+	    cmocka_unit_test(executor_key_wins_over_name_key),
+	    cmocka_unit_test(glob_keys_exact_first_then_longest_glob),
+	    cmocka_unit_test(incompatible_defaults_are_ignored),
+	    cmocka_unit_test(default_fills_every_other_key_and_command_shorthand),
+	    cmocka_unit_test(defaults_never_create_targets),
+	    cmocka_unit_test(workspace_root_token_inside_an_option_is_an_error),
+	    cmocka_unit_test(tokens_expand_for_inputs_and_outputs),
+	    cmocka_unit_test(gitignore_nested_and_nxignore_rules_apply),
+	    cmocka_unit_test(ignore_rules_apply_outside_git_too),
+	    cmocka_unit_test(workspace_below_the_git_root_prefixes_rules),
+	    cmocka_unit_test(anchored_rules_are_not_cached_by_name),
+	    cmocka_unit_test(a_git_ignored_workspace_still_loads),
+	    cmocka_unit_test(symlinks_are_not_followed),
+	    cmocka_unit_test(duplicate_names_name_both_files),
+	    cmocka_unit_test(wrong_types_say_what_was_expected),
+	    cmocka_unit_test(command_with_executor_and_cache_with_continuous_fail),
+	    cmocka_unit_test(no_workspace_and_find_root),
+	    cmocka_unit_test(implicit_dependencies_patterns_and_exclusions),
+	    cmocka_unit_test(unknown_implicit_dependency_suggests),
+	    cmocka_unit_test(package_json_dependencies_make_static_edges),
+	    cmocka_unit_test(package_json_scripts_become_targets_as_in_nx),
+	    cmocka_unit_test(pyproject_dependencies_make_static_edges),
+	    cmocka_unit_test(cross_project_depends_on_makes_edges),
+	    cmocka_unit_test(suggestions_for_projects_and_targets),
+	    cmocka_unit_test(plugins_are_read_and_their_targets_reported),
+	    cmocka_unit_test(semver_ranges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
