@@ -63,11 +63,20 @@ static void conn_close(struct conn *c)
 
 static void conn_end(struct conn *c);
 
+size_t conn_write_queue_size(const struct conn *c)
+{
+	return uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe);
+}
+
 static void write_cb(uv_write_t *w, int status)
 {
 	struct write_req *wr = (struct write_req *)w;
+	struct conn *c = (struct conn *)w->handle;
 	free(wr->data);
 	free(wr);
+	if (status == 0 && !c->closing && c->req && c->req->run &&
+	    conn_write_queue_size(c) < CONN_QUEUE_LOW)
+		run_output_drained(c->req->run);
 }
 
 /* Queue len bytes (taking ownership of data). */

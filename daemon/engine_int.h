@@ -34,6 +34,11 @@
 struct request;
 struct run;
 
+/* Output backpressure: tasks' pipes are not read while more than CONN_QUEUE_HIGH bytes
+ * wait to be written to the client; reading starts again below CONN_QUEUE_LOW. */
+#define CONN_QUEUE_HIGH (8u << 20)
+#define CONN_QUEUE_LOW (1u << 20)
+
 /* The engine: one per process.  Owns the loop; nothing else is global. */
 struct daemon {
 	uv_loop_t loop;
@@ -79,6 +84,8 @@ int daemon_run(struct daemon *d);
 void daemon_free(struct daemon *d);
 /* Send a JSON message (cJSON object, borrowed) to the request's client, if still there. */
 void conn_send_json(struct conn *c, const cJSON *msg);
+/* Bytes queued for the client, not yet written. */
+size_t conn_write_queue_size(const struct conn *c);
 /* The request on c (may be NULL) finished: one-shot connections end. */
 void daemon__request_done(struct daemon *d, struct conn *c, int exit_code);
 /* Send a task output frame. */
@@ -118,6 +125,8 @@ void request_arg_list_raw(const struct request *r, const char *name, struct strv
 void run_start(struct request *r);
 void run_cancel(struct run *run);
 void run_free(struct run *run);
+/* The client caught up with the output: read the tasks' pipes again. */
+void run_output_drained(struct run *run);
 
 /* cmds.c: commands answered with text: show, graph, list, generate, cache, reset. */
 int cmd_show(struct request *r);

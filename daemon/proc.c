@@ -25,6 +25,8 @@ struct proc {
 	int open_handles;
 	int open_pipes;
 	bool exited, reported, killing;
+	bool paused;               /* reading stopped: the client is slow (backpressure) */
+	bool out_open, err_open;   /* pipes not yet at end of file */
 	int exit_code;
 	int pid;
 	proc_output_fn on_output;
@@ -62,6 +64,10 @@ static void maybe_report(struct proc *p)
 static void pipe_done(struct proc *p, uv_pipe_t *pipe)
 {
 	uv_read_stop((uv_stream_t *)pipe);
+	if (pipe == &p->out)
+		p->out_open = false;
+	else
+		p->err_open = false;
 	p->open_pipes--;
 	maybe_report(p);
 }
@@ -111,7 +117,7 @@ static void exit_cb(uv_process_t *pr, int64_t status, int term_signal)
 	if (p->killing)
 		uv_kill(-p->pid, SIGKILL); /* leftovers of the group */
 	uv_timer_stop(&p->timer);
-	if (p->open_pipes)
+	if (p->open_pipes && !p->paused)
 		uv_timer_start(&p->timer, drain_timeout_cb, DRAIN_MS, 0);
 	maybe_report(p);
 }
@@ -157,6 +163,7 @@ int proc_spawn(uv_loop_t *loop, const struct proc_opts *o, struct proc **ret, st
 	}
 	p->open_handles = 4;
 	p->open_pipes = 2;
+	p->out_open = p->err_open = true;
 	p->pid = p->process.pid;
 	uv_read_start((uv_stream_t *)&p->out, alloc_cb, read_cb);
 	uv_read_start((uv_stream_t *)&p->err, alloc_cb, read_cb);
@@ -171,6 +178,32 @@ void proc_kill(struct proc *p, unsigned grace_ms)
 	p->killing = true;
 	uv_kill(-p->pid, SIGTERM);
 	uv_timer_start(&p->timer, drain_timeout_cb, grace_ms, 0);
+}
+
+void proc_pause(struct proc *p)
+{
+	if (p->paused || p->reported)
+		return;
+	p->paused = true;
+	if (p->out_open)
+		uv_read_stop((uv_stream_t *)&p->out);
+	if (p->err_open)
+		uv_read_stop((uv_stream_t *)&p->err);
+	if (p->exited)
+		uv_timer_stop(&p->timer); /* no drain deadline while we are not reading */
+}
+
+void proc_resume(struct proc *p)
+{
+	if (!p->paused || p->reported)
+		return;
+	p->paused = false;
+	if (p->out_open)
+		uv_read_start((uv_stream_t *)&p->out, alloc_cb, read_cb);
+	if (p->err_open)
+		uv_read_start((uv_stream_t *)&p->err, alloc_cb, read_cb);
+	if (p->exited && p->open_pipes)
+		uv_timer_start(&p->timer, drain_timeout_cb, DRAIN_MS, 0);
 }
 
 int proc_pid(const struct proc *p)

@@ -37,6 +37,10 @@ struct proc_opts {
 int proc_spawn(uv_loop_t *loop, const struct proc_opts *o, struct proc **ret, struct bld_err *err);
 /* SIGTERM to the process group now, SIGKILL after grace_ms if still alive. */
 void proc_kill(struct proc *p, unsigned grace_ms);
+/* Stop / restart reading the process's output (the client cannot keep up); the
+ * process blocks on a full pipe meanwhile. */
+void proc_pause(struct proc *p);
+void proc_resume(struct proc *p);
 /* Process id (for messages). */
 int proc_pid(const struct proc *p);
 

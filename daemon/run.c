@@ -62,14 +62,36 @@ static void task_end_event(struct run *run, struct job *j, const char *status, c
 	request_send(run->rq, m);
 }
 
+/* Pause or resume reading every live process of the run. */
+static void set_paused(struct run *run, bool paused)
+{
+	run->paused = paused;
+	for (size_t i = 0; i < run->tg->ntasks; i++) {
+		struct job *j = &run->jobs[i];
+		for (size_t k = 0; k < j->nprocs; k++)
+			if (j->procs[k])
+				(paused ? proc_pause : proc_resume)(j->procs[k]);
+	}
+}
+
 void run__task_output(struct run *run, struct job *j, int stream, const char *data, size_t len)
 {
 	if (!len)
 		return;
-	if (run->rq->conn)
-		conn_send_output(run->rq->conn, (uint32_t)j->index, stream, data, len);
+	struct conn *c = run->rq->conn;
+	if (c) {
+		conn_send_output(c, (uint32_t)j->index, stream, data, len);
+		if (!run->paused && conn_write_queue_size(c) > CONN_QUEUE_HIGH)
+			set_paused(run, true);
+	}
 	if (j->record)
 		sbuf_add(&j->term, data, len);
+}
+
+void run_output_drained(struct run *run)
+{
+	if (run->paused)
+		set_paused(run, false);
 }
 
 /* ---- cache ---- */
@@ -288,6 +310,8 @@ void run_cancel(struct run *run)
 	if (run->canceled)
 		return;
 	run->canceled = true;
+	if (run->paused)
+		set_paused(run, false); /* nobody is reading: drain the pipes into the void */
 	sched_stop(&run->sched);
 	kill_all(run);
 	pump(run);

@@ -62,6 +62,7 @@ struct run {
 	int hits, ran, failed, skipped;
 	bool warned_hash;
 	bool debug;                /* BLD_DEBUG: phase timings */
+	bool paused;               /* processes' output is not read (client is slow) */
 	uint64_t t_start;          /* when tasks started (ns), for the timing */
 };
 
