@@ -153,13 +153,22 @@ struct cache_pending_file {
 	char hash[33];
 };
 
+/* Bookkeeping written in batches: a run of the history, or a hit (touch). */
+struct cache_pending_run {
+	char *task, *hash, *source; /* task NULL: a touch of entry hash */
+	int exit_code;
+	int64_t duration_ms, at;
+};
+
 struct cache {
 	char *dir;   /* the cache folder (absolute) */
 	char *blobs; /* <dir>/blobs */
 	sqlite3 *db;
-	pthread_mutex_t lock;               /* one caller at a time on db */
-	uint64_t max_size;                  /* automatic prune limit in bytes, 0 = none */
-	sqlite3_stmt *q_index;              /* prepared file index lookup (under lock) */
+	pthread_mutex_t lock;           /* one caller at a time on db */
+	uint64_t max_size;              /* automatic prune limit in bytes, 0 = none */
+	sqlite3_stmt *q_index;          /* prepared file index lookup (under lock) */
+	struct cache_pending_run *runs; /* history rows and hits not yet written */
+	size_t nruns, capruns;
 	struct cache_pending_file *pending; /* file index rows not yet written */
 	size_t npending, cappending;
 };
@@ -172,6 +181,10 @@ int cache__commit(struct cache *c, struct bld_err *err);
 void cache__rollback(struct cache *c);
 /* Fill err from the db's last error. */
 int cache__dberr(struct cache *c, struct bld_err *err, const char *what);
+/* Queue a hit of entry hash (last_used, hits); written by cache__flush_runs. */
+void cache__touch(struct cache *c, const char *hash);
+/* Write queued runs and hits in one transaction (best effort; takes c->lock). */
+void cache__flush_runs(struct cache *c);
 /* Resolve a full hash or unique prefix to an entry's hash (out[33]). */
 int cache__resolve_hash(struct cache *c, const char *prefix, char out[33], struct bld_err *err);
 /* Prune to at most max_bytes of entries, least recently used first. */

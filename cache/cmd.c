@@ -48,6 +48,7 @@ static void emit_json(cJSON *j, struct sbuf *out)
 
 int cache_cmd_ls(struct cache *c, bool json, struct sbuf *out, struct bld_err *err)
 {
+	cache__flush_runs(c);
 	sqlite3_stmt *q;
 	pthread_mutex_lock(&c->lock);
 	if (sqlite3_prepare_v2(c->db,
@@ -209,6 +210,7 @@ int cache_cmd_show(struct cache *c, const char *hash, bool json, struct sbuf *ou
                    struct bld_err *err)
 {
 	char full[33];
+	cache__flush_runs(c);
 	pthread_mutex_lock(&c->lock);
 	int r = cache__resolve_hash(c, hash, full, err);
 	cJSON *o = r >= 0 ? entry_json(c, full, err) : NULL;
@@ -241,6 +243,7 @@ static int64_t scalar(struct cache *c, const char *sql)
 
 int cache_cmd_stats(struct cache *c, bool json, struct sbuf *out, struct bld_err *err)
 {
+	cache__flush_runs(c);
 	pthread_mutex_lock(&c->lock);
 	int64_t entries = scalar(c, "SELECT COUNT(*) FROM entries");
 	int64_t bytes = scalar(c, "SELECT COALESCE(SUM(size),0) FROM entries");

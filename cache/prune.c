@@ -88,6 +88,7 @@ int cache__prune(struct cache *c, uint64_t max_bytes, uint64_t *ret_removed, uin
                  struct bld_err *err)
 {
 	struct strvec victims, blobs;
+	cache__flush_runs(c); /* hits decide what is least recently used */
 	strvec_init(&victims);
 	strvec_init(&blobs);
 	pthread_mutex_lock(&c->lock);

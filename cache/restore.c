@@ -321,18 +321,6 @@ static int remove_extras(struct rctx *x, const char *rel, int depth)
 	return r;
 }
 
-static void entry_touch(struct cache *c, const char *hash)
-{
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db, "UPDATE entries SET last_used=?2, hits=hits+1 WHERE hash=?1",
-	                       -1, &q, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, cache__now());
-	sqlite3_step(q);
-	sqlite3_finalize(q);
-}
-
 static void entry_drop(struct cache *c, const char *hash)
 {
 	sqlite3_stmt *q;
@@ -394,9 +382,7 @@ int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_r
 	if (r >= 0)
 		r = restore_all(&x, &declared);
 	if (r >= 0) {
-		pthread_mutex_lock(&c->lock);
-		entry_touch(c, e->hash);
-		pthread_mutex_unlock(&c->lock);
+		cache__touch(c, e->hash);
 		if (ret_restored)
 			*ret_restored = x.restored;
 	}

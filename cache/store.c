@@ -237,8 +237,11 @@ void cache_close(struct cache *c)
 {
 	if (!c)
 		return;
-	if (c->db)
+	if (c->db) {
+		cache__flush_runs(c);
 		cache__fileindex_flush(c);
+	}
+	free(c->runs);
 	sqlite3_finalize(c->q_index);
 	sqlite3_close(c->db);
 	for (size_t i = 0; i < c->npending; i++)
@@ -302,34 +305,84 @@ int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, str
 	return r;
 }
 
+/* Queue one row; flushes when many are waiting.  Caller holds c->lock. */
+static void queue_run(struct cache *c, struct cache_pending_run run)
+{
+	xgrow(&c->runs, &c->capruns, c->nruns + 1, sizeof(*c->runs));
+	c->runs[c->nruns++] = run;
+}
+
 int cache_record_run(struct cache *c, const char *task_id, const char *hash, const char *source,
                      int exit_code, uint64_t duration_ms)
 {
-	sqlite3_stmt *q;
 	pthread_mutex_lock(&c->lock);
-	int r = 0;
-	if (sqlite3_prepare_v2(c->db,
-	                       "INSERT INTO runs(task, hash, source, exit_code, duration_ms, at)"
-	                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-	                       -1, &q, NULL) != SQLITE_OK) {
-		pthread_mutex_unlock(&c->lock);
-		return BLD_ECACHE;
+	queue_run(c, (struct cache_pending_run){xstrdup(task_id), xstrdup(hash ? hash : ""),
+	                                        xstrdup(source ? source : ""), exit_code,
+	                                        (int64_t)duration_ms, cache__now()});
+	bool flush = c->nruns >= 512;
+	pthread_mutex_unlock(&c->lock);
+	if (flush)
+		cache__flush_runs(c);
+	return 0;
+}
+
+void cache__touch(struct cache *c, const char *hash)
+{
+	pthread_mutex_lock(&c->lock);
+	queue_run(c, (struct cache_pending_run){NULL, xstrdup(hash), NULL, 0, 0, cache__now()});
+	bool flush = c->nruns >= 512;
+	pthread_mutex_unlock(&c->lock);
+	if (flush)
+		cache__flush_runs(c);
+}
+
+static void write_run(struct cache *c, sqlite3_stmt *ins, sqlite3_stmt *touch,
+                      const struct cache_pending_run *r)
+{
+	sqlite3_stmt *q = r->task ? ins : touch;
+	sqlite3_bind_text(q, 1, r->hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, r->at);
+	if (r->task) {
+		sqlite3_bind_text(q, 3, r->task, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, r->source, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 5, r->exit_code);
+		sqlite3_bind_int64(q, 6, r->duration_ms);
 	}
-	sqlite3_bind_text(q, 1, task_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, hash ? hash : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, source ? source : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 4, exit_code);
-	sqlite3_bind_int64(q, 5, (int64_t)duration_ms);
-	sqlite3_bind_int64(q, 6, cache__now());
-	if (sqlite3_step(q) != SQLITE_DONE)
-		r = BLD_ECACHE;
-	sqlite3_finalize(q);
-	if (r == 0 && sqlite3_last_insert_rowid(c->db) % 1000 == 0)
+	sqlite3_step(q);
+	sqlite3_reset(q);
+}
+
+void cache__flush_runs(struct cache *c)
+{
+	sqlite3_stmt *ins = NULL, *touch = NULL;
+	pthread_mutex_lock(&c->lock);
+	if (c->nruns && sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
+		sqlite3_prepare_v2(
+		    c->db,
+		    "INSERT INTO runs(hash, at, task, source, exit_code, duration_ms) "
+		    "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+		    -1, &ins, NULL);
+		sqlite3_prepare_v2(c->db,
+		                   "UPDATE entries SET last_used=MAX(last_used, ?2), hits=hits+1 "
+		                   "WHERE hash=?1",
+		                   -1, &touch, NULL);
+		for (size_t i = 0; ins && touch && i < c->nruns; i++)
+			write_run(c, ins, touch, &c->runs[i]);
+		sqlite3_finalize(ins);
+		sqlite3_finalize(touch);
 		sqlite3_exec(c->db,
 		             "DELETE FROM runs WHERE id <= (SELECT MAX(id) FROM runs) - 10000",
 		             NULL, NULL, NULL);
+		if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	for (size_t i = 0; i < c->nruns; i++) {
+		free(c->runs[i].task);
+		free(c->runs[i].hash);
+		free(c->runs[i].source);
+	}
+	c->nruns = 0;
 	pthread_mutex_unlock(&c->lock);
-	return r;
 }
 
 int cache__resolve_hash(struct cache *c, const char *prefix, char out[33], struct bld_err *err)
