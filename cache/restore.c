@@ -252,9 +252,7 @@ static int restore_row(struct rctx *x, const struct rrow *row)
 		if ((!exists || !S_ISDIR(st.st_mode)) && mkdirat(fd, base, 0755) < 0)
 			r = bld_err_set(x->err, -errno, "cannot create %s: %s", row->path,
 			                strerror(errno));
-		if (r == 0 && (!exists || (st.st_mode & 07777) != row->mode))
-			fchmodat(fd, base, row->mode, 0);
-		break;
+		break; /* modes: dir_modes(), once the folder's contents are written */
 	case OUT_SYMLINK: {
 		char cur[4096];
 		ssize_t n =
@@ -339,6 +337,24 @@ static void entry_drop(struct cache *c, const char *hash)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Folder modes, deepest first, after their contents (a read-only folder is
+ * restored read-only without blocking what goes into it). */
+static void dir_modes(struct rctx *x)
+{
+	for (size_t i = x->n; i-- > 0;) {
+		const struct rrow *row = &x->rows[i];
+		int fd;
+		const char *base;
+		struct stat st;
+		if (row->kind != OUT_DIR || open_parent(x, row->path, &fd, &base) < 0)
+			continue;
+		if (fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+		    (st.st_mode & 07777) != row->mode)
+			fchmodat(fd, base, row->mode, 0);
+		close(fd);
+	}
+}
+
 static int restore_all(struct rctx *x, const struct strvec *declared)
 {
 	int r = 0;
@@ -352,6 +368,8 @@ static int restore_all(struct rctx *x, const struct strvec *declared)
 	}
 	for (size_t i = 0; r >= 0 && i < x->n; i++)
 		r = restore_row(x, &x->rows[i]);
+	if (r >= 0)
+		dir_modes(x);
 	return r;
 }
 
