@@ -71,8 +71,8 @@ static char *expand_options(const char *s, const cJSON *opts)
 	return sbuf_detach(&sb);
 }
 
-static void push_output(struct strvec *ret, const char *raw, const struct ws_project *p,
-                        const cJSON *opts)
+static void push_output(struct strvec *ret, const char *raw, const struct workspace *ws,
+                        const struct ws_project *p, const cJSON *opts)
 {
 	bool neg = *raw == '!';
 	const char *s = raw + neg;
@@ -87,6 +87,11 @@ static void push_output(struct strvec *ret, const char *raw, const struct ws_pro
 	while (str_starts(e, "./"))
 		e += 2;
 	char *n = path_normalize(e);
+	char *inside = *n == '/' && ws ? path_relative(ws->root, n) : NULL;
+	if (inside) { /* an absolute path into the workspace (an option holding one) */
+		free(n);
+		n = inside;
+	}
 	bool unresolved = strstr(n, "{projectRoot}") || strstr(n, "{workspaceRoot}") ||
 	                  strstr(n, "{options.") || strstr(n, "{projectName}");
 	if (*n && !unresolved) {
@@ -107,31 +112,30 @@ void task_outputs(const struct workspace *ws, const struct task *t, struct strve
 {
 	const cJSON *outs = cJSON_GetObjectItemCaseSensitive(t->target->json, "outputs");
 	const struct ws_project *p = t->project;
-	(void)ws;
 	if (cJSON_IsArray(outs)) {
 		const cJSON *it;
 		cJSON_ArrayForEach(it, outs)
 		{
 			if (cJSON_IsString(it))
-				push_output(ret, it->valuestring, p, t->options);
+				push_output(ret, it->valuestring, ws, p, t->options);
 		}
 		return;
 	}
 	const cJSON *op = cJSON_GetObjectItemCaseSensitive(t->options, "outputPath");
 	if (cJSON_IsString(op) && *op->valuestring) {
-		push_output(ret, op->valuestring, p, t->options);
+		push_output(ret, op->valuestring, ws, p, t->options);
 	} else if (cJSON_IsArray(op)) {
 		const cJSON *it;
 		cJSON_ArrayForEach(it, op)
 		{
 			if (cJSON_IsString(it))
-				push_output(ret, it->valuestring, p, t->options);
+				push_output(ret, it->valuestring, ws, p, t->options);
 		}
 	} else if (!strcmp(t->target->name, "build") || !strcmp(t->target->name, "prepare")) {
 		char *v[4] = {xasprintf("dist/%s", p->root), path_join(p->root, "dist"),
 		              path_join(p->root, "build"), path_join(p->root, "public")};
 		for (size_t i = 0; i < 4; i++) {
-			push_output(ret, v[i], p, t->options);
+			push_output(ret, v[i], ws, p, t->options);
 			free(v[i]);
 		}
 	}

@@ -344,6 +344,15 @@ static void outputs_expand_tokens_and_defaults(void **state)
 	assert_int_equal(o.n, 1);
 	assert_string_equal(o.v[0], "dist/opt");
 	strvec_release(&o);
+	/* an option holding an absolute path into the workspace */
+	char *abs = path_join(e.f.root, "out/abs");
+	cJSON_ReplaceItemInObject(e.f.tg.tasks[e.t].options, "outputPath", cJSON_CreateString(abs));
+	free(abs);
+	strvec_init(&o);
+	task_outputs(&e.f.ws, &e.f.tg.tasks[e.t], &o);
+	assert_int_equal(o.n, 1);
+	assert_string_equal(o.v[0], "out/abs");
+	strvec_release(&o);
 	cJSON_DeleteItemFromObject(e.f.tg.tasks[e.t].options, "outputPath");
 	strvec_init(&o);
 	task_outputs(&e.f.ws, &e.f.tg.tasks[e.t], &o);
