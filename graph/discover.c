@@ -17,18 +17,22 @@
  *
  * Speed: each libgit2 query stats the .gitignore files up the path (~10 us),
  * so we ask as little as possible.  A folder's entries are classified with
- * d_type (no stat).  When every rule in effect for a folder is unanchored
- * (no '/' inside a pattern, so a match depends on the entry's name alone),
- * the answer for a name is cached per "ignore stack" (the nearest folder
- * holding a .gitignore/.nxignore) and reused for every folder sharing that
- * stack.  Anchored rules anywhere in the stack turn the cache off there:
- * always correct, sometimes slower.
+ * d_type (no stat).  Every ignore file in effect is summarised (struct
+ * rulefile): a pattern without an inner '/' matches by name at any depth; a
+ * pattern with one ("/out-tsc", ".nx/cache", "src/x.c") can only match entries
+ * exactly as many levels below its file as it has components ("**" can match
+ * at any depth).  In a folder where no such anchored pattern can apply, an
+ * entry's fate depends on its name alone, so the answer is cached per
+ * "ignore stack" (the nearest folder holding a .gitignore/.nxignore) and
+ * reused by every such folder below it.  Elsewhere libgit2 is asked per
+ * entry: always correct, sometimes slower.
  */
 #include "ws_int.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -79,36 +83,67 @@ static bool is_always_skipped(const char *name)
 	return false;
 }
 
-/* True when no pattern of this ignore-file text has a '/' other than a
- * trailing one: then a match depends on the entry's own name only. */
-static bool rules_unanchored(const char *text)
+/* Where an ignore file's anchored patterns can match: entries of folders at
+ * depth base + k for each bit k of depths (depth = components below the work
+ * tree), or anywhere below base when any is set.  A chain up to the root. */
+struct rulefile {
+	int base;
+	uint64_t depths;
+	bool any;
+	const struct rulefile *up;
+};
+
+/* Add the anchored patterns of an ignore file's text to f. */
+static void classify(struct rulefile *f, const char *text)
 {
 	while (text && *text) {
 		size_t n = strcspn(text, "\n");
-		while (n && strchr(" \r\t", text[n - 1]))
+		const char *pat = text;
+		while (n && strchr(" \r\t", pat[n - 1]))
 			n--;
-		if (n && text[0] != '#') {
-			if (n && text[n - 1] == '/')
-				n--;
-			if (memchr(text, '/', n))
-				return false;
+		if (n && pat[0] == '!') {
+			pat++;
+			n--;
+		}
+		if (n && pat[0] != '#') {
+			if (pat[n - 1] == '/')
+				n--; /* "dir/" only says "folders only" */
+			bool lead = n && pat[0] == '/';
+			size_t slashes = 0;
+			bool stars = false;
+			for (size_t i = lead; i < n; i++) {
+				slashes += pat[i] == '/';
+				stars = stars || (pat[i] == '*' && i + 1 < n && pat[i + 1] == '*');
+			}
+			if ((lead || slashes) && (stars || slashes >= 64))
+				f->any = true;
+			else if (lead || slashes)
+				f->depths |= (uint64_t)1 << slashes;
 		}
 		text += strcspn(text, "\n");
 		if (*text)
 			text++;
 	}
-	return true;
 }
 
-static bool file_unanchored(const char *path)
+static void classify_file(struct rulefile *f, const char *path)
 {
 	char *text;
-	size_t len;
-	if (ws__read_small(path, &text, &len) < 0)
-		return true; /* absent: no rules */
-	bool ok = rules_unanchored(text);
+	if (ws__read_small(path, &text, NULL) < 0)
+		return; /* absent: no rules */
+	classify(f, text);
 	free(text);
-	return ok;
+}
+
+/* Does an entry's name alone decide, in a folder at this depth? */
+static bool names_only(const struct rulefile *f, int depth)
+{
+	for (; f; f = f->up) {
+		int rel = depth - f->base;
+		if (f->any || (rel >= 0 && rel < 64 && ((f->depths >> rel) & 1)))
+			return false;
+	}
+	return true;
 }
 
 /* Rewrite an .nxignore at folder dir (work-tree-relative, "" or "a/b/")
@@ -145,11 +180,12 @@ static int add_nxignore(struct walker *w, const char *text, const char *dir)
 	return rc;
 }
 
-/* 1 ignored, 0 kept, negative on a libgit2 failure. */
-static int ask_ignored(struct walker *w, const char *stack, bool cacheable, const char *name,
+/* 1 ignored, 0 kept, negative on a libgit2 failure.  by_name: only the
+ * name decides here (names_only), so the answer is cached per stack. */
+static int ask_ignored(struct walker *w, const char *stack, bool by_name, const char *name,
                        bool dir)
 {
-	if (cacheable) {
+	if (by_name) {
 		sbuf_reset(&w->key);
 		sbuf_adds(&w->key, stack);
 		sbuf_addc(&w->key, '\1');
@@ -160,14 +196,9 @@ static int ask_ignored(struct walker *w, const char *stack, bool cacheable, cons
 		if (v)
 			return v == (void *)2;
 	}
-	/* When cacheable, only the name matters: ask in the stack's own folder,
-	 * which spares libgit2 the stat of every .gitignore-less folder between. */
 	sbuf_reset(&w->query);
 	sbuf_adds(&w->query, w->prefix);
-	if (cacheable)
-		sbuf_adds(&w->query, stack);
-	else
-		sbuf_add(&w->query, w->rel.buf, w->rel.len);
+	sbuf_add(&w->query, w->rel.buf, w->rel.len);
 	sbuf_adds(&w->query, name);
 	if (dir)
 		sbuf_addc(&w->query, '/');
@@ -175,7 +206,7 @@ static int ask_ignored(struct walker *w, const char *stack, bool cacheable, cons
 	w->out->libgit2_calls++;
 	if (git_ignore_path_is_ignored(&ignored, w->repo, w->query.buf) < 0)
 		return -1;
-	if (cacheable)
+	if (by_name)
 		strmap_put(&w->cache, w->key.buf, ignored ? (void *)2 : (void *)1);
 	return ignored != 0;
 }
@@ -252,50 +283,50 @@ static bool has_entry(const struct entry *v, size_t n, const char *name)
 	return false;
 }
 
-/* Load this folder's .nxignore (if any) and decide its ignore stack. */
-static void enter_rules(struct walker *w, int fd, const struct entry *v, size_t n,
-                        const char **stack, bool *cacheable)
+/* Load this folder's .nxignore (if any), summarise its ignore files into
+ * own (chained to *chain) and make this folder the stack.  True when the
+ * folder has ignore files. */
+static bool enter_rules(struct walker *w, const struct entry *v, size_t n, int depth,
+                        struct rulefile *own, const struct rulefile **chain)
 {
 	bool gi = has_entry(v, n, ".gitignore"), nx = has_entry(v, n, ".nxignore");
 	if (!gi && !nx)
-		return;
-	*stack = w->rel.buf;
+		return false;
+	*own = (struct rulefile){.base = depth, .up = *chain};
+	const char *wd = git_repository_workdir(w->repo);
 	if (nx) {
-		char *p = xasprintf("%s%s.nxignore", w->prefix, w->rel.buf);
-		char *abs = path_join(git_repository_workdir(w->repo), p);
-		char *text;
-		size_t len;
-		if (ws__read_small(abs, &text, &len) == 0) {
+		char *abs = xasprintf("%s%s%s.nxignore", wd, w->prefix, w->rel.buf), *text;
+		if (ws__read_small(abs, &text, NULL) == 0) {
 			char *dir = xasprintf("%s%s", w->prefix, w->rel.buf);
 			if (add_nxignore(w, text, dir) < 0 && !w->error)
 				w->error = -1;
-			*cacheable = *cacheable && rules_unanchored(text);
+			classify(own, text); /* as written: relative to its folder */
 			free(dir);
 			free(text);
 		}
 		free(abs);
-		free(p);
 	}
-	if (gi && *cacheable) {
-		char *abs = xasprintf("%s%s%s.gitignore", git_repository_workdir(w->repo),
-		                      w->prefix, w->rel.buf);
-		*cacheable = file_unanchored(abs);
+	if (gi) {
+		char *abs = xasprintf("%s%s%s.gitignore", wd, w->prefix, w->rel.buf);
+		classify_file(own, abs);
 		free(abs);
 	}
-	(void)fd;
+	*chain = own;
+	return true;
 }
 
-static void walk_dir(struct walker *w, int fd, const char *stack, bool cacheable);
+static void walk_dir(struct walker *w, int fd, const char *stack, const struct rulefile *chain,
+                     int depth);
 /* walk_dir takes ownership of fd. */
 
 static void walk_entry(struct walker *w, int fd, const struct entry *e, const char *stack,
-                       bool cacheable)
+                       const struct rulefile *chain, int depth, bool by_name)
 {
 	if (e->dir && is_always_skipped(e->name))
 		return;
 	if (!strcmp(e->name, ".git"))
 		return;
-	int ign = ask_ignored(w, stack, cacheable, e->name, e->dir);
+	int ign = ask_ignored(w, stack, by_name, e->name, e->dir);
 	if (ign < 0 && !w->error)
 		w->error = -1;
 	if (ign != 0)
@@ -310,25 +341,27 @@ static void walk_entry(struct walker *w, int fd, const struct entry *e, const ch
 		int sub = openat(fd, e->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub >= 0) {
 			sbuf_addc(&w->rel, '/');
-			walk_dir(w, sub, stack, cacheable);
+			walk_dir(w, sub, stack, chain, depth + 1);
 		}
 	}
 	w->rel.len = mark;
 	w->rel.buf[mark] = '\0';
 }
 
-static void walk_dir(struct walker *w, int fd, const char *stack, bool cacheable)
+/* depth: components of the folder's path below the work tree. */
+static void walk_dir(struct walker *w, int fd, const char *stack, const struct rulefile *chain,
+                     int depth)
 {
 	struct entry *v = NULL;
 	size_t n = 0;
-	read_entries(w, fd, &v, &n);
+	struct rulefile own;
 	char *own_stack = NULL;
-	const char *st = stack;
-	enter_rules(w, fd, v, n, &st, &cacheable);
-	if (st != stack)
-		st = own_stack = xstrdup(st);
+	read_entries(w, fd, &v, &n);
+	if (enter_rules(w, v, n, depth, &own, &chain))
+		stack = own_stack = xstrdup(w->rel.buf);
+	bool by_name = names_only(chain, depth);
 	for (size_t i = 0; i < n; i++)
-		walk_entry(w, fd, &v[i], st, cacheable);
+		walk_entry(w, fd, &v[i], stack, chain, depth, by_name);
 	for (size_t i = 0; i < n; i++)
 		free(v[i].name);
 	free(v);
@@ -336,21 +369,23 @@ static void walk_dir(struct walker *w, int fd, const char *stack, bool cacheable
 	close(fd);
 }
 
-/* Rules outside the walk (info/exclude, core.excludesfile, .gitignore files
- * between the work tree and the workspace root): unanchored? */
-static bool outer_rules_unanchored(struct walker *w)
+/* Rules outside the walk: info/exclude and core.excludesfile (base 0),
+ * then each .gitignore of the folders above the workspace root.  Fills
+ * nodes[] (at least 1 + components of prefix) and returns the chain. */
+static const struct rulefile *outer_rules(struct walker *w, struct rulefile *nodes)
 {
-	bool ok = true;
-	if (!git_repository_is_bare(w->repo) && git_repository_path(w->repo)) {
+	struct rulefile *f = &nodes[0];
+	*f = (struct rulefile){0};
+	if (git_repository_path(w->repo)) {
 		char *p = path_join(git_repository_path(w->repo), "info/exclude");
-		ok = file_unanchored(p);
+		classify_file(f, p);
 		free(p);
 	}
 	git_config *cfg = NULL;
 	git_buf buf = {0};
-	if (ok && git_repository_config_snapshot(&cfg, w->repo) == 0) {
+	if (git_repository_config_snapshot(&cfg, w->repo) == 0) {
 		if (git_config_get_path(&buf, cfg, "core.excludesfile") == 0) {
-			ok = file_unanchored(buf.ptr);
+			classify_file(f, buf.ptr);
 			git_buf_dispose(&buf);
 		} else {
 			const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
@@ -358,7 +393,7 @@ static bool outer_rules_unanchored(struct walker *w)
 			          : home      ? xasprintf("%s/.config/git/ignore", home)
 			                      : NULL;
 			if (p)
-				ok = file_unanchored(p);
+				classify_file(f, p);
 			free(p);
 		}
 		git_config_free(cfg);
@@ -366,14 +401,19 @@ static bool outer_rules_unanchored(struct walker *w)
 	/* .gitignore files of the folders above the workspace root ("a/b/": "", "a") */
 	const char *wd = git_repository_workdir(w->repo);
 	size_t plen = strlen(w->prefix);
-	for (size_t i = 0; ok && plen && i < plen - 1; i++) {
+	int depth = 0;
+	for (size_t i = 0; plen && i < plen - 1; i++) {
 		if (i && w->prefix[i] != '/')
 			continue;
+		depth += i > 0;
+		struct rulefile *g = &nodes[depth + 1];
+		*g = (struct rulefile){.base = depth, .up = f};
 		char *p = xasprintf("%s%.*s%s.gitignore", wd, (int)i, w->prefix, i ? "/" : "");
-		ok = file_unanchored(p);
+		classify_file(g, p);
 		free(p);
+		f = g;
 	}
-	return ok;
+	return f;
 }
 
 /* The real enclosing repository, or an in-memory one rooted at root. */
@@ -426,7 +466,12 @@ int ws__walk(const char *root, struct ws_walk *out, struct strvec *notes, struct
 		rc = bld_err_set(err, BLD_EPARSE, "libgit2: %s", ge ? ge->message : "cannot open");
 		goto out;
 	}
-	walk_dir(&w, fd, "", outer_rules_unanchored(&w));
+	int depth = 0;
+	for (const char *c = w.prefix; *c; c++)
+		depth += *c == '/';
+	struct rulefile *nodes = xcalloc((size_t)depth + 2, sizeof(*nodes));
+	walk_dir(&w, fd, "", outer_rules(&w, nodes), depth);
+	free(nodes);
 	fd = -1; /* walk_dir closed it */
 	if (w.error) {
 		const git_error *ge = git_error_last();

@@ -629,6 +629,93 @@ static void symlinks_are_not_followed(void **state)
 	done(root, ws);
 }
 
+/* libgit2's rules through our walk (with its name cache) must keep exactly
+ * the files `git ls-files --others --exclude-standard` lists. */
+static void check_walk_against_git(const char *gitignore)
+{
+	char *root = tmp_ws();
+	git_init(root);
+	put(root, "nx.json", "{}");
+	put(root, ".gitignore", gitignore);
+	put(root, "libs/.gitignore", "/a/tmp\n*.tmp\n!important.tmp\nsrc/*.gen\n");
+	const char *files[] = {
+	    "out-tsc/x.js",
+	    "libs/out-tsc/x.js",
+	    ".nx/cache/a",
+	    "libs/p/.nx/cache/a",
+	    "x.log",
+	    "keep.log",
+	    "libs/p/keep.log",
+	    "libs/p/src/gen/a.ts",
+	    "libs/p/src/gen/a.js",
+	    "gen/b.ts",
+	    "coverage/c",
+	    "libs/p/coverage/c",
+	    "libs/coverage",
+	    ".idea/w",
+	    "libs/.idea/w",
+	    "docs/a/b/draft1.md",
+	    "docs/final.md",
+	    "docs/draft0.md",
+	    "build/o",
+	    "apps/web/build/o",
+	    "apps/api/build/o",
+	    "libs/a/tmp/z",
+	    "libs/b/a/tmp/z",
+	    "libs/a/x.tmp",
+	    "libs/a/important.tmp",
+	    "x.tmp",
+	    "libs/p/project.json",
+	    "libs/q/project.json",
+	    "libs/q/src/index.ts",
+	    "libs/q/src/gen/index.ts",
+	    "libs/q/src/x.gen",
+	    "libs/q/src/y/x.gen",
+	    "libs/q/lib/src/x.gen",
+	    "libs/src/x.gen",
+	    "libs/q/src/deep/er/x.log",
+	    "libs/r/src/deep/er/x.txt",
+	    "libs/r/src/deep/er/keep.log",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		put(root, files[i], str_ends(files[i], ".json") ? "{}" : "x");
+	struct workspace *ws = load_ok(root);
+	assert_int_equal(ws->nprojects, 2);
+	char *cmd = xasprintf("cd '%s' && git ls-files --others --exclude-standard", root);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	struct strvec want;
+	strvec_init(&want);
+	char line[1024];
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		strvec_push(&want, line);
+	}
+	pclose(f);
+	strvec_sort(&want);
+	for (size_t i = 0; i < want.n || i < ws->files.n; i++) {
+		const char *a = i < want.n ? want.v[i] : "(none)";
+		const char *b = i < ws->files.n ? ws->files.v[i] : "(none)";
+		if (strcmp(a, b))
+			fail_msg("git keeps %s, bld keeps %s", a, b);
+	}
+	strvec_release(&want);
+	free(cmd);
+	done(root, ws);
+}
+
+static void walk_agrees_with_git_on_tricky_patterns(void **state)
+{
+	/* "**" patterns: no name cache below the root */
+	check_walk_against_git("/out-tsc\n.nx/cache\n*.log\n!keep.log\n**/gen/*.ts\ncoverage/\n"
+	                       "/.idea\ndocs/**/draft*\nbuild\n!apps/web/build\n");
+	/* anchored patterns at fixed depths: the name cache works between them */
+	check_walk_against_git("/out-tsc\n.nx/cache\n*.log\n!keep.log\ncoverage/\n/.idea\n"
+	                       "build\n!apps/web/build\nsrc/gen\n");
+	/* names only */
+	check_walk_against_git("*.log\n!keep.log\ngen\ncoverage/\nbuild\n.idea\n");
+}
+
 static void anchored_rules_are_not_cached_by_name(void **state)
 {
 	/* "/a/src" ignores one folder named src, not every folder named src */
@@ -1052,6 +1139,7 @@ int main(void)
 	    cmocka_unit_test(ignore_rules_apply_outside_git_too),
 	    cmocka_unit_test(workspace_below_the_git_root_prefixes_rules),
 	    cmocka_unit_test(anchored_rules_are_not_cached_by_name),
+	    cmocka_unit_test(walk_agrees_with_git_on_tricky_patterns),
 	    cmocka_unit_test(a_git_ignored_workspace_still_loads),
 	    cmocka_unit_test(symlinks_are_not_followed),
 	    cmocka_unit_test(duplicate_names_name_both_files),
