@@ -53,7 +53,8 @@ struct walker {
 	struct sbuf query; /* scratch: the path asked of libgit2 */
 	struct sbuf key;   /* scratch: cache key */
 	int error;         /* first libgit2 failure */
-	char dents[32768]; /* getdents64 buffer (entries are copied out before recursing) */
+	_Alignas(struct dirent64) char dents[32768]; /* getdents64 buffer (entries are copied out
+	                                                before recursing) */
 };
 
 struct entry {

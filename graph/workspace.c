@@ -570,7 +570,8 @@ static int cmp_edge(const void *a, const void *b)
 /* Keep one edge per target project (the first reason), sorted. */
 static void store_edges(struct ws_project *p, struct edge *v, size_t n)
 {
-	qsort(v, n, sizeof(*v), cmp_edge);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_edge);
 	p->deps = xcalloc(n + 1, sizeof(*p->deps));
 	for (size_t i = 0; i < n; i++) {
 		if (i && v[i].project == v[i - 1].project)
