@@ -51,6 +51,10 @@ def mkws(root, log):
     proj('q', inputs=['{projectRoot}/**/*'])
     w('q/sub/project.json', {'name': 'qsub', 'targets': {}})
     w('q/sub/x.txt', 'x')
+    proj('r')  # its own "default" is narrower; a target without inputs still hashes all files
+    jr = json.load(open(os.path.join(root, 'r/project.json')))
+    jr['namedInputs'] = {'default': ['{projectRoot}/src/**/*']}
+    w('r/project.json', jr)
     w('shared/x.txt', 'x'); w('shared/y.md', 'y'); w('rt.txt', '1'); w('README.md', 'root')
     w('m/namedin.txt', 'n')
     subprocess.run('git init -q . && git add -A && git -c user.name=x -c user.email=x@x commit -qm init', shell=True, cwd=root, check=True)
@@ -89,6 +93,7 @@ STEPS = [
     ('q/other.txt', lambda r: edit(r, 'q/other.txt', 'y')),
     ('gitignored b/src/x.log', lambda r: (edit(r, '.gitignore', '*.log\n'), None) and None),
     ('b/src/x.log (ignored)', lambda r: edit(r, 'b/src/x.log', 'y')),
+    ('r/README.md (outside its default)', lambda r: edit(r, 'r/README.md', 'x')),
     ('rm dist', lambda r: shutil.rmtree(os.path.join(r, 'dist'))),
 ]
 

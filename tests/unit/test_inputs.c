@@ -65,6 +65,20 @@ static void depends_on_edges_are_not_followed(void **state)
 	fx_free(&f);
 }
 
+static void no_inputs_hash_all_own_files_whatever_default_says(void **state)
+{
+	struct fx f;
+	int t;
+	fx_init(&f);
+	int a = fx_project(&f, "a", "a",
+	                   "{\"namedInputs\": {\"default\": [\"{projectRoot}/src/**/*\"]}, "
+	                   "\"targets\": {\"build\": {\"command\": \"true\"}}}");
+	fx_write(&f, "a/src/x.txt", "x");
+	t = fx_task(&f, a, "build");
+	changed(&f, t, "a/README.md", "x", true); /* Nx: the literal every-file fileset */
+	fx_free(&f);
+}
+
 static void own_files_only_ignore_dependencies(void **state)
 {
 	struct fx f;
@@ -369,6 +383,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(default_inputs_include_dependencies),
 	    cmocka_unit_test(own_files_only_ignore_dependencies),
+	    cmocka_unit_test(no_inputs_hash_all_own_files_whatever_default_says),
 	    cmocka_unit_test(depends_on_edges_are_not_followed),
 	    cmocka_unit_test(negated_files_do_not_count),
 	    cmocka_unit_test(dependency_configuration_counts_through_caret),
