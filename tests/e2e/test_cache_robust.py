@@ -187,3 +187,30 @@ def test_two_processes_sharing_a_cache_never_corrupt_it(make_ws, tmp_path):
             for i in range(40):
                 assert (w.root / f'dist/p{k}/f{i}.txt').read_text() == f'p{k}-{i}-{v}\n'
     assert len(one.ran()) + len(two.ran()) <= 6  # at most one clone had to rebuild pruned ones
+
+
+def test_full_disk_fails_caching_not_the_build(make_ws, tmp_path):
+    small = tmp_path / 'small'
+    small.mkdir()
+    if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=400k', 'tmpfs', str(small)],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+        import pytest
+        pytest.skip('needs permission to mount a small tmpfs')
+    try:
+        f = ws_files()  # a:build writes ~2 MB: more than the cache's file system holds
+        f['b/project.json'] = {'name': 'b', 'targets': {'build': {
+            'command': log('b:build') + ' && mkdir -p dist/b && echo small > dist/b/o.txt',
+            'outputs': ['{workspaceRoot}/dist/b']}}}
+        ws = make_ws(f)
+        env = {'BLD_CACHE_DIR': str(small / 'cache')}
+        for _ in range(2):
+            ws.clear_log()
+            r = ws.run('run-many', '-t', 'build', env=env)
+            assert r.code == 0, r
+        assert ws.ran() == ['a:build']  # a could not be cached, b was
+        assert 'no space left' in r.both.lower(), r
+        check_outputs(ws, 0)
+        integrity(small / 'cache')
+        assert not list((small / 'cache/blobs/tmp').iterdir())  # no partial blob left behind
+    finally:
+        subprocess.run(['umount', '-l', str(small)])
