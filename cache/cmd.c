@@ -460,13 +460,33 @@ static void diff_inputs(const cJSON *old, const cJSON *cur, struct sbuf *out, in
 	sbuf_release(&d);
 }
 
+static bool entry_exists_locked(struct cache *c, const char *hash)
+{
+	sqlite3_stmt *q;
+	bool r = false;
+	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM entries WHERE hash=?1", -1, &q, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+		r = sqlite3_step(q) == SQLITE_ROW;
+		sqlite3_finalize(q);
+	}
+	return r;
+}
+
 int cache_cmd_why(struct cache *c, const char *task_id, const cJSON *manifest, struct sbuf *out,
                   struct bld_err *err)
 {
 	char hash[33] = "";
+	const char *cur_hash = str_of(manifest, "hash");
 	pthread_mutex_lock(&c->lock);
-	cJSON *old = newest_manifest(c, task_id, hash);
+	bool hit = *cur_hash && entry_exists_locked(c, cur_hash);
+	cJSON *old = hit ? NULL : newest_manifest(c, task_id, hash);
 	pthread_mutex_unlock(&c->lock);
+	if (hit) {
+		sbuf_addf(out, "%s would be a cache hit: entry %s matches its inputs\n", task_id,
+		          cur_hash);
+		return 0;
+	}
 	if (!hash[0]) {
 		sbuf_addf(out,
 		          "%s has no cache entry yet: it has never run successfully with caching "
@@ -477,14 +497,7 @@ int cache_cmd_why(struct cache *c, const char *task_id, const cJSON *manifest, s
 	if (!old)
 		return bld_err_set(err, BLD_ECORRUPT, "cache entry %s has an unreadable manifest",
 		                   hash);
-	const char *cur_hash = str_of(manifest, "hash");
 	int n = 0;
-	if (!strcmp(cur_hash, hash)) {
-		sbuf_addf(out, "%s would be a cache hit: its hash %s matches the newest entry\n",
-		          task_id, hash);
-		cJSON_Delete(old);
-		return 0;
-	}
 	sbuf_addf(out, "%s: hash %s differs from the newest cache entry %s\n", task_id, cur_hash,
 	          hash);
 	diff_scalar(old, manifest, "format", "hash format version", out, &n);
