@@ -7,16 +7,17 @@
 #   scripts/test.sh                      everything, as CI runs it
 #   BLD_SKIP_DEPS=1 scripts/test.sh      skip apt-get (packages already there)
 #   BLD_NO_ASAN=1 scripts/test.sh        skip the sanitizer pass (local quick check)
+#   BLD_ASAN_SKIP='^test_x$' scripts/test.sh   leave tests out of the sanitizer pass
 #
 # Build folders: build-test, build-test-asan (reused when present).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-# Tests left out of the sanitizer pass: they spend their time in pip, npm, tsc
-# and cdk rather than in bld's C code, which the normal pass already runs them
-# against.  Matched against meson test names.
-asan_skip='^(test_pipeline.*|test_synth.*|test_serve.*)$'
+# The sanitizer pass runs every unit and e2e test (it costs ~4 minutes on 2 cores;
+# the pipeline test, whose time goes to pip and npm, adds ~1.5 of them).  Should
+# a test become too slow for it, name it in this regex (meson test names):
+asan_skip=${BLD_ASAN_SKIP:-'^$'}
 
 status=0
 note() { printf '\n=== %s\n' "$*"; }
