@@ -109,9 +109,15 @@ int file_read(const char *path, char **ret_buf, size_t *ret_len)
 	if (fd < 0)
 		return -errno;
 	struct sbuf sb = SBUF_INIT;
+	struct stat st;
+	size_t chunk = 4096;
 	sbuf_init(&sb);
+	/* Size the buffer from fstat so a small file costs one small allocation. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		chunk = (size_t)st.st_size + 1;
 	for (;;) {
-		sbuf_grow(&sb, 65536);
+		sbuf_grow(&sb, chunk);
+		chunk = 65536;
 		ssize_t n = read(fd, sb.buf + sb.len, sb.cap - sb.len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
