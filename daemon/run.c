@@ -94,85 +94,24 @@ void run_output_drained(struct run *run)
 		set_paused(run, false);
 }
 
-/* ---- cache ---- */
-
-static void warn_once(struct run *run, const struct bld_err *err, const char *what)
-{
-	if (run->warned_hash)
-		return;
-	run->warned_hash = true;
-	request_message(run->rq, "warn", "%s: %s (tasks run without the cache)", what, err->msg);
-}
-
-static void hash_task(struct run *run, struct job *j)
-{
-	if (j->hashed || !run->hasher)
-		return;
-	j->hashed = true;
-	struct bld_err err;
-	bld_err_clear(&err);
-	cJSON *manifest = NULL;
-	if (hasher_task_hash(run->hasher, run->tg, j->index, &manifest, &err) < 0) {
-		run->tg->tasks[j->index].hash[0] = '\0';
-		warn_once(run, &err, "hashing failed");
-		return;
-	}
-	j->manifest = manifest;
-}
+/* ---- cache (the work itself is in cachework.c) ---- */
 
 static bool cacheable(const struct run *run, const struct task *t)
 {
 	return run->cache && t->cache && !t->continuous && t->hash[0];
 }
 
-/* Try a cache hit: 1 restored and replayed, 0 miss. */
-static int try_restore(struct run *run, struct job *j)
+/* A cache hit: the outputs are restored; replay the recorded output. */
+static void replay_hit(struct run *run, struct job *j, struct cache_entry *e)
 {
-	const struct task *t = &run->tg->tasks[j->index];
-	if (run->skip_cache || !cacheable(run, t))
-		return 0;
-	struct bld_err err;
-	bld_err_clear(&err);
-	struct cache_entry e;
-	memset(&e, 0, sizeof(e));
-	int rc = cache_lookup(run->cache, t->hash, &e, &err);
-	if (rc < 0)
-		request_message(run->rq, "warn", "%s: cache lookup failed: %s", t->id, err.msg);
-	if (rc <= 0)
-		return 0;
-	size_t restored = 0;
-	rc = cache_restore(run->cache, &e, run->ws->root, &restored, &err);
-	if (rc < 0) {
-		request_message(run->rq, "warn", "%s: %s; running the task instead", t->id,
-		                rc == BLD_ECORRUPT ? "corrupted cache entry" : err.msg);
-		cache_entry_release(&e);
-		return 0;
-	}
+	sched_start_noslot(&run->sched, j->index);
 	run__task_start_event(run, j, "local");
 	j->record = false;
-	run__task_output(run, j, 1, e.terminal, e.terminal_len);
-	j->exit_code = e.exit_code;
+	run__task_output(run, j, 1, e->terminal, e->terminal_len);
+	j->exit_code = e->exit_code;
 	task_end_event(run, j, "success", "local");
-	cache_record_run(run->cache, t->id, t->hash, "local", 0, now_ms() - j->start_ms);
-	cache_entry_release(&e);
 	run->hits++;
-	return 1;
-}
-
-static void store_task(struct run *run, struct job *j, uint64_t ms)
-{
-	const struct task *t = &run->tg->tasks[j->index];
-	if (!cacheable(run, t))
-		return;
-	struct bld_err err;
-	bld_err_clear(&err);
-	struct strvec outs;
-	strvec_init(&outs);
-	task_outputs(run->ws, t, &outs);
-	if (cache_store(run->cache, t, run->ws->root, &outs, j->term.buf, j->term.len, ms,
-	                j->manifest, &err) < 0)
-		request_message(run->rq, "warn", "%s: not cached: %s", t->id, err.msg);
-	strvec_release(&outs);
+	sched_finish(&run->sched, j->index, true);
 }
 
 /* ---- task lifecycle ---- */
@@ -194,12 +133,9 @@ void run__task_done(struct run *run, struct job *j, bool ok)
 	const struct task *t = &run->tg->tasks[j->index];
 	uint64_t ms = now_ms() - j->start_ms;
 	const char *status = ok ? "success" : (run->canceled ? "canceled" : "failure");
-	if (ok && !run->canceled)
-		store_task(run, j, ms);
-	if (run->cache && t->hash[0])
-		cache_record_run(run->cache, t->id, t->hash, "miss", j->exit_code, ms);
 	if (!ok && !j->exit_code)
 		j->exit_code = 1;
+	cachework_finish(run, j, ok && !run->canceled, j->exit_code, ms);
 	task_end_event(run, j, status, task_cache_state(run, t));
 	if (!ok)
 		run->failed++;
@@ -208,16 +144,22 @@ void run__task_done(struct run *run, struct job *j, bool ok)
 	pump(run);
 }
 
+/* Task i is ready: hash it and look it up off the loop; run__task_prepared continues. */
 static void start_task(struct run *run, int i)
 {
-	struct job *j = &run->jobs[i];
-	const struct task *t = &run->tg->tasks[i];
-	hash_task(run, j);
-	if (try_restore(run, j)) {
-		sched_start_noslot(&run->sched, i);
-		sched_finish(&run->sched, i, true);
+	sched_prepare(&run->sched, i);
+	if (!run->hasher) {
+		run__task_prepared(run, &run->jobs[i], false, NULL);
 		return;
 	}
+	cachework_prepare(run, &run->jobs[i]);
+}
+
+/* Execute task j (a miss, or not cacheable). */
+static void execute(struct run *run, struct job *j)
+{
+	int i = j->index;
+	const struct task *t = &run->tg->tasks[i];
 	j->record = cacheable(run, t);
 	if (!j->planned) {
 		/* bad options: the task fails, naming the problem */
@@ -242,6 +184,25 @@ static void start_task(struct run *run, int i)
 		return;
 	}
 	sched_enqueue(&run->sched, i);
+}
+
+void run__task_prepared(struct run *run, struct job *j, bool hit, struct cache_entry *e)
+{
+	if (run->canceled || run->sched.stopped) {
+		sched_abandon(&run->sched, j->index);
+	} else if (hit) {
+		replay_hit(run, j, e);
+	} else {
+		execute(run, j);
+	}
+	if (e)
+		cache_entry_release(e);
+	pump(run);
+}
+
+void run__cache_idle(struct run *run)
+{
+	pump(run);
 }
 
 static void skipped_events(struct run *run)
@@ -294,14 +255,14 @@ static void pump(struct run *run)
 		run->ending = true;
 		kill_all(run); /* continuous dependencies and readyWhen-detached processes */
 	}
-	if (run->ending && run->live_procs == 0)
+	if (run->ending && run->live_procs == 0 && cachework_idle(run))
 		run_finish(run);
 }
 
 void run__proc_gone(struct run *run)
 {
 	run->live_procs--;
-	if (!run->pumping && run->ending && run->live_procs == 0)
+	if (!run->pumping && run->ending && run->live_procs == 0 && cachework_idle(run))
 		run_finish(run);
 }
 

@@ -39,7 +39,6 @@ struct job {
 	bool record;               /* record output for the cache */
 	uint64_t start_ms;
 	cJSON *manifest;           /* owned input manifest from the hasher, or NULL */
-	bool hashed;
 };
 
 struct run {
@@ -60,7 +59,8 @@ struct run {
 	bool pumping, pump_again;
 	int live_procs;
 	int hits, ran, failed, skipped;
-	bool warned_hash;
+	struct cache_op *ops_head, *ops_tail; /* cachework.c: queued operations (FIFO) */
+	struct cache_op *op_running;          /* the one on the thread pool, or NULL */
 	bool debug;                /* BLD_DEBUG: phase timings */
 	bool paused;               /* processes' output is not read (client is slow) */
 	uint64_t t_start;          /* when tasks started (ns), for the timing */
@@ -75,7 +75,20 @@ void job_run_native(struct job *j);
 void job_kill(struct job *j);
 void job_release(struct job *j);
 
-/* run.c: callbacks from job.c */
+/* cachework.c: the cache work of a run, one operation at a time on the thread pool. */
+struct cache_op;
+/* Hash j, look it up, restore a hit; then run__task_prepared on the loop. */
+void cachework_prepare(struct run *run, struct job *j);
+/* Task j ended: store its outputs when store (and it is cacheable), record the run. */
+void cachework_finish(struct run *run, struct job *j, bool store, int exit_code, uint64_t ms);
+/* No cache operation queued or running. */
+bool cachework_idle(const struct run *run);
+
+/* run.c: callbacks from job.c and cachework.c */
+/* Task j was hashed (and restored when hit; e is then the entry, released by the callee). */
+void run__task_prepared(struct run *run, struct job *j, bool hit, struct cache_entry *e);
+/* A cache operation without a task follow-up ended. */
+void run__cache_idle(struct run *run);
 void run__task_output(struct run *run, struct job *j, int stream, const char *data, size_t len);
 /* The task's work is over (ok or not); updates the scheduler and pumps. */
 void run__task_done(struct run *run, struct job *j, bool ok);

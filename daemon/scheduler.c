@@ -107,8 +107,25 @@ int sched_pop_ready(struct sched *s)
 	return heap_pop(s, &s->ready);
 }
 
+static void mark_skipped(struct sched *s, int i);
+
+void sched_prepare(struct sched *s, int i)
+{
+	s->t[i].state = SCHED_PREPARING;
+	s->active++;
+}
+
+void sched_abandon(struct sched *s, int i)
+{
+	if (s->t[i].state == SCHED_PREPARING)
+		s->active--;
+	mark_skipped(s, i);
+}
+
 void sched_enqueue(struct sched *s, int i)
 {
+	if (s->t[i].state == SCHED_PREPARING)
+		s->active--;
 	s->t[i].state = SCHED_QUEUED;
 	heap_push(s, &s->queued, i);
 }
@@ -129,8 +146,9 @@ int sched_pop_runnable(struct sched *s)
 
 void sched_start_noslot(struct sched *s, int i)
 {
+	if (s->t[i].state != SCHED_PREPARING)
+		s->active++;
 	s->t[i].state = SCHED_RUNNING;
-	s->active++;
 }
 
 /* Tell i's dependents that i is done (or up). */
@@ -179,7 +197,7 @@ static void skip_dependents(struct sched *s, int i)
 void sched_finish(struct sched *s, int i, bool ok)
 {
 	struct sched_task *st = &s->t[i];
-	if (st->state == SCHED_RUNNING) {
+	if (st->state == SCHED_RUNNING || st->state == SCHED_PREPARING) {
 		s->active--;
 		if (st->slot)
 			s->running--;
@@ -220,7 +238,8 @@ bool sched_done(struct sched *s)
 	if (!s->stopped)
 		return s->open == 0;
 	for (size_t i = 0; i < s->n; i++)
-		if (s->t[i].state == SCHED_RUNNING && s->t[i].must_finish)
+		if ((s->t[i].state == SCHED_RUNNING || s->t[i].state == SCHED_PREPARING) &&
+		    s->t[i].must_finish)
 			return false;
 	for (size_t i = 0; i < s->n; i++) {
 		enum sched_state st = s->t[i].state;

@@ -2,9 +2,10 @@
  * scheduler.h - the scheduler: which task may start next.  Pure logic over a task
  * graph, no processes and no libuv, so it is unit-tested alone.
  *
- * A task moves WAITING -> READY (its dependencies are done) -> QUEUED (it
- * needs a process slot) -> RUNNING -> OK / FAILED, or to SKIPPED when a
- * dependency failed or the run was stopped.  Tasks that need no slot (cache
+ * A task moves WAITING -> READY (its dependencies are done) -> PREPARING
+ * (hash and cache lookup, optional) -> QUEUED (it needs a process slot) ->
+ * RUNNING -> OK / FAILED, or to SKIPPED when a dependency failed or the run
+ * was stopped.  Tasks that need no slot (cache
  * restores, nx:noop, continuous tasks) go READY -> RUNNING directly.
  * Among ready or queued tasks the one with the longest remaining path starts
  * first.  A continuous task releases its dependents once it is "ready"
@@ -21,6 +22,7 @@
 enum sched_state {
 	SCHED_WAITING,
 	SCHED_READY,
+	SCHED_PREPARING, /* being hashed / looked up in the cache */
 	SCHED_QUEUED,
 	SCHED_RUNNING,
 	SCHED_OK,
@@ -68,7 +70,11 @@ int sched_pop_ready(struct sched *s);
 void sched_enqueue(struct sched *s, int i);
 /* The queued task of highest priority when a slot is free (now RUNNING with a slot), or -1. */
 int sched_pop_runnable(struct sched *s);
-/* Task i (READY) runs without a slot. */
+/* Task i (READY) is being prepared (hashed, looked up); the run waits for it. */
+void sched_prepare(struct sched *s, int i);
+/* Task i (PREPARING) will not run after all (the run stopped meanwhile): SKIPPED. */
+void sched_abandon(struct sched *s, int i);
+/* Task i (READY or PREPARING) runs without a slot. */
 void sched_start_noslot(struct sched *s, int i);
 /* Continuous task i is up: its dependents may start. */
 void sched_task_up(struct sched *s, int i);

@@ -1,0 +1,207 @@
+/*
+ * cachework.c - the run's cache work off the event loop.
+ *
+ * Hashing (reading input files), SQLite lookups, restores and stores block,
+ * so they run on libuv's thread pool, and their results are applied on the
+ * loop thread.  The hasher and the cache are not thread-safe, so a run's
+ * cache operations form one FIFO queue executed one at a time: at most one
+ * is on the pool, and the loop thread never calls the cache or the hasher
+ * while one is.  FIFO order also keeps a task's store ahead of its
+ * dependents' lookups.
+ *
+ *     PREPARE  hash the task; unless --skip-cache: lookup, restore on a hit,
+ *              record the hit.  -> run__task_prepared()
+ *     FINISH   store the outputs of a successful cacheable task, record the run.
+ *
+ * Worker functions touch only the op, the task's hash/manifest, the hasher,
+ * the cache, and the workspace (read-only); messages are collected in the op
+ * and sent from the loop thread.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+enum op_kind { OP_PREPARE, OP_FINISH };
+
+struct cache_op {
+	uv_work_t work;            /* first: the uv_work_t's address is the op's */
+	struct run *run;
+	struct job *job;
+	enum op_kind kind;
+	struct cache_op *next;
+	/* FINISH input */
+	bool store;
+	int exit_code;
+	uint64_t ms;
+	/* PREPARE output */
+	bool hit;
+	struct cache_entry entry;
+	/* both: warnings for the client */
+	struct strvec warnings;
+};
+
+static void op_warn(struct cache_op *op, const char *fmt, const char *a, const char *b)
+{
+	strvec_push_owned(&op->warnings, xasprintf(fmt, a, b));
+}
+
+static bool cacheable(const struct run *run, const struct task *t)
+{
+	return run->cache && t->cache && !t->continuous && t->hash[0];
+}
+
+static void prepare_hash(struct cache_op *op)
+{
+	struct run *run = op->run;
+	struct job *j = op->job;
+	struct task *t = &run->tg->tasks[j->index];
+	struct bld_err err;
+	bld_err_clear(&err);
+	cJSON *manifest = NULL;
+	if (hasher_task_hash(run->hasher, run->tg, j->index, &manifest, &err) < 0) {
+		t->hash[0] = '\0';
+		op_warn(op, "%s: hashing failed: %s; the task runs without the cache", t->id,
+		        err.msg);
+		return;
+	}
+	j->manifest = manifest;
+}
+
+static void prepare_lookup(struct cache_op *op)
+{
+	struct run *run = op->run;
+	const struct task *t = &run->tg->tasks[op->job->index];
+	struct bld_err err;
+	bld_err_clear(&err);
+	int rc = cache_lookup(run->cache, t->hash, &op->entry, &err);
+	if (rc < 0)
+		op_warn(op, "%s: cache lookup failed: %s", t->id, err.msg);
+	if (rc <= 0)
+		return;
+	size_t restored = 0;
+	uint64_t t0 = now_ms();
+	rc = cache_restore(run->cache, &op->entry, run->ws->root, &restored, &err);
+	if (rc < 0) {
+		op_warn(op, "%s: %s; running the task instead", t->id,
+		        rc == BLD_ECORRUPT ? "corrupted cache entry" : err.msg);
+		cache_entry_release(&op->entry);
+		memset(&op->entry, 0, sizeof(op->entry));
+		return;
+	}
+	op->hit = true;
+	cache_record_run(run->cache, t->id, t->hash, "local", 0, now_ms() - t0);
+}
+
+static void finish_store(struct cache_op *op)
+{
+	struct run *run = op->run;
+	struct job *j = op->job;
+	const struct task *t = &run->tg->tasks[j->index];
+	struct bld_err err;
+	bld_err_clear(&err);
+	if (op->store && cacheable(run, t)) {
+		struct strvec outs;
+		strvec_init(&outs);
+		task_outputs(run->ws, t, &outs);
+		if (cache_store(run->cache, t, run->ws->root, &outs, j->term.buf, j->term.len, op->ms,
+		                j->manifest, &err) < 0)
+			op_warn(op, "%s: not cached: %s", t->id, err.msg);
+		strvec_release(&outs);
+	}
+	if (run->cache && t->hash[0])
+		cache_record_run(run->cache, t->id, t->hash, "miss", op->exit_code, op->ms);
+}
+
+static void work_cb(uv_work_t *w)
+{
+	struct cache_op *op = (struct cache_op *)w;
+	struct run *run = op->run;
+	if (op->kind == OP_FINISH) {
+		finish_store(op);
+		return;
+	}
+	if (!run->hasher || run->canceled)
+		return;
+	prepare_hash(op);
+	const struct task *t = &run->tg->tasks[op->job->index];
+	if (!run->skip_cache && cacheable(run, t))
+		prepare_lookup(op);
+}
+
+static void start_next(struct run *run);
+
+static void after_cb(uv_work_t *w, int status)
+{
+	struct cache_op *op = (struct cache_op *)w;
+	struct run *run = op->run;
+	run->op_running = NULL;
+	if (run->ops_head)
+		start_next(run); /* keeps the run alive while we deliver */
+	for (size_t i = 0; i < op->warnings.n; i++)
+		request_message(run->rq, "warn", "%s", op->warnings.v[i]);
+	strvec_release(&op->warnings);
+	enum op_kind kind = op->kind;
+	struct job *j = op->job;
+	bool hit = op->hit;
+	struct cache_entry e = op->entry;
+	free(op);
+	/* the run may end (and be freed) inside these calls: touch nothing after them */
+	if (kind == OP_PREPARE)
+		run__task_prepared(run, j, hit, &e);
+	else
+		run__cache_idle(run);
+}
+
+static void start_next(struct run *run)
+{
+	struct cache_op *op = run->ops_head;
+	run->ops_head = op->next;
+	if (!run->ops_head)
+		run->ops_tail = NULL;
+	run->op_running = op;
+	uv_queue_work(&run->rq->d->loop, &op->work, work_cb, after_cb);
+}
+
+static void submit(struct run *run, struct cache_op *op)
+{
+	if (run->ops_tail)
+		run->ops_tail->next = op;
+	else
+		run->ops_head = op;
+	run->ops_tail = op;
+	if (!run->op_running)
+		start_next(run);
+}
+
+static struct cache_op *op_new(struct run *run, struct job *j, enum op_kind kind)
+{
+	struct cache_op *op = xcalloc(1, sizeof(*op));
+	op->run = run;
+	op->job = j;
+	op->kind = kind;
+	strvec_init(&op->warnings);
+	return op;
+}
+
+void cachework_prepare(struct run *run, struct job *j)
+{
+	submit(run, op_new(run, j, OP_PREPARE));
+}
+
+void cachework_finish(struct run *run, struct job *j, bool store, int exit_code, uint64_t ms)
+{
+	if (!run->cache)
+		return;
+	j->record = false; /* no more appends to j->term: the worker reads it */
+	struct cache_op *op = op_new(run, j, OP_FINISH);
+	op->store = store;
+	op->exit_code = exit_code;
+	op->ms = ms;
+	submit(run, op);
+}
+
+bool cachework_idle(const struct run *run)
+{
+	return !run->op_running && !run->ops_head;
+}
