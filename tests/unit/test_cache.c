@@ -5,6 +5,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 
 #include "test_cache_fixture.h"
@@ -414,6 +416,50 @@ static void prune_drops_least_recently_used(void **state)
 	env_free(&e);
 }
 
+static char *old_file(struct env *e, const char *rel)
+{
+	char *abs = path_join(e->cache_dir, rel), *dir = path_dirname(abs);
+	mkdir_p(dir, 0755);
+	file_write_atomic(abs, "orphan", 6, 0444);
+	struct timespec ts[2] = {{1000, 0}, {1000, 0}};
+	utimensat(AT_FDCWD, abs, ts, 0);
+	free(dir);
+	return abs;
+}
+
+static void prune_collects_orphans(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, ""), 0);
+	char *orphan = old_file(&e, "blobs/ab/abababababababababababababababab");
+	char *tmp = old_file(&e, "blobs/tmp/put-XXXXXX");
+	char *fresh = path_join(e.cache_dir, "blobs/cd/cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd");
+	char *dir = path_dirname(fresh);
+	mkdir_p(dir, 0755);
+	file_write_atomic(fresh, "maybe a store in progress", 25, 0444);
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	struct bld_err err = {0};
+	assert_int_equal(cache_cmd_prune(e.c, 1ULL << 40, &out, &err), 0);
+	assert_false(file_exists(orphan));
+	assert_false(file_exists(tmp));
+	assert_true(file_exists(fresh)); /* younger than an hour: left alone */
+	char *d = path_join(e.f.root, "dist");
+	rm_rf(d);
+	size_t n;
+	assert_int_equal(restore(&e, &n, &err), 0); /* referenced blobs survived */
+	check_outputs(&e);
+	free(d);
+	free(dir);
+	free(orphan);
+	free(tmp);
+	free(fresh);
+	sbuf_release(&out);
+	env_free(&e);
+}
+
 static void commands_describe_entries(void **state)
 {
 	struct env e;
@@ -531,6 +577,7 @@ int main(void)
 	    cmocka_unit_test(glob_and_negated_outputs),
 	    cmocka_unit_test(outputs_expand_tokens_and_defaults),
 	    cmocka_unit_test(prune_drops_least_recently_used),
+	    cmocka_unit_test(prune_collects_orphans),
 	    cmocka_unit_test(commands_describe_entries),
 	    cmocka_unit_test(second_store_of_same_hash_is_a_no_op),
 	    cmocka_unit_test(unreadable_database_is_set_aside),

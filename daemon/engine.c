@@ -1,2 +1,0 @@
-/* engine.c - placeholder until implemented. */
-typedef int engine_placeholder;
