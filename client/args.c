@@ -24,62 +24,62 @@ struct opt {
 	enum opt_kind kind;
 };
 
-#define RUN_COMMON                                                                          \
-	{"configuration|c", "configuration", OPT_VALUE},                                    \
-	{"parallel", "parallel", OPT_INT},                                                  \
-	{"skipcache|skipnxcache", "skipCache", OPT_FLAG},                                   \
-	{"nodaemon|daemon", "noDaemon", OPT_FLAG},                                          \
-	{"verbose", "verbose", OPT_FLAG},                                                   \
-	{"excludetaskdependencies", "excludeTaskDependencies", OPT_FLAG},                   \
-	{"nxbail|bail", "bail", OPT_FLAG},                                                  \
-	{"outputstyle", "outputStyle", OPT_VALUE}
+#define RUN_COMMON                                                                                 \
+	{"configuration|c", "configuration", OPT_VALUE}, {"parallel", "parallel", OPT_INT},        \
+	    {"skipcache|skipnxcache", "skipCache", OPT_FLAG},                                      \
+	    {"nodaemon|daemon", "noDaemon", OPT_FLAG}, {"verbose", "verbose", OPT_FLAG},           \
+	    {"excludetaskdependencies", "excludeTaskDependencies", OPT_FLAG},                      \
+	    {"nxbail|bail", "bail", OPT_FLAG},                                                     \
+	{                                                                                          \
+		"outputstyle", "outputStyle", OPT_VALUE                                            \
+	}
 
 static const struct opt run_opts[] = {RUN_COMMON, {NULL, NULL, 0}};
 static const struct opt run_many_opts[] = {
-	RUN_COMMON,
-	{"targets|target|t", "targets", OPT_LIST},
-	{"projects|project|p", "projects", OPT_LIST},
-	{"exclude", "exclude", OPT_LIST},
-	{"all", "all", OPT_FLAG},
-	{NULL, NULL, 0},
+    RUN_COMMON,
+    {"targets|target|t", "targets", OPT_LIST},
+    {"projects|project|p", "projects", OPT_LIST},
+    {"exclude", "exclude", OPT_LIST},
+    {"all", "all", OPT_FLAG},
+    {NULL, NULL, 0},
 };
 static const struct opt show_opts[] = {
-	{"projects|p", "projects", OPT_LIST},
-	{"withtarget", "withTarget", OPT_LIST},
-	{"targets|target|t", "targets", OPT_LIST},
-	{"exclude", "exclude", OPT_LIST},
-	{"configuration|c", "configuration", OPT_VALUE},
-	{"json", "json", OPT_FLAG},
-	{"verbose", "verbose", OPT_FLAG},
-	{"nodaemon", "noDaemon", OPT_FLAG},
-	{NULL, NULL, 0},
+    {"projects|p", "projects", OPT_LIST},
+    {"withtarget", "withTarget", OPT_LIST},
+    {"targets|target|t", "targets", OPT_LIST},
+    {"exclude", "exclude", OPT_LIST},
+    {"configuration|c", "configuration", OPT_VALUE},
+    {"json", "json", OPT_FLAG},
+    {"verbose", "verbose", OPT_FLAG},
+    {"nodaemon", "noDaemon", OPT_FLAG},
+    {NULL, NULL, 0},
 };
 static const struct opt graph_opts[] = {
-	{"file", "file", OPT_VALUE},
-	{"focus", "focus", OPT_VALUE},
-	{"targets|target|t", "targets", OPT_LIST},
-	{"projects|p", "projects", OPT_LIST},
-	{"verbose", "verbose", OPT_FLAG},
-	{"nodaemon", "noDaemon", OPT_FLAG},
-	{NULL, NULL, 0},
+    {"file", "file", OPT_VALUE},
+    {"focus", "focus", OPT_VALUE},
+    {"targets|target|t", "targets", OPT_LIST},
+    {"projects|p", "projects", OPT_LIST},
+    {"verbose", "verbose", OPT_FLAG},
+    {"nodaemon", "noDaemon", OPT_FLAG},
+    {NULL, NULL, 0},
 };
 static const struct opt cache_opts[] = {
-	{"maxsize", "maxSize", OPT_VALUE},
-	{"json", "json", OPT_FLAG},
-	{"verbose", "verbose", OPT_FLAG},
-	{"nodaemon", "noDaemon", OPT_FLAG},
-	{NULL, NULL, 0},
+    {"maxsize", "maxSize", OPT_VALUE},
+    {"json", "json", OPT_FLAG},
+    {"verbose", "verbose", OPT_FLAG},
+    {"nodaemon", "noDaemon", OPT_FLAG},
+    {NULL, NULL, 0},
 };
 static const struct opt generate_opts[] = {
-	{"dryrun|d", "dryRun", OPT_FLAG},
-	{"verbose", "verbose", OPT_FLAG},
-	{"nodaemon", "noDaemon", OPT_FLAG},
-	{NULL, NULL, 0},
+    {"dryrun|d", "dryRun", OPT_FLAG},
+    {"verbose", "verbose", OPT_FLAG},
+    {"nodaemon", "noDaemon", OPT_FLAG},
+    {NULL, NULL, 0},
 };
 static const struct opt plain_opts[] = {
-	{"verbose", "verbose", OPT_FLAG},
-	{"nodaemon", "noDaemon", OPT_FLAG},
-	{NULL, NULL, 0},
+    {"verbose", "verbose", OPT_FLAG},
+    {"nodaemon", "noDaemon", OPT_FLAG},
+    {NULL, NULL, 0},
 };
 
 /* How a command treats what it does not know. */
@@ -87,31 +87,31 @@ enum unknown_mode { UNKNOWN_ERROR, UNKNOWN_FORWARD, UNKNOWN_GENERATOR };
 
 struct cmd_spec {
 	const char *name;
-	const char *request;     /* request command */
+	const char *request; /* request command */
 	const struct opt *opts;
 	enum unknown_mode unknown;
 	int max_positional;
 };
 
 static const struct cmd_spec cmds[] = {
-	{"run", "run", run_opts, UNKNOWN_FORWARD, 1},
-	{"run-many", "run-many", run_many_opts, UNKNOWN_FORWARD, 0},
-	{"show", "show", show_opts, UNKNOWN_ERROR, 2},
-	{"graph", "graph", graph_opts, UNKNOWN_ERROR, 0},
-	{"list", "list", plain_opts, UNKNOWN_ERROR, 1},
-	{"generate", "generate", generate_opts, UNKNOWN_GENERATOR, 2},
-	{"g", "generate", generate_opts, UNKNOWN_GENERATOR, 2},
-	{"cache", "cache", cache_opts, UNKNOWN_ERROR, 2},
-	{"reset", "reset", plain_opts, UNKNOWN_ERROR, 0},
+    {"run", "run", run_opts, UNKNOWN_FORWARD, 1},
+    {"run-many", "run-many", run_many_opts, UNKNOWN_FORWARD, 0},
+    {"show", "show", show_opts, UNKNOWN_ERROR, 2},
+    {"graph", "graph", graph_opts, UNKNOWN_ERROR, 0},
+    {"list", "list", plain_opts, UNKNOWN_ERROR, 1},
+    {"generate", "generate", generate_opts, UNKNOWN_GENERATOR, 2},
+    {"g", "generate", generate_opts, UNKNOWN_GENERATOR, 2},
+    {"cache", "cache", cache_opts, UNKNOWN_ERROR, 2},
+    {"reset", "reset", plain_opts, UNKNOWN_ERROR, 0},
 };
 
 /* State of one parse. */
 struct parser {
 	const struct cmd_spec *spec;
 	cJSON *args;
-	cJSON *overrides;        /* run/run-many: unknown options as values */
-	cJSON *forward;          /* run/run-many: raw forwarded arguments */
-	cJSON *gen_options;      /* generate: its options */
+	cJSON *overrides;   /* run/run-many: unknown options as values */
+	cJSON *forward;     /* run/run-many: raw forwarded arguments */
+	cJSON *gen_options; /* generate: its options */
 	struct strvec positional;
 	bool help;
 	struct bld_err *err;
@@ -219,8 +219,9 @@ static int apply_opt(struct parser *p, const struct opt *o, const char *display,
 		char *end;
 		long n = strtol(value, &end, 10);
 		if (*end || n < 1 || n > 100000)
-			return bld_err_set(p->err, BLD_EUSAGE, "%s takes a positive number, not \"%s\"",
-			                   display, value);
+			return bld_err_set(p->err, BLD_EUSAGE,
+			                   "%s takes a positive number, not \"%s\"", display,
+			                   value);
 		set_item(p->args, o->key, cJSON_CreateNumber((double)n));
 		return 0;
 	}
@@ -243,7 +244,8 @@ static int apply_opt(struct parser *p, const struct opt *o, const char *display,
 			any = true;
 		}
 		if (!any)
-			return bld_err_set(p->err, BLD_EUSAGE, "%s needs at least one value", display);
+			return bld_err_set(p->err, BLD_EUSAGE, "%s needs at least one value",
+			                   display);
 		return 0;
 	}
 	}
@@ -263,8 +265,9 @@ static int unknown_opt(struct parser *p, const char *arg, const char *name, size
                        const char *value, int argc, char **argv, int *i)
 {
 	if (p->spec->unknown == UNKNOWN_ERROR)
-		return bld_err_set(p->err, BLD_EUSAGE, "unknown option %s for bld %s (see bld %s --help)",
-		                   arg, p->spec->name, p->spec->name);
+		return bld_err_set(p->err, BLD_EUSAGE,
+		                   "unknown option %s for bld %s (see bld %s --help)", arg,
+		                   p->spec->name, p->spec->name);
 	char *key = xstrndup(name, nlen);
 	bool has_next = *i + 1 < argc && !is_option(argv[*i + 1]);
 	if (p->spec->unknown == UNKNOWN_GENERATOR) {
@@ -354,8 +357,9 @@ static int place_positional(struct parser *p, const char *shorthand_target)
 	}
 	if (!strcmp(cmd, "run")) {
 		if (!pos->n)
-			return bld_err_set(p->err, BLD_EUSAGE,
-			                   "bld run needs a task: bld run <project>:<target>[:<config>]");
+			return bld_err_set(
+			    p->err, BLD_EUSAGE,
+			    "bld run needs a task: bld run <project>:<target>[:<config>]");
 		cJSON_AddStringToObject(p->args, "task", pos->v[0]);
 		for (size_t i = 1; i < pos->n; i++)
 			cJSON_AddItemToArray(p->forward, cJSON_CreateString(pos->v[i]));
@@ -363,11 +367,12 @@ static int place_positional(struct parser *p, const char *shorthand_target)
 	}
 	if (!strcmp(cmd, "run-many")) {
 		if (pos->n)
-			return bld_err_set(p->err, BLD_EUSAGE, "bld run-many takes no argument \"%s\"",
-			                   pos->v[0]);
-		if (!cJSON_GetObjectItemCaseSensitive(p->args, "targets"))
 			return bld_err_set(p->err, BLD_EUSAGE,
-			                   "bld run-many needs -t <target>... (the targets to run)");
+			                   "bld run-many takes no argument \"%s\"", pos->v[0]);
+		if (!cJSON_GetObjectItemCaseSensitive(p->args, "targets"))
+			return bld_err_set(
+			    p->err, BLD_EUSAGE,
+			    "bld run-many needs -t <target>... (the targets to run)");
 		return 0;
 	}
 	if ((int)pos->n > p->spec->max_positional)
@@ -376,8 +381,9 @@ static int place_positional(struct parser *p, const char *shorthand_target)
 	if (!strcmp(cmd, "show")) {
 		if (!pos->n || (strcmp(pos->v[0], "projects") && strcmp(pos->v[0], "project") &&
 		                strcmp(pos->v[0], "tasks")))
-			return bld_err_set(p->err, BLD_EUSAGE,
-			                   "bld show projects | project <name> | tasks -t <target>");
+			return bld_err_set(
+			    p->err, BLD_EUSAGE,
+			    "bld show projects | project <name> | tasks -t <target>");
 		cJSON_AddStringToObject(p->args, "what", pos->v[0]);
 		if (!strcmp(pos->v[0], "project")) {
 			if (pos->n < 2)
@@ -386,7 +392,8 @@ static int place_positional(struct parser *p, const char *shorthand_target)
 		}
 		if (!strcmp(pos->v[0], "tasks") &&
 		    !cJSON_GetObjectItemCaseSensitive(p->args, "targets"))
-			return bld_err_set(p->err, BLD_EUSAGE, "bld show tasks needs -t <target>...");
+			return bld_err_set(p->err, BLD_EUSAGE,
+			                   "bld show tasks needs -t <target>...");
 		return 0;
 	}
 	if (!strcmp(cmd, "generate")) {
@@ -406,9 +413,10 @@ static int place_positional(struct parser *p, const char *shorthand_target)
 		for (size_t i = 0; i < ARRAY_LEN(subs); i++)
 			ok = ok || !strcmp(subs[i], sub);
 		if (!ok)
-			return bld_err_set(p->err, BLD_EUSAGE,
-			                   "bld cache ls | show <hash> | stats | prune [--max-size 10G] | "
-			                   "why <project>:<target>");
+			return bld_err_set(
+			    p->err, BLD_EUSAGE,
+			    "bld cache ls | show <hash> | stats | prune [--max-size 10G] | "
+			    "why <project>:<target>");
 		if ((!strcmp(sub, "show") || !strcmp(sub, "why")) && pos->n < 2)
 			return bld_err_set(p->err, BLD_EUSAGE, "bld cache %s needs %s", sub,
 			                   !strcmp(sub, "show") ? "a hash" : "<project>:<target>");

@@ -16,17 +16,17 @@
 #include "bld/err.h"
 
 enum cli_action {
-	CLI_ENGINE,   /* send a request to the engine */
-	CLI_HELP,     /* print help (topic may be NULL) */
-	CLI_VERSION,  /* print the version */
+	CLI_ENGINE,  /* send a request to the engine */
+	CLI_HELP,    /* print help (topic may be NULL) */
+	CLI_VERSION, /* print the version */
 };
 
 /* A parsed command line. */
 struct cli {
 	enum cli_action action;
-	char *cmd;      /* request command ("run", "run-many", "show", ...) or NULL */
-	char *topic;    /* CLI_HELP: the command asked about, or NULL */
-	cJSON *args;    /* owned: the request's "args" object */
+	char *cmd;   /* request command ("run", "run-many", "show", ...) or NULL */
+	char *topic; /* CLI_HELP: the command asked about, or NULL */
+	cJSON *args; /* owned: the request's "args" object */
 };
 
 /*
@@ -42,24 +42,24 @@ bool help_text(const char *cmd, struct sbuf *out);
 /* render.c: turning events into terminal output. */
 struct render_task {
 	char *id;
-	struct sbuf part[3];    /* per stream (1, 2): a partial line held back */
+	struct sbuf part[3]; /* per stream (1, 2): a partial line held back */
 	bool running;
-	bool overlapped;        /* ran at the same time as another task: prefix its lines */
-	char *status;           /* from task-end */
+	bool overlapped; /* ran at the same time as another task: prefix its lines */
+	char *status;    /* from task-end */
 	char *cache;
 };
 
 struct render {
-	int out_fd, err_fd;     /* where to write (1 and 2; tests use pipes) */
+	int out_fd, err_fd; /* where to write (1 and 2; tests use pipes) */
 	bool color;
-	bool verbose;           /* also echo each task's command lines */
+	bool verbose; /* also echo each task's command lines */
 	struct render_task *tasks;
 	size_t ntasks, cap;
-	int running;            /* tasks started and not ended */
-	bool at_bol[3];         /* last byte written to fd 1 / 2 ended a line */
+	int running;    /* tasks started and not ended */
+	bool at_bol[3]; /* last byte written to fd 1 / 2 ended a line */
 	/* run summary */
 	bool is_run;
-	char *cmd;              /* "run" or "run-many" */
+	char *cmd; /* "run" or "run-many" */
 	struct strvec targets, projects;
 	int total, requested;
 	int ok, failed, skipped, hits, canceled;

@@ -91,7 +91,8 @@ static int engine_start(const char *path, int *ret_fd, pid_t *ret_pid)
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		execl(path, "bldd", "--fd", "3", (char *)NULL);
-		fprintf(stderr, "bld: error: cannot start the engine %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "bld: error: cannot start the engine %s: %s\n", path,
+		        strerror(errno));
 		_exit(127);
 	}
 	close(sv[1]);
@@ -220,7 +221,8 @@ static int converse(struct session *s, int sig_r)
 	char buf[65536];
 	uint64_t deadline = 0;
 	while (!s->done) {
-		struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = sig_r, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN},
+		                      {.fd = sig_r, .events = POLLIN}};
 		int timeout = -1;
 		if (deadline) {
 			uint64_t now = now_ms();
@@ -302,7 +304,8 @@ int client_run(const struct cli *cli)
 	pid_t pid = -1;
 	int rc = engine_start(path, &s.fd, &pid);
 	if (rc < 0) {
-		fprintf(stderr, "bld: error: cannot start the engine %s: %s\n", path, strerror(-rc));
+		fprintf(stderr, "bld: error: cannot start the engine %s: %s\n", path,
+		        strerror(-rc));
 		free(path);
 		return 2;
 	}

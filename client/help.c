@@ -11,81 +11,81 @@ struct help_page {
 };
 
 static const char overview[] =
-	"bld - a build orchestrator for Nx-format monorepos\n"
-	"\n"
-	"Usage: bld <command> [options]\n"
-	"\n"
-	"Commands:\n"
-	"  run <project>:<target>[:<config>]   run a task and the tasks it depends on\n"
-	"  <target> [<project>]                 shorthand of bld run <project>:<target>\n"
-	"  run-many -t <target>... [-p ...]     run targets of many projects\n"
-	"  show projects|project <name>|tasks   show the workspace, a project, or a task graph\n"
-	"  graph [--file out.html|json|dot]     export the project graph\n"
-	"  generate <generator> [--opt v]       create projects and files (alias: g)\n"
-	"  list                                 generators and executors bld knows\n"
-	"  cache ls|show|stats|prune|why        inspect and manage the local cache\n"
-	"  reset                                delete the cache and workspace state\n"
-	"  help [<command>]                     this text, or a command's options\n"
-	"  --version                            print the version\n"
-	"\n"
-	"Run `bld help <command>` or `bld <command> --help` for a command's options.\n"
-	"Exit codes: 0 ok, 1 a task failed, 2 usage or workspace error, 130 interrupted.\n";
+    "bld - a build orchestrator for Nx-format monorepos\n"
+    "\n"
+    "Usage: bld <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  run <project>:<target>[:<config>]   run a task and the tasks it depends on\n"
+    "  <target> [<project>]                 shorthand of bld run <project>:<target>\n"
+    "  run-many -t <target>... [-p ...]     run targets of many projects\n"
+    "  show projects|project <name>|tasks   show the workspace, a project, or a task graph\n"
+    "  graph [--file out.html|json|dot]     export the project graph\n"
+    "  generate <generator> [--opt v]       create projects and files (alias: g)\n"
+    "  list                                 generators and executors bld knows\n"
+    "  cache ls|show|stats|prune|why        inspect and manage the local cache\n"
+    "  reset                                delete the cache and workspace state\n"
+    "  help [<command>]                     this text, or a command's options\n"
+    "  --version                            print the version\n"
+    "\n"
+    "Run `bld help <command>` or `bld <command> --help` for a command's options.\n"
+    "Exit codes: 0 ok, 1 a task failed, 2 usage or workspace error, 130 interrupted.\n";
 
 static const char run_common[] =
-	"  -c, --configuration <name>        the configuration to use\n"
-	"  --parallel <N>                    at most N processes at once (default: BLD_PARALLEL\n"
-	"                                    or the number of cores)\n"
-	"  --skip-cache                      run everything, read nothing from the cache\n"
-	"                                    (also BLD_SKIP_CACHE=1)\n"
-	"  --exclude-task-dependencies       run only the named tasks, not their dependencies\n"
-	"  --nx-bail                         start nothing more after the first failure\n"
-	"  --verbose                         more detail\n"
-	"  --no-daemon                       accepted; the engine always runs one-shot for now\n"
-	"  -- <args>                         forwarded to the requested tasks' commands\n"
-	"Other --options are passed to the requested tasks as Nx does.\n";
+    "  -c, --configuration <name>        the configuration to use\n"
+    "  --parallel <N>                    at most N processes at once (default: BLD_PARALLEL\n"
+    "                                    or the number of cores)\n"
+    "  --skip-cache                      run everything, read nothing from the cache\n"
+    "                                    (also BLD_SKIP_CACHE=1)\n"
+    "  --exclude-task-dependencies       run only the named tasks, not their dependencies\n"
+    "  --nx-bail                         start nothing more after the first failure\n"
+    "  --verbose                         more detail\n"
+    "  --no-daemon                       accepted; the engine always runs one-shot for now\n"
+    "  -- <args>                         forwarded to the requested tasks' commands\n"
+    "Other --options are passed to the requested tasks as Nx does.\n";
 
 static const struct help_page pages[] = {
-	{"run", "Usage: bld run <project>:<target>[:<configuration>] [options] [-- <args>]\n"
-	        "       bld <target> [<project>] [options] [-- <args>]\n"
-	        "\n"
-	        "Runs the task and, first, every task it depends on (dependsOn).\n"
-	        "Without a project, the project holding the current folder.\n"
-	        "\n"
-	        "Options:\n"},
-	{"run-many", "Usage: bld run-many -t <target>... [-p <project|glob|tag:x>...] "
-	             "[--exclude <p>...] [options]\n"
-	             "\n"
-	             "Runs the targets of every selected project (all projects by default;\n"
-	             "projects lacking a target are skipped) and what they depend on.\n"
-	             "\n"
-	             "Options:\n"
-	             "  -t, --targets <t>...              targets to run (repeat, or commas)\n"
-	             "  -p, --projects <p>...             projects: names, globs, tag:x, !exclusions\n"
-	             "  --exclude <p>...                  projects to leave out\n"},
-	{"show", "Usage: bld show projects [-p <pattern>...] [--with-target <t>] [--json]\n"
-	         "       bld show project <name> [--json]\n"
-	         "       bld show tasks -t <target>... [-p <pattern>...] [--json]\n"
-	         "\n"
-	         "projects: the project names.  project: the resolved configuration\n"
-	         "(targetDefaults merged, tokens expanded), and the targets a plugin would\n"
-	         "infer that bld lacks.  tasks: each task of the graph with its hash and\n"
-	         "cache status (local hit or miss).\n"},
-	{"graph", "Usage: bld graph [--file <out.html|out.json|out.dot>] [-t <target>...]\n"
-	          "\n"
-	          "Writes the project graph (and the task graph of -t) to the file, by its\n"
-	          "extension; the HTML is self-contained.  Without --file, prints JSON.\n"},
-	{"generate", "Usage: bld generate <generator> [--<option> <value>...] [--dry-run]\n"
-	             "       bld g <generator> ...\n"
-	             "\n"
-	             "Runs a generator (bld list shows them).  --dry-run writes nothing.\n"},
-	{"list", "Usage: bld list\n\nThe generators and executors bld knows.\n"},
-	{"cache", "Usage: bld cache ls [--json]              entries, newest first\n"
-	          "       bld cache show <hash> [--json]     one entry: inputs, outputs, run time\n"
-	          "       bld cache stats [--json]           entries, bytes, hit rate\n"
-	          "       bld cache prune [--max-size 10G]   drop least recently used entries\n"
-	          "       bld cache why <project>:<target>   why the task misses the cache\n"},
-	{"reset", "Usage: bld reset\n\nDeletes the cache and bld's workspace state (.bld/).\n"},
-	{"help", "Usage: bld help [<command>]\n"},
+    {"run", "Usage: bld run <project>:<target>[:<configuration>] [options] [-- <args>]\n"
+            "       bld <target> [<project>] [options] [-- <args>]\n"
+            "\n"
+            "Runs the task and, first, every task it depends on (dependsOn).\n"
+            "Without a project, the project holding the current folder.\n"
+            "\n"
+            "Options:\n"},
+    {"run-many", "Usage: bld run-many -t <target>... [-p <project|glob|tag:x>...] "
+                 "[--exclude <p>...] [options]\n"
+                 "\n"
+                 "Runs the targets of every selected project (all projects by default;\n"
+                 "projects lacking a target are skipped) and what they depend on.\n"
+                 "\n"
+                 "Options:\n"
+                 "  -t, --targets <t>...              targets to run (repeat, or commas)\n"
+                 "  -p, --projects <p>...             projects: names, globs, tag:x, !exclusions\n"
+                 "  --exclude <p>...                  projects to leave out\n"},
+    {"show", "Usage: bld show projects [-p <pattern>...] [--with-target <t>] [--json]\n"
+             "       bld show project <name> [--json]\n"
+             "       bld show tasks -t <target>... [-p <pattern>...] [--json]\n"
+             "\n"
+             "projects: the project names.  project: the resolved configuration\n"
+             "(targetDefaults merged, tokens expanded), and the targets a plugin would\n"
+             "infer that bld lacks.  tasks: each task of the graph with its hash and\n"
+             "cache status (local hit or miss).\n"},
+    {"graph", "Usage: bld graph [--file <out.html|out.json|out.dot>] [-t <target>...]\n"
+              "\n"
+              "Writes the project graph (and the task graph of -t) to the file, by its\n"
+              "extension; the HTML is self-contained.  Without --file, prints JSON.\n"},
+    {"generate", "Usage: bld generate <generator> [--<option> <value>...] [--dry-run]\n"
+                 "       bld g <generator> ...\n"
+                 "\n"
+                 "Runs a generator (bld list shows them).  --dry-run writes nothing.\n"},
+    {"list", "Usage: bld list\n\nThe generators and executors bld knows.\n"},
+    {"cache", "Usage: bld cache ls [--json]              entries, newest first\n"
+              "       bld cache show <hash> [--json]     one entry: inputs, outputs, run time\n"
+              "       bld cache stats [--json]           entries, bytes, hit rate\n"
+              "       bld cache prune [--max-size 10G]   drop least recently used entries\n"
+              "       bld cache why <project>:<target>   why the task misses the cache\n"},
+    {"reset", "Usage: bld reset\n\nDeletes the cache and bld's workspace state (.bld/).\n"},
+    {"help", "Usage: bld help [<command>]\n"},
 };
 
 bool help_text(const char *cmd, struct sbuf *out)

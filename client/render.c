@@ -184,7 +184,8 @@ static void on_task_start(struct render *r, const cJSON *ev)
 	newline_if_needed(r, 1);
 	sbuf_addf(&sb, "%s> bld run %s%s", r->color ? C_BOLD : "", t->id, r->color ? C_RESET : "");
 	if (cache && !strcmp(cache, "local"))
-		sbuf_addf(&sb, "  %s[local cache]%s", r->color ? C_DIM : "", r->color ? C_RESET : "");
+		sbuf_addf(&sb, "  %s[local cache]%s", r->color ? C_DIM : "",
+		          r->color ? C_RESET : "");
 	sbuf_adds(&sb, "\n\n");
 	const cJSON *c;
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(ev, "commands"))
@@ -282,8 +283,8 @@ static void on_message(struct render *r, const cJSON *ev)
 	sbuf_init(&sb);
 	newline_if_needed(r, 2);
 	if (!strcmp(level, "error"))
-		sbuf_addf(&sb, "%sbld: error:%s %s\n", r->color ? C_RED : "", r->color ? C_RESET : "",
-		          text);
+		sbuf_addf(&sb, "%sbld: error:%s %s\n", r->color ? C_RED : "",
+		          r->color ? C_RESET : "", text);
 	else if (!strcmp(level, "warn"))
 		sbuf_addf(&sb, "%sbld: warning:%s %s\n", r->color ? C_YELLOW : "",
 		          r->color ? C_RESET : "", text);
@@ -350,8 +351,9 @@ void render_done(struct render *r, int exit_code)
 		sbuf_addc(&sb, '\n');
 	}
 	if (r->hits && exit_code != 130)
-		sbuf_addf(&sb, "\nbld read the output from the cache instead of running the command "
-		               "for %d out of %d tasks.\n",
+		sbuf_addf(&sb,
+		          "\nbld read the output from the cache instead of running the command "
+		          "for %d out of %d tasks.\n",
 		          r->hits, r->ok + r->failed + r->skipped);
 	outs(r, 1, sb.buf);
 	sbuf_release(&sb);

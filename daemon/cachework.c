@@ -25,7 +25,7 @@
 enum op_kind { OP_PREPARE, OP_FINISH };
 
 struct cache_op {
-	uv_work_t work;            /* first: the uv_work_t's address is the op's */
+	uv_work_t work; /* first: the uv_work_t's address is the op's */
 	struct run *run;
 	struct job *job;
 	enum op_kind kind;
@@ -104,8 +104,8 @@ static void finish_store(struct cache_op *op)
 		struct strvec outs;
 		strvec_init(&outs);
 		task_outputs(run->ws, t, &outs);
-		if (cache_store(run->cache, t, run->ws->root, &outs, j->term.buf, j->term.len, op->ms,
-		                j->manifest, &err) < 0)
+		if (cache_store(run->cache, t, run->ws->root, &outs, j->term.buf, j->term.len,
+		                op->ms, j->manifest, &err) < 0)
 			op_warn(op, "%s: not cached: %s", t->id, err.msg);
 		strvec_release(&outs);
 	}

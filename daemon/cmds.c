@@ -181,13 +181,15 @@ static int show_project(struct request *r, struct workspace *ws, struct bld_err 
 	}
 	char *inferred = plugin_targets(ws, p);
 	if (inferred[0] && request_arg_bool(r, "json"))
-		request_message(r, "warn",
-		                "%s: nx.json plugins would infer targets bld does not have (bld runs no "
-		                "plugins; add them to project.json): %s",
-		                p->name, inferred);
+		request_message(
+		    r, "warn",
+		    "%s: nx.json plugins would infer targets bld does not have (bld runs no "
+		    "plugins; add them to project.json): %s",
+		    p->name, inferred);
 	else if (inferred[0])
-		sbuf_addf(&out, "Targets a plugin would infer that bld does not have (bld runs no "
-		                "plugins; add them to project.json to use them):\n  %s\n",
+		sbuf_addf(&out,
+		          "Targets a plugin would infer that bld does not have (bld runs no "
+		          "plugins; add them to project.json to use them):\n  %s\n",
 		          inferred);
 	free(inferred);
 	if (ws->nplugins && !request_arg_bool(r, "json")) {
@@ -306,7 +308,8 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 			cJSON_AddStringToObject(o, "cache", st);
 			cJSON *deps = cJSON_AddArrayToObject(o, "dependsOn");
 			for (size_t d = 0; d < t->ndeps; d++)
-				cJSON_AddItemToArray(deps, cJSON_CreateString(tg->tasks[t->deps[d]].id));
+				cJSON_AddItemToArray(deps,
+				                     cJSON_CreateString(tg->tasks[t->deps[d]].id));
 			cJSON_AddItemToArray(arr, o);
 		} else {
 			sbuf_addf(&out, "%-40s %-32s %s\n", t->id, t->hash[0] ? t->hash : "-", st);
@@ -360,9 +363,9 @@ static int graph_format_of(const char *file, enum graph_format *ret, struct bld_
 	else if (str_ends(file, ".html") || str_ends(file, ".htm"))
 		*ret = GRAPH_HTML;
 	else
-		return bld_err_set(err, BLD_EUSAGE,
-		                   "graph --file %s: unknown format; use a .json, .dot or .html file",
-		                   file);
+		return bld_err_set(
+		    err, BLD_EUSAGE,
+		    "graph --file %s: unknown format; use a .json, .dot or .html file", file);
 	return 0;
 }
 
@@ -421,7 +424,8 @@ int cmd_list(struct request *r)
 	const struct gen_info *g = gen_list(&n);
 	sbuf_adds(&out, "Generators (bld generate <name>):\n");
 	for (size_t i = 0; i < n; i++)
-		sbuf_addf(&out, "  %-30s %s\n", g[i].name, g[i].description ? g[i].description : "");
+		sbuf_addf(&out, "  %-30s %s\n", g[i].name,
+		          g[i].description ? g[i].description : "");
 	if (!n)
 		sbuf_adds(&out, "  (none)\n");
 	sbuf_adds(&out, "\nExecutors (\"executor\" in project.json targets):\n");
@@ -473,11 +477,24 @@ static uint64_t parse_size(const char *s)
 	char *end;
 	double v = strtod(s, &end);
 	switch (*end) {
-	case 'k': case 'K': v *= 1024.0; break;
-	case 'm': case 'M': v *= 1024.0 * 1024; break;
-	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; break;
-	case 't': case 'T': v *= 1024.0 * 1024 * 1024 * 1024; break;
-	default: break;
+	case 'k':
+	case 'K':
+		v *= 1024.0;
+		break;
+	case 'm':
+	case 'M':
+		v *= 1024.0 * 1024;
+		break;
+	case 'g':
+	case 'G':
+		v *= 1024.0 * 1024 * 1024;
+		break;
+	case 't':
+	case 'T':
+		v *= 1024.0 * 1024 * 1024 * 1024;
+		break;
+	default:
+		break;
 	}
 	return v < 0 ? 0 : (uint64_t)v;
 }
@@ -552,7 +569,8 @@ int cmd_cache(struct request *r)
 		rc = cache_why(r, ws, c, arg, &out, &err);
 	else
 		rc = bld_err_set(&err, BLD_EUSAGE,
-		                 "unknown cache command \"%s\"; use ls, show, stats, prune or why", sub);
+		                 "unknown cache command \"%s\"; use ls, show, stats, prune or why",
+		                 sub);
 	send_sbuf(r, &out);
 	sbuf_release(&out);
 	cache_close(c);

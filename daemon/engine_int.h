@@ -42,37 +42,37 @@ struct run;
 /* The engine: one per process.  Owns the loop; nothing else is global. */
 struct daemon {
 	uv_loop_t loop;
-	struct conn *conns;        /* open connections (singly linked) */
-	bool oneshot;              /* serve one request, then exit */
-	int last_exit;             /* exit code of the last finished request */
+	struct conn *conns; /* open connections (singly linked) */
+	bool oneshot;       /* serve one request, then exit */
+	int last_exit;      /* exit code of the last finished request */
 };
 
 /* One client connection. */
 struct conn {
-	uv_pipe_t pipe;            /* first: the handle's address is the conn's */
-	uv_shutdown_t shutdown;    /* ending after the last write (one-shot) */
+	uv_pipe_t pipe;         /* first: the handle's address is the conn's */
+	uv_shutdown_t shutdown; /* ending after the last write (one-shot) */
 	struct daemon *d;
 	struct conn *next;
 	struct proto_reader rd;
-	bool hello;                /* the client's hello was accepted */
+	bool hello; /* the client's hello was accepted */
 	bool closing;
-	struct request *req;       /* the active request or NULL; the request holds a back pointer */
+	struct request *req; /* the active request or NULL; the request holds a back pointer */
 };
 
 /* One request (JSON message "request"). */
 struct request {
 	struct daemon *d;
-	struct conn *conn;         /* NULL once the client is gone */
-	cJSON *msg;                /* owned: the whole message */
-	const char *cmd;           /* borrowed from msg */
-	cJSON *args;               /* borrowed from msg; an object, never NULL */
-	char *cwd;                 /* owned, absolute */
-	char **env;                /* owned, NULL-terminated "K=V" array (the client's environment) */
+	struct conn *conn; /* NULL once the client is gone */
+	cJSON *msg;        /* owned: the whole message */
+	const char *cmd;   /* borrowed from msg */
+	cJSON *args;       /* borrowed from msg; an object, never NULL */
+	char *cwd;         /* owned, absolute */
+	char **env;        /* owned, NULL-terminated "K=V" array (the client's environment) */
 	bool tty, color;
 	int columns;
 	bool canceled;
-	bool finished;             /* done was sent */
-	struct run *run;           /* owned, while a run is in progress */
+	bool finished;   /* done was sent */
+	struct run *run; /* owned, while a run is in progress */
 };
 
 /* daemon.c */
@@ -105,7 +105,7 @@ void request_cancel(struct request *r);
 /* Event helpers; all are no-ops once the client is gone. */
 void request_send(struct request *r, cJSON *msg); /* takes ownership of msg */
 void request_message(struct request *r, const char *level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void request_text(struct request *r, const char *text, size_t len);
 /* Send err as an error message; return the exit code for it (2). */
 int request_error(struct request *r, const struct bld_err *err);

@@ -12,9 +12,9 @@
 
 /* An environment under construction: "K=V" strings with a key index. */
 struct envset {
-	struct strvec kv;      /* owned "K=V" strings; removed entries are NULL-free (compacted) */
-	struct strmap idx;     /* key -> index + 1 into kv (stored as a pointer-sized int) */
-	char **arr;            /* NULL-terminated view for spawn, rebuilt by envset_array */
+	struct strvec kv;  /* owned "K=V" strings; removed entries are NULL-free (compacted) */
+	struct strmap idx; /* key -> index + 1 into kv (stored as a pointer-sized int) */
+	char **arr;        /* NULL-terminated view for spawn, rebuilt by envset_array */
 };
 
 void envset_init(struct envset *e);

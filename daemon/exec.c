@@ -12,27 +12,27 @@ enum exec_family { FAM_RUN_COMMANDS, FAM_RUN_SCRIPT, FAM_NOOP, FAM_OPENAPI };
 struct exec_info {
 	const char *name;
 	enum exec_family fam;
-	bool venv;               /* activate <root>/.venv like @nxlv/python does */
+	bool venv; /* activate <root>/.venv like @nxlv/python does */
 	const char *description;
 };
 
 static const struct exec_info executors[] = {
-	{"nx:run-commands", FAM_RUN_COMMANDS, false, "run shell commands"},
-	{"nx:noop", FAM_NOOP, false, "do nothing (a target that only groups dependencies)"},
-	{"nx:run-script", FAM_RUN_SCRIPT, false, "run a package.json script (npm run <script>)"},
-	{"@nx/workspace:run-commands", FAM_RUN_COMMANDS, false, "old name of nx:run-commands"},
-	{"@nrwl/workspace:run-commands", FAM_RUN_COMMANDS, false, "old name of nx:run-commands"},
-	{"@nxlv/python:run-commands", FAM_RUN_COMMANDS, true,
-	 "nx:run-commands in the workspace's .venv"},
-	{"bld:openapi-metadata", FAM_OPENAPI, false,
-	 "native: OpenAPI spec (openApiSpecPath) -> TypeScript metadata (outputPath)"},
+    {"nx:run-commands", FAM_RUN_COMMANDS, false, "run shell commands"},
+    {"nx:noop", FAM_NOOP, false, "do nothing (a target that only groups dependencies)"},
+    {"nx:run-script", FAM_RUN_SCRIPT, false, "run a package.json script (npm run <script>)"},
+    {"@nx/workspace:run-commands", FAM_RUN_COMMANDS, false, "old name of nx:run-commands"},
+    {"@nrwl/workspace:run-commands", FAM_RUN_COMMANDS, false, "old name of nx:run-commands"},
+    {"@nxlv/python:run-commands", FAM_RUN_COMMANDS, true,
+     "nx:run-commands in the workspace's .venv"},
+    {"bld:openapi-metadata", FAM_OPENAPI, false,
+     "native: OpenAPI spec (openApiSpecPath) -> TypeScript metadata (outputPath)"},
 };
 
 /* Option names nx:run-commands itself consumes; others are forwarded as --name=value. */
 static const char *const prop_keys[] = {
-	"command", "commands", "color", "no-color", "parallel", "no-parallel", "readyWhen",
-	"cwd", "args", "envFile", "__unparsed__", "env", "usePty", "streamOutput", "verbose",
-	"forwardAllArgs", "tty",
+    "command",   "commands",     "color",   "no-color",       "parallel",     "no-parallel",
+    "readyWhen", "cwd",          "args",    "envFile",        "__unparsed__", "env",
+    "usePty",    "streamOutput", "verbose", "forwardAllArgs", "tty",
 };
 
 static const struct exec_info *exec_find(const char *name)
@@ -88,7 +88,8 @@ static bool shell_safe(const char *s)
 		return false;
 	for (; *s; s++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-		            "@%+=:,./-_", *s))
+		            "@%+=:,./-_",
+		            *s))
 			return false;
 	return true;
 }
@@ -273,7 +274,8 @@ static int interpolate(const char *command, const cJSON *options, const struct s
 	if (named && all) {
 		free(args);
 		return bld_err_set(err, BLD_ESCHEMA,
-		                   "command \"%s\" uses both {args} and {args.*}; choose one", command);
+		                   "command \"%s\" uses both {args} and {args.*}; choose one",
+		                   command);
 	}
 	if (named) {
 		for (const char *p = command; *p;) {
@@ -369,15 +371,17 @@ static int add_commands(const cJSON *options, const struct strvec *fwd, struct e
 		const cJSON *x;
 		cJSON_ArrayForEach(x, cmds)
 		{
-			const cJSON *c = cJSON_IsObject(x) ? cJSON_GetObjectItemCaseSensitive(x, "command")
-			                                   : x;
+			const cJSON *c =
+			    cJSON_IsObject(x) ? cJSON_GetObjectItemCaseSensitive(x, "command") : x;
 			if (!cJSON_IsString(c)) {
-				rc = bld_err_set(err, BLD_ESCHEMA,
-				                 "option \"commands\": each entry must be a string or "
-				                 "an object with a \"command\" string");
+				rc = bld_err_set(
+				    err, BLD_ESCHEMA,
+				    "option \"commands\": each entry must be a string or "
+				    "an object with a \"command\" string");
 				break;
 			}
-			bool fa = cJSON_IsObject(x) ? opt_bool(x, "forwardAllArgs", fwd_all) : fwd_all;
+			bool fa =
+			    cJSON_IsObject(x) ? opt_bool(x, "forwardAllArgs", fwd_all) : fwd_all;
 			sbuf_reset(&line);
 			rc = interpolate(c->valuestring, options, fwd, fa, &line, err);
 			if (rc < 0)
@@ -402,15 +406,16 @@ static int plan_run_commands(const cJSON *options, const struct strvec *fwd, con
 		strvec_push(&p->ready_when, rw->valuestring);
 	else if (cJSON_IsArray(rw)) {
 		const cJSON *x;
-		cJSON_ArrayForEach(x, rw) if (cJSON_IsString(x)) strvec_push(&p->ready_when,
-		                                                             x->valuestring);
+		cJSON_ArrayForEach(x, rw) if (cJSON_IsString(x))
+		    strvec_push(&p->ready_when, x->valuestring);
 	}
 	int rc = add_commands(options, fwd, p, err);
 	if (rc < 0)
 		return rc;
 	if (p->ready_when.n && !p->parallel)
-		return bld_err_set(err, BLD_ESCHEMA,
-		                   "option \"readyWhen\" can only be used when \"parallel\" is true");
+		return bld_err_set(
+		    err, BLD_ESCHEMA,
+		    "option \"readyWhen\" can only be used when \"parallel\" is true");
 	const cJSON *cwd = cJSON_GetObjectItemCaseSensitive(options, "cwd");
 	if (cJSON_IsString(cwd) && cwd->valuestring[0])
 		p->cwd = abs_path(root, cwd->valuestring);

@@ -23,19 +23,19 @@
 #include "bld/err.h"
 
 enum exec_kind {
-	EXEC_COMMANDS,  /* run shell commands (run-commands and its look-alikes) */
-	EXEC_NOOP,      /* nx:noop: succeed at once */
-	EXEC_OPENAPI,   /* bld:openapi-metadata: native codegen in the engine */
+	EXEC_COMMANDS, /* run shell commands (run-commands and its look-alikes) */
+	EXEC_NOOP,     /* nx:noop: succeed at once */
+	EXEC_OPENAPI,  /* bld:openapi-metadata: native codegen in the engine */
 };
 
 /* What a task does. */
 struct exec_plan {
 	enum exec_kind kind;
-	struct strvec commands;   /* shell command lines (EXEC_COMMANDS) */
-	bool parallel;            /* run commands at once (else one after another, stop at failure) */
-	char *cwd;                /* absolute working directory; NULL: the workspace root */
-	struct strvec env;        /* "K=V" from the env option, applied over everything else */
-	char *env_file;           /* absolute envFile path, or NULL */
+	struct strvec commands; /* shell command lines (EXEC_COMMANDS) */
+	bool parallel;          /* run commands at once (else one after another, stop at failure) */
+	char *cwd;              /* absolute working directory; NULL: the workspace root */
+	struct strvec env;      /* "K=V" from the env option, applied over everything else */
+	char *env_file;         /* absolute envFile path, or NULL */
 	struct strvec ready_when; /* texts that must all appear in the output */
 	char *spec_path;          /* EXEC_OPENAPI: absolute openApiSpecPath */
 	char *output_path;        /* EXEC_OPENAPI: absolute outputPath */

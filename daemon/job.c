@@ -221,12 +221,12 @@ static int spawn_one(struct job *j, size_t k)
 	struct bld_err err;
 	bld_err_clear(&err);
 	struct proc_opts o = {
-		.command = j->plan.commands.v[k],
-		.cwd = j->plan.cwd ? j->plan.cwd : run->ws->root,
-		.env = envset_array(&j->env),
-		.on_output = proc_output,
-		.on_exit = proc_exited,
-		.ctx = j,
+	    .command = j->plan.commands.v[k],
+	    .cwd = j->plan.cwd ? j->plan.cwd : run->ws->root,
+	    .env = envset_array(&j->env),
+	    .on_output = proc_output,
+	    .on_exit = proc_exited,
+	    .ctx = j,
 	};
 	struct proc *p;
 	int rc = proc_spawn(&run->rq->d->loop, &o, &p, &err);

@@ -48,7 +48,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bldd: cannot use fd %d: %s\n", fd, uv_strerror(rc));
 	int lrc = daemon_run(d);
 	if (lrc != 0)
-		fprintf(stderr, "bldd: the event loop did not close cleanly (%s)\n", uv_strerror(lrc));
+		fprintf(stderr, "bldd: the event loop did not close cleanly (%s)\n",
+		        uv_strerror(lrc));
 	int code = rc < 0 ? 2 : d->last_exit;
 	daemon_free(d);
 	return code;

@@ -25,8 +25,8 @@ struct proc {
 	int open_handles;
 	int open_pipes;
 	bool exited, reported, killing;
-	bool paused;               /* reading stopped: the client is slow (backpressure) */
-	bool out_open, err_open;   /* pipes not yet at end of file */
+	bool paused;             /* reading stopped: the client is slow (backpressure) */
+	bool out_open, err_open; /* pipes not yet at end of file */
 	int exit_code;
 	int pid;
 	proc_output_fn on_output;
@@ -136,19 +136,19 @@ int proc_spawn(uv_loop_t *loop, const struct proc_opts *o, struct proc **ret, st
 
 	char *args[] = {"/bin/sh", "-c", (char *)o->command, NULL};
 	uv_stdio_container_t stdio[3] = {
-		{.flags = UV_IGNORE},
-		{.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->out},
-		{.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->err},
+	    {.flags = UV_IGNORE},
+	    {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->out},
+	    {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->err},
 	};
 	uv_process_options_t po = {
-		.exit_cb = exit_cb,
-		.file = args[0],
-		.args = args,
-		.env = o->env,
-		.cwd = o->cwd,
-		.flags = UV_PROCESS_DETACHED, /* setsid: its own process group */
-		.stdio_count = 3,
-		.stdio = stdio,
+	    .exit_cb = exit_cb,
+	    .file = args[0],
+	    .args = args,
+	    .env = o->env,
+	    .cwd = o->cwd,
+	    .flags = UV_PROCESS_DETACHED, /* setsid: its own process group */
+	    .stdio_count = 3,
+	    .stdio = stdio,
 	};
 	int rc = uv_spawn(loop, &p->process, &po);
 	if (rc < 0) {
@@ -159,7 +159,8 @@ int proc_spawn(uv_loop_t *loop, const struct proc_opts *o, struct proc **ret, st
 		close_handle(p, (uv_handle_t *)&p->err);
 		close_handle(p, (uv_handle_t *)&p->timer);
 		close_handle(p, (uv_handle_t *)&p->process);
-		return bld_err_set(err, rc, "cannot start /bin/sh in %s: %s", o->cwd, uv_strerror(rc));
+		return bld_err_set(err, rc, "cannot start /bin/sh in %s: %s", o->cwd,
+		                   uv_strerror(rc));
 	}
 	p->open_handles = 4;
 	p->open_pipes = 2;

@@ -19,15 +19,14 @@
 struct proc;
 
 /* stream: 1 stdout, 2 stderr; data borrowed for the call. */
-typedef void (*proc_output_fn)(void *ctx, struct proc *p, int stream, const char *data,
-                               size_t len);
+typedef void (*proc_output_fn)(void *ctx, struct proc *p, int stream, const char *data, size_t len);
 /* exit_code: the process's status, or 128 + signal. */
 typedef void (*proc_exit_fn)(void *ctx, struct proc *p, int exit_code);
 
 struct proc_opts {
-	const char *command;   /* run with /bin/sh -c */
-	const char *cwd;       /* absolute */
-	char **env;            /* NULL-terminated "K=V", borrowed for the call */
+	const char *command; /* run with /bin/sh -c */
+	const char *cwd;     /* absolute */
+	char **env;          /* NULL-terminated "K=V", borrowed for the call */
 	proc_output_fn on_output;
 	proc_exit_fn on_exit;
 	void *ctx;

@@ -30,8 +30,9 @@ int request_new(struct daemon *d, struct conn *c, cJSON *msg, struct request **r
 	cJSON *args = cJSON_GetObjectItemCaseSensitive(msg, "args");
 	if (!cJSON_IsString(cmd) || !cJSON_IsString(cwd) || cwd->valuestring[0] != '/') {
 		cJSON_Delete(msg);
-		return bld_err_set(err, BLD_EPROTO,
-		                   "protocol error: a request needs \"cmd\" and an absolute \"cwd\"");
+		return bld_err_set(
+		    err, BLD_EPROTO,
+		    "protocol error: a request needs \"cmd\" and an absolute \"cwd\"");
 	}
 	if (!cJSON_IsObject(args)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(msg, "args");
@@ -180,8 +181,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"show", cmd_show},   {"graph", cmd_graph}, {"list", cmd_list},
-	{"generate", cmd_generate}, {"cache", cmd_cache}, {"reset", cmd_reset},
+    {"show", cmd_show},         {"graph", cmd_graph}, {"list", cmd_list},
+    {"generate", cmd_generate}, {"cache", cmd_cache}, {"reset", cmd_reset},
 };
 
 void request_start(struct request *r)

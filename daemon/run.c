@@ -314,9 +314,9 @@ static int parse_task_spec(struct run *run, const char *spec, struct tg_request 
 {
 	const char *colon = strchr(spec, ':');
 	if (!colon || colon == spec || !colon[1])
-		return bld_err_set(err, BLD_EUSAGE,
-		                   "\"%s\" is not a task: expected <project>:<target>[:<configuration>]",
-		                   spec);
+		return bld_err_set(
+		    err, BLD_EUSAGE,
+		    "\"%s\" is not a task: expected <project>:<target>[:<configuration>]", spec);
 	char *proj = xstrndup(spec, (size_t)(colon - spec));
 	const char *rest = colon + 1;
 	struct ws_project *p = workspace_project(run->ws, proj);
@@ -360,7 +360,8 @@ static int build_request(struct run *run, struct tg_request *tq, char **ret_conf
 		if (spec)
 			return parse_task_spec(run, spec, tq, ret_config, err);
 		if (!target)
-			return bld_err_set(err, BLD_EUSAGE, "run: which task? bld run <project>:<target>");
+			return bld_err_set(err, BLD_EUSAGE,
+			                   "run: which task? bld run <project>:<target>");
 		const char *proj = request_arg_str(rq, "project");
 		if (!proj)
 			proj = project_of_cwd(run);
@@ -440,16 +441,18 @@ static void open_cache(struct run *run)
 	bld_err_clear(&err);
 	if (cache_open(dir, &run->cache, &err) < 0) {
 		run->cache = NULL;
-		request_message(rq, "warn", "cache unavailable (%s): %s; tasks run without it",
-		                dir, err.msg);
+		request_message(rq, "warn", "cache unavailable (%s): %s; tasks run without it", dir,
+		                err.msg);
 	}
 	free(dir);
 	bld_err_clear(&err);
 	if (hasher_new(run->ws, run->cache, rq->env, &run->hasher, &err) < 0) {
 		run->hasher = NULL;
 		if (run->cache)
-			request_message(rq, "warn", "hashing unavailable: %s; tasks run without the "
-			                "cache", err.msg);
+			request_message(rq, "warn",
+			                "hashing unavailable: %s; tasks run without the "
+			                "cache",
+			                err.msg);
 	}
 }
 
@@ -521,12 +524,13 @@ static void hint_plugin_targets(struct run *run, const struct tg_request *tq)
 		for (size_t k = 0; k < tq->targets.n; k++) {
 			int at = strvec_find(&targets, tq->targets.v[k]);
 			if (at >= 0)
-				strvec_push_owned(&run->hints,
-				                  xasprintf("%s:%s would be inferred by the nx.json plugin "
-				                            "%s; bld runs no plugins: add the target to %s",
-				                            p->name, tq->targets.v[k],
-				                            (size_t)at < plugins.n ? plugins.v[at] : "?",
-				                            p->config_file));
+				strvec_push_owned(
+				    &run->hints,
+				    xasprintf("%s:%s would be inferred by the nx.json plugin "
+				              "%s; bld runs no plugins: add the target to %s",
+				              p->name, tq->targets.v[k],
+				              (size_t)at < plugins.n ? plugins.v[at] : "?",
+				              p->config_file));
 		}
 		strvec_release(&targets);
 		strvec_release(&plugins);
@@ -550,8 +554,8 @@ static void warn_no_projects(struct run *run)
 	sbuf_init(&m);
 	for (size_t i = 0; i < sug.n; i++)
 		sbuf_addf(&m, "%s%s", i ? ", " : "", sug.v[i]);
-	request_message(run->rq, "warn", "no project matches -p %s%s%s%s; no tasks were run",
-	                s.buf, sug.n ? " (did you mean " : "", m.buf, sug.n ? "?)" : "");
+	request_message(run->rq, "warn", "no project matches -p %s%s%s%s; no tasks were run", s.buf,
+	                sug.n ? " (did you mean " : "", m.buf, sug.n ? "?)" : "");
 	sbuf_release(&s);
 	sbuf_release(&m);
 	strvec_release(&pats);
@@ -576,9 +580,10 @@ static int run_setup(struct run *run, struct bld_err *err)
 	if (rc == BLD_ENOTARGET)
 		hint_plugin_targets(run, &tq);
 	if (rc >= 0 && !run->tg->ntasks && tq.projects.n)
-		request_message(rq, "warn", "none of the selected projects has target%s %s; "
-		                "no tasks were run", tq.targets.n > 1 ? "s" : "",
-		                tq.targets.n ? tq.targets.v[0] : "");
+		request_message(rq, "warn",
+		                "none of the selected projects has target%s %s; "
+		                "no tasks were run",
+		                tq.targets.n > 1 ? "s" : "", tq.targets.n ? tq.targets.v[0] : "");
 	for (size_t i = 0; rc >= 0 && run->verbose && i < run->tg->notes.n; i++)
 		request_message(rq, "info", "%s", run->tg->notes.v[i]);
 	if (rc >= 0)

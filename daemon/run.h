@@ -21,49 +21,49 @@
 
 /* One task being executed. */
 struct job {
-	struct run *run;           /* borrowed back pointer */
-	int index;                 /* into run->tg->tasks */
+	struct run *run; /* borrowed back pointer */
+	int index;       /* into run->tg->tasks */
 	struct exec_plan plan;
-	bool planned;              /* plan was built (ok) */
-	struct envset env;         /* the processes' environment */
-	struct proc **procs;       /* live processes (NULL once exited) */
+	bool planned;        /* plan was built (ok) */
+	struct envset env;   /* the processes' environment */
+	struct proc **procs; /* live processes (NULL once exited) */
 	size_t nprocs;
-	size_t next_cmd;           /* serial mode: next command to start */
-	int live;                  /* processes still running */
-	int exit_code;             /* first non-zero exit, else 0 */
-	bool started, ended;       /* task-start / task-end sent */
-	bool detached;             /* readyWhen met: the task counts as done, processes live on */
-	bool *ready_seen;          /* per readyWhen text */
-	struct sbuf tail;          /* last bytes of output, for readyWhen across chunks */
-	struct sbuf term;          /* recorded terminal output (for the cache) */
-	bool record;               /* record output for the cache */
+	size_t next_cmd;     /* serial mode: next command to start */
+	int live;            /* processes still running */
+	int exit_code;       /* first non-zero exit, else 0 */
+	bool started, ended; /* task-start / task-end sent */
+	bool detached;       /* readyWhen met: the task counts as done, processes live on */
+	bool *ready_seen;    /* per readyWhen text */
+	struct sbuf tail;    /* last bytes of output, for readyWhen across chunks */
+	struct sbuf term;    /* recorded terminal output (for the cache) */
+	bool record;         /* record output for the cache */
 	uint64_t start_ms;
-	cJSON *manifest;           /* owned input manifest from the hasher, or NULL */
+	cJSON *manifest; /* owned input manifest from the hasher, or NULL */
 };
 
 struct run {
-	struct request *rq;        /* borrowed; owns this run */
-	struct workspace *ws;      /* owned */
-	struct task_graph *tg;     /* owned */
-	struct cache *cache;       /* owned, NULL when unavailable */
-	struct hasher *hasher;     /* owned, NULL when unavailable */
+	struct request *rq;    /* borrowed; owns this run */
+	struct workspace *ws;  /* owned */
+	struct task_graph *tg; /* owned */
+	struct cache *cache;   /* owned, NULL when unavailable */
+	struct hasher *hasher; /* owned, NULL when unavailable */
 	struct sched sched;
-	struct job *jobs;          /* owned, one per task */
-	struct strvec fwd;         /* forwarded arguments for the requested tasks */
-	struct strvec hints;       /* said after a setup error */
-	cJSON *overrides;          /* owned, or NULL */
+	struct job *jobs;    /* owned, one per task */
+	struct strvec fwd;   /* forwarded arguments for the requested tasks */
+	struct strvec hints; /* said after a setup error */
+	cJSON *overrides;    /* owned, or NULL */
 	bool skip_cache;
 	bool verbose;
 	bool canceled;
-	bool ending;               /* the scheduler is done; waiting for processes to go */
+	bool ending; /* the scheduler is done; waiting for processes to go */
 	bool pumping, pump_again;
 	int live_procs;
 	int hits, ran, failed, skipped;
 	struct cache_op *ops_head, *ops_tail; /* cachework.c: queued operations (FIFO) */
 	struct cache_op *op_running;          /* the one on the thread pool, or NULL */
-	bool debug;                /* BLD_DEBUG: phase timings */
-	bool paused;               /* processes' output is not read (client is slow) */
-	uint64_t t_start;          /* when tasks started (ns), for the timing */
+	bool debug;                           /* BLD_DEBUG: phase timings */
+	bool paused;                          /* processes' output is not read (client is slow) */
+	uint64_t t_start;                     /* when tasks started (ns), for the timing */
 };
 
 /* job.c */

@@ -50,14 +50,14 @@ struct sched {
 	struct sched_task *t;        /* owned, tg->ntasks entries */
 	size_t n;
 	struct sched_heap ready, queued;
-	int parallel;                /* process slots */
-	int running;                 /* slots in use */
-	int active;                  /* tasks RUNNING (with or without a slot) */
-	size_t open;                 /* must_finish tasks not yet OK/FAILED/SKIPPED */
-	bool bail;                   /* stop starting tasks after the first failure */
-	bool stopped;                /* no new task starts (bail hit, or canceled) */
-	int failed;                  /* count of FAILED */
-	int *skipped;                /* newly skipped tasks, not yet taken */
+	int parallel; /* process slots */
+	int running;  /* slots in use */
+	int active;   /* tasks RUNNING (with or without a slot) */
+	size_t open;  /* must_finish tasks not yet OK/FAILED/SKIPPED */
+	bool bail;    /* stop starting tasks after the first failure */
+	bool stopped; /* no new task starts (bail hit, or canceled) */
+	int failed;   /* count of FAILED */
+	int *skipped; /* newly skipped tasks, not yet taken */
 	size_t nskipped, capskipped;
 };
 

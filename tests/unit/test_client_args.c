@@ -64,7 +64,8 @@ static void list_options_take_spaces_commas_and_repeats(void **state)
 	assert_int_equal(parse(&c, &err, "run-many", "-t", "build", "test,lint", "--targets=e2e",
 	                       "-p", "a", "--exclude", "b,c", NULL),
 	                 0);
-	char *t = arg_list(&c, "targets"), *p = arg_list(&c, "projects"), *x = arg_list(&c, "exclude");
+	char *t = arg_list(&c, "targets"), *p = arg_list(&c, "projects"),
+	     *x = arg_list(&c, "exclude");
 	assert_string_equal(t, "build|test|lint|e2e");
 	assert_string_equal(p, "a");
 	assert_string_equal(x, "b|c");
@@ -78,14 +79,15 @@ static void option_names_ignore_case_and_dashes(void **state)
 {
 	struct cli c;
 	struct bld_err err;
-	assert_int_equal(parse(&c, &err, "run", "a:b", "--excludeTaskDependencies", "--skip-nx-cache",
-	                       "--nx-bail", NULL),
+	assert_int_equal(parse(&c, &err, "run", "a:b", "--excludeTaskDependencies",
+	                       "--skip-nx-cache", "--nx-bail", NULL),
 	                 0);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(c.args, "excludeTaskDependencies")));
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(c.args, "skipCache")));
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(c.args, "bail")));
 	cli_release(&c);
-	assert_int_equal(parse(&c, &err, "run", "a:b", "--exclude-task-dependencies=false", NULL), 0);
+	assert_int_equal(parse(&c, &err, "run", "a:b", "--exclude-task-dependencies=false", NULL),
+	                 0);
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(c.args, "excludeTaskDependencies")));
 	cli_release(&c);
 }
@@ -94,9 +96,8 @@ static void double_dash_args_are_forwarded_whole(void **state)
 {
 	struct cli c;
 	struct bld_err err;
-	assert_int_equal(parse(&c, &err, "run", "a:echo", "--", "--foo", "bar", "two words", "-c",
-	                       NULL),
-	                 0);
+	assert_int_equal(
+	    parse(&c, &err, "run", "a:echo", "--", "--foo", "bar", "two words", "-c", NULL), 0);
 	char *f = arg_list(&c, "forward");
 	assert_string_equal(f, "--foo|bar|two words|-c");
 	assert_null(cJSON_GetObjectItem(c.args, "configuration"));
@@ -195,15 +196,15 @@ static void show_cache_generate_positional(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(run_task_with_config_and_parallel),
-		cmocka_unit_test(list_options_take_spaces_commas_and_repeats),
-		cmocka_unit_test(option_names_ignore_case_and_dashes),
-		cmocka_unit_test(double_dash_args_are_forwarded_whole),
-		cmocka_unit_test(unknown_run_options_become_overrides_and_forwarded),
-		cmocka_unit_test(shorthand_target_project),
-		cmocka_unit_test(usage_errors),
-		cmocka_unit_test(help_and_version_are_local),
-		cmocka_unit_test(show_cache_generate_positional),
+	    cmocka_unit_test(run_task_with_config_and_parallel),
+	    cmocka_unit_test(list_options_take_spaces_commas_and_repeats),
+	    cmocka_unit_test(option_names_ignore_case_and_dashes),
+	    cmocka_unit_test(double_dash_args_are_forwarded_whole),
+	    cmocka_unit_test(unknown_run_options_become_overrides_and_forwarded),
+	    cmocka_unit_test(shorthand_target_project),
+	    cmocka_unit_test(usage_errors),
+	    cmocka_unit_test(help_and_version_are_local),
+	    cmocka_unit_test(show_cache_generate_positional),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,7 +102,8 @@ static void summary_like_nx(void **state)
 	            "\"projects\":[\"a\"],\"tasks\":3,\"requested\":1}");
 	for (int i = 0; i < 3; i++) {
 		char buf[200];
-		snprintf(buf, sizeof(buf), "{\"t\":\"task-start\",\"task\":%d,\"id\":\"t%d\"}", i, i);
+		snprintf(buf, sizeof(buf), "{\"t\":\"task-start\",\"task\":%d,\"id\":\"t%d\"}", i,
+		         i);
 		event(&f.r, buf);
 		snprintf(buf, sizeof(buf),
 		         "{\"t\":\"task-end\",\"task\":%d,\"id\":\"t%d\",\"status\":\"success\","
@@ -113,7 +114,7 @@ static void summary_like_nx(void **state)
 	render_done(&f.r, 0);
 	char *out = finish(&f, NULL);
 	assert_non_null(
-		strstr(out, "Successfully ran target build for project a and 2 tasks it depends on"));
+	    strstr(out, "Successfully ran target build for project a and 2 tasks it depends on"));
 	assert_non_null(strstr(out, "for 2 out of 3 tasks"));
 	free(out);
 }
@@ -151,11 +152,11 @@ static void messages_go_to_stderr(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(lone_task_streams_bytes_untouched),
-		cmocka_unit_test(overlapping_tasks_get_whole_prefixed_lines),
-		cmocka_unit_test(summary_like_nx),
-		cmocka_unit_test(failed_summary_lists_failed_tasks),
-		cmocka_unit_test(messages_go_to_stderr),
+	    cmocka_unit_test(lone_task_streams_bytes_untouched),
+	    cmocka_unit_test(overlapping_tasks_get_whole_prefixed_lines),
+	    cmocka_unit_test(summary_like_nx),
+	    cmocka_unit_test(failed_summary_lists_failed_tasks),
+	    cmocka_unit_test(messages_go_to_stderr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,11 +123,11 @@ static void client_gone_before_request_ends_cleanly(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(list_request_gets_hello_text_and_done),
-		cmocka_unit_test(version_mismatch_is_refused),
-		cmocka_unit_test(request_before_hello_is_a_protocol_error),
-		cmocka_unit_test(unknown_command_and_bad_request),
-		cmocka_unit_test(client_gone_before_request_ends_cleanly),
+	    cmocka_unit_test(list_request_gets_hello_text_and_done),
+	    cmocka_unit_test(version_mismatch_is_refused),
+	    cmocka_unit_test(request_before_hello_is_a_protocol_error),
+	    cmocka_unit_test(unknown_command_and_bad_request),
+	    cmocka_unit_test(client_gone_before_request_ends_cleanly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,8 +54,8 @@ static void existing_variables_win_unless_override(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(dotenv_syntax),
-		cmocka_unit_test(existing_variables_win_unless_override),
+	    cmocka_unit_test(dotenv_syntax),
+	    cmocka_unit_test(existing_variables_win_unless_override),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* test_engine_exec.c - executors: nx:run-commands options -> command lines, as Nx 22 builds them. */
+/* test_engine_exec.c - executors: nx:run-commands options -> command lines, as Nx 22 builds them.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,8 +36,8 @@ static void single_command_gets_forwarded_args_quoted(void **state)
 {
 	struct exec_plan p;
 	struct bld_err err;
-	assert_int_equal(plan(&p, &err, "nx:run-commands", "{\"command\":\"sh x.sh fixed\"}", "--foo",
-	                      "bar", "--x=1", "two words", "--k=a b", "it's", NULL),
+	assert_int_equal(plan(&p, &err, "nx:run-commands", "{\"command\":\"sh x.sh fixed\"}",
+	                      "--foo", "bar", "--x=1", "two words", "--k=a b", "it's", NULL),
 	                 0);
 	assert_int_equal(p.kind, EXEC_COMMANDS);
 	assert_int_equal(p.commands.n, 1);
@@ -50,10 +51,10 @@ static void args_option_and_unknown_options_are_appended(void **state)
 {
 	struct exec_plan p;
 	struct bld_err err;
-	assert_int_equal(plan(&p, &err, "nx:run-commands",
-	                      "{\"command\":\"echo\",\"args\":\"--a=1\",\"color\":true,\"mode\":\"x\"}",
-	                      NULL),
-	                 0);
+	assert_int_equal(
+	    plan(&p, &err, "nx:run-commands",
+	         "{\"command\":\"echo\",\"args\":\"--a=1\",\"color\":true,\"mode\":\"x\"}", NULL),
+	    0);
 	assert_string_equal(p.commands.v[0], "echo --mode=x --a=1");
 	exec_plan_release(&p);
 }
@@ -67,9 +68,9 @@ static void args_placeholders_are_interpolated(void **state)
 	                 0);
 	assert_string_equal(p.commands.v[0], "echo bob!");
 	exec_plan_release(&p);
-	assert_int_equal(plan(&p, &err, "nx:run-commands",
-	                      "{\"command\":\"echo {args.a} {args}\"}", NULL),
-	                 BLD_ESCHEMA);
+	assert_int_equal(
+	    plan(&p, &err, "nx:run-commands", "{\"command\":\"echo {args.a} {args}\"}", NULL),
+	    BLD_ESCHEMA);
 	exec_plan_release(&p);
 }
 
@@ -111,7 +112,8 @@ static void cwd_env_envfile_ready_when(void **state)
 	assert_true(p.parallel); /* a single command with readyWhen runs "in parallel" */
 	exec_plan_release(&p);
 	assert_int_equal(plan(&p, &err, "nx:run-commands",
-	                      "{\"commands\":[\"a\"],\"parallel\":false,\"readyWhen\":\"x\"}", NULL),
+	                      "{\"commands\":[\"a\"],\"parallel\":false,\"readyWhen\":\"x\"}",
+	                      NULL),
 	                 BLD_ESCHEMA);
 	exec_plan_release(&p);
 }
@@ -136,8 +138,8 @@ static void other_executors(void **state)
 	assert_int_equal(plan(&p, &err, "nx:noop", "{}", NULL), 0);
 	assert_int_equal(p.kind, EXEC_NOOP);
 	exec_plan_release(&p);
-	assert_int_equal(plan(&p, &err, "@nxlv/python:run-commands", "{\"command\":\"pytest\"}", NULL),
-	                 0);
+	assert_int_equal(
+	    plan(&p, &err, "@nxlv/python:run-commands", "{\"command\":\"pytest\"}", NULL), 0);
 	assert_string_equal(p.venv, "/ws/.venv");
 	exec_plan_release(&p);
 	assert_int_equal(plan(&p, &err, "nx:run-script", "{\"script\":\"build\"}", "-x", NULL), 0);
@@ -157,13 +159,13 @@ static void other_executors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(single_command_gets_forwarded_args_quoted),
-		cmocka_unit_test(args_option_and_unknown_options_are_appended),
-		cmocka_unit_test(args_placeholders_are_interpolated),
-		cmocka_unit_test(commands_default_to_parallel_and_respect_forward_all_args),
-		cmocka_unit_test(cwd_env_envfile_ready_when),
-		cmocka_unit_test(unsupported_executor_is_named_with_the_list),
-		cmocka_unit_test(other_executors),
+	    cmocka_unit_test(single_command_gets_forwarded_args_quoted),
+	    cmocka_unit_test(args_option_and_unknown_options_are_appended),
+	    cmocka_unit_test(args_placeholders_are_interpolated),
+	    cmocka_unit_test(commands_default_to_parallel_and_respect_forward_all_args),
+	    cmocka_unit_test(cwd_env_envfile_ready_when),
+	    cmocka_unit_test(unsupported_executor_is_named_with_the_list),
+	    cmocka_unit_test(other_executors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -184,13 +184,13 @@ static void stop_skips_what_has_not_started(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(chain_runs_in_dependency_order),
-		cmocka_unit_test(longest_remaining_path_starts_first),
-		cmocka_unit_test(parallel_bounds_running_tasks),
-		cmocka_unit_test(failure_skips_dependents_not_independent_work),
-		cmocka_unit_test(bail_starts_nothing_after_a_failure),
-		cmocka_unit_test(continuous_dependency_releases_dependents_once_up),
-		cmocka_unit_test(stop_skips_what_has_not_started),
+	    cmocka_unit_test(chain_runs_in_dependency_order),
+	    cmocka_unit_test(longest_remaining_path_starts_first),
+	    cmocka_unit_test(parallel_bounds_running_tasks),
+	    cmocka_unit_test(failure_skips_dependents_not_independent_work),
+	    cmocka_unit_test(bail_starts_nothing_after_a_failure),
+	    cmocka_unit_test(continuous_dependency_releases_dependents_once_up),
+	    cmocka_unit_test(stop_skips_what_has_not_started),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
