@@ -181,6 +181,29 @@ static void stop_skips_what_has_not_started(void **state)
 	fake_release(&f);
 }
 
+static void preparing_tasks_hold_the_run_and_can_be_abandoned(void **state)
+{
+	struct fake f;
+	fake_init(&f, 2, NULL, 0);
+	struct sched s;
+	sched_init(&s, &f.tg, 1, false);
+	int a = sched_pop_ready(&s), b = sched_pop_ready(&s);
+	sched_prepare(&s, a);
+	sched_prepare(&s, b);
+	sched_enqueue(&s, a); /* a cache miss: it needs a slot */
+	assert_int_equal(sched_pop_runnable(&s), a);
+	sched_stop(&s);
+	assert_false(sched_done(&s)); /* a runs, b is still being prepared */
+	sched_abandon(&s, b);
+	assert_int_equal(sched_pop_skipped(&s), b);
+	sched_finish(&s, a, false);
+	assert_true(sched_done(&s));
+	assert_int_equal(s.active, 0);
+	assert_int_equal(s.running, 0);
+	sched_release(&s);
+	fake_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +214,7 @@ int main(void)
 	    cmocka_unit_test(bail_starts_nothing_after_a_failure),
 	    cmocka_unit_test(continuous_dependency_releases_dependents_once_up),
 	    cmocka_unit_test(stop_skips_what_has_not_started),
+	    cmocka_unit_test(preparing_tasks_hold_the_run_and_can_be_abandoned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
