@@ -6,6 +6,7 @@ Each expectation was checked with Nx 22.1.3 (nx-oracle) on the same files.  Wher
 crashes on a wrong type (`"dependsOn": "^build"`), bld must give a clear error instead.
 """
 
+import json
 import re
 
 from conftest import log
@@ -155,3 +156,22 @@ def test_wrong_types_are_clear_errors(make_ws):
     assert r.code == 2, r
     assert 'libs/t/project.json' in r.both and 'implicitDependencies' in r.both, r
 
+
+
+def test_target_without_executor_or_command_is_a_noop(make_ws):
+    # Common in Nx workspaces: an aggregate target with only dependsOn.  Nx 22 gives it
+    # the executor nx:noop (show project says so) and runs its dependencies.
+    ws = make_ws({
+        'nx.json': {},
+        'a/project.json': {'name': 'a', 'targets': {
+            'build': {'command': log('a:build')},
+            'test': {'command': log('a:test')},
+            'ci': {'dependsOn': ['build', 'test']},
+        }},
+    })
+    r = ws.run('run', 'a:ci', '--parallel', '1')
+    assert r.code == 0, r
+    assert sorted(ws.ran()) == ['a:build', 'a:test']
+    r = ws.run('show', 'project', 'a', '--json')
+    assert r.code == 0, r
+    assert json.loads(r.out)['targets']['ci']['executor'] == 'nx:noop'
