@@ -8,6 +8,7 @@
  * In one-shot mode the engine closes the connection once its request is
  * finished, and the loop ends when the last handle is closed.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +20,20 @@ struct write_req {
 	char *data; /* owned */
 };
 
+static void conn_close(struct conn *c);
+
+/* The engine itself got a signal: cancel every request (their tasks are stopped), and
+ * the connections end as the requests finish. */
+static void signal_cb(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+	for (struct conn *c = d->conns; c; c = c->next)
+		if (c->req)
+			request_cancel(c->req);
+		else
+			conn_close(c);
+}
+
 int daemon_new(bool oneshot, struct daemon **ret)
 {
 	struct daemon *d = xcalloc(1, sizeof(*d));
@@ -29,6 +44,13 @@ int daemon_new(bool oneshot, struct daemon **ret)
 	}
 	d->loop.data = d;
 	d->oneshot = oneshot;
+	const int signums[] = {SIGINT, SIGTERM, SIGHUP};
+	for (size_t i = 0; i < ARRAY_LEN(signums); i++) {
+		uv_signal_init(&d->loop, &d->signals[i]);
+		d->signals[i].data = d;
+		uv_signal_start(&d->signals[i], signal_cb, signums[i]);
+		uv_unref((uv_handle_t *)&d->signals[i]); /* they never keep the engine alive */
+	}
 	*ret = d;
 	return 0;
 }
@@ -286,6 +308,10 @@ void daemon__request_done(struct daemon *d, struct conn *c, int exit_code)
 
 int daemon_run(struct daemon *d)
 {
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	/* only the unref'd signal handles are left: close them, let their callbacks run */
+	for (size_t i = 0; i < ARRAY_LEN(d->signals); i++)
+		uv_close((uv_handle_t *)&d->signals[i], NULL);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	return uv_loop_close(&d->loop);
 }

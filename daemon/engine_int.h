@@ -42,9 +42,10 @@ struct run;
 /* The engine: one per process.  Owns the loop; nothing else is global. */
 struct daemon {
 	uv_loop_t loop;
-	struct conn *conns; /* open connections (singly linked) */
-	bool oneshot;       /* serve one request, then exit */
-	int last_exit;      /* exit code of the last finished request */
+	uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP: cancel everything (unref'd) */
+	struct conn *conns;     /* open connections (singly linked) */
+	bool oneshot;           /* serve one request, then exit */
+	int last_exit;          /* exit code of the last finished request */
 };
 
 /* One client connection. */
