@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-ORACLE = pathlib.Path('/work/shared/tools/nx-oracle')
+ORACLE = pathlib.Path(os.environ.get('NX_ORACLE', '/nonexistent/nx-oracle'))
 
 PY_FILES = ['project.json', 'pyproject.toml', 'README.md', 'scripts/generate_open_api.py',
             'scripts/bundle.sh', 'scripts/python.sh', 'tests/__init__.py', 'tests/test_main.py']
