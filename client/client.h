@@ -45,6 +45,7 @@ struct render_task {
 	struct sbuf part[3]; /* per stream (1, 2): a partial line held back */
 	bool running;
 	bool overlapped; /* ran at the same time as another task: prefix its lines */
+	bool quiet;      /* output not shown (a dependency's replayed cache hit) */
 	char *status;    /* from task-end */
 	char *cache;
 };

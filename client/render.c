@@ -179,6 +179,11 @@ static void on_task_start(struct render *r, const cJSON *ev)
 	if (r->running > 1)
 		mark_overlap(r);
 	const char *cache = jstr(ev, "cache");
+	const char *project = jstr(ev, "project");
+	/* as Nx's `run`: a cached task of another project shows its header, not its output */
+	t->quiet = !r->verbose && r->cmd && !strcmp(r->cmd, "run") && cache &&
+	           !strcmp(cache, "local") && project && r->projects.n == 1 &&
+	           strcmp(project, r->projects.v[0]);
 	struct sbuf sb = SBUF_INIT;
 	sbuf_init(&sb);
 	newline_if_needed(r, 1);
@@ -234,6 +239,8 @@ void render_output(struct render *r, uint32_t task, int stream, const char *data
 {
 	struct render_task *t = task_at(r, task);
 	int s = stream == 2 ? 2 : 1;
+	if (t && t->quiet)
+		return;
 	if (!t || !t->id || !t->overlapped) {
 		out(r, s, data, len);
 		return;

@@ -35,6 +35,9 @@ void run__task_start_event(struct run *run, struct job *j, const char *cache)
 	cJSON_AddStringToObject(m, "t", "task-start");
 	cJSON_AddNumberToObject(m, "task", j->index);
 	cJSON_AddStringToObject(m, "id", t->id);
+	cJSON_AddStringToObject(m, "project", t->project->name);
+	if (t->requested)
+		cJSON_AddBoolToObject(m, "requested", true);
 	if (t->hash[0])
 		cJSON_AddStringToObject(m, "hash", t->hash);
 	if (cache)
