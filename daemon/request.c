@@ -90,12 +90,26 @@ void request_message(struct request *r, const char *level, const char *fmt, ...)
 
 void request_text(struct request *r, const char *text, size_t len)
 {
-	cJSON *m = cJSON_CreateObject();
-	cJSON_AddStringToObject(m, "t", "text");
-	char *copy = xstrndup(text, len);
-	cJSON_AddStringToObject(m, "text", copy);
-	free(copy);
-	request_send(r, m);
+	/* pieces of at most 4 MiB (cut at a line end when there is one), so that even
+	 * escaped JSON stays below PROTO_MAX_FRAME */
+	const size_t max = 4u << 20;
+	while (len) {
+		size_t n = len;
+		if (n > max) {
+			n = max;
+			const char *nl = memrchr(text, '\n', n);
+			if (nl)
+				n = (size_t)(nl - text) + 1;
+		}
+		cJSON *m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "t", "text");
+		char *copy = xstrndup(text, n);
+		cJSON_AddStringToObject(m, "text", copy);
+		free(copy);
+		request_send(r, m);
+		text += n;
+		len -= n;
+	}
 }
 
 int request_error(struct request *r, const struct bld_err *err)

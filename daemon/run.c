@@ -83,7 +83,11 @@ void run__task_output(struct run *run, struct job *j, int stream, const char *da
 		return;
 	struct conn *c = run->rq->conn;
 	if (c) {
-		conn_send_output(c, (uint32_t)j->index, stream, data, len);
+		/* frames stay far below PROTO_MAX_FRAME, whatever a cache entry replays */
+		for (size_t off = 0; off < len; off += RUN_FRAME_CHUNK) {
+			size_t n = len - off < RUN_FRAME_CHUNK ? len - off : RUN_FRAME_CHUNK;
+			conn_send_output(c, (uint32_t)j->index, stream, data + off, n);
+		}
 		if (!run->paused && conn_write_queue_size(c) > CONN_QUEUE_HIGH)
 			set_paused(run, true);
 	}

@@ -18,6 +18,7 @@
 #include "scheduler.h"
 
 #define RUN_KILL_GRACE_MS 2000
+#define RUN_FRAME_CHUNK (1u << 20) /* largest output frame sent */
 
 /* One task being executed. */
 struct job {
