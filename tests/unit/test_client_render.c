@@ -149,6 +149,30 @@ static void messages_go_to_stderr(void **state)
 	free(err);
 }
 
+static void dependency_cache_hits_show_only_their_header_in_run(void **state)
+{
+	struct fixture f;
+	setup(&f);
+	event(&f.r, "{\"t\":\"run-start\",\"cmd\":\"run\",\"targets\":[\"build\"],"
+	            "\"projects\":[\"a\"],\"tasks\":2,\"requested\":1}");
+	event(&f.r, "{\"t\":\"task-start\",\"task\":0,\"id\":\"b:build\",\"project\":\"b\","
+	            "\"cache\":\"local\"}");
+	render_output(&f.r, 0, 1, "dep-output\n", 11);
+	event(&f.r, "{\"t\":\"task-end\",\"task\":0,\"id\":\"b:build\",\"status\":\"success\","
+	            "\"cache\":\"local\"}");
+	event(&f.r, "{\"t\":\"task-start\",\"task\":1,\"id\":\"a:build\",\"project\":\"a\","
+	            "\"cache\":\"local\",\"requested\":true}");
+	render_output(&f.r, 1, 1, "own-output\n", 11);
+	event(&f.r, "{\"t\":\"task-end\",\"task\":1,\"id\":\"a:build\",\"status\":\"success\","
+	            "\"cache\":\"local\"}");
+	render_done(&f.r, 0);
+	char *out = finish(&f, NULL);
+	assert_non_null(strstr(out, "> bld run b:build  [local cache]"));
+	assert_null(strstr(out, "dep-output"));
+	assert_non_null(strstr(out, "own-output"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +181,7 @@ int main(void)
 	    cmocka_unit_test(summary_like_nx),
 	    cmocka_unit_test(failed_summary_lists_failed_tasks),
 	    cmocka_unit_test(messages_go_to_stderr),
+	    cmocka_unit_test(dependency_cache_hits_show_only_their_header_in_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
