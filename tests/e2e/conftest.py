@@ -207,12 +207,15 @@ class Workspace:
                     p.wait(10)
                 except subprocess.TimeoutExpired:
                     pass
-        # Processes a test recorded in *.pid files of the side folder.
+        # Processes a test recorded in *.pid files of the side folder, if still ours
+        # (their environment carries this workspace's HOME: a recycled pid does not).
         for f in self.side.glob('*.pid'):
             try:
-                kill_if_alive(int(f.read_text().split()[0]), signal.SIGKILL)
+                pid = int(f.read_text().split()[0])
             except (ValueError, IndexError, OSError):
-                pass
+                continue
+            if has_env(pid, 'HOME', str(self.home)):
+                kill_if_alive(pid, signal.SIGKILL)
         if self.daemon_maybe and (self.root / '.bld').exists():
             try:
                 subprocess.run([BLD, 'daemon', 'stop'], cwd=self.root, env=clean_env(self.home),
@@ -229,6 +232,15 @@ def pid_alive(pid):
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
     return state not in ('Z', 'X')
+
+
+def has_env(pid, name, value):
+    """True when process pid's environment has name=value."""
+    try:
+        with open(f'/proc/{pid}/environ', 'rb') as f:
+            return f'{name}={value}'.encode() in f.read().split(b'\0')
+    except OSError:
+        return False
 
 
 def kill_if_alive(pid, sig=signal.SIGKILL):

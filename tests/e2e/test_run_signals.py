@@ -9,7 +9,7 @@ import pathlib
 import signal
 import time
 
-from conftest import BLDD, kill_if_alive, log, pid_alive, wait_for
+from conftest import BLDD, has_env, kill_if_alive, log, pid_alive, wait_for
 
 # A task that writes its own pid, starts a grandchild in the background (which, in a
 # non-interactive shell, ignores SIGINT: only a signal to the group that is not SIGINT,
@@ -96,7 +96,8 @@ def interrupt_and_check(ws, proc, names):
         assert wait_for(lambda: not engines_of(ws), timeout=10), 'the engine outlived the client'
     finally:
         for p in all_pids:
-            kill_if_alive(p)
+            if has_env(p, 'HOME', str(ws.home)):   # still ours, not a recycled pid
+                kill_if_alive(p)
     return out, err
 
 
