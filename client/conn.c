@@ -111,8 +111,9 @@ static bool want_color(void)
 {
 	if (env_set("NO_COLOR"))
 		return false;
-	if (env_set("FORCE_COLOR"))
-		return true;
+	const char *force = getenv("FORCE_COLOR");
+	if (force && *force)
+		return strcmp(force, "0") && strcmp(force, "false");
 	const char *term = getenv("TERM");
 	return isatty(1) && !(term && !strcmp(term, "dumb"));
 }
