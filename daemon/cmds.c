@@ -312,7 +312,8 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 				                     cJSON_CreateString(tg->tasks[t->deps[d]].id));
 			cJSON_AddItemToArray(arr, o);
 		} else {
-			sbuf_addf(&out, "%-40s %-32s %s\n", t->id, t->hash[0] ? t->hash : "-", st);
+			sbuf_addf(&out, "%-40s %-32s %s\n", t->id, t->hash[0] ? t->hash : "-",
+			          strcmp(st, "local") ? st : "local hit");
 		}
 	}
 	if (json) {
