@@ -235,7 +235,9 @@ static int converse(struct session *s, int sig_r)
 			return 2;
 		if (p[1].revents & POLLIN) {
 			unsigned char sig;
-			if (read(sig_r, &sig, 1) == 1 && !s->canceled) {
+			if (read(sig_r, &sig, 1) == 1) {
+				if (s->canceled)
+					return 130; /* a second Ctrl-C: leave now, the engine cleans up */
 				send_cancel(s);
 				deadline = now_ms() + CANCEL_WAIT_MS;
 			}
@@ -262,8 +264,9 @@ static int converse(struct session *s, int sig_r)
 	return s->canceled && s->exit_code == 0 ? 130 : s->exit_code;
 }
 
-/* Reap the engine: it exits right after done; wait briefly, then stop it. */
-static void engine_reap(pid_t pid)
+/* Reap the engine: it exits right after done; wait briefly, then stop it, unless it
+ * is still stopping tasks after a cancel (it exits by itself once they are gone). */
+static void engine_reap(pid_t pid, bool canceled)
 {
 	for (int i = 0; i < 400; i++) {
 		if (waitpid(pid, NULL, WNOHANG) != 0)
@@ -271,6 +274,8 @@ static void engine_reap(pid_t pid)
 		struct timespec ts = {0, 5 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
+	if (canceled)
+		return;
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }
@@ -323,7 +328,7 @@ int client_run(const struct cli *cli)
 	}
 	render_done(&s.render, code);
 	close(s.fd);
-	engine_reap(pid);
+	engine_reap(pid, s.canceled);
 	render_release(&s.render);
 	proto_reader_release(&s.rd);
 	free(path);
