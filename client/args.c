@@ -354,88 +354,122 @@ static const struct cmd_spec *find_cmd(const char *name)
 	return NULL;
 }
 
+/* Positional arguments of each command; all return 0 or BLD_EUSAGE. */
+
+static void forward_rest(struct parser *p, size_t from)
+{
+	for (size_t i = from; i < p->positional.n; i++)
+		cJSON_AddItemToArray(p->forward, cJSON_CreateString(p->positional.v[i]));
+}
+
+/* bld <target> [<project>] [args...] */
+static int pos_shorthand(struct parser *p, const char *target)
+{
+	cJSON_AddStringToObject(p->args, "target", target);
+	if (p->positional.n)
+		cJSON_AddStringToObject(p->args, "project", p->positional.v[0]);
+	forward_rest(p, 1);
+	return 0;
+}
+
+static int pos_run(struct parser *p)
+{
+	if (!p->positional.n)
+		return bld_err_set(p->err, BLD_EUSAGE,
+		                   "bld run needs a task: bld run <project>:<target>[:<config>]");
+	cJSON_AddStringToObject(p->args, "task", p->positional.v[0]);
+	forward_rest(p, 1);
+	return 0;
+}
+
+static int pos_run_many(struct parser *p)
+{
+	if (p->positional.n)
+		return bld_err_set(p->err, BLD_EUSAGE, "bld run-many takes no argument \"%s\"",
+		                   p->positional.v[0]);
+	if (!cJSON_GetObjectItemCaseSensitive(p->args, "targets"))
+		return bld_err_set(p->err, BLD_EUSAGE,
+		                   "bld run-many needs -t <target>... (the targets to run)");
+	return 0;
+}
+
+static int pos_show(struct parser *p)
+{
+	const struct strvec *pos = &p->positional;
+	const char *what = pos->n ? pos->v[0] : "";
+	if (strcmp(what, "projects") && strcmp(what, "project") && strcmp(what, "tasks"))
+		return bld_err_set(p->err, BLD_EUSAGE,
+		                   "bld show projects | project <name> | tasks -t <target>");
+	cJSON_AddStringToObject(p->args, "what", what);
+	if (!strcmp(what, "project")) {
+		if (pos->n < 2)
+			return bld_err_set(p->err, BLD_EUSAGE, "bld show project <name>");
+		cJSON_AddStringToObject(p->args, "name", pos->v[1]);
+	}
+	if (!strcmp(what, "tasks") && !cJSON_GetObjectItemCaseSensitive(p->args, "targets"))
+		return bld_err_set(p->err, BLD_EUSAGE, "bld show tasks needs -t <target>...");
+	return 0;
+}
+
+static int pos_generate(struct parser *p)
+{
+	const struct strvec *pos = &p->positional;
+	if (!pos->n)
+		return bld_err_set(p->err, BLD_EUSAGE,
+		                   "bld generate <generator> [--option value]... (bld list "
+		                   "shows the generators)");
+	cJSON_AddStringToObject(p->args, "generator", pos->v[0]);
+	if (pos->n > 1 && !cJSON_GetObjectItemCaseSensitive(p->gen_options, "name"))
+		cJSON_AddStringToObject(p->gen_options, "name", pos->v[1]);
+	return 0;
+}
+
+static int pos_cache(struct parser *p)
+{
+	const struct strvec *pos = &p->positional;
+	const char *sub = pos->n ? pos->v[0] : "ls";
+	static const char *const subs[] = {"ls", "show", "stats", "prune", "why"};
+	bool ok = false;
+	for (size_t i = 0; i < ARRAY_LEN(subs); i++)
+		ok = ok || !strcmp(subs[i], sub);
+	if (!ok)
+		return bld_err_set(p->err, BLD_EUSAGE,
+		                   "bld cache ls | show <hash> | stats | prune [--max-size 10G] | "
+		                   "why <project>:<target>");
+	if ((!strcmp(sub, "show") || !strcmp(sub, "why")) && pos->n < 2)
+		return bld_err_set(p->err, BLD_EUSAGE, "bld cache %s needs %s", sub,
+		                   !strcmp(sub, "show") ? "a hash" : "<project>:<target>");
+	cJSON_AddStringToObject(p->args, "sub", sub);
+	if (pos->n > 1)
+		cJSON_AddStringToObject(p->args, "arg", pos->v[1]);
+	return 0;
+}
+
 /* Put positional arguments where the command wants them. */
 static int place_positional(struct parser *p, const char *shorthand_target)
 {
-	struct strvec *pos = &p->positional;
+	static const struct {
+		const char *cmd;
+		int (*fn)(struct parser *p);
+		bool counted; /* check max_positional first */
+	} handlers[] = {
+	    {"run", pos_run, false},    {"run-many", pos_run_many, false},
+	    {"show", pos_show, true},   {"generate", pos_generate, true},
+	    {"cache", pos_cache, true},
+	};
+	if (shorthand_target)
+		return pos_shorthand(p, shorthand_target);
 	const char *cmd = p->spec->request;
-	if (shorthand_target) {
-		cJSON_AddStringToObject(p->args, "target", shorthand_target);
-		if (pos->n)
-			cJSON_AddStringToObject(p->args, "project", pos->v[0]);
-		for (size_t i = 1; i < pos->n; i++)
-			cJSON_AddItemToArray(p->forward, cJSON_CreateString(pos->v[i]));
-		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(handlers); i++) {
+		if (strcmp(handlers[i].cmd, cmd))
+			continue;
+		if (handlers[i].counted && (int)p->positional.n > p->spec->max_positional)
+			break;
+		return handlers[i].fn(p);
 	}
-	if (!strcmp(cmd, "run")) {
-		if (!pos->n)
-			return bld_err_set(
-			    p->err, BLD_EUSAGE,
-			    "bld run needs a task: bld run <project>:<target>[:<config>]");
-		cJSON_AddStringToObject(p->args, "task", pos->v[0]);
-		for (size_t i = 1; i < pos->n; i++)
-			cJSON_AddItemToArray(p->forward, cJSON_CreateString(pos->v[i]));
-		return 0;
-	}
-	if (!strcmp(cmd, "run-many")) {
-		if (pos->n)
-			return bld_err_set(p->err, BLD_EUSAGE,
-			                   "bld run-many takes no argument \"%s\"", pos->v[0]);
-		if (!cJSON_GetObjectItemCaseSensitive(p->args, "targets"))
-			return bld_err_set(
-			    p->err, BLD_EUSAGE,
-			    "bld run-many needs -t <target>... (the targets to run)");
-		return 0;
-	}
-	if ((int)pos->n > p->spec->max_positional)
+	if ((int)p->positional.n > p->spec->max_positional)
 		return bld_err_set(p->err, BLD_EUSAGE, "bld %s: unexpected argument \"%s\"",
-		                   p->spec->name, pos->v[p->spec->max_positional]);
-	if (!strcmp(cmd, "show")) {
-		if (!pos->n || (strcmp(pos->v[0], "projects") && strcmp(pos->v[0], "project") &&
-		                strcmp(pos->v[0], "tasks")))
-			return bld_err_set(
-			    p->err, BLD_EUSAGE,
-			    "bld show projects | project <name> | tasks -t <target>");
-		cJSON_AddStringToObject(p->args, "what", pos->v[0]);
-		if (!strcmp(pos->v[0], "project")) {
-			if (pos->n < 2)
-				return bld_err_set(p->err, BLD_EUSAGE, "bld show project <name>");
-			cJSON_AddStringToObject(p->args, "name", pos->v[1]);
-		}
-		if (!strcmp(pos->v[0], "tasks") &&
-		    !cJSON_GetObjectItemCaseSensitive(p->args, "targets"))
-			return bld_err_set(p->err, BLD_EUSAGE,
-			                   "bld show tasks needs -t <target>...");
-		return 0;
-	}
-	if (!strcmp(cmd, "generate")) {
-		if (!pos->n)
-			return bld_err_set(p->err, BLD_EUSAGE,
-			                   "bld generate <generator> [--option value]... (bld list "
-			                   "shows the generators)");
-		cJSON_AddStringToObject(p->args, "generator", pos->v[0]);
-		if (pos->n > 1 && !cJSON_GetObjectItemCaseSensitive(p->gen_options, "name"))
-			cJSON_AddStringToObject(p->gen_options, "name", pos->v[1]);
-		return 0;
-	}
-	if (!strcmp(cmd, "cache")) {
-		const char *sub = pos->n ? pos->v[0] : "ls";
-		static const char *const subs[] = {"ls", "show", "stats", "prune", "why"};
-		bool ok = false;
-		for (size_t i = 0; i < ARRAY_LEN(subs); i++)
-			ok = ok || !strcmp(subs[i], sub);
-		if (!ok)
-			return bld_err_set(
-			    p->err, BLD_EUSAGE,
-			    "bld cache ls | show <hash> | stats | prune [--max-size 10G] | "
-			    "why <project>:<target>");
-		if ((!strcmp(sub, "show") || !strcmp(sub, "why")) && pos->n < 2)
-			return bld_err_set(p->err, BLD_EUSAGE, "bld cache %s needs %s", sub,
-			                   !strcmp(sub, "show") ? "a hash" : "<project>:<target>");
-		cJSON_AddStringToObject(p->args, "sub", sub);
-		if (pos->n > 1)
-			cJSON_AddStringToObject(p->args, "arg", pos->v[1]);
-	}
+		                   p->spec->name, p->positional.v[p->spec->max_positional]);
 	return 0;
 }
 
