@@ -265,49 +265,62 @@ static void args_lookup(const char *name, const struct strvec *fwd, const char *
 }
 
 /* Nx's interpolateArgsIntoCommand. */
+/* {args.name} -> the value of --name (forwarded, the args option, or an option). */
+static void interpolate_named(const char *command, const cJSON *options, const struct strvec *fwd,
+                              const char *args, struct sbuf *out)
+{
+	for (const char *p = command; *p;) {
+		const char *s = strstr(p, "{args.");
+		const char *e = s ? strchr(s, '}') : NULL;
+		if (!e) {
+			sbuf_adds(out, p);
+			return;
+		}
+		sbuf_add(out, p, (size_t)(s - p));
+		char *name = xstrndup(s + 6, (size_t)(e - s - 6));
+		args_lookup(name, fwd, args, options, out);
+		free(name);
+		p = e + 1;
+	}
+}
+
+/* {args} -> the unknown options, the forwarded arguments, then the args option. */
+static void interpolate_all(const char *command, const cJSON *options, const struct strvec *fwd,
+                            const char *args, struct sbuf *out)
+{
+	struct sbuf a = SBUF_INIT;
+	sbuf_init(&a);
+	unknown_options(options, fwd, &a);
+	forwarded_args(fwd, &a);
+	const char *astr = a.len ? a.buf + 1 : "";
+	for (const char *p = command; *p;) {
+		const char *s = strstr(p, "{args}");
+		if (!s) {
+			sbuf_adds(out, p);
+			break;
+		}
+		sbuf_add(out, p, (size_t)(s - p));
+		sbuf_addf(out, "%s %s", astr, args ? args : "");
+		p = s + 6;
+	}
+	sbuf_release(&a);
+}
+
+/* Nx's interpolateArgsIntoCommand: placeholders, else everything appended. */
 static int interpolate(const char *command, const cJSON *options, const struct strvec *fwd,
                        bool forward_all, struct sbuf *out, struct bld_err *err)
 {
-	char *args = args_option(options);
-	const char *named = strstr(command, "{args.");
-	const char *all = strstr(command, "{args}");
-	if (named && all) {
-		free(args);
+	bool named = strstr(command, "{args.") != NULL;
+	bool all = strstr(command, "{args}") != NULL;
+	if (named && all)
 		return bld_err_set(err, BLD_ESCHEMA,
 		                   "command \"%s\" uses both {args} and {args.*}; choose one",
 		                   command);
-	}
+	char *args = args_option(options);
 	if (named) {
-		for (const char *p = command; *p;) {
-			const char *s = strstr(p, "{args.");
-			const char *e = s ? strchr(s, '}') : NULL;
-			if (!e) {
-				sbuf_adds(out, p);
-				break;
-			}
-			sbuf_add(out, p, (size_t)(s - p));
-			char *name = xstrndup(s + 6, (size_t)(e - s - 6));
-			args_lookup(name, fwd, args, options, out);
-			free(name);
-			p = e + 1;
-		}
+		interpolate_named(command, options, fwd, args, out);
 	} else if (all) {
-		struct sbuf a = SBUF_INIT;
-		sbuf_init(&a);
-		unknown_options(options, fwd, &a);
-		forwarded_args(fwd, &a);
-		const char *astr = a.len ? a.buf + 1 : "";
-		for (const char *p = command; *p;) {
-			const char *s = strstr(p, "{args}");
-			if (!s) {
-				sbuf_adds(out, p);
-				break;
-			}
-			sbuf_add(out, p, (size_t)(s - p));
-			sbuf_addf(out, "%s %s", astr, args ? args : "");
-			p = s + 6;
-		}
-		sbuf_release(&a);
+		interpolate_all(command, options, fwd, args, out);
 	} else {
 		sbuf_adds(out, command);
 		if (forward_all) {
