@@ -218,3 +218,32 @@ def test_run_from_a_subfolder_finds_the_workspace_root(make_ws):
     r = ws.run('run', 'a:build', cwd=ws.root / 'libs' / 'b')
     assert r.code == 0, r
     assert ws.ran() == CHAIN
+
+
+def test_configuration_is_carried_through_dependson(make_ws):
+    # Nx 22.1.3: a:build:prod runs b:build:prod (b has prod) and c:build (c has not);
+    # a:check:prod (check has no prod) still runs its dependency lint as lint:prod.
+    def conf_target(name, confs):
+        return {'executor': 'nx:run-commands', 'options': {'command': log(f'{name}-dev')},
+                'configurations': {c: {'command': log(f'{name}-{c}')} for c in confs}}
+    ws = make_ws({
+        'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},
+        'a/project.json': {'name': 'a', 'implicitDependencies': ['b', 'c'], 'targets': {
+            'build': conf_target('a', ['prod']),
+            'lint': conf_target('a-lint', ['prod']),
+            'check': {'command': log('a-check'), 'dependsOn': ['lint']},
+        }},
+        'b/project.json': {'name': 'b', 'targets': {'build': conf_target('b', ['prod'])}},
+        'c/project.json': {'name': 'c', 'targets': {'build': conf_target('c', ['other'])}},
+    })
+    r = ws.run('run', 'a:build:prod')
+    assert r.code == 0, r
+    assert sorted(ws.ran()) == ['a-prod', 'b-prod', 'c-dev']
+    ws.clear_log()
+    r = ws.run('run', 'a:check:prod')
+    assert r.code == 0, r
+    assert sorted(ws.ran()) == ['a-check', 'a-lint-prod']
+    ws.clear_log()
+    r = ws.run('run-many', '-t', 'build', '-c', 'prod')
+    assert r.code == 0, r
+    assert sorted(ws.ran()) == ['a-prod', 'b-prod', 'c-dev']
