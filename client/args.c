@@ -179,6 +179,12 @@ static bool is_option(const char *a)
 	return a[0] == '-' && a[1] && strcmp(a, "--");
 }
 
+/* a can be an option's value: neither an option nor the "--" separator. */
+static bool is_value(const char *a)
+{
+	return !is_option(a) && strcmp(a, "--");
+}
+
 static void list_add(cJSON *args, const char *key, const char *value)
 {
 	cJSON *arr = cJSON_GetObjectItemCaseSensitive(args, key);
@@ -217,7 +223,7 @@ static int apply_opt(struct parser *p, const struct opt *o, const char *display,
 		return 0;
 	}
 	case OPT_INT: {
-		if (!value && *i + 1 < argc && !is_option(argv[*i + 1]))
+		if (!value && *i + 1 < argc && is_value(argv[*i + 1]))
 			value = argv[++*i];
 		if (!value || !strcmp(value, "true"))
 			return 0; /* --parallel alone: the default */
@@ -239,7 +245,7 @@ static int apply_opt(struct parser *p, const struct opt *o, const char *display,
 		                   "%s is not available yet in this version of bld", display);
 	case OPT_VALUE:
 		if (!value) {
-			if (*i + 1 >= argc || is_option(argv[*i + 1]))
+			if (*i + 1 >= argc || !is_value(argv[*i + 1]))
 				return bld_err_set(p->err, BLD_EUSAGE, "%s needs a value", display);
 			value = argv[++*i];
 		}
@@ -251,7 +257,7 @@ static int apply_opt(struct parser *p, const struct opt *o, const char *display,
 			list_add(p->args, o->key, value);
 			return 0;
 		}
-		while (*i + 1 < argc && !is_option(argv[*i + 1])) {
+		while (*i + 1 < argc && is_value(argv[*i + 1])) {
 			list_add(p->args, o->key, argv[++*i]);
 			any = true;
 		}
@@ -281,7 +287,7 @@ static int unknown_opt(struct parser *p, const char *arg, const char *name, size
 		                   "unknown option %s for bld %s (see bld %s --help)", arg,
 		                   p->spec->name, p->spec->name);
 	char *key = xstrndup(name, nlen);
-	bool has_next = *i + 1 < argc && !is_option(argv[*i + 1]);
+	bool has_next = *i + 1 < argc && is_value(argv[*i + 1]);
 	if (p->spec->unknown == UNKNOWN_GENERATOR) {
 		if (!value && has_next)
 			value = argv[++*i];

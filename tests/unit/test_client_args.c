@@ -105,6 +105,22 @@ static void double_dash_args_are_forwarded_whole(void **state)
 	cli_release(&c);
 }
 
+static void double_dash_is_never_an_option_value(void **state)
+{
+	struct cli c;
+	struct bld_err err;
+	assert_int_equal(parse(&c, &err, "run-many", "-t", "build", "--flag", "--", "x", NULL), 0);
+	char *t = arg_list(&c, "targets"), *f = arg_list(&c, "forward");
+	assert_string_equal(t, "build");
+	assert_string_equal(f, "--flag|x");
+	free(t);
+	free(f);
+	cli_release(&c);
+	assert_int_equal(parse(&c, &err, "run", "a:b", "--parallel", "--", "y", NULL), 0);
+	assert_null(cJSON_GetObjectItem(c.args, "parallel"));
+	cli_release(&c);
+}
+
 static void unknown_run_options_become_overrides_and_forwarded(void **state)
 {
 	struct cli c;
@@ -201,6 +217,7 @@ int main(void)
 	    cmocka_unit_test(option_names_ignore_case_and_dashes),
 	    cmocka_unit_test(double_dash_args_are_forwarded_whole),
 	    cmocka_unit_test(unknown_run_options_become_overrides_and_forwarded),
+	    cmocka_unit_test(double_dash_is_never_an_option_value),
 	    cmocka_unit_test(shorthand_target_project),
 	    cmocka_unit_test(usage_errors),
 	    cmocka_unit_test(help_and_version_are_local),
