@@ -119,3 +119,25 @@ def test_larger_dag_runs_each_task_once_after_its_dependencies(make_ws, parallel
             want.add(x)
             todo.extend(deps[x])
     assert sorted(l.split()[0] for l in ws.ran() if l.endswith('end')) == sorted(f'p{x:02d}' for x in want)
+
+
+def test_two_clients_at_once_in_one_workspace(make_ws):
+    # Two terminals: both requests are served and both succeed (cacheable and not).
+    files = {'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build'], 'cache': True,
+                                                      'outputs': ['{workspaceRoot}/dist/{projectRoot}']}}}}
+    for i in range(8):
+        files[f'p{i}/project.json'] = {
+            'name': f'p{i}', 'implicitDependencies': [f'p{i - 1}'] if i else [],
+            'targets': {
+                'build': {'command': f'mkdir -p dist/p{i} && echo {i} > dist/p{i}/out.txt && sleep 0.1'},
+                'lint': {'command': f"{log(f'p{i}:lint')}; sleep 0.1"}}}
+    ws = make_ws(files)
+    a = ws.spawn('run-many', '-t', 'build', 'lint')
+    b = ws.spawn('run-many', '-t', 'build', 'lint')
+    oa, ea = a.communicate(timeout=120)
+    ob, eb = b.communicate(timeout=120)
+    assert a.returncode == 0, (oa, ea)
+    assert b.returncode == 0, (ob, eb)
+    assert sorted(ws.ran()) == sorted(f'p{i}:lint' for i in range(8) for _ in range(2))
+    for i in range(8):
+        assert (ws.root / f'dist/p{i}/out.txt').read_text() == f'{i}\n'
