@@ -140,3 +140,60 @@ def test_sigint_stops_tasks_that_ignore_int_and_term(make_ws):
     })
     proc = ws.spawn('run', 's:hang')
     interrupt_and_check(ws, proc, ['s'])
+
+
+def test_terminal_ctrl_c_to_the_whole_foreground_group(make_ws):
+    # A terminal's Ctrl-C signals the whole foreground process group: bld and, unless it
+    # moved itself elsewhere, the one-shot engine at the same moment.  Same outcome.
+    ws = long_ws(make_ws)
+    proc = ws.spawn('run-many', '-t', 'long', '--parallel', '2', start_new_session=True)
+    wait_for(lambda: pid_files_ready(ws, 'a', 'b') or proc.poll() is not None, timeout=30)
+    assert pid_files_ready(ws, 'a', 'b'), (proc.poll(), ws.ran())
+    all_pids = pids(ws, 'a', 'b')
+    time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 130, (proc.returncode, out, err)
+        assert wait_for(lambda: not any(pid_alive(p) for p in all_pids), timeout=10), \
+            f'still alive after Ctrl-C: {[p for p in all_pids if pid_alive(p)]}'
+        assert wait_for(lambda: not engines_of(ws), timeout=10), 'the engine outlived the client'
+    finally:
+        for p in all_pids:
+            if has_env(p, 'HOME', str(ws.home)):
+                kill_if_alive(p)
+
+
+def stops_everything(ws, proc, sig, names=('a',)):
+    wait_for(lambda: pid_files_ready(ws, *names) or proc.poll() is not None, timeout=30)
+    assert pid_files_ready(ws, *names), (proc.poll(), ws.ran())
+    all_pids = pids(ws, *names)
+    time.sleep(0.2)
+    os.kill(proc.pid, sig)
+    try:
+        proc.communicate(timeout=20)
+        assert proc.returncode != 0
+        assert wait_for(lambda: not any(pid_alive(p) for p in all_pids), timeout=10), \
+            f'still alive after {sig.name}: {[p for p in all_pids if pid_alive(p)]}'
+        assert wait_for(lambda: not engines_of(ws), timeout=10), 'the engine outlived the client'
+    finally:
+        for p in all_pids:
+            if has_env(p, 'HOME', str(ws.home)):
+                kill_if_alive(p)
+    return proc.returncode
+
+
+def test_sigterm_to_the_client_stops_the_tasks(make_ws):
+    ws = long_ws(make_ws)
+    proc = ws.spawn('run', 'a:long')
+    stops_everything(ws, proc, signal.SIGTERM)
+
+
+def test_client_killed_hard_the_engine_stops_its_tasks(make_ws):
+    # SIGKILL leaves the client no say: the one-shot engine sees its client gone and
+    # stops the tasks it started for it, rather than running on as an orphan.
+    ws = long_ws(make_ws)
+    proc = ws.spawn('run', 'a:after')
+    stops_everything(ws, proc, signal.SIGKILL)
+    time.sleep(0.5)
+    assert 'after-ran' not in ws.ran()
