@@ -62,3 +62,39 @@ def test_single_task_output_bytes_intact(make_ws):
     assert 'héllo wörld ✓' in r.out, r
     assert long_line in r.out
     assert 'no-newline-at-end' in r.out
+
+
+def read_until(stream, marker, timeout):
+    """Read a pipe in a thread; True once marker shows up within timeout seconds."""
+    import threading
+    seen = threading.Event()
+    buf = bytearray()
+
+    def pump():
+        while True:
+            chunk = stream.read1(4096) if hasattr(stream, 'read1') else stream.read(1)
+            if not chunk:
+                return
+            buf.extend(chunk)
+            if marker in buf:
+                seen.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    return seen.wait(timeout), buf
+
+
+def test_output_streams_while_the_task_runs(make_ws):
+    for args in (['run', 'a:build'], ['run-many', '-t', 'build', '--parallel', '2']):
+        ws = make_ws({
+            'nx.json': {},
+            'a/project.json': {'name': 'a', 'targets': {'build': {
+                'command': f"echo early-marker-a; sleep 4; {log('a done')}"}}},
+            'b/project.json': {'name': 'b', 'targets': {'build': {
+                'command': f"echo early-marker-b; sleep 4; {log('b done')}"}}},
+        })
+        proc = ws.spawn(*args)
+        seen, buf = read_until(proc.stdout, b'early-marker-a', timeout=3)
+        assert seen, f'{args}: nothing streamed within 3 s of a 4 s task: {bytes(buf)!r}'
+        assert 'a done' not in ws.ran(), 'the marker came before the task ended'
+        proc.wait(30)
+        assert proc.returncode == 0
