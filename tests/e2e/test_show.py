@@ -238,3 +238,26 @@ def test_help_for_a_command(make_ws, args):
     assert r.code == 0, r
     assert '--parallel' in r.out, r
     assert ws.ran() == []
+
+
+@pytest.mark.parametrize('git', [True, False])
+def test_ignore_rules_nested_gitignore_and_nxignore(make_ws, git):
+    # Nx 22.1.3, with or without a git repository: nested .gitignore files apply, a
+    # negation cannot re-include below an excluded folder (git's rule), .nxignore globs.
+    def proj(name):
+        return {'name': name, 'targets': {'build': {'command': 'true'}}}
+    ws = make_ws({
+        'nx.json': {},
+        'libs/keep/project.json': proj('libs-keep'),
+        'libs/generated/x/project.json': proj('libs-generated-x'),
+        'libs/generated/y/project.json': proj('libs-generated-y'),
+        'libs/.gitignore': 'generated/\n!generated/y\n',
+        'ign/project.json': proj('ign'),
+        '.gitignore': 'ign\n',
+        'top/nested/deep/project.json': proj('top-nested-deep'),
+        'top/other/project.json': proj('top-other'),
+        '.nxignore': 'top/**/deep\n',
+    }, git=git)
+    r = ws.run('show', 'projects')
+    assert r.code == 0, r
+    assert sorted(r.out.split()) == ['libs-keep', 'top-other'], r
