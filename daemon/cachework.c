@@ -4,9 +4,10 @@
  * Hashing (reading input files), SQLite lookups, restores and stores block,
  * so they run on libuv's thread pool, and their results are applied on the
  * loop thread.  The hasher and the cache are not thread-safe, so a run's
- * cache operations form one FIFO queue executed one at a time: at most one
- * is on the pool, and the loop thread never calls the cache or the hasher
- * while one is.  FIFO order also keeps a task's store ahead of its
+ * cache operations form one FIFO queue executed in order: at most one batch
+ * of them is on the pool, and the loop thread never calls the cache or the
+ * hasher while one is.  Batching what is queued saves a thread hop per task
+ * when many tasks are ready at once.  FIFO order also keeps a task's store ahead of its
  * dependents' lookups.
  *
  *     PREPARE  hash the task; unless --skip-cache: lookup, restore on a hit,
@@ -24,8 +25,10 @@
 
 enum op_kind { OP_PREPARE, OP_FINISH };
 
+/* At most this many queued operations go to the pool as one work item. */
+#define CACHEWORK_BATCH 64
+
 struct cache_op {
-	uv_work_t work; /* first: the uv_work_t's address is the op's */
 	struct run *run;
 	struct job *job;
 	enum op_kind kind;
@@ -39,6 +42,13 @@ struct cache_op {
 	struct cache_entry entry;
 	/* both: warnings for the client */
 	struct strvec warnings;
+};
+
+/* Operations run together on the pool, in order. */
+struct cache_batch {
+	uv_work_t work; /* first: the uv_work_t's address is the batch's */
+	struct run *run;
+	struct cache_op *ops;
 };
 
 static void op_warn(struct cache_op *op, const char *fmt, const char *a, const char *b)
@@ -113,9 +123,8 @@ static void finish_store(struct cache_op *op)
 		cache_record_run(run->cache, t->id, t->hash, "miss", op->exit_code, op->ms);
 }
 
-static void work_cb(uv_work_t *w)
+static void op_run(struct cache_op *op)
 {
-	struct cache_op *op = (struct cache_op *)w;
 	struct run *run = op->run;
 	if (op->kind == OP_FINISH) {
 		finish_store(op);
@@ -129,15 +138,17 @@ static void work_cb(uv_work_t *w)
 		prepare_lookup(op);
 }
 
-static void start_next(struct run *run);
-
-static void after_cb(uv_work_t *w, int status)
+static void work_cb(uv_work_t *w)
 {
-	struct cache_op *op = (struct cache_op *)w;
-	struct run *run = op->run;
-	run->op_running = NULL;
-	if (run->ops_head)
-		start_next(run); /* keeps the run alive while we deliver */
+	struct cache_batch *b = (struct cache_batch *)w;
+	for (struct cache_op *op = b->ops; op; op = op->next)
+		op_run(op);
+}
+
+/* Apply one op's result on the loop thread; frees op.  The run may end (and be
+ * freed) inside: callers touch nothing of it afterwards unless work is pending. */
+static void deliver(struct run *run, struct cache_op *op)
+{
 	for (size_t i = 0; i < op->warnings.n; i++)
 		request_message(run->rq, "warn", "%s", op->warnings.v[i]);
 	strvec_release(&op->warnings);
@@ -146,21 +157,49 @@ static void after_cb(uv_work_t *w, int status)
 	bool hit = op->hit;
 	struct cache_entry e = op->entry;
 	free(op);
-	/* the run may end (and be freed) inside these calls: touch nothing after them */
 	if (kind == OP_PREPARE)
 		run__task_prepared(run, j, hit, &e);
 	else
 		run__cache_idle(run);
 }
 
+static void start_next(struct run *run);
+
+static void after_cb(uv_work_t *w, int status)
+{
+	struct cache_batch *b = (struct cache_batch *)w;
+	struct run *run = b->run;
+	struct cache_op *ops = b->ops;
+	free(b);
+	/* while batch_running is set the run cannot end: deliver all but the last */
+	while (ops->next) {
+		struct cache_op *op = ops;
+		ops = ops->next;
+		deliver(run, op);
+	}
+	run->batch_running = NULL;
+	if (run->ops_head)
+		start_next(run);
+	deliver(run, ops); /* may end the run: nothing after this */
+}
+
+/* Send up to CACHEWORK_BATCH queued ops to the thread pool as one work item. */
 static void start_next(struct run *run)
 {
-	struct cache_op *op = run->ops_head;
-	run->ops_head = op->next;
+	struct cache_batch *b = xcalloc(1, sizeof(*b));
+	b->run = run;
+	struct cache_op **tail = &b->ops;
+	for (int n = 0; n < CACHEWORK_BATCH && run->ops_head; n++) {
+		struct cache_op *op = run->ops_head;
+		run->ops_head = op->next;
+		op->next = NULL;
+		*tail = op;
+		tail = &op->next;
+	}
 	if (!run->ops_head)
 		run->ops_tail = NULL;
-	run->op_running = op;
-	uv_queue_work(&run->rq->d->loop, &op->work, work_cb, after_cb);
+	run->batch_running = b;
+	uv_queue_work(&run->rq->d->loop, &b->work, work_cb, after_cb);
 }
 
 static void submit(struct run *run, struct cache_op *op)
@@ -170,7 +209,7 @@ static void submit(struct run *run, struct cache_op *op)
 	else
 		run->ops_head = op;
 	run->ops_tail = op;
-	if (!run->op_running)
+	if (!run->batch_running)
 		start_next(run);
 }
 
@@ -203,5 +242,5 @@ void cachework_finish(struct run *run, struct job *j, bool store, int exit_code,
 
 bool cachework_idle(const struct run *run)
 {
-	return !run->op_running && !run->ops_head;
+	return !run->batch_running && !run->ops_head;
 }

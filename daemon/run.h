@@ -61,7 +61,7 @@ struct run {
 	int live_procs;
 	int hits, ran, failed, skipped;
 	struct cache_op *ops_head, *ops_tail; /* cachework.c: queued operations (FIFO) */
-	struct cache_op *op_running;          /* the one on the thread pool, or NULL */
+	struct cache_batch *batch_running;    /* the batch on the thread pool, or NULL */
 	bool debug;                           /* BLD_DEBUG: phase timings */
 	bool paused;                          /* processes' output is not read (client is slow) */
 	uint64_t t_start;                     /* when tasks started (ns), for the timing */
@@ -78,6 +78,7 @@ void job_release(struct job *j);
 
 /* cachework.c: the cache work of a run, one operation at a time on the thread pool. */
 struct cache_op;
+struct cache_batch;
 /* Hash j, look it up, restore a hit; then run__task_prepared on the loop. */
 void cachework_prepare(struct run *run, struct job *j);
 /* Task j ended: store its outputs when store (and it is cacheable), record the run. */
