@@ -3,19 +3,28 @@
  *
  * Ownership in one picture:
  *
- *     struct daemon          owns the libuv loop and the list of connections
+ *     struct daemon          owns the libuv loop, its signal handles, the connections
  *       struct conn          one client; embeds its uv_pipe_t, freed in its close callback
  *         struct request     one request of that client (cmd, args, cwd, env)
  *           struct run       the state of a `run` / `run-many`: workspace, task graph,
- *                            cache, scheduler, one struct job per task
+ *                            cache, scheduler, one struct job per task, the queue of
+ *                            cache operations (cachework.c, run on the thread pool)
  *             struct job     one task being executed: its processes, its recorded output
- *               struct proc  one child process; embeds uv_process_t and two uv_pipe_t,
- *                            freed when the last of the three handles is closed
+ *               struct proc  one child process; embeds uv_process_t, two uv_pipe_t and a
+ *                            timer, freed when the last of its handles is closed
+ *
+ * Files: daemon.c (loop, connections, framing), request.c (dispatch, events),
+ * run.c (run / run-many), cachework.c (hash, lookup, restore, store off the
+ * loop), scheduler.c (which task next; pure), job.c (a task's environment and
+ * processes), proc.c (one child process), exec.c (executors; pure), env.c
+ * (environments, .env files; pure), cmds.c (show, graph, list, generate,
+ * cache, reset).
  *
  * Nothing here is process-global: a resident daemon holds many connections,
  * each with its own request.  A request outlives its connection when the
  * client goes away mid-run (its children must still be stopped); then
- * req->conn is NULL and events are dropped.
+ * req->conn is NULL and events are dropped.  Only the thread pool runs
+ * outside the loop thread, and only cachework.c sends work there.
  */
 #ifndef BLD_ENGINE_INT_H
 #define BLD_ENGINE_INT_H
