@@ -454,7 +454,9 @@ def measure_slow(args, ws, sc, row, cmds, env, outdir):
 			try:
 				res = hyperfine(ws, sc.prepare, [(name, wrapped)], 1, 0,
 						os.path.join(outdir, "hyperfine-%s-%d-%s.json" %
-							     (sc.key, r, tool + name[:3])), env, quiet=True)
+							     (sc.key, r, tool if tool != "floor" else
+							      "floor-" + re.sub(r"\W+", "-", name))),
+						env, quiet=True)
 				bad = None if tool == "floor" else sc.check("")
 			except RuntimeError as e:
 				bad, res = "exit != 0 (%s)" % e, {}
@@ -735,6 +737,14 @@ def report(results, outdir):
 	       table(results), "CPU time (user + system, mean of the runs; the machine is shared, "
 	       "so this is steadier than wall time):", "", cpu_table(results), "Peak RSS of each tool's process tree (largest process, "
 	       "/usr/bin/time, first run of each scenario):", "", memory_table(results)]
+	stats = []
+	for key in results["order"]:
+		lines = results["scenarios"][key].get("bld_stats", {}).get("lines")
+		if lines:
+			stats.append("- %s: %s" % (key, "; ".join(" ".join(l.split()) for l in lines)))
+	if stats:
+		txt += ["bld's own figures (one more run with `BLD_DEBUG=stats --verbose`):", ""]
+		txt += stats + [""]
 	notes = []
 	for key in results["order"]:
 		for t, c in results["scenarios"][key]["tools"].items():
