@@ -66,9 +66,14 @@ void xgrow(void *arrp, size_t *cap, size_t need, size_t elem)
 	size_t c = *cap;
 	if (need <= c)
 		return;
-	c = c ? c * 2 : 8;
-	while (c < need)
+	c = c ? c : 8;
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			oom(SIZE_MAX);
 		c *= 2;
+	}
+	if (elem && c > SIZE_MAX / elem)
+		oom(SIZE_MAX);
 	*arr = xrealloc(*arr, c * elem);
 	*cap = c;
 }
@@ -92,12 +97,14 @@ void sbuf_release(struct sbuf *sb)
 
 void sbuf_grow(struct sbuf *sb, size_t extra)
 {
+	if (extra > SIZE_MAX - 1 - sb->len)
+		oom(SIZE_MAX);
 	size_t need = sb->len + extra + 1;
 	if (need <= sb->cap)
 		return;
-	size_t cap = sb->cap ? sb->cap * 2 : 64;
+	size_t cap = sb->cap ? sb->cap : 64;
 	while (cap < need)
-		cap *= 2;
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	if (sb->cap) {
 		sb->buf = xrealloc(sb->buf, cap);
 	} else {
@@ -334,6 +341,15 @@ bool strmap_next(const struct strmap *m, size_t *it, const char **ret_key, void 
 		}
 	}
 	return false;
+}
+
+const char *env_get(char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], name, n) && env[i][n] == '=')
+			return env[i] + n + 1;
+	return NULL;
 }
 
 bool str_starts(const char *s, const char *prefix)

@@ -139,9 +139,26 @@ int file_read(const char *path, char **ret_buf, size_t *ret_len)
 	return 0;
 }
 
+int fd_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode)
 {
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	/* pid and thread id: two engine threads writing one path never share a
+	 * temporary file */
+	char *tmp = xasprintf("%s.tmp.%d.%d", path, (int)getpid(), (int)gettid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	int r = 0;
 	if (fd < 0) {
@@ -149,18 +166,11 @@ int file_write_atomic(const char *path, const void *data, size_t len, unsigned m
 		free(tmp);
 		return r;
 	}
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	r = fd_write_all(fd, data, len);
+	/* the bytes reach the disk before the name does: a crash never leaves
+	 * an empty file where the old one was */
+	if (!r && fsync(fd) < 0)
+		r = -errno;
 	if (close(fd) < 0 && !r)
 		r = -errno;
 	if (!r && rename(tmp, path) < 0)
@@ -173,6 +183,8 @@ int file_write_atomic(const char *path, const void *data, size_t len, unsigned m
 
 int mkdir_p(const char *path, unsigned mode)
 {
+	if (!*path)
+		return -ENOENT;
 	char *p = xstrdup(path);
 	int r = 0;
 	for (char *s = p + 1;; s++) {

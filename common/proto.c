@@ -3,10 +3,8 @@
  */
 #include "bld/proto.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bld/err.h"
 
@@ -106,15 +104,5 @@ int proto_reader_next(struct proto_reader *r, struct proto_frame *ret_frame)
 
 int proto_write_all(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return fd_write_all(fd, buf, len);
 }

@@ -84,6 +84,9 @@ bool strmap_has(const struct strmap *m, const char *key);
 /* Iterate: start with *it = 0; returns false at the end. */
 bool strmap_next(const struct strmap *m, size_t *it, const char **ret_key, void **ret_val);
 
+/* Value of name in env (a NULL-terminated "K=V" array, may be NULL), or NULL. */
+const char *env_get(char *const *env, const char *name);
+
 /* FNV-1a over a string; for maps, never for content hashing. */
 uint64_t str_hash(const char *s);
 
@@ -102,9 +105,11 @@ bool path_is_safe_relative(const char *p);
 
 /* Whole-file I/O.  file_read returns 0 and a NUL-terminated buffer; -errno on failure. */
 int file_read(const char *path, char **ret_buf, size_t *ret_len);
-/* Write atomically: temporary file in the same folder, fsync-free rename. */
+/* Write all of buf to fd, retrying on EINTR and short writes; 0 or -errno. */
+int fd_write_all(int fd, const void *buf, size_t len);
+/* Write atomically: temporary file in the same folder, fsync, rename; 0 or -errno. */
 int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
-/* mkdir -p; 0 or -errno. */
+/* mkdir -p; 0 or -errno (-ENOENT for ""). */
 int mkdir_p(const char *path, unsigned mode);
 /* rm -rf that never follows symlinks; 0 (also when absent) or -errno. */
 int rm_rf(const char *path);

@@ -1,4 +1,5 @@
-/* test_base.c - sbuf, strvec, strmap, paths. */
+/* test_base.c - sbuf, strvec, strmap, paths, whole-file I/O. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,6 +71,30 @@ static void paths_normalize_and_stay_safe(void **state)
 	assert_false(path_is_safe_relative("/etc/passwd"));
 }
 
+static void mkdir_p_refuses_an_empty_path(void **state)
+{
+	assert_int_equal(mkdir_p("", 0755), -ENOENT);
+}
+
+static void file_write_atomic_replaces_whole_files(void **state)
+{
+	char dir[] = "/tmp/bld-test-base-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *sub = path_join(dir, "a/b"), *f = path_join(sub, "f.txt"), *buf = NULL;
+	size_t len = 0;
+	assert_int_equal(mkdir_p(sub, 0755), 0);
+	assert_int_equal(file_write_atomic(f, "first", 5, 0644), 0);
+	assert_int_equal(file_write_atomic(f, "second", 6, 0644), 0);
+	assert_int_equal(file_read(f, &buf, &len), 0);
+	assert_int_equal(len, 6);
+	assert_string_equal(buf, "second");
+	free(buf);
+	assert_int_equal(rm_rf(dir), 0);
+	assert_false(file_exists(dir));
+	free(f);
+	free(sub);
+}
+
 static void error_codes_have_messages(void **state)
 {
 	assert_string_equal(bld_strerror(BLD_ECYCLE), "dependency cycle");
@@ -94,6 +119,8 @@ int main(void)
 		cmocka_unit_test(strmap_holds_many_keys),
 		cmocka_unit_test(strvec_splits_on_any_separator),
 		cmocka_unit_test(paths_normalize_and_stay_safe),
+		cmocka_unit_test(mkdir_p_refuses_an_empty_path),
+		cmocka_unit_test(file_write_atomic_replaces_whole_files),
 		cmocka_unit_test(error_codes_have_messages),
 		cmocka_unit_test(edit_distance_is_capped),
 	};
