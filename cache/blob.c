@@ -19,58 +19,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 char *cache__blob_path(const struct cache *c, const char *hash)
 {
 	return xasprintf("%s/%.2s/%s", c->blobs, hash, hash);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Copy src to dst while hashing (used when reflink is not available). */
-static int copy_hashing(int src, int dst, char out[33])
-{
-	XXH3_state_t *st = XXH3_createState();
-	if (!st)
-		abort();
-	XXH3_128bits_reset(st);
-	char *buf = xmalloc(1 << 17);
-	int r = 0;
-	for (;;) {
-		ssize_t n = read(src, buf, 1 << 17);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		XXH3_128bits_update(st, buf, (size_t)n);
-		if ((r = write_all(dst, buf, (size_t)n)) < 0)
-			break;
-	}
-	if (!r) {
-		XXH128_hash_t h = XXH3_128bits_digest(st);
-		snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
-		         (unsigned long long)h.low64);
-	}
-	free(buf);
-	XXH3_freeState(st);
-	return r;
 }
 
 /* Move tmp to the blob's name (or drop it when the blob is there already). */
@@ -114,14 +66,13 @@ int cache__blob_put(struct cache *c, int dirfd, const char *name, const char *kn
 	if (r == 0 && (dst = mkostemp(tmp, O_CLOEXEC)) < 0)
 		r = -errno;
 	if (r == 0) {
-		if (ioctl(dst, FICLONE, src) == 0) {
-			lseek(dst, 0, SEEK_SET);
+		if (ioctl(dst, FICLONE, src) == 0) { /* hash the clone: what the blob holds */
 			int rd = open(tmp, O_RDONLY | O_CLOEXEC);
 			r = rd < 0 ? -errno : cache__hash_fd(rd, out);
 			if (rd >= 0)
 				close(rd);
 		} else {
-			r = copy_hashing(src, dst, out);
+			r = cache__hash_copy(src, dst, out);
 		}
 		if (r == 0 && fchmod(dst, 0444) < 0)
 			r = -errno;
@@ -173,30 +124,20 @@ static int copy_range(int src, int dst)
 	}
 }
 
+/* read/write, for file systems without reflink or copy_file_range */
 static int copy_plain(int src, int dst)
 {
-	char *buf = xmalloc(1 << 17);
-	int r = 0;
-	for (;;) {
-		ssize_t n = read(src, buf, 1 << 17);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : 0;
-			break;
-		}
-		if ((r = write_all(dst, buf, (size_t)n)) < 0)
-			break;
-	}
-	free(buf);
-	return r;
+	char scratch[33];
+	return cache__hash_copy(src, dst, scratch);
 }
 
 int cache__blob_copy_out(const struct cache *c, const char *hash, int dirfd, const char *name,
                          unsigned mode, struct bld_err *err)
 {
 	char *p = cache__blob_path(c, hash);
-	char *tmp = xasprintf(".%s.bld-%d.tmp", name, (int)getpid());
+	/* bounded (a 250-byte name still gets a legal temporary name) and unique
+	 * per process and thread */
+	char *tmp = xasprintf(".%.64s.bld-%d-%d.tmp", name, (int)getpid(), (int)gettid());
 	int src = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), dst = -1, r = 0;
 	if (src < 0)
 		r = -errno;
@@ -209,10 +150,12 @@ int cache__blob_copy_out(const struct cache *c, const char *hash, int dirfd, con
 	}
 	if (r == 0 && ioctl(dst, FICLONE, src) < 0) {
 		r = copy_range(src, dst);
-		if (r < 0) {
-			lseek(src, 0, SEEK_SET);
-			if (ftruncate(dst, 0) == 0)
+		if (r < 0) { /* start over from byte 0 of both files */
+			if (lseek(src, 0, SEEK_SET) == 0 && lseek(dst, 0, SEEK_SET) == 0 &&
+			    ftruncate(dst, 0) == 0)
 				r = copy_plain(src, dst);
+			else
+				r = -errno;
 		}
 	}
 	if (r == 0 && fchmod(dst, mode & 07777) < 0)

@@ -38,12 +38,15 @@ bool cache__glob_has_magic(const char *s);
 /* One pattern against one path (tests, one-off checks); -1 on a bad pattern. */
 int cache__glob_match(const char *pattern, const char *path);
 
-/* ---- hash.c helpers: content hashes and canonical JSON ---- */
+/* ---- content hashes (fileindex.c) and canonical JSON (hash.c) ---- */
 
 /* XXH3-128 of data as 32 lowercase hex digits into out[33]. */
 void cache__hash_bytes(const void *data, size_t len, char out[33]);
-/* XXH3-128 of a file's bytes (not following a final symlink); 0 or -errno. */
+/* XXH3-128 of the bytes read from fd to its end; 0 or -errno. */
 int cache__hash_fd(int fd, char out[33]);
+/* Copy src to its end into dst while hashing the bytes (dst < 0: only hash);
+ * 0 or -errno. */
+int cache__hash_copy(int src, int dst, char out[33]);
 /* Canonical JSON: object keys sorted bytewise, no whitespace, integers as
  * integers, other numbers %.17g, strings with minimal escapes. */
 void cache__json_canonical(const cJSON *j, struct sbuf *out);

@@ -20,23 +20,27 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-void cache__hash_bytes(const void *data, size_t len, char out[33])
+static void hex128(XXH128_hash_t h, char out[33])
 {
-	XXH128_hash_t h = XXH3_128bits(data, len);
 	snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
 	         (unsigned long long)h.low64);
 }
 
-int cache__hash_fd(int fd, char out[33])
+void cache__hash_bytes(const void *data, size_t len, char out[33])
+{
+	hex128(XXH3_128bits(data, len), out);
+}
+
+int cache__hash_copy(int src, int dst, char out[33])
 {
 	XXH3_state_t *st = XXH3_createState();
 	if (!st)
 		abort();
 	XXH3_128bits_reset(st);
-	char *buf = xmalloc(1 << 16);
+	char *buf = xmalloc(1 << 17);
 	int r = 0;
 	for (;;) {
-		ssize_t n = read(fd, buf, 1 << 16);
+		ssize_t n = read(src, buf, 1 << 17);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -46,15 +50,19 @@ int cache__hash_fd(int fd, char out[33])
 		if (n == 0)
 			break;
 		XXH3_128bits_update(st, buf, (size_t)n);
+		if (dst >= 0 && (r = fd_write_all(dst, buf, (size_t)n)) < 0)
+			break;
 	}
-	if (!r) {
-		XXH128_hash_t h = XXH3_128bits_digest(st);
-		snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
-		         (unsigned long long)h.low64);
-	}
+	if (!r)
+		hex128(XXH3_128bits_digest(st), out);
 	free(buf);
 	XXH3_freeState(st);
 	return r;
+}
+
+int cache__hash_fd(int fd, char out[33])
+{
+	return cache__hash_copy(fd, -1, out);
 }
 
 static int64_t ts_ns(const struct timespec *ts)

@@ -167,6 +167,30 @@ static void round_trip_is_byte_exact(void **state)
 	env_free(&e);
 }
 
+static void long_file_names_are_restored(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"{workspaceRoot}/dist/{projectName}\"]");
+	char name[251], *rel;
+	memset(name, 'n', 250);
+	name[250] = '\0';
+	rel = xasprintf("dist/app/%s", name);
+	fx_write(&e.f, rel, "long");
+	assert_int_equal(store(&e, ""), 0);
+	char *dist = path_join(e.f.root, "dist");
+	rm_rf(dist);
+	size_t n = 0, len = 0;
+	struct bld_err err = {0};
+	assert_int_equal(restore(&e, &n, &err), 0);
+	assert_int_equal(n, 1);
+	char *b = slurp(&e, rel, &len);
+	assert_string_equal(b, "long");
+	free(b);
+	free(dist);
+	free(rel);
+	env_free(&e);
+}
+
 static void restore_replaces_only_declared_outputs(void **state)
 {
 	struct env e;
@@ -568,6 +592,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(round_trip_is_byte_exact),
+	    cmocka_unit_test(long_file_names_are_restored),
 	    cmocka_unit_test(restore_replaces_only_declared_outputs),
 	    cmocka_unit_test(absent_outputs_are_recorded),
 	    cmocka_unit_test(corrupted_blob_is_detected),
