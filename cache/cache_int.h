@@ -194,6 +194,10 @@ int cache__resolve_hash(struct cache *c, const char *prefix, char out[33], struc
 int cache__prune(struct cache *c, uint64_t max_bytes, uint64_t *ret_removed, uint64_t *ret_freed,
                  struct bld_err *err);
 
+/* Delete entry hash and its output rows (not its blobs); caller holds c->lock
+ * inside a write transaction.  0 or BLD_ECACHE (the caller rolls back). */
+int cache__entry_delete(struct cache *c, const char *hash);
+
 /* Remove orphan blobs and temporary files older than an hour; bytes freed. */
 uint64_t cache__gc_orphans(struct cache *c);
 

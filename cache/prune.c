@@ -73,15 +73,24 @@ static void drop_entry(struct cache *c, const char *hash, struct strvec *blobs)
 			strvec_push(blobs, (const char *)sqlite3_column_text(q, 0));
 		sqlite3_finalize(q);
 	}
+	cache__entry_delete(c, hash); /* failing, blob_referenced() keeps its blobs */
+}
+
+int cache__entry_delete(struct cache *c, const char *hash)
+{
 	const char *sql[] = {"DELETE FROM outputs WHERE entry=?1",
 	                     "DELETE FROM entries WHERE hash=?1"};
-	for (size_t i = 0; i < 2; i++) {
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < 2; i++) {
+		sqlite3_stmt *q;
 		if (sqlite3_prepare_v2(c->db, sql[i], -1, &q, NULL) != SQLITE_OK)
-			continue;
+			return BLD_ECACHE;
 		sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-		sqlite3_step(q);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			r = BLD_ECACHE;
 		sqlite3_finalize(q);
 	}
+	return r;
 }
 
 int cache__prune(struct cache *c, uint64_t max_bytes, uint64_t *ret_removed, uint64_t *ret_freed,

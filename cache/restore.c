@@ -47,7 +47,8 @@ struct rctx {
 	struct bld_err *err;
 };
 
-static int load_rows(struct rctx *x, const char *hash, struct strvec *declared)
+/* The entry's output rows, in path order. */
+static int load_rows(struct rctx *x, const char *hash)
 {
 	sqlite3_stmt *q;
 	struct cache *c = x->c;
@@ -58,10 +59,12 @@ static int load_rows(struct rctx *x, const char *hash, struct strvec *declared)
 	                       -1, &q, NULL) != SQLITE_OK)
 		return cache__dberr(c, x->err, "restore");
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		xgrow(&x->rows, &cap, x->n + 1, sizeof(*x->rows));
 		struct rrow *r = &x->rows[x->n++];
-		r->path = xstrdup((const char *)sqlite3_column_text(q, 0));
+		const unsigned char *path = sqlite3_column_text(q, 0);
+		r->path = xstrdup(path ? (const char *)path : "");
 		r->kind = sqlite3_column_int(q, 1);
 		r->mode = (unsigned)sqlite3_column_int(q, 2);
 		r->size = sqlite3_column_int64(q, 3);
@@ -71,11 +74,22 @@ static int load_rows(struct rctx *x, const char *hash, struct strvec *declared)
 		strmap_put(&x->by_path, r->path, (void *)(intptr_t)x->n);
 	}
 	sqlite3_finalize(q);
+	/* a read cut short (busy, I/O error) must not pass for the whole entry:
+	 * the extras of its folders would be removed as not belonging to it */
+	return rc == SQLITE_DONE ? 0 : cache__dberr(c, x->err, "restore");
+}
+
+/* The entry's declared outputs (as the task gave them) into declared. */
+static int load_declared(struct rctx *x, const char *hash, struct strvec *declared)
+{
+	sqlite3_stmt *q;
+	struct cache *c = x->c;
 	if (sqlite3_prepare_v2(c->db, "SELECT outputs FROM entries WHERE hash=?1", -1, &q, NULL) !=
 	    SQLITE_OK)
 		return cache__dberr(c, x->err, "restore");
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW) {
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
 		cJSON *j = cJSON_Parse((const char *)sqlite3_column_text(q, 0));
 		const cJSON *it;
 		cJSON_ArrayForEach(it, j)
@@ -86,7 +100,7 @@ static int load_rows(struct rctx *x, const char *hash, struct strvec *declared)
 		cJSON_Delete(j);
 	}
 	sqlite3_finalize(q);
-	return 0;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cache__dberr(c, x->err, "restore");
 }
 
 static void rows_release(struct rctx *x)
@@ -319,22 +333,15 @@ static int remove_extras(struct rctx *x, const char *rel, int depth)
 	return r;
 }
 
+/* Forget an entry whose blobs are damaged (best effort: a failure leaves it
+ * to fail verification again next time). */
 static void entry_drop(struct cache *c, const char *hash)
 {
-	sqlite3_stmt *q;
 	if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return;
-	const char *sql[] = {"DELETE FROM outputs WHERE entry=?1",
-	                     "DELETE FROM entries WHERE hash=?1"};
-	for (size_t i = 0; i < 2; i++) {
-		if (sqlite3_prepare_v2(c->db, sql[i], -1, &q, NULL) != SQLITE_OK)
-			continue;
-		sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-		sqlite3_step(q);
-		sqlite3_finalize(q);
-	}
-	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	if (cache__entry_delete(c, hash) < 0 ||
+	    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		cache__rollback(c);
 }
 
 /* Folder modes, deepest first, after their contents (a read-only folder is
@@ -386,7 +393,9 @@ int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_r
 		return r;
 	}
 	pthread_mutex_lock(&c->lock);
-	int r = load_rows(&x, e->hash, &declared);
+	int r = load_rows(&x, e->hash);
+	if (r >= 0)
+		r = load_declared(&x, e->hash, &declared);
 	pthread_mutex_unlock(&c->lock);
 	if (r >= 0)
 		r = check_rows(&x);
