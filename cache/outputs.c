@@ -389,7 +389,7 @@ static int insert_entry(struct cache *c, const struct task *t, const struct strv
 		sqlite3_bind_int64(q, 5, cache__now());
 		sqlite3_bind_text(q, 6, BLD_VERSION, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 7, decl_s, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(q, 8, terminal ? terminal : "", (int)terminal_len, SQLITE_STATIC);
+		sqlite3_bind_blob64(q, 8, terminal ? terminal : "", terminal_len, SQLITE_STATIC);
 		sqlite3_bind_text(q, 9, man_s, -1, SQLITE_STATIC);
 		if (sqlite3_step(q) != SQLITE_DONE)
 			r = cache__dberr(c, err, "store");
@@ -517,6 +517,11 @@ int cache_store(struct cache *c, const struct task *t, const char *ws_root,
 		return 0; /* never cached; the engine should not even ask */
 	if (strlen(t->hash) != 32)
 		return bld_err_set(err, BLD_ECACHE, "cache: task %s has no hash", t->id);
+	if (terminal_len > CACHE_MAX_TERMINAL)
+		return bld_err_set(err, BLD_ETOOBIG,
+		                   "cache: task %s printed %zu bytes, more than the %u MiB a "
+		                   "cache entry keeps; not cached",
+		                   t->id, terminal_len, CACHE_MAX_TERMINAL >> 20);
 	pthread_mutex_lock(&c->lock);
 	int ex = entry_exists(c, t->hash);
 	pthread_mutex_unlock(&c->lock);

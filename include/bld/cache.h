@@ -104,10 +104,14 @@ int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, str
 int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_root,
                   size_t *ret_restored, struct bld_err *err);
 
+/* The most terminal output a cache entry keeps; a task printing more is not cached. */
+#define CACHE_MAX_TERMINAL (256u << 20)
+
 /*
  * Store the outputs of a successful task: outputs are the task's resolved
  * output paths (workspace-relative, globs allowed); absent ones are recorded
  * as absent.  manifest (borrowed) is the input manifest from hasher_task_hash.
+ * BLD_ETOOBIG when terminal_len is over CACHE_MAX_TERMINAL.
  */
 int cache_store(struct cache *c, const struct task *t, const char *ws_root,
                 const struct strvec *outputs, const char *terminal, size_t terminal_len,

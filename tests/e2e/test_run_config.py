@@ -175,3 +175,17 @@ def test_target_without_executor_or_command_is_a_noop(make_ws):
     r = ws.run('show', 'project', 'a', '--json')
     assert r.code == 0, r
     assert json.loads(r.out)['targets']['ci']['executor'] == 'nx:noop'
+
+
+def test_run_script_executor_runs_the_package_script_in_the_project(make_ws):
+    # nx:run-script runs `npm run <script>` in the project's root (Nx 22.1.3).
+    ws = make_ws({
+        'nx.json': {},
+        'libs/a/package.json': {'name': '@s/a', 'scripts': {
+            'hello': 'pwd >> @LOG@; echo "$npm_lifecycle_event" >> @LOG@'}},
+        'libs/a/project.json': {'name': 'a', 'targets': {'hi': {
+            'executor': 'nx:run-script', 'options': {'script': 'hello'}}}},
+    })
+    r = ws.run('run', 'a:hi')
+    assert r.code == 0, r
+    assert ws.ran() == [str((ws.root / 'libs/a').resolve()), 'hello']

@@ -588,6 +588,26 @@ static void sizes_parse(void **state)
 	assert_int_equal(cache_parse_size("x"), 0);
 }
 
+static void oversized_terminal_output_is_not_cached(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"{workspaceRoot}/dist/{projectName}\"]");
+	make_outputs(&e);
+	struct strvec outs;
+	strvec_init(&outs);
+	task_outputs(&e.f.ws, &e.f.tg.tasks[e.t], &outs);
+	struct bld_err err = {0};
+	/* refused before the terminal bytes are read */
+	assert_int_equal(cache_store(e.c, &e.f.tg.tasks[e.t], e.f.root, &outs, "x",
+	                             (size_t)CACHE_MAX_TERMINAL + 1, 1, NULL, &err),
+	                 BLD_ETOOBIG);
+	assert_non_null(strstr(err.msg, "not cached"));
+	struct cache_entry ce;
+	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 0);
+	strvec_release(&outs);
+	env_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -608,6 +628,7 @@ int main(void)
 	    cmocka_unit_test(unreadable_database_is_set_aside),
 	    cmocka_unit_test(newer_schema_is_refused),
 	    cmocka_unit_test(sizes_parse),
+	    cmocka_unit_test(oversized_terminal_output_is_not_cached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
