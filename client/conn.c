@@ -87,7 +87,7 @@ static int engine_start(const char *path, int *ret_fd, pid_t *ret_pid)
 		signal(SIGTERM, SIG_DFL);
 		if (dup2(sv[1], 3) < 0)
 			_exit(127);
-		int devnull = open("/dev/null", O_RDONLY);
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		execl(path, "bldd", "--fd", "3", (char *)NULL);
@@ -175,7 +175,47 @@ struct session {
 	struct proto_reader rd;
 	bool hello_ok, done, canceled;
 	int exit_code;
+	/* task processes the engine started: (task, pid) pairs, pid 0 once the task ended;
+	 * should the engine die, the client stops their process groups itself */
+	struct spawned {
+		int task, pid;
+	} * spawned;
+	size_t nspawned, capspawned;
 };
+
+static void track_spawn(struct session *s, const cJSON *ev)
+{
+	const cJSON *task = cJSON_GetObjectItemCaseSensitive(ev, "task");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(ev, "pid");
+	if (!cJSON_IsNumber(task) || !cJSON_IsNumber(pid) || pid->valueint <= 1)
+		return;
+	xgrow(&s->spawned, &s->capspawned, s->nspawned + 1, sizeof(*s->spawned));
+	s->spawned[s->nspawned++] = (struct spawned){task->valueint, pid->valueint};
+}
+
+static void untrack_task(struct session *s, const cJSON *ev)
+{
+	const cJSON *task = cJSON_GetObjectItemCaseSensitive(ev, "task");
+	for (size_t i = 0; cJSON_IsNumber(task) && i < s->nspawned; i++)
+		if (s->spawned[i].task == task->valueint)
+			s->spawned[i].pid = 0;
+}
+
+/* The engine died mid-run: SIGTERM every task process group it left, then SIGKILL. */
+static void kill_orphans(struct session *s)
+{
+	bool any = false;
+	for (size_t i = 0; i < s->nspawned; i++)
+		if (s->spawned[i].pid > 1 && kill(-s->spawned[i].pid, SIGTERM) == 0)
+			any = true;
+	if (!any)
+		return;
+	struct timespec ts = {1, 0};
+	nanosleep(&ts, NULL);
+	for (size_t i = 0; i < s->nspawned; i++)
+		if (s->spawned[i].pid > 1)
+			kill(-s->spawned[i].pid, SIGKILL);
+}
 
 /* Handle the frames buffered so far; -1 on a protocol error. */
 static int handle_frames(struct session *s)
@@ -198,6 +238,10 @@ static int handle_frames(struct session *s)
 			s->exit_code = cJSON_IsNumber(x) ? x->valueint : 2;
 			s->done = true;
 		} else {
+			if (cJSON_IsString(t) && !strcmp(t->valuestring, "spawn"))
+				track_spawn(s, ev);
+			else if (cJSON_IsString(t) && !strcmp(t->valuestring, "task-end"))
+				untrack_task(s, ev);
 			render_event(&s->render, ev);
 		}
 		cJSON_Delete(ev);
@@ -227,8 +271,11 @@ static int converse(struct session *s, int sig_r)
 		int timeout = -1;
 		if (deadline) {
 			uint64_t now = now_ms();
-			if (now >= deadline)
+			if (now >= deadline) {
+				kill_orphans(
+				    s); /* the engine does not answer: stop the tasks here */
 				return 130;
+			}
 			timeout = (int)(deadline - now);
 		}
 		if (poll(p, 2, timeout) < 0 && errno != EINTR)
@@ -237,7 +284,8 @@ static int converse(struct session *s, int sig_r)
 			unsigned char sig;
 			if (read(sig_r, &sig, 1) == 1) {
 				if (s->canceled)
-					return 130; /* a second Ctrl-C: leave now, the engine cleans up */
+					return 130; /* a second Ctrl-C: leave now, the engine cleans
+					               up */
 				send_cancel(s);
 				deadline = now_ms() + CANCEL_WAIT_MS;
 			}
@@ -256,6 +304,7 @@ static int converse(struct session *s, int sig_r)
 		}
 	}
 	if (!s->done) {
+		kill_orphans(s);
 		if (s->canceled)
 			return 130;
 		fprintf(stderr, "bld: error: the engine exited without finishing the request\n");
@@ -331,6 +380,7 @@ int client_run(const struct cli *cli)
 	engine_reap(pid, s.canceled);
 	render_release(&s.render);
 	proto_reader_release(&s.rd);
+	free(s.spawned);
 	free(path);
 	return code;
 }

@@ -239,6 +239,7 @@ static int spawn_one(struct job *j, size_t k)
 		return rc;
 	}
 	j->procs[k] = p;
+	run__proc_started(run, j, proc_pid(p));
 	j->live++;
 	run->live_procs++;
 	return 0;

@@ -7,6 +7,7 @@
  * The exit status is the request's exit code (the client reads it from the
  * done message anyway).
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* tasks must not inherit the client's socket: it would keep the client waiting
+	 * after the engine is gone */
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	struct daemon *d;
 	if (daemon_new(true, &d) < 0) {
 		fprintf(stderr, "bldd: cannot start the event loop\n");

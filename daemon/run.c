@@ -266,6 +266,16 @@ static void pump(struct run *run)
 		run_finish(run);
 }
 
+void run__proc_started(struct run *run, struct job *j, int pid)
+{
+	/* the client kills these process groups itself should the engine die */
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "t", "spawn");
+	cJSON_AddNumberToObject(m, "task", j->index);
+	cJSON_AddNumberToObject(m, "pid", pid);
+	request_send(run->rq, m);
+}
+
 void run__proc_gone(struct run *run)
 {
 	run->live_procs--;

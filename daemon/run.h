@@ -96,6 +96,8 @@ void run__task_output(struct run *run, struct job *j, int stream, const char *da
 void run__task_done(struct run *run, struct job *j, bool ok);
 /* Continuous task j is up (readyWhen seen, or started). */
 void run__task_up(struct run *run, struct job *j);
+/* A process of task j started (its pid is also its process group). */
+void run__proc_started(struct run *run, struct job *j, int pid);
 /* A process of the run exited (after run__task_done bookkeeping). */
 void run__proc_gone(struct run *run);
 /* Send task-start for j. */
