@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,15 +446,23 @@ static void trim(struct sbuf *sb)
 	sbuf_rtrim(sb);
 }
 
-/* Read both pipes to their end, into out and errout; closes them. */
-static void drain_pipes(int fo, int fe, struct sbuf *out, struct sbuf *errout)
+/* The most a runtime input's command may print (stdout and stderr together). */
+#define RUNTIME_MAX_OUTPUT (16u << 20)
+
+/* Read both pipes to their end, into out and errout; closes them.  -EFBIG
+ * (pipes closed early: the writer gets SIGPIPE) past RUNTIME_MAX_OUTPUT. */
+static int drain_pipes(int fo, int fe, struct sbuf *out, struct sbuf *errout)
 {
 	struct pollfd fds[2] = {{fo, POLLIN, 0}, {fe, POLLIN, 0}};
 	struct sbuf *bufs[2] = {out, errout};
-	int open_fds = 2;
-	while (open_fds) {
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+	int open_fds = 2, r = 0;
+	while (open_fds && r == 0) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue; /* revents are not set */
+			r = -errno;
 			break;
+		}
 		for (int k = 0; k < 2; k++) {
 			if (fds[k].fd < 0 || !fds[k].revents)
 				continue;
@@ -462,6 +471,8 @@ static void drain_pipes(int fo, int fe, struct sbuf *out, struct sbuf *errout)
 			if (n > 0) {
 				bufs[k]->len += (size_t)n;
 				bufs[k]->buf[bufs[k]->len] = '\0';
+				if (out->len + errout->len > RUNTIME_MAX_OUTPUT)
+					r = -EFBIG;
 			} else if (n == 0 || errno != EINTR) {
 				close(fds[k].fd);
 				fds[k].fd = -1;
@@ -472,6 +483,7 @@ static void drain_pipes(int fo, int fe, struct sbuf *out, struct sbuf *errout)
 	for (int k = 0; k < 2; k++)
 		if (fds[k].fd >= 0)
 			close(fds[k].fd);
+	return r;
 }
 
 /* Run cmd with /bin/sh in the workspace root, with the client's environment. */
@@ -490,7 +502,7 @@ static int run_capture(struct hasher *h, const char *cmd, struct sbuf *out, stru
 	char *const *env = h->env ? h->env : empty_env;
 	pid_t pid = fork();
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (chdir(h->ws->root) < 0 || devnull < 0)
 			_exit(127);
 		dup2(devnull, 0);
@@ -508,10 +520,18 @@ static int run_capture(struct hasher *h, const char *cmd, struct sbuf *out, stru
 		return bld_err_set(err, -fork_errno, "runtime input \"%s\": cannot fork: %s", cmd,
 		                   strerror(fork_errno));
 	}
-	drain_pipes(po[0], pe[0], out, errout);
+	int r = drain_pipes(po[0], pe[0], out, errout);
+	if (r < 0)
+		kill(pid, SIGKILL); /* in case it ignores SIGPIPE */
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (r == -EFBIG)
+		return bld_err_set(err, BLD_ETOOBIG,
+		                   "runtime input \"%s\" printed more than %u MiB", cmd,
+		                   RUNTIME_MAX_OUTPUT >> 20);
+	if (r < 0)
+		return bld_err_set(err, r, "runtime input \"%s\": %s", cmd, strerror(-r));
 	return 0;
 }
 

@@ -150,6 +150,20 @@ static void runtime_input_runs_in_workspace_root(void **state)
 	fx_free(&f);
 }
 
+static void runtime_input_output_is_limited(void **state)
+{
+	struct fx f;
+	int t;
+	/* "yes" never ends by itself: the limit stops it */
+	two_projects(&f, ", \"inputs\": [{\"runtime\": \"yes\"}]", &t);
+	char *env[] = {"PATH=/usr/bin:/bin", NULL};
+	char h[33];
+	struct bld_err err = {0};
+	assert_int_equal(fx_hash_env(&f, NULL, t, env, h, NULL, &err), BLD_ETOOBIG);
+	assert_non_null(strstr(err.msg, "runtime input \"yes\" printed more than"));
+	fx_free(&f);
+}
+
 static void unknown_named_input_is_an_error(void **state)
 {
 	struct fx f;
@@ -389,6 +403,7 @@ int main(void)
 	    cmocka_unit_test(dependency_configuration_counts_through_caret),
 	    cmocka_unit_test(env_input_changes_hash),
 	    cmocka_unit_test(runtime_input_runs_in_workspace_root),
+	    cmocka_unit_test(runtime_input_output_is_limited),
 	    cmocka_unit_test(unknown_named_input_is_an_error),
 	    cmocka_unit_test(unknown_caret_input_is_an_error),
 	    cmocka_unit_test(nested_project_files_are_its_own),
