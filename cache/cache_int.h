@@ -145,8 +145,6 @@ int cache__plan_task(struct hasher *h, const struct task_graph *tg, int i, struc
 void cache__files_parse(char *text, struct strmap *ret);
 /* Index of a project by name, or -1. */
 int cache__project_index(const struct hasher *h, const char *name);
-/* The value of an environment variable in the hasher's env, or NULL. */
-const char *cache__env_get(char *const *env, const char *name);
 
 /* ---- store.c ---- */
 

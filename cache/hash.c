@@ -135,15 +135,6 @@ int cache__project_index(const struct hasher *h, const char *name)
 	return v ? (int)(intptr_t)v - 1 : -1;
 }
 
-const char *cache__env_get(char *const *env, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; env && env[i]; i++)
-		if (!strncmp(env[i], name, n) && env[i][n] == '=')
-			return env[i] + n + 1;
-	return NULL;
-}
-
 /* Owner of each workspace file: the project with the deepest root holding it. */
 static void hasher_map_files(struct hasher *h)
 {
@@ -432,7 +423,7 @@ static void eval_tsconfig(struct hasher *h, struct cache_eval *e)
 
 static void eval_env(struct hasher *h, const struct cache_instr *ins, struct cache_eval *e)
 {
-	const char *v = cache__env_get(h->env, ins->arg);
+	const char *v = env_get(h->env, ins->arg);
 	cache__hash_bytes(v ? v : "", v ? strlen(v) : 0, e->hash);
 }
 

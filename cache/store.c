@@ -98,7 +98,7 @@ static uint64_t parse_size(const char *s)
 {
 	char *end;
 	double v = strtod(s, &end);
-	if (end == s || v < 0)
+	if (end == s || !(v >= 0)) /* also NaN */
 		return 0;
 	switch (*end) {
 	case 'k':
@@ -120,7 +120,8 @@ static uint64_t parse_size(const char *s)
 	default:
 		break;
 	}
-	return (uint64_t)v;
+	/* converting a double beyond uint64_t is undefined: clamp */
+	return v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v;
 }
 
 uint64_t cache_parse_size(const char *s)
@@ -128,20 +129,15 @@ uint64_t cache_parse_size(const char *s)
 	return s ? parse_size(s) : 0;
 }
 
-char *cache_default_dir(const char *ws_root)
+char *cache_default_dir(const char *ws_root, char *const *env, const char *cwd)
 {
-	const char *env = getenv("BLD_CACHE_DIR");
-	if (env && *env) {
-		if (*env == '/')
-			return xstrdup(env);
-		char *cwd = getcwd(NULL, 0);
-		char *j = path_join(cwd ? cwd : ws_root, env);
-		free(cwd);
-		char *n = path_normalize(j);
-		free(j);
-		return n;
-	}
-	return path_join(ws_root, ".bld/cache");
+	const char *dir = env_get(env, "BLD_CACHE_DIR");
+	if (!dir || !*dir)
+		return path_join(ws_root, ".bld/cache");
+	char *j = path_join(cwd, dir);
+	char *n = path_normalize(j);
+	free(j);
+	return n;
 }
 
 static int schema_version(struct cache *c)

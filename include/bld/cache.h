@@ -36,8 +36,10 @@ struct hasher;     /* request-scoped hashing state: file index, glob results; op
 /* Open (creating) the cache at dir.  0 and *ret_cache, or negative (err). */
 int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err);
 void cache_close(struct cache *c);
-/* The cache folder for a workspace: $BLD_CACHE_DIR or <root>/.bld/cache (caller frees). */
-char *cache_default_dir(const char *ws_root);
+/* The cache folder for a workspace: BLD_CACHE_DIR of env (the client's
+ * environment, NULL-terminated "K=V"; relative to cwd, the client's folder),
+ * else <ws_root>/.bld/cache.  Caller frees. */
+char *cache_default_dir(const char *ws_root, char *const *env, const char *cwd);
 /* Automatic prune limit in bytes (0: none).  cache_open sets it from
  * $BLD_CACHE_MAX_SIZE ("10G", "500M", bytes); after each store, entries
  * beyond it are pruned, least recently used first. */

@@ -586,6 +586,24 @@ static void sizes_parse(void **state)
 	assert_int_equal(cache_parse_size("512m"), 512ULL << 20);
 	assert_int_equal(cache_parse_size("1000"), 1000);
 	assert_int_equal(cache_parse_size("x"), 0);
+	assert_int_equal(cache_parse_size("nan"), 0);
+	assert_true(cache_parse_size("1e30G") == UINT64_MAX);
+}
+
+static void cache_dir_comes_from_the_request_env(void **state)
+{
+	char *const none[] = {"HOME=/h", NULL};
+	char *const rel[] = {"BLD_CACHE_DIR=../shared/c", NULL};
+	char *const abs[] = {"BLD_CACHE_DIR=/var/c", NULL};
+	char *d = cache_default_dir("/w", none, "/w/sub");
+	assert_string_equal(d, "/w/.bld/cache");
+	free(d);
+	d = cache_default_dir("/w", rel, "/w/sub");
+	assert_string_equal(d, "/w/shared/c");
+	free(d);
+	d = cache_default_dir("/w", abs, "/w/sub");
+	assert_string_equal(d, "/var/c");
+	free(d);
 }
 
 static void oversized_terminal_output_is_not_cached(void **state)
@@ -628,6 +646,7 @@ int main(void)
 	    cmocka_unit_test(unreadable_database_is_set_aside),
 	    cmocka_unit_test(newer_schema_is_refused),
 	    cmocka_unit_test(sizes_parse),
+	    cmocka_unit_test(cache_dir_comes_from_the_request_env),
 	    cmocka_unit_test(oversized_terminal_output_is_not_cached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
