@@ -389,6 +389,9 @@ static const struct rulefile *outer_rules(struct walker *w, struct rulefile *nod
 			classify_file(f, buf.ptr);
 			git_buf_dispose(&buf);
 		} else {
+			/* the engine's own environment on purpose: libgit2, which answers
+			 * the ignore queries, finds this file through it too (its search
+			 * paths are process-wide), and this only has to agree with it */
 			const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 			char *p = xdg && *xdg ? xasprintf("%s/git/ignore", xdg)
 			          : home      ? xasprintf("%s/.config/git/ignore", home)

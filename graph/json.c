@@ -201,6 +201,11 @@ int ws__read_small_at(int dirfd, const char *path, char **ret_buf, size_t *ret_l
 			break;
 		}
 		len += (size_t)n;
+		if (len > WS_MAX_FILE) {
+			close(fd);
+			free(buf);
+			return -EFBIG;
+		}
 	}
 	buf[len] = '\0';
 	*ret_buf = buf;

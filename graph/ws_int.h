@@ -25,8 +25,12 @@ void ws__text_linecol(const char *text, size_t off, int *ret_line, int *ret_col)
 /* Line and column of the first `"key"` in text (approximate, for schema
  * errors); 0/0 when absent. */
 void ws__json_key_pos(const char *text, const char *key, int *ret_line, int *ret_col);
-/* Read a (small) whole file: 0 and a NUL-terminated buffer, or -errno.
- * Unlike file_read it starts with a page-sized buffer. */
+/* The largest configuration file (nx.json, project.json, package.json,
+ * pyproject.toml, ignore files) the workspace reads. */
+#define WS_MAX_FILE (64u << 20)
+/* Read a (small) whole file: 0 and a NUL-terminated buffer, or -errno
+ * (-EFBIG past WS_MAX_FILE).  Unlike file_read it starts with a page-sized
+ * buffer. */
 int ws__read_small(const char *path, char **ret_buf, size_t *ret_len);
 /* The same, path relative to the open folder dirfd (or AT_FDCWD). */
 int ws__read_small_at(int dirfd, const char *path, char **ret_buf, size_t *ret_len);

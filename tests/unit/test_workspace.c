@@ -159,6 +159,20 @@ static void malformed_project_json_fails_the_load(void **state)
 	done(root, NULL);
 }
 
+static void oversized_project_json_fails_the_load(void **state)
+{
+	char *root = tmp_ws();
+	struct bld_err err = {0};
+	put(root, "nx.json", "{}");
+	put(root, "libs/a/project.json", "{}");
+	char *p = path_join(root, "libs/a/project.json");
+	assert_int_equal(truncate(p, (off_t)WS_MAX_FILE + 1), 0); /* sparse */
+	assert_int_equal(load_err(root, &err), -EFBIG);
+	assert_string_equal(err.file, "libs/a/project.json");
+	free(p);
+	done(root, NULL);
+}
+
 /* ---- project.json fields ---- */
 
 static void every_project_field_is_read(void **state)
@@ -1123,6 +1137,7 @@ int main(void)
 	    cmocka_unit_test(malformed_json_names_file_line_col),
 	    cmocka_unit_test(malformed_json_at_end_and_after_value),
 	    cmocka_unit_test(malformed_project_json_fails_the_load),
+	    cmocka_unit_test(oversized_project_json_fails_the_load),
 	    cmocka_unit_test(every_project_field_is_read),
 	    cmocka_unit_test(names_are_derived_as_nx_does),
 	    cmocka_unit_test(root_package_json_names_the_root_project),
