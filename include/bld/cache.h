@@ -35,6 +35,7 @@ struct hasher;     /* request-scoped hashing state: file index, glob results; op
 
 /* Open (creating) the cache at dir.  0 and *ret_cache, or negative (err). */
 int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err);
+/* Write what is still queued (run history, file index rows) and close; NULL is fine. */
 void cache_close(struct cache *c);
 /* The cache folder for a workspace: BLD_CACHE_DIR of env (the client's
  * environment, NULL-terminated "K=V"; relative to cwd, the client's folder),
@@ -54,6 +55,7 @@ uint64_t cache_parse_size(const char *s);
  */
 int hasher_new(struct workspace *ws, struct cache *c, char *const *env,
                struct hasher **ret, struct bld_err *err);
+/* Flush the file index rows it found and free; NULL is fine. */
 void hasher_free(struct hasher *h);
 
 /*
@@ -74,9 +76,12 @@ int hasher_task_hash(struct hasher *h, struct task_graph *tg, int i, cJSON **ret
  * cache_memo_clear when it may have lost events.  Thread-safe.
  */
 struct cache_memo;
+/* An empty memo; free with cache_memo_free (NULL is fine). */
 struct cache_memo *cache_memo_new(void);
 void cache_memo_free(struct cache_memo *m);
+/* Forget rel_path's hash, or every hash below it when it is a folder ("": all). */
 void cache_memo_forget(struct cache_memo *m, const char *rel_path);
+/* Forget every hash. */
 void cache_memo_clear(struct cache_memo *m);
 /* Use m (borrowed; must outlive h) for h's file hashes. */
 void hasher_set_memo(struct hasher *h, struct cache_memo *m);
@@ -92,6 +97,7 @@ struct cache_entry {
 	char *terminal;        /* recorded terminal output (stdout and stderr interleaved) */
 	size_t terminal_len;
 };
+/* Free what e owns (task, terminal) and zero it; NULL is fine. */
 void cache_entry_release(struct cache_entry *e);
 
 /* 1 and fills *ret when hash has an entry, 0 when not, negative on error. */

@@ -63,6 +63,7 @@ struct tg_request {
 	                                not an error */
 };
 
+/* Empty request / free what rq owns (projects, targets; not overrides). */
 void tg_request_init(struct tg_request *rq);
 void tg_request_release(struct tg_request *rq);
 
@@ -80,6 +81,7 @@ void tg_request_release(struct tg_request *rq);
  */
 int task_graph_build(struct workspace *ws, const struct tg_request *rq,
                      struct task_graph **ret_tg, struct bld_err *err);
+/* Free tg (not its workspace); NULL is fine. */
 void task_graph_free(struct task_graph *tg);
 
 /* Index of the task with this id, or -1. */

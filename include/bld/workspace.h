@@ -112,6 +112,7 @@ int workspace_find_root(const char *start, char **ret_root, struct bld_err *err)
  */
 int workspace_load(const char *root, const struct ws_load_opts *opts, struct workspace **ret_ws,
                    struct bld_err *err);
+/* Free ws and everything it owns; NULL is fine. */
 void workspace_free(struct workspace *ws);
 
 /* Project by name, or NULL. */
