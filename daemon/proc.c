@@ -16,7 +16,7 @@
 
 #include "bld/base.h"
 
-#define DRAIN_MS 500
+#define DRAIN_MS 200
 
 struct proc {
 	uv_process_t process;
