@@ -230,20 +230,20 @@ static int select_tasks(struct request *r, struct workspace *ws, struct task_gra
 	return rc;
 }
 
-static struct cache *open_cache_quiet(struct request *r, const struct workspace *ws)
+struct cache *cmd_open_cache(struct request *r, const struct workspace *ws)
 {
-	const char *env_dir = request_getenv(r, "BLD_CACHE_DIR");
-	char *dir;
-	if (env_dir && env_dir[0])
-		dir = env_dir[0] == '/' ? xstrdup(env_dir) : path_join(r->cwd, env_dir);
-	else
-		dir = path_join(ws->root, ".bld/cache");
+	char *dir = cache_default_dir(ws->root, r->env, r->cwd);
 	struct cache *c = NULL;
 	struct bld_err err;
 	bld_err_clear(&err);
 	if (cache_open(dir, &c, &err) < 0) {
-		request_message(r, "warn", "cache unavailable (%s): %s", dir, err.msg);
+		request_message(r, "warn", "cache unavailable (%s): %s; tasks run without it", dir,
+		                err.msg);
 		c = NULL;
+	} else {
+		/* the request's limit, not the engine's own environment's */
+		const char *max = request_getenv(r, "BLD_CACHE_MAX_SIZE");
+		cache_set_max_size(c, max && *max ? cache_parse_size(max) : 0);
 	}
 	free(dir);
 	return c;
@@ -277,7 +277,7 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 	int rc = select_tasks(r, ws, &tg, err);
 	if (rc < 0)
 		return rc;
-	struct cache *c = open_cache_quiet(r, ws);
+	struct cache *c = cmd_open_cache(r, ws);
 	struct hasher *h = NULL;
 	struct bld_err herr;
 	bld_err_clear(&herr);
@@ -473,33 +473,6 @@ static const char *arg_or(const struct request *r, const char *name, const char 
 	return v ? v : dflt;
 }
 
-static uint64_t parse_size(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	switch (*end) {
-	case 'k':
-	case 'K':
-		v *= 1024.0;
-		break;
-	case 'm':
-	case 'M':
-		v *= 1024.0 * 1024;
-		break;
-	case 'g':
-	case 'G':
-		v *= 1024.0 * 1024 * 1024;
-		break;
-	case 't':
-	case 'T':
-		v *= 1024.0 * 1024 * 1024 * 1024;
-		break;
-	default:
-		break;
-	}
-	return v < 0 ? 0 : (uint64_t)v;
-}
-
 /* cache why <task>: hash the task (deps' outputs as they are now) and compare. */
 static int cache_why(struct request *r, struct workspace *ws, struct cache *c, const char *spec,
                      struct sbuf *out, struct bld_err *err)
@@ -540,6 +513,18 @@ static int cache_why(struct request *r, struct workspace *ws, struct cache *c, c
 	return rc;
 }
 
+static int cache_prune_cmd(struct request *r, struct cache *c, struct sbuf *out,
+                           struct bld_err *err)
+{
+	const char *arg = arg_or(r, "maxSize", "10G");
+	uint64_t max = cache_parse_size(arg);
+	if (!max && strcmp(arg, "0"))
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "--max-size %s: expected a size like 10G, 500M, 1.5k or bytes",
+		                   arg);
+	return cache_cmd_prune(c, max, out, err);
+}
+
 int cmd_cache(struct request *r)
 {
 	struct bld_err err;
@@ -549,7 +534,7 @@ int cmd_cache(struct request *r)
 	int code = cmd_load_workspace(r, &ws);
 	if (code)
 		return code;
-	struct cache *c = open_cache_quiet(r, ws);
+	struct cache *c = cmd_open_cache(r, ws);
 	struct sbuf out = SBUF_INIT;
 	sbuf_init(&out);
 	bool json = request_arg_bool(r, "json");
@@ -565,7 +550,7 @@ int cmd_cache(struct request *r)
 	else if (!strcmp(sub, "stats"))
 		rc = cache_cmd_stats(c, json, &out, &err);
 	else if (!strcmp(sub, "prune"))
-		rc = cache_cmd_prune(c, parse_size(arg_or(r, "maxSize", "10G")), &out, &err);
+		rc = cache_prune_cmd(r, c, &out, &err);
 	else if (!strcmp(sub, "why"))
 		rc = cache_why(r, ws, c, arg, &out, &err);
 	else
@@ -590,14 +575,16 @@ int cmd_reset(struct request *r)
 		return request_error(r, &err);
 	char *state = path_join(root, ".bld");
 	int rc = rm_rf(state);
-	const char *env_dir = request_getenv(r, "BLD_CACHE_DIR");
-	if (rc >= 0 && env_dir && env_dir[0]) {
-		char *dir = env_dir[0] == '/' ? xstrdup(env_dir) : path_join(r->cwd, env_dir);
+	char *dir = cache_default_dir(root, r->env, r->cwd);
+	char *rel = path_relative(state, dir);
+	if (rc >= 0 && !rel) {
+		/* a BLD_CACHE_DIR outside .bld/ */
 		rc = rm_rf(dir);
 		if (rc >= 0)
 			request_message(r, "info", "Deleted the cache %s", dir);
-		free(dir);
 	}
+	free(rel);
+	free(dir);
 	if (rc < 0)
 		bld_err_set(&err, rc, "cannot delete %s: %s", state, bld_strerror(rc));
 	else

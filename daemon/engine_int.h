@@ -38,6 +38,7 @@
 #include "bld/base.h"
 #include "bld/err.h"
 #include "bld/proto.h"
+#include "bld/cache.h"
 #include "bld/taskgraph.h"
 
 struct request;
@@ -145,6 +146,9 @@ int cmd_list(struct request *r);
 int cmd_generate(struct request *r);
 int cmd_cache(struct request *r);
 int cmd_reset(struct request *r);
+/* Open the cache of r (BLD_CACHE_DIR of the request, else <root>/.bld/cache; the
+ * request's BLD_CACHE_MAX_SIZE), or NULL after a warning.  Close with cache_close. */
+struct cache *cmd_open_cache(struct request *r, const struct workspace *ws);
 /* Load the workspace for r (the root above r->cwd).  0 or exit code 2 after reporting. */
 int cmd_load_workspace(struct request *r, struct workspace **ret_ws);
 

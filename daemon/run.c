@@ -448,27 +448,14 @@ static void plan_jobs(struct run *run)
 static void open_cache(struct run *run)
 {
 	struct request *rq = run->rq;
-	const char *env_dir = request_getenv(rq, "BLD_CACHE_DIR");
-	char *dir;
-	if (env_dir && env_dir[0])
-		dir = env_dir[0] == '/' ? xstrdup(env_dir) : path_join(rq->cwd, env_dir);
-	else
-		dir = path_join(run->ws->root, ".bld/cache");
+	run->cache = cmd_open_cache(rq, run->ws);
 	struct bld_err err;
-	bld_err_clear(&err);
-	if (cache_open(dir, &run->cache, &err) < 0) {
-		run->cache = NULL;
-		request_message(rq, "warn", "cache unavailable (%s): %s; tasks run without it", dir,
-		                err.msg);
-	}
-	free(dir);
 	bld_err_clear(&err);
 	if (hasher_new(run->ws, run->cache, rq->env, &run->hasher, &err) < 0) {
 		run->hasher = NULL;
 		if (run->cache)
 			request_message(rq, "warn",
-			                "hashing unavailable: %s; tasks run without the "
-			                "cache",
+			                "hashing unavailable: %s; tasks run without the cache",
 			                err.msg);
 	}
 }
