@@ -172,7 +172,9 @@ static int show_project(struct request *r, struct workspace *ws, struct bld_err 
 		return unknown_project(ws, name, err);
 	struct sbuf out = SBUF_INIT;
 	sbuf_init(&out);
-	if (request_arg_bool(r, "json")) {
+	/* as Nx: JSON when asked, and whenever stdout is not a terminal */
+	bool json = request_arg_bool(r, "json") || !r->tty;
+	if (json) {
 		char *s = cJSON_Print(p->json);
 		sbuf_addf(&out, "%s\n", s);
 		free(s);
@@ -180,23 +182,28 @@ static int show_project(struct request *r, struct workspace *ws, struct bld_err 
 		project_text(ws, p, &out);
 	}
 	char *inferred = plugin_targets(ws, p);
-	if (inferred[0] && request_arg_bool(r, "json"))
-		request_message(
-		    r, "warn",
-		    "%s: nx.json plugins would infer targets bld does not have (bld runs no "
-		    "plugins; add them to project.json): %s",
-		    p->name, inferred);
+	if (inferred[0] && json)
+		request_message(r, "warn",
+		                "%s: nx.json plugins would infer targets bld does not have (bld "
+		                "runs no plugins; add them to project.json): %s",
+		                p->name, inferred);
 	else if (inferred[0])
 		sbuf_addf(&out,
 		          "Targets a plugin would infer that bld does not have (bld runs no "
 		          "plugins; add them to project.json to use them):\n  %s\n",
 		          inferred);
 	free(inferred);
-	if (ws->nplugins && !request_arg_bool(r, "json")) {
-		sbuf_adds(&out, "Plugins in nx.json (bld does not run plugins):");
+	if (ws->nplugins) {
+		struct sbuf pl = SBUF_INIT;
+		sbuf_init(&pl);
+		sbuf_adds(&pl, "Plugins in nx.json (bld does not run plugins):");
 		for (size_t i = 0; i < ws->nplugins; i++)
-			sbuf_addf(&out, " %s", ws->plugins[i].name);
-		sbuf_addc(&out, '\n');
+			sbuf_addf(&pl, " %s", ws->plugins[i].name);
+		if (json)
+			request_message(r, "info", "%s", pl.buf);
+		else
+			sbuf_addf(&out, "%s\n", pl.buf);
+		sbuf_release(&pl);
 	}
 	send_sbuf(r, &out);
 	sbuf_release(&out);
