@@ -382,6 +382,8 @@ int cmd_graph(struct request *r)
 	struct bld_err err;
 	bld_err_clear(&err);
 	const char *file = request_arg_str(r, "file");
+	if (file && !strcmp(file, "stdout"))
+		file = NULL; /* Nx's --file=stdout: the JSON on stdout */
 	enum graph_format fmt = GRAPH_JSON;
 	if (file && graph_format_of(file, &fmt, &err) < 0)
 		return request_error(r, &err);
