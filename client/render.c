@@ -139,7 +139,9 @@ static void on_run_start(struct render *r, const cJSON *ev)
 	jlist(ev, "projects", &r->projects);
 	r->total = jint(ev, "tasks");
 	r->requested = jint(ev, "requested");
-	if (r->total <= 0)
+	bool many = strcmp(r->cmd, "run");
+	/* as Nx: a lone task gets no header; run-many lists its projects */
+	if (r->total <= 0 || (!many && r->total <= r->requested))
 		return;
 	struct sbuf sb = SBUF_INIT;
 	sbuf_init(&sb);
@@ -148,11 +150,14 @@ static void on_run_start(struct render *r, const cJSON *ev)
 	sbuf_adds(&sb, "Running ");
 	describe_run(r, &sb);
 	sbuf_adds(&sb, ":\n\n");
+	for (size_t i = 0; many && i < r->projects.n; i++)
+		sbuf_addf(&sb, "- %s\n", r->projects.v[i]);
+	if (many)
+		sbuf_addc(&sb, '\n');
 	outs(r, 1, sb.buf);
 	sbuf_release(&sb);
 }
 
-/* A second task started: every running task's lines are prefixed from now on. */
 static void mark_overlap(struct render *r)
 {
 	for (size_t i = 0; i < r->ntasks; i++) {
