@@ -137,3 +137,24 @@ def test_parallel_three_overlaps(make_ws):
     assert r.code == 0, r
     assert len(ws.ran()) == 6
     assert concurrency(ws.ran()) >= 2, ws.ran()
+
+
+def test_parallel_false_and_bare_parallel_as_in_nx(make_ws):
+    # Nx: --parallel=false runs one task at a time; a bare --parallel (or =true) is the
+    # default width (Nx: 3; bld: the number of cores, CLI.md).
+    ws = parallel_ws(make_ws)
+    r = ws.run('run-many', '-t', 'build', '--parallel=false')
+    assert r.code == 0, r
+    assert concurrency(ws.ran()) == 1, ws.ran()
+    for flag in ('--parallel', '--parallel=true'):
+        ws.clear_log()
+        r = ws.run('run-many', '-t', 'build', flag)
+        assert r.code == 0, r
+        assert len(ws.ran()) == 6
+
+
+def test_parallel_flag_beats_the_environment(make_ws):
+    ws = parallel_ws(make_ws)
+    r = ws.run('run-many', '-t', 'build', '--parallel', '3', env={'BLD_PARALLEL': '1'})
+    assert r.code == 0, r
+    assert concurrency(ws.ran()) >= 2, ws.ran()
