@@ -6,7 +6,7 @@ import re
 
 from conftest import log
 
-N = 30
+N = 50
 
 
 def chatty(mark):
