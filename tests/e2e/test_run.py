@@ -247,3 +247,24 @@ def test_configuration_is_carried_through_dependson(make_ws):
     r = ws.run('run-many', '-t', 'build', '-c', 'prod')
     assert r.code == 0, r
     assert sorted(ws.ran()) == ['a-prod', 'b-prod', 'c-dev']
+
+
+def test_dependson_params_forward_passes_the_args_on(make_ws):
+    # Nx 22.1.3: a dependsOn entry with "params": "forward" gives the dependency the same
+    # forwarded args; without it ("ignore", the default) the dependency gets none.
+    ws = make_ws({
+        'nx.json': {},
+        'tools/args.sh': 'n=$1; shift; for a in "$@"; do printf "%s[%s]\\n" "$n" "$a"; done >> @LOG@\n',
+        'b/project.json': {'name': 'b', 'targets': {
+            'gen': {'command': 'sh tools/args.sh b'},
+            'gen2': {'command': 'sh tools/args.sh b2; echo b2-ran >> @LOG@'}}},
+        'a/project.json': {'name': 'a', 'targets': {'build': {
+            'command': 'sh tools/args.sh a',
+            'dependsOn': [{'projects': ['b'], 'target': 'gen', 'params': 'forward'},
+                          {'projects': ['b'], 'target': 'gen2'}]}}},
+    })
+    r = ws.run('run', 'a:build', '--parallel', '1', '--', '--x=1')
+    assert r.code == 0, r
+    ran = ws.ran()
+    assert sorted(ran) == ['a[--x=1]', 'b2-ran', 'b[--x=1]'], ran
+    assert ran[-1] == 'a[--x=1]'
