@@ -9,7 +9,7 @@ crashes on a wrong type (`"dependsOn": "^build"`), bld must give a clear error i
 import json
 import re
 
-from conftest import log
+from conftest import log, pid_alive, wait_for
 
 
 def test_tokens_in_command(make_ws):
@@ -189,3 +189,32 @@ def test_run_script_executor_runs_the_package_script_in_the_project(make_ws):
     r = ws.run('run', 'a:hi')
     assert r.code == 0, r
     assert ws.ran() == [str((ws.root / 'libs/a').resolve()), 'hello']
+
+
+def test_continuous_dependency_does_not_block_and_is_stopped_after(make_ws):
+    # Nx 22.1.3: a continuous task (serve) starts, its dependents run without waiting for
+    # it to end (after readyWhen's text when it has one), and it is stopped when they are done.
+    ws = make_ws({
+        'nx.json': {},
+        'a/project.json': {'name': 'a', 'targets': {
+            'serve': {'continuous': True,
+                      'command': f"echo $$ > @SIDE@/serve.pid; {log('serve-start')}; sleep 300"},
+            'e2e': {'command': f"sleep 0.5; {log('e2e-ran')}", 'dependsOn': ['serve']},
+            'serve2': {'continuous': True, 'executor': 'nx:run-commands', 'options': {
+                'command': f"echo $$ > @SIDE@/serve2.pid; sleep 0.5; {log('serve2-ready')}; "
+                           "echo serving-now; sleep 300",
+                'readyWhen': 'serving-now'}},
+            'e2e2': {'command': log('e2e2-ran'), 'dependsOn': ['serve2']},
+        }},
+    })
+    r = ws.run('run', 'a:e2e', timeout=60)
+    assert r.code == 0, r
+    assert ws.ran() == ['serve-start', 'e2e-ran']
+    pid = int((ws.side / 'serve.pid').read_text())
+    assert wait_for(lambda: not pid_alive(pid), timeout=10), 'serve outlived the run'
+    ws.clear_log()
+    r = ws.run('run', 'a:e2e2', timeout=60)
+    assert r.code == 0, r
+    assert ws.ran() == ['serve2-ready', 'e2e2-ran']
+    pid = int((ws.side / 'serve2.pid').read_text())
+    assert wait_for(lambda: not pid_alive(pid), timeout=10), 'serve2 outlived the run'
