@@ -21,6 +21,9 @@
 
 enum { GLOB_LITERAL, GLOB_UNDER, GLOB_RE };
 
+/* The longest pattern compiled (groups nest by recursion: bounded here). */
+#define GLOB_MAX_LEN 4096
+
 bool cache__glob_has_magic(const char *s)
 {
 	for (; *s; s++) {
@@ -215,6 +218,9 @@ static int glob_compile(struct cache_glob *g, const char *pattern, struct bld_er
 {
 	memset(g, 0, sizeof(*g));
 	size_t n = strlen(pattern);
+	if (n > GLOB_MAX_LEN)
+		return bld_err_set(err, BLD_ESCHEMA, "glob pattern \"%.40s...\" is %zu bytes long; "
+		                   "at most %d", pattern, n, GLOB_MAX_LEN);
 	g->src = n && pattern[n - 1] == '/' ? xasprintf("%s**", pattern) : xstrdup(pattern);
 	bool literal;
 	g->prefix = literal_prefix(g->src, &literal);

@@ -119,6 +119,20 @@ static void only_negations_match_everything_else(void **state)
 	strvec_release(&pats);
 }
 
+static void overlong_patterns_are_refused(void **state)
+{
+	/* a million nested groups would recurse a million frames deep */
+	size_t depth = 1000000;
+	char *p = malloc(2 * depth + 2);
+	memset(p, '{', depth);
+	p[depth] = 'a';
+	memset(p + depth + 1, '}', depth);
+	p[2 * depth + 1] = '\0';
+	assert_int_equal(cache__glob_match(p, "a"), -1);
+	free(p);
+	M("{{{{a}}}}", "a");
+}
+
 static void magic_detection(void **state)
 {
 	assert_false(cache__glob_has_magic("dist/packages/a"));
@@ -138,6 +152,7 @@ int main(void)
 	    cmocka_unit_test(extglobs_as_nx_writes_them),
 	    cmocka_unit_test(set_with_negations),
 	    cmocka_unit_test(only_negations_match_everything_else),
+	    cmocka_unit_test(overlong_patterns_are_refused),
 	    cmocka_unit_test(magic_detection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
