@@ -22,6 +22,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,8 +105,11 @@ static int parse_partial(const char *s, size_t len, struct semver *ret, int *ret
 		if (!isdigit((unsigned char)s[i]))
 			return -1;
 		long v = 0;
-		while (i < len && isdigit((unsigned char)s[i]))
+		while (i < len && isdigit((unsigned char)s[i])) {
+			if (v > (LONG_MAX - 10) / 10)
+				return -1; /* not a version we compare (and bump stays in range) */
 			v = v * 10 + (s[i++] - '0');
+		}
 		ret->v[part] = v;
 		*ret_nparts = part + 1;
 		if (i < len && s[i] == '.')
