@@ -14,6 +14,7 @@
 
 static void pump(struct run *run);
 static void timing(struct run *run, const char *phase, uint64_t *t0);
+static void task_forwarded(const struct task *t, struct strvec *ret);
 
 /* ---- events ---- */
 
@@ -307,7 +308,6 @@ void run_free(struct run *run)
 	cache_close(run->cache);
 	task_graph_free(run->tg);
 	workspace_free(run->ws);
-	strvec_release(&run->fwd);
 	strvec_release(&run->hints);
 	cJSON_Delete(run->overrides);
 	free(run);
@@ -433,9 +433,12 @@ static void plan_jobs(struct run *run)
 		struct bld_err err;
 		bld_err_clear(&err);
 		char *pdir = path_join(run->ws->root, t->project->root);
-		int rc = exec_plan_build(t->target->executor, t->options,
-		                         t->requested ? &run->fwd : NULL, run->ws->root, pdir,
+		struct strvec fwd;
+		strvec_init(&fwd);
+		task_forwarded(t, &fwd);
+		int rc = exec_plan_build(t->target->executor, t->options, &fwd, run->ws->root, pdir,
 		                         &j->plan, &err);
+		strvec_release(&fwd);
 		free(pdir);
 		if (rc < 0) {
 			request_message(run->rq, "error", "%s: %s", t->id, err.msg);
@@ -506,13 +509,42 @@ static void send_run_start(struct run *run, const struct tg_request *tq, int par
 	request_send(run->rq, m);
 }
 
+/*
+ * The request's overrides, with the forwarded arguments as "__unparsed__" (the
+ * name Nx's executors receive them under): the task graph merges overrides into
+ * the requested tasks' options and into those of dependencies reached with
+ * params: "forward", so the arguments go exactly where Nx sends them, and they
+ * are part of the task's options, hence of its hash.
+ */
 static void collect_forwarded(struct run *run)
 {
 	struct request *rq = run->rq;
-	request_arg_list_raw(rq, "forward", &run->fwd);
+	struct strvec fwd;
+	strvec_init(&fwd);
+	request_arg_list_raw(rq, "forward", &fwd);
 	const cJSON *ov = cJSON_GetObjectItemCaseSensitive(rq->args, "overrides");
 	if (cJSON_IsObject(ov) && cJSON_GetArraySize(ov) > 0)
 		run->overrides = cJSON_Duplicate(ov, true);
+	if (fwd.n) {
+		if (!run->overrides)
+			run->overrides = cJSON_CreateObject();
+		cJSON_DeleteItemFromObjectCaseSensitive(run->overrides, "__unparsed__");
+		cJSON *arr = cJSON_AddArrayToObject(run->overrides, "__unparsed__");
+		for (size_t i = 0; i < fwd.n; i++)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(fwd.v[i]));
+	}
+	strvec_release(&fwd);
+}
+
+/* The forwarded arguments a task's options carry (see collect_forwarded). */
+static void task_forwarded(const struct task *t, struct strvec *ret)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(t->options, "__unparsed__"))
+	{
+		if (cJSON_IsString(e))
+			strvec_push(ret, e->valuestring);
+	}
 }
 
 /* An unknown target that a plugin would infer: say why bld lacks it. */
@@ -607,7 +639,6 @@ void run_start(struct request *rq)
 	struct run *run = xcalloc(1, sizeof(*run));
 	run->rq = rq;
 	rq->run = run;
-	strvec_init(&run->fwd);
 	strvec_init(&run->hints);
 	run->verbose = request_arg_bool(rq, "verbose");
 	run->skip_cache = request_arg_bool(rq, "skipCache") || env_true(rq, "BLD_SKIP_CACHE");

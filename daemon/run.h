@@ -50,7 +50,6 @@ struct run {
 	struct hasher *hasher; /* owned, NULL when unavailable */
 	struct sched sched;
 	struct job *jobs;    /* owned, one per task */
-	struct strvec fwd;   /* forwarded arguments for the requested tasks */
 	struct strvec hints; /* said after a setup error */
 	cJSON *overrides;    /* owned, or NULL */
 	bool skip_cache;
