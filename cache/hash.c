@@ -429,6 +429,8 @@ static void eval_env(struct hasher *h, const struct cache_instr *ins, struct cac
 
 static void trim(struct sbuf *sb)
 {
+	if (!sb->len)
+		return; /* buf may be the shared empty string: never write it */
 	size_t s = 0;
 	while (s < sb->len && strchr(" \t\r\n", sb->buf[s]))
 		s++;

@@ -55,7 +55,8 @@ static char *expand_options(const char *s, const cJSON *opts)
 		sbuf_add(&sb, s, (size_t)(b - s));
 		char *path = xstrndup(b + 9, (size_t)(e - b - 9));
 		const cJSON *v = opts;
-		for (char *tok = strtok(path, "."); v && tok; tok = strtok(NULL, "."))
+		char *sp = NULL; /* strtok_r: engine threads expand outputs concurrently */
+		for (char *tok = strtok_r(path, ".", &sp); v && tok; tok = strtok_r(NULL, ".", &sp))
 			v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, tok) : NULL;
 		if (cJSON_IsString(v) && *v->valuestring)
 			sbuf_adds(&sb, v->valuestring);

@@ -191,6 +191,42 @@ static void long_file_names_are_restored(void **state)
 	env_free(&e);
 }
 
+struct outs_thread {
+	struct env *e;
+	int wrong;
+};
+
+static void *expand_outputs_often(void *arg)
+{
+	struct outs_thread *t = arg;
+	for (int i = 0; i < 20000; i++) {
+		struct strvec outs;
+		strvec_init(&outs);
+		task_outputs(&t->e->f.ws, &t->e->f.tg.tasks[t->e->t], &outs);
+		if (outs.n != 1 || strcmp(outs.v[0], "deep/er/x"))
+			t->wrong++;
+		strvec_release(&outs);
+	}
+	return NULL;
+}
+
+static void outputs_expand_on_several_threads(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"{options.a.b.c}/x\"]");
+	cJSON *opts = e.f.tg.tasks[e.t].options;
+	cJSON *a = cJSON_AddObjectToObject(opts, "a"), *b = cJSON_AddObjectToObject(a, "b");
+	cJSON_AddStringToObject(b, "c", "deep/er");
+	struct outs_thread t[2] = {{&e, 0}, {&e, 0}};
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, expand_outputs_often, &t[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(t[0].wrong + t[1].wrong, 0);
+	env_free(&e);
+}
+
 static void restore_replaces_only_declared_outputs(void **state)
 {
 	struct env e;
@@ -631,6 +667,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(round_trip_is_byte_exact),
 	    cmocka_unit_test(long_file_names_are_restored),
+	    cmocka_unit_test(outputs_expand_on_several_threads),
 	    cmocka_unit_test(restore_replaces_only_declared_outputs),
 	    cmocka_unit_test(absent_outputs_are_recorded),
 	    cmocka_unit_test(corrupted_blob_is_detected),
