@@ -102,11 +102,15 @@ int cache__blob_verify(const struct cache *c, const char *hash, struct bld_err *
 		r = bld_err_set(err, BLD_ECORRUPT, "cache blob %s is missing", p);
 	else if (r < 0)
 		bld_err_set(err, r, "cache blob %s: %s", p, strerror(-r));
-	else if (strcmp(got, hash))
+	else if (strcmp(got, hash)) {
 		r = bld_err_set(err, BLD_ECORRUPT,
 		                "cache blob %s does not match its hash (bytes "
 		                "changed on disk)",
 		                p);
+		/* garbage under a content address: left there, every later store
+		 * of these bytes would find it "present" and reuse it */
+		unlink(p);
+	}
 	free(p);
 	return r;
 }

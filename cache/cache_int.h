@@ -70,7 +70,8 @@ char *cache__blob_path(const struct cache *c, const char *hash);
  * exists already nothing is copied. */
 int cache__blob_put(struct cache *c, int dirfd, const char *name, const char *known, char out[33],
                     struct bld_err *err);
-/* Check that a blob's bytes still hash to its name: 0, BLD_ECORRUPT, -errno. */
+/* Check that a blob's bytes still hash to its name: 0, BLD_ECORRUPT (a
+ * mismatching blob is removed, so the next store writes it afresh), -errno. */
 int cache__blob_verify(const struct cache *c, const char *hash, struct bld_err *err);
 /* Write blob hash as dirfd/name (a new file, mode): reflink, else copy_file_range. */
 int cache__blob_copy_out(const struct cache *c, const char *hash, int dirfd, const char *name,

@@ -291,6 +291,14 @@ static void corrupted_blob_is_detected(void **state)
 	free(k);
 	struct cache_entry ce;
 	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 0); /* dropped */
+	/* the next store of the same bytes heals the blob */
+	fx_write(&e.f, "dist/app/sub/deep/y.txt", "deep");
+	assert_int_equal(store(&e, ""), 0);
+	fx_write(&e.f, "dist/app/sub/deep/y.txt", "mine");
+	assert_int_equal(restore(&e, &n, &err), 0);
+	k = slurp(&e, "dist/app/sub/deep/y.txt", &len);
+	assert_string_equal(k, "deep");
+	free(k);
 	env_free(&e);
 }
 
