@@ -18,7 +18,8 @@ the command appends to), never from bld's own output.
         assert ws.ran() == ['a:build']
 
 Helpers:
-  make_ws(files, git=True) -> Workspace   files: {relative path: str | bytes | dict | list}
+  make_ws(files, git=True, folder=None) -> Workspace   (folder: its name under tmp_path)
+                                          files: {relative path: str | bytes | dict | list}
                                           dict/list values are written as JSON.  In text,
                                           @SIDE@ becomes the side folder, @LOG@ the side log.
   log(text) -> str                        shell snippet appending `text` to the side log
@@ -110,7 +111,7 @@ def clean_env(home, extra=None):
 
 def log(text):
     """Shell snippet, for a target's command, appending one line `text` to the side log."""
-    return f'echo {shlex.quote(text)} >> @LOG@'
+    return f"echo {shlex.quote(text)} >> '@LOG@'"
 
 
 def _write(path, content, subst=None):
@@ -165,7 +166,7 @@ class Workspace:
     # -- side effects --------------------------------------------------------
     def log_cmd(self, text):
         """Shell snippet that appends one line `text` to the side log."""
-        return log(text).replace('@LOG@', shlex.quote(str(self.log)))
+        return log(text).replace('@LOG@', str(self.log))
 
     def ran(self):
         return [l for l in self.log.read_text().splitlines() if l]
@@ -265,8 +266,8 @@ def wait_for(pred, timeout=20.0, step=0.05):
 def make_ws(tmp_path):
     made = []
 
-    def make(files, git=True):
-        ws = Workspace(tmp_path / f'w{len(made)}', files, git=git)
+    def make(files, git=True, folder=None):
+        ws = Workspace(tmp_path / (folder or f'w{len(made)}'), files, git=git)
         made.append(ws)
         return ws
 

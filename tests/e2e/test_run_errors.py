@@ -112,6 +112,20 @@ def test_malformed_json_reported_by_show_too(make_ws):
     assert re.search(r'bad/project\.json:3:3\b', r.both), r
 
 
+@pytest.mark.parametrize('line3, col', [
+    ('  "targets": {,}', 15),
+    ('  "tags": [,]', 12),
+    ('  "tags": ["a",,"b"]', 16),
+])
+def test_a_comma_without_a_value_is_malformed_like_nx(make_ws, line3, col):
+    # Trailing commas are fine (below), a comma with no value before it is not:
+    # Nx 22.1.3 says "ValueExpected" at the comma's line:column.
+    ws = make_ws({'nx.json': {}, 'c/project.json': '{\n  "name": "c",\n' + line3 + '\n}\n'})
+    r = ws.run('show', 'projects')
+    assert r.code == 2, r
+    assert re.search(rf'c/project\.json:3:{col}\b', r.both), r
+
+
 def test_comments_and_trailing_commas_are_accepted_like_nx(make_ws):
     # Nx reads project.json and nx.json as JSON with comments and trailing commas.
     ws = make_ws({

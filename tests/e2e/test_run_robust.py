@@ -3,6 +3,7 @@
 after all of its dependencies.
 """
 
+import json
 import random
 import re
 
@@ -141,3 +142,30 @@ def test_two_clients_at_once_in_one_workspace(make_ws):
     assert sorted(ws.ran()) == sorted(f'p{i}:lint' for i in range(8) for _ in range(2))
     for i in range(8):
         assert (ws.root / f'dist/p{i}/out.txt').read_text() == f'{i}\n'
+
+
+def test_workspace_path_with_spaces_and_unicode(make_ws):
+    ws = make_ws({
+        'nx.json': {'targetDefaults': {'build': {'dependsOn': ['^build']}}},
+        'my libs/b/project.json': {'name': 'b', 'targets': {'build': {
+            'command': log('b'), 'outputs': ['{projectRoot}/out']}}},
+        'apps/a/project.json': {'name': 'a', 'implicitDependencies': ['b'], 'targets': {
+            'build': {'executor': 'nx:run-commands',
+                      'options': {'command': 'pwd >> "$LOGFILE"', 'cwd': '{projectRoot}',
+                                  'env': {'LOGFILE': '@LOG@'}}}}},
+        'bad dir/project.json': '{\n  "name": "c"\n  "targets": {}\n}\n',
+    }, folder='the wörk space')
+    r = ws.run('run', 'a:build')
+    assert r.code == 2, r
+    assert 'bad dir/project.json:3:3' in r.both, r
+    (ws.root / 'bad dir/project.json').unlink()
+    r = ws.run('run', 'a:build', cwd=ws.root / 'my libs')
+    assert r.code == 0, r
+    assert ws.ran() == ['b', str((ws.root / 'apps/a').resolve())]
+    r = ws.run('show', 'project', 'b', '--json')
+    assert r.code == 0, r
+    assert json.loads(r.out)['root'] == 'my libs/b'
+    out = ws.side / 'graph é.json'
+    r = ws.run('graph', '--file', out)
+    assert r.code == 0, r
+    assert sorted(json.loads(out.read_text())['graph']['nodes']) == ['a', 'b']
