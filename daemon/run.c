@@ -383,10 +383,12 @@ static int build_request(struct run *run, struct tg_request *tq, char **ret_conf
 		if (!proj)
 			proj = project_of_cwd(run);
 		if (!proj)
-			return bld_err_set(err, BLD_EUSAGE,
-			                   "no project given and %s is in no project: "
-			                   "bld run <project>:%s",
-			                   rq->cwd, target);
+			return bld_err_set(
+			    err, BLD_EUSAGE,
+			    "\"%s\" is not a bld command, and %s is in no project to run "
+			    "it as a target of (bld <target> <project>; bld help lists "
+			    "the commands)",
+			    target, rq->cwd);
 		strvec_push(&tq->projects, proj);
 		strvec_push(&tq->targets, target);
 		return 0;
