@@ -54,7 +54,12 @@ struct input {
 struct inputs {
 	struct input *v;
 	size_t n, cap;
+	size_t named; /* named inputs expanded into it: bounded, as their
+	                 references can fan out exponentially with depth */
 };
+
+/* The most named-input references one expansion follows. */
+#define INPUTS_MAX_NAMED 10000
 
 static void inputs_push(struct inputs *in, struct input x)
 {
@@ -214,6 +219,11 @@ static int expand_named(const struct hasher *h, const struct ws_project *p, cons
 {
 	if (depth > 32)
 		return in_err(err, p, "named input \"%s\" refers to itself", name);
+	if (++out->named > INPUTS_MAX_NAMED)
+		return in_err(err, p,
+		              "named input \"%s\": the named inputs refer to each other more "
+		              "than 10000 times",
+		              name);
 	const cJSON *d = named_input(h, p, name);
 	if (!d && !strcmp(name, "default")) {
 		inputs_push(out,

@@ -164,6 +164,28 @@ static void runtime_input_output_is_limited(void **state)
 	fx_free(&f);
 }
 
+static void named_input_fan_out_is_bounded(void **state)
+{
+	/* n0 -> n1 twice -> n2 four times ... : 2^30 references unbounded */
+	struct sbuf nx = SBUF_INIT;
+	sbuf_adds(&nx, "{\"namedInputs\": {");
+	for (int i = 0; i < 30; i++)
+		sbuf_addf(&nx, "\"n%d\": [\"n%d\", \"n%d\"], ", i, i + 1, i + 1);
+	sbuf_adds(&nx, "\"n30\": [\"{projectRoot}/**/*\"]}}");
+	struct fx f;
+	fx_init(&f);
+	fx_nxjson(&f, nx.buf);
+	int a = fx_project(&f, "a", "a", BUILD(", \"inputs\": [\"n0\"]"));
+	fx_write(&f, "a/src/main.txt", "a");
+	int t = fx_task(&f, a, "build");
+	char h[33];
+	struct bld_err err = {0};
+	assert_int_equal(fx_hash_env(&f, NULL, t, NULL, h, NULL, &err), BLD_ESCHEMA);
+	assert_non_null(strstr(err.msg, "more than 10000 times"));
+	sbuf_release(&nx);
+	fx_free(&f);
+}
+
 static void unknown_named_input_is_an_error(void **state)
 {
 	struct fx f;
@@ -404,6 +426,7 @@ int main(void)
 	    cmocka_unit_test(env_input_changes_hash),
 	    cmocka_unit_test(runtime_input_runs_in_workspace_root),
 	    cmocka_unit_test(runtime_input_output_is_limited),
+	    cmocka_unit_test(named_input_fan_out_is_bounded),
 	    cmocka_unit_test(unknown_named_input_is_an_error),
 	    cmocka_unit_test(unknown_caret_input_is_an_error),
 	    cmocka_unit_test(nested_project_files_are_its_own),
