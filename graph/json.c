@@ -52,21 +52,29 @@ static void blank_comments(char *text, size_t len)
 	}
 }
 
+/* A comma is trailing when a value precedes it and a closer follows it;
+ * "{,}" and "[,]" stay malformed, as Nx's JSONC parser has them. */
 static void blank_trailing_commas(char *text, size_t len)
 {
 	size_t i = 0;
+	char prev = '\0'; /* last significant character before text[i] */
 	while (i < len) {
 		if (text[i] == '"') {
 			i = skip_string(text, len, i);
+			prev = '"';
 			continue;
 		}
-		if (text[i] == ',') {
+		if (text[i] == ',' && prev != '{' && prev != '[' && prev != ',') {
 			size_t j = i + 1;
 			while (j < len && strchr(" \t\r\n", text[j]))
 				j++;
-			if (j < len && (text[j] == '}' || text[j] == ']'))
-				text[i] = ' ';
+			if (j < len && (text[j] == '}' || text[j] == ']')) {
+				text[i++] = ' ';
+				continue;
+			}
 		}
+		if (!strchr(" \t\r\n", text[i]))
+			prev = text[i];
 		i++;
 	}
 }
@@ -165,6 +173,13 @@ int json_parse_file_text(const char *text, size_t len, const char *file, cJSON *
 		return 0;
 	}
 	size_t off = end && end >= copy ? (size_t)(end - copy) : 0;
+	/* A closer right after a comma that no value follows ("{,}"): the
+	 * comma is the fault, as Nx reports it; point at it. */
+	size_t k = off;
+	while (k > 0 && strchr(" \t\r\n", copy[k - 1]))
+		k--;
+	if (off < len && (copy[off] == '}' || copy[off] == ']') && k > 0 && copy[k - 1] == ',')
+		off = k - 1;
 	char what[128];
 	int line, col;
 	describe_fault(copy, len, off, what, sizeof(what));

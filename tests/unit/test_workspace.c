@@ -144,6 +144,13 @@ static void malformed_json_at_end_and_after_value(void **state)
 	assert_int_equal(err.line, 1);
 	assert_int_equal(err.col, 4);
 	assert_int_equal(json_parse_file_text("", 0, "f", &j, &err), BLD_EPARSE);
+	/* a comma with no value before it is not a trailing comma */
+	assert_int_equal(json_parse_file_text("{\"t\": {,}}", 11, "f", &j, &err), BLD_EPARSE);
+	assert_int_equal(err.col, 8);
+	assert_int_equal(json_parse_file_text("[1,,2]", 6, "f", &j, &err), BLD_EPARSE);
+	assert_int_equal(err.col, 4);
+	assert_int_equal(json_parse_file_text("[1,2,]", 6, "f", &j, &err), 0);
+	cJSON_Delete(j);
 }
 
 static void malformed_project_json_fails_the_load(void **state)
