@@ -162,6 +162,16 @@ struct cache_pending_run {
 	int64_t duration_ms, at;
 };
 
+/* Statements prepared once per cache handle (cache__stmt), used under c->lock. */
+enum cache_q {
+	CACHE_Q_LOOKUP,   /* cache_lookup */
+	CACHE_Q_ROWS,     /* restore: the entry's output rows */
+	CACHE_Q_DECLARED, /* restore: the entry's declared outputs */
+	CACHE_Q_RUN_INS,  /* flush: one history row */
+	CACHE_Q_RUN_TOUCH, /* flush: one hit */
+	CACHE_Q_N
+};
+
 struct cache {
 	char *dir;   /* the cache folder (absolute) */
 	char *blobs; /* <dir>/blobs */
@@ -169,6 +179,7 @@ struct cache {
 	pthread_mutex_t lock;           /* one caller at a time on db */
 	uint64_t max_size;              /* automatic prune limit in bytes, 0 = none */
 	sqlite3_stmt *q_index;          /* prepared file index lookup (under lock) */
+	sqlite3_stmt *q[CACHE_Q_N];     /* owned; prepared on first use (cache__stmt) */
 	struct cache_pending_run *runs; /* history rows and hits not yet written */
 	size_t nruns, capruns;
 	struct cache_pending_file *pending; /* file index rows not yet written */
@@ -181,6 +192,10 @@ int cache__exec(struct cache *c, const char *sql, struct bld_err *err);
 int cache__begin(struct cache *c, struct bld_err *err);
 int cache__commit(struct cache *c, struct bld_err *err);
 void cache__rollback(struct cache *c);
+/* Statement id of c, prepared on first use with sql (the same text on every
+ * call); NULL if it cannot be prepared.  Caller holds c->lock and resets it
+ * (sqlite3_reset) before unlocking, so no read transaction stays open. */
+sqlite3_stmt *cache__stmt(struct cache *c, enum cache_q id, const char *sql);
 /* Fill err from the db's last error. */
 int cache__dberr(struct cache *c, struct bld_err *err, const char *what);
 /* Queue a hit of entry hash (last_used, hits); written by cache__flush_runs. */

@@ -50,13 +50,12 @@ struct rctx {
 /* The entry's output rows, in path order. */
 static int load_rows(struct rctx *x, const char *hash)
 {
-	sqlite3_stmt *q;
 	struct cache *c = x->c;
 	size_t cap = 0;
-	if (sqlite3_prepare_v2(c->db,
-	                       "SELECT path, kind, mode, size, blob, link FROM outputs "
-	                       "WHERE entry=?1 ORDER BY path",
-	                       -1, &q, NULL) != SQLITE_OK)
+	sqlite3_stmt *q = cache__stmt(c, CACHE_Q_ROWS,
+	                              "SELECT path, kind, mode, size, blob, link FROM outputs "
+	                              "WHERE entry=?1 ORDER BY path");
+	if (!q)
 		return cache__dberr(c, x->err, "restore");
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
 	int rc;
@@ -73,7 +72,7 @@ static int load_rows(struct rctx *x, const char *hash)
 		r->link = l ? xstrdup((const char *)l) : NULL;
 		strmap_put(&x->by_path, r->path, (void *)(intptr_t)x->n);
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	/* a read cut short (busy, I/O error) must not pass for the whole entry:
 	 * the extras of its folders would be removed as not belonging to it */
 	return rc == SQLITE_DONE ? 0 : cache__dberr(c, x->err, "restore");
@@ -82,10 +81,10 @@ static int load_rows(struct rctx *x, const char *hash)
 /* The entry's declared outputs (as the task gave them) into declared. */
 static int load_declared(struct rctx *x, const char *hash, struct strvec *declared)
 {
-	sqlite3_stmt *q;
 	struct cache *c = x->c;
-	if (sqlite3_prepare_v2(c->db, "SELECT outputs FROM entries WHERE hash=?1", -1, &q, NULL) !=
-	    SQLITE_OK)
+	sqlite3_stmt *q =
+	    cache__stmt(c, CACHE_Q_DECLARED, "SELECT outputs FROM entries WHERE hash=?1");
+	if (!q)
 		return cache__dberr(c, x->err, "restore");
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(q);
@@ -99,7 +98,7 @@ static int load_declared(struct rctx *x, const char *hash, struct strvec *declar
 		}
 		cJSON_Delete(j);
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cache__dberr(c, x->err, "restore");
 }
 
