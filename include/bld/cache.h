@@ -41,9 +41,10 @@ void cache_close(struct cache *c);
  * environment, NULL-terminated "K=V"; relative to cwd, the client's folder),
  * else <ws_root>/.bld/cache.  Caller frees. */
 char *cache_default_dir(const char *ws_root, char *const *env, const char *cwd);
-/* Automatic prune limit in bytes (0: none).  cache_open sets it from
- * $BLD_CACHE_MAX_SIZE ("10G", "500M", bytes); after each store, entries
- * beyond it are pruned, least recently used first. */
+/* Automatic prune limit in bytes (0, what cache_open starts with: none); the
+ * engine sets it from the request's BLD_CACHE_MAX_SIZE ("10G", "500M",
+ * bytes).  After each store, entries beyond it are pruned, least recently
+ * used first. */
 void cache_set_max_size(struct cache *c, uint64_t max_bytes);
 /* "10G" / "512M" / "1.5k" / "1000" -> bytes (powers of 1024); 0 when invalid. */
 uint64_t cache_parse_size(const char *s);

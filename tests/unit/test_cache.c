@@ -634,6 +634,16 @@ static void sizes_parse(void **state)
 	assert_true(cache_parse_size("1e30G") == UINT64_MAX);
 }
 
+static void cache_open_reads_no_environment(void **state)
+{
+	struct env e;
+	setenv("BLD_CACHE_MAX_SIZE", "1", 1); /* the engine's own: not the request's */
+	env_init(&e, "[]");
+	assert_int_equal(e.c->max_size, 0);
+	unsetenv("BLD_CACHE_MAX_SIZE");
+	env_free(&e);
+}
+
 static void cache_dir_comes_from_the_request_env(void **state)
 {
 	char *const none[] = {"HOME=/h", NULL};
@@ -691,6 +701,7 @@ int main(void)
 	    cmocka_unit_test(unreadable_database_is_set_aside),
 	    cmocka_unit_test(newer_schema_is_refused),
 	    cmocka_unit_test(sizes_parse),
+	    cmocka_unit_test(cache_open_reads_no_environment),
 	    cmocka_unit_test(cache_dir_comes_from_the_request_env),
 	    cmocka_unit_test(oversized_terminal_output_is_not_cached),
 	};
