@@ -68,6 +68,17 @@ int cache__dberr(struct cache *c, struct bld_err *err, const char *what)
 	                   sqlite3_errmsg(c->db));
 }
 
+sqlite3_stmt *cache__stmt(struct cache *c, enum cache_q id, const char *sql)
+{
+	if (!c->q[id] &&
+	    sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->q[id], NULL) !=
+	        SQLITE_OK) {
+		sqlite3_finalize(c->q[id]);
+		c->q[id] = NULL;
+	}
+	return c->q[id];
+}
+
 int cache__exec(struct cache *c, const char *sql, struct bld_err *err)
 {
 	if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -238,6 +249,8 @@ void cache_close(struct cache *c)
 	}
 	free(c->runs);
 	sqlite3_finalize(c->q_index);
+	for (int i = 0; i < CACHE_Q_N; i++)
+		sqlite3_finalize(c->q[i]);
 	sqlite3_close(c->db);
 	for (size_t i = 0; i < c->npending; i++)
 		free(c->pending[i].path);
@@ -264,13 +277,12 @@ void cache_entry_release(struct cache_entry *e)
 
 int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, struct bld_err *err)
 {
-	sqlite3_stmt *q;
 	pthread_mutex_lock(&c->lock);
 	int r = 0;
-	if (sqlite3_prepare_v2(c->db,
-	                       "SELECT task, exit_code, duration_ms, size, created, terminal "
-	                       "FROM entries WHERE hash=?1",
-	                       -1, &q, NULL) != SQLITE_OK) {
+	sqlite3_stmt *q = cache__stmt(c, CACHE_Q_LOOKUP,
+	                              "SELECT task, exit_code, duration_ms, size, created, "
+	                              "terminal FROM entries WHERE hash=?1");
+	if (!q) {
 		r = cache__dberr(c, err, "lookup");
 		pthread_mutex_unlock(&c->lock);
 		return r;
@@ -295,7 +307,7 @@ int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, str
 	} else if (rc != SQLITE_DONE) {
 		r = cache__dberr(c, err, "lookup");
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }
@@ -349,22 +361,17 @@ static void write_run(struct cache *c, sqlite3_stmt *ins, sqlite3_stmt *touch,
 
 void cache__flush_runs(struct cache *c)
 {
-	sqlite3_stmt *ins = NULL, *touch = NULL;
 	pthread_mutex_lock(&c->lock);
 	if (c->nruns && sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
-		sqlite3_prepare_v2(
-		    c->db,
+		sqlite3_stmt *ins = cache__stmt(
+		    c, CACHE_Q_RUN_INS,
 		    "INSERT INTO runs(hash, at, task, source, exit_code, duration_ms) "
-		    "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-		    -1, &ins, NULL);
-		sqlite3_prepare_v2(c->db,
-		                   "UPDATE entries SET last_used=MAX(last_used, ?2), hits=hits+1 "
-		                   "WHERE hash=?1",
-		                   -1, &touch, NULL);
+		    "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+		sqlite3_stmt *touch = cache__stmt(
+		    c, CACHE_Q_RUN_TOUCH,
+		    "UPDATE entries SET last_used=MAX(last_used, ?2), hits=hits+1 WHERE hash=?1");
 		for (size_t i = 0; ins && touch && i < c->nruns; i++)
 			write_run(c, ins, touch, &c->runs[i]);
-		sqlite3_finalize(ins);
-		sqlite3_finalize(touch);
 		sqlite3_exec(c->db,
 		             "DELETE FROM runs WHERE id <= (SELECT MAX(id) FROM runs) - 10000",
 		             NULL, NULL, NULL);
