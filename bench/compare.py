@@ -97,7 +97,10 @@ def ensure_peers(folder, timeout):
 		rc, out, err = run(["npm", "install", "--no-save", "nx@" + NX_VERSION,
 				    "turbo@" + TURBO_VERSION], cwd=folder, env=env, timeout=timeout)
 		if rc != 0:
-			why = "npm install failed (exit %d): %s" % (rc, oneline(err or out))
+			msgs = [l for l in (err + out).splitlines() if "npm error" in l and
+				"complete log" not in l and l.strip() != "npm error"]
+			why = "npm install failed (exit %d): %s" % (rc, msgs[0][:200] if msgs else
+								     oneline(err or out))
 			return {p: {"ok": False, "why": why} for p in ("nx", "turbo")}
 	try:
 		with open(os.path.join(folder, "node_modules", "nx", "package.json")) as f:
