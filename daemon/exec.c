@@ -479,6 +479,15 @@ static int plan_openapi(const cJSON *options, const char *root, struct exec_plan
 		                   "\"outputPath\" (strings)");
 	p->spec_path = abs_path(root, spec->valuestring);
 	p->output_path = abs_path(root, out->valuestring);
+	/* bld itself writes this file: it must land inside the workspace. */
+	char *rel = path_relative(root, p->output_path);
+	bool inside = rel && *rel;
+	free(rel);
+	if (!inside)
+		return bld_err_set(err, BLD_EUNSAFE,
+		                   "bld:openapi-metadata option \"outputPath\" (%s) must name a file "
+		                   "inside the workspace",
+		                   out->valuestring);
 	return 0;
 }
 

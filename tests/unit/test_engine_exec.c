@@ -156,6 +156,21 @@ static void other_executors(void **state)
 	exec_plan_release(&p);
 }
 
+static void codegen_output_outside_the_workspace_is_refused(void **state)
+{
+	struct exec_plan p;
+	struct bld_err err = {0};
+	const char *bad[] = {"../elsewhere/m.ts", "/etc/m.ts", "gen/../../m.ts", "."};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		char *json = xasprintf("{\"openApiSpecPath\":\"o.json\",\"outputPath\":\"%s\"}",
+		                       bad[i]);
+		assert_int_equal(plan(&p, &err, "bld:openapi-metadata", json, NULL), BLD_EUNSAFE);
+		assert_non_null(strstr(err.msg, "outputPath"));
+		exec_plan_release(&p);
+		free(json);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +181,7 @@ int main(void)
 	    cmocka_unit_test(cwd_env_envfile_ready_when),
 	    cmocka_unit_test(unsupported_executor_is_named_with_the_list),
 	    cmocka_unit_test(other_executors),
+	    cmocka_unit_test(codegen_output_outside_the_workspace_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
