@@ -687,6 +687,7 @@ static int eval_instr(struct hasher *h, const struct task_graph *tg, const struc
 struct hline {
 	char *key;
 	char *value;
+	bool borrowed; /* key and value belong to the plan and the hasher's evals */
 };
 
 static int hline_cmp(const void *a, const void *b)
@@ -698,19 +699,19 @@ static void task_lines(const struct task *t, struct hline *l, cJSON *m)
 {
 	struct sbuf sb = SBUF_INIT;
 	sbuf_init(&sb);
-	l[0] = (struct hline){xstrdup("@format"), xasprintf("%d", CACHE_HASH_FORMAT)};
+	l[0] = (struct hline){xstrdup("@format"), xasprintf("%d", CACHE_HASH_FORMAT), false};
 	sbuf_adds(&sb, t->project->name);
 	sbuf_addc(&sb, '\0');
 	sbuf_adds(&sb, t->target->name);
 	sbuf_addc(&sb, '\0');
 	sbuf_adds(&sb, t->configuration ? t->configuration : "");
-	l[1] = (struct hline){xstrdup("@task"), xmalloc(sb.len + 1)};
+	l[1] = (struct hline){xstrdup("@task"), xmalloc(sb.len + 1), false};
 	memcpy(l[1].value, sb.buf, sb.len + 1);
 	l[1].value[sb.len] = '\0';
 	sbuf_reset(&sb);
 	cache__json_canonical(t->options, &sb);
-	l[2] = (struct hline){xstrdup("@executor"), xstrdup(t->target->executor)};
-	l[3] = (struct hline){xstrdup("@options"), sbuf_detach(&sb)};
+	l[2] = (struct hline){xstrdup("@executor"), xstrdup(t->target->executor), false};
+	l[3] = (struct hline){xstrdup("@options"), sbuf_detach(&sb), false};
 	cJSON_AddNumberToObject(m, "format", CACHE_HASH_FORMAT);
 	cJSON_AddStringToObject(m, "bld", BLD_VERSION);
 	cJSON_AddStringToObject(m, "task", t->id);
@@ -772,7 +773,12 @@ static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **r
 		r = eval_instr(h, tg, &plan.v[k], &e, &tmp, err);
 		if (r < 0)
 			break;
-		lines[n++] = (struct hline){xstrdup(plan.v[k].key), xstrdup(e->hash)};
+		/* the plan's key and a cached eval's hash outlive the lines: borrowed
+		 * (the manifest copies: it may outlive the hasher) */
+		if (e != &tmp)
+			lines[n++] = (struct hline){plan.v[k].key, (char *)e->hash, true};
+		else
+			lines[n++] = (struct hline){xstrdup(plan.v[k].key), xstrdup(e->hash), false};
 		cJSON *ij = cJSON_AddObjectToObject(inputs, plan.v[k].key);
 		cJSON_AddStringToObject(ij, "hash", e->hash);
 		if (e->files.len)
@@ -784,6 +790,8 @@ static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **r
 		cJSON_AddStringToObject(m, "hash", t->hash);
 	}
 	for (size_t k = 0; k < n; k++) {
+		if (lines[k].borrowed)
+			continue;
 		free(lines[k].key);
 		free(lines[k].value);
 	}
