@@ -39,36 +39,45 @@
 static void json_string(const char *s, struct sbuf *out)
 {
 	sbuf_addc(out, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	for (; *p; p++) {
+		const char *esc;
 		switch (*p) {
 		case '"':
-			sbuf_adds(out, "\\\"");
+			esc = "\\\"";
 			break;
 		case '\\':
-			sbuf_adds(out, "\\\\");
+			esc = "\\\\";
 			break;
 		case '\n':
-			sbuf_adds(out, "\\n");
+			esc = "\\n";
 			break;
 		case '\r':
-			sbuf_adds(out, "\\r");
+			esc = "\\r";
 			break;
 		case '\t':
-			sbuf_adds(out, "\\t");
+			esc = "\\t";
 			break;
 		case '\b':
-			sbuf_adds(out, "\\b");
+			esc = "\\b";
 			break;
 		case '\f':
-			sbuf_adds(out, "\\f");
+			esc = "\\f";
 			break;
 		default:
-			if (*p < 0x20)
-				sbuf_addf(out, "\\u%04x", *p);
-			else
-				sbuf_addc(out, (char)*p);
+			if (*p >= 0x20)
+				continue; /* copied with its run */
+			esc = NULL;
 		}
+		/* the run of plain bytes before p goes in one copy */
+		sbuf_add(out, (const char *)run, (size_t)(p - run));
+		if (esc)
+			sbuf_adds(out, esc);
+		else
+			sbuf_addf(out, "\\u%04x", *p);
+		run = p + 1;
 	}
+	sbuf_add(out, (const char *)run, (size_t)(p - run));
 	sbuf_addc(out, '"');
 }
 
