@@ -721,6 +721,9 @@ static void task_lines(const struct task *t, struct hline *l, cJSON *m)
 	cache__json_canonical(t->options, &sb);
 	l[2] = (struct hline){xstrdup("@executor"), xstrdup(t->target->executor), false};
 	l[3] = (struct hline){xstrdup("@options"), sbuf_detach(&sb), false};
+	sbuf_release(&sb);
+	if (!m)
+		return; /* no manifest wanted */
 	cJSON_AddNumberToObject(m, "format", CACHE_HASH_FORMAT);
 	cJSON_AddStringToObject(m, "bld", BLD_VERSION);
 	cJSON_AddStringToObject(m, "task", t->id);
@@ -733,7 +736,6 @@ static void task_lines(const struct task *t, struct hline *l, cJSON *m)
 	cJSON_AddStringToObject(m, "executor", t->target->executor);
 	cJSON_AddItemToObject(
 	    m, "options", t->options ? cJSON_Duplicate(t->options, true) : cJSON_CreateObject());
-	sbuf_release(&sb);
 }
 
 /* The digest of sorted lines; "@task" holds NULs, so lengths are tracked. */
@@ -772,9 +774,10 @@ static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **r
 		return r;
 	}
 	struct hline *lines = xcalloc(plan.n + 4, sizeof(*lines));
-	cJSON *m = cJSON_CreateObject();
+	/* the manifest (what `cache why` compares) only when the caller keeps it */
+	cJSON *m = ret_manifest ? cJSON_CreateObject() : NULL;
 	task_lines(t, lines, m);
-	cJSON *inputs = cJSON_AddObjectToObject(m, "inputs");
+	cJSON *inputs = m ? cJSON_AddObjectToObject(m, "inputs") : NULL;
 	size_t n = 4;
 	for (size_t k = 0; r >= 0 && k < plan.n; k++) {
 		const struct cache_eval *e;
@@ -788,15 +791,18 @@ static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **r
 			lines[n++] = (struct hline){plan.v[k].key, (char *)e->hash, true};
 		else
 			lines[n++] = (struct hline){xstrdup(plan.v[k].key), xstrdup(e->hash), false};
-		cJSON *ij = cJSON_AddObjectToObject(inputs, plan.v[k].key);
-		cJSON_AddStringToObject(ij, "hash", e->hash);
-		if (e->files.len)
-			cJSON_AddStringToObject(ij, "files", e->files.buf);
+		if (m) {
+			cJSON *ij = cJSON_AddObjectToObject(inputs, plan.v[k].key);
+			cJSON_AddStringToObject(ij, "hash", e->hash);
+			if (e->files.len)
+				cJSON_AddStringToObject(ij, "files", e->files.buf);
+		}
 		sbuf_release(&tmp.files);
 	}
 	if (r >= 0) {
 		lines_digest(lines, n, t, t->hash);
-		cJSON_AddStringToObject(m, "hash", t->hash);
+		if (m)
+			cJSON_AddStringToObject(m, "hash", t->hash);
 	}
 	for (size_t k = 0; k < n; k++) {
 		if (lines[k].borrowed)

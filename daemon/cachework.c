@@ -61,7 +61,9 @@ static bool cacheable(const struct run *run, const struct task *t)
 	return run->cache && t->cache && !t->continuous && t->hash[0];
 }
 
-static void prepare_hash(struct cache_op *op)
+/* Hash the task; with_manifest: also keep the manifest a store needs (only a
+ * miss stores, so a task that is looked up first gets it after a miss). */
+static void prepare_hash(struct cache_op *op, bool with_manifest)
 {
 	struct run *run = op->run;
 	struct job *j = op->job;
@@ -69,7 +71,8 @@ static void prepare_hash(struct cache_op *op)
 	struct bld_err err;
 	bld_err_clear(&err);
 	cJSON *manifest = NULL;
-	if (hasher_task_hash(run->hasher, run->tg, j->index, &manifest, &err) < 0) {
+	if (hasher_task_hash(run->hasher, run->tg, j->index, with_manifest ? &manifest : NULL,
+	                     &err) < 0) {
 		t->hash[0] = '\0';
 		op_warn(op, "%s: hashing failed: %s; the task runs without the cache", t->id,
 		        err.msg);
@@ -87,8 +90,10 @@ static void prepare_lookup(struct cache_op *op)
 	int rc = cache_lookup(run->cache, t->hash, &op->entry, &err);
 	if (rc < 0)
 		op_warn(op, "%s: cache lookup failed: %s", t->id, err.msg);
-	if (rc <= 0)
+	if (rc <= 0) {
+		prepare_hash(op, true); /* a miss: the store will want the manifest */
 		return;
+	}
 	size_t restored = 0;
 	uint64_t t0 = now_ms();
 	rc = cache_restore(run->cache, &op->entry, run->ws->root, &restored, &err);
@@ -97,6 +102,7 @@ static void prepare_lookup(struct cache_op *op)
 		        rc == BLD_ECORRUPT ? "corrupted cache entry" : err.msg);
 		cache_entry_release(&op->entry);
 		memset(&op->entry, 0, sizeof(op->entry));
+		prepare_hash(op, true);
 		return;
 	}
 	op->hit = true;
@@ -132,9 +138,10 @@ static void op_run(struct cache_op *op)
 	}
 	if (!run->hasher || run->canceled)
 		return;
-	prepare_hash(op);
 	const struct task *t = &run->tg->tasks[op->job->index];
-	if (!run->skip_cache && cacheable(run, t))
+	bool lookup = !run->skip_cache && run->cache && t->cache && !t->continuous;
+	prepare_hash(op, !lookup); /* a hit needs no manifest */
+	if (lookup && cacheable(run, t))
 		prepare_lookup(op);
 }
 
