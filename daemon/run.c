@@ -491,20 +491,20 @@ static void send_run_start(struct run *run, const struct tg_request *tq, int par
 	for (size_t i = 0; i < tq->targets.n; i++)
 		cJSON_AddItemToArray(targets, cJSON_CreateString(tq->targets.v[i]));
 	cJSON *projects = cJSON_AddArrayToObject(m, "projects");
-	struct strvec seen;
-	strvec_init(&seen);
+	struct strmap seen; /* a set: a list searched per task was quadratic */
+	strmap_init(&seen);
 	int requested = 0;
 	for (size_t i = 0; i < run->tg->ntasks; i++) {
 		const struct task *t = &run->tg->tasks[i];
 		if (!t->requested)
 			continue;
 		requested++;
-		if (strvec_find(&seen, t->project->name) < 0) {
-			strvec_push(&seen, t->project->name);
+		if (!strmap_has(&seen, t->project->name)) {
+			strmap_put(&seen, t->project->name, NULL);
 			cJSON_AddItemToArray(projects, cJSON_CreateString(t->project->name));
 		}
 	}
-	strvec_release(&seen);
+	strmap_release(&seen);
 	cJSON_AddNumberToObject(m, "tasks", (double)run->tg->ntasks);
 	cJSON_AddNumberToObject(m, "requested", requested);
 	cJSON_AddNumberToObject(m, "parallel", parallel);
