@@ -105,6 +105,11 @@ bool path_is_safe_relative(const char *p)
 
 int file_read(const char *path, char **ret_buf, size_t *ret_len)
 {
+	return file_read_max(path, SIZE_MAX - 1, ret_buf, ret_len);
+}
+
+int file_read_max(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -113,8 +118,13 @@ int file_read(const char *path, char **ret_buf, size_t *ret_len)
 	size_t chunk = 4096;
 	sbuf_init(&sb);
 	/* Size the buffer from fstat so a small file costs one small allocation. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		if ((uint64_t)st.st_size > max) {
+			close(fd);
+			return -EFBIG;
+		}
 		chunk = (size_t)st.st_size + 1;
+	}
 	for (;;) {
 		sbuf_grow(&sb, chunk);
 		chunk = 65536;
@@ -131,6 +141,11 @@ int file_read(const char *path, char **ret_buf, size_t *ret_len)
 			break;
 		sb.len += (size_t)n;
 		sb.buf[sb.len] = '\0';
+		if (sb.len > max) {
+			close(fd);
+			sbuf_release(&sb);
+			return -EFBIG;
+		}
 	}
 	close(fd);
 	if (ret_len)

@@ -18,7 +18,9 @@ static void load_env_file(struct envset *e, const char *path, bool override)
 {
 	char *text;
 	size_t len;
-	if (file_read(path, &text, &len) < 0)
+	/* A .env file is a few lines; past 16 MiB it is not one, and is ignored
+	 * like a missing one rather than read whole into the engine. */
+	if (file_read_max(path, 16u << 20, &text, &len) < 0)
 		return;
 	dotenv_apply(e, text, override);
 	free(text);
@@ -284,7 +286,7 @@ void job_run_native(struct job *j)
 	char *out_rel = path_relative(run->ws->root, j->plan.output_path);
 	const char *sname = spec_rel ? spec_rel : j->plan.spec_path;
 	const char *oname = out_rel ? out_rel : j->plan.output_path;
-	int rc = file_read(j->plan.spec_path, &spec, &len);
+	int rc = file_read_max(j->plan.spec_path, 64u << 20, &spec, &len);
 	if (rc < 0)
 		sbuf_addf(&msg, "bld: cannot read OpenAPI spec %s: %s\n", sname, bld_strerror(rc));
 	if (rc >= 0) {

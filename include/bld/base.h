@@ -105,6 +105,8 @@ bool path_is_safe_relative(const char *p);
 
 /* Whole-file I/O.  file_read returns 0 and a NUL-terminated buffer; -errno on failure. */
 int file_read(const char *path, char **ret_buf, size_t *ret_len);
+/* file_read of a file of at most max bytes; -EFBIG (nothing allocated) past that. */
+int file_read_max(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 /* Write all of buf to fd, retrying on EINTR and short writes; 0 or -errno. */
 int fd_write_all(int fd, const void *buf, size_t len);
 /* Write atomically: temporary file in the same folder, fsync, rename; 0 or -errno. */

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -106,6 +108,24 @@ static void error_codes_have_messages(void **state)
 	assert_string_equal(buf, "nx.json:3:7: expected '}'");
 }
 
+static void file_read_max_refuses_big_files(void **state)
+{
+	char path[] = "/tmp/bld-test-readmax-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "0123456789", 10), 10);
+	close(fd);
+	char *buf = NULL;
+	size_t len = 0;
+	assert_int_equal(file_read_max(path, 9, &buf, &len), -EFBIG);
+	assert_null(buf);
+	assert_int_equal(file_read_max(path, 10, &buf, &len), 0);
+	assert_int_equal(len, 10);
+	assert_string_equal(buf, "0123456789");
+	free(buf);
+	unlink(path);
+}
+
 static void edit_distance_is_capped(void **state)
 {
 	assert_int_equal(str_edit_distance("build", "biuld", 3), 2);
@@ -123,6 +143,7 @@ int main(void)
 		cmocka_unit_test(file_write_atomic_replaces_whole_files),
 		cmocka_unit_test(error_codes_have_messages),
 		cmocka_unit_test(edit_distance_is_capped),
+		cmocka_unit_test(file_read_max_refuses_big_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
