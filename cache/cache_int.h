@@ -40,6 +40,9 @@ int cache__glob_match(const char *pattern, const char *path);
 
 /* ---- content hashes (fileindex.c) and canonical JSON (hash.c) ---- */
 
+/* {projectRoot} and {projectName} resolved for p (for the root project, ""
+ * "{projectRoot}/" disappears); new string, caller frees.  (inputs.c) */
+char *cache__project_tokens(const char *s, const struct ws_project *p);
 /* XXH3-128 of data as 32 lowercase hex digits into out[33]. */
 void cache__hash_bytes(const void *data, size_t len, char out[33]);
 /* XXH3-128 of the bytes read from fd to its end; 0 or -errno. */

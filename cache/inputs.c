@@ -286,28 +286,12 @@ static char *join_globs(const struct strvec *g)
 	return sbuf_detach(&sb);
 }
 
-/* Replace every occurrence of tok in s by val (new string). */
-static char *replace_all(const char *s, const char *tok, const char *val)
+char *cache__project_tokens(const char *fs, const struct ws_project *p)
 {
-	struct sbuf sb = SBUF_INIT;
-	sbuf_init(&sb);
-	size_t lt = strlen(tok);
-	for (const char *f; (f = strstr(s, tok)); s = f + lt) {
-		sbuf_add(&sb, s, (size_t)(f - s));
-		sbuf_adds(&sb, val);
-	}
-	sbuf_adds(&sb, s);
-	return sbuf_detach(&sb);
-}
-
-/* {projectRoot}/{projectName} resolved for p; for the root project ("")
- * "{projectRoot}/" disappears. */
-static char *resolve_tokens(const char *fs, const struct ws_project *p)
-{
-	char *a = *p->root ? replace_all(fs, "{projectRoot}", p->root)
-	                   : replace_all(fs, "{projectRoot}/", "");
-	char *b = replace_all(a, "{projectRoot}", "");
-	char *c = replace_all(b, "{projectName}", p->name);
+	char *a = *p->root ? str_replace_all(fs, "{projectRoot}", p->root)
+	                   : str_replace_all(fs, "{projectRoot}/", "");
+	char *b = str_replace_all(a, "{projectRoot}", "");
+	char *c = str_replace_all(b, "{projectName}", p->name);
 	free(a);
 	free(b);
 	return c;
@@ -358,9 +342,9 @@ static void gather_self(struct hasher *h, int pi, const struct inputs *self,
 			const char *s = x->s + (*x->s == '!');
 			bool neg = *x->s == '!';
 			if (str_starts(s, "{projectRoot}/")) {
-				strvec_push_owned(&pglobs, resolve_tokens(x->s, p));
+				strvec_push_owned(&pglobs, cache__project_tokens(x->s, p));
 			} else if (str_starts(s, "{workspaceRoot}/")) {
-				char *r = resolve_tokens(s + strlen("{workspaceRoot}/"), p);
+				char *r = cache__project_tokens(s + strlen("{workspaceRoot}/"), p);
 				strvec_push_owned(&wglobs, neg ? xasprintf("!%s", r) : xstrdup(r));
 				free(r);
 			}

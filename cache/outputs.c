@@ -27,19 +27,6 @@
 
 /* ---- task_outputs ---- */
 
-static char *replace_tok(const char *s, const char *tok, const char *val)
-{
-	struct sbuf sb = SBUF_INIT;
-	sbuf_init(&sb);
-	size_t lt = strlen(tok);
-	for (const char *f; (f = strstr(s, tok)); s = f + lt) {
-		sbuf_add(&sb, s, (size_t)(f - s));
-		sbuf_adds(&sb, val);
-	}
-	sbuf_adds(&sb, s);
-	return sbuf_detach(&sb);
-}
-
 /* Replace {options.a.b} tokens from opts; unresolvable ones stay as written. */
 static char *expand_options(const char *s, const cJSON *opts)
 {
@@ -79,10 +66,7 @@ static void push_output(struct strvec *ret, const char *raw, const struct worksp
 	const char *s = raw + neg;
 	if (str_starts(s, "{workspaceRoot}/"))
 		s += strlen("{workspaceRoot}/");
-	char *a = *p->root ? replace_tok(s, "{projectRoot}", p->root)
-	                   : replace_tok(s, "{projectRoot}/", "");
-	char *b = replace_tok(a, "{projectRoot}", "");
-	char *c = replace_tok(b, "{projectName}", p->name);
+	char *c = cache__project_tokens(s, p);
 	char *d = expand_options(c, opts);
 	const char *e = d;
 	while (str_starts(e, "./"))
@@ -102,8 +86,6 @@ static void push_output(struct strvec *ret, const char *raw, const struct worksp
 		else
 			free(full);
 	}
-	free(a);
-	free(b);
 	free(c);
 	free(d);
 	free(n);

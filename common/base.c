@@ -352,6 +352,19 @@ const char *env_get(char *const *env, const char *name)
 	return NULL;
 }
 
+char *str_replace_all(const char *s, const char *tok, const char *val)
+{
+	struct sbuf sb = SBUF_INIT;
+	size_t lt = strlen(tok);
+	sbuf_init(&sb);
+	for (const char *f; lt && (f = strstr(s, tok)); s = f + lt) {
+		sbuf_add(&sb, s, (size_t)(f - s));
+		sbuf_adds(&sb, val);
+	}
+	sbuf_adds(&sb, s);
+	return sbuf_detach(&sb);
+}
+
 bool str_starts(const char *s, const char *prefix)
 {
 	return !strncmp(s, prefix, strlen(prefix));

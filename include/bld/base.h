@@ -124,6 +124,8 @@ uint64_t now_ns(void);
 
 /* Damerau-free Levenshtein distance, capped at limit+1. */
 int str_edit_distance(const char *a, const char *b, int limit);
+/* s with every occurrence of tok (non-empty) replaced by val; caller frees. */
+char *str_replace_all(const char *s, const char *tok, const char *val);
 /* True when s starts with / ends with the given string. */
 bool str_starts(const char *s, const char *prefix);
 bool str_ends(const char *s, const char *suffix);
