@@ -317,11 +317,16 @@ static int converse(struct session *s, int sig_r)
  * is still stopping tasks after a cancel (it exits by itself once they are gone). */
 static void engine_reap(pid_t pid, bool canceled)
 {
-	for (int i = 0; i < 400; i++) {
+	/* Poll from 50 us upwards: the engine is usually gone within a millisecond,
+	 * and a fixed 5 ms sleep would add that to every cached command. ~2 s in all. */
+	long wait_ns = 50 * 1000;
+	for (uint64_t waited = 0; waited < 2000ULL * 1000 * 1000; waited += (uint64_t)wait_ns) {
 		if (waitpid(pid, NULL, WNOHANG) != 0)
 			return;
-		struct timespec ts = {0, 5 * 1000 * 1000};
+		struct timespec ts = {0, wait_ns};
 		nanosleep(&ts, NULL);
+		if (wait_ns < 5 * 1000 * 1000)
+			wait_ns *= 2;
 	}
 	if (canceled)
 		return;
