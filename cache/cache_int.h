@@ -183,6 +183,9 @@ struct cache {
 	uint64_t max_size;              /* automatic prune limit in bytes, 0 = none */
 	sqlite3_stmt *q_index;          /* prepared file index lookup (under lock) */
 	sqlite3_stmt *q[CACHE_Q_N];     /* owned; prepared on first use (cache__stmt) */
+	/* tests only: called after each output file is copied into the store */
+	void (*stored_hook)(const char *abs_path, void *arg);
+	void *stored_hook_arg;
 	struct cache_pending_run *runs; /* history rows and hits not yet written */
 	size_t nruns, capruns;
 	struct cache_pending_file *pending; /* file index rows not yet written */

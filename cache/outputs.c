@@ -11,7 +11,9 @@
  * Storing walks each output without following symlinks: folders (recorded,
  * with their modes, so empty ones come back), regular files (as blobs),
  * symlinks (as symlinks), absent paths (recorded as absent).  Globs select
- * files; '!' outputs remove files from the entry.
+ * files; '!' outputs remove files from the entry.  A file whose size, mtime,
+ * ctime or inode differ after its copy into the blob store from before it
+ * changed while stored: the whole entry is refused (BLD_ECACHE).
  */
 #include "cache_int.h"
 
@@ -157,6 +159,26 @@ static struct orec *orec_add(struct ocoll *o, const char *path, int kind)
 	return r;
 }
 
+/* The file at abs is still the one stat'ed as before (size, mtime, ctime,
+ * inode): else it changed while its bytes were copied, and the blob may hold
+ * a mix of old and new bytes.  BLD_ECACHE then: the entry is not stored. */
+static int same_file_after(const char *rel, const char *abs, const struct stat *before,
+                           struct bld_err *err)
+{
+	struct stat now;
+	if (lstat(abs, &now) == 0 && now.st_size == before->st_size &&
+	    now.st_ino == before->st_ino && now.st_dev == before->st_dev &&
+	    now.st_mtim.tv_sec == before->st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == before->st_mtim.tv_nsec &&
+	    now.st_ctim.tv_sec == before->st_ctim.tv_sec &&
+	    now.st_ctim.tv_nsec == before->st_ctim.tv_nsec)
+		return 0;
+	return bld_err_set(err, BLD_ECACHE,
+	                   "output %s changed while it was being stored (is something still "
+	                   "writing it?); no cache entry was made",
+	                   rel);
+}
+
 static int collect_file(struct ocoll *o, const char *rel, const char *abs, const struct stat *st)
 {
 	struct orec *r = orec_add(o, rel, OUT_FILE);
@@ -168,7 +190,12 @@ static int collect_file(struct ocoll *o, const char *rel, const char *abs, const
 	pthread_mutex_lock(&o->c->lock);
 	bool have = cache__fileindex_get(o->c, abs, st, known);
 	pthread_mutex_unlock(&o->c->lock);
-	return cache__blob_put(o->c, AT_FDCWD, abs, have ? known : NULL, r->blob, o->err);
+	int rc = cache__blob_put(o->c, AT_FDCWD, abs, have ? known : NULL, r->blob, o->err);
+	if (rc < 0)
+		return rc;
+	if (o->c->stored_hook)
+		o->c->stored_hook(abs, o->c->stored_hook_arg);
+	return same_file_after(rel, abs, st, o->err);
 }
 
 static int collect(struct ocoll *o, const char *rel, int depth)

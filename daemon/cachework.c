@@ -12,7 +12,17 @@
  *
  *     PREPARE  hash the task; unless --skip-cache: lookup, restore on a hit,
  *              record the hit.  -> run__task_prepared()
- *     FINISH   store the outputs of a successful cacheable task, record the run.
+ *     FINISH   store the outputs of a successful cacheable task, record the run,
+ *              release the task lock.
+ *
+ * The task lock (cache_task_lock_try): a cacheable task that misses is run
+ * only by the engine holding its lock, from before it runs until its entry is
+ * stored.  When another engine holds it, the op comes back "busy": the task
+ * waits (still PREPARING), says so once, and a timer on the loop re-submits
+ * it every CACHEWORK_RETRY_MS as a retry (look up again, then try the lock
+ * again) -- the loop never blocks, so Ctrl-C is served while waiting.  Once
+ * locked, the entry is looked up again: the other engine may have stored it
+ * between our lookup and our lock.
  *
  * Worker functions touch only the op, the task's hash/manifest, the hasher,
  * the cache, and the workspace (read-only); messages are collected in the op
@@ -27,6 +37,8 @@ enum op_kind { OP_PREPARE, OP_FINISH };
 
 /* At most this many queued operations go to the pool as one work item. */
 #define CACHEWORK_BATCH 64
+/* How often a task waiting for another engine's lock looks again. */
+#define CACHEWORK_RETRY_MS 100
 
 struct cache_op {
 	struct run *run;
@@ -37,8 +49,11 @@ struct cache_op {
 	bool store;
 	int exit_code;
 	uint64_t ms;
+	/* PREPARE input: a retry after waiting for the lock (the task is hashed) */
+	bool retry;
 	/* PREPARE output */
 	bool hit;
+	bool busy; /* another engine holds the task's lock: wait and retry */
 	struct cache_entry entry;
 	/* both: warnings for the client */
 	struct strvec warnings;
@@ -81,7 +96,8 @@ static void prepare_hash(struct cache_op *op, bool with_manifest)
 	j->manifest = manifest;
 }
 
-static void prepare_lookup(struct cache_op *op)
+/* Lookup; 1 hit (op->entry filled), 0 miss, negative error (warned). */
+static int lookup(struct cache_op *op)
 {
 	struct run *run = op->run;
 	const struct task *t = &run->tg->tasks[op->job->index];
@@ -90,23 +106,63 @@ static void prepare_lookup(struct cache_op *op)
 	int rc = cache_lookup(run->cache, t->hash, &op->entry, &err);
 	if (rc < 0)
 		op_warn(op, "%s: cache lookup failed: %s", t->id, err.msg);
-	if (rc <= 0) {
-		prepare_hash(op, true); /* a miss: the store will want the manifest */
-		return;
-	}
+	return rc;
+}
+
+/* Take the task's lock: true when the task may go on (locked, or the lock
+ * failed and it runs unlocked), false when another engine holds it. */
+static bool lock_task(struct cache_op *op)
+{
+	struct run *run = op->run;
+	struct job *j = op->job;
+	const struct task *t = &run->tg->tasks[j->index];
+	struct bld_err err;
+	bld_err_clear(&err);
+	int rc = cache_task_lock_try(run->cache, t->hash, &j->lock, &err);
+	if (rc < 0)
+		op_warn(op, "%s: %s; running it without the lock", t->id, err.msg);
+	op->busy = rc == 0;
+	return rc != 0;
+}
+
+/* 1 restored, 0 not (a miss, or a corrupt entry: warned and dropped). */
+static int restore(struct cache_op *op)
+{
+	struct run *run = op->run;
+	const struct task *t = &run->tg->tasks[op->job->index];
+	struct bld_err err;
+	bld_err_clear(&err);
 	size_t restored = 0;
 	uint64_t t0 = now_ms();
-	rc = cache_restore(run->cache, &op->entry, run->ws->root, &restored, &err);
+	int rc = cache_restore(run->cache, &op->entry, run->ws->root, &restored, &err);
 	if (rc < 0) {
 		op_warn(op, "%s: %s; running the task instead", t->id,
 		        rc == BLD_ECORRUPT ? "corrupted cache entry" : err.msg);
 		cache_entry_release(&op->entry);
 		memset(&op->entry, 0, sizeof(op->entry));
-		prepare_hash(op, true);
-		return;
+		return 0;
 	}
 	op->hit = true;
 	cache_record_run(run->cache, t->id, t->hash, "local", 0, now_ms() - t0);
+	return 1;
+}
+
+/* Look up; on a miss take the lock and look up again (another engine may
+ * have stored it meanwhile); restore a hit, else hash with the manifest a
+ * store will want.  A busy lock leaves op->busy set. */
+static void prepare_lookup(struct cache_op *op)
+{
+	struct job *j = op->job;
+	if (lookup(op) > 0 && restore(op))
+		return;
+	if (!lock_task(op))
+		return;
+	if (j->lock && lookup(op) > 0 && restore(op)) {
+		cache_task_lock_release(j->lock); /* stored by the engine we waited for */
+		j->lock = NULL;
+		return;
+	}
+	prepare_hash(op, true);
 }
 
 static void finish_store(struct cache_op *op)
@@ -127,6 +183,8 @@ static void finish_store(struct cache_op *op)
 	}
 	if (run->cache && t->hash[0])
 		cache_record_run(run->cache, t->id, t->hash, "miss", op->exit_code, op->ms);
+	cache_task_lock_release(j->lock); /* after the store: waiters find the entry */
+	j->lock = NULL;
 }
 
 static void op_run(struct cache_op *op)
@@ -139,10 +197,13 @@ static void op_run(struct cache_op *op)
 	if (!run->hasher || run->canceled)
 		return;
 	const struct task *t = &run->tg->tasks[op->job->index];
-	bool lookup = !run->skip_cache && run->cache && t->cache && !t->continuous;
-	prepare_hash(op, !lookup); /* a hit needs no manifest */
-	if (lookup && cacheable(run, t))
+	bool look = !run->skip_cache && run->cache && t->cache && !t->continuous;
+	if (!op->retry)
+		prepare_hash(op, !look); /* a hit needs no manifest */
+	if (look && cacheable(run, t))
 		prepare_lookup(op);
+	else if (cacheable(run, t))
+		lock_task(op); /* --skip-cache: it writes the same outputs, so it waits too */
 }
 
 static void work_cb(uv_work_t *w)
@@ -150,6 +211,69 @@ static void work_cb(uv_work_t *w)
 	struct cache_batch *b = (struct cache_batch *)w;
 	for (struct cache_op *op = b->ops; op; op = op->next)
 		op_run(op);
+}
+
+static void submit(struct run *run, struct cache_op *op);
+static struct cache_op *op_new(struct run *run, struct job *j, enum op_kind kind);
+
+/* Every task waiting for a lock is submitted again as a retry. */
+static void retry_cb(uv_timer_t *timer)
+{
+	struct run *run = timer->data;
+	for (size_t i = 0; i < run->tg->ntasks; i++) {
+		struct job *j = &run->jobs[i];
+		if (!j->lock_wait)
+			continue;
+		j->lock_wait = false;
+		struct cache_op *op = op_new(run, j, OP_PREPARE);
+		op->retry = true;
+		submit(run, op);
+	}
+}
+
+/* Another engine runs j's task: say so once, look again in a while. */
+static void wait_for_lock(struct run *run, struct job *j)
+{
+	if (run->canceled || run->sched.stopped) {
+		run__task_prepared(run, j, false, NULL); /* abandons it */
+		return;
+	}
+	if (!j->lock_said)
+		request_message(run->rq, "info", "waiting for another bld running %s",
+		                run->tg->tasks[j->index].id);
+	j->lock_said = true;
+	j->lock_wait = true;
+	if (!run->retry_timer) {
+		run->retry_timer = xcalloc(1, sizeof(*run->retry_timer));
+		uv_timer_init(&run->rq->d->loop, run->retry_timer);
+		run->retry_timer->data = run;
+	}
+	if (!uv_is_active((uv_handle_t *)run->retry_timer))
+		uv_timer_start(run->retry_timer, retry_cb, CACHEWORK_RETRY_MS, 0);
+}
+
+void cachework_stop_waiting(struct run *run)
+{
+	for (size_t i = 0; run->jobs && i < run->tg->ntasks; i++) {
+		if (run->jobs[i].lock_wait) {
+			run->jobs[i].lock_wait = false;
+			sched_abandon(&run->sched, (int)i);
+		}
+	}
+	if (run->retry_timer)
+		uv_timer_stop(run->retry_timer);
+}
+
+static void free_timer_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+void cachework_release(struct run *run)
+{
+	if (run->retry_timer)
+		uv_close((uv_handle_t *)run->retry_timer, free_timer_cb);
+	run->retry_timer = NULL;
 }
 
 /* Apply one op's result on the loop thread; frees op.  The run may end (and be
@@ -161,10 +285,12 @@ static void deliver(struct run *run, struct cache_op *op)
 	strvec_release(&op->warnings);
 	enum op_kind kind = op->kind;
 	struct job *j = op->job;
-	bool hit = op->hit;
+	bool hit = op->hit, busy = op->busy;
 	struct cache_entry e = op->entry;
 	free(op);
-	if (kind == OP_PREPARE)
+	if (kind == OP_PREPARE && busy)
+		wait_for_lock(run, j);
+	else if (kind == OP_PREPARE)
 		run__task_prepared(run, j, hit, &e);
 	else
 		run__cache_idle(run);

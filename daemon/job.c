@@ -335,4 +335,6 @@ void job_release(struct job *j)
 	sbuf_release(&j->tail);
 	sbuf_release(&j->term);
 	cJSON_Delete(j->manifest);
+	cache_task_lock_release(j->lock);
+	j->lock = NULL;
 }

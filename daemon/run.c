@@ -292,6 +292,7 @@ void run_cancel(struct run *run)
 	if (run->paused)
 		set_paused(run, false); /* nobody is reading: drain the pipes into the void */
 	sched_stop(&run->sched);
+	cachework_stop_waiting(run);
 	kill_all(run);
 	pump(run);
 }
@@ -303,6 +304,7 @@ void run_free(struct run *run)
 	for (size_t i = 0; run->jobs && i < run->tg->ntasks; i++)
 		job_release(&run->jobs[i]);
 	free(run->jobs);
+	cachework_release(run);
 	sched_release(&run->sched);
 	hasher_free(run->hasher);
 	cache_close(run->cache);

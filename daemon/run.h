@@ -40,6 +40,9 @@ struct job {
 	bool record;         /* record output for the cache */
 	uint64_t start_ms;
 	cJSON *manifest; /* owned input manifest from the hasher, or NULL */
+	struct cache_task_lock *lock; /* owned: held from a miss until the task's store */
+	bool lock_wait;               /* another engine runs this task: retry (cachework.c) */
+	bool lock_said;               /* "waiting for another bld" was said */
 };
 
 struct run {
@@ -61,6 +64,7 @@ struct run {
 	int hits, ran, failed, skipped;
 	struct cache_op *ops_head, *ops_tail; /* cachework.c: queued operations (FIFO) */
 	struct cache_batch *batch_running;    /* the batch on the thread pool, or NULL */
+	uv_timer_t *retry_timer;              /* cachework.c: retries tasks waiting for a lock */
 	bool debug;                           /* BLD_DEBUG: phase timings */
 	bool paused;                          /* processes' output is not read (client is slow) */
 	uint64_t t_start;                     /* when tasks started (ns), for the timing */
@@ -84,6 +88,10 @@ void cachework_prepare(struct run *run, struct job *j);
 void cachework_finish(struct run *run, struct job *j, bool store, int exit_code, uint64_t ms);
 /* No cache operation queued or running. */
 bool cachework_idle(const struct run *run);
+/* The run is canceled: tasks waiting for another engine's lock are abandoned. */
+void cachework_stop_waiting(struct run *run);
+/* Close the retry timer (freed in its close callback). */
+void cachework_release(struct run *run);
 
 /* run.c: callbacks from job.c and cachework.c */
 /* Task j was hashed (and restored when hit; e is then the entry, released by the callee). */

@@ -143,4 +143,23 @@ int cache_cmd_prune(struct cache *c, uint64_t max_bytes, struct sbuf *out, struc
 int cache_cmd_why(struct cache *c, const char *task_id, const cJSON *manifest, struct sbuf *out,
                   struct bld_err *err);
 
+/*
+ * The cross-process task lock (docs/cache.md, "Two engines at once"): an
+ * engine takes it before running a cacheable task that missed, and releases
+ * it once the task's entry is stored (or the task failed).  Engines that
+ * share a cache folder (one-shot runs, daemons of two worktrees, CI jobs
+ * sharing BLD_CACHE_DIR) thus run a task of one hash one at a time; the
+ * others wait, look up again and restore.  A resident engine deduplicates
+ * the tasks of its own requests by hash first (its in-flight table) and
+ * takes this lock once per hash.  flock on a file under <cache>/locks/: the
+ * kernel releases it when its holder dies.  Never blocks.
+ */
+struct cache_task_lock;
+/* 1 and *ret_lock when taken, 0 when another holder has it (retry later),
+ * negative on error (err; then run unlocked).  Release with cache_task_lock_release. */
+int cache_task_lock_try(struct cache *c, const char *hash, struct cache_task_lock **ret_lock,
+                        struct bld_err *err);
+/* Release and free l; NULL is fine.  Thread-safe (touches only l). */
+void cache_task_lock_release(struct cache_task_lock *l);
+
 #endif

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sqlite3.h>
 
 #include "test_cache_fixture.h"
@@ -680,6 +681,94 @@ static void oversized_terminal_output_is_not_cached(void **state)
 	env_free(&e);
 }
 
+/* The stored hook: something appends to the output while bld copies it. */
+static void append_while_stored(const char *abs, void *arg)
+{
+	int *calls = arg;
+	if ((*calls)++ == 0) {
+		FILE *fp = fopen(abs, "a");
+		fputs("more", fp);
+		fclose(fp);
+	}
+}
+
+static void output_changed_while_stored_makes_no_entry(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"{workspaceRoot}/dist/{projectName}\"]");
+	make_outputs(&e);
+	int calls = 0;
+	e.c->stored_hook = append_while_stored;
+	e.c->stored_hook_arg = &calls;
+	assert_int_equal(store(&e, "term"), BLD_ECACHE);
+	assert_int_equal(calls, 1);
+	struct bld_err err = {0};
+	struct cache_entry ce;
+	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 0);
+	e.c->stored_hook = NULL; /* unchanged outputs: stored */
+	assert_int_equal(store(&e, "term"), 0);
+	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 1);
+	cache_entry_release(&ce);
+	env_free(&e);
+}
+
+static void task_lock_excludes_a_second_taker_until_released(void **state)
+{
+	struct env e;
+	env_init(&e, "[]");
+	const char *h = "0123456789abcdef0123456789abcdef";
+	struct bld_err err = {0};
+	struct cache_task_lock *a = NULL, *b = NULL;
+	assert_int_equal(cache_task_lock_try(e.c, h, &a, &err), 1);
+	assert_int_equal(cache_task_lock_try(e.c, h, &b, &err), 0); /* even in one process */
+	assert_null(b);
+	assert_int_equal(cache_task_lock_try(e.c, "fedcba9876543210fedcba9876543210", &b, &err), 1);
+	cache_task_lock_release(b);
+	cache_task_lock_release(a);
+	char *path = xasprintf("%s/locks/%s.lock", e.cache_dir, h);
+	assert_false(file_exists(path)); /* released locks leave no file */
+	assert_int_equal(cache_task_lock_try(e.c, h, &a, &err), 1);
+	cache_task_lock_release(a);
+	cache_task_lock_release(NULL);
+	assert_true(cache_task_lock_try(e.c, "../x", &a, &err) < 0);
+	free(path);
+	env_free(&e);
+}
+
+static void task_lock_is_released_when_its_holder_dies(void **state)
+{
+	struct env e;
+	env_init(&e, "[]");
+	const char *h = "00000000000000000000000000000042";
+	struct bld_err err = {0};
+	int go[2], ready[2];
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ready), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		struct cache_task_lock *l = NULL;
+		char c = cache_task_lock_try(e.c, h, &l, &err) == 1 ? 'y' : 'n';
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0); /* dies holding it */
+	}
+	char c = 0;
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	struct cache_task_lock *l = NULL;
+	assert_int_equal(cache_task_lock_try(e.c, h, &l, &err), 0);
+	close(go[1]);
+	int st;
+	waitpid(pid, &st, 0);
+	assert_int_equal(cache_task_lock_try(e.c, h, &l, &err), 1);
+	cache_task_lock_release(l);
+	close(go[0]);
+	close(ready[0]);
+	close(ready[1]);
+	env_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -704,6 +793,9 @@ int main(void)
 	    cmocka_unit_test(cache_open_reads_no_environment),
 	    cmocka_unit_test(cache_dir_comes_from_the_request_env),
 	    cmocka_unit_test(oversized_terminal_output_is_not_cached),
+	    cmocka_unit_test(output_changed_while_stored_makes_no_entry),
+	    cmocka_unit_test(task_lock_excludes_a_second_taker_until_released),
+	    cmocka_unit_test(task_lock_is_released_when_its_holder_dies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
