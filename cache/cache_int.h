@@ -1,6 +1,6 @@
 /*
  * cache_int.h - what the files of cache/ share and nothing outside uses:
- * globs, content hashing, canonical JSON, the file index, blobs, and the
+ * content hashing, canonical JSON, the file index, blobs, and the
  * struct cache behind the public opaque handle.
  */
 #ifndef BLD_CACHE_INT_H
@@ -12,37 +12,10 @@
 #include <sys/stat.h>
 
 #include "bld/cache.h"
-
-/* ---- glob.c: Nx-style globs (globset semantics with literal separators) ---- */
-
-struct cache_glob {
-	char *src;    /* the pattern, without a leading '!' */
-	char *prefix; /* literal leading part (matching must start with it) */
-	int kind;     /* GLOB_LITERAL, GLOB_UNDER (prefix + everything below), GLOB_RE */
-	regex_t re;
-};
-
-/* A set of globs: a path matches when it matches any positive (or there is
- * no positive at all) and no negative ('!'-prefixed) pattern. */
-struct cache_globset {
-	struct cache_glob *pos, *neg;
-	size_t npos, nneg;
-};
-
-int cache__globset_init(struct cache_globset *gs, const struct strvec *patterns,
-                        struct bld_err *err);
-void cache__globset_release(struct cache_globset *gs);
-bool cache__globset_match(const struct cache_globset *gs, const char *path);
-/* True when s holds glob syntax (* ? [ { or an extglob). */
-bool cache__glob_has_magic(const char *s);
-/* One pattern against one path (tests, one-off checks); -1 on a bad pattern. */
-int cache__glob_match(const char *pattern, const char *path);
+#include "bld/pattern.h"
 
 /* ---- content hashes (fileindex.c) and canonical JSON (hash.c) ---- */
 
-/* {projectRoot} and {projectName} resolved for p (for the root project, ""
- * "{projectRoot}/" disappears); new string, caller frees.  (inputs.c) */
-char *cache__project_tokens(const char *s, const struct ws_project *p);
 /* XXH3-128 of data as 32 lowercase hex digits into out[33]. */
 void cache__hash_bytes(const void *data, size_t len, char out[33]);
 /* XXH3-128 of the bytes read from fd to its end; 0 or -errno. */

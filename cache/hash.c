@@ -341,8 +341,8 @@ void hasher_set_memo(struct hasher *h, struct cache_memo *m)
 static int eval_files(struct hasher *h, const struct cache_instr *ins, struct cache_eval *e,
                       struct bld_err *err)
 {
-	struct cache_globset gs;
-	int r = cache__globset_init(&gs, &ins->globs, err);
+	struct pattern_set gs;
+	int r = pattern_set_init(&gs, &ins->globs, err);
 	if (r < 0)
 		return r;
 	struct sbuf acc = SBUF_INIT;
@@ -352,7 +352,7 @@ static int eval_files(struct hasher *h, const struct cache_instr *ins, struct ca
 	for (size_t k = 0; k < n; k++) {
 		int f = proj ? h->pfiles[ins->project][k] : (int)k;
 		const char *path = h->ws->files.v[f];
-		if (!cache__globset_match(&gs, path))
+		if (!pattern_set_match(&gs, path))
 			continue;
 		const char *fh = file_hash(h, f);
 		sbuf_addf(&acc, "%s%c%s\n", path, 0, fh);
@@ -360,7 +360,7 @@ static int eval_files(struct hasher *h, const struct cache_instr *ins, struct ca
 	}
 	cache__hash_bytes(acc.buf, acc.len, e->hash);
 	sbuf_release(&acc);
-	cache__globset_release(&gs);
+	pattern_set_release(&gs);
 	return 0;
 }
 
@@ -618,18 +618,18 @@ static int eval_depout(struct hasher *h, const struct task_graph *tg, const stru
 	strvec_init(&pat);
 	task_outputs(h->ws, &tg->tasks[ins->dep_task], &outs);
 	for (size_t i = 0; i < outs.n; i++)
-		if (outs.v[i][0] != '!' && !cache__glob_has_magic(outs.v[i]))
+		if (outs.v[i][0] != '!' && !pattern_is_glob(outs.v[i], PATTERN_FILES))
 			walk_outputs(h->ws->root, outs.v[i], &files, 0);
 	strvec_sort(&files);
 	strvec_push(&pat, ins->arg);
-	struct cache_globset gs;
-	int r = cache__globset_init(&gs, &pat, err);
+	struct pattern_set gs;
+	int r = pattern_set_init(&gs, &pat, err);
 	if (r >= 0) {
 		struct sbuf acc = SBUF_INIT;
 		sbuf_init(&acc);
 		for (size_t i = 0; i < files.n; i++) {
 			if ((i && !strcmp(files.v[i], files.v[i - 1])) ||
-			    !cache__globset_match(&gs, files.v[i]))
+			    !pattern_set_match(&gs, files.v[i]))
 				continue;
 			char fh[33];
 			path_hash(h, files.v[i], fh);
@@ -638,7 +638,7 @@ static int eval_depout(struct hasher *h, const struct task_graph *tg, const stru
 		}
 		cache__hash_bytes(acc.buf, acc.len, e->hash);
 		sbuf_release(&acc);
-		cache__globset_release(&gs);
+		pattern_set_release(&gs);
 	}
 	strvec_release(&outs);
 	strvec_release(&files);

@@ -286,17 +286,6 @@ static char *join_globs(const struct strvec *g)
 	return sbuf_detach(&sb);
 }
 
-char *cache__project_tokens(const char *fs, const struct ws_project *p)
-{
-	char *a = *p->root ? str_replace_all(fs, "{projectRoot}", p->root)
-	                   : str_replace_all(fs, "{projectRoot}/", "");
-	char *b = str_replace_all(a, "{projectRoot}", "");
-	char *c = str_replace_all(b, "{projectName}", p->name);
-	free(a);
-	free(b);
-	return c;
-}
-
 /* The parts (up to four, NULL ends them early) concatenated into a new string:
  * the plan's keys, built tens of thousands of times per run, without printf. */
 static char *key_cat(const char *a, const char *b, const char *c, const char *d)
@@ -340,14 +329,11 @@ static void gather_self(struct hasher *h, int pi, const struct inputs *self,
 		const struct input *x = &self->v[i];
 		if (x->kind == IN_FILESET) {
 			const char *s = x->s + (*x->s == '!');
-			bool neg = *x->s == '!';
-			if (str_starts(s, "{projectRoot}/")) {
-				strvec_push_owned(&pglobs, cache__project_tokens(x->s, p));
-			} else if (str_starts(s, "{workspaceRoot}/")) {
-				char *r = cache__project_tokens(s + strlen("{workspaceRoot}/"), p);
-				strvec_push_owned(&wglobs, neg ? xasprintf("!%s", r) : xstrdup(r));
-				free(r);
-			}
+			struct strvec *to = str_starts(s, "{projectRoot}/")     ? &pglobs
+			                    : str_starts(s, "{workspaceRoot}/") ? &wglobs
+			                                                        : NULL;
+			if (to)
+				strvec_push_owned(to, workspace_expand_tokens(p, x->s, WS_TOKENS_PATH));
 		} else if (x->kind == IN_ENV || x->kind == IN_RUNTIME) {
 			bool env = x->kind == IN_ENV;
 			struct cache_instr ins = {

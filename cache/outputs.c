@@ -65,10 +65,7 @@ static void push_output(struct strvec *ret, const char *raw, const struct worksp
                         const struct ws_project *p, const cJSON *opts)
 {
 	bool neg = *raw == '!';
-	const char *s = raw + neg;
-	if (str_starts(s, "{workspaceRoot}/"))
-		s += strlen("{workspaceRoot}/");
-	char *c = cache__project_tokens(s, p);
+	char *c = workspace_expand_tokens(p, raw + neg, WS_TOKENS_PATH);
 	char *d = expand_options(c, opts);
 	const char *e = d;
 	while (str_starts(e, "./"))
@@ -271,8 +268,8 @@ static int collect_glob(struct ocoll *o, const char *pattern)
 	strvec_init(&pat);
 	strvec_init(&files);
 	strvec_push(&pat, pattern);
-	struct cache_globset gs;
-	int r = cache__globset_init(&gs, &pat, o->err);
+	struct pattern_set gs;
+	int r = pattern_set_init(&gs, &pat, o->err);
 	if (r < 0) {
 		strvec_release(&pat);
 		return r;
@@ -297,7 +294,7 @@ static int collect_glob(struct ocoll *o, const char *pattern)
 			}
 			if (d)
 				closedir(d);
-		} else if (*rel && cache__globset_match(&gs, rel)) {
+		} else if (*rel && pattern_set_match(&gs, rel)) {
 			strvec_push(&files, rel);
 		}
 		free(abs);
@@ -307,7 +304,7 @@ static int collect_glob(struct ocoll *o, const char *pattern)
 	for (size_t i = 0; r >= 0 && i < files.n; i++)
 		r = collect(o, files.v[i], 0);
 	strvec_release(&stack);
-	cache__globset_release(&gs);
+	pattern_set_release(&gs);
 	strvec_release(&pat);
 	strvec_release(&files);
 	free(dir);
@@ -326,7 +323,7 @@ static int collect_outputs(struct ocoll *o, const struct strvec *outputs)
 			                   "output \"%s\" is outside the workspace", out);
 		if ((r = check_parents(o->root, out, o->err)) < 0)
 			return r;
-		r = cache__glob_has_magic(out) ? collect_glob(o, out) : collect(o, out, 0);
+		r = pattern_is_glob(out, PATTERN_FILES) ? collect_glob(o, out) : collect(o, out, 0);
 	}
 	return r;
 }
@@ -339,14 +336,14 @@ static void apply_negations(struct ocoll *o, const struct strvec *outputs, struc
 	for (size_t i = 0; i < outputs->n; i++)
 		if (*outputs->v[i] == '!')
 			strvec_push(&neg, outputs->v[i] + 1);
-	struct cache_globset gs;
-	if (!neg.n || cache__globset_init(&gs, &neg, err) < 0) {
+	struct pattern_set gs;
+	if (!neg.n || pattern_set_init(&gs, &neg, err) < 0) {
 		strvec_release(&neg);
 		return;
 	}
 	size_t k = 0;
 	for (size_t i = 0; i < o->n; i++) {
-		if (o->v[i].kind != OUT_DIR && cache__globset_match(&gs, o->v[i].path)) {
+		if (o->v[i].kind != OUT_DIR && pattern_set_match(&gs, o->v[i].path)) {
 			free(o->v[i].path);
 			free(o->v[i].link);
 			continue;
@@ -354,7 +351,7 @@ static void apply_negations(struct ocoll *o, const struct strvec *outputs, struc
 		o->v[k++] = o->v[i];
 	}
 	o->n = k;
-	cache__globset_release(&gs);
+	pattern_set_release(&gs);
 	strvec_release(&neg);
 }
 

@@ -366,7 +366,7 @@ static int restore_all(struct rctx *x, const struct strvec *declared)
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < declared->n; i++) {
 		const char *d = declared->v[i];
-		if (*d == '!' || cache__glob_has_magic(d) || !path_is_safe_relative(d))
+		if (*d == '!' || pattern_is_glob(d, PATTERN_FILES) || !path_is_safe_relative(d))
 			continue;
 		void *v = strmap_get(&x->by_path, d);
 		if (v && x->rows[(intptr_t)v - 1].kind == OUT_DIR)

@@ -49,7 +49,6 @@
 #include "ws_int.h"
 
 #include <ctype.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,38 +309,18 @@ void ws__project_release(struct ws_project *p)
 
 /* ---- tokens ---- */
 
-/* Replace every occurrence of tok in s by with; new string. */
-static char *replace_all(const char *s, const char *tok, const char *with)
-{
-	struct sbuf sb = SBUF_INIT;
-	size_t tl = strlen(tok);
-	const char *at;
-	sbuf_init(&sb);
-	while ((at = strstr(s, tok))) {
-		sbuf_add(&sb, s, (size_t)(at - s));
-		sbuf_adds(&sb, with);
-		s = at + tl;
-	}
-	sbuf_adds(&sb, s);
-	return sbuf_detach(&sb);
-}
-
+/* Nx's option tokens in one string value, in place. */
 static int resolve_string(cJSON *v, const struct ws_project *p, const char *file, const char *where,
                           struct bld_err *err)
 {
-	const char *s = v->valuestring;
-	if (!strchr(s, '{'))
+	if (!strchr(v->valuestring, '{'))
 		return 0;
-	if (str_starts(s, "{workspaceRoot}"))
-		s += strlen("{workspaceRoot}") + (s[strlen("{workspaceRoot}")] == '/');
-	if (strstr(s, "{workspaceRoot}"))
+	char *b = workspace_expand_tokens(p, v->valuestring, WS_TOKENS_OPTION);
+	if (!b)
 		return bld_err_at(err, BLD_ESCHEMA, file, 0, 0,
 		                  "the {workspaceRoot} token is only valid at the beginning of an "
 		                  "option (%s), as in Nx",
 		                  where);
-	char *a = replace_all(s, "{projectRoot}", *p->root ? p->root : ".");
-	char *b = replace_all(a, "{projectName}", p->name);
-	free(a);
 	cJSON_SetValuestring(v, b);
 	free(b);
 	return 0;
@@ -365,11 +344,6 @@ int ws__resolve_option_tokens(cJSON *v, const struct ws_project *p, const char *
 }
 
 /* ---- normalising and merging targets ---- */
-
-bool ws__is_glob(const char *s)
-{
-	return strpbrk(s, "*?[]{}!") != NULL;
-}
 
 static cJSON *ensure_object(cJSON *obj, const char *key)
 {
@@ -440,7 +414,8 @@ static const cJSON *find_default(const cJSON *td, const char *name, const char *
 	const cJSON *best = NULL;
 	cJSON_ArrayForEach(d, td)
 	{
-		if (!ws__is_glob(d->string) || fnmatch(d->string, name, FNM_EXTMATCH) != 0)
+		if (!pattern_is_glob(d->string, PATTERN_NAMES) ||
+		    pattern_match_once(d->string, name, PATTERN_NAMES) != 1)
 			continue;
 		if (!best || strlen(best->string) < strlen(d->string))
 			best = d;
@@ -710,36 +685,49 @@ struct ws_target *ws_project_target(const struct ws_project *p, const char *name
 	return NULL;
 }
 
-char *workspace_expand_tokens(const struct workspace *ws, const struct ws_project *p, const char *s,
-                              bool absolute)
+/* A root project's "." for {projectRoot}, in PATH mode: "./" at the start
+ * of a segment and a final "/." are dropped ("{projectRoot}/dist" is "dist"). */
+static void add_root_dot(struct sbuf *sb, const char **s)
 {
+	bool at_seg = sb->len == 0 || strchr("/!^", sb->buf[sb->len - 1]);
+	if (at_seg && **s == '/') {
+		(*s)++;
+	} else if (at_seg && !**s && sb->len > 1 && sb->buf[sb->len - 1] == '/') {
+		sb->buf[--sb->len] = '\0';
+	} else {
+		sbuf_addc(sb, '.');
+	}
+}
+
+char *workspace_expand_tokens(const struct ws_project *p, const char *s, enum ws_tokens mode)
+{
+	static const char wr[] = "{workspaceRoot}", pr[] = "{projectRoot}", pn[] = "{projectName}";
 	struct sbuf sb = SBUF_INIT;
 	sbuf_init(&sb);
+	const char *start = s + (mode == WS_TOKENS_PATH && *s == '!');
+	if (start > s)
+		sbuf_addc(&sb, '!');
+	s = start;
+	if (str_starts(s, wr))
+		s += strlen(wr) + (s[strlen(wr)] == '/');
 	while (*s) {
-		const char *with = NULL;
-		size_t skip = 0;
-		if (str_starts(s, "{projectRoot}")) {
-			skip = strlen("{projectRoot}");
-			with = p ? p->root : "";
-		} else if (str_starts(s, "{projectName}")) {
-			skip = strlen("{projectName}");
-			with = p ? p->name : "";
-		} else if (str_starts(s, "{workspaceRoot}")) {
-			skip = strlen("{workspaceRoot}");
-			with = absolute ? ws->root : "";
-		}
-		if (!with) {
+		if (str_starts(s, pr)) {
+			s += strlen(pr);
+			if (*p->root)
+				sbuf_adds(&sb, p->root);
+			else if (mode == WS_TOKENS_PATH)
+				add_root_dot(&sb, &s);
+			else
+				sbuf_addc(&sb, '.');
+		} else if (str_starts(s, pn)) {
+			s += strlen(pn);
+			sbuf_adds(&sb, p->name);
+		} else if (mode == WS_TOKENS_OPTION && str_starts(s, wr)) {
+			sbuf_release(&sb);
+			return NULL;
+		} else {
 			sbuf_addc(&sb, *s++);
-			continue;
 		}
-		sbuf_adds(&sb, with);
-		s += skip;
-		/* an empty root: "{projectRoot}/dist" is "dist", a bare "{projectRoot}" is "." */
-		bool at_start = sb.len == 0 || strchr("/!^", sb.buf[sb.len - 1]);
-		if (!*with && *s == '/' && at_start)
-			s++;
-		else if (!*with && !*s && at_start)
-			sbuf_addc(&sb, '.');
 	}
 	return sbuf_detach(&sb);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bld/pattern.h"
 #include "bld/taskgraph.h"
 #include "tg_int.h"
 
@@ -33,141 +34,26 @@ struct ws_target *tg__target(const struct ws_project *p, const char *name)
 	return NULL;
 }
 
-bool tg__is_glob(const char *s)
-{
-	return strpbrk(s, "*|{}()[") != NULL;
-}
-
-/* ---- glob matching ---------------------------------------------------- */
-
-/* Match one bracket class at *pp against c; advances *pp past ']'. */
-static bool class_match(const char **pp, char c)
-{
-	const char *p = *pp + 1;
-	bool neg = (*p == '!' || *p == '^'), hit = false;
-	if (neg)
-		p++;
-	for (bool first = true; *p && (first || *p != ']'); first = false) {
-		char lo = *p++, hi = lo;
-		if (*p == '-' && p[1] && p[1] != ']') {
-			hi = p[1];
-			p += 2;
-		}
-		if (c >= lo && c <= hi)
-			hit = true;
-	}
-	if (*p != ']') { /* unterminated: '[' is a literal */
-		*pp += 1;
-		return c == '[';
-	}
-	*pp = p + 1;
-	return hit != neg;
-}
-
-/* Match without braces; seg is true at the start of a path segment. */
-static bool match_here(const char *p, const char *s, bool seg)
-{
-	for (;;) {
-		if (seg && p[0] == '*' && p[1] == '*' && (p[2] == '/' || p[2] == '\0')) {
-			if (p[2] == '\0')
-				return true;
-			for (const char *t = s;; t++) { /* "**\/rest": rest at any depth */
-				if ((t == s || t[-1] == '/') && match_here(p + 3, t, true))
-					return true;
-				if (*t == '\0')
-					return false;
-			}
-		}
-		if (p[0] == '/' && p[1] == '*' && p[2] == '*' && p[3] == '\0' && *s == '\0')
-			return true; /* "x/" + "**" also matches "x" */
-		switch (*p) {
-		case '\0':
-			return *s == '\0';
-		case '*':
-			while (*p == '*')
-				p++;
-			for (const char *t = s;; t++) {
-				if (match_here(p, t, false))
-					return true;
-				if (*t == '\0' || *t == '/')
-					return false;
-			}
-		case '?':
-			if (*s == '\0' || *s == '/')
-				return false;
-			break;
-		case '[':
-			if (*s == '\0' || *s == '/' || !class_match(&p, *s))
-				return false;
-			s++;
-			seg = false;
-			continue;
-		default:
-			if (*p != *s)
-				return false;
-		}
-		seg = (*p == '/');
-		p++;
-		s++;
-	}
-}
-
-/* The first top-level {a,b} of p: sets *open and *close, false when none. */
-static bool find_braces(const char *p, const char **open, const char **close)
-{
-	*open = strchr(p, '{');
-	if (!*open)
-		return false;
-	int depth = 0;
-	for (const char *q = *open; *q; q++) {
-		if (*q == '{')
-			depth++;
-		else if (*q == '}' && --depth == 0) {
-			*close = q;
-			return true;
-		}
-	}
-	return false;
-}
-
-bool tg__glob_match(const char *pat, const char *s)
-{
-	const char *open, *close;
-	if (strcmp(pat, s) == 0)
-		return true;
-	if (strlen(pat) > 1024) /* a limit on the work a user pattern can ask for */
-		return false;
-	if (!find_braces(pat, &open, &close))
-		return match_here(pat, s, true);
-	/* Expand the first alternation and recurse on each choice. */
-	bool hit = false;
-	const char *alt = open + 1;
-	int depth = 0;
-	for (const char *q = alt; q <= close && !hit; q++) {
-		if (*q == '{')
-			depth++;
-		else if (*q == '}' && q != close)
-			depth--;
-		if ((*q == ',' && depth == 0) || q == close) {
-			char *one = xasprintf("%.*s%.*s%s", (int)(open - pat), pat, (int)(q - alt),
-			                      alt, close + 1);
-			hit = tg__glob_match(one, s);
-			free(one);
-			alt = q + 1;
-		}
-	}
-	return hit;
-}
-
 /* ---- Nx project patterns ---------------------------------------------- */
 
 enum pat_type { PAT_NAME, PAT_TAG, PAT_DIRECTORY, PAT_UNLABELED };
 
-static void mark(bool *sel, size_t i, bool exclude, size_t *changed)
+/* The selection being built: Nx's Set of matched names, with its order. */
+struct matching {
+	const struct workspace *ws;
+	bool *sel;
+	int *order; /* indices as they were added (a removed one stays, filtered at the end) */
+	size_t norder;
+	bool ex;    /* the current pattern removes instead of adding */
+};
+
+static void mark(struct matching *m, size_t i, size_t *changed)
 {
-	if (sel[i] == !exclude)
+	if (m->sel[i] == !m->ex)
 		return;
-	sel[i] = !exclude;
+	m->sel[i] = !m->ex;
+	if (!m->ex)
+		m->order[m->norder++] = (int)i;
 	(*changed)++;
 }
 
@@ -191,47 +77,69 @@ static bool name_has_word(const char *name, const char *value)
 	return false;
 }
 
-static size_t by_name(const struct workspace *ws, const char *v, bool ex, bool *sel)
+/* A NAMES glob; false (nothing matches) when it does not compile, as an
+ * invalid pattern can select no project. */
+static bool compile_name(struct pattern *g, const char *v)
+{
+	return pattern_init(g, v, PATTERN_NAMES, NULL) == 0;
+}
+
+static size_t by_name(struct matching *m, const char *v)
 {
 	size_t changed = 0;
+	const struct workspace *ws = m->ws;
 	struct ws_project *p = tg__project(ws, v);
 	if (p) {
-		mark(sel, (size_t)(p - ws->projects), ex, &changed);
+		mark(m, (size_t)(p - ws->projects), &changed);
 		return changed;
 	}
-	bool glob = tg__is_glob(v);
-	for (size_t i = 0; i < ws->nprojects; i++) {
-		const char *name = ws->projects[i].name;
-		if (glob ? tg__glob_match(v, name) : name_has_word(name, v))
-			mark(sel, i, ex, &changed);
+	struct pattern g;
+	if (!pattern_is_glob(v, PATTERN_NAMES)) {
+		for (size_t i = 0; i < ws->nprojects; i++)
+			if (name_has_word(ws->projects[i].name, v))
+				mark(m, i, &changed);
+		return changed;
 	}
+	if (!compile_name(&g, v))
+		return 0;
+	for (size_t i = 0; i < ws->nprojects; i++)
+		if (pattern_match(&g, ws->projects[i].name))
+			mark(m, i, &changed);
+	pattern_release(&g);
 	return changed;
 }
 
-static size_t by_directory(const struct workspace *ws, const char *v, bool ex, bool *sel)
+static size_t by_directory(struct matching *m, const char *v)
 {
 	size_t changed = 0;
-	for (size_t i = 0; i < ws->nprojects; i++) {
-		const char *root = ws->projects[i].root[0] ? ws->projects[i].root : ".";
-		if (tg__glob_match(v, root))
-			mark(sel, i, ex, &changed);
+	struct pattern g;
+	if (!compile_name(&g, v))
+		return 0;
+	for (size_t i = 0; i < m->ws->nprojects; i++) {
+		const char *root = m->ws->projects[i].root[0] ? m->ws->projects[i].root : ".";
+		if (pattern_match(&g, root))
+			mark(m, i, &changed);
 	}
+	pattern_release(&g);
 	return changed;
 }
 
-static size_t by_tag(const struct workspace *ws, const char *v, bool ex, bool *sel)
+static size_t by_tag(struct matching *m, const char *v)
 {
 	size_t changed = 0;
-	bool glob = tg__is_glob(v);
-	for (size_t i = 0; i < ws->nprojects; i++) {
-		const struct strvec *tags = &ws->projects[i].tags;
+	struct pattern g;
+	bool glob = pattern_is_glob(v, PATTERN_NAMES) && compile_name(&g, v);
+	for (size_t i = 0; i < m->ws->nprojects; i++) {
+		const struct strvec *tags = &m->ws->projects[i].tags;
 		for (size_t t = 0; t < tags->n; t++) {
-			if (strcmp(tags->v[t], v) == 0 || (glob && tg__glob_match(v, tags->v[t]))) {
-				mark(sel, i, ex, &changed);
+			if (strcmp(tags->v[t], v) == 0 || (glob && pattern_match(&g, tags->v[t]))) {
+				mark(m, i, &changed);
 				break;
 			}
 		}
 	}
+	if (glob)
+		pattern_release(&g);
 	return changed;
 }
 
@@ -259,48 +167,74 @@ static enum pat_type parse_pattern(const struct workspace *ws, const char *pat, 
 	return PAT_UNLABELED;
 }
 
-static void apply_pattern(const struct workspace *ws, const char *pat, bool *sel)
+static void apply_pattern(struct matching *m, const char *pat)
 {
-	bool ex;
 	const char *v;
-	enum pat_type type = parse_pattern(ws, pat, &ex, &v);
+	enum pat_type type = parse_pattern(m->ws, pat, &m->ex, &v);
+	size_t changed = 0;
 	if (strcmp(v, "*") == 0) {
-		for (size_t i = 0; i < ws->nprojects; i++)
-			sel[i] = !ex;
+		for (size_t i = 0; i < m->ws->nprojects; i++)
+			mark(m, i, &changed);
 		return;
 	}
 	switch (type) {
 	case PAT_TAG:
-		by_tag(ws, v, ex, sel);
+		by_tag(m, v);
 		break;
 	case PAT_NAME:
-		by_name(ws, v, ex, sel);
+		by_name(m, v);
 		break;
 	case PAT_DIRECTORY:
-		by_directory(ws, v, ex, sel);
+		by_directory(m, v);
 		break;
 	case PAT_UNLABELED:
-		if (by_name(ws, v, ex, sel) == 0)
-			by_directory(ws, v, ex, sel);
+		if (by_name(m, v) == 0)
+			by_directory(m, v);
 		break;
 	}
 }
 
-size_t tg__match_projects(const struct workspace *ws, const char *const *patterns, size_t n,
-                          bool *sel)
+/* Keep in m->order the selected indices, each once, where it was last added. */
+static size_t compact_order(struct matching *m)
 {
+	size_t n = m->ws->nprojects, out = 0;
+	bool *seen = xcalloc(n + 1, sizeof(*seen));
+	int *keep = xcalloc(n + 1, sizeof(*keep));
+	for (size_t k = m->norder; k-- > 0;) { /* collected backwards */
+		int i = m->order[k];
+		if (m->sel[i] && !seen[i]) {
+			seen[i] = true;
+			keep[out++] = i;
+		}
+	}
+	for (size_t k = 0; k < out; k++)
+		m->order[k] = keep[out - 1 - k];
+	free(keep);
+	free(seen);
+	return out;
+}
+
+size_t workspace_match_projects(const struct workspace *ws, const char *const *patterns, size_t n,
+                                bool *sel, int *ret_order)
+{
+	struct matching m = {ws, sel, NULL, 0, false};
 	memset(sel, 0, ws->nprojects * sizeof(*sel));
-	size_t first = 0;
-	while (first < n && patterns[first][0] == '\0')
-		first++;
-	if (first < n && patterns[first][0] == '!')
-		apply_pattern(ws, "*", sel);
-	for (size_t i = first; i < n; i++)
+	size_t nonempty = 0;
+	for (size_t i = 0; i < n; i++)
+		nonempty += patterns[i][0] != '\0';
+	if (!nonempty)
+		return 0; /* Nx: no patterns, no projects */
+	/* every pattern adds each project at most once, "*" included */
+	m.order = xcalloc((n + 1) * (ws->nprojects + 1), sizeof(*m.order));
+	if (patterns[0][0] == '!')
+		apply_pattern(&m, "*");
+	for (size_t i = 0; i < n; i++)
 		if (patterns[i][0] != '\0' && !str_starts(patterns[i], "nx-cloud:"))
-			apply_pattern(ws, patterns[i], sel);
-	size_t count = 0;
-	for (size_t i = 0; i < ws->nprojects; i++)
-		count += sel[i];
+			apply_pattern(&m, patterns[i]);
+	size_t count = compact_order(&m);
+	if (ret_order)
+		memcpy(ret_order, m.order, count * sizeof(*ret_order));
+	free(m.order);
 	return count;
 }
 
@@ -320,9 +254,9 @@ int ws_select_projects(const struct workspace *ws, const struct strvec *patterns
 	if (all_empty(patterns))
 		memset(sel, 1, ws->nprojects * sizeof(*sel));
 	else
-		tg__match_projects(ws, (const char *const *)patterns->v, patterns->n, sel);
+		workspace_match_projects(ws, (const char *const *)patterns->v, patterns->n, sel, NULL);
 	if (!all_empty(excludes))
-		tg__match_projects(ws, (const char *const *)excludes->v, excludes->n, drop);
+		workspace_match_projects(ws, (const char *const *)excludes->v, excludes->n, drop, NULL);
 	struct strvec names;
 	strvec_init(&names);
 	for (size_t i = 0; i < ws->nprojects; i++)

@@ -262,7 +262,7 @@ static int cfg_projects(struct tgb *b, const struct task *t, size_t i, const cJS
 		return schema_err(b, t, i, "\"projects\" must be a string or an array of strings");
 	}
 	bool *sel = xcalloc(b->ws->nprojects + 1, sizeof(*sel));
-	size_t n = pats.n ? tg__match_projects(b->ws, (const char *const *)pats.v, pats.n, sel) : 0;
+	size_t n = pats.n ? workspace_match_projects(b->ws, (const char *const *)pats.v, pats.n, sel, NULL) : 0;
 	d->has_projects = true;
 	d->projects = xcalloc(n + 1, sizeof(*d->projects));
 	for (size_t k = 0; k < b->ws->nprojects; k++)
@@ -343,13 +343,15 @@ static const struct strvec *all_targets(struct tgb *b)
 /* Push d, or one copy per matching target name when d's target is a glob. */
 static void cfg_add(struct tgb *b, struct dep_cfgs *c, struct dep_cfg *d)
 {
-	if (!tg__is_glob(d->target)) {
+	struct pattern g;
+	if (!pattern_is_glob(d->target, PATTERN_NAMES) ||
+	    pattern_init(&g, d->target, PATTERN_NAMES, NULL) < 0) {
 		cfg_push(c, d);
 		return;
 	}
 	const struct strvec *names = all_targets(b);
 	for (size_t i = 0; i < names->n; i++) {
-		if (!tg__glob_match(d->target, names->v[i]))
+		if (!pattern_match(&g, names->v[i]))
 			continue;
 		struct dep_cfg copy = *d;
 		copy.target = xstrdup(names->v[i]);
@@ -359,6 +361,7 @@ static void cfg_add(struct tgb *b, struct dep_cfgs *c, struct dep_cfg *d)
 		}
 		cfg_push(c, &copy);
 	}
+	pattern_release(&g);
 	free(d->target);
 	free(d->projects);
 }

@@ -1,6 +1,6 @@
 /*
  * tg_int.h - internals shared by the task-graph files of graph/ (taskgraph.c,
- * tgopts.c, select.c, export.c): glob matching and Nx's project patterns.
+ * tgopts.c, select.c, export.c).
  * Not a public header: nothing outside graph/ includes it.
  */
 #ifndef BLD_TG_INT_H
@@ -11,24 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "bld/pattern.h"
 #include "bld/taskgraph.h"
-
-/* True when s holds one of the characters that make Nx treat a pattern as a
- * glob: * | { } ( ) [ */
-bool tg__is_glob(const char *s);
-
-/* minimatch-style match (dot: true) of a whole string: *, ?, [..], {a,b},
- * and ** as a whole path segment. */
-bool tg__glob_match(const char *pat, const char *s);
-
-/*
- * Nx's findMatchingProjects: patterns in order, each adding or (with a
- * leading '!') removing projects; a first exclusion starts from every
- * project.  sel has ws->nprojects entries and is overwritten.  Returns the
- * number of selected projects.
- */
-size_t tg__match_projects(const struct workspace *ws, const char *const *patterns, size_t n,
-                          bool *sel);
 
 /* Project by name through ws->by_name, or NULL. */
 struct ws_project *tg__project(const struct workspace *ws, const char *name);

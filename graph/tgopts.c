@@ -16,34 +16,15 @@
 #include "bld/taskgraph.h"
 #include "tg_int.h"
 
-/* Replace every occurrence of tok in s by val; new string. */
-static char *replace_all(const char *s, const char *tok, const char *val)
-{
-	struct sbuf sb = SBUF_INIT;
-	sbuf_init(&sb);
-	size_t n = strlen(tok);
-	for (const char *hit; (hit = strstr(s, tok)); s = hit + n) {
-		sbuf_add(&sb, s, (size_t)(hit - s));
-		sbuf_adds(&sb, val);
-	}
-	sbuf_adds(&sb, s);
-	return sbuf_detach(&sb);
-}
-
 static int expand_string(cJSON *item, const struct ws_project *p, const char *where,
                          const char *key, struct bld_err *err)
 {
-	const char *s = item->valuestring;
-	if (str_starts(s, "{workspaceRoot}"))
-		s += strlen("{workspaceRoot}") + (s[strlen("{workspaceRoot}")] == '/');
-	if (strstr(s, "{workspaceRoot}"))
+	char *b = workspace_expand_tokens(p, item->valuestring, WS_TOKENS_OPTION);
+	if (!b)
 		return bld_err_at(err, BLD_ESCHEMA, p->config_file ? p->config_file : "", 0, 0,
 		                  "%s: option %s: the {workspaceRoot} token is only valid at the "
 		                  "beginning of an option (as in Nx)",
 		                  where, key ? key : "?");
-	char *a = replace_all(s, "{projectRoot}", p->root[0] ? p->root : ".");
-	char *b = replace_all(a, "{projectName}", p->name);
-	free(a);
 	if (strcmp(b, item->valuestring) != 0)
 		cJSON_SetValuestring(item, b);
 	free(b);

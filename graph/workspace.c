@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <limits.h>
 #include <stdint.h>
@@ -336,16 +335,7 @@ static int check_duplicates(struct loading *ls, size_t n, struct bld_err *err)
 	return 0;
 }
 
-/* ---- project patterns (findMatchingProjects) ---- */
-
-static bool tag_match(const struct ws_project *p, const char *pat)
-{
-	for (size_t i = 0; i < p->tags.n; i++)
-		if (!strcmp(p->tags.v[i], pat) ||
-		    (ws__is_glob(pat) && !fnmatch(pat, p->tags.v[i], 0)))
-			return true;
-	return false;
-}
+/* ---- project patterns (workspace_match_projects, select.c) ---- */
 
 /* A growable list of project indices. */
 struct ivec {
@@ -359,32 +349,23 @@ static void ivec_push(struct ivec *iv, int i)
 	iv->v[iv->n++] = i;
 }
 
-/* Push (in name order) the projects a pattern selects; how many. */
+/* Push the projects the patterns select, in Nx's order; how many. */
+static size_t match_patterns(const struct workspace *ws, const char *const *pats, size_t n,
+                             struct ivec *out)
+{
+	bool *sel = xcalloc(ws->nprojects + 1, sizeof(*sel));
+	int *order = xcalloc(ws->nprojects + 1, sizeof(*order));
+	size_t k = workspace_match_projects(ws, pats, n, sel, order);
+	for (size_t i = 0; i < k; i++)
+		ivec_push(out, order[i]);
+	free(sel);
+	free(order);
+	return k;
+}
+
 static size_t match_pattern(const struct workspace *ws, const char *pat, struct ivec *out)
 {
-	size_t n = 0;
-	const struct ws_project *exact = workspace_project(ws, pat);
-	if (exact && !ws__is_glob(pat)) {
-		ivec_push(out, (int)(exact - ws->projects));
-		return 1;
-	}
-	for (size_t i = 0; i < ws->nprojects; i++) {
-		const struct ws_project *p = &ws->projects[i];
-		bool m;
-		if (!strcmp(pat, "*"))
-			m = true;
-		else if (str_starts(pat, "tag:"))
-			m = tag_match(p, pat + 4);
-		else if (ws__is_glob(pat))
-			m = !fnmatch(pat, p->name, 0) || !fnmatch(pat, p->root, FNM_PATHNAME);
-		else
-			m = !strcmp(pat, p->root);
-		if (m) {
-			ivec_push(out, (int)i);
-			n++;
-		}
-	}
-	return n;
+	return match_patterns(ws, &pat, 1, out);
 }
 
 static void add_edge(struct edge **v, size_t *n, size_t *cap, int project, enum ws_dep_kind kind,

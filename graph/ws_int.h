@@ -13,6 +13,7 @@
 
 #include "bld/base.h"
 #include "bld/err.h"
+#include "bld/pattern.h"
 #include "bld/workspace.h"
 
 /* json.c */
@@ -95,8 +96,6 @@ void ws__project_release(struct ws_project *p);
  * that is not at the start. */
 int ws__resolve_option_tokens(cJSON *v, const struct ws_project *p, const char *file,
                               const char *where, struct bld_err *err);
-/* fnmatch-style glob test used for targetDefaults keys and project patterns. */
-bool ws__is_glob(const char *s);
 
 /* pkgdeps.c */
 

@@ -123,12 +123,35 @@ int workspace_project_index(const struct workspace *ws, const struct ws_project 
 struct ws_target *ws_project_target(const struct ws_project *p, const char *name);
 
 /*
- * Expand {projectRoot}, {projectName}, {workspaceRoot} in s for project p.
- * {workspaceRoot} becomes ws->root when absolute is true, else "" (paths stay
- * workspace-relative, as in inputs and outputs).  New string, caller frees.
+ * Nx's findMatchingProjects, the one reading of project patterns (-p,
+ * --exclude, implicitDependencies, dependsOn "projects"; docs/patterns.md):
+ * patterns in order, each adding or (with a leading '!') removing projects;
+ * a first exclusion starts from every project; empty and "nx-cloud:"
+ * patterns are skipped.  sel (ws->nprojects entries) is overwritten with the
+ * selection.  When ret_order is not NULL (room for ws->nprojects), it gets
+ * the selected indices in Nx's order (the order its Set of names was filled).
+ * Returns the number selected.
  */
-char *workspace_expand_tokens(const struct workspace *ws, const struct ws_project *p,
-                              const char *s, bool absolute);
+size_t workspace_match_projects(const struct workspace *ws, const char *const *patterns, size_t n,
+                                bool *sel, int *ret_order);
+
+/*
+ * The one token expander (docs/patterns.md).  Both modes drop a leading
+ * "{workspaceRoot}" with its '/' (paths stay workspace-relative) and replace
+ * {projectName} and {projectRoot} anywhere; the root project's root is ".".
+ *   WS_TOKENS_OPTION  target options and configurations, as Nx resolves them:
+ *                     "{projectRoot}/x" is "./x" for the root project;
+ *                     {workspaceRoot} anywhere but the start -> NULL.
+ *   WS_TOKENS_PATH    inputs and outputs, after an optional '!': for the root
+ *                     project "{projectRoot}/" at a segment start and a final
+ *                     "/{projectRoot}" vanish ("{projectRoot}/dist" is "dist",
+ *                     a bare "{projectRoot}" is "."); a {workspaceRoot} not at
+ *                     the start is left as written for the caller to reject.
+ * Other tokens ({options.x}, {args.x}) are left as written.  New string,
+ * caller frees; NULL only as said for WS_TOKENS_OPTION.
+ */
+enum ws_tokens { WS_TOKENS_OPTION, WS_TOKENS_PATH };
+char *workspace_expand_tokens(const struct ws_project *p, const char *s, enum ws_tokens mode);
 
 /* Names within edit distance of a misspelt project (or target of p when p is
  * not NULL), best first, at most max; pushed to ret. */

@@ -1,6 +1,6 @@
 /* test_select.c - -p / --exclude project patterns, with the selections real
- * Nx 22 (`nx show projects -p ...`) printed for the same workspace, and the
- * glob matcher behind them. */
+ * Nx 22 (`nx show projects -p ...`) printed for the same workspace (the glob
+ * matcher behind them is tested in test_pattern.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,24 +119,23 @@ static void unmatched_pattern_is_not_an_error(void **state)
 	assert_string_equal(sel(state, "web,nope", ""), "web");
 }
 
-static void glob_matcher(void **state)
+/* Nx's order of matches (its Set of names), as implicitDependencies show it. */
+static void match_order_is_nx_set_order(void **state)
 {
-	assert_true(tg__glob_match("libs/**", "libs"));
-	assert_true(tg__glob_match("libs/**/a", "libs/a"));
-	assert_true(tg__glob_match("libs/**/a", "libs/x/y/a"));
-	assert_false(tg__glob_match("*", "a/b"));
-	assert_true(tg__glob_match("*", ".x"));
-	assert_true(tg__glob_match("a**", "ab"));
-	assert_false(tg__glob_match("a**", "a/b"));
-	assert_true(tg__glob_match("**/a", "a"));
-	assert_true(tg__glob_match("ui?kit", "ui-kit"));
-	assert_true(tg__glob_match("[abc]", "b"));
-	assert_false(tg__glob_match("[!abc]", "b"));
-	assert_true(tg__glob_match("{web,admin}", "admin"));
-	assert_true(tg__glob_match("x-{a,b{c,d}}", "x-bd"));
-	assert_false(tg__glob_match("libs/*", "libs/a/b"));
-	assert_true(tg__is_glob("a|b"));
-	assert_false(tg__is_glob("ui?kit"));
+	struct fixture *fx = *state;
+	const struct workspace *ws = fx->ws;
+	const char *pats[] = {"ui-kit", "tag:type:app", "ui-kit"};
+	bool *sel = xcalloc(ws->nprojects + 1, sizeof(*sel));
+	int *order = xcalloc(ws->nprojects + 1, sizeof(*order));
+	size_t n = workspace_match_projects(ws, pats, 3, sel, order);
+	assert_int_equal(n, 3);
+	assert_string_equal(ws->projects[order[0]].name, "ui-kit");
+	assert_string_equal(ws->projects[order[1]].name, "admin");
+	assert_string_equal(ws->projects[order[2]].name, "web");
+	const char *none[] = {"", "nx-cloud:x"};
+	assert_int_equal(workspace_match_projects(ws, none, 2, sel, order), 0);
+	free(sel);
+	free(order);
 }
 
 int main(void)
@@ -150,7 +149,7 @@ int main(void)
 	    cmocka_unit_test(negation_in_order),
 	    cmocka_unit_test(exclude_after_selection),
 	    cmocka_unit_test(unmatched_pattern_is_not_an_error),
-	    cmocka_unit_test(glob_matcher),
+	    cmocka_unit_test(match_order_is_nx_set_order),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

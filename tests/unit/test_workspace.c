@@ -483,29 +483,35 @@ static void tokens_expand_for_inputs_and_outputs(void **state)
 	put(root, "libs/a/project.json", "{\"name\": \"a\"}");
 	struct workspace *ws = load_ok(root);
 	struct ws_project *a = workspace_project(ws, "a"), *top = workspace_project(ws, "top");
-	char *s = workspace_expand_tokens(ws, a, "{projectRoot}/dist/{projectName}", false);
-	assert_string_equal(s, "libs/a/dist/a");
-	free(s);
-	s = workspace_expand_tokens(ws, a, "{workspaceRoot}/dist/{projectRoot}", false);
-	assert_string_equal(s, "dist/libs/a");
-	free(s);
-	s = workspace_expand_tokens(ws, a, "{workspaceRoot}/x", true);
-	char *want = xasprintf("%s/x", ws->root);
-	assert_string_equal(s, want);
-	free(want);
-	free(s);
-	s = workspace_expand_tokens(ws, top, "{projectRoot}/dist", false);
-	assert_string_equal(s, "dist");
-	free(s);
-	s = workspace_expand_tokens(ws, top, "!{projectRoot}/**/*.spec.ts", false);
-	assert_string_equal(s, "!**/*.spec.ts");
-	free(s);
-	s = workspace_expand_tokens(ws, top, "{projectRoot}", false);
-	assert_string_equal(s, ".");
-	free(s);
-	s = workspace_expand_tokens(ws, a, "{options.outputPath}", false);
-	assert_string_equal(s, "{options.outputPath}");
-	free(s);
+	const enum ws_tokens P = WS_TOKENS_PATH, O = WS_TOKENS_OPTION;
+	struct {
+		const struct ws_project *p;
+		enum ws_tokens mode;
+		const char *in, *want;
+	} cases[] = {
+	    {a, P, "{projectRoot}/dist/{projectName}", "libs/a/dist/a"},
+	    {a, P, "{workspaceRoot}/dist/{projectRoot}", "dist/libs/a"},
+	    {a, P, "!{workspaceRoot}/dist/**", "!dist/**"},
+	    {top, P, "{projectRoot}/dist", "dist"},
+	    {top, P, "!{projectRoot}/**/*.spec.ts", "!**/*.spec.ts"},
+	    {top, P, "{projectRoot}", "."},
+	    {top, P, "{workspaceRoot}/dist/{projectRoot}", "dist"},
+	    {top, P, "{workspaceRoot}/dist/{projectRoot}/x", "dist/x"},
+	    {a, P, "{options.outputPath}", "{options.outputPath}"},
+	    {a, P, "dist/{workspaceRoot}", "dist/{workspaceRoot}"},
+	    {top, O, "{projectRoot}/dist", "./dist"},
+	    {top, O, "{projectRoot}", "."},
+	    {a, O, "{workspaceRoot}/{projectRoot}/x", "libs/a/x"},
+	    {a, O, "{workspaceRoot}", ""},
+	    {a, O, "--name={projectName}", "--name=a"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char *s = workspace_expand_tokens(cases[i].p, cases[i].in, cases[i].mode);
+		assert_non_null(s);
+		assert_string_equal(s, cases[i].want);
+		free(s);
+	}
+	assert_null(workspace_expand_tokens(a, "x {workspaceRoot}/y", O));
 	done(root, ws);
 }
 

@@ -1,7 +1,7 @@
 /*
- * glob.c - Nx-style glob matching over workspace-relative paths.
+ * pattern.c - the one glob compiler of bld, in the dialects of pattern.h.
  *
- * Semantics follow Nx's glob set (Rust globset with literal separators):
+ * PATTERN_FILES follows Nx's glob set (Rust globset with literal separators):
  * `*` and `?` never cross '/', `**` as a whole segment spans folders
  * ("a/STARSTAR" is everything below a; a leading "STARSTAR/" also matches at the top),
  * `[...]` classes (`[!...]` negated), `{a,b}` alternatives (nested), `\`
@@ -10,26 +10,34 @@
  * below.  In a set, a path matches when it matches any positive pattern (or
  * there is none) and no '!'-negated one; order does not matter.
  *
+ * PATTERN_NAMES is the same syntax read as Nx's minimatch.makeRe(p, {dot:
+ * true}) reads it: a string equal to the pattern always matches, a final
+ * "/STARSTAR" matches anything after the part before it, slash or not ("libs/STARSTAR"
+ * matches "libs", "libs/ui" and also "libsroot", as Nx selects them), and a
+ * brace group without a top-level ',' is literal ("{a}" is "{a}").
+ *
  * Patterns compile to POSIX extended regexes, with two fast paths that cover
  * nearly every real input: literal paths and "prefix/STARSTAR" (also with a final
  * "/STAR").  (STAR is the asterisk, spelled out to keep C comments intact.)
  */
-#include "cache_int.h"
+#include "bld/pattern.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 enum { GLOB_LITERAL, GLOB_UNDER, GLOB_RE };
 
-/* The longest pattern compiled (groups nest by recursion: bounded here). */
-#define GLOB_MAX_LEN 4096
-
-bool cache__glob_has_magic(const char *s)
+static bool is_extglob(const char *s)
 {
+	return strchr("?+@!*", *s) && s[1] == '(';
+}
+
+bool pattern_is_glob(const char *s, enum pattern_dialect d)
+{
+	if (d == PATTERN_NAMES) /* Nx's GLOB_CHARACTERS (utils/globs.js) */
+		return strpbrk(s, "*|{}()[") != NULL;
 	for (; *s; s++) {
-		if (strchr("*?[{\\", *s))
-			return true;
-		if (strchr("+@!", *s) && s[1] == '(')
+		if (strchr("*?[{\\", *s) || is_extglob(s))
 			return true;
 	}
 	return false;
@@ -53,10 +61,12 @@ static long group_end(const char *p)
 	return -1;
 }
 
-static void conv(const char *p, size_t n, bool seg_start, struct sbuf *re);
+static void conv(const char *p, size_t n, bool seg_start, enum pattern_dialect d,
+                 struct sbuf *re);
 
 /* Convert a group body: alternatives separated by sep at depth 0. */
-static void conv_group(const char *p, size_t n, char sep, bool seg_start, struct sbuf *re)
+static void conv_group(const char *p, size_t n, char sep, bool seg_start, enum pattern_dialect d,
+                       struct sbuf *re)
 {
 	int depth = 0;
 	size_t cut = 0;
@@ -76,7 +86,7 @@ static void conv_group(const char *p, size_t n, char sep, bool seg_start, struct
 			if (!first)
 				sbuf_addc(re, '|');
 			first = false;
-			conv(p + cut, i - cut, seg_start, re);
+			conv(p + cut, i - cut, seg_start, d, re);
 			cut = i + 1;
 		}
 	}
@@ -122,7 +132,25 @@ static void add_literal(struct sbuf *re, char ch)
 	sbuf_addc(re, ch);
 }
 
-static void conv(const char *p, size_t n, bool seg_start, struct sbuf *re)
+/* Whether the group body p[0..n) has a ',' outside nested groups. */
+static bool has_top_comma(const char *p, size_t n)
+{
+	int depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\\' && i + 1 < n)
+			i++;
+		else if (p[i] == '(' || p[i] == '{')
+			depth++;
+		else if (p[i] == ')' || p[i] == '}')
+			depth--;
+		else if (p[i] == ',' && depth == 0)
+			return true;
+	}
+	return false;
+}
+
+static void conv(const char *p, size_t n, bool seg_start, enum pattern_dialect d,
+                 struct sbuf *re)
 {
 	for (size_t i = 0; i < n; i++) {
 		bool at_seg = (i == 0 && seg_start) || (i > 0 && p[i - 1] == '/');
@@ -144,7 +172,7 @@ static void conv(const char *p, size_t n, bool seg_start, struct sbuf *re)
 				if (ch == '!') {
 					sbuf_adds(re, "[^/]*");
 				} else {
-					conv_group(p + i + 2, (size_t)e - 1, '|', false, re);
+					conv_group(p + i + 2, (size_t)e - 1, '|', false, d, re);
 					if (ch != '@')
 						sbuf_addc(re, ch);
 				}
@@ -166,8 +194,10 @@ static void conv(const char *p, size_t n, bool seg_start, struct sbuf *re)
 				add_literal(re, ch);
 		} else if (ch == '{') {
 			long e = group_end(p + i);
-			if (e > 0 && (size_t)e + i < n) {
-				conv_group(p + i + 1, (size_t)e - 1, ',', at_seg, re);
+			bool alt = e > 0 && (size_t)e + i < n &&
+			           (d == PATTERN_FILES || has_top_comma(p + i + 1, (size_t)e - 1));
+			if (alt) {
+				conv_group(p + i + 1, (size_t)e - 1, ',', at_seg, d, re);
 				i += (size_t)e;
 			} else {
 				add_literal(re, ch);
@@ -180,12 +210,15 @@ static void conv(const char *p, size_t n, bool seg_start, struct sbuf *re)
 	}
 }
 
-static void glob_release(struct cache_glob *g)
+void pattern_release(struct pattern *g)
 {
-	if (g->kind == GLOB_RE)
+	if (!g)
+		return;
+	if (g->kind == GLOB_RE && g->src)
 		regfree(&g->re);
 	free(g->src);
 	free(g->prefix);
+	memset(g, 0, sizeof(*g));
 }
 
 /* Literal leading part of p: up to the last '/' before the first magic char,
@@ -214,16 +247,53 @@ static char *literal_prefix(const char *p, bool *ret_literal)
 	return sbuf_detach(&sb);
 }
 
-static int glob_compile(struct cache_glob *g, const char *pattern, struct bld_err *err)
+/* NAMES: a final unescaped "/STARSTAR" also matches the folder itself. */
+static bool ends_in_slash_globstar(const char *s, size_t n)
+{
+	if (n < 3 || strcmp(s + n - 3, "/**"))
+		return false;
+	size_t bs = 0;
+	while (bs < n - 3 && s[n - 4 - bs] == '\\')
+		bs++;
+	return bs % 2 == 0;
+}
+
+static int compile_re(struct pattern *g, struct bld_err *err)
+{
+	struct sbuf re = SBUF_INIT;
+	sbuf_init(&re);
+	sbuf_addc(&re, '^');
+	size_t n = strlen(g->src);
+	if (g->under_self) { /* "x/STARSTAR" as "x" then anything, as makeRe reads it */
+		conv(g->src, n - 3, true, g->dialect, &re);
+		sbuf_adds(&re, ".*");
+	} else {
+		conv(g->src, n, true, g->dialect, &re);
+	}
+	sbuf_addc(&re, '$');
+	int r = regcomp(&g->re, re.buf, REG_EXTENDED | REG_NOSUB);
+	sbuf_release(&re);
+	if (r)
+		return -1;
+	g->kind = GLOB_RE;
+	return 0;
+}
+
+int pattern_init(struct pattern *g, const char *pattern, enum pattern_dialect d,
+                 struct bld_err *err)
 {
 	memset(g, 0, sizeof(*g));
 	size_t n = strlen(pattern);
-	if (n > GLOB_MAX_LEN)
+	if (n > PATTERN_MAX_LEN)
 		return bld_err_set(err, BLD_ESCHEMA, "glob pattern \"%.40s...\" is %zu bytes long; "
-		                   "at most %d", pattern, n, GLOB_MAX_LEN);
-	g->src = n && pattern[n - 1] == '/' ? xasprintf("%s**", pattern) : xstrdup(pattern);
+		                   "at most %d", pattern, n, PATTERN_MAX_LEN);
+	g->dialect = d;
+	bool dir = d == PATTERN_FILES && n && pattern[n - 1] == '/';
+	g->src = dir ? xasprintf("%s**", pattern) : xstrdup(pattern);
+	g->under_self = d == PATTERN_NAMES && ends_in_slash_globstar(g->src, n);
 	bool literal;
 	g->prefix = literal_prefix(g->src, &literal);
+	g->plen = strlen(g->prefix);
 	if (literal) {
 		g->kind = GLOB_LITERAL;
 		return 0;
@@ -234,37 +304,46 @@ static int glob_compile(struct cache_glob *g, const char *pattern, struct bld_er
 		g->kind = GLOB_UNDER;
 		return 0;
 	}
-	struct sbuf re = SBUF_INIT;
-	sbuf_init(&re);
-	sbuf_addc(&re, '^');
-	conv(g->src, strlen(g->src), true, &re);
-	sbuf_addc(&re, '$');
-	int r = regcomp(&g->re, re.buf, REG_EXTENDED | REG_NOSUB);
-	sbuf_release(&re);
-	if (r) {
+	if (compile_re(g, err) < 0) {
 		free(g->src);
 		free(g->prefix);
 		memset(g, 0, sizeof(*g));
 		return bld_err_set(err, BLD_ESCHEMA, "invalid glob pattern \"%s\"", pattern);
 	}
-	g->kind = GLOB_RE;
 	return 0;
 }
 
-static bool glob_match_one(const struct cache_glob *g, const char *path)
+bool pattern_match(const struct pattern *g, const char *path)
 {
+	size_t pl = g->plen;
 	switch (g->kind) {
 	case GLOB_LITERAL:
 		return !strcmp(g->prefix, path);
 	case GLOB_UNDER:
-		return str_starts(path, g->prefix) && path[strlen(g->prefix)] != '\0';
+		if (g->under_self) /* NAMES "x/STARSTAR": "x" and anything after it */
+			return pl && !strncmp(path, g->prefix, pl - 1);
+		return !strncmp(path, g->prefix, pl) && path[pl] != '\0';
 	default:
-		return str_starts(path, g->prefix) && regexec(&g->re, path, 0, NULL, 0) == 0;
+		if (g->dialect == PATTERN_NAMES && !strcmp(g->src, path))
+			return true; /* Nx: item === pattern */
+		if (g->under_self && pl) /* the prefix's final '/' is optional */
+			return !strncmp(path, g->prefix, pl - 1) &&
+			       regexec(&g->re, path, 0, NULL, 0) == 0;
+		return !strncmp(path, g->prefix, pl) && regexec(&g->re, path, 0, NULL, 0) == 0;
 	}
 }
 
-int cache__globset_init(struct cache_globset *gs, const struct strvec *patterns,
-                        struct bld_err *err)
+int pattern_match_once(const char *pat, const char *s, enum pattern_dialect d)
+{
+	struct pattern g;
+	if (pattern_init(&g, pat, d, NULL) < 0)
+		return -1;
+	bool m = pattern_match(&g, s);
+	pattern_release(&g);
+	return m;
+}
+
+int pattern_set_init(struct pattern_set *gs, const struct strvec *patterns, struct bld_err *err)
 {
 	memset(gs, 0, sizeof(*gs));
 	gs->pos = xcalloc(patterns->n + 1, sizeof(*gs->pos));
@@ -272,10 +351,10 @@ int cache__globset_init(struct cache_globset *gs, const struct strvec *patterns,
 	for (size_t i = 0; i < patterns->n; i++) {
 		const char *p = patterns->v[i];
 		bool neg = *p == '!';
-		struct cache_glob *g = neg ? &gs->neg[gs->nneg] : &gs->pos[gs->npos];
-		int r = glob_compile(g, p + neg, err);
+		struct pattern *g = neg ? &gs->neg[gs->nneg] : &gs->pos[gs->npos];
+		int r = pattern_init(g, p + neg, PATTERN_FILES, err);
 		if (r < 0) {
-			cache__globset_release(gs);
+			pattern_set_release(gs);
 			return r;
 		}
 		if (neg)
@@ -286,36 +365,26 @@ int cache__globset_init(struct cache_globset *gs, const struct strvec *patterns,
 	return 0;
 }
 
-void cache__globset_release(struct cache_globset *gs)
+void pattern_set_release(struct pattern_set *gs)
 {
 	for (size_t i = 0; i < gs->npos; i++)
-		glob_release(&gs->pos[i]);
+		pattern_release(&gs->pos[i]);
 	for (size_t i = 0; i < gs->nneg; i++)
-		glob_release(&gs->neg[i]);
+		pattern_release(&gs->neg[i]);
 	free(gs->pos);
 	free(gs->neg);
 	memset(gs, 0, sizeof(*gs));
 }
 
-bool cache__globset_match(const struct cache_globset *gs, const char *path)
+bool pattern_set_match(const struct pattern_set *gs, const char *path)
 {
 	bool pos = gs->npos == 0;
 	for (size_t i = 0; !pos && i < gs->npos; i++)
-		pos = glob_match_one(&gs->pos[i], path);
+		pos = pattern_match(&gs->pos[i], path);
 	if (!pos)
 		return false;
 	for (size_t i = 0; i < gs->nneg; i++)
-		if (glob_match_one(&gs->neg[i], path))
+		if (pattern_match(&gs->neg[i], path))
 			return false;
 	return true;
-}
-
-int cache__glob_match(const char *pattern, const char *path)
-{
-	struct cache_glob g;
-	if (glob_compile(&g, pattern, NULL) < 0)
-		return -1;
-	bool m = glob_match_one(&g, path);
-	glob_release(&g);
-	return m;
 }
