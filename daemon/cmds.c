@@ -48,14 +48,15 @@ static bool has_targets(const struct ws_project *p, const struct strvec *targets
 
 static int show_projects(struct request *r, struct workspace *ws, struct bld_err *err)
 {
-	struct strvec pats, none, names, with;
+	struct strvec pats, excl, names, with;
 	strvec_init(&pats);
-	strvec_init(&none);
+	strvec_init(&excl);
 	strvec_init(&names);
 	strvec_init(&with);
 	request_arg_list(r, "projects", &pats);
+	request_arg_list(r, "exclude", &excl);
 	request_arg_list(r, "withTarget", &with);
-	int rc = ws_select_projects(ws, &pats, &none, &names, err);
+	int rc = ws_select_projects(ws, &pats, &excl, &names, err);
 	bool json = request_arg_bool(r, "json");
 	struct sbuf out = SBUF_INIT;
 	sbuf_init(&out);
@@ -79,7 +80,7 @@ static int show_projects(struct request *r, struct workspace *ws, struct bld_err
 		send_sbuf(r, &out);
 	sbuf_release(&out);
 	strvec_release(&pats);
-	strvec_release(&none);
+	strvec_release(&excl);
 	strvec_release(&names);
 	strvec_release(&with);
 	return rc;

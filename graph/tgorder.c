@@ -61,15 +61,17 @@ static void rdeps_fill(struct task_graph *tg)
 		}
 }
 
-/* Spell the cycle as Nx does: the path that reaches it from the task the
- * search started at, path[0..n-1], then the task that closes it, v. */
+/* Say it as Nx 22 does: what is wrong, a blank line, then the path that
+ * reaches the cycle from the task the search started at, path[0..n-1], and
+ * the task that closes it, v ("x:build --> a:build --> b:build --> a:build"). */
 static int cycle_err(const struct task_graph *tg, const int *path, size_t n, int v,
                      struct bld_err *err)
 {
 	struct sbuf sb = SBUF_INIT;
 	sbuf_init(&sb);
+	sbuf_adds(&sb, TG_CYCLE_MSG "\n\n");
 	for (size_t i = 0; i < n; i++)
-		sbuf_addf(&sb, "%s -> ", tg->tasks[path[i]].id);
+		sbuf_addf(&sb, "%s --> ", tg->tasks[path[i]].id);
 	sbuf_adds(&sb, tg->tasks[v].id);
 	int r = bld_err_set(err, BLD_ECYCLE, "%s", sb.buf);
 	sbuf_release(&sb);

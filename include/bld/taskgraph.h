@@ -67,15 +67,18 @@ struct tg_request {
 void tg_request_init(struct tg_request *rq);
 void tg_request_release(struct tg_request *rq);
 
+/* What a dependency cycle is called, in Nx 22's words. */
+#define TG_CYCLE_MSG "Could not execute command because the task graph has a circular dependency"
+
 /*
  * Build the task graph of rq over ws: the requested tasks and, unless
  * excluded, everything their dependsOn pulls in.  0 and a new graph in
  * *ret_tg, or negative with err filled: BLD_ENOPROJECT / BLD_ENOTARGET with
  * "did you mean" names (a requested project or target; a dependsOn naming a
- * missing target or project is skipped as in Nx), BLD_ECYCLE with the whole
- * cycle ("a:build -> b:build -> a:build"), after the path that reaches it
- * from a requested task as Nx prints it ("x:build -> a:build -> b:build ->
- * a:build"), BLD_ESCHEMA for a malformed
+ * missing target or project is skipped as in Nx), BLD_ECYCLE with Nx's
+ * words (TG_CYCLE_MSG), a blank line, and the whole cycle after the path
+ * that reaches it from a requested task, as Nx prints it ("x:build -->
+ * a:build --> b:build --> a:build"), BLD_ESCHEMA for a malformed
  * dependsOn entry or a misplaced {workspaceRoot} token.  *ret_tg untouched
  * on failure.
  */

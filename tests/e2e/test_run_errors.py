@@ -40,10 +40,16 @@ def cycle_ws(make_ws):
     })
 
 
+CYCLE_MSG = 'Could not execute command because the task graph has a circular dependency'
+
+
 def test_cycle_exit_2_prints_whole_cycle(make_ws):
     ws = cycle_ws(make_ws)
     r = ws.run('run', 'a:build')
     assert r.code == 2, r
+    # Nx 22.1.3's words (nx-oracle), then the cycle on its own line
+    assert CYCLE_MSG in r.err, r
+    assert re.search(r'\n\s*a:build --> b:build --> c:build --> a:build', r.err), r
     assert cycle_re('a:build', 'b:build', 'c:build').search(r.both), r
     assert ws.ran() == []
 
@@ -68,6 +74,7 @@ def test_cycle_in_run_many(make_ws):
     ws = cycle_ws(make_ws)
     r = ws.run('run-many', '-t', 'build')
     assert r.code == 2, r
+    assert CYCLE_MSG in r.err, r
     assert 'b:build' in r.both and 'c:build' in r.both, r
     assert ws.ran() == []
 

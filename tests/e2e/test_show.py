@@ -66,6 +66,13 @@ def test_show_projects_json(make_ws):
     (['--with-target', 'build'], ['app-web', 'py', 'x']),
     (['--with-target=lint'], ['x']),
     (['--with-target', 'build', '-p', 'libs/*'], ['py', 'x']),
+    # --exclude takes the same patterns as -p, as in Nx 22.1.3 (nx-oracle)
+    (['--exclude', 'x'], ['app-web', 'noname', 'py']),
+    (['--exclude', 'tag:t1,py'], ['app-web', 'noname']),
+    (['--exclude=app-*'], ['noname', 'py', 'x']),
+    (['-p', 'libs/*', '--exclude', 'x'], ['noname', 'py']),
+    (['--exclude', '*'], []),
+    (['--exclude', 'nosuch'], ALL),
 ])
 def test_show_projects_filters(make_ws, args, expect):
     ws = show_ws(make_ws)

@@ -337,7 +337,8 @@ static void cycle_reports_whole_path(void **state)
 	              "   'dependsOn': ['a:build']}}}}",
 	              "a", "build", NULL, NULL, 0),
 	    BLD_ECYCLE);
-	assert_string_equal(r.err.msg, "a:build -> b:build -> c:build -> a:build");
+	assert_string_equal(r.err.msg,
+	                    TG_CYCLE_MSG "\n\n" "a:build --> b:build --> c:build --> a:build");
 	run_release(&r);
 }
 
@@ -355,7 +356,8 @@ static void cycle_below_requested_task_shows_the_way_in(void **state)
 	              "   'dependsOn': ['a:build']}}}}",
 	              "x", "build", NULL, NULL, 0),
 	    BLD_ECYCLE);
-	assert_string_equal(r.err.msg, "x:build -> a:build -> b:build -> a:build");
+	assert_string_equal(r.err.msg,
+	                    TG_CYCLE_MSG "\n\n" "x:build --> a:build --> b:build --> a:build");
 	run_release(&r);
 }
 
@@ -371,7 +373,8 @@ static void caret_cycle_in_project_graph_is_an_error(void **state)
 	              "   'targets': {'build': {'command': 'x'}}}}",
 	              "b", "build", NULL, NULL, 0),
 	    BLD_ECYCLE);
-	assert_string_equal(r.err.msg, "b:build -> a:build -> b:build");
+	assert_string_equal(r.err.msg,
+	                    TG_CYCLE_MSG "\n\n" "b:build --> a:build --> b:build");
 	run_release(&r);
 }
 
