@@ -14,7 +14,9 @@
  *   when it has none;
  * - names that collide across tags become "<camelCase(first tag)>.<name>"
  *   (an untagged one keeps its bare name); two colliding operations with
- *   the same first tag, or both untagged, are an error naming both;
+ *   the same first tag, or both untagged, are an error naming both
+ *   (the same operationId twice included); so is a path, or a method of one
+ *   path, given twice in the JSON (two operations, one name);
  * - entries are sorted bytewise by name; output is deterministic to the byte
  *   (no time stamps, no absolute paths).
  * Errors name the JSON path of the fault: $.paths["/items"].get.operationId.
@@ -208,6 +210,43 @@ out:
 	return rc;
 }
 
+/* An operation's name for an error: its operationId, else "no operationId". */
+static const char *op_label(const cJSON *op)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(op, "operationId");
+	return cJSON_IsString(id) ? id->valuestring : "(no operationId)";
+}
+
+/* A key given twice in one JSON object (cJSON keeps both; JavaScript keeps the
+ * last): two operations under one name, refused, naming both.  Within a path
+ * item only the HTTP methods matter; in $.paths (path NULL) every path. */
+static int repeated_key(const cJSON *obj, const char *path, const char *file, struct bld_err *err)
+{
+	for (const cJSON *a = obj->child; a; a = a->next) {
+		bool method = false;
+		for (size_t m = 0; path && m < ARRAY_LEN(http_methods); m++)
+			method = method || !strcmp(a->string, http_methods[m]);
+		if (path && !method)
+			continue;
+		for (const cJSON *b = a->next; b; b = b->next) {
+			if (strcmp(a->string, b->string))
+				continue;
+			char *where = path ? op_where(path, a->string) : NULL;
+			int rc = path ? bld_err_at(err, BLD_ESCHEMA, file, 0, 0,
+			                           "%s is given twice (operations '%s' and '%s'): two "
+			                           "operations cannot share one path and method",
+			                           where, op_label(a), op_label(b))
+			              : bld_err_at(err, BLD_ESCHEMA, file, 0, 0,
+			                           "$.paths: the path \"%s\" is given twice: its "
+			                           "operations would get the same names",
+			                           a->string);
+			free(where);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 static int path_item_collect(struct ops *ops, const cJSON *item, const char *file,
                              struct bld_err *err)
 {
@@ -218,11 +257,14 @@ static int path_item_collect(struct ops *ops, const cJSON *item, const char *fil
 	if (!cJSON_IsObject(item))
 		return bld_err_at(err, BLD_ESCHEMA, file, 0, 0,
 		                  "$.paths[\"%s\"]: expected a path item object", path);
+	int rc = repeated_key(item, path, file, err);
+	if (rc < 0)
+		return rc;
 	for (size_t m = 0; m < ARRAY_LEN(http_methods); m++) {
 		const cJSON *op = cJSON_GetObjectItemCaseSensitive(item, http_methods[m]);
 		if (!op)
 			continue;
-		int rc = op_add(ops, op, path, http_methods[m], file, err);
+		rc = op_add(ops, op, path, http_methods[m], file, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -244,8 +286,11 @@ static int collect(const cJSON *doc, const char *file, struct ops *ops, struct b
 		return 0; /* an API without operations is valid OpenAPI */
 	if (!cJSON_IsObject(paths))
 		return bld_err_at(err, BLD_ESCHEMA, file, 0, 0, "$.paths: expected an object");
+	int rc = repeated_key(paths, NULL, file, err);
+	if (rc < 0)
+		return rc;
 	for (const cJSON *item = paths->child; item; item = item->next) {
-		int rc = path_item_collect(ops, item, file, err);
+		rc = path_item_collect(ops, item, file, err);
 		if (rc < 0)
 			return rc;
 	}

@@ -138,6 +138,61 @@ static void collision_between_untagged_is_an_error(void **state)
 	sbuf_release(&out);
 }
 
+static void same_operation_id_twice_untagged_names_both(void **state)
+{
+	struct sbuf out;
+	struct bld_err err;
+	int rc = run_inline("{\"openapi\":\"3.0.0\",\"paths\":{"
+	                    "\"/a\":{\"get\":{\"operationId\":\"listItems\"}},"
+	                    "\"/b\":{\"post\":{\"operationId\":\"listItems\"}}}}",
+	                    &out, &err);
+	assert_int_equal(rc, BLD_ESCHEMA);
+	assert_non_null(strstr(err.msg, "$.paths[\"/a\"].get"));
+	assert_non_null(strstr(err.msg, "GET /a"));
+	assert_non_null(strstr(err.msg, "$.paths[\"/b\"].post"));
+	assert_non_null(strstr(err.msg, "POST /b"));
+	assert_non_null(strstr(err.msg, "'listItems'"));
+	assert_non_null(strstr(err.msg, "untagged"));
+	sbuf_release(&out);
+}
+
+static void two_untagged_beside_a_tagged_one_is_an_error(void **state)
+{
+	struct sbuf out;
+	struct bld_err err;
+	/* list_items and ListItems both become listItems; a tagged one does not rescue them */
+	int rc = run_inline("{\"openapi\":\"3.0.0\",\"paths\":{"
+	                    "\"/a\":{\"get\":{\"operationId\":\"list_items\"}},"
+	                    "\"/b\":{\"get\":{\"operationId\":\"listItems\",\"tags\":[\"t\"]}},"
+	                    "\"/c\":{\"put\":{\"operationId\":\"ListItems\"}}}}",
+	                    &out, &err);
+	assert_int_equal(rc, BLD_ESCHEMA);
+	assert_non_null(strstr(err.msg, "GET /a"));
+	assert_non_null(strstr(err.msg, "PUT /c"));
+	assert_null(strstr(err.msg, "GET /b"));
+	sbuf_release(&out);
+}
+
+static void a_method_or_path_given_twice_is_an_error(void **state)
+{
+	struct sbuf out;
+	struct bld_err err;
+	/* JavaScript's JSON.parse would keep only the last: one operation silently lost */
+	int rc = run_inline("{\"openapi\":\"3.0.0\",\"paths\":{"
+	                    "\"/a\":{\"get\":{\"operationId\":\"one\"},"
+	                    "\"get\":{\"operationId\":\"two\"}}}}",
+	                    &out, &err);
+	assert_int_equal(rc, BLD_ESCHEMA);
+	assert_non_null(strstr(err.msg, "$.paths[\"/a\"].get is given twice"));
+	assert_non_null(strstr(err.msg, "'one' and 'two'"));
+	rc = run_inline("{\"openapi\":\"3.0.0\",\"paths\":{"
+	                "\"/a\":{\"get\":{}},\"/b\":{\"get\":{}},\"/a\":{\"put\":{}}}}",
+	                &out, &err);
+	assert_int_equal(rc, BLD_ESCHEMA);
+	assert_non_null(strstr(err.msg, "\"/a\" is given twice"));
+	sbuf_release(&out);
+}
+
 static void untagged_keeps_bare_name_beside_tagged(void **state)
 {
 	struct sbuf out;
@@ -202,6 +257,9 @@ int main(void)
 	    cmocka_unit_test(collision_within_a_tag_names_both),
 	    cmocka_unit_test(collision_between_untagged_is_an_error),
 	    cmocka_unit_test(untagged_keeps_bare_name_beside_tagged),
+	    cmocka_unit_test(same_operation_id_twice_untagged_names_both),
+	    cmocka_unit_test(two_untagged_beside_a_tagged_one_is_an_error),
+	    cmocka_unit_test(a_method_or_path_given_twice_is_an_error),
 	    cmocka_unit_test(malformed_json_gives_line_and_column),
 	    cmocka_unit_test(wrong_shapes_name_the_json_path),
 	};
