@@ -18,9 +18,24 @@
 
 /* json.c */
 
-/* Blank // and block comments and trailing commas with spaces, in place,
- * so that offsets (and so line:col) stay true.  Strings are left alone. */
-void ws__jsonc_blank(char *text, size_t len);
+/* Where each value of a parsed document starts: byte offsets, for the
+ * positions of schema errors. */
+struct ws_json_span {
+	const cJSON *value;
+	size_t off;
+};
+struct ws_json_spans {
+	struct ws_json_span *v;
+	size_t n, cap;
+};
+void ws__json_spans_release(struct ws_json_spans *sp);
+/* The offset where v starts; false when v was not parsed from the text. */
+bool ws__json_span_of(const struct ws_json_spans *sp, const cJSON *v, size_t *ret_off);
+/* Parse strict JSONC (json.c's header says what is accepted): 0 and *ret
+ * (caller frees with cJSON_Delete), or BLD_EPARSE with file:line:col.  spans
+ * (may be NULL) receives every value's offset. */
+int ws__json_parse(const char *text, size_t len, const char *file, cJSON **ret,
+                   struct ws_json_spans *spans, struct bld_err *err);
 /* 1-based line and column of byte offset off in text. */
 void ws__text_linecol(const char *text, size_t off, int *ret_line, int *ret_col);
 /* Line and column of the first `"key"` in text (approximate, for schema

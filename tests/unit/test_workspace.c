@@ -107,52 +107,6 @@ static char *json_of(const cJSON *v)
 
 /* ---- JSON ---- */
 
-static void jsonc_comments_and_trailing_commas_parse(void **state)
-{
-	const char *text = "{\n  // a comment, with \"quotes\"\n  \"a\": [1, 2,], /* block\n "
-	                   "still */ \"s\": \"// not a comment, }\",\n}\n";
-	cJSON *j = NULL;
-	struct bld_err err = {0};
-	assert_int_equal(json_parse_file_text(text, strlen(text), "x.json", &j, &err), 0);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "a")), 2);
-	assert_string_equal(cJSON_GetObjectItem(j, "s")->valuestring, "// not a comment, }");
-	cJSON_Delete(j);
-}
-
-static void malformed_json_names_file_line_col(void **state)
-{
-	/* the same file Nx reports as "CommaExpected ... at 5:5" */
-	const char *text = "{\n  \"name\": \"c\",\n  \"targets\": {\n    \"build\": { \"x\": 1 \n"
-	                   "    \"y\": 2 }\n  }\n}\n";
-	cJSON *j = NULL;
-	struct bld_err err = {0};
-	assert_int_equal(json_parse_file_text(text, strlen(text), "c/project.json", &j, &err),
-	                 BLD_EPARSE);
-	assert_string_equal(err.file, "c/project.json");
-	assert_int_equal(err.line, 5);
-	assert_int_equal(err.col, 5);
-	assert_non_null(strstr(err.msg, "\"y\""));
-}
-
-static void malformed_json_at_end_and_after_value(void **state)
-{
-	cJSON *j = NULL;
-	struct bld_err err = {0};
-	assert_int_equal(json_parse_file_text("{\"a\": [1,\n", 10, "f", &j, &err), BLD_EPARSE);
-	assert_non_null(strstr(err.msg, "end of file"));
-	assert_int_equal(json_parse_file_text("{} x", 4, "f", &j, &err), BLD_EPARSE);
-	assert_int_equal(err.line, 1);
-	assert_int_equal(err.col, 4);
-	assert_int_equal(json_parse_file_text("", 0, "f", &j, &err), BLD_EPARSE);
-	/* a comma with no value before it is not a trailing comma */
-	assert_int_equal(json_parse_file_text("{\"t\": {,}}", 11, "f", &j, &err), BLD_EPARSE);
-	assert_int_equal(err.col, 8);
-	assert_int_equal(json_parse_file_text("[1,,2]", 6, "f", &j, &err), BLD_EPARSE);
-	assert_int_equal(err.col, 4);
-	assert_int_equal(json_parse_file_text("[1,2,]", 6, "f", &j, &err), 0);
-	cJSON_Delete(j);
-}
-
 static void malformed_project_json_fails_the_load(void **state)
 {
 	char *root = tmp_ws();
@@ -1149,9 +1103,6 @@ static void semver_ranges(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(jsonc_comments_and_trailing_commas_parse),
-	    cmocka_unit_test(malformed_json_names_file_line_col),
-	    cmocka_unit_test(malformed_json_at_end_and_after_value),
 	    cmocka_unit_test(malformed_project_json_fails_the_load),
 	    cmocka_unit_test(oversized_project_json_fails_the_load),
 	    cmocka_unit_test(every_project_field_is_read),
