@@ -419,3 +419,27 @@ int cache__resolve_hash(struct cache *c, const char *prefix, char out[33], struc
 	free(hi);
 	return r;
 }
+
+int cache_task_durations(struct cache *c, const char *const *task_ids, size_t n, int64_t before,
+                         uint64_t *ret_ms, struct bld_err *err)
+{
+	sqlite3_stmt *q;
+	pthread_mutex_lock(&c->lock);
+	if (sqlite3_prepare_v2(c->db,
+	                       "SELECT duration_ms FROM entries WHERE task=?1 AND created < ?2 "
+	                       "ORDER BY created DESC LIMIT 1",
+	                       -1, &q, NULL) != SQLITE_OK) {
+		int r = cache__dberr(c, err, "durations");
+		pthread_mutex_unlock(&c->lock);
+		return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_text(q, 1, task_ids[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, before);
+		ret_ms[i] = sqlite3_step(q) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(q, 0) : 0;
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}

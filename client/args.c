@@ -41,6 +41,7 @@ static const struct opt run_many_opts[] = {
     {"projects|project|p", "projects", OPT_LIST},
     {"exclude", "exclude", OPT_LIST},
     {"all", "all", OPT_FLAG},
+    {"shard", "shard", OPT_VALUE},
     {NULL, NULL, 0},
 };
 /* Options of CLI.md that this version does not serve yet: a clear usage error. */
@@ -56,6 +57,7 @@ static const struct opt show_opts[] = {
     {"withtarget", "withTarget", OPT_LIST},
     {"targets|target|t", "targets", OPT_LIST},
     {"exclude", "exclude", OPT_LIST},
+    {"shard", "shard", OPT_VALUE},
     {"configuration|c", "configuration", OPT_VALUE},
     {"json", "json", OPT_FLAG},
     {"verbose", "verbose", OPT_FLAG},

@@ -61,10 +61,12 @@ static const struct help_page pages[] = {
                  "Options:\n"
                  "  -t, --targets <t>...              targets to run (repeat, or commas)\n"
                  "  -p, --projects <p>...             projects: names, globs, tag:x, !exclusions\n"
-                 "  --exclude <p>...                  projects to leave out\n"},
+                 "  --exclude <p>...                  projects to leave out\n"
+                 "  --shard <i>/<n>                   run shard i of n: CI machines split the\n"
+                 "                                    tasks between them (docs/ci.md)\n"},
     {"show", "Usage: bld show projects [-p <pattern>...] [--with-target <t>] [--json]\n"
              "       bld show project <name> [--json]\n"
-             "       bld show tasks -t <target>... [-p <pattern>...] [--json]\n"
+             "       bld show tasks -t <target>... [-p <pattern>...] [--shard <i>/<n>] [--json]\n"
              "\n"
              "projects: the project names.  project: the resolved configuration\n"
              "(targetDefaults merged, tokens expanded), and the targets a plugin would\n"

@@ -257,6 +257,46 @@ struct cache *cmd_open_cache(struct request *r, const struct workspace *ws)
 	return c;
 }
 
+int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,
+                    struct bld_err *err)
+{
+	const char *spec = request_arg_str(r, "shard");
+	int i, n;
+	if (!spec)
+		return 0;
+	int rc = task_graph_parse_shard(spec, &i, &n, err);
+	if (rc < 0)
+		return rc;
+	uint64_t *ms = NULL;
+	const char *by = request_getenv(r, "BLD_SHARD_BY");
+	int64_t cutoff = task_graph_shard_cutoff(tg->ws);
+	if (by && *by && strcmp(by, "count") && strcmp(by, "duration"))
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "BLD_SHARD_BY=%s: expected \"duration\" (the default) or "
+		                   "\"count\"",
+		                   by);
+	if (c && cutoff > 0 && !(by && !strcmp(by, "count"))) {
+		const char **ids = xcalloc(tg->ntasks + 1, sizeof(*ids));
+		for (size_t k = 0; k < tg->ntasks; k++)
+			ids[k] = tg->tasks[k].id;
+		ms = xcalloc(tg->ntasks + 1, sizeof(*ms));
+		struct bld_err derr;
+		bld_err_clear(&derr);
+		if (cache_task_durations(c, ids, tg->ntasks, cutoff, ms, &derr) < 0) {
+			request_message(r, "warn", "--shard: %s; balancing by task count", derr.msg);
+			free(ms);
+			ms = NULL;
+		}
+		free(ids);
+	}
+	int *assign = xcalloc(tg->ntasks + 1, sizeof(*assign));
+	task_graph_shard_assign(tg, ms, n, assign);
+	task_graph_keep_shard(tg, assign, i - 1);
+	free(assign);
+	free(ms);
+	return 0;
+}
+
 /* Hash and look up task i: fills *ret_status ("local", "miss", or a reason). */
 static const char *task_status(struct cache *c, struct hasher *h, struct task_graph *tg, int i)
 {
@@ -286,6 +326,11 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 	if (rc < 0)
 		return rc;
 	struct cache *c = cmd_open_cache(r, ws);
+	if ((rc = cmd_shard_graph(r, c, tg, err)) < 0) {
+		cache_close(c);
+		task_graph_free(tg);
+		return rc;
+	}
 	struct hasher *h = NULL;
 	struct bld_err herr;
 	bld_err_clear(&herr);
@@ -314,6 +359,7 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 			else
 				cJSON_AddNullToObject(o, "hash");
 			cJSON_AddStringToObject(o, "cache", st);
+			cJSON_AddBoolToObject(o, "requested", t->requested);
 			cJSON *deps = cJSON_AddArrayToObject(o, "dependsOn");
 			for (size_t d = 0; d < t->ndeps; d++)
 				cJSON_AddItemToArray(deps,

@@ -149,6 +149,10 @@ int cmd_reset(struct request *r);
 /* Open the cache of r (BLD_CACHE_DIR of the request, else <root>/.bld/cache; the
  * request's BLD_CACHE_MAX_SIZE), or NULL after a warning.  Close with cache_close. */
 struct cache *cmd_open_cache(struct request *r, const struct workspace *ws);
+/* --shard i/n of r (absent: nothing to do): keep shard i of tg, balanced by the
+ * durations c (may be NULL) recorded.  0, or BLD_EUSAGE for a malformed value. */
+int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,
+                    struct bld_err *err);
 /* Load the workspace for r (the root above r->cwd).  0 or exit code 2 after reporting. */
 int cmd_load_workspace(struct request *r, struct workspace **ret_ws);
 

@@ -455,7 +455,8 @@ static void plan_jobs(struct run *run)
 static void open_cache(struct run *run)
 {
 	struct request *rq = run->rq;
-	run->cache = cmd_open_cache(rq, run->ws);
+	if (!run->cache_opened)
+		run->cache = cmd_open_cache(rq, run->ws);
 	struct bld_err err;
 	bld_err_clear(&err);
 	if (hasher_new(run->ws, run->cache, rq->env, &run->hasher, &err) < 0) {
@@ -626,6 +627,11 @@ static int run_setup(struct run *run, struct bld_err *err)
 		                tq.targets.n > 1 ? "s" : "", tq.targets.n ? tq.targets.v[0] : "");
 	for (size_t i = 0; rc >= 0 && run->verbose && i < run->tg->notes.n; i++)
 		request_message(rq, "info", "%s", run->tg->notes.v[i]);
+	if (rc >= 0 && request_arg_str(rq, "shard")) {
+		run->cache = cmd_open_cache(rq, run->ws); /* its durations balance the shards */
+		run->cache_opened = true;
+		rc = cmd_shard_graph(rq, run->cache, run->tg, err);
+	}
 	if (rc >= 0)
 		rc = check_executors(run, err);
 	if (rc >= 0) {

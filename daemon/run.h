@@ -50,6 +50,7 @@ struct run {
 	struct workspace *ws;  /* owned */
 	struct task_graph *tg; /* owned */
 	struct cache *cache;   /* owned, NULL when unavailable */
+	bool cache_opened;     /* cache was opened (early, for --shard) */
 	struct hasher *hasher; /* owned, NULL when unavailable */
 	struct sched sched;
 	struct job *jobs;    /* owned, one per task */

@@ -45,6 +45,10 @@ int tg__task_options(struct task *task, const cJSON *overrides, struct bld_err *
 
 /* Drop every task not requested, keeping edges between requested ones. */
 void tg__prune_unrequested(struct task_graph *tg);
+/* Drop every task whose keep[] is false (edges to them too); then call tg__order. */
+void tg__prune(struct task_graph *tg, const bool *keep);
+/* (Re)compute reverse edges and priorities of an acyclic graph. */
+void tg__order(struct task_graph *tg);
 /* Fill rdeps and priorities; BLD_ECYCLE (whole cycle in err) on a cycle. */
 int tg__finish(struct task_graph *tg, struct bld_err *err);
 

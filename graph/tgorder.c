@@ -2,7 +2,8 @@
  * tgorder.c - the task graph's order: reverse edges, cycle detection that
  * names the whole cycle (after the path that reaches it, as Nx prints it),
  * dependency-first order, scheduling priorities, and
- * pruning to the requested tasks (--exclude-task-dependencies).
+ * pruning (to the requested tasks for --exclude-task-dependencies; to a
+ * shard for --shard).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,10 +14,19 @@
 
 void tg__prune_unrequested(struct task_graph *tg)
 {
+	bool *keep = xcalloc(tg->ntasks + 1, sizeof(*keep));
+	for (size_t i = 0; i < tg->ntasks; i++)
+		keep[i] = tg->tasks[i].requested;
+	tg__prune(tg, keep);
+	free(keep);
+}
+
+void tg__prune(struct task_graph *tg, const bool *keep)
+{
 	int *map = xcalloc(tg->ntasks + 1, sizeof(*map));
 	size_t n = 0;
 	for (size_t i = 0; i < tg->ntasks; i++)
-		map[i] = tg->tasks[i].requested ? (int)n++ : -1;
+		map[i] = keep[i] ? (int)n++ : -1;
 	strmap_release(&tg->by_id);
 	strmap_init(&tg->by_id);
 	size_t out = 0;
@@ -152,12 +162,19 @@ static void priorities_fill(struct task_graph *tg)
 	free(order);
 }
 
+void tg__order(struct task_graph *tg)
+{
+	for (size_t i = 0; i < tg->ntasks; i++)
+		tg->tasks[i].nrdeps = 0;
+	rdeps_fill(tg);
+	priorities_fill(tg);
+}
+
 int tg__finish(struct task_graph *tg, struct bld_err *err)
 {
 	int r = cycles_check(tg, err);
 	if (r < 0)
 		return r;
-	rdeps_fill(tg);
-	priorities_fill(tg);
+	tg__order(tg);
 	return 0;
 }

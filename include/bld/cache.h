@@ -130,6 +130,12 @@ int cache_store(struct cache *c, const struct task *t, const char *ws_root,
 int cache_record_run(struct cache *c, const char *task_id, const char *hash, const char *source,
                      int exit_code, uint64_t duration_ms);
 
+/* For each of the n task ids, the run time (ms) of its newest entry created
+ * before the unix time `before`, 0 when it has none, into ret_ms[0..n-1]
+ * (for --shard's balance).  0 or negative (err). */
+int cache_task_durations(struct cache *c, const char *const *task_ids, size_t n, int64_t before,
+                         uint64_t *ret_ms, struct bld_err *err);
+
 /* The resolved output paths of a task (tokens expanded, workspace-relative). */
 void task_outputs(const struct workspace *ws, const struct task *t, struct strvec *ret);
 

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -92,6 +93,25 @@ int task_graph_find(const struct task_graph *tg, const char *id);
 /* Indices of all ntasks tasks in a dependency-respecting order (deps first, ties
  * in index order); new array, caller frees. */
 int *task_graph_topo(const struct task_graph *tg);
+
+/*
+ * Sharding (--shard i/n, docs/ci.md): a deterministic split of tg's tasks
+ * across n machines, whole projects at a time, by rendezvous hashing with
+ * bounded loads.  duration_ms (may be NULL; 0 for unknown) gives each
+ * task's recorded duration, for balance; without any, shards get about
+ * equal task counts.  ret_shard[i] (tg->ntasks entries) in [0, n).
+ */
+void task_graph_shard_assign(const struct task_graph *tg, const uint64_t *duration_ms, int n,
+                             int *ret_shard);
+/* Keep the tasks assigned to shard (0-based) as the requested ones, plus what
+ * they depend on (as dependencies); drop the rest.  assign as filled above. */
+void task_graph_keep_shard(struct task_graph *tg, const int *assign, int shard);
+/* The moment before which recorded durations may balance shards: HEAD's
+ * commit time (unix seconds), the same on every machine; 0 without a commit
+ * (then shards balance by task count). */
+int64_t task_graph_shard_cutoff(const struct workspace *ws);
+/* "2/4" -> 2 and 4 (1 <= i <= n <= 1000); else BLD_EUSAGE. */
+int task_graph_parse_shard(const char *s, int *ret_index, int *ret_count, struct bld_err *err);
 
 /*
  * Select projects by the patterns of -p / --projects as Nx's

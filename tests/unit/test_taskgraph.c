@@ -452,6 +452,75 @@ static void skip_missing_skips_projects_without_target(void **state)
 	run_release(&r);
 }
 
+static const char shard_spec[] =
+    "{'a/project.json': {'name': 'a', 'targets': {'build': {'command': 'x',"
+    "   'dependsOn': ['^build']}}, 'implicitDependencies': ['b']},"
+    " 'b/project.json': {'name': 'b', 'targets': {'build': {'command': 'x'}}},"
+    " 'c/project.json': {'name': 'c', 'targets': {'build': {'command': 'x'}}},"
+    " 'd/project.json': {'name': 'd', 'targets': {'build': {'command': 'x'}}}}";
+
+static void shard_balances_by_recorded_durations(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r, shard_spec, "a,b,c,d", "build", NULL, NULL, 0), 0);
+	size_t n = r.tg->ntasks;
+	uint64_t ms[8] = {0};
+	ms[task_graph_find(r.tg, "c:build")] = 100000; /* c alone outweighs the rest */
+	for (size_t i = 0; i < n; i++)
+		if (!ms[i])
+			ms[i] = 10;
+	int a[8], again[8];
+	task_graph_shard_assign(r.tg, ms, 2, a);
+	task_graph_shard_assign(r.tg, ms, 2, again);
+	assert_memory_equal(a, again, n * sizeof(*a)); /* deterministic */
+	int c = a[task_graph_find(r.tg, "c:build")];
+	for (size_t i = 0; i < n; i++)
+		if ((int)i != task_graph_find(r.tg, "c:build"))
+			assert_int_not_equal(a[i], c);
+	task_graph_shard_assign(r.tg, NULL, 2, a); /* by count: two and two */
+	int on0 = 0;
+	for (size_t i = 0; i < n; i++)
+		on0 += a[i] == 0;
+	assert_int_equal(on0, 2);
+	run_release(&r);
+}
+
+static void shard_keeps_its_tasks_and_their_dependencies(void **state)
+{
+	struct run r;
+	assert_int_equal(run_graph(&r, shard_spec, "a,b,c,d", "build", NULL, NULL, 0), 0);
+	int assign[8] = {0};
+	assign[task_graph_find(r.tg, "b:build")] = 1; /* a on shard 0, its dependency on 1 */
+	task_graph_keep_shard(r.tg, assign, 0);
+	assert_int_equal(r.tg->ntasks, 4);
+	assert_true(task_of(&r, "a:build")->requested);
+	assert_false(task_of(&r, "b:build")->requested); /* kept as a dependency */
+	assert_string_equal(deps_of(&r, "a:build"), "b:build");
+	assert_int_equal(task_of(&r, "b:build")->nrdeps, 1);
+	assert_int_equal(task_of(&r, "b:build")->priority, 1);
+	run_release(&r);
+	assert_int_equal(run_graph(&r, shard_spec, "a,b,c,d", "build", NULL, NULL, 0), 0);
+	int only_b[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+	only_b[task_graph_find(r.tg, "b:build")] = 0;
+	task_graph_keep_shard(r.tg, only_b, 0);
+	assert_int_equal(r.tg->ntasks, 1); /* dependents are not pulled in */
+	assert_true(task_of(&r, "b:build")->requested);
+	assert_int_equal(task_of(&r, "b:build")->nrdeps, 0);
+	run_release(&r);
+}
+
+static void shard_spec_is_parsed_strictly(void **state)
+{
+	int i = 0, n = 0;
+	struct bld_err err;
+	assert_int_equal(task_graph_parse_shard("2/4", &i, &n, &err), 0);
+	assert_int_equal(i, 2);
+	assert_int_equal(n, 4);
+	const char *bad[] = {"0/4", "5/4", "4", "1/0", "/4", "1/", "x/y", "1/4 ", "-1/2", "1/1001"};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++)
+		assert_int_equal(task_graph_parse_shard(bad[k], &i, &n, &err), BLD_EUSAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +539,9 @@ int main(void)
 	    cmocka_unit_test(options_merge_configuration_then_overrides),
 	    cmocka_unit_test(workspace_root_token_only_at_start),
 	    cmocka_unit_test(cycle_reports_whole_path),
+	    cmocka_unit_test(shard_balances_by_recorded_durations),
+	    cmocka_unit_test(shard_keeps_its_tasks_and_their_dependencies),
+	    cmocka_unit_test(shard_spec_is_parsed_strictly),
 	    cmocka_unit_test(cycle_below_requested_task_shows_the_way_in),
 	    cmocka_unit_test(caret_cycle_in_project_graph_is_an_error),
 	    cmocka_unit_test(self_dependency_is_ignored),
