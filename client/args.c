@@ -27,7 +27,8 @@ struct opt {
 #define RUN_COMMON                                                                                 \
 	{"configuration|c", "configuration", OPT_VALUE}, {"parallel", "parallel", OPT_INT},        \
 	    {"skipcache|skipnxcache", "skipCache", OPT_FLAG},                                      \
-	    {"nodaemon|daemon", "noDaemon", OPT_FLAG}, {"verbose", "verbose", OPT_FLAG},           \
+	    {"nodaemon", "noDaemon", OPT_FLAG}, {"daemon", "daemon", OPT_FLAG},                    \
+	    {"verbose", "verbose", OPT_FLAG},                                                      \
 	    {"excludetaskdependencies", "excludeTaskDependencies", OPT_FLAG},                      \
 	    {"nxbail|bail", "bail", OPT_FLAG},                                                     \
 	{                                                                                          \
@@ -87,6 +88,11 @@ static const struct opt generate_opts[] = {
     {"nodaemon", "noDaemon", OPT_FLAG},
     {NULL, NULL, 0},
 };
+static const struct opt daemon_opts[] = {
+    {"json", "json", OPT_FLAG},
+    {"verbose", "verbose", OPT_FLAG},
+    {NULL, NULL, 0},
+};
 static const struct opt plain_opts[] = {
     {"verbose", "verbose", OPT_FLAG},
     {"nodaemon", "noDaemon", OPT_FLAG},
@@ -114,6 +120,7 @@ static const struct cmd_spec cmds[] = {
     {"g", "generate", generate_opts, UNKNOWN_GENERATOR, 2},
     {"cache", "cache", cache_opts, UNKNOWN_ERROR, 2},
     {"reset", "reset", plain_opts, UNKNOWN_ERROR, 0},
+    {"daemon", "daemon", daemon_opts, UNKNOWN_ERROR, 1},
 };
 
 /* State of one parse. */
@@ -453,6 +460,20 @@ static int pos_cache(struct parser *p)
 	return 0;
 }
 
+static int pos_daemon(struct parser *p)
+{
+	const struct strvec *pos = &p->positional;
+	const char *sub = pos->n ? pos->v[0] : "status";
+	static const char *const subs[] = {"start", "stop", "status", "logs"};
+	bool ok = false;
+	for (size_t i = 0; i < ARRAY_LEN(subs); i++)
+		ok = ok || !strcmp(subs[i], sub);
+	if (!ok)
+		return bld_err_set(p->err, BLD_EUSAGE, "bld daemon start | stop | status | logs");
+	cJSON_AddStringToObject(p->args, "sub", sub);
+	return 0;
+}
+
 /* Put positional arguments where the command wants them. */
 static int place_positional(struct parser *p, const char *shorthand_target)
 {
@@ -463,7 +484,7 @@ static int place_positional(struct parser *p, const char *shorthand_target)
 	} handlers[] = {
 	    {"run", pos_run, false},    {"run-many", pos_run_many, false},
 	    {"show", pos_show, true},   {"generate", pos_generate, true},
-	    {"cache", pos_cache, true},
+	    {"cache", pos_cache, true}, {"daemon", pos_daemon, true},
 	};
 	if (shorthand_target)
 		return pos_shorthand(p, shorthand_target);
@@ -544,10 +565,8 @@ int cli_parse(int argc, char **argv, struct cli *ret, struct bld_err *err)
 			ret->topic = xstrdup(argv[2]);
 		return 0;
 	}
-	if (!strcmp(first, "daemon") || !strcmp(first, "affected"))
-		return bld_err_set(err, BLD_EUSAGE,
-		                   "bld %s is not available yet in this version (the engine runs "
-		                   "one-shot)",
+	if (!strcmp(first, "affected"))
+		return bld_err_set(err, BLD_EUSAGE, "bld %s is not available yet in this version",
 		                   first);
 	if (first[0] == '-')
 		return bld_err_set(err, BLD_EUSAGE, "unknown option %s (see bld help)", first);

@@ -1,13 +1,15 @@
 /*
- * conn.c - talking to the engine: start bldd one-shot on a socketpair, send
- * hello and the request, render the events until done, forward Ctrl-C as a
- * cancel.
+ * conn.c - talking to the engine: connect to the workspace's resident daemon
+ * (starting it when none answers), or start bldd one-shot on a socketpair;
+ * send hello and the request, render the events until done, forward Ctrl-C
+ * as a cancel.  `bld daemon start|stop|status|logs` and `bld reset` (which
+ * stops the daemon first) are handled here too.
  *
- * The engine runs in its own process group, so a Ctrl-C typed at the
- * terminal reaches only this client, which asks the engine to stop the tasks
- * (it sends SIGTERM, then SIGKILL, to each task's process group) and waits
- * for its done.  If the client dies, the engine sees the socket close and
- * does the same.
+ * The engine runs in its own process group (one-shot) or session (daemon),
+ * so a Ctrl-C typed at the terminal reaches only this client, which asks the
+ * engine to stop the tasks (it sends SIGTERM, then SIGKILL, to each task's
+ * process group) and waits for its done.  If the client dies, the engine sees
+ * the socket close and does the same.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -24,11 +27,14 @@
 #include <unistd.h>
 
 #include "bld/proto.h"
+#include "bld/sock.h"
 #include "client.h"
 
 extern char **environ;
 
 #define CANCEL_WAIT_MS 15000
+#define DAEMON_START_WAIT_MS 10000 /* a new daemon must answer within this */
+#define DAEMON_STOP_WAIT_MS 15000  /* a stopping daemon must let go of its lock */
 
 /* The signal handler's only channel: the write end of a self-pipe. */
 static int signal_pipe_w = -1;
@@ -127,6 +133,14 @@ static int columns(void)
 	return c && atoi(c) > 0 ? atoi(c) : 80;
 }
 
+/* BLD_VERSION, or BLD_FAKE_VERSION: the test hook that makes a client (and the daemon
+ * it starts, which inherits the variable) claim another version. */
+static const char *client_version(void)
+{
+	const char *fake = getenv("BLD_FAKE_VERSION");
+	return fake && *fake ? fake : BLD_VERSION;
+}
+
 static int send_json(int fd, cJSON *msg)
 {
 	char *text = cJSON_PrintUnformatted(msg);
@@ -144,7 +158,7 @@ static int send_hello_and_request(int fd, const struct cli *cli, bool color)
 	cJSON *hello = cJSON_CreateObject();
 	cJSON_AddStringToObject(hello, "t", "hello");
 	cJSON_AddNumberToObject(hello, "proto", PROTO_VERSION);
-	cJSON_AddStringToObject(hello, "client", BLD_VERSION);
+	cJSON_AddStringToObject(hello, "client", client_version());
 	int rc = send_json(fd, hello);
 	cJSON_Delete(hello);
 	if (rc < 0)
@@ -174,6 +188,9 @@ struct session {
 	struct render render;
 	struct proto_reader rd;
 	bool hello_ok, done, canceled;
+	bool daemon; /* talking to a resident daemon */
+	bool retry;  /* the daemon is of another version and retires: start ours */
+	int engine_pid;
 	int exit_code;
 	/* task processes the engine started: (task, pid) pairs, pid 0 once the task ended;
 	 * should the engine die, the client stops their process groups itself */
@@ -233,6 +250,17 @@ static int handle_frames(struct session *s)
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "t");
 		if (cJSON_IsString(t) && !strcmp(t->valuestring, "hello")) {
 			s->hello_ok = true;
+			const cJSON *pid = cJSON_GetObjectItemCaseSensitive(ev, "pid");
+			const cJSON *ver = cJSON_GetObjectItemCaseSensitive(ev, "version");
+			const cJSON *proto = cJSON_GetObjectItemCaseSensitive(ev, "proto");
+			s->engine_pid = cJSON_IsNumber(pid) ? pid->valueint : 0;
+			if (s->daemon &&
+			    (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "retire")) ||
+			     !cJSON_IsString(ver) || strcmp(ver->valuestring, client_version()) ||
+			     !cJSON_IsNumber(proto) || proto->valueint != PROTO_VERSION)) {
+				s->retry = true;
+				s->done = true;
+			}
 		} else if (cJSON_IsString(t) && !strcmp(t->valuestring, "done")) {
 			const cJSON *x = cJSON_GetObjectItemCaseSensitive(ev, "exit");
 			s->exit_code = cJSON_IsNumber(x) ? x->valueint : 2;
@@ -303,6 +331,10 @@ static int converse(struct session *s, int sig_r)
 			return 2;
 		}
 	}
+	if (!s->done && s->daemon && !s->hello_ok && !s->canceled) {
+		s->retry = true; /* closed before it said hello: a retiring or dying daemon */
+		return 2;
+	}
 	if (!s->done) {
 		kill_orphans(s);
 		if (s->canceled)
@@ -352,6 +384,277 @@ static int setup_signals(int *ret_r)
 	return 0;
 }
 
+/* ---- the resident daemon ---- */
+
+/* Use the daemon?  BLD_DAEMON=1 forces it (even with CI=true), BLD_DAEMON=0,
+ * --no-daemon, --daemon=false and CI=true keep the engine one-shot. */
+static bool daemon_wanted(const struct cli *cli)
+{
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cli->args, "noDaemon")) ||
+	    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(cli->args, "daemon")))
+		return false;
+	const char *v = getenv("BLD_DAEMON");
+	if (v && *v)
+		return strcmp(v, "0") && strcmp(v, "false");
+	const char *ci = getenv("CI");
+	return !(ci && !strcmp(ci, "true"));
+}
+
+/* <root>/.bld/<name> (new string). */
+static char *state_file(const char *root, const char *name)
+{
+	char *dir = path_join(root, ".bld");
+	char *p = path_join(dir, name);
+	free(dir);
+	return p;
+}
+
+/* Start `bldd --daemon --root root` detached: its own session, not our child,
+ * stdin /dev/null, stdout and stderr appended to .bld/daemon.log. */
+static int daemon_spawn(const char *bldd, const char *root)
+{
+	char *dir = path_join(root, ".bld");
+	int rc = mkdir_p(dir, 0777);
+	free(dir);
+	if (rc < 0)
+		return rc;
+	char *log = state_file(root, "daemon.log");
+	int logfd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	free(log);
+	if (logfd < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(logfd);
+		return rc;
+	}
+	if (pid == 0) {
+		setsid();
+		if (fork() != 0)
+			_exit(0); /* the daemon is nobody's child: init reaps it */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		execl(bldd, "bldd", "--daemon", "--root", root, (char *)NULL);
+		fprintf(stderr, "bld: cannot start the daemon %s: %s\n", bldd, strerror(errno));
+		_exit(127);
+	}
+	close(logfd);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+	}
+	return 0;
+}
+
+static void sleep_us(long us)
+{
+	struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+	nanosleep(&ts, NULL);
+}
+
+/* Connect to root's daemon; with start, start one when none answers and retry within
+ * DAEMON_START_WAIT_MS.  A connected fd, or -errno (-ECONNREFUSED: none runs). */
+static int daemon_connect(const char *root, const char *bldd, bool start)
+{
+	char *path;
+	int rc = sock_path(root, &path, NULL);
+	if (rc < 0)
+		return rc;
+	int fd = sock_connect(path);
+	if (fd >= 0 || !start) {
+		free(path);
+		return fd == -ENOENT ? -ECONNREFUSED : fd;
+	}
+	rc = daemon_spawn(bldd, root);
+	if (rc < 0) {
+		free(path);
+		return rc;
+	}
+	uint64_t deadline = now_ms() + DAEMON_START_WAIT_MS;
+	long wait_us = 200;
+	for (;;) {
+		fd = sock_connect(path);
+		if (fd >= 0 || now_ms() > deadline)
+			break;
+		sleep_us(wait_us);
+		if (wait_us < 20000)
+			wait_us *= 2;
+	}
+	free(path);
+	return fd;
+}
+
+/* Wait until no daemon holds root's lock (it exited); false after the bounded wait. */
+static bool daemon_wait_gone(const char *root)
+{
+	char *lock = state_file(root, "bldd.lock");
+	int fd = open(lock, O_RDONLY | O_CLOEXEC);
+	free(lock);
+	if (fd < 0)
+		return true;
+	bool gone = false;
+	uint64_t deadline = now_ms() + DAEMON_STOP_WAIT_MS;
+	while (!gone && now_ms() <= deadline) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			flock(fd, LOCK_UN);
+			gone = true;
+		} else {
+			sleep_us(2000);
+		}
+	}
+	close(fd);
+	return gone;
+}
+
+/* One conversation on fd: hello, request, events until done.  *s is set up here. */
+static int converse_on(struct session *s, int fd, bool daemon, const struct cli *cli,
+                       bool color, int sig_r)
+{
+	s->fd = fd;
+	s->daemon = daemon;
+	if (send_hello_and_request(fd, cli, color) < 0) {
+		if (daemon && !s->canceled) {
+			s->retry = true;
+			return 2;
+		}
+		fprintf(stderr, "bld: error: the engine is unreachable\n");
+		return 2;
+	}
+	return converse(s, sig_r);
+}
+
+static void session_reset(struct session *s)
+{
+	proto_reader_release(&s->rd);
+	proto_reader_init(&s->rd);
+	free(s->spawned);
+	s->spawned = NULL;
+	s->nspawned = s->capspawned = 0;
+	s->hello_ok = s->done = s->retry = false;
+	s->exit_code = 0;
+}
+
+/* Serve cli through root's daemon, starting it (and replacing one of another version)
+ * as needed.  The exit code. */
+static int via_daemon(const struct cli *cli, const char *root, const char *bldd,
+                      struct session *s, bool color, int sig_r)
+{
+	int code = 2;
+	for (int attempt = 0; attempt < 4; attempt++) {
+		int fd = daemon_connect(root, bldd, true);
+		if (fd < 0) {
+			fprintf(stderr,
+			        "bld: error: the daemon of %s does not answer (%s); see "
+			        "%s/.bld/daemon.log, or run with BLD_DAEMON=0\n",
+			        root, strerror(-fd), root);
+			return 2;
+		}
+		code = converse_on(s, fd, true, cli, color, sig_r);
+		close(fd);
+		s->fd = -1;
+		if (!s->retry)
+			return code;
+		session_reset(s);
+		if (s->canceled)
+			return 130;
+	}
+	fprintf(stderr, "bld: error: the daemon of %s keeps going away; see %s/.bld/daemon.log\n",
+	        root, root);
+	return 2;
+}
+
+/* A request the daemon answers on its own (status, stop, start): 0 and the done's exit
+ * code in *code, or -ECONNREFUSED when no daemon runs (and start is false). */
+static int daemon_request(const struct cli *cli, const char *root, const char *bldd, bool start,
+                          struct session *s, int sig_r, int *code)
+{
+	for (int attempt = 0; attempt < 4; attempt++) {
+		int fd = daemon_connect(root, bldd, start);
+		if (fd < 0)
+			return fd;
+		*code = converse_on(s, fd, true, cli, false, sig_r);
+		close(fd);
+		s->fd = -1;
+		if (!s->retry)
+			return 0;
+		session_reset(s);
+		if (!start)
+			return -ECONNREFUSED; /* a retiring daemon of another version */
+	}
+	return -ECONNREFUSED;
+}
+
+/* Stop root's daemon if one runs; true when none runs any more. */
+static bool daemon_stop(const char *root, const char *bldd, struct session *s, int sig_r,
+                        int *ret_pid)
+{
+	struct cli stop = {.action = CLI_ENGINE, .cmd = "daemon", .args = cJSON_CreateObject()};
+	cJSON_AddStringToObject(stop.args, "sub", "stop");
+	int code = 0;
+	int rc = daemon_request(&stop, root, bldd, false, s, sig_r, &code);
+	cJSON_Delete(stop.args);
+	*ret_pid = rc == 0 ? s->engine_pid : 0;
+	return daemon_wait_gone(root);
+}
+
+/* bld daemon start|stop|status|logs */
+static int daemon_command(const struct cli *cli, const char *root, const char *bldd,
+                          struct session *s, int sig_r)
+{
+	const char *sub = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cli->args, "sub"));
+	if (!root) {
+		fprintf(stderr, "bld: error: bld daemon: no nx.json found in the current folder "
+		                "or any folder above it\n");
+		return 2;
+	}
+	if (!strcmp(sub, "logs")) {
+		char *log = state_file(root, "daemon.log");
+		char *text = NULL;
+		size_t len = 0;
+		int rc = file_read(log, &text, &len);
+		if (rc < 0) {
+			fprintf(stderr, "bld: no daemon log yet (%s: %s)\n", log, strerror(-rc));
+			free(log);
+			return rc == -ENOENT ? 0 : 2;
+		}
+		fwrite(text, 1, len, stdout);
+		free(text);
+		free(log);
+		return 0;
+	}
+	if (!strcmp(sub, "stop")) {
+		int pid = 0;
+		if (!daemon_stop(root, bldd, s, sig_r, &pid)) {
+			fprintf(stderr, "bld: error: the daemon of %s did not stop within %d s\n", root,
+			        DAEMON_STOP_WAIT_MS / 1000);
+			return 2;
+		}
+		if (pid)
+			printf("bld daemon stopped (pid %d)\n", pid);
+		else
+			printf("no bld daemon runs for %s\n", root);
+		return 0;
+	}
+	int code = 0;
+	bool start = !strcmp(sub, "start");
+	int rc = daemon_request(cli, root, bldd, start, s, sig_r, &code);
+	if (rc == -ECONNREFUSED && !start) {
+		printf("no bld daemon runs for %s\n", root);
+		return 3;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "bld: error: the daemon of %s does not answer (%s); see %s/.bld/daemon.log\n",
+		        root, strerror(-rc), root);
+		return 2;
+	}
+	return code;
+}
+
 int client_run(const struct cli *cli)
 {
 	int sig_r = -1;
@@ -360,32 +663,55 @@ int client_run(const struct cli *cli)
 		return 2;
 	}
 	char *path = find_engine();
+	char cwd[PATH_MAX];
+	char *root = NULL;
+	if (getcwd(cwd, sizeof(cwd)) && path_find_root(cwd, &root) < 0)
+		root = NULL;
 	struct session s = {.fd = -1};
-	pid_t pid = -1;
-	int rc = engine_start(path, &s.fd, &pid);
-	if (rc < 0) {
-		fprintf(stderr, "bld: error: cannot start the engine %s: %s\n", path,
-		        strerror(-rc));
-		free(path);
-		return 2;
-	}
 	bool color = want_color();
 	render_init(&s.render, 1, 2, color);
 	s.render.verbose = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cli->args, "verbose"));
 	proto_reader_init(&s.rd);
 	int code;
-	if (send_hello_and_request(s.fd, cli, color) < 0) {
-		fprintf(stderr, "bld: error: the engine %s is unreachable\n", path);
-		code = 2;
+	bool is_daemon_cmd = !strcmp(cli->cmd, "daemon");
+	if (is_daemon_cmd) {
+		code = daemon_command(cli, root, path, &s, sig_r);
 	} else {
-		code = converse(&s, sig_r);
+		bool use_daemon = root && daemon_wanted(cli);
+		if (root && !strcmp(cli->cmd, "reset")) {
+			/* the daemon goes first: reset deletes .bld/, its socket and lock with it */
+			int pid;
+			if (!daemon_stop(root, path, &s, sig_r, &pid)) {
+				fprintf(stderr, "bld: error: the daemon of %s did not stop\n", root);
+				code = 2;
+				goto out;
+			}
+			session_reset(&s);
+			use_daemon = false;
+		}
+		if (use_daemon) {
+			code = via_daemon(cli, root, path, &s, color, sig_r);
+		} else {
+			pid_t pid = -1;
+			int fd = -1;
+			int rc = engine_start(path, &fd, &pid);
+			if (rc < 0) {
+				fprintf(stderr, "bld: error: cannot start the engine %s: %s\n", path,
+				        strerror(-rc));
+				code = 2;
+				goto out;
+			}
+			code = converse_on(&s, fd, false, cli, color, sig_r);
+			close(fd);
+			engine_reap(pid, s.canceled);
+		}
 	}
 	render_done(&s.render, code);
-	close(s.fd);
-	engine_reap(pid, s.canceled);
+out:
 	render_release(&s.render);
 	proto_reader_release(&s.rd);
 	free(s.spawned);
+	free(root);
 	free(path);
 	return code;
 }

@@ -24,7 +24,8 @@ static const char overview[] =
     "  generate <generator> [--opt v]       create projects and files (alias: g)\n"
     "  list                                 generators and executors bld knows\n"
     "  cache ls|show|stats|prune|why        inspect and manage the local cache\n"
-    "  reset                                delete the cache and workspace state\n"
+    "  reset                                stop the daemon, delete the cache and state\n"
+    "  daemon start|stop|status|logs        the workspace's resident daemon\n"
     "  help [<command>]                     this text, or a command's options\n"
     "  --version                            print the version\n"
     "\n"
@@ -40,7 +41,8 @@ static const char run_common[] =
     "  --exclude-task-dependencies       run only the named tasks, not their dependencies\n"
     "  --nx-bail                         start nothing more after the first failure\n"
     "  --verbose                         more detail\n"
-    "  --no-daemon                       accepted; the engine always runs one-shot for now\n"
+    "  --no-daemon                       run the engine one-shot, without the daemon\n"
+    "                                    (also BLD_DAEMON=0, and CI=true)\n"
     "  -- <args>                         forwarded to the requested tasks' commands\n"
     "Other --options are passed to the requested tasks as Nx does.\n";
 
@@ -86,7 +88,17 @@ static const struct help_page pages[] = {
               "       bld cache stats [--json]           entries, bytes, hit rate\n"
               "       bld cache prune [--max-size 10G]   drop least recently used entries\n"
               "       bld cache why <project>:<target>   why the task misses the cache\n"},
-    {"reset", "Usage: bld reset\n\nDeletes the cache and bld's workspace state (.bld/).\n"},
+    {"reset", "Usage: bld reset\n\nStops the workspace's daemon, then deletes the cache and bld's\n"
+              "workspace state (.bld/).\n"},
+    {"daemon", "Usage: bld daemon start     start the workspace's daemon (if none runs)\n"
+               "       bld daemon stop      stop it (its running tasks are stopped)\n"
+               "       bld daemon status [--json]  pid, uptime, memory, requests served\n"
+               "       bld daemon logs      print .bld/daemon.log\n"
+               "\n"
+               "bld starts the daemon by itself when a command needs it.  BLD_DAEMON=0,\n"
+               "--no-daemon or CI=true run the engine one-shot instead; BLD_DAEMON=1 uses\n"
+               "the daemon even with CI=true.  BLD_DAEMON_IDLE: seconds without a client\n"
+               "before it exits (default 10800).\n"},
     {"help", "Usage: bld help [<command>]\n"},
 };
 

@@ -24,14 +24,26 @@ static void conn_close(struct conn *c);
 
 /* The engine itself got a signal: cancel every request (their tasks are stopped), and
  * the connections end as the requests finish. */
-static void signal_cb(uv_signal_t *h, int signum)
+void daemon__cancel_all(struct daemon *d)
 {
-	struct daemon *d = h->data;
-	for (struct conn *c = d->conns; c; c = c->next)
+	for (struct conn *c = d->conns, *next; c; c = next) {
+		next = c->next;
 		if (c->req)
 			request_cancel(c->req);
 		else
 			conn_close(c);
+	}
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+	if (d->resident) {
+		if (signum != SIGHUP)
+			server_shutdown(d, signum == SIGINT ? "SIGINT" : "SIGTERM");
+		return;
+	}
+	daemon__cancel_all(d);
 }
 
 int daemon_new(bool oneshot, struct daemon **ret)
@@ -44,6 +56,9 @@ int daemon_new(bool oneshot, struct daemon **ret)
 	}
 	d->loop.data = d;
 	d->oneshot = oneshot;
+	d->lock_fd = -1;
+	d->listen_fd = -1;
+	d->version = BLD_VERSION;
 	const int signums[] = {SIGINT, SIGTERM, SIGHUP};
 	for (size_t i = 0; i < ARRAY_LEN(signums); i++) {
 		uv_signal_init(&d->loop, &d->signals[i]);
@@ -66,6 +81,8 @@ static void conn_closed_cb(uv_handle_t *h)
 		}
 	proto_reader_release(&c->rd);
 	free(c);
+	d->nconns--;
+	server_conns_changed(d);
 }
 
 static void conn_close(struct conn *c)
@@ -166,6 +183,23 @@ static void conn_fail(struct conn *c, const char *why)
 static void on_hello(struct conn *c, cJSON *msg)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(msg, "proto");
+	const cJSON *cv = cJSON_GetObjectItemCaseSensitive(msg, "client");
+	struct daemon *d = c->d;
+	if (d->resident && (!cJSON_IsNumber(v) || v->valueint != PROTO_VERSION ||
+	                    !cJSON_IsString(cv) || strcmp(cv->valuestring, d->version))) {
+		/* the client starts a daemon of its own version once this one lets go */
+		server_retire(d);
+		cJSON *m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "t", "hello");
+		cJSON_AddNumberToObject(m, "proto", PROTO_VERSION);
+		cJSON_AddStringToObject(m, "version", d->version);
+		cJSON_AddNumberToObject(m, "pid", (double)getpid());
+		cJSON_AddBoolToObject(m, "retire", true);
+		conn_send_json(c, m);
+		cJSON_Delete(m);
+		conn_end(c);
+		return;
+	}
 	if (!cJSON_IsNumber(v) || v->valueint != PROTO_VERSION) {
 		char why[160];
 		snprintf(why, sizeof(why),
@@ -178,7 +212,7 @@ static void on_hello(struct conn *c, cJSON *msg)
 	cJSON *m = cJSON_CreateObject();
 	cJSON_AddStringToObject(m, "t", "hello");
 	cJSON_AddNumberToObject(m, "proto", PROTO_VERSION);
-	cJSON_AddStringToObject(m, "version", BLD_VERSION);
+	cJSON_AddStringToObject(m, "version", d->version);
 	cJSON_AddNumberToObject(m, "pid", (double)getpid());
 	conn_send_json(c, m);
 	cJSON_Delete(m);
@@ -271,10 +305,13 @@ int daemon_serve_fd(struct daemon *d, int fd)
 		uv_close((uv_handle_t *)&c->pipe, conn_closed_cb);
 		c->next = d->conns;
 		d->conns = c;
+		d->nconns++;
 		return rc;
 	}
 	c->next = d->conns;
 	d->conns = c;
+	d->nconns++;
+	server_conns_changed(d);
 	return uv_read_start((uv_stream_t *)&c->pipe, conn_alloc_cb, conn_read_cb);
 }
 
@@ -299,11 +336,13 @@ static void conn_end(struct conn *c)
 void daemon__request_done(struct daemon *d, struct conn *c, int exit_code)
 {
 	d->last_exit = exit_code;
+	d->served++;
 	if (c) {
 		c->req = NULL;
-		if (d->oneshot)
-			conn_end(c);
+		conn_end(c); /* one request per connection */
 	}
+	if (d->stop_after)
+		server_shutdown(d, "bld daemon stop");
 }
 
 int daemon_run(struct daemon *d)

@@ -56,6 +56,25 @@ struct daemon {
 	struct conn *conns;     /* open connections (singly linked) */
 	bool oneshot;           /* serve one request, then exit */
 	int last_exit;          /* exit code of the last finished request */
+	/* resident mode (server.c); unused one-shot */
+	bool resident;
+	char *root;          /* owned: the workspace root served */
+	char *sock;          /* owned: socket path */
+	char *pid_path;      /* owned: <root>/.bld/bldd.pid */
+	int lock_fd;         /* flock'd <root>/.bld/bldd.lock; -1 once released */
+	int listen_fd;       /* the listening socket, or -1 */
+	uv_poll_t listener;  /* readable listen_fd: connections to accept */
+	bool listening;      /* listener is open */
+	uv_timer_t idle;     /* idle shutdown */
+	bool idle_open;      /* idle timer is open */
+	uint64_t idle_ms;    /* BLD_DAEMON_IDLE (s) * 1000 */
+	const char *version; /* BLD_VERSION, or BLD_FAKE_VERSION (test hook) */
+	uint64_t started_ms;
+	uint64_t served;     /* requests served */
+	int nconns;          /* connections open */
+	bool stopping;       /* shutting down: no new connection, requests canceled */
+	bool retiring;       /* another version asked: finish running work, then exit */
+	bool stop_after;     /* `bld daemon stop`: shut down once its request is done */
 };
 
 /* One client connection. */
@@ -101,6 +120,25 @@ size_t conn_write_queue_size(const struct conn *c);
 void daemon__request_done(struct daemon *d, struct conn *c, int exit_code);
 /* Send a task output frame. */
 void conn_send_output(struct conn *c, uint32_t task, int stream, const void *data, size_t len);
+
+/* server.c: resident mode */
+/* Take the root's lock, listen on its socket, write the pid file.  0; 1 when another
+ * daemon holds the lock (nothing to do); negative errno after a message on stderr. */
+int server_start(struct daemon *d, const char *root);
+/* Stop listening, cancel every request, let the loop end. */
+void server_shutdown(struct daemon *d, const char *why);
+/* Another version's client: stop listening and release the lock; running work goes on. */
+void server_retire(struct daemon *d);
+/* After the loop closed: remove the socket and pid file (if still ours), free. */
+void server_release(struct daemon *d);
+/* The connection count changed: arm or disarm the idle timer, end a retired daemon. */
+void server_conns_changed(struct daemon *d);
+/* Append a line to the log (stderr, which is .bld/daemon.log), with a timestamp. */
+void server_log(struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* daemon.c: cancel every request and close idle connections (signals, shutdown). */
+void daemon__cancel_all(struct daemon *d);
+/* `daemon` requests: status, stop. */
+int cmd_daemon(struct request *r);
 
 /* request.c */
 /* Parse a "request" message (takes ownership of msg).  0 or negative (err). */

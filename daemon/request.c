@@ -197,6 +197,7 @@ struct command {
 static const struct command commands[] = {
     {"show", cmd_show},         {"graph", cmd_graph}, {"list", cmd_list},
     {"generate", cmd_generate}, {"cache", cmd_cache}, {"reset", cmd_reset},
+    {"daemon", cmd_daemon},
 };
 
 void request_start(struct request *r)

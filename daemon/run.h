@@ -5,6 +5,7 @@
 #ifndef BLD_RUN_H
 #define BLD_RUN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -58,7 +59,7 @@ struct run {
 	cJSON *overrides;    /* owned, or NULL */
 	bool skip_cache;
 	bool verbose;
-	bool canceled;
+	atomic_bool canceled; /* written on the loop thread, read by cache work on the pool */
 	bool ending; /* the scheduler is done; waiting for processes to go */
 	bool pumping, pump_again;
 	int live_procs;

@@ -13,6 +13,7 @@
  * the project graph; bld records those edges as WS_DEP_DEPENDSON.
  */
 #include "ws_int.h"
+#include "bld/sock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,27 +71,15 @@ int workspace_project_index(const struct workspace *ws, const struct ws_project 
 
 int workspace_find_root(const char *start, char **ret_root, struct bld_err *err)
 {
-	char *dir = realpath(start, NULL);
-	if (!dir)
+	/* one rule, shared with the client (it finds the daemon's socket by the root) */
+	int rc = path_find_root(start, ret_root);
+	if (rc == -ENOENT && access(start, F_OK) == 0)
+		return bld_err_set(err, BLD_ENOWORKSPACE,
+		                   "no nx.json found in %s or any folder above it", start);
+	if (rc < 0)
 		return bld_err_set(err, BLD_ENOWORKSPACE, "no nx.json found: %s: %s", start,
-		                   strerror(errno));
-	for (;;) {
-		char *nx = path_join(dir, "nx.json");
-		bool found = file_exists(nx);
-		free(nx);
-		if (found) {
-			*ret_root = dir;
-			return 0;
-		}
-		if (!strcmp(dir, "/"))
-			break;
-		char *up = path_dirname(dir);
-		free(dir);
-		dir = *up ? up : (free(up), xstrdup("/"));
-	}
-	free(dir);
-	return bld_err_set(err, BLD_ENOWORKSPACE, "no nx.json found in %s or any folder above it",
-	                   start);
+		                   strerror(-rc));
+	return 0;
 }
 
 /* ---- nx.json ---- */

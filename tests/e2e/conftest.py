@@ -18,7 +18,9 @@ the command appends to), never from bld's own output.
         assert ws.ran() == ['a:build']
 
 Helpers:
-  make_ws(files, git=True, folder=None) -> Workspace   (folder: its name under tmp_path)
+  make_ws(files, git=True, folder=None, oneshot=False) -> Workspace
+                                          (folder: its name under tmp_path; oneshot: always
+                                          BLD_DAEMON=0, for tests about the one-shot engine)
                                           files: {relative path: str | bytes | dict | list}
                                           dict/list values are written as JSON.  In text,
                                           @SIDE@ becomes the side folder, @LOG@ the side log.
@@ -93,7 +95,10 @@ def clean_env(home, extra=None):
         'TMPDIR': os.environ.get('TMPDIR', '/tmp'),
         'BLD': BLD,
         'BLDD': BLDD,
-        'BLD_DAEMON': '0',
+        # one-shot engine, or (the daemon pass of the suite, BLD_E2E_DAEMON=1) through
+        # each workspace's own resident daemon, stopped at teardown
+        'BLD_DAEMON': '1' if os.environ.get('BLD_E2E_DAEMON') == '1' else '0',
+        'BLD_DAEMON_IDLE': '300',
         'NO_COLOR': '1',
         'TERM': 'dumb',
         'GIT_CONFIG_NOSYSTEM': '1',
@@ -107,6 +112,17 @@ def clean_env(home, extra=None):
         else:
             env[k] = str(v)
     return env
+
+
+def uses_daemon(env):
+    """Whether bld run with env talks to a resident daemon (the client's rule)."""
+    v = env.get('BLD_DAEMON', '')
+    if v:
+        return v not in ('0', 'false')
+    return env.get('CI') != 'true'
+
+
+DAEMON_PASS = os.environ.get('BLD_E2E_DAEMON') == '1'
 
 
 def log(text):
@@ -128,8 +144,9 @@ def _write(path, content, subst=None):
 
 
 class Workspace:
-    def __init__(self, base, files, git=True):
+    def __init__(self, base, files, git=True, oneshot=False):
         self.base = base
+        self.oneshot = oneshot
         self.root = base / 'ws'
         self.side = base / 'side'          # outside the workspace: side effects land here
         self.home = base / 'home'
@@ -176,8 +193,10 @@ class Workspace:
 
     # -- running bld ---------------------------------------------------------
     def _env(self, env):
+        if self.oneshot:
+            env = {'BLD_DAEMON': '0', **(env or {})}
         e = clean_env(self.home, env)
-        if e.get('BLD_DAEMON') != '0' and e.get('CI') != 'true':
+        if uses_daemon(e):
             self.daemon_maybe = True
         return e
 
@@ -244,6 +263,26 @@ def has_env(pid, name, value):
         return False
 
 
+def engines_of(ws, resident=False):
+    """Live bldd processes started for ws's tests (their environment carries its HOME):
+    one-shot engines, or with resident=True the resident daemons (bldd --daemon)."""
+    found = []
+    want = os.path.realpath(BLDD)
+    for d in pathlib.Path('/proc').iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if os.path.realpath(d / 'exe') != want:
+                continue
+            if (b'--daemon' in (d / 'cmdline').read_bytes().split(b'\0')) != resident:
+                continue
+            if has_env(int(d.name), 'HOME', str(ws.home)) and pid_alive(int(d.name)):
+                found.append(int(d.name))
+        except OSError:
+            continue
+    return found
+
+
 def kill_if_alive(pid, sig=signal.SIGKILL):
     if pid_alive(pid):
         try:
@@ -266,8 +305,8 @@ def wait_for(pred, timeout=20.0, step=0.05):
 def make_ws(tmp_path):
     made = []
 
-    def make(files, git=True, folder=None):
-        ws = Workspace(tmp_path / (folder or f'w{len(made)}'), files, git=git)
+    def make(files, git=True, folder=None, oneshot=False):
+        ws = Workspace(tmp_path / (folder or f'w{len(made)}'), files, git=git, oneshot=oneshot)
         made.append(ws)
         return ws
 

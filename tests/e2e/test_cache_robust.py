@@ -96,7 +96,8 @@ def visible_hit(ws, n):
 
 
 def test_kill_mid_store_leaves_a_consistent_cache(make_ws):
-    ws = make_ws(ws_files())
+    # the engine killed here is the client's one-shot child (test_daemon.py kills a daemon)
+    ws = make_ws(ws_files(), oneshot=True)
     # calibrate: how long one full run (command + store) takes
     t0 = time.monotonic()
     assert ws.run('run', 'a:build').code == 0

@@ -21,10 +21,12 @@ MODULE_FILES = ['__init__.py', 'init.py', 'main.py']
 
 
 def tree(root):
-    """{relative path: sha256} of every file outside .git."""
+    """{relative path: sha256} of every file outside .git and .bld (bld's own state:
+    the daemon's socket, lock, pid file and log)."""
     out = {}
     for p in sorted(pathlib.Path(root).rglob('*')):
-        if p.is_file() and '.git' not in p.relative_to(root).parts:
+        parts = p.relative_to(root).parts
+        if p.is_file() and '.git' not in parts and parts[:1] != ('.bld',):
             out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
 

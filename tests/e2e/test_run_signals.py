@@ -5,11 +5,10 @@ The task scripts record their pids in the side folder; liveness is read from /pr
 """
 
 import os
-import pathlib
 import signal
 import time
 
-from conftest import BLDD, has_env, kill_if_alive, log, pid_alive, wait_for
+from conftest import engines_of, has_env, kill_if_alive, log, pid_alive, wait_for
 
 # A task that writes its own pid, starts a grandchild in the background (which, in a
 # non-interactive shell, ignores SIGINT: only a signal to the group that is not SIGINT,
@@ -53,24 +52,6 @@ def pid_files_ready(ws, *names):
             if not f.exists() or not f.read_text().strip():
                 return False
     return True
-
-
-def engines_of(ws):
-    """Live bldd processes started for this test (their environment carries our HOME)."""
-    found = []
-    want = os.path.realpath(BLDD)
-    marker = f'HOME={ws.home}'.encode()
-    for d in pathlib.Path('/proc').iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            if os.path.realpath(d / 'exe') != want:
-                continue
-            if marker in (d / 'environ').read_bytes().split(b'\0') and pid_alive(int(d.name)):
-                found.append(int(d.name))
-        except OSError:
-            continue
-    return found
 
 
 def interrupt_and_check(ws, proc, names):

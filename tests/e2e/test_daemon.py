@@ -1,0 +1,336 @@
+"""The resident daemon: started by the first client and reused, one per root, replaced
+when stale, killed or of another version; its socket (fallback folder for long paths,
+peer uid checked), its lifecycle (status, stop, idle shutdown, SIGTERM, reset) and that
+no client takes it down.
+
+Every test here sets BLD_DAEMON=1 (the suite's default is one-shot); each workspace has
+its own daemon, stopped at teardown (conftest: `bld daemon stop`)."""
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+from conftest import BLD, engines_of, log, pid_alive, wait_for
+
+D = {'BLD_DAEMON': '1'}
+
+
+def files(extra=None):
+    f = {
+        'nx.json': {'targetDefaults': {'build': {'cache': True}}},
+        '.gitignore': '.bld\ndist\n',
+        'a/project.json': {'name': 'a', 'targets': {'build': {
+            'command': log('a:build') + ' && mkdir -p dist && echo built > dist/a.txt',
+            'outputs': ['{workspaceRoot}/dist']}}},
+        'a/src/x.txt': 'x',
+    }
+    f.update(extra or {})
+    return f
+
+
+def daemon_pid(ws):
+    try:
+        return int((ws.root / '.bld/bldd.pid').read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+def status(ws, env=None):
+    r = ws.run('daemon', 'status', '--json', env={**D, **(env or {})})
+    assert r.code == 0, r
+    return json.loads(r.out)
+
+
+def daemons_of(ws):
+    return engines_of(ws, resident=True)
+
+
+def frame(obj):
+    data = json.dumps(obj).encode()
+    return struct.pack('>IB', len(data), ord('J')) + data
+
+
+def test_second_run_is_served_by_the_daemon_the_first_started(make_ws):
+    ws = make_ws(files())
+    r = ws.run('run', 'a:build', env=D)
+    assert r.code == 0, r
+    pid = daemon_pid(ws)
+    assert pid and pid_alive(pid)
+    # detached: not the client's child, its own session, stdio to the log
+    assert os.getsid(pid) != os.getsid(0)
+    r = ws.run('run', 'a:build', env=D)
+    assert r.code == 0, r
+    assert ws.ran() == ['a:build']          # the second was a cache hit
+    st = status(ws)
+    assert st['pid'] == pid and st['workspace'] == str(ws.root.resolve())
+    assert st['requestsServed'] >= 2
+    assert st['rssKiB'] > 0
+    assert (ws.root / '.bld/bldd.sock').is_socket()
+    assert os.stat(ws.root / '.bld/bldd.sock').st_mode & 0o777 == 0o600
+    assert 'started' in ws.run('daemon', 'logs', env=D).out
+    assert daemons_of(ws) == [pid]
+
+
+def test_no_daemon_ci_and_flag_keep_one_shot(make_ws):
+    ws = make_ws(files())
+    for env, args in (({'BLD_DAEMON': '0'}, []), ({'BLD_DAEMON': None, 'CI': 'true'}, []),
+                      ({'BLD_DAEMON': None}, ['--no-daemon'])):
+        r = ws.run('run', 'a:build', *args, env=env)
+        assert r.code == 0, r
+        assert not daemons_of(ws) and not (ws.root / '.bld/bldd.sock').exists()
+    # without BLD_DAEMON and CI, the daemon is the default
+    r = ws.run('show', 'projects', env={'BLD_DAEMON': None, 'CI': None})
+    assert r.code == 0 and r.out.split() == ['a'], r
+    assert len(daemons_of(ws)) == 1
+
+
+def test_sigkill_then_a_fresh_daemon_and_the_cache_is_intact(make_ws):
+    ws = make_ws(files())
+    assert ws.run('run', 'a:build', env=D).code == 0
+    old = daemon_pid(ws)
+    os.kill(old, signal.SIGKILL)
+    assert wait_for(lambda: not pid_alive(old), timeout=10)
+    # the socket file and the lock file are left behind: both are replaced
+    assert (ws.root / '.bld/bldd.sock').exists()
+    ws.clear_log()
+    r = ws.run('run', 'a:build', env=D)
+    assert r.code == 0, r
+    assert ws.ran() == [], 'the cache entry did not survive the daemon being killed'
+    new = daemon_pid(ws)
+    assert new and new != old and pid_alive(new)
+    r = ws.run('cache', 'ls', env=D)
+    assert r.code == 0, r
+
+
+def test_clients_starting_at_once_end_with_one_daemon(make_ws):
+    ws = make_ws(files())
+    procs = [ws.spawn('show', 'projects', env=D) for _ in range(6)]
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, (out, err)
+        assert out.split() == [b'a']
+    assert wait_for(lambda: len(daemons_of(ws)) == 1, timeout=10), daemons_of(ws)
+    assert daemons_of(ws) == [daemon_pid(ws)]
+
+
+def test_a_daemon_of_another_version_is_replaced(make_ws):
+    ws = make_ws(files())
+    # the test hook: a client and the daemon it starts claim version 0.0.1
+    old_env = {**D, 'BLD_FAKE_VERSION': '0.0.1'}
+    r = ws.run('daemon', 'start', env=old_env)
+    assert r.code == 0, r
+    old = daemon_pid(ws)
+    assert status(ws, old_env)['version'] == '0.0.1'
+    r = ws.run('run', 'a:build', env=D)
+    assert r.code == 0, r
+    assert ws.ran() == ['a:build']
+    new = daemon_pid(ws)
+    assert new != old
+    assert status(ws)['version'] != '0.0.1'
+    assert wait_for(lambda: not pid_alive(old), timeout=10), 'the old daemon did not retire'
+    assert 'retiring' in ws.run('daemon', 'logs', env=D).out
+
+
+def test_the_old_daemon_finishes_running_work_before_it_retires(make_ws):
+    ws = make_ws(files({'s/project.json': {'name': 's', 'targets': {'build': {
+        'command': f"touch '{'@SIDE@'}/s.started' && sleep 1.5 && " + log('s:done')}}}}))
+    old_env = {**D, 'BLD_FAKE_VERSION': '0.0.1'}
+    p = ws.spawn('run', 's:build', env=old_env)
+    assert wait_for(lambda: (ws.side / 's.started').exists(), timeout=20)
+    old = daemon_pid(ws)
+    r = ws.run('show', 'projects', env=D)
+    assert r.code == 0, r
+    assert daemon_pid(ws) != old
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, (out, err)
+    assert 's:done' in ws.ran()
+    assert wait_for(lambda: not pid_alive(old), timeout=10)
+
+
+def test_another_uid_is_refused(make_ws):
+    if os.geteuid() != 0:
+        raise AssertionError('this test switches to uid 65534 and needs root (CI runs as root)')
+    ws = make_ws(files())
+    assert ws.run('daemon', 'start', env=D).code == 0
+    sock = ws.root / '.bld/bldd.sock'
+    # widen the socket's mode so only the SO_PEERCRED check stands in the way, and reach
+    # it through an O_PATH descriptor (the folders above are closed to uid 65534)
+    os.chmod(sock, 0o666)
+    fd = os.open(sock, os.O_PATH)
+    script = (
+        'import os, socket, sys, struct, json\n'
+        'os.setgroups([]); os.setgid(65534); os.setuid(65534)\n'
+        's = socket.socket(socket.AF_UNIX)\n'
+        f's.connect("/proc/self/fd/{fd}")\n'
+        'd = json.dumps({"t": "hello", "proto": 1, "client": "x"}).encode()\n'
+        'got = b""\n'
+        'try:\n'
+        '    s.sendall(struct.pack(">IB", len(d), 74) + d)\n'
+        '    s.settimeout(10)\n'
+        '    got = s.recv(100)\n'
+        'except (BrokenPipeError, ConnectionResetError):\n'
+        '    pass\n'
+        'print("answer", len(got))\n')
+    r = subprocess.run([sys.executable, '-c', script], pass_fds=[fd], capture_output=True,
+                       text=True, timeout=30)
+    os.close(fd)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == 'answer 0', r.stdout   # closed without a word
+    assert 'refused a connection: the peer is another user' in \
+        ws.run('daemon', 'logs', env=D).out
+    assert ws.run('show', 'projects', env=D).code == 0
+
+
+def test_long_workspace_path_uses_the_fallback_folder(make_ws, tmp_path):
+    ws = make_ws(files(), folder='l' * 60 + '/' + 'o' * 60)
+    assert len(str(ws.root / '.bld/bldd.sock')) > 108
+    run_dir = tmp_path / 'xdg'
+    run_dir.mkdir(mode=0o700)
+    env = {**D, 'XDG_RUNTIME_DIR': str(run_dir)}
+    r = ws.run('run', 'a:build', env=env)
+    assert r.code == 0, r
+    assert not (ws.root / '.bld/bldd.sock').exists()
+    st = status(ws, env)
+    assert st['socket'].startswith(str(run_dir / 'bld') + '/'), st
+    assert os.stat(run_dir / 'bld').st_mode & 0o777 == 0o700
+    assert ws.run('run', 'a:build', env=env).code == 0
+    assert status(ws, env)['pid'] == st['pid']
+    assert ws.run('daemon', 'stop', env=env).code == 0
+    assert not os.path.exists(st['socket'])
+
+
+def test_bad_project_json_while_running_then_fixed(make_ws):
+    ws = make_ws(files())
+    assert ws.run('run', 'a:build', env=D).code == 0
+    pid = daemon_pid(ws)
+    ws.write('a/project.json', '{\n  "name": "a",\n  "targets": {\n    "build": }\n}\n')
+    r = ws.run('run', 'a:build', env=D)
+    assert r.code == 2, r
+    assert 'a/project.json:4:' in r.err, r
+    assert pid_alive(pid) and daemon_pid(ws) == pid
+    ws.write('a/project.json', {'name': 'a', 'targets': {'build': {'command': log('a:fixed')}}})
+    r = ws.run('run', 'a:build', env=D)
+    assert r.code == 0, r
+    assert ws.ran()[-1] == 'a:fixed'
+    assert daemon_pid(ws) == pid
+
+
+def test_an_edit_just_before_a_command_is_seen(make_ws):
+    ws = make_ws(files())
+    assert ws.run('run', 'a:build', env=D).code == 0
+    for n in range(5):
+        ws.write('a/src/x.txt', f'v{n}')
+        r = ws.run('show', 'tasks', '-t', 'build', '--json', env=D)
+        one = ws.run('show', 'tasks', '-t', 'build', '--json', env={'BLD_DAEMON': '0'})
+        assert r.code == 0 and r.out == one.out, (r, one)
+
+
+def test_stop_status_and_idle_shutdown(make_ws):
+    ws = make_ws(files())
+    r = ws.run('daemon', 'status', env=D)
+    assert r.code == 3 and 'no bld daemon' in r.out, r
+    r = ws.run('daemon', 'stop', env=D)
+    assert r.code == 0 and 'no bld daemon' in r.out, r
+    r = ws.run('daemon', 'start', env=D)
+    assert r.code == 0 and 'running' in r.out, r
+    pid = daemon_pid(ws)
+    r = ws.run('daemon', 'status', env=D)
+    assert r.code == 0 and f'pid:        {pid}' in r.out, r
+    r = ws.run('daemon', 'stop', env=D)
+    assert r.code == 0 and f'stopped (pid {pid})' in r.out, r
+    assert not pid_alive(pid) or wait_for(lambda: not pid_alive(pid), timeout=5)
+    assert not (ws.root / '.bld/bldd.sock').exists()
+    assert not (ws.root / '.bld/bldd.pid').exists()
+    # idle shutdown (BLD_DAEMON_IDLE, seconds, read by the daemon at start)
+    r = ws.run('daemon', 'start', env={**D, 'BLD_DAEMON_IDLE': '1'})
+    pid = daemon_pid(ws)
+    assert wait_for(lambda: not pid_alive(pid), timeout=15), 'no idle shutdown'
+    assert 'idle for 1 s' in ws.run('daemon', 'logs', env=D).out
+    assert not (ws.root / '.bld/bldd.sock').exists()
+
+
+def test_reset_stops_the_daemon_first(make_ws):
+    ws = make_ws(files())
+    assert ws.run('run', 'a:build', env=D).code == 0
+    pid = daemon_pid(ws)
+    r = ws.run('reset', env=D)
+    assert r.code == 0, r
+    assert wait_for(lambda: not pid_alive(pid), timeout=5)
+    assert not (ws.root / '.bld').exists()
+
+
+def long_task_files():
+    return files({'s/project.json': {'name': 's', 'targets': {'build': {
+        'command': "sh -c 'echo $$ > \"@SIDE@/s.pid\"; exec sleep 60'"}}}})
+
+
+def task_pid(ws):
+    try:
+        return int((ws.side / 's.pid').read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+def test_sigterm_shuts_down_cleanly_and_stops_the_tasks(make_ws):
+    ws = make_ws(long_task_files())
+    p = ws.spawn('run', 's:build', env=D)
+    assert wait_for(lambda: task_pid(ws), timeout=20)
+    child = task_pid(ws)
+    pid = daemon_pid(ws)
+    os.kill(pid, signal.SIGTERM)
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == 130, (out, err)
+    assert wait_for(lambda: not pid_alive(child), timeout=10)
+    assert wait_for(lambda: not pid_alive(pid), timeout=10)
+    logs = ws.run('daemon', 'logs', env=D).out
+    assert 'shutting down: SIGTERM' in logs and 'exited after' in logs, logs
+    assert 'did not close cleanly' not in logs
+    assert not (ws.root / '.bld/bldd.sock').exists()
+
+
+def test_no_client_takes_the_daemon_down(make_ws):
+    ws = make_ws(long_task_files())
+    assert ws.run('daemon', 'start', env=D).code == 0
+    pid = daemon_pid(ws)
+    sock = str(ws.root / '.bld/bldd.sock')
+    # a malformed frame, invalid JSON, a request before hello, a connection just closed
+    for payload in (b'\xff\xff\xff\xff\x00', struct.pack('>IB', 3, ord('J')) + b'{{{',
+                    frame({'t': 'request', 'cmd': 'list', 'cwd': '/'}), b''):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(sock)
+        s.sendall(payload)
+        s.shutdown(socket.SHUT_WR)
+        s.settimeout(10)
+        while s.recv(65536):
+            pass
+        s.close()
+    # a client killed mid-stream: its task is stopped, the daemon lives on
+    p = ws.spawn('run', 's:build', env=D)
+    assert wait_for(lambda: task_pid(ws), timeout=20)
+    child = task_pid(ws)
+    p.kill()
+    p.wait(10)
+    assert wait_for(lambda: not pid_alive(child), timeout=10)
+    # a client that stops reading: a task floods output, nobody reads it
+    ws.write('f/project.json', {'name': 'f', 'targets': {'build': {
+        'command': 'head -c 50000000 /dev/zero | tr "\\0" x; echo'}}})
+    slow = subprocess.Popen([BLD, 'run', 'f:build'], cwd=ws.root, env=ws._env(D),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    ws.procs.append(slow)
+    time.sleep(1)
+    # meanwhile another client is served at once
+    t0 = time.monotonic()
+    r = ws.run('show', 'projects', env=D)
+    assert r.code == 0, r
+    assert time.monotonic() - t0 < 5
+    slow.kill()
+    slow.wait(10)
+    assert pid_alive(pid) and daemon_pid(ws) == pid
+    r = ws.run('run', 'a:build', env=D)
+    assert r.code == 0, r
+    assert status(ws)['pid'] == pid
