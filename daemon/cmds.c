@@ -291,7 +291,12 @@ int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,
 	}
 	int *assign = xcalloc(tg->ntasks + 1, sizeof(*assign));
 	task_graph_shard_assign(tg, ms, n, assign);
+	size_t before = tg->ntasks;
 	task_graph_keep_shard(tg, assign, i - 1);
+	if (!tg->ntasks && before)
+		request_message(r, "info",
+		                "shard %d/%d has no tasks: the %zu task%s went to the other shards", i,
+		                n, before, before == 1 ? "" : "s");
 	free(assign);
 	free(ms);
 	return 0;

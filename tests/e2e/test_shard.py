@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import BLD, clean_env
+from conftest import BLD, clean_env, log
 
 GENWS = pathlib.Path(__file__).resolve().parents[2] / 'bench' / 'genws.py'
 
@@ -105,3 +105,20 @@ def test_malformed_shard_is_a_usage_error(ws200, tmp_path, bad):
     p = bld(base, root, 'run-many', '-t', 'build', f'--shard={bad}', cache=tmp_path / 'c')
     assert p.returncode == 2, (bad, p.stderr)
     assert '--shard' in p.stderr and 'expected <i>/<n>' in p.stderr, p.stderr
+
+
+def test_more_shards_than_projects(make_ws):
+    ws = make_ws({
+        'nx.json': {},
+        'a/project.json': {'name': 'a', 'targets': {'build': {'command': log('a')}}},
+        'b/project.json': {'name': 'b', 'targets': {'build': {'command': log('b')}}},
+    })
+    empty = 0
+    for i in range(1, 6):
+        r = ws.run('run-many', '-t', 'build', '--shard', f'{i}/5')
+        assert r.code == 0, r
+        if 'has no tasks' in r.err:
+            empty += 1
+            assert f'shard {i}/5 has no tasks: the 2 tasks went to the other shards' in r.err
+    assert empty == 3
+    assert sorted(ws.ran()) == ['a', 'b']
