@@ -46,6 +46,12 @@ char *cache__blob_path(const struct cache *c, const char *hash);
  * exists already nothing is copied. */
 int cache__blob_put(struct cache *c, int dirfd, const char *name, const char *known, char out[33],
                     struct bld_err *err);
+/* Write data (whose content hash is hash) as blob hash, unless it is there. */
+int cache__blob_put_bytes(struct cache *c, const void *data, size_t len, const char *hash,
+                          struct bld_err *err);
+/* Read blob hash into *ret (appended) and check the bytes against the name:
+ * 0, BLD_ECORRUPT (missing or changed; a changed blob is removed), -errno. */
+int cache__blob_read(struct cache *c, const char *hash, struct sbuf *ret, struct bld_err *err);
 /* Check that a blob's bytes still hash to its name: 0, BLD_ECORRUPT (a
  * mismatching blob is removed, so the next store writes it afresh), -errno. */
 int cache__blob_verify(const struct cache *c, const char *hash, struct bld_err *err);
@@ -120,6 +126,9 @@ int cache__plan_task(struct hasher *h, const struct task_graph *tg, int i, struc
 /* Parse "<hash> <path>\n" lines (a manifest's "files") into path -> hash
  * pointers into text (which must outlive the map; text is modified). */
 void cache__files_parse(char *text, struct strmap *ret);
+/* The task hash an input manifest (hasher_task_hash's) describes, recomputed
+ * from its fields alone into out[33]; -1 when it is not such a manifest. */
+int cache__manifest_hash(const cJSON *manifest, char out[33]);
 /* Index of a project by name, or -1. */
 int cache__project_index(const struct hasher *h, const char *name);
 
@@ -193,6 +202,75 @@ int cache__entry_delete(struct cache *c, const char *hash);
 
 /* Remove orphan blobs and temporary files older than an hour; bytes freed. */
 uint64_t cache__gc_orphans(struct cache *c);
+
+/* ---- entry.c: the store's entry operations (hash, task id, manifests; no graph types) ---- */
+
+/* One output path of an entry (a row of the outputs table). */
+struct cache_row {
+	char *path;
+	int kind; /* OUT_* */
+	unsigned mode;
+	int64_t size;
+	char blob[33]; /* OUT_FILE: content hash, the blob's name */
+	char *link;    /* OUT_SYMLINK: target text */
+};
+
+/* What makes an entry; everything borrowed for the call. */
+struct cache_entry_put {
+	const char *hash, *task_id;
+	const struct strvec *declared; /* the declared outputs, as the task gave them */
+	const struct cache_row *rows;  /* every blob they name is in the blob store */
+	size_t nrows;
+	int64_t size; /* bytes of the files */
+	const char *terminal;
+	size_t terminal_len;
+	uint64_t duration_ms;
+	const char *manifest; /* the input manifest as JSON text */
+};
+
+/* 1 when hash has an entry, 0 when not, -1 on a database error. */
+int cache__entry_exists(struct cache *c, const char *hash);
+/* Make e visible in one write transaction (nothing when hash has an entry
+ * already), then prune to the automatic limit.  0 or BLD_ECACHE (err). */
+int cache__entry_put(struct cache *c, const struct cache_entry_put *e, struct bld_err *err);
+
+/* ---- transport.c: HTTP transfers (libcurl) on a thread of their own ---- */
+
+enum { XFER_GET, XFER_PUT, XFER_HEAD };
+
+/* One HTTP request.  The caller fills the inputs, submits, and owns it. */
+struct xfer_req {
+	int method;
+	char *url;             /* owned */
+	struct strvec headers; /* "Name: value" lines */
+	const char *body;      /* PUT: borrowed until done */
+	size_t body_len;
+	size_t max_resp;       /* response bytes kept at most (0: no limit); past it the
+	                        * transfer stops and truncated is set */
+	void (*done_cb)(struct xfer_req *r); /* on the transport thread; may free r */
+	void *arg;
+	/* results */
+	bool done, failed, truncated;
+	long status;      /* HTTP status, 0 when none came */
+	char error[256];  /* failed: what went wrong (never holds request headers) */
+	struct sbuf resp; /* the body */
+	char *tag;        /* an x-artifact-tag response header, or NULL */
+	uint64_t ms;
+	struct xfer_req *next; /* the queue (transport) */
+};
+struct xfer;
+/* Start a transport whose transfers fail after stall_s seconds without progress. */
+int xfer_new(long stall_s, struct xfer **ret, struct bld_err *err);
+/* Queue r; it runs in parallel with the others. */
+void xfer_submit(struct xfer *x, struct xfer_req *r);
+/* Block until r is done (r must have no done_cb that frees it). */
+void xfer_wait(struct xfer *x, struct xfer_req *r);
+/* Wait up to timeout_ms for every submitted request; true when none is left. */
+bool xfer_drain(struct xfer *x, uint64_t timeout_ms);
+/* Stop: what is still running fails (its done_cb runs); NULL is fine. */
+void xfer_free(struct xfer *x);
+/* Free what r owns. */
+void xfer_req_release(struct xfer_req *r);
 
 /* Output kinds in the outputs table. */
 enum { OUT_ABSENT = 0, OUT_FILE = 1, OUT_DIR = 2, OUT_SYMLINK = 3 };

@@ -241,6 +241,67 @@ static int64_t scalar(struct cache *c, const char *sql)
 /* A run counts as a hit when its source names the cache ("local", "remote", "*hit*"). */
 #define HIT_SQL "(source IN ('local','remote','cache') OR source LIKE '%hit%')"
 
+/* Remote cache totals: rows "remote_<name>" of meta, one per counter. */
+static const char *const remote_keys[] = {"remote_hits",    "remote_misses",
+                                          "remote_refused", "remote_uploads",
+                                          "remote_bytes_down", "remote_bytes_up",
+                                          "remote_ms"};
+
+static uint64_t *remote_slot(struct cache_remote_stats *s, size_t i)
+{
+	uint64_t *f[] = {&s->hits,       &s->misses,   &s->refused, &s->uploads,
+	                 &s->bytes_down, &s->bytes_up, &s->ms};
+	return f[i];
+}
+
+static uint64_t remote_field(struct cache_remote_stats *s, size_t i)
+{
+	return *remote_slot(s, i);
+}
+
+/* Caller holds c->lock. */
+static void remote_totals(struct cache *c, struct cache_remote_stats *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key=?1", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return;
+	for (size_t i = 0; i < ARRAY_LEN(remote_keys); i++) {
+		sqlite3_bind_text(q, 1, remote_keys[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			*remote_slot(ret, i) = strtoull((const char *)sqlite3_column_text(q, 0), NULL, 10);
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+}
+
+void cache_add_remote_stats(struct cache *c, const struct cache_remote_stats *s)
+{
+	struct cache_remote_stats add = *s;
+	pthread_mutex_lock(&c->lock);
+	sqlite3_stmt *q;
+	if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	if (sqlite3_prepare_v2(c->db,
+	                       "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO "
+	                       "UPDATE SET value = CAST(value AS INTEGER) + CAST(?2 AS INTEGER)",
+	                       -1, &q, NULL) == SQLITE_OK) {
+		for (size_t i = 0; i < ARRAY_LEN(remote_keys); i++) {
+			sqlite3_bind_text(q, 1, remote_keys[i], -1, SQLITE_STATIC);
+			sqlite3_bind_int64(q, 2, (int64_t)remote_field(&add, i));
+			sqlite3_step(q);
+			sqlite3_reset(q);
+		}
+		sqlite3_finalize(q);
+	}
+	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_unlock(&c->lock);
+}
+
 int cache_cmd_stats(struct cache *c, bool json, struct sbuf *out, struct bld_err *err)
 {
 	cache__flush_runs(c);
@@ -253,6 +314,8 @@ int cache_cmd_stats(struct cache *c, bool json, struct sbuf *out, struct bld_err
 	                         "LIMIT 1000)");
 	int64_t hits = scalar(c, "SELECT COUNT(*) FROM (SELECT source FROM runs ORDER BY id DESC "
 	                         "LIMIT 1000) WHERE " HIT_SQL);
+	struct cache_remote_stats rs;
+	remote_totals(c, &rs);
 	pthread_mutex_unlock(&c->lock);
 	double rate = runs ? 100.0 * (double)hits / (double)runs : 0;
 	if (json) {
@@ -265,6 +328,9 @@ int cache_cmd_stats(struct cache *c, bool json, struct sbuf *out, struct bld_err
 		cJSON_AddNumberToObject(o, "recent_hits", (double)hits);
 		cJSON_AddNumberToObject(o, "hit_rate", rate);
 		cJSON_AddNumberToObject(o, "max_size", (double)c->max_size);
+		cJSON *ro = cJSON_AddObjectToObject(o, "remote");
+		for (size_t i = 0; i < ARRAY_LEN(remote_keys); i++)
+			cJSON_AddNumberToObject(ro, remote_keys[i] + 7, (double)remote_field(&rs, i));
 		emit_json(o, out);
 		return 0;
 	}
@@ -276,6 +342,15 @@ int cache_cmd_stats(struct cache *c, bool json, struct sbuf *out, struct bld_err
 	          "limit:     %s\nhit rate:  %.1f%% of the last %lld runs (%lld hits)\n",
 	          c->dir, (long long)entries, sz, (long long)blobs, c->max_size ? mx : "none", rate,
 	          (long long)runs, (long long)hits);
+	char down[32], up[32];
+	human_size(rs.bytes_down, down, sizeof(down));
+	human_size(rs.bytes_up, up, sizeof(up));
+	sbuf_addf(out,
+	          "remote:    %llu hits, %llu misses, %llu refused, %llu uploads; %s down, %s up, "
+	          "%.1f s in transfers\n",
+	          (unsigned long long)rs.hits, (unsigned long long)rs.misses,
+	          (unsigned long long)rs.refused, (unsigned long long)rs.uploads, down, up,
+	          (double)rs.ms / 1000.0);
 	(void)err;
 	return 0;
 }

@@ -739,7 +739,8 @@ static void task_lines(const struct task *t, struct hline *l, cJSON *m)
 }
 
 /* The digest of sorted lines; "@task" holds NULs, so lengths are tracked. */
-static void lines_digest(struct hline *l, size_t n, const struct task *t, char out[33])
+static void lines_digest(struct hline *l, size_t n, const char *project, const char *target,
+                         const char *configuration, char out[33])
 {
 	qsort(l, n, sizeof(*l), hline_cmp);
 	struct sbuf sb = SBUF_INIT;
@@ -748,11 +749,11 @@ static void lines_digest(struct hline *l, size_t n, const struct task *t, char o
 		sbuf_adds(&sb, l[i].key);
 		sbuf_addc(&sb, '\0');
 		if (!strcmp(l[i].key, "@task")) {
-			sbuf_adds(&sb, t->project->name);
+			sbuf_adds(&sb, project);
 			sbuf_addc(&sb, '\0');
-			sbuf_adds(&sb, t->target->name);
+			sbuf_adds(&sb, target);
 			sbuf_addc(&sb, '\0');
-			sbuf_adds(&sb, t->configuration ? t->configuration : "");
+			sbuf_adds(&sb, configuration ? configuration : "");
 		} else {
 			sbuf_adds(&sb, l[i].value);
 		}
@@ -800,7 +801,7 @@ static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **r
 		sbuf_release(&tmp.files);
 	}
 	if (r >= 0) {
-		lines_digest(lines, n, t, t->hash);
+		lines_digest(lines, n, t->project->name, t->target->name, t->configuration, t->hash);
 		if (m)
 			cJSON_AddStringToObject(m, "hash", t->hash);
 	}
@@ -827,6 +828,56 @@ int hasher_task_hash(struct hasher *h, struct task_graph *tg, int i, cJSON **ret
 	pthread_mutex_lock(&h->lock);
 	int r = hash_locked(h, tg, i, ret_manifest, err);
 	pthread_mutex_unlock(&h->lock);
+	return r;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int cache__manifest_hash(const cJSON *m, char out[33])
+{
+	const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(m, "format");
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(m, "configuration");
+	const cJSON *opts = cJSON_GetObjectItemCaseSensitive(m, "options");
+	const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(m, "inputs");
+	const char *project = jstr(m, "project"), *target = jstr(m, "target");
+	const char *executor = jstr(m, "executor");
+	if (!cJSON_IsNumber(fmt) || fmt->valueint != CACHE_HASH_FORMAT || !project || !target ||
+	    !executor || !cJSON_IsObject(opts) || !cJSON_IsObject(inputs) ||
+	    !(cJSON_IsNull(conf) || cJSON_IsString(conf)))
+		return -1;
+	size_t n = 4, cap = (size_t)cJSON_GetArraySize(inputs) + 4;
+	struct hline *l = xcalloc(cap, sizeof(*l));
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	cache__json_canonical(opts, &sb);
+	/* "@task" is written by lines_digest from the strings; its value is unused */
+	l[0] = (struct hline){"@format", xasprintf("%d", CACHE_HASH_FORMAT), false};
+	l[1] = (struct hline){"@task", NULL, false};
+	l[2] = (struct hline){"@executor", (char *)executor, true};
+	l[3] = (struct hline){"@options", sbuf_detach(&sb), false};
+	const cJSON *in;
+	int r = 0;
+	cJSON_ArrayForEach(in, inputs)
+	{
+		const char *h = jstr(in, "hash");
+		if (!h || strlen(h) != 32 || *in->string == '@') {
+			r = -1;
+			break;
+		}
+		l[n++] = (struct hline){in->string, (char *)h, true};
+	}
+	if (r == 0)
+		lines_digest(l, n, project, target, cJSON_IsString(conf) ? conf->valuestring : NULL,
+		             out);
+	for (size_t i = 0; i < n; i++)
+		if (!l[i].borrowed)
+			free(l[i].value);
+	free(l);
+	sbuf_release(&sb);
 	return r;
 }
 

@@ -125,31 +125,22 @@ void task_outputs(const struct workspace *ws, const struct task *t, struct strve
 
 /* ---- collecting outputs ---- */
 
-struct orec {
-	char *path;
-	int kind;
-	unsigned mode;
-	int64_t size;
-	char blob[33];
-	char *link;
-};
-
 struct ocoll {
 	struct cache *c;
 	const char *root;
-	struct orec *v;
+	struct cache_row *v;
 	size_t n, cap;
 	struct strmap seen;
 	struct bld_err *err;
 };
 
-static struct orec *orec_add(struct ocoll *o, const char *path, int kind)
+static struct cache_row *orec_add(struct ocoll *o, const char *path, int kind)
 {
 	if (strmap_has(&o->seen, path))
 		return NULL;
 	strmap_put(&o->seen, path, NULL);
 	xgrow(&o->v, &o->cap, o->n + 1, sizeof(*o->v));
-	struct orec *r = &o->v[o->n++];
+	struct cache_row *r = &o->v[o->n++];
 	memset(r, 0, sizeof(*r));
 	r->path = xstrdup(path);
 	r->kind = kind;
@@ -178,7 +169,7 @@ static int same_file_after(const char *rel, const char *abs, const struct stat *
 
 static int collect_file(struct ocoll *o, const char *rel, const char *abs, const struct stat *st)
 {
-	struct orec *r = orec_add(o, rel, OUT_FILE);
+	struct cache_row *r = orec_add(o, rel, OUT_FILE);
 	if (!r)
 		return 0;
 	r->mode = st->st_mode & 07777;
@@ -209,7 +200,7 @@ static int collect(struct ocoll *o, const char *rel, int depth)
 	} else if (S_ISLNK(st.st_mode)) {
 		char target[4096];
 		ssize_t n = readlink(abs, target, sizeof(target) - 1);
-		struct orec *rec = n >= 0 ? orec_add(o, rel, OUT_SYMLINK) : NULL;
+		struct cache_row *rec = n >= 0 ? orec_add(o, rel, OUT_SYMLINK) : NULL;
 		if (rec) {
 			target[n] = '\0';
 			rec->link = xstrdup(target);
@@ -218,7 +209,7 @@ static int collect(struct ocoll *o, const char *rel, int depth)
 	} else if (S_ISREG(st.st_mode)) {
 		r = collect_file(o, rel, abs, &st);
 	} else if (S_ISDIR(st.st_mode) && depth < 256) {
-		struct orec *rec = orec_add(o, rel, OUT_DIR);
+		struct cache_row *rec = orec_add(o, rel, OUT_DIR);
 		if (rec)
 			rec->mode = st.st_mode & 07777;
 		struct strvec kids;
@@ -355,139 +346,6 @@ static void apply_negations(struct ocoll *o, const struct strvec *outputs, struc
 	strvec_release(&neg);
 }
 
-/* ---- the entry transaction ---- */
-
-static int entry_exists(struct cache *c, const char *hash)
-{
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM entries WHERE hash=?1", -1, &q, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	int r = sqlite3_step(q) == SQLITE_ROW;
-	sqlite3_finalize(q);
-	return r;
-}
-
-static int insert_entry(struct cache *c, const struct task *t, const struct strvec *outputs,
-                        int64_t size, const char *terminal, size_t terminal_len,
-                        uint64_t duration_ms, const cJSON *manifest, struct bld_err *err)
-{
-	cJSON *decl = cJSON_CreateArray();
-	for (size_t i = 0; i < outputs->n; i++)
-		cJSON_AddItemToArray(decl, cJSON_CreateString(outputs->v[i]));
-	char *decl_s = cJSON_PrintUnformatted(decl);
-	char *man_s = manifest ? cJSON_PrintUnformatted(manifest) : xstrdup("{}");
-	cJSON_Delete(decl);
-	sqlite3_stmt *q;
-	int r = 0;
-	if (sqlite3_prepare_v2(
-	        c->db,
-	        "INSERT INTO entries(hash, task, exit_code, duration_ms, size, "
-	        "created, last_used, hits, bld_version, outputs, terminal, manifest) "
-	        "VALUES(?1, ?2, 0, ?3, ?4, ?5, ?5, 0, ?6, ?7, ?8, ?9)",
-	        -1, &q, NULL) != SQLITE_OK) {
-		r = cache__dberr(c, err, "store");
-	} else {
-		sqlite3_bind_text(q, 1, t->hash, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, t->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, (int64_t)duration_ms);
-		sqlite3_bind_int64(q, 4, size);
-		sqlite3_bind_int64(q, 5, cache__now());
-		sqlite3_bind_text(q, 6, BLD_VERSION, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 7, decl_s, -1, SQLITE_STATIC);
-		sqlite3_bind_blob64(q, 8, terminal ? terminal : "", terminal_len, SQLITE_STATIC);
-		sqlite3_bind_text(q, 9, man_s, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			r = cache__dberr(c, err, "store");
-		sqlite3_finalize(q);
-	}
-	free(decl_s);
-	free(man_s);
-	return r;
-}
-
-static int insert_outputs(struct cache *c, const char *hash, const struct ocoll *o,
-                          struct bld_err *err)
-{
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db,
-	                       "INSERT INTO outputs(entry, path, kind, mode, size, blob, link) "
-	                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	                       -1, &q, NULL) != SQLITE_OK)
-		return cache__dberr(c, err, "store outputs");
-	int r = 0;
-	for (size_t i = 0; r >= 0 && i < o->n; i++) {
-		const struct orec *rec = &o->v[i];
-		sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, rec->path, -1, SQLITE_STATIC);
-		sqlite3_bind_int(q, 3, rec->kind);
-		sqlite3_bind_int(q, 4, (int)rec->mode);
-		sqlite3_bind_int64(q, 5, rec->size);
-		if (rec->kind == OUT_FILE)
-			sqlite3_bind_text(q, 6, rec->blob, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(q, 6);
-		if (rec->link)
-			sqlite3_bind_text(q, 7, rec->link, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(q, 7);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			r = cache__dberr(c, err, "store outputs");
-		sqlite3_reset(q);
-	}
-	sqlite3_finalize(q);
-	return r;
-}
-
-/* Every blob still in place (a concurrent prune may not delete them while we hold the lock). */
-static int blobs_present(struct cache *c, const struct ocoll *o, struct bld_err *err)
-{
-	for (size_t i = 0; i < o->n; i++) {
-		if (o->v[i].kind != OUT_FILE)
-			continue;
-		char *p = cache__blob_path(c, o->v[i].blob);
-		bool ok = file_exists(p);
-		free(p);
-		if (!ok)
-			return bld_err_set(err, BLD_ECACHE,
-			                   "cache: blob of %s vanished while storing",
-			                   o->v[i].path);
-	}
-	return 0;
-}
-
-static int commit_entry(struct cache *c, const struct task *t, const struct strvec *outputs,
-                        const struct ocoll *o, int64_t size, const char *terminal,
-                        size_t terminal_len, uint64_t duration_ms, const cJSON *manifest,
-                        struct bld_err *err)
-{
-	pthread_mutex_lock(&c->lock);
-	int r = cache__begin(c, err);
-	if (r < 0) {
-		pthread_mutex_unlock(&c->lock);
-		return r;
-	}
-	int ex = entry_exists(c, t->hash);
-	if (ex != 0) {
-		cache__rollback(c);
-		pthread_mutex_unlock(&c->lock);
-		return ex < 0 ? cache__dberr(c, err, "store") : 0;
-	}
-	r = blobs_present(c, o, err);
-	if (r >= 0)
-		r = insert_entry(c, t, outputs, size, terminal, terminal_len, duration_ms, manifest,
-		                 err);
-	if (r >= 0)
-		r = insert_outputs(c, t->hash, o, err);
-	if (r >= 0)
-		r = cache__commit(c, err);
-	else
-		cache__rollback(c);
-	pthread_mutex_unlock(&c->lock);
-	return r;
-}
-
 static void ocoll_release(struct ocoll *o)
 {
 	for (size_t i = 0; i < o->n; i++) {
@@ -496,24 +354,6 @@ static void ocoll_release(struct ocoll *o)
 	}
 	free(o->v);
 	strmap_release(&o->seen);
-}
-
-static void auto_prune(struct cache *c)
-{
-	if (!c->max_size)
-		return;
-	sqlite3_stmt *q;
-	int64_t total = 0;
-	pthread_mutex_lock(&c->lock);
-	if (sqlite3_prepare_v2(c->db, "SELECT COALESCE(SUM(size), 0) FROM entries", -1, &q, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			total = sqlite3_column_int64(q, 0);
-		sqlite3_finalize(q);
-	}
-	pthread_mutex_unlock(&c->lock);
-	if ((uint64_t)total > c->max_size)
-		cache__prune(c, c->max_size, NULL, NULL, NULL);
 }
 
 int cache_store(struct cache *c, const struct task *t, const char *ws_root,
@@ -529,10 +369,7 @@ int cache_store(struct cache *c, const struct task *t, const char *ws_root,
 		                   "cache: task %s printed %zu bytes, more than the %u MiB a "
 		                   "cache entry keeps; not cached",
 		                   t->id, terminal_len, CACHE_MAX_TERMINAL >> 20);
-	pthread_mutex_lock(&c->lock);
-	int ex = entry_exists(c, t->hash);
-	pthread_mutex_unlock(&c->lock);
-	if (ex > 0)
+	if (cache__entry_exists(c, t->hash) > 0)
 		return 0;
 	struct ocoll o = {c, ws_root, NULL, 0, 0, {0}, err};
 	strmap_init(&o.seen);
@@ -542,11 +379,12 @@ int cache_store(struct cache *c, const struct task *t, const char *ws_root,
 		int64_t size = 0;
 		for (size_t i = 0; i < o.n; i++)
 			size += o.v[i].kind == OUT_FILE ? o.v[i].size : 0;
-		r = commit_entry(c, t, outputs, &o, size, terminal, terminal_len, duration_ms,
-		                 manifest, err);
+		char *man = manifest ? cJSON_PrintUnformatted(manifest) : xstrdup("{}");
+		struct cache_entry_put e = {t->hash, t->id,     outputs,      o.v,  o.n,
+		                            size,    terminal, terminal_len, duration_ms, man};
+		r = cache__entry_put(c, &e, err);
+		free(man);
 	}
 	ocoll_release(&o);
-	if (r >= 0)
-		auto_prune(c);
 	return r;
 }

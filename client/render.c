@@ -187,14 +187,15 @@ static void on_task_start(struct render *r, const cJSON *ev)
 	const char *project = jstr(ev, "project");
 	/* as Nx's `run`: a cached task of another project shows its header, not its output */
 	t->quiet = !r->verbose && r->cmd && !strcmp(r->cmd, "run") && cache &&
-	           !strcmp(cache, "local") && project && r->projects.n == 1 &&
+	           (!strcmp(cache, "local") || !strcmp(cache, "remote")) && project &&
+	           r->projects.n == 1 &&
 	           strcmp(project, r->projects.v[0]);
 	struct sbuf sb = SBUF_INIT;
 	sbuf_init(&sb);
 	newline_if_needed(r, 1);
 	sbuf_addf(&sb, "%s> bld run %s%s", r->color ? C_BOLD : "", t->id, r->color ? C_RESET : "");
-	if (cache && !strcmp(cache, "local"))
-		sbuf_addf(&sb, "  %s[local cache]%s", r->color ? C_DIM : "",
+	if (cache && (!strcmp(cache, "local") || !strcmp(cache, "remote")))
+		sbuf_addf(&sb, "  %s[%s cache]%s", r->color ? C_DIM : "", cache,
 		          r->color ? C_RESET : "");
 	sbuf_adds(&sb, "\n\n");
 	const cJSON *c;
@@ -275,7 +276,7 @@ static void on_task_end(struct render *r, const cJSON *ev)
 	}
 	if (!strcmp(status, "success")) {
 		r->ok++;
-		if (!strcmp(cache, "local"))
+		if (!strcmp(cache, "local") || !strcmp(cache, "remote"))
 			r->hits++;
 	} else if (!strcmp(status, "skipped")) {
 		r->skipped++;

@@ -12,8 +12,14 @@
  *
  *     PREPARE  hash the task; unless --skip-cache: lookup, restore on a hit,
  *              record the hit.  -> run__task_prepared()
- *     FINISH   store the outputs of a successful cacheable task, record the run,
- *              release the task lock.
+ *              A local miss (with the task lock held) asks the remote cache when
+ *              one is configured: a verified artifact is written into the local
+ *              cache, then restored from there.
+ *     FINISH   store the outputs of a successful cacheable task, queue its upload
+ *              to the remote cache, record the run, release the task lock.
+ *
+ * At the end of a run, cachework_drain waits on the pool (bounded) for the
+ * remote uploads still in flight and says their warnings.
  *
  * The task lock (cache_task_lock_try): a cacheable task that misses is run
  * only by the engine holding its lock, from before it runs until its entry is
@@ -125,8 +131,9 @@ static bool lock_task(struct cache_op *op)
 	return rc != 0;
 }
 
-/* 1 restored, 0 not (a miss, or a corrupt entry: warned and dropped). */
-static int restore(struct cache_op *op)
+/* 1 restored, 0 not (a miss, or a corrupt entry: warned and dropped);
+ * source is "local" or "remote" (for the events and the history). */
+static int restore(struct cache_op *op, const char *source)
 {
 	struct run *run = op->run;
 	const struct task *t = &run->tg->tasks[op->job->index];
@@ -143,8 +150,28 @@ static int restore(struct cache_op *op)
 		return 0;
 	}
 	op->hit = true;
-	cache_record_run(run->cache, t->id, t->hash, "local", 0, now_ms() - t0);
+	op->job->remote_hit = !strcmp(source, "remote");
+	cache_record_run(run->cache, t->id, t->hash, source, 0, now_ms() - t0);
 	return 1;
+}
+
+/* A local miss: ask the remote cache; its verified artifact becomes a local
+ * entry, which is then looked up and restored as any other.  1 restored. */
+static int remote_lookup(struct cache_op *op)
+{
+	struct run *run = op->run;
+	const struct task *t = &run->tg->tasks[op->job->index];
+	struct bld_err err;
+	bld_err_clear(&err);
+	int rc = remote_fetch(run->remote, run->cache, t->hash, t->id, &err);
+	remote_take_warnings(run->remote, &op->warnings);
+	if (rc == BLD_ECORRUPT)
+		op_warn(op, "%s: the remote cache's artifact was refused: %s; running the task",
+		        t->id, err.msg);
+	else if (rc < 0)
+		op_warn(op, "%s: a remote cache hit could not be stored locally: %s", t->id,
+		        err.msg);
+	return rc > 0 && lookup(op) > 0 && restore(op, "remote");
 }
 
 /* Look up; on a miss take the lock and look up again (another engine may
@@ -153,16 +180,30 @@ static int restore(struct cache_op *op)
 static void prepare_lookup(struct cache_op *op)
 {
 	struct job *j = op->job;
-	if (lookup(op) > 0 && restore(op))
+	if (lookup(op) > 0 && restore(op, "local"))
 		return;
 	if (!lock_task(op))
 		return;
-	if (j->lock && lookup(op) > 0 && restore(op)) {
+	if ((j->lock && lookup(op) > 0 && restore(op, "local")) ||
+	    (op->run->remote && remote_lookup(op))) {
 		cache_task_lock_release(j->lock); /* stored by the engine we waited for */
 		j->lock = NULL;
 		return;
 	}
 	prepare_hash(op, true);
+}
+
+/* Queue the upload of the entry just stored (sent in the background; the
+ * run's end waits for it, bounded). */
+static void upload(struct cache_op *op)
+{
+	struct run *run = op->run;
+	const struct task *t = &run->tg->tasks[op->job->index];
+	struct bld_err err;
+	bld_err_clear(&err);
+	if (remote_upload(run->remote, run->cache, t->hash, op->ms, &err) < 0)
+		op_warn(op, "%s: not uploaded to the remote cache: %s", t->id, err.msg);
+	remote_take_warnings(run->remote, &op->warnings);
 }
 
 static void finish_store(struct cache_op *op)
@@ -179,6 +220,8 @@ static void finish_store(struct cache_op *op)
 		if (cache_store(run->cache, t, run->ws->root, &outs, j->term.buf, j->term.len,
 		                op->ms, j->manifest, &err) < 0)
 			op_warn(op, "%s: not cached: %s", t->id, err.msg);
+		else if (run->remote)
+			upload(op);
 		strvec_release(&outs);
 	}
 	if (run->cache && t->hash[0])
@@ -375,5 +418,48 @@ void cachework_finish(struct run *run, struct job *j, bool store, int exit_code,
 
 bool cachework_idle(const struct run *run)
 {
-	return !run->batch_running && !run->ops_head;
+	return !run->batch_running && !run->ops_head && !run->draining;
 }
+
+/* ---- the end of a run: its uploads ---- */
+
+struct drain {
+	uv_work_t work;
+	struct run *run;
+	struct strvec warnings;
+};
+
+static void drain_work_cb(uv_work_t *w)
+{
+	struct drain *d = (struct drain *)w;
+	remote_drain(d->run->remote);
+	remote_take_warnings(d->run->remote, &d->warnings);
+}
+
+static void drain_after_cb(uv_work_t *w, int status)
+{
+	struct drain *d = (struct drain *)w;
+	struct run *run = d->run;
+	for (size_t i = 0; i < d->warnings.n; i++)
+		request_message(run->rq, "warn", "%s", d->warnings.v[i]);
+	strvec_release(&d->warnings);
+	free(d);
+	run->draining = false;
+	run->drained = true;
+	run__cache_idle(run); /* finishes the run */
+}
+
+bool cachework_drain(struct run *run)
+{
+	if (!run->remote || run->drained || run->canceled)
+		return false;
+	if (run->draining)
+		return true;
+	struct drain *d = xcalloc(1, sizeof(*d));
+	d->run = run;
+	strvec_init(&d->warnings);
+	run->draining = true;
+	uv_queue_work(&run->rq->d->loop, &d->work, drain_work_cb, drain_after_cb);
+	return true;
+}
+

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bld/cache.h"
+#include "bld/remote.h"
 #include "bld/gen.h"
 #include "engine_int.h"
 #include "exec.h"
@@ -300,6 +301,21 @@ int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,
 	free(assign);
 	free(ms);
 	return 0;
+}
+
+struct remote *cmd_open_remote(struct request *r, const struct workspace *ws)
+{
+	struct remote_config cfg;
+	struct remote *rem = NULL;
+	struct bld_err err;
+	bld_err_clear(&err);
+	int rc = remote_config_read(r->env, ws->nx_json, &cfg, &err);
+	if (rc > 0)
+		rc = remote_new(&cfg, &rem, &err);
+	if (rc < 0)
+		request_message(r, "warn", "remote cache not used: %s", err.msg);
+	remote_config_release(&cfg);
+	return rc < 0 ? NULL : rem;
 }
 
 /* Hash and look up task i: fills *ret_status ("local", "miss", or a reason). */

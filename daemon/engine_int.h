@@ -191,6 +191,9 @@ struct cache *cmd_open_cache(struct request *r, const struct workspace *ws);
  * durations c (may be NULL) recorded.  0, or BLD_EUSAGE for a malformed value. */
 int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,
                     struct bld_err *err);
+/* The remote cache the request's environment (or nx.json's "bld" section)
+ * configures, or NULL (none, or a bad setting: warned). */
+struct remote *cmd_open_remote(struct request *r, const struct workspace *ws);
 /* Load the workspace for r (the root above r->cwd).  0 or exit code 2 after reporting. */
 int cmd_load_workspace(struct request *r, struct workspace **ret_ws);
 

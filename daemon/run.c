@@ -113,11 +113,12 @@ static bool cacheable(const struct run *run, const struct task *t)
 static void replay_hit(struct run *run, struct job *j, struct cache_entry *e)
 {
 	sched_start_noslot(&run->sched, j->index);
-	run__task_start_event(run, j, "local");
+	const char *source = j->remote_hit ? "remote" : "local";
+	run__task_start_event(run, j, source);
 	j->record = false;
 	run__task_output(run, j, 1, e->terminal, e->terminal_len);
 	j->exit_code = e->exit_code;
-	task_end_event(run, j, "success", "local");
+	task_end_event(run, j, "success", source);
 	run->hits++;
 	sched_finish(&run->sched, j->index, true);
 }
@@ -227,6 +228,8 @@ static void skipped_events(struct run *run)
 
 static void run_finish(struct run *run)
 {
+	if (cachework_drain(run))
+		return; /* back through run__cache_idle once the uploads are done */
 	timing(run, "tasks", &run->t_start);
 	int code = run->canceled ? 130 : (run->failed || run->skipped) ? 1 : 0;
 	struct request *rq = run->rq;
@@ -307,6 +310,7 @@ void run_free(struct run *run)
 	cachework_release(run);
 	sched_release(&run->sched);
 	hasher_free(run->hasher);
+	remote_free(run->remote, run->cache); /* waits (bounded) for its uploads */
 	cache_close(run->cache);
 	task_graph_free(run->tg);
 	workspace_free(run->ws);
@@ -466,6 +470,8 @@ static void open_cache(struct run *run)
 			                "hashing unavailable: %s; tasks run without the cache",
 			                err.msg);
 	}
+	if (run->cache && run->hasher)
+		run->remote = cmd_open_remote(rq, run->ws);
 }
 
 static int parallel_of(const struct request *rq)

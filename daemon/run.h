@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "bld/cache.h"
+#include "bld/remote.h"
 #include "bld/taskgraph.h"
 #include "bld/workspace.h"
 #include "engine_int.h"
@@ -44,6 +45,7 @@ struct job {
 	struct cache_task_lock *lock; /* owned: held from a miss until the task's store */
 	bool lock_wait;               /* another engine runs this task: retry (cachework.c) */
 	bool lock_said;               /* "waiting for another bld" was said */
+	bool remote_hit; /* restored from an artifact of the remote cache */
 };
 
 struct run {
@@ -53,6 +55,8 @@ struct run {
 	struct cache *cache;   /* owned, NULL when unavailable */
 	bool cache_opened;     /* cache was opened (early, for --shard) */
 	struct hasher *hasher; /* owned, NULL when unavailable */
+	struct remote *remote; /* owned, NULL when no remote cache is configured */
+	bool draining, drained; /* cachework_drain: waiting for uploads / done */
 	struct sched sched;
 	struct job *jobs;    /* owned, one per task */
 	struct strvec hints; /* said after a setup error */
@@ -94,6 +98,10 @@ bool cachework_idle(const struct run *run);
 void cachework_stop_waiting(struct run *run);
 /* Close the retry timer (freed in its close callback). */
 void cachework_release(struct run *run);
+/* At the end of a run: wait (off the loop, bounded) for its remote uploads and
+ * say their warnings, then run__cache_idle.  False when there is nothing to
+ * wait for (no remote, done already, canceled). */
+bool cachework_drain(struct run *run);
 
 /* run.c: callbacks from job.c and cachework.c */
 /* Task j was hashed (and restored when hit; e is then the entry, released by the callee). */

@@ -17,7 +17,9 @@ pkgs=(
 	gcc libc6-dev meson ninja-build pkg-config git ca-certificates
 	# libraries bld links (through pkg-config)
 	libuv1-dev libsqlite3-dev libcjson-dev libgit2-dev libxxhash-dev
-	libcurl4-openssl-dev libcmocka-dev
+	libcurl4-openssl-dev libcmocka-dev libzstd-dev libssl-dev
+	# remote cache tests: nginx with WebDAV (a server the test starts on loopback)
+	nginx libnginx-mod-http-dav-ext
 	# end-to-end tests and the FastAPI pipeline (Debian's /usr/bin/python3)
 	python3 python3-pytest python3-pip python3-wheel python3-setuptools python3-venv
 	python3-fastapi python3-uvicorn python3-pydantic python3-starlette python3-httpx

@@ -126,6 +126,26 @@ int cache_store(struct cache *c, const struct task *t, const char *ws_root,
                 const struct strvec *outputs, const char *terminal, size_t terminal_len,
                 uint64_t duration_ms, const cJSON *manifest, struct bld_err *err);
 
+/*
+ * Artifacts: an entry as one self-contained byte string (format in
+ * docs/cache.md), the body remote caches store.  Export appends the artifact
+ * of entry hash to *ret (0, or negative: no such entry, a damaged blob).
+ * Import verifies body as the artifact of task task_id with task hash hash
+ * (manifest, every file, the terminal output) and only then writes it into
+ * the local cache: 0, BLD_ECORRUPT when refused (err says why; nothing was
+ * written), other negative codes when the local cache failed.
+ */
+int cache_artifact_export(struct cache *c, const char *hash, struct sbuf *ret,
+                          struct bld_err *err);
+int cache_artifact_import(struct cache *c, const char *hash, const char *task_id,
+                          const void *body, size_t len, struct bld_err *err);
+
+/* Remote cache counters of one run, added to the totals `cache stats` shows. */
+struct cache_remote_stats {
+	uint64_t hits, misses, refused, uploads, bytes_down, bytes_up, ms;
+};
+void cache_add_remote_stats(struct cache *c, const struct cache_remote_stats *s);
+
 /* Record a run (hit or miss) in the history for stats. */
 int cache_record_run(struct cache *c, const char *task_id, const char *hash, const char *source,
                      int exit_code, uint64_t duration_ms);

@@ -32,7 +32,8 @@
 	X(GENERATOR, "generator error")                                           \
 	X(EXISTS, "already exists")                                               \
 	X(CANCELED, "canceled")                                                   \
-	X(TOOBIG, "size limit exceeded")
+	X(TOOBIG, "size limit exceeded")                                          \
+	X(REMOTE, "remote cache error")
 
 enum bld_errno_index {
 #define X(name, msg) BLD_I_##name,

@@ -1,0 +1,504 @@
+/*
+ * remote.c - the remote cache backends: configuration, the three protocols,
+ * artifact signing, and what a failing server does to a run.
+ *
+ * Keys (the path below the base URL):
+ *   http       /ac/<SHA-256 hex of "bld-artifact:" task hash>  (64 hex digits, which
+ *              bazel-remote's /ac/ accepts; it must run with
+ *              --disable_http_ac_validation, as bld's body is not an ActionResult)
+ *   nx         /v1/cache/<task hash>
+ *   turborepo  /v8/artifacts/<task hash>?teamId=<team> (or ?slug= for a team that
+ *              does not start with "team_", as Turborepo does)
+ *
+ * Signing (BLD_REMOTE_CACHE_SIGNING_KEY): tag = HMAC-SHA256(key, task hash ||
+ * team || artifact), Turborepo's x-artifact-tag construction.  turborepo sends
+ * it base64 in x-artifact-tag; http and nx append it to the body as a
+ * 40-byte trailer "BLDSIG01" + the 32 tag bytes.  With a key set, a body
+ * without a valid tag is refused.
+ *
+ * Status handling: GET 200 hit, 404 miss; PUT 2xx stored, 409 already there,
+ * 403 read-only token (uploads stop, reads go on); 401 anywhere: the token is
+ * refused; any other status, a timeout or a connection failure: the remote is
+ * down for the rest of its life (local only).  Each of these says one warning.
+ */
+#include "cache_int.h"
+
+#include "bld/remote.h"
+
+#include <openssl/evp.h>
+#include <openssl/crypto.h>
+#include <openssl/params.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SIG_MAGIC "BLDSIG01"
+#define SIG_LEN 40
+/* The largest artifact a download keeps. */
+#define REMOTE_MAX_DOWNLOAD (4ull << 30)
+
+struct remote {
+	struct remote_config cfg;
+	char *display; /* URL without credentials */
+	struct xfer *x;
+	pthread_mutex_t lock;
+	bool down;       /* local only from now on */
+	bool no_upload;  /* the token is read-only */
+	struct strvec warnings;
+	struct cache_remote_stats stats;
+};
+
+/* ---- configuration ---- */
+
+static const char *setting(char *const *env, const cJSON *bld, const char *name,
+                           const char *alias)
+{
+	const char *v = env_get(env, name);
+	if (!(v && *v) && alias)
+		v = env_get(env, alias);
+	if (v && *v)
+		return v;
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(bld, name);
+	if (cJSON_IsString(j) && *j->valuestring)
+		return j->valuestring;
+	if (cJSON_IsBool(j))
+		return cJSON_IsTrue(j) ? "true" : "false";
+	if (cJSON_IsNumber(j)) {
+		static _Thread_local char num[32];
+		snprintf(num, sizeof(num), "%g", j->valuedouble);
+		return num;
+	}
+	return NULL;
+}
+
+static bool truthy(const char *v)
+{
+	return v && *v && strcmp(v, "0") && strcasecmp(v, "false") && strcasecmp(v, "no");
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static int seconds(const char *v, const char *name, long dflt, long *ret, struct bld_err *err)
+{
+	if (!v) {
+		*ret = dflt;
+		return 0;
+	}
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (*end || n <= 0 || n > 86400)
+		return bld_err_set(err, BLD_EUSAGE, "%s: \"%.40s\" is not a number of seconds", name,
+		                   v);
+	*ret = n;
+	return 0;
+}
+
+int remote_config_read(char *const *env, const cJSON *nx_json, struct remote_config *ret,
+                       struct bld_err *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	const cJSON *bld = cJSON_GetObjectItemCaseSensitive(nx_json, "bld");
+	const char *url = setting(env, bld, "BLD_REMOTE_CACHE_URL", NULL);
+	if (!url)
+		return 0;
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "BLD_REMOTE_CACHE_URL: expected an http:// or https:// URL");
+	const char *proto = setting(env, bld, "BLD_REMOTE_CACHE_PROTOCOL", NULL);
+	if (!proto || !strcmp(proto, "http"))
+		ret->protocol = REMOTE_HTTP;
+	else if (!strcmp(proto, "nx"))
+		ret->protocol = REMOTE_NX;
+	else if (!strcmp(proto, "turborepo"))
+		ret->protocol = REMOTE_TURBOREPO;
+	else
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "BLD_REMOTE_CACHE_PROTOCOL: \"%.40s\" is not one of http, nx, "
+		                   "turborepo",
+		                   proto);
+	long stall, wait;
+	int r = seconds(setting(env, bld, "BLD_REMOTE_CACHE_TIMEOUT", NULL),
+	                "BLD_REMOTE_CACHE_TIMEOUT", 30, &stall, err);
+	if (r == 0)
+		r = seconds(setting(env, bld, "BLD_REMOTE_CACHE_UPLOAD_WAIT", NULL),
+		            "BLD_REMOTE_CACHE_UPLOAD_WAIT", 60, &wait, err);
+	if (r < 0)
+		return r;
+	const char *team = setting(env, bld, "BLD_REMOTE_CACHE_TEAM", "TURBO_TEAMID");
+	if (ret->protocol == REMOTE_TURBOREPO && !team)
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "the turborepo protocol needs a team: set BLD_REMOTE_CACHE_TEAM "
+		                   "(or TURBO_TEAMID)");
+	ret->url = xstrdup(url);
+	size_t n = strlen(ret->url);
+	while (n > 8 && ret->url[n - 1] == '/')
+		ret->url[--n] = '\0';
+	ret->token = dup_or_null(setting(env, bld, "BLD_REMOTE_CACHE_TOKEN", "TURBO_TOKEN"));
+	ret->team = dup_or_null(team);
+	ret->signing_key = dup_or_null(setting(env, bld, "BLD_REMOTE_CACHE_SIGNING_KEY", NULL));
+	ret->read_only = truthy(setting(env, bld, "BLD_REMOTE_CACHE_READ_ONLY", NULL));
+	ret->stall_s = stall;
+	ret->upload_wait_ms = (uint64_t)wait * 1000;
+	return 1;
+}
+
+void remote_config_release(struct remote_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->url);
+	free(cfg->token);
+	free(cfg->team);
+	free(cfg->signing_key);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* scheme://host/path of url without any user:password@ part. */
+static char *display_url(const char *url)
+{
+	const char *host = strstr(url, "://");
+	host = host ? host + 3 : url;
+	const char *slash = strchr(host, '/'), *at = strchr(host, '@');
+	if (at && (!slash || at < slash))
+		return xasprintf("%.*s%s", (int)(host - url), url, at + 1);
+	return xstrdup(url);
+}
+
+int remote_new(const struct remote_config *cfg, struct remote **ret, struct bld_err *err)
+{
+	struct remote *r = xcalloc(1, sizeof(*r));
+	r->cfg = *cfg;
+	r->cfg.url = xstrdup(cfg->url);
+	r->cfg.token = dup_or_null(cfg->token);
+	r->cfg.team = dup_or_null(cfg->team);
+	r->cfg.signing_key = dup_or_null(cfg->signing_key);
+	r->display = display_url(cfg->url);
+	pthread_mutex_init(&r->lock, NULL);
+	strvec_init(&r->warnings);
+	int rc = xfer_new(cfg->stall_s, &r->x, err);
+	if (rc < 0) {
+		remote_free(r, NULL);
+		return rc;
+	}
+	*ret = r;
+	return 0;
+}
+
+void remote_drain(struct remote *r)
+{
+	xfer_drain(r->x, r->cfg.upload_wait_ms);
+}
+
+const char *remote_display(const struct remote *r)
+{
+	return r->display;
+}
+
+void remote_free(struct remote *r, struct cache *c)
+{
+	if (!r)
+		return;
+	if (r->x)
+		xfer_drain(r->x, r->cfg.upload_wait_ms); /* what is still running then is dropped */
+	xfer_free(r->x);
+	if (c)
+		cache_add_remote_stats(c, &r->stats);
+	remote_config_release(&r->cfg);
+	free(r->display);
+	strvec_release(&r->warnings);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+void remote_take_warnings(struct remote *r, struct strvec *sv)
+{
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->warnings.n; i++)
+		strvec_push(sv, r->warnings.v[i]);
+	strvec_release(&r->warnings);
+	strvec_init(&r->warnings);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* ---- requests ---- */
+
+static void hex(const unsigned char *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+char *remote_key_path(enum remote_protocol p, const char *hash, const char *team)
+{
+	if (p == REMOTE_NX)
+		return xasprintf("/v1/cache/%s", hash);
+	if (p == REMOTE_TURBOREPO) {
+		bool id = team && !strncmp(team, "team_", 5);
+		char *esc = xstrdup(team ? team : "");
+		for (char *s = esc; *s; s++) /* a query value: keep it to URL-safe bytes */
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~",
+			            *s))
+				*s = '_';
+		char *k = xasprintf("/v8/artifacts/%s?%s=%s", hash, id ? "teamId" : "slug", esc);
+		free(esc);
+		return k;
+	}
+	char *msg = xasprintf("bld-artifact:%s", hash), h[65];
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)msg, strlen(msg), d);
+	hex(d, sizeof(d), h);
+	free(msg);
+	return xasprintf("/ac/%s", h);
+}
+
+static struct xfer_req *req_new(struct remote *r, int method, const char *hash)
+{
+	struct xfer_req *q = xcalloc(1, sizeof(*q));
+	q->method = method;
+	char *path = remote_key_path(r->cfg.protocol, hash, r->cfg.team);
+	q->url = xasprintf("%s%s", r->cfg.url, path);
+	free(path);
+	strvec_init(&q->headers);
+	sbuf_init(&q->resp);
+	if (r->cfg.token)
+		strvec_push_owned(&q->headers, xasprintf("Authorization: Bearer %s", r->cfg.token));
+	return q;
+}
+
+static void req_free(struct xfer_req *q)
+{
+	xfer_req_release(q);
+	free(q);
+}
+
+/* Say why the remote stops (once), under r->lock. */
+static void go_down(struct remote *r, const char *why)
+{
+	if (r->down)
+		return;
+	r->down = true;
+	strvec_push_owned(&r->warnings,
+	                  xasprintf("remote cache %s: %s; continuing with the local cache only",
+	                            r->display, why));
+}
+
+/* What a failed or unexpected answer does; under r->lock.  A 401 names the
+ * server and the setting, never the token. */
+static void answer_failed(struct remote *r, const struct xfer_req *q, const char *what)
+{
+	char why[400];
+	if (q->failed)
+		snprintf(why, sizeof(why), "%s failed: %s", what, q->error);
+	else if (q->status == 401)
+		snprintf(why, sizeof(why),
+		         "%s was refused (401 Unauthorized): the token (BLD_REMOTE_CACHE_TOKEN) is "
+		         "missing or wrong",
+		         what);
+	else
+		snprintf(why, sizeof(why), "%s answered HTTP %ld", what, q->status);
+	go_down(r, why);
+}
+
+/* ---- signing ---- */
+
+static void sign(const struct remote *r, const char *hash, const void *body, size_t len,
+                 unsigned char tag[32])
+{
+	const char *team = r->cfg.team ? r->cfg.team : "";
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+	                       OSSL_PARAM_construct_end()};
+	size_t out = 0;
+	EVP_MAC_init(ctx, (const unsigned char *)r->cfg.signing_key, strlen(r->cfg.signing_key),
+	             params);
+	EVP_MAC_update(ctx, (const unsigned char *)hash, strlen(hash));
+	EVP_MAC_update(ctx, (const unsigned char *)team, strlen(team));
+	EVP_MAC_update(ctx, body, len);
+	EVP_MAC_final(ctx, tag, &out, 32);
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+}
+
+static char *tag_b64(const unsigned char tag[32])
+{
+	unsigned char out[64];
+	EVP_EncodeBlock(out, tag, 32);
+	return xstrdup((const char *)out);
+}
+
+/* The artifact inside a downloaded body, its signature checked: 0, or
+ * BLD_ECORRUPT.  *len shrinks by a trailer. */
+static int check_signature(const struct remote *r, const char *hash, const struct xfer_req *q,
+                           size_t *len, struct bld_err *err)
+{
+	const char *b = q->resp.buf;
+	bool trailer = r->cfg.protocol != REMOTE_TURBOREPO && *len >= SIG_LEN &&
+	               !memcmp(b + *len - SIG_LEN, SIG_MAGIC, 8);
+	if (trailer)
+		*len -= SIG_LEN;
+	if (!r->cfg.signing_key)
+		return 0;
+	unsigned char want[32];
+	sign(r, hash, b, *len, want);
+	bool ok;
+	if (r->cfg.protocol == REMOTE_TURBOREPO) {
+		char *w = tag_b64(want);
+		ok = q->tag && !strcmp(q->tag, w);
+		free(w);
+	} else {
+		ok = trailer && CRYPTO_memcmp(b + *len + 8, want, 32) == 0;
+	}
+	if (!ok)
+		return bld_err_set(err, BLD_ECORRUPT,
+		                   "its signature is missing or wrong (BLD_REMOTE_CACHE_SIGNING_KEY)");
+	return 0;
+}
+
+/* ---- fetch, upload, probe ---- */
+
+static bool usable(struct remote *r)
+{
+	pthread_mutex_lock(&r->lock);
+	bool ok = !r->down;
+	pthread_mutex_unlock(&r->lock);
+	return ok;
+}
+
+int remote_fetch(struct remote *r, struct cache *c, const char *hash, const char *task_id,
+                 struct bld_err *err)
+{
+	if (!usable(r))
+		return 0;
+	struct xfer_req *q = req_new(r, XFER_GET, hash);
+	q->max_resp = REMOTE_MAX_DOWNLOAD;
+	xfer_submit(r->x, q);
+	xfer_wait(r->x, q);
+	int rc = 0;
+	pthread_mutex_lock(&r->lock);
+	r->stats.ms += q->ms;
+	r->stats.bytes_down += q->resp.len;
+	if (q->failed || q->truncated || (q->status != 200 && q->status != 404)) {
+		answer_failed(r, q, "a download");
+		rc = -1;
+	} else if (q->status == 404) {
+		r->stats.misses++;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (rc < 0 || q->status == 404) {
+		req_free(q);
+		return 0;
+	}
+	size_t len = q->resp.len;
+	rc = check_signature(r, hash, q, &len, err);
+	if (rc == 0)
+		rc = cache_artifact_import(c, hash, task_id, q->resp.buf, len, err);
+	req_free(q);
+	pthread_mutex_lock(&r->lock);
+	if (rc == 0)
+		r->stats.hits++;
+	else if (rc == BLD_ECORRUPT)
+		r->stats.refused++;
+	pthread_mutex_unlock(&r->lock);
+	return rc == 0 ? 1 : rc;
+}
+
+static void upload_done(struct xfer_req *q)
+{
+	struct remote *r = q->arg;
+	pthread_mutex_lock(&r->lock);
+	r->stats.ms += q->ms;
+	if (!q->failed && ((q->status >= 200 && q->status < 300) || q->status == 409)) {
+		r->stats.uploads++;
+		r->stats.bytes_up += q->body_len;
+	} else if (!q->failed && q->status == 403) {
+		if (!r->no_upload && !r->down)
+			strvec_push_owned(
+			    &r->warnings,
+			    xasprintf("remote cache %s: uploads are forbidden (403) for this token: "
+			              "reading only from now on",
+			              r->display));
+		r->no_upload = true;
+	} else {
+		answer_failed(r, q, "an upload");
+	}
+	pthread_mutex_unlock(&r->lock);
+	free((char *)q->body);
+	req_free(q);
+}
+
+int remote_upload(struct remote *r, struct cache *c, const char *hash, uint64_t duration_ms,
+                  struct bld_err *err)
+{
+	pthread_mutex_lock(&r->lock);
+	bool skip = r->cfg.read_only || r->down || r->no_upload;
+	pthread_mutex_unlock(&r->lock);
+	if (skip)
+		return 0;
+	struct sbuf body = SBUF_INIT;
+	sbuf_init(&body);
+	int rc = cache_artifact_export(c, hash, &body, err);
+	if (rc < 0) {
+		sbuf_release(&body);
+		return rc;
+	}
+	struct xfer_req *q = req_new(r, XFER_PUT, hash);
+	strvec_push(&q->headers, "Content-Type: application/octet-stream");
+	if (r->cfg.signing_key) {
+		unsigned char tag[32];
+		sign(r, hash, body.buf, body.len, tag);
+		if (r->cfg.protocol == REMOTE_TURBOREPO) {
+			char *b = tag_b64(tag);
+			strvec_push_owned(&q->headers, xasprintf("x-artifact-tag: %s", b));
+			free(b);
+		} else {
+			sbuf_add(&body, SIG_MAGIC, 8);
+			sbuf_add(&body, tag, 32);
+		}
+	}
+	if (r->cfg.protocol == REMOTE_TURBOREPO)
+		strvec_push_owned(&q->headers, xasprintf("x-artifact-duration: %llu",
+		                                         (unsigned long long)duration_ms));
+	q->body_len = body.len;
+	q->body = sbuf_detach(&body);
+	q->max_resp = 1 << 16;
+	q->done_cb = upload_done;
+	q->arg = r;
+	xfer_submit(r->x, q);
+	return 0;
+}
+
+void remote_probe(struct remote *r, const char *const *hashes, size_t n, int *ret)
+{
+	struct xfer_req **qs = xcalloc(n ? n : 1, sizeof(*qs));
+	bool ok = usable(r);
+	for (size_t i = 0; ok && i < n; i++) {
+		/* Nx's API has no HEAD: a GET of its first byte */
+		qs[i] = req_new(r, r->cfg.protocol == REMOTE_NX ? XFER_GET : XFER_HEAD, hashes[i]);
+		if (r->cfg.protocol == REMOTE_NX)
+			strvec_push(&qs[i]->headers, "Range: bytes=0-0");
+		qs[i]->max_resp = 1;
+		xfer_submit(r->x, qs[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		ret[i] = -1;
+		if (!qs[i])
+			continue;
+		xfer_wait(r->x, qs[i]);
+		struct xfer_req *q = qs[i];
+		pthread_mutex_lock(&r->lock);
+		if (!q->failed && (q->status == 200 || q->status == 206))
+			ret[i] = 1;
+		else if (!q->failed && q->status == 404)
+			ret[i] = 0;
+		else
+			answer_failed(r, q, "a lookup");
+		pthread_mutex_unlock(&r->lock);
+		req_free(q);
+	}
+	free(qs);
+}
