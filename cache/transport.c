@@ -139,13 +139,14 @@ static void run_done(struct xfer *x, struct xfer_run *xr, CURLcode rc)
 	curl_slist_free_all(xr->headers);
 	free(xr);
 	void (*cb)(struct xfer_req *) = r->done_cb;
+	if (cb)
+		cb(r); /* may free r; before inflight drops, so a drain sees its effects */
 	pthread_mutex_lock(&x->lock);
-	r->done = true;
+	if (!cb)
+		r->done = true;
 	x->inflight--;
 	pthread_cond_broadcast(&x->cond);
 	pthread_mutex_unlock(&x->lock);
-	if (cb)
-		cb(r); /* may free r */
 }
 
 /* Move what was submitted into the multi handle. */
