@@ -95,9 +95,6 @@ struct hasher {
 	char *const *env;     /* borrowed */
 	pthread_mutex_t lock;
 	struct strmap proj_by_name; /* name -> index + 1 */
-	int *owner;                 /* per ws file: owning project or -1 */
-	int **pfiles;               /* per project: indices of its files */
-	size_t *npfiles;
 	char (*fhash)[33];       /* per ws file: content hash, "" until needed */
 	struct strmap evals;     /* instruction key -> struct cache_eval * */
 	struct cache_memo *memo; /* borrowed, may be NULL */

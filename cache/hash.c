@@ -144,43 +144,6 @@ int cache__project_index(const struct hasher *h, const char *name)
 	return v ? (int)(intptr_t)v - 1 : -1;
 }
 
-/* Owner of each workspace file: the project with the deepest root holding it. */
-static void hasher_map_files(struct hasher *h)
-{
-	const struct workspace *ws = h->ws;
-	struct strmap roots;
-	strmap_init(&roots);
-	for (size_t p = 0; p < ws->nprojects; p++)
-		strmap_put(&roots, ws->projects[p].root, (void *)(intptr_t)(p + 1));
-	h->owner = xcalloc(ws->files.n + 1, sizeof(int));
-	h->pfiles = xcalloc(ws->nprojects + 1, sizeof(int *));
-	h->npfiles = xcalloc(ws->nprojects + 1, sizeof(size_t));
-	size_t *caps = xcalloc(ws->nprojects + 1, sizeof(size_t));
-	char *buf = NULL;
-	for (size_t f = 0; f < ws->files.n; f++) {
-		free(buf);
-		buf = xstrdup(ws->files.v[f]);
-		int owner = -1;
-		for (char *s = strrchr(buf, '/'); owner < 0; s = strrchr(buf, '/')) {
-			if (s)
-				*s = '\0';
-			void *v = strmap_get(&roots, s ? buf : "");
-			if (v)
-				owner = (int)(intptr_t)v - 1;
-			if (!s)
-				break;
-		}
-		h->owner[f] = owner;
-		if (owner >= 0) {
-			xgrow(&h->pfiles[owner], &caps[owner], h->npfiles[owner] + 1, sizeof(int));
-			h->pfiles[owner][h->npfiles[owner]++] = (int)f;
-		}
-	}
-	free(buf);
-	free(caps);
-	strmap_release(&roots);
-}
-
 int hasher_new(struct workspace *ws, struct cache *c, char *const *env, struct hasher **ret,
                struct bld_err *err)
 {
@@ -194,7 +157,6 @@ int hasher_new(struct workspace *ws, struct cache *c, char *const *env, struct h
 	for (size_t p = 0; p < ws->nprojects; p++)
 		strmap_put(&h->proj_by_name, ws->projects[p].name, (void *)(intptr_t)(p + 1));
 	h->fhash = xcalloc(ws->files.n + 1, sizeof(*h->fhash));
-	hasher_map_files(h);
 	*ret = h;
 	return 0;
 }
@@ -213,11 +175,6 @@ void hasher_free(struct hasher *h)
 	}
 	strmap_release(&h->evals);
 	strmap_release(&h->proj_by_name);
-	for (size_t p = 0; h->pfiles && p < h->ws->nprojects; p++)
-		free(h->pfiles[p]);
-	free(h->pfiles);
-	free(h->npfiles);
-	free(h->owner);
 	free(h->fhash);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
@@ -348,9 +305,9 @@ static int eval_files(struct hasher *h, const struct cache_instr *ins, struct ca
 	struct sbuf acc = SBUF_INIT;
 	sbuf_init(&acc);
 	bool proj = ins->kind == INS_PFILES;
-	size_t n = proj ? h->npfiles[ins->project] : h->ws->files.n;
+	size_t n = proj ? h->ws->nproject_files[ins->project] : h->ws->files.n;
 	for (size_t k = 0; k < n; k++) {
-		int f = proj ? h->pfiles[ins->project][k] : (int)k;
+		int f = proj ? h->ws->project_files[ins->project][k] : (int)k;
 		const char *path = h->ws->files.v[f];
 		if (!pattern_set_match(&gs, path))
 			continue;

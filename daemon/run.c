@@ -354,23 +354,13 @@ static int parse_task_spec(struct run *run, const char *spec, struct tg_request 
 	return 0;
 }
 
-/* The project whose root holds the client's cwd (deepest), or NULL. */
+/* The project whose root holds the client's cwd (the owner map's answer), or NULL. */
 static const char *project_of_cwd(const struct run *run)
 {
 	char *rel = path_relative(run->ws->root, run->rq->cwd);
-	const char *best = NULL;
-	size_t best_len = 0;
-	for (size_t i = 0; rel && i < run->ws->nprojects; i++) {
-		const struct ws_project *p = &run->ws->projects[i];
-		size_t n = strlen(p->root);
-		bool inside = !n || (!strncmp(rel, p->root, n) && (rel[n] == '/' || !rel[n]));
-		if (inside && (!best || n >= best_len)) {
-			best = p->name;
-			best_len = n;
-		}
-	}
+	int owner = rel ? workspace_owner(run->ws, rel) : -1;
 	free(rel);
-	return best;
+	return owner >= 0 ? run->ws->projects[owner].name : NULL;
 }
 
 static int build_request(struct run *run, struct tg_request *tq, char **ret_config,

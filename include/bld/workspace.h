@@ -89,6 +89,11 @@ struct workspace {
 	                          same walk that finds project.json files (inputs match
 	                          against it, so the tree is walked once per load) */
 	struct strvec notes;   /* --verbose notes (e.g. pyproject lines not understood) */
+	/* The owner map (owners.c), built by workspace_load after the walk: */
+	struct strmap by_root; /* project root ("" for the root project) -> index + 1 */
+	int *file_owner;       /* per files entry: the owning project's index, or -1 */
+	int **project_files;   /* per project: indices into files of the files it owns */
+	size_t *nproject_files;
 };
 
 /* Options of workspace_load. */
@@ -117,6 +122,14 @@ void workspace_free(struct workspace *ws);
 
 /* Project by name, or NULL. */
 struct ws_project *workspace_project(const struct workspace *ws, const char *name);
+/*
+ * The project owning a workspace-relative path (a file or a folder, existing
+ * or not): the one with the deepest root holding it, the root project ("")
+ * holding everything no other project does, as Nx's findProjectForPath.
+ * Its index, or -1.  For files of ws->files, ws->file_owner has the answer.
+ */
+int workspace_owner(const struct workspace *ws, const char *path);
+
 /* Index of project p in ws->projects. */
 int workspace_project_index(const struct workspace *ws, const struct ws_project *p);
 /* Target by name, or NULL. */
