@@ -45,15 +45,34 @@ static const struct opt run_many_opts[] = {
     {"shard", "shard", OPT_VALUE},
     {NULL, NULL, 0},
 };
+/* What selects affected projects (docs/affected.md). */
+#define AFFECTED_OPTS                                                                              \
+	{"base", "base", OPT_VALUE}, {"head", "head", OPT_VALUE}, {"files", "files", OPT_LIST},    \
+	{                                                                                          \
+		"uncommitted", NULL, OPT_LATER                                                     \
+	}
 /* Options of CLI.md that this version does not serve yet: a clear usage error. */
 #define LATER_OPTS                                                                                 \
 	{"affected", NULL, OPT_LATER}, {"base", NULL, OPT_LATER}, {"head", NULL, OPT_LATER},       \
 	{                                                                                          \
 		"files", NULL, OPT_LATER                                                           \
 	}
+static const struct opt affected_opts[] = {
+    RUN_COMMON,
+    AFFECTED_OPTS,
+    {"targets|target|t", "targets", OPT_LIST},
+    {"projects|project|p", "projects", OPT_LIST},
+    {"exclude", "exclude", OPT_LIST},
+    {"dryrun", "dryRun", OPT_FLAG},
+    {"json", "json", OPT_FLAG},
+    {"byinputs", NULL, OPT_LATER},
+    {"shard", "shard", OPT_VALUE},
+    {NULL, NULL, 0},
+};
 
 static const struct opt show_opts[] = {
-    LATER_OPTS,
+    AFFECTED_OPTS,
+    {"affected", "affected", OPT_FLAG},
     {"projects|p", "projects", OPT_LIST},
     {"withtarget", "withTarget", OPT_LIST},
     {"targets|target|t", "targets", OPT_LIST},
@@ -113,6 +132,7 @@ struct cmd_spec {
 static const struct cmd_spec cmds[] = {
     {"run", "run", run_opts, UNKNOWN_FORWARD, 1},
     {"run-many", "run-many", run_many_opts, UNKNOWN_FORWARD, 0},
+    {"affected", "affected", affected_opts, UNKNOWN_FORWARD, 0},
     {"show", "show", show_opts, UNKNOWN_ERROR, 2},
     {"graph", "graph", graph_opts, UNKNOWN_ERROR, 0},
     {"list", "list", plain_opts, UNKNOWN_ERROR, 1},
@@ -565,9 +585,6 @@ int cli_parse(int argc, char **argv, struct cli *ret, struct bld_err *err)
 			ret->topic = xstrdup(argv[2]);
 		return 0;
 	}
-	if (!strcmp(first, "affected"))
-		return bld_err_set(err, BLD_EUSAGE, "bld %s is not available yet in this version",
-		                   first);
 	if (first[0] == '-')
 		return bld_err_set(err, BLD_EUSAGE, "unknown option %s (see bld help)", first);
 	const struct cmd_spec *spec = find_cmd(first);

@@ -19,6 +19,7 @@ static const char overview[] =
     "  run <project>:<target>[:<config>]   run a task and the tasks it depends on\n"
     "  <target> [<project>]                 shorthand of bld run <project>:<target>\n"
     "  run-many -t <target>... [-p ...]     run targets of many projects\n"
+    "  affected -t <target>... [--base ...] run targets of the projects a change touches\n"
     "  show projects|project <name>|tasks   show the workspace, a project, or a task graph\n"
     "  graph [--file out.html|json|dot]     export the project graph\n"
     "  generate <generator> [--opt v]       create projects and files (alias: g)\n"
@@ -66,9 +67,29 @@ static const struct help_page pages[] = {
                  "  --exclude <p>...                  projects to leave out\n"
                  "  --shard <i>/<n>                   run shard i of n: CI machines split the\n"
                  "                                    tasks between them (docs/ci.md)\n"},
+    {"affected", "Usage: bld affected -t <target>... [--base <ref>] [--head <ref>] "
+                 "[--files <f1,f2>]\n"
+                 "                    [-p <p>...] [--exclude <p>...] [--dry-run] [--json] "
+                 "[options]\n"
+                 "\n"
+                 "Runs the targets of the projects the change touches and of every project\n"
+                 "depending on them (docs/affected.md).  The change: the merge-base of base\n"
+                 "and head to head; without --head also staged, unstaged and untracked files.\n"
+                 "\n"
+                 "Options:\n"
+                 "  -t, --targets <t>...              targets to run (repeat, or commas)\n"
+                 "  --base <ref>                      default NX_BASE, nx.json defaultBase, main\n"
+                 "  --head <ref>                      default NX_HEAD, else HEAD and the work tree\n"
+                 "  --files <f>...                    the changed files, without git\n"
+                 "  -p, --projects <p>..., --exclude <p>...   narrow the selection\n"
+                 "  --shard <i>/<n>                   run shard i of n (docs/ci.md)\n"
+                 "  --dry-run                         list each task, its hash and whether it\n"
+                 "                                    is a local hit or will run; run nothing\n"
+                 "  --json                            with --dry-run: JSON (docs/affected.md)\n"},
     {"show", "Usage: bld show projects [-p <pattern>...] [--with-target <t>] [--json]\n"
              "       bld show project <name> [--json]\n"
              "       bld show tasks -t <target>... [-p <pattern>...] [--shard <i>/<n>] [--json]\n"
+             "       (projects and tasks also take --affected [--base] [--head] [--files])\n"
              "\n"
              "projects: the project names.  project: the resolved configuration\n"
              "(targetDefaults merged, tokens expanded), and the targets a plugin would\n"
@@ -114,7 +135,7 @@ bool help_text(const char *cmd, struct sbuf *out)
 		if (strcmp(pages[i].cmd, cmd))
 			continue;
 		sbuf_adds(out, pages[i].text);
-		if (!strcmp(cmd, "run") || !strcmp(cmd, "run-many"))
+		if (!strcmp(cmd, "run") || !strcmp(cmd, "run-many") || !strcmp(cmd, "affected"))
 			sbuf_adds(out, run_common);
 		return true;
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bld/affected.h"
 #include "bld/cache.h"
 #include "bld/remote.h"
 #include "bld/gen.h"
@@ -31,6 +32,61 @@ int cmd_load_workspace(struct request *r, struct workspace **ret_ws)
 	return 0;
 }
 
+static bool wants_affected(const struct request *r)
+{
+	return !strcmp(r->cmd, "affected") || request_arg_bool(r, "affected");
+}
+
+/* Drop from names the projects that are not affected. */
+static int keep_affected(struct request *r, const struct workspace *ws, struct strvec *names,
+                         struct bld_err *err)
+{
+	struct strvec files;
+	strvec_init(&files);
+	request_arg_list(r, "files", &files);
+	const char *base = request_arg_str(r, "base"), *head = request_arg_str(r, "head");
+	if (!base)
+		base = request_getenv(r, "NX_BASE");
+	if (!head)
+		head = request_getenv(r, "NX_HEAD");
+	struct affected_opts o = {
+	    .base = base && *base ? base : ws->default_base ? ws->default_base : "main",
+	    .head = head && *head ? head : NULL,
+	    .files = files.n ? &files : NULL,
+	};
+	bool *sel = xcalloc(ws->nprojects + 1, sizeof(*sel));
+	int rc = affected_projects(ws, &o, sel, err);
+	size_t out = 0;
+	for (size_t i = 0; rc >= 0 && i < names->n; i++) {
+		const struct ws_project *p = workspace_project(ws, names->v[i]);
+		if (p && sel[p - ws->projects])
+			names->v[out++] = names->v[i];
+		else
+			free(names->v[i]);
+	}
+	if (rc >= 0)
+		names->n = out;
+	free(sel);
+	strvec_release(&files);
+	return rc;
+}
+
+int cmd_select_projects(struct request *r, const struct workspace *ws, struct strvec *ret,
+                        struct bld_err *err)
+{
+	struct strvec pats, excl;
+	strvec_init(&pats);
+	strvec_init(&excl);
+	request_arg_list(r, "projects", &pats);
+	request_arg_list(r, "exclude", &excl);
+	int rc = ws_select_projects(ws, &pats, &excl, ret, err);
+	if (rc >= 0 && wants_affected(r))
+		rc = keep_affected(r, ws, ret, err);
+	strvec_release(&pats);
+	strvec_release(&excl);
+	return rc;
+}
+
 static void send_sbuf(struct request *r, struct sbuf *out)
 {
 	if (out->len)
@@ -49,15 +105,11 @@ static bool has_targets(const struct ws_project *p, const struct strvec *targets
 
 static int show_projects(struct request *r, struct workspace *ws, struct bld_err *err)
 {
-	struct strvec pats, excl, names, with;
-	strvec_init(&pats);
-	strvec_init(&excl);
+	struct strvec names, with;
 	strvec_init(&names);
 	strvec_init(&with);
-	request_arg_list(r, "projects", &pats);
-	request_arg_list(r, "exclude", &excl);
 	request_arg_list(r, "withTarget", &with);
-	int rc = ws_select_projects(ws, &pats, &excl, &names, err);
+	int rc = cmd_select_projects(r, ws, &names, err);
 	bool json = request_arg_bool(r, "json");
 	struct sbuf out = SBUF_INIT;
 	sbuf_init(&out);
@@ -80,8 +132,6 @@ static int show_projects(struct request *r, struct workspace *ws, struct bld_err
 	if (rc >= 0)
 		send_sbuf(r, &out);
 	sbuf_release(&out);
-	strvec_release(&pats);
-	strvec_release(&excl);
 	strvec_release(&names);
 	strvec_release(&with);
 	return rc;
@@ -217,25 +267,18 @@ static int select_tasks(struct request *r, struct workspace *ws, struct task_gra
                         struct bld_err *err)
 {
 	struct tg_request tq;
-	struct strvec pats, excl;
 	tg_request_init(&tq);
-	strvec_init(&pats);
-	strvec_init(&excl);
 	request_arg_list(r, "targets", &tq.targets);
-	request_arg_list(r, "projects", &pats);
-	request_arg_list(r, "exclude", &excl);
 	tq.skip_missing = true;
 	tq.configuration = request_arg_str(r, "configuration");
 	int rc = 0;
 	if (!tq.targets.n)
 		rc = bld_err_set(err, BLD_EUSAGE, "which targets? -t <target>...");
 	if (rc >= 0)
-		rc = ws_select_projects(ws, &pats, &excl, &tq.projects, err);
+		rc = cmd_select_projects(r, ws, &tq.projects, err);
 	if (rc >= 0)
 		rc = task_graph_build(ws, &tq, ret_tg, err);
 	tg_request_release(&tq);
-	strvec_release(&pats);
-	strvec_release(&excl);
 	return rc;
 }
 
@@ -340,6 +383,19 @@ static const char *task_status(struct cache *c, struct hasher *h, struct task_gr
 	return rc > 0 ? "local" : rc == 0 ? "miss" : "unknown";
 }
 
+/* What a run would do with a task of cache status st (docs/affected.md,
+ * the stable "status" of --json): restore it from the local cache, from
+ * the remote one (task_status answers "remote" once a remote cache is
+ * consulted), or run it. */
+static const char *status_of(const char *st)
+{
+	if (!strcmp(st, "local"))
+		return "local-hit";
+	if (!strcmp(st, "remote"))
+		return "remote-hit";
+	return "will-run";
+}
+
 static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *err)
 {
 	struct task_graph *tg = NULL;
@@ -381,6 +437,7 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 				cJSON_AddNullToObject(o, "hash");
 			cJSON_AddStringToObject(o, "cache", st);
 			cJSON_AddBoolToObject(o, "requested", t->requested);
+			cJSON_AddStringToObject(o, "status", status_of(st));
 			cJSON *deps = cJSON_AddArrayToObject(o, "dependsOn");
 			for (size_t d = 0; d < t->ndeps; d++)
 				cJSON_AddItemToArray(deps,
@@ -388,7 +445,9 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 			cJSON_AddItemToArray(arr, o);
 		} else {
 			sbuf_addf(&out, "%-40s %-32s %s\n", t->id, t->hash[0] ? t->hash : "-",
-			          strcmp(st, "local") ? st : "local hit");
+			          !strcmp(st, "local")    ? "local hit"
+			          : !strcmp(st, "remote") ? "remote hit"
+			                                  : st);
 		}
 	}
 	if (json) {
@@ -404,6 +463,19 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 	cache_close(c);
 	task_graph_free(tg);
 	return 0;
+}
+
+int cmd_show_tasks(struct request *r)
+{
+	struct workspace *ws;
+	int code = cmd_load_workspace(r, &ws);
+	if (code)
+		return code;
+	struct bld_err err;
+	bld_err_clear(&err);
+	int rc = show_tasks(r, ws, &err);
+	workspace_free(ws);
+	return rc < 0 ? request_error(r, &err) : 0;
 }
 
 int cmd_show(struct request *r)

@@ -181,6 +181,8 @@ void run_output_drained(struct run *run);
 int cmd_show(struct request *r);
 int cmd_graph(struct request *r);
 int cmd_list(struct request *r);
+/* `show tasks` (also `affected --dry-run`): each task, its hash and cache status. */
+int cmd_show_tasks(struct request *r);
 int cmd_generate(struct request *r);
 int cmd_cache(struct request *r);
 int cmd_reset(struct request *r);
@@ -196,5 +198,11 @@ int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,
 struct remote *cmd_open_remote(struct request *r, const struct workspace *ws);
 /* Load the workspace for r (the root above r->cwd).  0 or exit code 2 after reporting. */
 int cmd_load_workspace(struct request *r, struct workspace **ret_ws);
+/* The projects of r, sorted: -p / --exclude (every project without -p), and
+ * when r is `affected` or has --affected, only the affected ones (--base,
+ * --head, --files; NX_BASE / NX_HEAD of the request; nx.json defaultBase).
+ * 0, or negative with err filled (git errors say what to do). */
+int cmd_select_projects(struct request *r, const struct workspace *ws, struct strvec *ret,
+                        struct bld_err *err);
 
 #endif

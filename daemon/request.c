@@ -202,7 +202,11 @@ static const struct command commands[] = {
 
 void request_start(struct request *r)
 {
-	if (!strcmp(r->cmd, "run") || !strcmp(r->cmd, "run-many")) {
+	if (!strcmp(r->cmd, "affected") && request_arg_bool(r, "dryRun")) {
+		request_finish(r, cmd_show_tasks(r)); /* nothing runs: the tasks and their status */
+		return;
+	}
+	if (!strcmp(r->cmd, "run") || !strcmp(r->cmd, "run-many") || !strcmp(r->cmd, "affected")) {
 		run_start(r);
 		return;
 	}

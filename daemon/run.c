@@ -389,20 +389,13 @@ static int build_request(struct run *run, struct tg_request *tq, char **ret_conf
 		strvec_push(&tq->targets, target);
 		return 0;
 	}
-	struct strvec pats, excl;
-	strvec_init(&pats);
-	strvec_init(&excl);
-	request_arg_list(rq, "projects", &pats);
-	request_arg_list(rq, "exclude", &excl);
 	request_arg_list(rq, "targets", &tq->targets);
 	int rc = 0;
 	if (!tq->targets.n)
-		rc = bld_err_set(err, BLD_EUSAGE, "run-many needs -t <target>...");
+		rc = bld_err_set(err, BLD_EUSAGE, "%s needs -t <target>...", rq->cmd);
 	if (rc >= 0)
-		rc = ws_select_projects(run->ws, &pats, &excl, &tq->projects, err);
+		rc = cmd_select_projects(rq, run->ws, &tq->projects, err);
 	tq->skip_missing = true;
-	strvec_release(&pats);
-	strvec_release(&excl);
 	return rc;
 }
 

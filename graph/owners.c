@@ -42,8 +42,9 @@ int workspace_owner(const struct workspace *ws, const char *path)
 	return owner;
 }
 
-void ws__owners_build(struct workspace *ws)
+void workspace_owners_build(struct workspace *ws)
 {
+	workspace_owners_release(ws);
 	strmap_init(&ws->by_root);
 	for (size_t p = 0; p < ws->nprojects; p++)
 		strmap_put(&ws->by_root, ws->projects[p].root, (void *)(intptr_t)(p + 1));
@@ -70,7 +71,7 @@ void ws__owners_build(struct workspace *ws)
 	free(caps);
 }
 
-void ws__owners_release(struct workspace *ws)
+void workspace_owners_release(struct workspace *ws)
 {
 	for (size_t p = 0; ws->project_files && p < ws->nprojects; p++)
 		free(ws->project_files[p]);
@@ -78,4 +79,7 @@ void ws__owners_release(struct workspace *ws)
 	free(ws->nproject_files);
 	free(ws->file_owner);
 	strmap_release(&ws->by_root);
+	ws->project_files = NULL;
+	ws->nproject_files = NULL;
+	ws->file_owner = NULL;
 }

@@ -703,7 +703,7 @@ int workspace_load(const char *root, const struct ws_load_opts *opts, struct wor
 		rc = load_projects(ws, &walk, nx_text, opts, err);
 	}
 	if (rc == 0)
-		ws__owners_build(ws);
+		workspace_owners_build(ws);
 	free(nx_text);
 	t2 = now_ns();
 	if (rc == 0 && opts->verbose)
@@ -737,7 +737,7 @@ void workspace_free(struct workspace *ws)
 	free(ws->default_base);
 	free(ws->root);
 	strmap_release(&ws->by_name);
-	ws__owners_release(ws);
+	workspace_owners_release(ws);
 	strvec_release(&ws->files);
 	strvec_release(&ws->notes);
 	free(ws);

@@ -161,9 +161,4 @@ void ws__pyproject_parse(const char *text, size_t len, const char *file, struct 
 /* PEP 503 normalisation: lowercase, runs of -_. become one '-'; new string. */
 char *ws__pep503(const char *name, size_t len);
 
-/* owners.c: build ws->by_root, file_owner and project_files (after the
- * projects and files are known); release them (a zeroed workspace is fine). */
-void ws__owners_build(struct workspace *ws);
-void ws__owners_release(struct workspace *ws);
-
 #endif

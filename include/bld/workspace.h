@@ -129,6 +129,10 @@ struct ws_project *workspace_project(const struct workspace *ws, const char *nam
  * Its index, or -1.  For files of ws->files, ws->file_owner has the answer.
  */
 int workspace_owner(const struct workspace *ws, const char *path);
+/* (Re)build the owner map from ws->projects and ws->files (workspace_load does;
+ * a hand-built workspace calls it after setting both); release it (zeroed is fine). */
+void workspace_owners_build(struct workspace *ws);
+void workspace_owners_release(struct workspace *ws);
 
 /* Index of project p in ws->projects. */
 int workspace_project_index(const struct workspace *ws, const struct ws_project *p);

@@ -128,6 +128,7 @@ static inline void fx_scan(struct fx *f)
 	strvec_init(&f->ws.files);
 	fx_walk(f, "");
 	strvec_sort(&f->ws.files);
+	workspace_owners_build(&f->ws);
 }
 
 static inline int fx_task(struct fx *f, int project, const char *target)
@@ -210,6 +211,7 @@ static inline void fx_free(struct fx *f)
 	free(f->ws.projects);
 	free(f->ws.root);
 	cJSON_Delete(f->ws.nx_json);
+	workspace_owners_release(&f->ws);
 	strvec_release(&f->ws.files);
 	strmap_release(&f->ws.by_name);
 	strmap_release(&f->tg.by_id);

@@ -17,6 +17,7 @@
 
 #include "bld/base.h"
 #include "bld/err.h"
+#include "bld/affected.h"
 #include "bld/workspace.h"
 #include "../../graph/ws_int.h"
 
@@ -1100,6 +1101,91 @@ static void semver_ranges(void **state)
 	assert_int_equal(ws__pkg_spec_accepts("link:../c", "1.0.0", "x/a", "x/b"), 0);
 }
 
+/* ---- the owner map and affected ---- */
+
+static const char *owner_name(const struct workspace *ws, const char *path)
+{
+	int i = workspace_owner(ws, path);
+	return i < 0 ? "-" : ws->projects[i].name;
+}
+
+static void owner_map_is_the_longest_root(void **state)
+{
+	char *root = tmp_ws();
+	put(root, "nx.json", "{}");
+	put(root, "libs/a/project.json", "{\"name\": \"a\"}");
+	put(root, "libs/a/nested/project.json", "{\"name\": \"n\"}");
+	put(root, "libs/a/nested/x.ts", "x");
+	put(root, "libs/a/src/y.ts", "y");
+	put(root, "libs/ab/z.ts", "z");
+	struct workspace *ws = load_ok(root);
+	assert_string_equal(owner_name(ws, "libs/a/src/y.ts"), "a");
+	assert_string_equal(owner_name(ws, "libs/a/nested/x.ts"), "n");
+	assert_string_equal(owner_name(ws, "libs/ab/z.ts"), "-"); /* "libs/a" is no prefix of it */
+	assert_string_equal(owner_name(ws, "libs/a"), "a");      /* a folder: the cwd case */
+	assert_string_equal(owner_name(ws, "libs/a/nested/"), "n");
+	assert_string_equal(owner_name(ws, "libs/a/gone/deleted.ts"), "a"); /* not on disk */
+	assert_string_equal(owner_name(ws, "nx.json"), "-");
+	for (size_t f = 0; f < ws->files.n; f++) /* the per-file map agrees */
+		assert_int_equal(ws->file_owner[f], workspace_owner(ws, ws->files.v[f]));
+	int a = workspace_owner(ws, "libs/a");
+	assert_int_equal(ws->nproject_files[a], 2); /* project.json and src/y.ts */
+	done(root, ws);
+	root = tmp_ws();
+	put(root, "nx.json", "{}");
+	put(root, "project.json", "{\"name\": \"top\"}");
+	put(root, "libs/a/project.json", "{\"name\": \"a\"}");
+	ws = load_ok(root);
+	assert_string_equal(owner_name(ws, "nx.json"), "top");
+	assert_string_equal(owner_name(ws, ""), "top");
+	assert_string_equal(owner_name(ws, "tools/x"), "top");
+	assert_string_equal(owner_name(ws, "libs/a/x"), "a");
+	done(root, ws);
+}
+
+static void reverse_closure_follows_every_edge(void **state)
+{
+	char *root = tmp_ws();
+	put(root, "nx.json", "{}");
+	put(root, "core/project.json", "{\"name\": \"core\"}");
+	put(root, "left/project.json", "{\"name\": \"left\", \"implicitDependencies\": [\"core\"]}");
+	put(root, "right/project.json",
+	    "{\"name\": \"right\", \"targets\": {\"build\": {\"command\": \"x\", \"dependsOn\": "
+	    "[\"core:build\"]}}}");
+	put(root, "top/project.json",
+	    "{\"name\": \"top\", \"implicitDependencies\": [\"left\", \"right\"]}");
+	put(root, "lone/project.json", "{\"name\": \"lone\"}");
+	put(root, "excl/project.json",
+	    "{\"name\": \"excl\", \"implicitDependencies\": [\"left\", \"!left\"]}");
+	struct workspace *ws = load_ok(root);
+	bool *sel = xcalloc(ws->nprojects + 1, sizeof(*sel));
+	sel[workspace_owner(ws, "core")] = true;
+	affected_add_dependents(ws, sel);
+	struct sbuf got = SBUF_INIT;
+	sbuf_init(&got);
+	for (size_t i = 0; i < ws->nprojects; i++)
+		if (sel[i])
+			sbuf_addf(&got, "%s ", ws->projects[i].name);
+	assert_string_equal(got.buf, "core left right top ");
+	/* nx.json by --files: every project; a file of lone: lone */
+	struct strvec files;
+	strvec_init(&files);
+	strvec_push(&files, "lone/a.ts");
+	struct affected_opts o = {.base = "main", .files = &files};
+	struct bld_err err = {0};
+	assert_int_equal(affected_projects(ws, &o, sel, &err), 0);
+	for (size_t i = 0; i < ws->nprojects; i++)
+		assert_int_equal(sel[i], !strcmp(ws->projects[i].name, "lone"));
+	strvec_push(&files, "nx.json");
+	assert_int_equal(affected_projects(ws, &o, sel, &err), 0);
+	for (size_t i = 0; i < ws->nprojects; i++)
+		assert_true(sel[i]);
+	strvec_release(&files);
+	sbuf_release(&got);
+	free(sel);
+	done(root, ws);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1117,6 +1203,8 @@ int main(void)
 	    cmocka_unit_test(defaults_never_create_targets),
 	    cmocka_unit_test(workspace_root_token_inside_an_option_is_an_error),
 	    cmocka_unit_test(tokens_expand_for_inputs_and_outputs),
+	    cmocka_unit_test(owner_map_is_the_longest_root),
+	    cmocka_unit_test(reverse_closure_follows_every_edge),
 	    cmocka_unit_test(gitignore_nested_and_nxignore_rules_apply),
 	    cmocka_unit_test(ignore_rules_apply_outside_git_too),
 	    cmocka_unit_test(workspace_below_the_git_root_prefixes_rules),

@@ -1,0 +1,245 @@
+"""bld affected, show projects --affected, show tasks --affected: real git repositories with
+branches; the global-file rules are the ones docs/affected.md gives (watched in Nx 22.1.3)."""
+
+import json
+import subprocess
+
+from conftest import log
+
+
+def project(name, deps=(), inputs=None, cmd=None):
+    t = {'command': cmd or log(name + ':build'), 'cache': True, 'outputs': []}
+    if inputs is not None:
+        t['inputs'] = inputs
+    p = {'name': name, 'targets': {'build': t}}
+    if deps:
+        p['implicitDependencies'] = list(deps)
+    return p
+
+
+def files():
+    return {
+        'nx.json': {'namedInputs': {'sharedGlobals': ['{workspaceRoot}/global.txt'],
+                                    'default': ['{projectRoot}/**/*', 'sharedGlobals'],
+                                    'production': ['default', '!{projectRoot}/README.md']}},
+        'package.json': {'name': 'root', 'private': True,
+                         'dependencies': {'lodash': '4.0.0', 'left-pad': '1.0.0'}},
+        'tsconfig.base.json': {'compilerOptions': {'target': 'es2020', 'paths': {
+            '@x/core': ['libs/core/src/index.ts'], '@x/ui': ['libs/ui/src/index.ts']}}},
+        'package-lock.json': {'name': 'root', 'lockfileVersion': 3, 'packages': {}},
+        'pyproject.toml': '[project]\nname = "root"\n',
+        'uv.lock': 'version = 1\n',
+        '.nxignore': '',
+        '.gitignore': '.bld\nignored.txt\n',
+        'global.txt': 'g\n',
+        'libs/core/project.json': project('core'),
+        'libs/core/package.json': {'name': 'core-pkg', 'dependencies': {'lodash': '4.0.0'}},
+        'libs/core/src/index.ts': 'export const core = 1;\n',
+        'libs/ui/project.json': project('ui', ['core']),
+        'libs/ui/src/index.ts': 'export const ui = 1;\n',
+        'apps/web/project.json': project('web', ['ui']),
+        'apps/web/main.ts': 'web\n',
+        'apps/leaf/project.json': project('leaf', inputs=['production']),
+        'apps/leaf/main.ts': 'leaf\n',
+        'apps/leaf/README.md': 'readme\n',
+        'tools/notes.txt': 'outside every project\n',
+    }
+
+
+ALL = ['core', 'leaf', 'ui', 'web']
+
+
+def branch(ws):
+    ws.git('checkout', '-q', '-b', 'feature')
+
+
+def affected(ws, *extra, env=None):
+    r = ws.run('show', 'projects', '--affected', *extra, env=env)
+    assert r.code == 0, r
+    return sorted(r.out.split())
+
+
+def change(ws, path, text):
+    ws.write(path, text)
+    ws.commit('change ' + path)
+
+
+def test_leaf_change_affects_just_it(make_ws):
+    ws = make_ws(files())
+    branch(ws)
+    change(ws, 'apps/leaf/main.ts', 'leaf 2\n')
+    assert affected(ws) == ['leaf']
+
+
+def test_library_change_affects_dependents_transitively(make_ws):
+    ws = make_ws(files())
+    branch(ws)
+    change(ws, 'libs/core/src/index.ts', 'export const core = 2;\n')
+    assert affected(ws) == ['core', 'ui', 'web']
+    assert affected(ws, '--base=main', '--head', 'HEAD') == ['core', 'ui', 'web']
+
+
+def test_global_file_rules(make_ws):
+    ws = make_ws(files())
+    branch(ws)
+    cases = [
+        ('nx.json', lambda t: t.replace('"sharedGlobals":', '"x": [], "sharedGlobals":'), ALL),
+        ('package-lock.json', lambda t: t.replace('3', '2'), ALL),
+        ('package.json', lambda t: t.replace('4.0.0', '4.1.0'), ['core', 'ui', 'web']),
+        ('package.json', lambda t: t.replace('"private": true', '"private": false'), []),
+        ('package.json', lambda t: t.replace(', "left-pad": "1.0.0"', ''), ALL),
+        ('tsconfig.base.json', lambda t: t.replace('libs/ui/src/index.ts', 'libs/ui/src/m.ts'),
+         ['ui', 'web']),
+        ('tsconfig.base.json', lambda t: t.replace('es2020', 'es2022'), ALL),
+        ('pyproject.toml', lambda t: t + '# x\n', []),
+        ('uv.lock', lambda t: t + '# x\n', []),
+        ('.gitignore', lambda t: t + 'other\n', []),
+        ('.nxignore', lambda t: t + 'other\n', []),
+        # only targets that write inputs count (Nx reads target.inputs, not the defaults)
+        ('global.txt', lambda t: t + 'h\n', ['leaf']),
+        ('tools/notes.txt', lambda t: t + 'x\n', []),
+    ]
+    for path, edit, want in cases:
+        ws.git('checkout', '-q', '-B', 'feature', 'main')
+        before = ws.read(path)
+        ws.write(path, edit(json.dumps(json.loads(before)) if path.endswith('.json') else before))
+        assert ws.read(path) != before, path
+        ws.commit('edit ' + path)
+        assert affected(ws, '--head=HEAD') == want, (path, ws.git('show', '--stat', 'HEAD'))
+
+
+def test_uncommitted_and_untracked_count_ignored_do_not(make_ws):
+    ws = make_ws(files())
+    branch(ws)
+    ws.write('apps/leaf/main.ts', 'leaf unstaged\n')
+    assert affected(ws) == ['leaf']
+    ws.git('checkout', '--', 'apps/leaf/main.ts')
+    ws.write('apps/web/new.ts', 'untracked\n')
+    assert affected(ws) == ['web']
+    ws.git('add', 'apps/web/new.ts')
+    assert affected(ws) == ['web']                     # staged
+    ws.git('reset', '-q', 'apps/web/new.ts')
+    (ws.root / 'apps/web/new.ts').unlink()
+    ws.write('libs/core/ignored.txt', 'ignored\n')
+    assert affected(ws) == []
+    ws.write('apps/leaf/main.ts', 'leaf unstaged\n')
+    assert affected(ws, '--head=HEAD') == []           # with --head, uncommitted do not count
+
+
+def test_rename_counts_for_both_projects_and_deletion_for_its_path(make_ws):
+    ws = make_ws(files())
+    branch(ws)
+    ws.git('mv', 'apps/leaf/main.ts', 'libs/ui/moved.ts')
+    ws.commit('rename')
+    assert affected(ws) == ['leaf', 'ui', 'web']
+    ws.git('checkout', '-q', '-B', 'feature', 'main')
+    ws.git('rm', '-q', 'apps/web/main.ts')
+    ws.commit('delete')
+    assert affected(ws) == ['web']
+
+
+def test_deleted_project_does_not_crash(make_ws):
+    ws = make_ws(files())
+    branch(ws)
+    ws.git('rm', '-q', '-r', 'apps/leaf')
+    ws.commit('drop leaf')
+    assert affected(ws) == ['core', 'ui', 'web']       # a removed project.json: every project
+    r = ws.run('affected', '-t', 'build', '--dry-run')
+    assert r.code == 0, r
+
+
+def test_files_option_and_nx_base_head(make_ws):
+    ws = make_ws(files())
+    assert affected(ws, '--files', 'libs/ui/src/index.ts,apps/leaf/main.ts') == \
+        ['leaf', 'ui', 'web']
+    assert affected(ws, '--files=tools/notes.txt') == []
+    branch(ws)
+    change(ws, 'apps/leaf/main.ts', 'leaf 2\n')
+    first = ws.git('rev-parse', 'HEAD').strip()
+    change(ws, 'libs/ui/src/index.ts', 'ui 2\n')
+    assert affected(ws, env={'NX_BASE': 'main', 'NX_HEAD': first}) == ['leaf']
+    assert affected(ws, env={'NX_BASE': first}) == ['ui', 'web']
+    # flags win over the environment
+    assert affected(ws, '--base=main', env={'NX_BASE': first}) == ['leaf', 'ui', 'web']
+
+
+def test_default_base_from_nx_json(make_ws):
+    f = files()
+    f['nx.json']['defaultBase'] = 'trunk'
+    ws = make_ws(f)
+    ws.git('branch', 'trunk')
+    branch(ws)
+    change(ws, 'apps/leaf/main.ts', 'leaf 2\n')
+    assert affected(ws) == ['leaf']
+    ws.git('branch', '-D', 'trunk')
+    r = ws.run('show', 'projects', '--affected')
+    assert r.code == 2 and 'unknown git ref "trunk"' in r.err, r
+
+
+def test_detached_head_works(make_ws):
+    ws = make_ws(files())
+    branch(ws)
+    change(ws, 'apps/leaf/main.ts', 'leaf 2\n')
+    ws.git('checkout', '-q', '--detach')
+    assert affected(ws) == ['leaf']
+
+
+def test_dry_run_lists_exactly_what_a_run_executes(make_ws):
+    ws = make_ws(files())
+    branch(ws)
+    change(ws, 'libs/ui/src/index.ts', 'ui 2\n')
+    r = ws.run('affected', '-t', 'build', '--dry-run', '--json')
+    assert r.code == 0, r
+    tasks = json.loads(r.out)
+    assert sorted(t['id'] for t in tasks) == ['ui:build', 'web:build']
+    assert all(t['status'] == 'will-run' and len(t['hash']) == 32 for t in tasks)
+    assert ws.ran() == []                               # nothing ran
+    r = ws.run('affected', '-t', 'build')
+    assert r.code == 0, r
+    assert sorted(ws.ran()) == ['ui:build', 'web:build']
+    ws.clear_log()
+    r = ws.run('affected', '-t', 'build', '--dry-run', '--json')
+    assert [t['status'] for t in json.loads(r.out)] == ['local-hit', 'local-hit']
+    r = ws.run('show', 'tasks', '-t', 'build', '--affected')
+    assert r.code == 0 and 'local hit' in r.out and 'ui:build' in r.out, r
+    assert 'leaf:build' not in r.out
+    r = ws.run('affected', '-t', 'build')
+    assert r.code == 0 and ws.ran() == [], r
+
+
+def test_errors_exit_2_and_say_what_to_do(make_ws, tmp_path):
+    ws = make_ws(files())
+    r = ws.run('show', 'projects', '--affected', '--base=nope')
+    assert r.code == 2 and 'unknown git ref "nope"' in r.err, r
+    r = ws.run('affected', '-t', 'build', '--head=nope')
+    assert r.code == 2 and 'unknown git ref "nope"' in r.err, r
+    plain = make_ws({'nx.json': {}, 'a/project.json': project('a')}, git=False,
+                    folder='plain')
+    r = plain.run('show', 'projects', '--affected')
+    assert r.code == 2 and 'not in a git repository' in r.err and '--files' in r.err, r
+    assert plain.run('show', 'projects', '--affected', '--files=a/x').out.split() == ['a']
+    # a shallow clone without the merge-base
+    branch(ws)
+    for i in range(3):
+        change(ws, 'apps/leaf/main.ts', f'leaf {i}\n')
+    ws.git('checkout', '-q', 'main')
+    change(ws, 'apps/web/main.ts', 'web on main\n')
+    clone = tmp_path / 'shallow'
+    subprocess.run(['git', 'clone', '-q', '--depth=1', '--no-single-branch',
+                    'file://' + str(ws.root), str(clone)], check=True)
+    subprocess.run(['git', '-C', str(clone), 'checkout', '-q', 'feature'], check=True)
+    r = ws.run('show', 'projects', '--affected', '--base=origin/main', cwd=clone)
+    assert r.code == 2 and 'shallow clone' in r.err and 'pass --files' in r.err, r
+
+
+def test_shard_splits_the_affected_tasks(make_ws):
+    ws = make_ws(files())
+    branch(ws)
+    change(ws, 'libs/core/src/index.ts', 'export const core = 3;\n')
+    seen = []
+    for i in (1, 2):
+        r = ws.run('affected', '-t', 'build', '--dry-run', '--json', f'--shard={i}/2')
+        assert r.code == 0, r
+        seen.append({t['id'] for t in json.loads(r.out) if t.get('requested', True)})
+    assert not (seen[0] & seen[1])
+    assert seen[0] | seen[1] == {'core:build', 'ui:build', 'web:build'}
