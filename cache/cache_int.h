@@ -129,6 +129,11 @@ int cache__manifest_hash(const cJSON *manifest, char out[33]);
 /* Index of a project by name, or -1. */
 int cache__project_index(const struct hasher *h, const char *name);
 
+/* ---- lock.c ---- */
+
+/* Remove the lock files nobody holds (left by holders that died); prune calls it. */
+void cache__gc_locks(struct cache *c);
+
 /* ---- store.c ---- */
 
 struct cache_pending_file {

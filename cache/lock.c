@@ -15,6 +15,7 @@
  */
 #include "cache_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -85,4 +86,27 @@ void cache_task_lock_release(struct cache_task_lock *l)
 	close(l->fd);
 	free(l->path);
 	free(l);
+}
+
+void cache__gc_locks(struct cache *c)
+{
+	char *dir = path_join(c->dir, "locks");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!str_ends(de->d_name, ".lock"))
+			continue;
+		/* a file nobody holds is left by a holder that died: take it and
+		 * unlink it as a holder would (takers re-check the inode) */
+		char *p = path_join(dir, de->d_name);
+		int fd = open(p, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlink(p);
+		if (fd >= 0)
+			close(fd);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
 }

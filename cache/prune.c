@@ -161,7 +161,8 @@ static void gc_index(struct cache *c)
 	strvec_release(&gone);
 }
 
-/* Orphan blobs, stale temporary files, index rows of vanished files; returns bytes freed. */
+/* Orphan blobs, stale temporary files, index rows of vanished files, lock files
+ * nobody holds; returns bytes freed. */
 uint64_t cache__gc_orphans(struct cache *c)
 {
 	uint64_t freed = 0;
@@ -201,5 +202,6 @@ uint64_t cache__gc_orphans(struct cache *c)
 	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_unlock(&c->lock);
+	cache__gc_locks(c);
 	return freed;
 }

@@ -761,6 +761,18 @@ static void task_lock_is_released_when_its_holder_dies(void **state)
 	close(go[1]);
 	int st;
 	waitpid(pid, &st, 0);
+	char *path = xasprintf("%s/locks/%s.lock", e.cache_dir, h);
+	assert_true(file_exists(path)); /* the dead holder could not unlink it */
+	struct cache_task_lock *held = NULL;
+	const char *h2 = "00000000000000000000000000000043";
+	assert_int_equal(cache_task_lock_try(e.c, h2, &held, &err), 1);
+	cache__gc_locks(e.c); /* prune: the stale file goes, the held one stays */
+	assert_false(file_exists(path));
+	char *path2 = xasprintf("%s/locks/%s.lock", e.cache_dir, h2);
+	assert_true(file_exists(path2));
+	cache_task_lock_release(held);
+	free(path2);
+	free(path);
 	assert_int_equal(cache_task_lock_try(e.c, h, &l, &err), 1);
 	cache_task_lock_release(l);
 	close(go[0]);
