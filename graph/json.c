@@ -75,6 +75,22 @@ static int unexpected(struct jp *p, size_t off, const char *expected)
 	return fail(p, off, "unexpected '%.*s' (expected %s)", (int)n, p->s + off, expected);
 }
 
+static size_t utf8_len(const unsigned char *s, size_t n);
+
+/* Step over one byte or UTF-8 character of a comment; NUL bytes and invalid
+ * UTF-8 are refused there too (the file must be UTF-8 text). */
+static int comment_char(struct jp *p)
+{
+	const unsigned char *s = (const unsigned char *)p->s;
+	if (s[p->i] == 0)
+		return fail(p, p->i, "a NUL byte in a comment");
+	size_t n = utf8_len(s + p->i, p->len - p->i);
+	if (!n)
+		return fail(p, p->i, "invalid UTF-8 (byte 0x%02x) in a comment", s[p->i]);
+	p->i += n;
+	return 0;
+}
+
 /* Skip whitespace and comments. */
 static int skip_ws(struct jp *p)
 {
@@ -84,12 +100,14 @@ static int skip_ws(struct jp *p)
 			p->i++;
 		} else if (c == '/' && p->i + 1 < p->len && p->s[p->i + 1] == '/') {
 			while (p->i < p->len && p->s[p->i] != '\n')
-				p->i++;
+				if (comment_char(p) < 0)
+					return -1;
 		} else if (c == '/' && p->i + 1 < p->len && p->s[p->i + 1] == '*') {
 			size_t start = p->i;
 			p->i += 2;
 			while (p->i + 1 < p->len && !(p->s[p->i] == '*' && p->s[p->i + 1] == '/'))
-				p->i++;
+				if (comment_char(p) < 0)
+					return -1;
 			if (p->i + 1 >= p->len)
 				return fail(p, start, "a comment that is never closed (no \"*/\")");
 			p->i += 2;
@@ -601,21 +619,34 @@ int ws__read_small_at(int dirfd, const char *path, char **ret_buf, size_t *ret_l
 	return 0;
 }
 
-int ws__json_read(const char *path, const char *rel, cJSON **ret, char **ret_text,
-                  struct bld_err *err)
+int ws__json_parse_as(const char *text, size_t len, const char *file, enum ws_schema schema,
+                      cJSON **ret, struct bld_err *err)
 {
-	return ws__json_read_at(AT_FDCWD, path, rel, ret, ret_text, err);
+	struct ws_json_spans spans = {0};
+	int rc = ws__json_parse(text, len, file, ret, &spans, err);
+	if (rc == 0 && (rc = ws__schema_check(*ret, schema, &spans, text, file, err)) < 0) {
+		cJSON_Delete(*ret);
+		*ret = NULL;
+	}
+	ws__json_spans_release(&spans);
+	return rc;
 }
 
-int ws__json_read_at(int dirfd, const char *path, const char *rel, cJSON **ret, char **ret_text,
-                     struct bld_err *err)
+int ws__json_read(const char *path, const char *rel, enum ws_schema schema, cJSON **ret,
+                  char **ret_text, struct bld_err *err)
+{
+	return ws__json_read_at(AT_FDCWD, path, rel, schema, ret, ret_text, err);
+}
+
+int ws__json_read_at(int dirfd, const char *path, const char *rel, enum ws_schema schema,
+                     cJSON **ret, char **ret_text, struct bld_err *err)
 {
 	char *text;
 	size_t len;
 	int rc = ws__read_small_at(dirfd, path, &text, &len);
 	if (rc < 0)
 		return bld_err_at(err, rc, rel, 0, 0, "cannot read: %s", strerror(-rc));
-	rc = json_parse_file_text(text, len, rel, ret, err);
+	rc = ws__json_parse_as(text, len, rel, schema, ret, err);
 	if (rc < 0 || !ret_text)
 		free(text);
 	else

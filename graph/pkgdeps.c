@@ -44,7 +44,7 @@ int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, struct bld_er
 {
 	memset(pkg, 0, sizeof(*pkg));
 	cJSON *json = NULL;
-	int rc = ws__json_read_at(root_fd, rel, rel, &json, NULL, err);
+	int rc = ws__json_read_at(root_fd, rel, rel, WS_SCHEMA_PACKAGE, &json, NULL, err);
 	if (rc == -ENOENT)
 		rc = 1;
 	if (rc == 0 && !cJSON_IsObject(json))

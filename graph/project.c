@@ -44,7 +44,8 @@
  *    redefines with a command or another executor/script is dropped.
  *
  * bld differs on purpose: it rejects wrongly typed fields ("targets": 3)
- * that Nx passes through, and sets no "continuous" from executor schemas.
+ * that Nx passes through (schema.c, when the file is read), and sets no
+ * "continuous" from executor schemas.
  */
 #include "ws_int.h"
 
@@ -52,162 +53,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- type checks ---- */
-
-/* What a field must be; checked with positions from the raw text. */
-enum kind { K_STRING, K_BOOL, K_OBJECT, K_ARRAY, K_STRINGS, K_DEPENDSON };
-
-static bool kind_ok(const cJSON *v, enum kind k)
-{
-	switch (k) {
-	case K_STRING:
-		return cJSON_IsString(v);
-	case K_BOOL:
-		return cJSON_IsBool(v);
-	case K_OBJECT:
-		return cJSON_IsObject(v);
-	case K_ARRAY:
-		return cJSON_IsArray(v);
-	case K_STRINGS: {
-		if (!cJSON_IsArray(v))
-			return false;
-		const cJSON *e;
-		cJSON_ArrayForEach(e, v) if (!cJSON_IsString(e)) return false;
-		return true;
-	}
-	case K_DEPENDSON: {
-		if (!cJSON_IsArray(v))
-			return false;
-		const cJSON *e;
-		cJSON_ArrayForEach(e, v) if (!cJSON_IsString(e) && !cJSON_IsObject(e)) return false;
-		return true;
-	}
-	}
-	return false;
-}
-
-static const char *kind_name(enum kind k)
-{
-	static const char *const names[] = {
-	    "a string",
-	    "true or false",
-	    "an object",
-	    "an array",
-	    "an array of strings",
-	    "an array of strings (\"^build\", \"proj:target\") or objects ({\"target\": ...})"};
-	return names[k];
-}
-
-struct field {
-	const char *key;
-	enum kind kind;
-};
-
-static const struct field project_fields[] = {
-    {"name", K_STRING},        {"root", K_STRING},        {"sourceRoot", K_STRING},
-    {"projectType", K_STRING}, {"tags", K_STRINGS},       {"implicitDependencies", K_STRINGS},
-    {"metadata", K_OBJECT},    {"namedInputs", K_OBJECT}, {"targets", K_OBJECT},
-};
-
-static const struct field target_fields[] = {
-    {"executor", K_STRING},
-    {"command", K_STRING},
-    {"options", K_OBJECT},
-    {"configurations", K_OBJECT},
-    {"defaultConfiguration", K_STRING},
-    {"dependsOn", K_DEPENDSON},
-    {"inputs", K_ARRAY},
-    {"outputs", K_STRINGS},
-    {"cache", K_BOOL},
-    {"continuous", K_BOOL},
-    {"parallelism", K_BOOL},
-    {"metadata", K_OBJECT},
-};
-
-static int check_fields(const cJSON *obj, const struct field *f, size_t nf, const char *where,
-                        const char *text, const char *file, struct bld_err *err)
-{
-	for (size_t i = 0; i < nf; i++) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, f[i].key);
-		if (!v || kind_ok(v, f[i].kind))
-			continue;
-		int line, col;
-		ws__json_key_pos(text, f[i].key, &line, &col);
-		return bld_err_at(err, BLD_ESCHEMA, file, line, col, "%s\"%s\" must be %s, not %s",
-		                  where, f[i].key, kind_name(f[i].kind), ws__json_kind(v));
-	}
-	return 0;
-}
-
-static int check_target(const cJSON *t, const char *tname, const char *text, const char *file,
-                        struct bld_err *err)
-{
-	char where[300];
-	snprintf(where, sizeof(where), "target \"%s\": ", tname);
-	if (!cJSON_IsObject(t)) {
-		int line, col;
-		ws__json_key_pos(text, tname, &line, &col);
-		return bld_err_at(err, BLD_ESCHEMA, file, line, col, "%smust be an object, not %s",
-		                  where, ws__json_kind(t));
-	}
-	int rc = check_fields(t, target_fields, ARRAY_LEN(target_fields), where, text, file, err);
-	if (rc < 0)
-		return rc;
-	const cJSON *cfgs = cJSON_GetObjectItemCaseSensitive(t, "configurations"), *c;
-	cJSON_ArrayForEach(c, cfgs)
-	{
-		if (cJSON_IsObject(c))
-			continue;
-		int line, col;
-		ws__json_key_pos(text, c->string, &line, &col);
-		return bld_err_at(err, BLD_ESCHEMA, file, line, col,
-		                  "%sconfiguration \"%s\" must be an object, not %s", where,
-		                  c->string, ws__json_kind(c));
-	}
-	return 0;
-}
-
-int ws__targets_check(const cJSON *targets, const char *text, const char *file, struct bld_err *err)
-{
-	const cJSON *t;
-	if (!targets)
-		return 0;
-	if (!cJSON_IsObject(targets)) {
-		int line, col;
-		ws__json_key_pos(text, "targets", &line, &col);
-		return bld_err_at(err, BLD_ESCHEMA, file, line, col,
-		                  "\"targets\" must be an object, not %s", ws__json_kind(targets));
-	}
-	cJSON_ArrayForEach(t, targets)
-	{
-		int rc = check_target(t, t->string, text, file, err);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-int ws__target_defaults_check(const cJSON *td, const char *text, struct bld_err *err)
-{
-	if (!td)
-		return 0;
-	if (!cJSON_IsObject(td)) {
-		int line, col;
-		ws__json_key_pos(text, "targetDefaults", &line, &col);
-		return bld_err_at(err, BLD_ESCHEMA, "nx.json", line, col,
-		                  "\"targetDefaults\" must be an object, not %s",
-		                  ws__json_kind(td));
-	}
-	const cJSON *t;
-	cJSON_ArrayForEach(t, td)
-	{
-		int rc = check_target(t, t->string, text, "nx.json", err);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
 
 /* ---- parsing ---- */
 
@@ -251,17 +96,10 @@ int ws__project_parse(struct ws_project *p, cJSON *json, const char *text, const
 	strvec_init(&p->implicit_deps);
 	p->json = json;
 	p->config_file = xstrdup(config_file);
-	if (!cJSON_IsObject(json))
+	if (!cJSON_IsObject(json)) /* the reader's schema check said so, with a position */
 		return bld_err_at(err, BLD_ESCHEMA, config_file, 1, 1,
 		                  "a project.json must hold an object, not %s",
 		                  ws__json_kind(json));
-	int rc = check_fields(json, project_fields, ARRAY_LEN(project_fields), "", text,
-	                      config_file, err);
-	if (rc >= 0)
-		rc = ws__targets_check(cJSON_GetObjectItemCaseSensitive(json, "targets"), text,
-		                       config_file, err);
-	if (rc < 0)
-		return rc;
 	char *dir = path_dirname(config_file);
 	char *root = opt_string(json, "root");
 	p->root = strip_root(root ? root : dir);

@@ -84,6 +84,8 @@ int workspace_find_root(const char *start, char **ret_root, struct bld_err *err)
 
 /* ---- nx.json ---- */
 
+/* Types were checked when nx.json was read (schema.c): "plugins" is an
+ * array of strings and objects. */
 static int read_plugins(struct workspace *ws, const char *text, struct bld_err *err)
 {
 	const cJSON *pl = cJSON_GetObjectItemCaseSensitive(ws->nx_json, "plugins"), *e;
@@ -91,9 +93,6 @@ static int read_plugins(struct workspace *ws, const char *text, struct bld_err *
 	if (!pl)
 		return 0;
 	ws__json_key_pos(text, "plugins", &line, &col);
-	if (!cJSON_IsArray(pl))
-		return bld_err_at(err, BLD_ESCHEMA, "nx.json", line, col,
-		                  "\"plugins\" must be an array, not %s", ws__json_kind(pl));
 	ws->plugins = xcalloc((size_t)cJSON_GetArraySize(pl) + 1, sizeof(*ws->plugins));
 	cJSON_ArrayForEach(e, pl)
 	{
@@ -102,8 +101,7 @@ static int read_plugins(struct workspace *ws, const char *text, struct bld_err *
 		if (!cJSON_IsString(name))
 			return bld_err_at(
 			    err, BLD_ESCHEMA, "nx.json", line, col,
-			    "each \"plugins\" entry must be a string or an object with a "
-			    "\"plugin\" string");
+			    "each \"plugins\" object needs a \"plugin\" (the module to load)");
 		struct ws_plugin *p = &ws->plugins[ws->nplugins++];
 		p->name = xstrdup(name->valuestring);
 		p->options =
@@ -115,38 +113,16 @@ static int read_plugins(struct workspace *ws, const char *text, struct bld_err *
 static int read_nx_json(struct workspace *ws, char **ret_text, struct bld_err *err)
 {
 	char *path = path_join(ws->root, "nx.json"), *text = NULL;
-	int rc = ws__json_read(path, "nx.json", &ws->nx_json, &text, err);
+	int rc = ws__json_read(path, "nx.json", WS_SCHEMA_NX, &ws->nx_json, &text, err);
 	free(path);
 	if (rc < 0)
 		return rc;
-	const cJSON *v;
-	int line, col;
-	if (!cJSON_IsObject(ws->nx_json)) {
-		rc = bld_err_at(err, BLD_ESCHEMA, "nx.json", 1, 1, "nx.json must hold an object");
-		goto out;
-	}
+	/* the types of what follows were checked by the read (schema.c) */
 	ws->named_inputs = cJSON_GetObjectItemCaseSensitive(ws->nx_json, "namedInputs");
 	ws->target_defaults = cJSON_GetObjectItemCaseSensitive(ws->nx_json, "targetDefaults");
-	if (ws->named_inputs && !cJSON_IsObject(ws->named_inputs)) {
-		ws__json_key_pos(text, "namedInputs", &line, &col);
-		rc = bld_err_at(err, BLD_ESCHEMA, "nx.json", line, col,
-		                "\"namedInputs\" must be an object, not %s",
-		                ws__json_kind(ws->named_inputs));
-		goto out;
-	}
-	if ((rc = ws__target_defaults_check(ws->target_defaults, text, err)) < 0)
-		goto out;
-	v = cJSON_GetObjectItemCaseSensitive(ws->nx_json, "defaultBase");
-	if (v && !cJSON_IsString(v)) {
-		ws__json_key_pos(text, "defaultBase", &line, &col);
-		rc = bld_err_at(err, BLD_ESCHEMA, "nx.json", line, col,
-		                "\"defaultBase\" must be a string (a branch name), not %s",
-		                ws__json_kind(v));
-		goto out;
-	}
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ws->nx_json, "defaultBase");
 	ws->default_base = xstrdup(v ? v->valuestring : "main");
 	rc = read_plugins(ws, text, err);
-out:
 	*ret_text = text;
 	return rc;
 }
@@ -229,17 +205,6 @@ static int add_package_targets(struct workspace *ws, struct loading *l, const ch
                                const char *run, bool release_publish, struct bld_err *err)
 {
 	const cJSON *nx = cJSON_GetObjectItemCaseSensitive(l->pkg.json, "nx");
-	int rc = ws__targets_check(cJSON_GetObjectItemCaseSensitive(nx, "targets"), NULL, pj, err);
-	if (rc < 0)
-		return rc;
-	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(nx, "implicitDependencies"), *d;
-	cJSON_ArrayForEach(d, ids)
-	{
-		if (!cJSON_IsString(d))
-			return bld_err_at(
-			    err, BLD_ESCHEMA, pj, 0, 0,
-			    "\"nx\": {\"implicitDependencies\"} must be an array of strings");
-	}
 	if (cJSON_IsObject(nx))
 		add_package_nx_keys(&l->p, nx);
 	const cJSON *pt = cJSON_GetObjectItemCaseSensitive(l->p.json, "targets");
@@ -258,7 +223,7 @@ static int read_project(struct workspace *ws, int root_fd, const char *config, s
                         struct bld_err *err)
 {
 	cJSON *json = NULL;
-	int rc = ws__json_read_at(root_fd, config, config, &json, &l->text, err);
+	int rc = ws__json_read_at(root_fd, config, config, WS_SCHEMA_PROJECT, &json, &l->text, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = ws__project_parse(&l->p, json, l->text, config, err)) < 0)

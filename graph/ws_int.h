@@ -50,14 +50,28 @@ void ws__json_key_pos(const char *text, const char *key, int *ret_line, int *ret
 int ws__read_small(const char *path, char **ret_buf, size_t *ret_len);
 /* The same, path relative to the open folder dirfd (or AT_FDCWD). */
 int ws__read_small_at(int dirfd, const char *path, char **ret_buf, size_t *ret_len);
-/* Read and parse a JSON(C) file: path absolute, rel for messages. */
-int ws__json_read(const char *path, const char *rel, cJSON **ret, char **ret_text,
-                  struct bld_err *err);
+/* Which file a JSON document is, for its types (schema.c). */
+enum ws_schema { WS_SCHEMA_NONE, WS_SCHEMA_PROJECT, WS_SCHEMA_NX, WS_SCHEMA_PACKAGE };
+/* Read, parse and type-check a JSON(C) file: path absolute, rel for
+ * messages; *ret_text (may be NULL) gets the text, caller frees. */
+int ws__json_read(const char *path, const char *rel, enum ws_schema schema, cJSON **ret,
+                  char **ret_text, struct bld_err *err);
 /* The same, path relative to the open folder dirfd. */
-int ws__json_read_at(int dirfd, const char *path, const char *rel, cJSON **ret, char **ret_text,
-                     struct bld_err *err);
+int ws__json_read_at(int dirfd, const char *path, const char *rel, enum ws_schema schema,
+                     cJSON **ret, char **ret_text, struct bld_err *err);
+/* Parse and type-check text (json.c's rules, then schema.c's). */
+int ws__json_parse_as(const char *text, size_t len, const char *file, enum ws_schema schema,
+                      cJSON **ret, struct bld_err *err);
 /* "a string", "an array", ... of a cJSON value, for messages. */
 const char *ws__json_kind(const cJSON *v);
+
+/* schema.c */
+
+/* Check root against the types Nx's schemas give the file's keys (spans and
+ * text give positions): 0, or BLD_ESCHEMA naming the value's line:col, its
+ * key path, the type wanted and the type found. */
+int ws__schema_check(const cJSON *root, enum ws_schema which, const struct ws_json_spans *spans,
+                     const char *text, const char *file, struct bld_err *err);
 
 /* discover.c */
 
@@ -77,8 +91,9 @@ int ws__walk(const char *root, struct ws_walk *w, struct strvec *notes, struct b
 /* project.c */
 
 /* Parse one project.json into p, taking ownership of json: name (NULL when
- * absent: see ws__project_derive_name), root, fields, type checks (text
- * gives positions for messages); raw targets stay in p->json until
+ * absent: see ws__project_derive_name), root, fields (types were checked
+ * when the file was read; text gives positions for messages); raw targets
+ * stay in p->json until
  * ws__project_resolve. */
 int ws__project_parse(struct ws_project *p, cJSON *json, const char *text, const char *config_file,
                       struct bld_err *err);
@@ -90,11 +105,6 @@ char *ws__project_derive_name(const char *root);
  * merged when the executors are compatible, else replaced).  New object in
  * base's order, then over's new names. */
 cJSON *ws__merge_target_maps(const cJSON *base, const cJSON *over);
-/* Check the shape of a "targets" object (text for positions, may be NULL). */
-int ws__targets_check(const cJSON *targets, const char *text, const char *file,
-                      struct bld_err *err);
-/* Check nx.json's targetDefaults shape (text for positions). */
-int ws__target_defaults_check(const cJSON *td, const char *text, struct bld_err *err);
 /* Raw texts of project.json and nx.json, for error positions (may be NULL). */
 struct ws_texts {
 	const char *project;

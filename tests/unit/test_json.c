@@ -168,6 +168,8 @@ static void nul_bytes_are_refused_anywhere(void **state)
 	rejected_n("{\"a\":\0 1}", 9, 1, 6, "NUL");
 	rejected_n("{\"a\": 1}\0", 9, 1, 9, "NUL");
 	rejected_n("\0{}", 3, 1, 1, "NUL");
+	rejected_n("{} // \0", 7, 1, 7, "NUL");
+	rejected_n("{} /* \0 */", 11, 1, 7, "NUL");
 	rejected("{\"a\": \"\\u0000\"}", 1, 8, "NUL");
 }
 
@@ -190,6 +192,9 @@ static void invalid_utf8_of_every_kind_is_refused(void **state)
 	rejected("[\"\xc3 \"]", 1, 3, "0xc3");
 	rejected("{\"a\": 1}\xff", 1, 9, "0xff");      /* outside a string */
 	rejected("{\"\xff\": 1}", 1, 3, "0xff");       /* in a key */
+	rejected("{} // \xc0 comment", 1, 7, "0xc0");  /* in a comment */
+	rejected("{} /* \xe2\x82 */", 1, 7, "0xe2");
+	accepted("{} // caf\xc3\xa9 \xf0\x9f\x98\x80");
 	/* the column counts characters: a valid é before the fault */
 	rejected("[\"\xc3\xa9\xff\"]", 1, 4, "0xff");
 }
