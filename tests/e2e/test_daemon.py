@@ -334,3 +334,151 @@ def test_no_client_takes_the_daemon_down(make_ws):
     r = ws.run('run', 'a:build', env=D)
     assert r.code == 0, r
     assert status(ws)['pid'] == pid
+
+
+def slow_files():
+    return files({'s/project.json': {'name': 's', 'targets': {'build': {
+        'command': f"touch '@SIDE@/s.started' && sleep 2 && " + log('s:ran') +
+                   " && mkdir -p dist && echo slow > dist/s.txt && echo s-output",
+        'outputs': ['{workspaceRoot}/dist/s.txt']}}}})
+
+
+def test_two_clients_one_slow_task_runs_once(make_ws):
+    ws = make_ws(slow_files())
+    assert ws.run('daemon', 'start', env=D).code == 0
+    a = ws.spawn('run', 's:build', env=D)
+    assert wait_for(lambda: (ws.side / 's.started').exists(), timeout=20)
+    b = ws.spawn('run', 's:build', env=D)
+    for p in (a, b):
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, (out, err)
+        assert b's-output' in out, out
+    assert ws.ran().count('s:ran') == 1, ws.ran()
+
+
+def test_ctrl_c_in_one_of_two_sharing_a_task(make_ws):
+    ws = make_ws(slow_files())
+    assert ws.run('daemon', 'start', env=D).code == 0
+    # the waiting client is interrupted: the running one still gets its result, once
+    a = ws.spawn('run', 's:build', env=D)
+    assert wait_for(lambda: (ws.side / 's.started').exists(), timeout=20)
+    b = ws.spawn('run', 's:build', env=D)
+    time.sleep(0.5)
+    b.send_signal(signal.SIGINT)
+    out, err = b.communicate(timeout=30)
+    assert b.returncode == 130, (out, err)
+    out, err = a.communicate(timeout=60)
+    assert a.returncode == 0 and b's-output' in out, (out, err)
+    assert ws.ran().count('s:ran') == 1, ws.ran()
+    # the running client is interrupted: its task stops, the other still succeeds (it
+    # takes the task's lock and runs it itself)
+    assert ws.run('reset', env=D).code == 0
+    (ws.side / 's.started').unlink()
+    ws.clear_log()
+    a = ws.spawn('run', 's:build', env=D)
+    assert wait_for(lambda: (ws.side / 's.started').exists(), timeout=20)
+    b = ws.spawn('run', 's:build', env=D)
+    time.sleep(0.5)
+    a.send_signal(signal.SIGINT)
+    out, err = a.communicate(timeout=30)
+    assert a.returncode == 130, (out, err)
+    out, err = b.communicate(timeout=60)
+    assert b.returncode == 0 and b's-output' in out, (out, err)
+    assert ws.ran() == ['s:ran'], ws.ran()
+
+
+def test_differential_daemon_equals_one_shot_after_random_edits(make_ws):
+    """A seeded random walk of edits; after each, with no pause, `bld show tasks --json`
+    (hashes and cache status) through the daemon equals the one-shot answer.
+    Replay: BLD_DIFF_SEED=<seed> BLD_DIFF_STEPS=<n>."""
+    import random
+    seed = int(os.environ.get('BLD_DIFF_SEED') or random.randrange(1 << 30))
+    steps = int(os.environ.get('BLD_DIFF_STEPS') or 200)
+    print(f'differential test: seed {seed}, {steps} steps (BLD_DIFF_SEED={seed} replays)')
+    rng = random.Random(seed)
+    projects = ['p0', 'p1', 'p2']
+    f = {'nx.json': {'namedInputs': {'default': ['{projectRoot}/**/*'],
+                                     'production': ['default', '!{projectRoot}/**/*.md']},
+                     'targetDefaults': {'build': {'cache': True, 'inputs': ['production', '^production']}}},
+         '.gitignore': '.bld\ndist\n'}
+
+    def proj(name, deps):
+        return {'name': name, 'implicitDependencies': deps, 'targets': {'build': {
+            'command': f'mkdir -p dist/{name} && echo {name} > dist/{name}/o.txt',
+            'outputs': [f'{{workspaceRoot}}/dist/{name}']}}}
+    for i, p in enumerate(projects):
+        f[f'{p}/project.json'] = proj(p, projects[:i][-1:])
+        f[f'{p}/src/main.txt'] = p
+        f[f'{p}/README.md'] = 'doc'
+    f['outside/notes.txt'] = 'x'
+    ws = make_ws(f)
+    ws.git('checkout', '-q', '-b', 'other')
+    ws.write('p0/src/branch.txt', 'only on other')
+    ws.commit('other branch')
+    ws.git('checkout', '-q', 'main')
+    branch = 'main'
+
+    def files_of(p):
+        base = ws.root / p
+        return [q for q in base.rglob('*') if q.is_file() and q.name != 'project.json']
+
+    def edit(k):
+        nonlocal branch
+        kind = rng.choice(['create', 'modify', 'delete', 'rename', 'outside', 'md',
+                           'project', 'nxjson', 'ignore', 'newproj', 'checkout', 'run'])
+        p = rng.choice(projects)
+        if kind == 'create':
+            ws.write(f'{p}/src/f{k}.txt', str(rng.random()))
+        elif kind == 'modify' or kind == 'md':
+            fs = [q for q in files_of(p) if (q.suffix == '.md') == (kind == 'md')]
+            if fs:
+                rng.choice(fs).write_text(str(rng.random()))
+        elif kind == 'delete':
+            fs = files_of(p)
+            if len(fs) > 1:
+                rng.choice(fs).unlink()
+        elif kind == 'rename':
+            fs = files_of(p)
+            if fs:
+                src = rng.choice(fs)
+                tmp = src.with_name(src.name + '.tmp')
+                tmp.write_text(src.read_text() + '!')
+                os.replace(tmp, src.with_name(f'r{k}.txt'))   # an editor's save by rename
+                src.unlink(missing_ok=True)
+        elif kind == 'outside':
+            ws.write('outside/notes.txt', str(rng.random()))
+        elif kind == 'project':
+            j = json.loads(ws.read(f'{p}/project.json'))
+            j['targets']['build']['options'] = {'v': rng.randrange(5)}
+            ws.write(f'{p}/project.json', j)
+        elif kind == 'nxjson':
+            j = json.loads(ws.read('nx.json'))
+            j['namedInputs']['production'] = ['default'] + (
+                ['!{projectRoot}/**/*.md'] if rng.random() < 0.5 else [])
+            ws.write('nx.json', j)
+        elif kind == 'ignore':
+            extra = rng.choice(['', '*.tmp\n', 'p1/src/f*\n'])
+            ws.write('.gitignore', '.bld\ndist\n' + extra)
+        elif kind == 'newproj' and len(projects) < 6:
+            name = f'p{len(projects)}'
+            ws.write(f'{name}/project.json', proj(name, [rng.choice(projects)]))
+            ws.write(f'{name}/src/main.txt', name)
+            projects.append(name)
+        elif kind == 'checkout':
+            ws.git('add', '-A')
+            ws.git('stash', '-q', '--include-untracked')
+            branch = 'other' if branch == 'main' else 'main'
+            ws.git('checkout', '-q', branch)
+            projects[:] = sorted(q.parent.name for q in ws.root.glob('*/project.json'))
+        elif kind == 'run':
+            r = ws.run('run-many', '-t', 'build', env=D)
+            assert r.code in (0, 1), r
+        return kind
+
+    for k in range(steps):
+        kind = edit(k)
+        r = ws.run('show', 'tasks', '-t', 'build', '--json', env=D)
+        one = ws.run('show', 'tasks', '-t', 'build', '--json', env={'BLD_DAEMON': '0'})
+        assert (r.code, r.out, r.err) == (one.code, one.out, one.err), \
+            f'seed {seed}, step {k} ({kind}): daemon {r!r}\none-shot {one!r}'
+    assert len(daemons_of(ws)) == 1
