@@ -43,7 +43,6 @@ TOOL_TITLES = {"bld": "bld one-shot", "bld-daemon": "bld warm daemon", "nx": "Nx
 PEERS = ["nx", "nx-daemon", "turbo"]
 # Scenarios whose failure for bld is a harness error in --smoke (the rest may be n/a).
 CORE = ["list", "cold", "cached", "single", "restore", "change"]
-NA_BLD_DAEMON = "n/a (daemon not built yet)"
 
 
 def log(msg):
@@ -275,6 +274,9 @@ def tool_commands(args, peers):
 		"change": b + " run-many -t build --parallel " + par,
 		"affected": b + " show projects --affected --base=main --head=bench-affected",
 	}}
+	# the same commands through bld's resident daemon (started by the warmup run, stopped
+	# by daemon_memory at the end); --no-daemon is the one-shot column's default (bench_env)
+	cmds["bld-daemon"] = {k: "env BLD_DAEMON=1 " + c for k, c in cmds["bld"].items()}
 	if peers.get("nx", {}).get("ok"):
 		for tool, pre in (("nx", ""), ("nx-daemon", "env NX_DAEMON=true ")):
 			n = pre + "node " + q(peers["bins"]["nx"])
@@ -412,7 +414,7 @@ def validate(ws, sc, tool, cmd, env, row):
 	if sc.key in ("list", "affected"):
 		cell["projects_listed"] = sum(1 for p in ws.names if p in out.split())
 	if bad:
-		cell["status"] = ("n/a (bld: %s)" % bad if tool == "bld" and sc.key not in CORE
+		cell["status"] = ("n/a (bld: %s)" % bad if tool in ("bld", "bld-daemon") and sc.key not in CORE
 				  else "failed: " + bad)
 		log("%s %s: %s" % (tool, sc.key, cell["status"]))
 	else:
@@ -516,9 +518,7 @@ def measure_rows(args, ws, peers, outdir, env, cmds, results):
 			row["error"] = str(e)
 			log("%s: %s" % (sc.key, e))
 		for tool in TOOLS:
-			if tool == "bld-daemon":
-				row["tools"][tool] = {"status": NA_BLD_DAEMON}
-			elif tool not in cmds:
+			if tool not in cmds:
 				row["tools"][tool] = {"status": "skipped (%s)" % peer_why(peers, tool)}
 		if row["tools"]["bld"].get("status") == "ok":
 			row["bld_stats"] = bld_stats(ws, sc, row["tools"]["bld"]["cmd"], env)
@@ -570,8 +570,22 @@ def bld_stats(ws, sc, cmd, env):
 	return {"rc": rc, "lines": lines[:60]}
 
 
+def bld_daemon_memory(ws, cmds, env):
+	"""RSS of bld's daemon (its pid file), then stop it."""
+	try:
+		with open(ws.path(".bld", "bldd.pid")) as f:
+			pid = int(f.read())
+		rss, hwm = proc_mem_kb(pid)
+		res = {"status": "ok", "pids": [pid], "rss_kb": rss, "hwm_kb": hwm}
+	except (OSError, ValueError) as e:
+		res = {"status": "no bld daemon found (%s)" % e}
+	stop = cmds["bld"]["list"].replace(" show projects", " daemon stop")
+	run(shlex.split(stop), cwd=ws.root, env=env, timeout=120)
+	return res
+
+
 def daemon_memory(ws, cmds, env):
-	res = {"bld-daemon": {"status": NA_BLD_DAEMON}}
+	res = {"bld-daemon": bld_daemon_memory(ws, cmds, env)}
 	if "nx-daemon" not in cmds:
 		res["nx-daemon"] = {"status": "skipped"}
 		return res
@@ -639,11 +653,11 @@ def table(results):
 		lines.append("| " + " | ".join([row["title"], floors] + cells +
 					 ["%.2f×" % best if best else "–"]) + " |")
 	d = results.get("daemon", {})
-	nxd = d.get("nx-daemon", {})
-	mem = "%.0f MB RSS (peak %.0f MB)" % (nxd["rss_kb"] / 1024, nxd["hwm_kb"] / 1024) \
-		if nxd.get("status") == "ok" else nxd.get("status", "n/a")
+	def dmem(x):
+		return "%.0f MB RSS (peak %.0f MB)" % (x["rss_kb"] / 1024, x["hwm_kb"] / 1024) \
+			if x.get("status") == "ok" else x.get("status", "n/a")
 	lines.append("| daemon memory (after the runs above) | – | – | %s | – | %s | – | – |" %
-		     (d.get("bld-daemon", {}).get("status", "n/a"), mem))
+		     (dmem(d.get("bld-daemon", {})), dmem(d.get("nx-daemon", {}))))
 	return "\n".join(lines) + "\n"
 
 
@@ -751,7 +765,7 @@ def report(results, outdir):
 	notes = []
 	for key in results["order"]:
 		for t, c in results["scenarios"][key]["tools"].items():
-			if c.get("status", "ok") not in ("ok", NA_BLD_DAEMON):
+			if c.get("status", "ok") != "ok":
 				notes.append("- %s / %s: %s" % (key, TOOL_TITLES[t], c["status"]))
 	if notes:
 		txt += ["Notes:", ""] + notes + [""]
