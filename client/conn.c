@@ -192,6 +192,10 @@ struct session {
 	bool retry;  /* the daemon is of another version and retires: start ours */
 	int engine_pid;
 	int exit_code;
+	/* BLD_DEBUG: where the client's time went */
+	uint64_t t_begin, t_connected, t_hello;
+	const char *how;      /* "one-shot", "daemon", "daemon started" */
+	int attempts;
 	/* task processes the engine started: (task, pid) pairs, pid 0 once the task ended;
 	 * should the engine die, the client stops their process groups itself */
 	struct spawned {
@@ -250,6 +254,7 @@ static int handle_frames(struct session *s)
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "t");
 		if (cJSON_IsString(t) && !strcmp(t->valuestring, "hello")) {
 			s->hello_ok = true;
+			s->t_hello = now_ns();
 			const cJSON *pid = cJSON_GetObjectItemCaseSensitive(ev, "pid");
 			const cJSON *ver = cJSON_GetObjectItemCaseSensitive(ev, "version");
 			const cJSON *proto = cJSON_GetObjectItemCaseSensitive(ev, "proto");
@@ -386,6 +391,12 @@ static int setup_signals(int *ret_r)
 
 /* ---- the resident daemon ---- */
 
+/* BLD_DEBUG set (any value but 0/false): say where the client's time went. */
+static bool debug_on(void)
+{
+	return env_set("BLD_DEBUG");
+}
+
 /* Use the daemon?  BLD_DAEMON=1 forces it (even with CI=true), BLD_DAEMON=0,
  * --no-daemon, --daemon=false and CI=true keep the engine one-shot. */
 static bool daemon_wanted(const struct cli *cli)
@@ -459,7 +470,7 @@ static void sleep_us(long us)
 
 /* Connect to root's daemon; with start, start one when none answers and retry within
  * DAEMON_START_WAIT_MS.  A connected fd, or -errno (-ECONNREFUSED: none runs). */
-static int daemon_connect(const char *root, const char *bldd, bool start)
+static int daemon_connect(const char *root, const char *bldd, bool start, bool *ret_started)
 {
 	char *path;
 	int rc = sock_path(root, &path, NULL);
@@ -475,6 +486,8 @@ static int daemon_connect(const char *root, const char *bldd, bool start)
 		free(path);
 		return rc;
 	}
+	if (ret_started)
+		*ret_started = true;
 	uint64_t deadline = now_ms() + DAEMON_START_WAIT_MS;
 	long wait_us = 200;
 	for (;;) {
@@ -546,7 +559,11 @@ static int via_daemon(const struct cli *cli, const char *root, const char *bldd,
 {
 	int code = 2;
 	for (int attempt = 0; attempt < 4; attempt++) {
-		int fd = daemon_connect(root, bldd, true);
+		bool started = false;
+		int fd = daemon_connect(root, bldd, true, &started);
+		s->t_connected = now_ns();
+		s->how = started ? "daemon started" : "daemon";
+		s->attempts = attempt + 1;
 		if (fd < 0) {
 			fprintf(stderr,
 			        "bld: error: the daemon of %s does not answer (%s); see "
@@ -574,7 +591,7 @@ static int daemon_request(const struct cli *cli, const char *root, const char *b
                           struct session *s, int sig_r, int *code)
 {
 	for (int attempt = 0; attempt < 4; attempt++) {
-		int fd = daemon_connect(root, bldd, start);
+		int fd = daemon_connect(root, bldd, start, NULL);
 		if (fd < 0)
 			return fd;
 		*code = converse_on(s, fd, true, cli, false, sig_r);
@@ -667,7 +684,7 @@ int client_run(const struct cli *cli)
 	char *root = NULL;
 	if (getcwd(cwd, sizeof(cwd)) && path_find_root(cwd, &root) < 0)
 		root = NULL;
-	struct session s = {.fd = -1};
+	struct session s = {.fd = -1, .t_begin = now_ns()};
 	bool color = want_color();
 	render_init(&s.render, 1, 2, color);
 	s.render.verbose = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cli->args, "verbose"));
@@ -701,12 +718,24 @@ int client_run(const struct cli *cli)
 				code = 2;
 				goto out;
 			}
+			s.t_connected = now_ns();
+			s.how = "one-shot";
 			code = converse_on(&s, fd, false, cli, color, sig_r);
 			close(fd);
 			engine_reap(pid, s.canceled);
 		}
 	}
 	render_done(&s.render, code);
+	if (debug_on() && s.how) {
+		uint64_t end = now_ns();
+		fprintf(stderr,
+		        "bld: client: engine reached in %.2f ms (%s%s), its hello after %.2f ms, "
+		        "done after %.2f ms, total %.2f ms\n",
+		        (double)(s.t_connected - s.t_begin) / 1e6, s.how,
+		        s.attempts > 1 ? ", replaced" : "",
+		        s.t_hello ? (double)(s.t_hello - s.t_connected) / 1e6 : 0.0,
+		        (double)(end - s.t_connected) / 1e6, (double)(end - s.t_begin) / 1e6);
+	}
 out:
 	render_release(&s.render);
 	proto_reader_release(&s.rd);
