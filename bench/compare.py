@@ -273,6 +273,7 @@ def tool_commands(args, peers):
 		"restore": b + " run-many -t build --parallel " + par,
 		"change": b + " run-many -t build --parallel " + par,
 		"affected": b + " show projects --affected --base=main --head=bench-affected",
+		"affected-dry": b + " affected -t build --dry-run --base=main --head=bench-affected",
 	}}
 	# the same commands through bld's resident daemon (started by the warmup run, stopped
 	# by daemon_memory at the end); --no-daemon is the one-shot column's default (bench_env)
@@ -288,6 +289,9 @@ def tool_commands(args, peers):
 				"restore": n + " run-many -t build --parallel=" + par,
 				"change": n + " run-many -t build --parallel=" + par,
 				"affected": n + " show projects --affected --base=main --head=bench-affected",
+				# Nx has no dry run: the nearest is the affected projects with the target
+				"affected-dry": n + " show projects --affected -t build --base=main "
+				"--head=bench-affected",
 			}
 	if peers.get("turbo", {}).get("ok"):
 		t = q(peers["bins"]["turbo"])
@@ -299,6 +303,7 @@ def tool_commands(args, peers):
 			"restore": t + " run build --concurrency=" + par,
 			"change": t + " run build --concurrency=" + par,
 			"affected": t + " ls --filter=...[main...bench-affected]",
+			"affected-dry": t + " run build --dry-run=json --filter=...[main...bench-affected]",
 		}
 	return cmds
 
@@ -347,6 +352,11 @@ def scenarios(ws, args):
 			 floors=[("shell loop, serial", ws.write_loop("change.sh", ws.change_set))],
 			 check=everything),
 		Scenario("affected", "affected projects, %d-file change" % args.affected_files,
+			 floors=[("git diff --name-only", "git diff --name-only main bench-affected")],
+			 check=lambda out: None if set(ws.affected) <= set(out.split())
+			 else "not every affected project listed"),
+		Scenario("affected-dry", "affected -t build --dry-run (hash + cache status of each "
+			 "affected task), %d-file change" % args.affected_files,
 			 floors=[("git diff --name-only", "git diff --name-only main bench-affected")],
 			 check=lambda out: None),
 	]
@@ -904,6 +914,7 @@ def main():
 	if peers.get("nx", {}).get("ok") and not os.path.lexists(nm):
 		os.symlink(os.path.join(args.peers_dir, "node_modules"), nm)
 	nfiles, affected = make_affected_commit(ws, args.affected_files, args.seed)
+	ws.affected = affected
 	log("affected scenario: %d files changed, %d projects affected" % (nfiles, len(affected)))
 	results = {"args": vars(args), "machine": machine(args, peers),
 		   "edges": ws.meta["edges"], "workspace": ws.root,

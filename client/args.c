@@ -51,12 +51,6 @@ static const struct opt run_many_opts[] = {
 	{                                                                                          \
 		"uncommitted", NULL, OPT_LATER                                                     \
 	}
-/* Options of CLI.md that this version does not serve yet: a clear usage error. */
-#define LATER_OPTS                                                                                 \
-	{"affected", NULL, OPT_LATER}, {"base", NULL, OPT_LATER}, {"head", NULL, OPT_LATER},       \
-	{                                                                                          \
-		"files", NULL, OPT_LATER                                                           \
-	}
 static const struct opt affected_opts[] = {
     RUN_COMMON,
     AFFECTED_OPTS,
@@ -85,9 +79,10 @@ static const struct opt show_opts[] = {
     {NULL, NULL, 0},
 };
 static const struct opt graph_opts[] = {
-    LATER_OPTS,
+    AFFECTED_OPTS,
+    {"affected", "affected", OPT_FLAG},
     {"file", "file", OPT_VALUE},
-    {"focus", NULL, OPT_LATER},
+    {"focus", "focus", OPT_VALUE},
     {"targets|target|t", "targets", OPT_LIST},
     {"projects|p", "projects", OPT_LIST},
     {"verbose", "verbose", OPT_FLAG},

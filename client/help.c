@@ -96,6 +96,7 @@ static const struct help_page pages[] = {
              "infer that bld lacks.  tasks: each task of the graph with its hash and\n"
              "cache status (local hit or miss).\n"},
     {"graph", "Usage: bld graph [--file <out.html|out.json|out.dot>] [-t <target>...]\n"
+              "                 [--affected [--base <ref>] [--head <ref>]] [--focus <project>]\n"
               "\n"
               "Writes the project graph (and the task graph of -t) to the file, by its\n"
               "extension; the HTML is self-contained.  Without --file, prints JSON.\n"},

@@ -517,6 +517,31 @@ static int graph_format_of(const char *file, enum graph_format *ret, struct bld_
 	return 0;
 }
 
+/* --affected and --focus of `bld graph`; *ret_aff (caller frees) backs marks->affected. */
+static int graph_marks_of(struct request *r, const struct workspace *ws,
+                          struct graph_marks *marks, bool **ret_aff, struct bld_err *err)
+{
+	const char *focus = request_arg_str(r, "focus");
+	if (focus) {
+		const struct ws_project *p = workspace_project(ws, focus);
+		if (!p)
+			return bld_err_set(err, BLD_ENOPROJECT, "graph --focus %s: no such project",
+			                   focus);
+		marks->focus = (int)(p - ws->projects);
+	}
+	if (!request_arg_bool(r, "affected"))
+		return 0;
+	struct strvec names;
+	strvec_init(&names);
+	int rc = cmd_select_projects(r, ws, &names, err);
+	*ret_aff = xcalloc(ws->nprojects + 1, sizeof(bool));
+	for (size_t i = 0; rc >= 0 && i < names.n; i++)
+		(*ret_aff)[workspace_project(ws, names.v[i]) - ws->projects] = true;
+	marks->affected = *ret_aff;
+	strvec_release(&names);
+	return rc;
+}
+
 int cmd_graph(struct request *r)
 {
 	struct bld_err err;
@@ -539,10 +564,15 @@ int cmd_graph(struct request *r)
 	if (targets.n)
 		rc = select_tasks(r, ws, &tg, &err);
 	strvec_release(&targets);
+	struct graph_marks marks = {NULL, -1};
+	bool *aff = NULL;
+	if (rc >= 0)
+		rc = graph_marks_of(r, ws, &marks, &aff, &err);
 	struct sbuf out = SBUF_INIT;
 	sbuf_init(&out);
 	if (rc >= 0)
-		graph_export(ws, tg, fmt, &out);
+		graph_export_marked(ws, tg, &marks, fmt, &out);
+	free(aff);
 	if (rc >= 0 && file) {
 		char *path = file[0] == '/' ? xstrdup(file) : path_join(r->cwd, file);
 		char *dir = path_dirname(path);

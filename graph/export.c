@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bld/affected.h"
 #include "bld/taskgraph.h"
 #include "tg_int.h"
 
@@ -184,12 +185,59 @@ static cJSON *task_graph_json(const struct task_graph *tg)
 	return o;
 }
 
-static void export_json(const struct workspace *ws, const struct task_graph *tg, struct sbuf *out)
+static void deps_closure(const struct workspace *ws, int p, bool *ret)
+{
+	for (size_t k = 0; k < ws->projects[p].ndeps; k++) {
+		int d = ws->projects[p].deps[k].project;
+		if (!ret[d]) {
+			ret[d] = true;
+			deps_closure(ws, d, ret);
+		}
+	}
+}
+
+void graph_focus_set(const struct workspace *ws, int f, bool *ret)
+{
+	memset(ret, 0, ws->nprojects * sizeof(*ret));
+	if (f < 0)
+		return;
+	ret[f] = true;
+	affected_add_dependents(ws, ret);
+	ret[f] = true;
+	deps_closure(ws, f, ret);
+}
+
+static cJSON *names_json(const struct workspace *ws, const bool *sel)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < ws->nprojects; i++)
+		if (sel[i])
+			cJSON_AddItemToArray(a, cJSON_CreateString(ws->projects[i].name));
+	return a;
+}
+
+static void marks_json(const struct workspace *ws, const struct graph_marks *m, cJSON *root)
+{
+	if (m->affected)
+		cJSON_AddItemToObject(root, "affectedProjects", names_json(ws, m->affected));
+	if (m->focus < 0)
+		return;
+	bool *set = xcalloc(ws->nprojects + 1, sizeof(*set));
+	graph_focus_set(ws, m->focus, set);
+	cJSON *f = cJSON_AddObjectToObject(root, "focus");
+	cJSON_AddStringToObject(f, "project", ws->projects[m->focus].name);
+	cJSON_AddItemToObject(f, "projects", names_json(ws, set));
+	free(set);
+}
+
+static void export_json(const struct workspace *ws, const struct task_graph *tg,
+                        const struct graph_marks *m, struct sbuf *out)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddItemToObject(root, "graph", project_graph_json(ws));
 	if (tg)
 		cJSON_AddItemToObject(root, "tasks", task_graph_json(tg));
+	marks_json(ws, m, root);
 	char *s = cJSON_Print(root);
 	sbuf_adds(out, s);
 	sbuf_addc(out, '\n');
@@ -211,8 +259,27 @@ static void dot_quote(struct sbuf *out, const char *prefix, const char *s)
 	sbuf_addc(out, '"');
 }
 
-static void export_dot(const struct workspace *ws, const struct task_graph *tg, struct sbuf *out)
+/* A node's marks: affected ones filled, the focused one bold, the rest of
+ * the focus outlined blue, projects outside a focus grey. */
+static void dot_marks(const struct graph_marks *m, const bool *focus, size_t i, struct sbuf *out)
 {
+	if (m->affected && m->affected[i])
+		sbuf_adds(out, ", style=filled, fillcolor=\"#ffd8d3\"");
+	if (m->focus < 0)
+		return;
+	if ((int)i == m->focus)
+		sbuf_adds(out, ", color=\"#0969da\", penwidth=3");
+	else if (focus[i])
+		sbuf_adds(out, ", color=\"#0969da\", penwidth=1.5");
+	else
+		sbuf_adds(out, ", color=gray75, fontcolor=gray55");
+}
+
+static void export_dot(const struct workspace *ws, const struct task_graph *tg,
+                       const struct graph_marks *m, struct sbuf *out)
+{
+	bool *focus = xcalloc(ws->nprojects + 1, sizeof(*focus));
+	graph_focus_set(ws, m->focus, focus);
 	sbuf_adds(out,
 	          "digraph bld {\n\trankdir=LR;\n\tnode [shape=box, fontname=\"sans-serif\"];\n");
 	sbuf_adds(out, "\tsubgraph cluster_projects {\n\t\tlabel=\"projects\";\n");
@@ -223,8 +290,10 @@ static void export_dot(const struct workspace *ws, const struct task_graph *tg, 
 		dot_quote(out, "", ws->projects[i].name);
 		sbuf_addf(out, ", tooltip=");
 		dot_quote(out, "", ws->projects[i].root[0] ? ws->projects[i].root : ".");
+		dot_marks(m, focus, i, out);
 		sbuf_adds(out, "];\n");
 	}
+	free(focus);
 	sbuf_adds(out, "\t}\n");
 	for (size_t i = 0; i < ws->nprojects; i++) {
 		const struct ws_project *p = &ws->projects[i];
@@ -261,18 +330,27 @@ static void export_dot(const struct workspace *ws, const struct task_graph *tg, 
 	sbuf_adds(out, "}\n");
 }
 
+void graph_export_marked(const struct workspace *ws, const struct task_graph *tg,
+                         const struct graph_marks *marks, enum graph_format fmt,
+                         struct sbuf *out)
+{
+	static const struct graph_marks none = {NULL, -1};
+	const struct graph_marks *m = marks ? marks : &none;
+	switch (fmt) {
+	case GRAPH_JSON:
+		export_json(ws, tg, m, out);
+		break;
+	case GRAPH_DOT:
+		export_dot(ws, tg, m, out);
+		break;
+	case GRAPH_HTML:
+		tg__export_html(ws, tg, m, out);
+		break;
+	}
+}
+
 void graph_export(const struct workspace *ws, const struct task_graph *tg, enum graph_format fmt,
                   struct sbuf *out)
 {
-	switch (fmt) {
-	case GRAPH_JSON:
-		export_json(ws, tg, out);
-		break;
-	case GRAPH_DOT:
-		export_dot(ws, tg, out);
-		break;
-	case GRAPH_HTML:
-		tg__export_html(ws, tg, out);
-		break;
-	}
+	graph_export_marked(ws, tg, NULL, fmt, out);
 }

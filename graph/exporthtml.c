@@ -2,7 +2,13 @@
  * exporthtml.c - `bld graph --file out.html`: one self-contained page that
  * draws the project graph as inline SVG laid out here in C, and lists the
  * tasks when a task graph is given.  No network, no external fonts: the CSS
- * and the few lines of JS (filter box, highlight on hover) are inline.
+ * and the few lines of JS (filter box, highlight on hover, click to focus)
+ * are inline.  Affected projects (--affected) carry the class "aff"; a click
+ * on a project focuses it: it, what it depends on and what depends on it
+ * stay, the rest fades (class "out"); a second click or Escape clears it.
+ * --focus opens the page focused (body data-focus).  A URL ending in
+ * "#click=<project>" clicks that project once the page has loaded (how the
+ * headless-browser test drives it).
  *
  * Layout: a project's column is one more than the deepest of its
  * dependencies (projects without dependencies on the left, so edges point
@@ -180,7 +186,9 @@ static const char CSS[] =
     "table{border-collapse:collapse;margin:16px;background:#fff}"
     "td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;font-size:13px}"
     "th{background:#f6f8fa}h2{margin:16px 16px 0;font-size:15px}"
-    ".lg{color:#57606a;font-size:12px}";
+    ".lg{color:#57606a;font-size:12px}.n.aff rect{stroke:#cf222e;stroke-width:2.5}"
+    ".n.aff text{font-weight:600}.n.focus rect{stroke:#8250df;stroke-width:3.5}"
+    ".n.out{opacity:.12}.e.out{opacity:.06}#focus{margin-left:12px;font-weight:600}";
 
 static const char JS[] =
     "var q=document.getElementById('q');"
@@ -191,7 +199,22 @@ static const char JS[] =
     "E.forEach(function(e){e.classList.toggle('dim',v!=='')})};"
     "N.forEach(function(n){n.onmouseenter=function(){E.forEach(function(e){"
     "e.classList.toggle('hi',e.dataset.s===n.dataset.name||e.dataset.t===n.dataset.name)})};"
-    "n.onmouseleave=function(){E.forEach(function(e){e.classList.remove('hi')})}});";
+    "n.onmouseleave=function(){E.forEach(function(e){e.classList.remove('hi')})}});"
+    "var D={},R={},F=null,st=document.getElementById('focus');"
+    "E.forEach(function(e){(D[e.dataset.s]=D[e.dataset.s]||[]).push(e.dataset.t);"
+    "(R[e.dataset.t]=R[e.dataset.t]||[]).push(e.dataset.s)});"
+    "function walk(m,x,set){(m[x]||[]).forEach(function(y){if(!set[y]){set[y]=1;walk(m,y,set)}})}"
+    "function focus(x){F=x;var set={};if(x){set[x]=1;walk(D,x,set);walk(R,x,set)}"
+    "var k=0;N.forEach(function(n){var a=n.dataset.name;n.classList.toggle('out',!!x&&!set[a]);"
+    "n.classList.toggle('focus',a===x);if(set[a])k++});"
+    "E.forEach(function(e){e.classList.toggle('out',!!x&&!(set[e.dataset.s]&&set[e.dataset.t]))});"
+    "st.textContent=x?'focused: '+x+' ('+k+' projects)':''}"
+    "N.forEach(function(n){n.onclick=function(){focus(F===n.dataset.name?null:n.dataset.name)}});"
+    "document.onkeydown=function(ev){if(ev.key==='Escape')focus(null)};"
+    "if(document.body.dataset.focus)focus(document.body.dataset.focus);"
+    "var h=decodeURIComponent(location.hash);if(h.indexOf('#click=')===0){"
+    "N.forEach(function(n){if(n.dataset.name===h.slice(7))n.dispatchEvent(new MouseEvent('click',"
+    "{bubbles:true}))})}";
 
 static void svg_edges(const struct workspace *ws, const struct layout *l, struct sbuf *out)
 {
@@ -227,11 +250,13 @@ static void svg_edges(const struct workspace *ws, const struct layout *l, struct
 	}
 }
 
-static void svg_nodes(const struct workspace *ws, const struct layout *l, struct sbuf *out)
+static void svg_nodes(const struct workspace *ws, const struct layout *l, const bool *affected,
+                      struct sbuf *out)
 {
 	for (size_t i = 0; i < ws->nprojects; i++) {
 		const struct ws_project *p = &ws->projects[i];
-		sbuf_addf(out, "<g class=\"n %s\" data-name=\"", tg__project_type(ws, p));
+		sbuf_addf(out, "<g class=\"n %s%s\" data-name=\"", tg__project_type(ws, p),
+		          affected && affected[i] ? " aff" : "");
 		html_escape(out, p->name);
 		sbuf_addf(out, "\"><title>");
 		html_escape(out, p->name);
@@ -251,7 +276,7 @@ static void svg_nodes(const struct workspace *ws, const struct layout *l, struct
 	}
 }
 
-static void html_svg(const struct workspace *ws, struct sbuf *out)
+static void html_svg(const struct workspace *ws, const bool *affected, struct sbuf *out)
 {
 	struct layout l;
 	layout_compute(ws, &l);
@@ -263,7 +288,7 @@ static void html_svg(const struct workspace *ws, struct sbuf *out)
 	               "markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\">"
 	               "<path d=\"M0 0L10 5L0 10z\" fill=\"#8c959f\"/></marker></defs>\n");
 	svg_edges(ws, &l, out);
-	svg_nodes(ws, &l, out);
+	svg_nodes(ws, &l, affected, out);
 	sbuf_adds(out, "</svg></div>\n");
 	layout_release(&l);
 }
@@ -292,24 +317,36 @@ static void html_tasks(const struct task_graph *tg, struct sbuf *out)
 	free(order);
 }
 
-void tg__export_html(const struct workspace *ws, const struct task_graph *tg, struct sbuf *out)
+void tg__export_html(const struct workspace *ws, const struct task_graph *tg,
+                     const struct graph_marks *m, struct sbuf *out)
 {
-	size_t nedges = 0;
-	for (size_t i = 0; i < ws->nprojects; i++)
+	size_t nedges = 0, naff = 0;
+	for (size_t i = 0; i < ws->nprojects; i++) {
 		nedges += ws->projects[i].ndeps;
+		naff += m->affected && m->affected[i];
+	}
 	sbuf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	               "<title>bld graph</title><style>");
 	sbuf_adds(out, CSS);
-	sbuf_adds(out, "</style></head><body>\n<header><b>bld project graph</b><span>");
+	sbuf_adds(out, "</style></head><body");
+	if (m->focus >= 0) {
+		sbuf_adds(out, " data-focus=\"");
+		html_escape(out, ws->projects[m->focus].name);
+		sbuf_adds(out, "\"");
+	}
+	sbuf_adds(out, ">\n<header><b>bld project graph</b><span>");
 	sbuf_addf(out, "%zu projects, %zu dependencies", ws->nprojects, nedges);
+	if (m->affected)
+		sbuf_addf(out, ", <span id=\"naff\">%zu</span> affected (red)", naff);
 	if (tg)
 		sbuf_addf(out, ", %zu tasks", tg->ntasks);
 	sbuf_adds(out, "</span></header>\n<input id=\"q\" placeholder=\"filter projects\" "
 	               "aria-label=\"filter projects\"><span class=\"lg\">arrows point from a "
 	               "project to what it depends on; solid: package or pyproject dependency, "
 	               "dashed: implicitDependencies, dotted: cross-project dependsOn; green: "
-	               "application, yellow: e2e</span>\n");
-	html_svg(ws, out);
+	               "application, yellow: e2e; click a project to focus it</span>"
+	               "<span id=\"focus\" class=\"lg\"></span>\n");
+	html_svg(ws, m->affected, out);
 	if (tg)
 		html_tasks(tg, out);
 	sbuf_adds(out, "<script>");

@@ -55,7 +55,8 @@ int tg__finish(struct task_graph *tg, struct bld_err *err);
 /* Nx's node type of p: "app", "lib" or "e2e" (export.c). */
 const char *tg__project_type(const struct workspace *ws, const struct ws_project *p);
 
-/* The HTML page of graph_export (exporthtml.c). */
-void tg__export_html(const struct workspace *ws, const struct task_graph *tg, struct sbuf *out);
+/* The HTML page of graph_export (exporthtml.c), with marks (never NULL). */
+void tg__export_html(const struct workspace *ws, const struct task_graph *tg,
+                     const struct graph_marks *marks, struct sbuf *out);
 
 #endif

@@ -25,6 +25,8 @@ pkgs=(
 	python3-fastapi python3-uvicorn python3-pydantic python3-starlette python3-httpx
 	# benchmarks: timing and peak memory
 	hyperfine time procps
+	# the graph page test (tests/e2e/test_graph_page.py): headless Chromium
+	chromium
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	pkgs+=(nodejs npm)

@@ -130,4 +130,19 @@ enum graph_format { GRAPH_JSON, GRAPH_DOT, GRAPH_HTML };
 void graph_export(const struct workspace *ws, const struct task_graph *tg,
                   enum graph_format fmt, struct sbuf *out);
 
+/* What `bld graph --affected` and `--focus <p>` mark (borrowed for the call). */
+struct graph_marks {
+	const bool *affected; /* ws->nprojects entries, or NULL (no --affected) */
+	int focus;            /* the focused project's index, or -1 */
+};
+/* graph_export with marks: JSON gets "affectedProjects" and "focus" {project, projects};
+ * DOT fills affected nodes and greys what is outside the focus; HTML marks
+ * affected nodes and opens focused (a click on a project focuses it there). */
+void graph_export_marked(const struct workspace *ws, const struct task_graph *tg,
+                         const struct graph_marks *marks, enum graph_format fmt,
+                         struct sbuf *out);
+/* The focus of project f: f, what it depends on and what depends on it,
+ * transitively, marked in ret (ws->nprojects entries, overwritten). */
+void graph_focus_set(const struct workspace *ws, int f, bool *ret);
+
 #endif
