@@ -2,8 +2,10 @@
  * shard.c - `--shard i/n`: a deterministic split of a task graph across n
  * machines (docs/ci.md).
  *
- * The unit is a project: all the graph's tasks of one project go to one
- * shard, so a project's own chain (test after build) stays on one machine.
+ * What is split are the requested tasks (those the unsharded run names; the
+ * dependencies they pull in belong to no shard).  The unit is a project: all
+ * the requested tasks of one project go to one shard, so a project's own
+ * chain (test after build) stays on one machine.
  * A project's weight is the sum of its tasks' weights: their recorded
  * durations where the caller has them (rounded up to a power of two, so
  * that timing noise does not move work), the median of the known ones for
@@ -119,6 +121,8 @@ void task_graph_shard_assign(const struct task_graph *tg, const uint64_t *durati
 	size_t nunits = 0;
 	uint64_t total = 0;
 	for (size_t i = 0; i < tg->ntasks; i++) {
+		if (!tg->tasks[i].requested)
+			continue; /* a dependency: no shard's own, kept where needed */
 		const char *p = tg->tasks[i].project->name;
 		intptr_t k = (intptr_t)strmap_get(&idx, p);
 		if (!k) {
@@ -141,7 +145,9 @@ void task_graph_shard_assign(const struct task_graph *tg, const uint64_t *durati
 	for (size_t u = 0; u < nunits; u++)
 		strmap_put(&idx, units[u].name, (void *)(intptr_t)(units[u].shard + 1));
 	for (size_t i = 0; i < tg->ntasks; i++)
-		ret_shard[i] = (int)(intptr_t)strmap_get(&idx, tg->tasks[i].project->name) - 1;
+		ret_shard[i] = tg->tasks[i].requested
+		                   ? (int)(intptr_t)strmap_get(&idx, tg->tasks[i].project->name) - 1
+		                   : -1;
 	strmap_release(&idx);
 	free(load);
 	free(units);

@@ -97,9 +97,11 @@ int *task_graph_topo(const struct task_graph *tg);
 /*
  * Sharding (--shard i/n, docs/ci.md): a deterministic split of tg's tasks
  * across n machines, whole projects at a time, by rendezvous hashing with
- * bounded loads.  duration_ms (may be NULL; 0 for unknown) gives each
- * task's recorded duration, for balance; without any, shards get about
- * equal task counts.  ret_shard[i] (tg->ntasks entries) in [0, n).
+ * bounded loads.  Only the requested tasks are split: ret_shard[i]
+ * (tg->ntasks entries) is in [0, n) for them, -1 for the dependencies they
+ * pull in.  duration_ms (may be NULL; 0 for unknown) gives each task's
+ * recorded duration, for balance; without any, shards get about equal task
+ * counts.
  */
 void task_graph_shard_assign(const struct task_graph *tg, const uint64_t *duration_ms, int n,
                              int *ret_shard);

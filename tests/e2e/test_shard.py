@@ -25,7 +25,14 @@ def ws200(tmp_path_factory):
     root = base / 'ws'
     subprocess.run(['/usr/bin/python3', str(GENWS), '--projects', '200', '--out', str(root)],
                    check=True, stdout=subprocess.DEVNULL, env=clean_env(base))
-    return base, root
+    yield base, root
+    stop_daemon(base, root)
+
+
+def stop_daemon(base, folder):
+    """The e2e-daemon pass starts a resident daemon per folder: stop it (else a no-op)."""
+    subprocess.run([BLD, 'daemon', 'stop'], cwd=str(folder), env=clean_env(base / 'home'),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
 
 
 def bld(base, cwd, *args, cache):
@@ -75,6 +82,7 @@ def test_shards_partition_the_task_graph_and_each_runs_alone(ws200, tmp_path):
         subprocess.run(['git', 'clone', '-q', str(root), str(clone)], check=True,
                        env=clean_env(base))
         p = bld(base, clone, 'run-many', '-t', 'build', '--shard', f'{i}/4', cache=cache)
+        stop_daemon(base, clone)
         assert p.returncode == 0, (i, p.stdout[-2000:], p.stderr[-2000:])
         for t in first[i]:
             proj = t.split(':')[0]
@@ -122,3 +130,35 @@ def test_more_shards_than_projects(make_ws):
             assert f'shard {i}/5 has no tasks: the 2 tasks went to the other shards' in r.err
     assert empty == 3
     assert sorted(ws.ran()) == ['a', 'b']
+
+
+def test_affected_takes_shard(make_ws):
+    # bld affected --shard i/n splits the affected task graph like run-many's
+    files = {'nx.json': {}}
+    for k in range(8):
+        deps = {'implicitDependencies': [f'p{k - 1}']} if k else {}
+        files[f'p{k}/project.json'] = {'name': f'p{k}', **deps, 'targets': {'build': {
+            'command': log(f'p{k}'), 'dependsOn': ['^build'], 'cache': True, 'outputs': []}}}
+        files[f'p{k}/src.txt'] = 'v1\n'
+    ws = make_ws(files)
+    ws.git('checkout', '-q', '-b', 'feature')
+    ws.write('p4/src.txt', 'v2\n')              # affects p4..p7 (p5..p7 depend on p4)
+    ws.commit('change p4')
+
+    def dry(*extra):
+        r = ws.run('affected', '-t', 'build', '--base=main', '--dry-run', '--json', *extra)
+        assert r.code == 0, r
+        return json.loads(r.out)
+
+    whole = {t['id'] for t in dry() if t['requested']}
+    assert whole == {'p4:build', 'p5:build', 'p6:build', 'p7:build'}
+    for n in (2, 3):
+        seen = []
+        for i in range(1, n + 1):
+            seen += [t['id'] for t in dry('--shard', f'{i}/{n}') if t['requested']]
+        assert sorted(seen) == sorted(whole), n
+    ws.clear_log()
+    for i in (1, 2):
+        r = ws.run('affected', '-t', 'build', '--base=main', '--shard', f'{i}/2')
+        assert r.code == 0, r
+    assert {f'{p}:build' for p in ws.ran()} >= whole
