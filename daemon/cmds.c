@@ -361,6 +361,37 @@ struct remote *cmd_open_remote(struct request *r, const struct workspace *ws)
 	return rc < 0 ? NULL : rem;
 }
 
+void cmd_mark_remote_hits(struct request *r, const struct workspace *ws,
+                          const struct task_graph *tg, const char **status)
+{
+	struct remote *rem = cmd_open_remote(r, ws);
+	if (!rem)
+		return;
+	const char **hashes = xcalloc(tg->ntasks + 1, sizeof(*hashes));
+	size_t *which = xcalloc(tg->ntasks + 1, sizeof(*which)), n = 0;
+	for (size_t i = 0; i < tg->ntasks; i++) {
+		if (status[i] && !strcmp(status[i], "miss") && tg->tasks[i].hash[0]) {
+			which[n] = i;
+			hashes[n++] = tg->tasks[i].hash;
+		}
+	}
+	int *has = xcalloc(n + 1, sizeof(*has));
+	remote_probe(rem, hashes, n, has);
+	for (size_t k = 0; k < n; k++)
+		if (has[k] == 1)
+			status[which[k]] = "remote";
+	struct strvec warns;
+	strvec_init(&warns);
+	remote_take_warnings(rem, &warns);
+	for (size_t k = 0; k < warns.n; k++)
+		request_message(r, "warn", "%s", warns.v[k]);
+	strvec_release(&warns);
+	free(has);
+	free(which);
+	free(hashes);
+	remote_free(rem, NULL);
+}
+
 /* Hash and look up task i: fills *ret_status ("local", "miss", or a reason). */
 static const char *task_status(struct cache *c, struct hasher *h, struct task_graph *tg, int i)
 {
@@ -418,11 +449,18 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 	struct sbuf out = SBUF_INIT;
 	sbuf_init(&out);
 	int *order = task_graph_topo(tg);
+	const char **status = xcalloc(tg->ntasks + 1, sizeof(*status));
+	for (size_t k = 0; k < tg->ntasks; k++) {
+		int i = order ? order[k] : (int)k;
+		status[i] = task_status(c, h, tg, i);
+	}
+	if (h)
+		cmd_mark_remote_hits(r, ws, tg, status);
 	if (!json && tg->ntasks)
 		sbuf_addf(&out, "%-40s %-32s %s\n", "TASK", "HASH", "CACHE");
 	for (size_t k = 0; k < tg->ntasks; k++) {
 		int i = order ? order[k] : (int)k;
-		const char *st = task_status(c, h, tg, i);
+		const char *st = status[i];
 		const struct task *t = &tg->tasks[i];
 		if (json) {
 			cJSON *o = cJSON_CreateObject();
@@ -456,6 +494,7 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 		free(s);
 	}
 	send_sbuf(r, &out);
+	free(status);
 	free(order);
 	sbuf_release(&out);
 	cJSON_Delete(arr);

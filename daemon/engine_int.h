@@ -196,6 +196,13 @@ int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,
 /* The remote cache the request's environment (or nx.json's "bld" section)
  * configures, or NULL (none, or a bad setting: warned). */
 struct remote *cmd_open_remote(struct request *r, const struct workspace *ws);
+/* For `show tasks` and `affected --dry-run`: every task of tg whose status[i]
+ * is "miss" (hashed, not in the local cache) becomes "remote" when the remote
+ * cache r configures has its artifact (asked in parallel: HEAD, or a one-byte
+ * GET for Nx's API).  Without a remote cache nothing changes; a failing server
+ * is one warning. */
+void cmd_mark_remote_hits(struct request *r, const struct workspace *ws,
+                          const struct task_graph *tg, const char **status);
 /* Load the workspace for r (the root above r->cwd).  0 or exit code 2 after reporting. */
 int cmd_load_workspace(struct request *r, struct workspace **ret_ws);
 /* The projects of r, sorted: -p / --exclude (every project without -p), and

@@ -125,6 +125,29 @@ def test_stats_count_remote_hits_and_bytes(make_ws, tmp_path, nginx):
     assert 'remote:' in r.out and '3 uploads' in r.out, r
 
 
+@pytest.mark.parametrize('kind', ['nginx', 'nx'])
+def test_show_tasks_says_remote_hit(make_ws, tmp_path, kind):
+    server = (rs.Nginx(tmp_path / 'srv') if kind == 'nginx' else rs.NxApi(tmp_path / 'srv')).start()
+    try:
+        env = http_env(server) if kind == 'nginx' else nx_env(server, server.token)
+        ws, other = upload_then_other_clone(make_ws, tmp_path, server, env)
+        other.write('a/src/main.txt', 'changed\n')
+        r = other.run('show', 'tasks', '-t', 'build', env=env)
+        assert r.code == 0, r
+        rows = {l.split()[0]: l.split(None, 2)[2] for l in r.out.splitlines()[1:] if l.strip()}
+        assert rows == {'a:build': 'miss', 'b:build': 'remote hit', 'c:build': 'remote hit'}, r
+        import json
+        r = other.run('show', 'tasks', '-t', 'build', '--json', env=env)
+        assert {t['id']: t['cache'] for t in json.loads(r.out)}['b:build'] == 'remote'
+        if kind == 'nx':
+            assert not [l for l in requests_of(server) if l.startswith('HEAD')]
+        server.stop()
+        r = other.run('show', 'tasks', '-t', 'build', env=env)
+        assert r.code == 0 and r.both.count('local cache only') == 1, r
+    finally:
+        server.stop()
+
+
 def test_read_only_never_writes(make_ws, nginx):
     ws = make_ws(files())
     run_many(ws, http_env(nginx, BLD_REMOTE_CACHE_READ_ONLY='1'))
