@@ -165,3 +165,8 @@ int cache__entry_put(struct cache *c, const struct cache_entry_put *e, struct bl
 		auto_prune(c);
 	return r;
 }
+
+int cache_has(struct cache *c, const char *hash)
+{
+	return cache__entry_exists(c, hash);
+}

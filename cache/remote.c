@@ -47,7 +47,17 @@ struct remote {
 	bool no_upload;  /* the token is read-only */
 	struct strvec warnings;
 	struct cache_remote_stats stats;
+	struct prefetch *prefetched; /* downloads started ahead of remote_fetch */
 };
+
+/* A download started by remote_prefetch, waiting for its remote_fetch. */
+struct prefetch {
+	char hash[33];
+	struct xfer_req *q;
+	struct prefetch *next;
+};
+
+static void req_free(struct xfer_req *q);
 
 /* ---- configuration ---- */
 
@@ -205,6 +215,11 @@ void remote_free(struct remote *r, struct cache *c)
 	if (r->x)
 		xfer_drain(r->x, r->cfg.upload_wait_ms); /* what is still running then is dropped */
 	xfer_free(r->x);
+	for (struct prefetch *p = r->prefetched, *next; p; p = next) {
+		next = p->next;
+		req_free(p->q);
+		free(p);
+	}
 	if (c)
 		cache_add_remote_stats(c, &r->stats);
 	remote_config_release(&r->cfg);
@@ -369,17 +384,61 @@ static bool usable(struct remote *r)
 	return ok;
 }
 
-int remote_fetch(struct remote *r, struct cache *c, const char *hash, const char *task_id,
-                 struct bld_err *err)
+static struct xfer_req *get_new(struct remote *r, const char *hash)
 {
-	if (!usable(r))
-		return 0;
 	struct xfer_req *q = req_new(r, XFER_GET, hash);
 	q->max_resp = REMOTE_MAX_DOWNLOAD;
 	xfer_submit(r->x, q);
+	return q;
+}
+
+void remote_prefetch(struct remote *r, const char *const *hashes, size_t n)
+{
+	for (size_t i = 0; i < n && usable(r); i++) {
+		struct prefetch *p = xcalloc(1, sizeof(*p));
+		snprintf(p->hash, sizeof(p->hash), "%s", hashes[i]);
+		p->q = get_new(r, hashes[i]);
+		pthread_mutex_lock(&r->lock);
+		p->next = r->prefetched;
+		r->prefetched = p;
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
+/* The prefetched download of hash (taken out of the list), or NULL. */
+static struct xfer_req *take_prefetched(struct remote *r, const char *hash)
+{
+	struct xfer_req *q = NULL;
+	pthread_mutex_lock(&r->lock);
+	for (struct prefetch **pp = &r->prefetched; *pp; pp = &(*pp)->next) {
+		if (!strcmp((*pp)->hash, hash)) {
+			struct prefetch *p = *pp;
+			*pp = p->next;
+			q = p->q;
+			free(p);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return q;
+}
+
+int remote_fetch(struct remote *r, struct cache *c, const char *hash, const char *task_id,
+                 struct bld_err *err)
+{
+	struct xfer_req *q = take_prefetched(r, hash);
+	if (!q && !usable(r))
+		return 0;
+	if (!q)
+		q = get_new(r, hash);
 	xfer_wait(r->x, q);
 	int rc = 0;
 	pthread_mutex_lock(&r->lock);
+	if (r->down) { /* another transfer failed meanwhile: said once already */
+		pthread_mutex_unlock(&r->lock);
+		req_free(q);
+		return 0;
+	}
 	r->stats.ms += q->ms;
 	r->stats.bytes_down += q->resp.len;
 	if (q->failed || q->truncated || (q->status != 200 && q->status != 404)) {

@@ -57,6 +57,7 @@ struct cache_op {
 	uint64_t ms;
 	/* PREPARE input: a retry after waiting for the lock (the task is hashed) */
 	bool retry;
+	bool hashed; /* hashed by the batch's prefetch pass */
 	/* PREPARE output */
 	bool hit;
 	bool busy; /* another engine holds the task's lock: wait and retry */
@@ -241,7 +242,7 @@ static void op_run(struct cache_op *op)
 		return;
 	const struct task *t = &run->tg->tasks[op->job->index];
 	bool look = !run->skip_cache && run->cache && t->cache && !t->continuous;
-	if (!op->retry)
+	if (!op->retry && !op->hashed)
 		prepare_hash(op, !look); /* a hit needs no manifest */
 	if (look && cacheable(run, t))
 		prepare_lookup(op);
@@ -249,9 +250,34 @@ static void op_run(struct cache_op *op)
 		lock_task(op); /* --skip-cache: it writes the same outputs, so it waits too */
 }
 
+/* With a remote cache: hash the batch's new tasks first and start downloading
+ * every one the local cache lacks, all at once, so that the lookups that
+ * follow in order wait for transfers running in parallel, not one by one. */
+static void prefetch(struct cache_batch *b)
+{
+	struct run *run = b->run;
+	if (!run->remote || !run->hasher || run->skip_cache || run->canceled)
+		return;
+	struct strvec hashes;
+	strvec_init(&hashes);
+	for (struct cache_op *op = b->ops; op; op = op->next) {
+		const struct task *t = &run->tg->tasks[op->job->index];
+		if (op->kind != OP_PREPARE || op->retry || !t->cache || t->continuous)
+			continue;
+		prepare_hash(op, false);
+		op->hashed = true;
+		if (cacheable(run, t) && cache_has(run->cache, t->hash) == 0)
+			strvec_push(&hashes, t->hash);
+	}
+	if (hashes.n > 1)
+		remote_prefetch(run->remote, (const char *const *)hashes.v, hashes.n);
+	strvec_release(&hashes);
+}
+
 static void work_cb(uv_work_t *w)
 {
 	struct cache_batch *b = (struct cache_batch *)w;
+	prefetch(b);
 	for (struct cache_op *op = b->ops; op; op = op->next)
 		op_run(op);
 }

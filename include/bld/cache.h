@@ -101,6 +101,8 @@ struct cache_entry {
 /* Free what e owns (task, terminal) and zero it; NULL is fine. */
 void cache_entry_release(struct cache_entry *e);
 
+/* 1 when hash has an entry, 0 when not, -1 on a database error (no read of it). */
+int cache_has(struct cache *c, const char *hash);
 /* 1 and fills *ret when hash has an entry, 0 when not, negative on error. */
 int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, struct bld_err *err);
 

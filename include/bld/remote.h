@@ -65,6 +65,9 @@ void remote_free(struct remote *r, struct cache *c);
  */
 int remote_fetch(struct remote *r, struct cache *c, const char *hash, const char *task_id,
                  struct bld_err *err);
+/* Start downloading the artifacts of hashes[0..n) in parallel, for the
+ * remote_fetch calls that follow (each takes its download over). */
+void remote_prefetch(struct remote *r, const char *const *hashes, size_t n);
 /* Queue the upload of c's entry hash (exported now, sent in the
  * background); nothing in read-only mode or while the remote is down. */
 int remote_upload(struct remote *r, struct cache *c, const char *hash, uint64_t duration_ms,
