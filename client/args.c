@@ -72,6 +72,7 @@ static const struct opt show_opts[] = {
     {"targets|target|t", "targets", OPT_LIST},
     {"exclude", "exclude", OPT_LIST},
     {"shard", "shard", OPT_VALUE},
+    {"type", "type", OPT_VALUE},
     {"configuration|c", "configuration", OPT_VALUE},
     {"json", "json", OPT_FLAG},
     {"verbose", "verbose", OPT_FLAG},

@@ -86,7 +86,8 @@ static const struct help_page pages[] = {
                  "  --dry-run                         list each task, its hash and whether it\n"
                  "                                    is a local hit or will run; run nothing\n"
                  "  --json                            with --dry-run: JSON (docs/affected.md)\n"},
-    {"show", "Usage: bld show projects [-p <pattern>...] [--with-target <t>] [--json]\n"
+    {"show", "Usage: bld show projects [-p <pattern>...] [--exclude <pattern>...]\n"
+             "                         [--with-target <t>...] [--type app|lib|e2e] [--json]\n"
              "       bld show project <name> [--json]\n"
              "       bld show tasks -t <target>... [-p <pattern>...] [--shard <i>/<n>] [--json]\n"
              "       (projects and tasks also take --affected [--base] [--head] [--files])\n"
@@ -94,7 +95,10 @@ static const struct help_page pages[] = {
              "projects: the project names.  project: the resolved configuration\n"
              "(targetDefaults merged, tokens expanded), and the targets a plugin would\n"
              "infer that bld lacks.  tasks: each task of the graph with its hash and\n"
-             "cache status (local hit or miss).\n"},
+             "cache status (local hit or miss).  --type keeps the projects of Nx's\n"
+             "project-graph type: projectType \"library\" is lib, any other projectType\n"
+             "app (e2e when the name is e2e or ends in -e2e); without one,\n"
+             "tsconfig.lib.json, tsconfig.app.json, then package.json entry points decide.\n"},
     {"graph", "Usage: bld graph [--file <out.html|out.json|out.dot>] [-t <target>...]\n"
               "                 [--affected [--base <ref>] [--head <ref>]] [--focus <project>]\n"
               "\n"

@@ -71,6 +71,25 @@ static int keep_affected(struct request *r, const struct workspace *ws, struct s
 	return rc;
 }
 
+/* --type: keep the projects of that Nx project-graph type (app, lib, e2e). */
+static int keep_type(const struct workspace *ws, const char *type, struct strvec *names,
+                     struct bld_err *err)
+{
+	if (strcmp(type, "app") && strcmp(type, "lib") && strcmp(type, "e2e"))
+		return bld_err_set(err, BLD_EUSAGE, "--type must be app, lib or e2e, not \"%s\"",
+		                   type);
+	size_t out = 0;
+	for (size_t i = 0; i < names->n; i++) {
+		const struct ws_project *p = workspace_project(ws, names->v[i]);
+		if (p && !strcmp(ws_project_graph_type(ws, p), type))
+			names->v[out++] = names->v[i];
+		else
+			free(names->v[i]);
+	}
+	names->n = out;
+	return 0;
+}
+
 int cmd_select_projects(struct request *r, const struct workspace *ws, struct strvec *ret,
                         struct bld_err *err)
 {
@@ -79,7 +98,10 @@ int cmd_select_projects(struct request *r, const struct workspace *ws, struct st
 	strvec_init(&excl);
 	request_arg_list(r, "projects", &pats);
 	request_arg_list(r, "exclude", &excl);
+	const char *type = request_arg_str(r, "type");
 	int rc = ws_select_projects(ws, &pats, &excl, ret, err);
+	if (rc >= 0 && type)
+		rc = keep_type(ws, type, ret, err);
 	if (rc >= 0 && wants_affected(r))
 		rc = keep_affected(r, ws, ret, err);
 	strvec_release(&pats);
@@ -95,12 +117,13 @@ static void send_sbuf(struct request *r, struct sbuf *out)
 
 /* ---- show ---- */
 
+/* Nx's --with-target: a project that has any of them. */
 static bool has_targets(const struct ws_project *p, const struct strvec *targets)
 {
 	for (size_t i = 0; i < targets->n; i++)
-		if (!ws_project_target(p, targets->v[i]))
-			return false;
-	return true;
+		if (ws_project_target(p, targets->v[i]))
+			return true;
+	return !targets->n;
 }
 
 static int show_projects(struct request *r, struct workspace *ws, struct bld_err *err)

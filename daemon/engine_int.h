@@ -205,7 +205,8 @@ void cmd_mark_remote_hits(struct request *r, const struct workspace *ws,
                           const struct task_graph *tg, const char **status);
 /* Load the workspace for r (the root above r->cwd).  0 or exit code 2 after reporting. */
 int cmd_load_workspace(struct request *r, struct workspace **ret_ws);
-/* The projects of r, sorted: -p / --exclude (every project without -p), and
+/* The projects of r, sorted: -p / --exclude (every project without -p),
+ * --type (Nx's node type: app, lib, e2e; anything else is BLD_EUSAGE), and
  * when r is `affected` or has --affected, only the affected ones (--base,
  * --head, --files; NX_BASE / NX_HEAD of the request; nx.json defaultBase).
  * 0, or negative with err filled (git errors say what to do). */

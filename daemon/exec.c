@@ -448,17 +448,23 @@ static int plan_run_commands(const cJSON *options, const struct strvec *fwd, con
 	return 0;
 }
 
-static int plan_run_script(const cJSON *options, const struct strvec *fwd, struct exec_plan *p,
-                           struct bld_err *err)
+/* Nx's getPackageManagerCommand().run(script, args): npm and bun put "--"
+ * before the arguments, yarn and pnpm (7 and later) pass them on as they are. */
+static int plan_run_script(const cJSON *options, const struct strvec *fwd, const char *pm,
+                           struct exec_plan *p, struct bld_err *err)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(options, "script");
 	if (!cJSON_IsString(s))
 		return bld_err_set(err, BLD_ESCHEMA, "nx:run-script needs option \"script\"");
+	pm = pm ? pm : "npm";
+	bool yarn = !strcmp(pm, "yarn"), pnpm = !strcmp(pm, "pnpm"), bun = !strcmp(pm, "bun");
 	struct sbuf c = SBUF_INIT;
 	sbuf_init(&c);
-	sbuf_addf(&c, "npm run %s", s->valuestring);
+	sbuf_addf(&c, "%s %s", yarn ? "yarn" : pnpm ? "pnpm run" : bun ? "bun run" : "npm run",
+	          s->valuestring);
 	if (fwd && fwd->n) {
-		sbuf_adds(&c, " --");
+		if (!yarn && !pnpm)
+			sbuf_adds(&c, " --");
 		for (size_t i = 0; i < fwd->n; i++) {
 			sbuf_addc(&c, ' ');
 			exec_quote_arg(&c, fwd->v[i]);
@@ -492,8 +498,8 @@ static int plan_openapi(const cJSON *options, const char *root, struct exec_plan
 }
 
 int exec_plan_build(const char *executor, const cJSON *options, const struct strvec *fwd,
-                    const char *ws_root, const char *project_dir, struct exec_plan *p,
-                    struct bld_err *err)
+                    const char *ws_root, const char *project_dir, const char *pkg_manager,
+                    struct exec_plan *p, struct bld_err *err)
 {
 	const struct exec_info *x = executor ? exec_find(executor) : NULL;
 	if (!x)
@@ -510,7 +516,7 @@ int exec_plan_build(const char *executor, const cJSON *options, const struct str
 	case FAM_RUN_SCRIPT:
 		p->kind = EXEC_COMMANDS;
 		p->cwd = xstrdup(project_dir);
-		return plan_run_script(options, fwd, p, err);
+		return plan_run_script(options, fwd, pkg_manager, p, err);
 	case FAM_RUN_COMMANDS:
 		p->kind = EXEC_COMMANDS;
 		if (x->venv)

@@ -55,13 +55,15 @@ void exec_describe(struct sbuf *out);
 /*
  * Build the plan of a task: executor name, its resolved options (borrowed),
  * the forwarded arguments (`--` and unknown command-line options, borrowed,
- * may be NULL), the workspace root and the project's folder (absolute).  0 or negative (err): an
+ * may be NULL), the workspace root and the project's folder (absolute), and the
+ * package manager that runs nx:run-script ("npm", "yarn", "pnpm", "bun"; NULL
+ * is npm).  0 or negative (err): an
  * unsupported executor is BLD_EEXECUTOR naming it and listing what bld runs;
  * bad options are BLD_ESCHEMA naming the option.
  */
 int exec_plan_build(const char *executor, const cJSON *options, const struct strvec *fwd,
-                    const char *ws_root, const char *project_dir, struct exec_plan *ret,
-                    struct bld_err *err);
+                    const char *ws_root, const char *project_dir, const char *pkg_manager,
+                    struct exec_plan *ret, struct bld_err *err);
 
 /* Quote s for a POSIX shell when it needs it ('a b', --k='a b'; Nx uses double quotes,
  * bld single quotes so $ and " survive too); appended to out. */

@@ -428,7 +428,7 @@ static void plan_jobs(struct run *run)
 		strvec_init(&fwd);
 		task_forwarded(t, &fwd);
 		int rc = exec_plan_build(t->target->executor, t->options, &fwd, run->ws->root, pdir,
-		                         &j->plan, &err);
+		                         run->ws->package_manager, &j->plan, &err);
 		strvec_release(&fwd);
 		free(pdir);
 		if (rc < 0) {

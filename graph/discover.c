@@ -1,6 +1,6 @@
 /*
- * discover.c - the one walk of a workspace: every project.json and every
- * file that the ignore rules keep.
+ * discover.c - the one walk of a workspace: every project.json, every
+ * package.json and every file that the ignore rules keep.
  *
  * Rules: .git, node_modules, .bld and dist folders are never entered; the
  * rest is decided by libgit2's ignore engine (git_ignore_path_is_ignored),
@@ -65,6 +65,7 @@ struct entry {
 void ws__walk_init(struct ws_walk *w)
 {
 	strvec_init(&w->configs);
+	strvec_init(&w->packages);
 	strvec_init(&w->files);
 	w->git = false;
 	w->libgit2_calls = 0;
@@ -73,6 +74,7 @@ void ws__walk_init(struct ws_walk *w)
 void ws__walk_release(struct ws_walk *w)
 {
 	strvec_release(&w->configs);
+	strvec_release(&w->packages);
 	strvec_release(&w->files);
 }
 
@@ -338,6 +340,8 @@ static void walk_entry(struct walker *w, int fd, const struct entry *e, const ch
 		strvec_push(&w->out->files, w->rel.buf);
 		if (!strcmp(e->name, "project.json"))
 			strvec_push(&w->out->configs, w->rel.buf);
+		else if (!strcmp(e->name, "package.json"))
+			strvec_push(&w->out->packages, w->rel.buf);
 	} else {
 		int sub = openat(fd, e->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub >= 0) {
@@ -488,6 +492,7 @@ int ws__walk(const char *root, struct ws_walk *out, struct strvec *notes, struct
 		if (strcmp(out->files.v[i - 1], out->files.v[i]) > 0) {
 			strvec_sort(&out->files);
 			strvec_sort(&out->configs);
+			strvec_sort(&out->packages);
 			break;
 		}
 	}

@@ -36,15 +36,17 @@ void ws__pkg_release(struct ws_pkg *pkg)
 	strvec_release(&pkg->dep_names);
 	strvec_release(&pkg->dep_specs);
 	strvec_release(&pkg->nx_tags);
+	strvec_release(&pkg->keywords);
 	cJSON_Delete(pkg->json);
 	memset(pkg, 0, sizeof(*pkg));
 }
 
-int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, struct bld_err *err)
+int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, char **ret_text,
+                 struct bld_err *err)
 {
 	memset(pkg, 0, sizeof(*pkg));
 	cJSON *json = NULL;
-	int rc = ws__json_read_at(root_fd, rel, rel, WS_SCHEMA_PACKAGE, &json, NULL, err);
+	int rc = ws__json_read_at(root_fd, rel, rel, WS_SCHEMA_PACKAGE, &json, ret_text, err);
 	if (rc == -ENOENT)
 		rc = 1;
 	if (rc == 0 && !cJSON_IsObject(json))
@@ -61,6 +63,14 @@ int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, struct bld_er
 			if (cJSON_IsString(t))
 				strvec_push(&pkg->nx_tags, t->valuestring);
 		}
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(json, "keywords"))
+		{
+			if (cJSON_IsString(t))
+				strvec_push(&pkg->keywords, t->valuestring);
+		}
+		pkg->entry_points =
+		    cJSON_HasObjectItem(json, "exports") || cJSON_HasObjectItem(json, "main") ||
+		    cJSON_HasObjectItem(json, "module") || cJSON_HasObjectItem(json, "bin");
 		for (size_t i = 0; i < ARRAY_LEN(dep_fields); i++) {
 			const cJSON *d;
 			cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(json, dep_fields[i]))
@@ -432,4 +442,38 @@ cJSON *ws__pkg_targets(const struct ws_pkg *pkg, const cJSON *project_targets, c
 		cJSON_AddItemToObject(res, "nx-release-publish",
 		                      release_publish_target(target_defaults));
 	return res;
+}
+
+cJSON *ws__pkg_metadata(struct ws_pkg *pkg, const cJSON *targets, bool in_workspaces)
+{
+	cJSON *md = cJSON_CreateObject(), *groups = cJSON_AddObjectToObject(md, "targetGroups");
+	const cJSON *scripts = cJSON_GetObjectItemCaseSensitive(pkg->json, "scripts"), *t;
+	cJSON *names = cJSON_CreateArray();
+	cJSON_ArrayForEach(t, targets)
+	{
+		const cJSON *ex = cJSON_GetObjectItemCaseSensitive(t, "executor");
+		if (cJSON_IsString(ex) && !strcmp(ex->valuestring, "nx:run-script") &&
+		    cJSON_HasObjectItem(scripts, t->string))
+			cJSON_AddItemToArray(names, cJSON_CreateString(t->string));
+	}
+	if (cJSON_GetArraySize(names))
+		cJSON_AddItemToObject(groups, "NPM Scripts", names);
+	else
+		cJSON_Delete(names);
+	/* moved out of pkg->json, which nothing reads these from afterwards */
+	cJSON *d = cJSON_DetachItemFromObjectCaseSensitive(pkg->json, "description");
+	if (d)
+		cJSON_AddItemToObject(md, "description", d);
+	cJSON *js = cJSON_AddObjectToObject(md, "js");
+	static const char *const keys[][2] = {{"name", "packageName"},
+	                                      {"version", "packageVersion"},
+	                                      {"exports", "packageExports"},
+	                                      {"main", "packageMain"}};
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(pkg->json, keys[i][0]);
+		if (v)
+			cJSON_AddItemToObject(js, keys[i][1], v);
+	}
+	cJSON_AddBoolToObject(js, "isInPackageManagerWorkspaces", in_workspaces);
+	return md;
 }

@@ -129,12 +129,28 @@ static int read_nx_json(struct workspace *ws, char **ret_text, struct bld_err *e
 
 /* ---- projects ---- */
 
-/* Nx's order: npm:private|npm:public, package.json nx.tags, project.json tags. */
+/* What every project read of one load shares. */
+struct load_ctx {
+	const char *run;      /* the package manager's "npm run"-style prefix */
+	bool release_publish; /* @nx/js is installed: public packages get nx-release-publish */
+	struct ws_pm pm;      /* the package manager's workspace patterns */
+	int root_fd;
+	const struct ws_load_opts *opts;
+};
+
+/* Nx's order: npm:private|npm:public, npm:<keyword>..., package.json
+ * nx.tags, project.json tags (bld keeps the first of duplicates). */
 static void add_package_tags(struct ws_project *p, const struct ws_pkg *pkg)
 {
 	struct strvec tags;
 	strvec_init(&tags);
 	strvec_push(&tags, pkg->is_private ? "npm:private" : "npm:public");
+	for (size_t i = 0; i < pkg->keywords.n; i++) {
+		char *k = xasprintf("npm:%s", pkg->keywords.v[i]);
+		if (strvec_find(&tags, k) < 0)
+			strvec_push(&tags, k);
+		free(k);
+	}
 	for (size_t i = 0; i < pkg->nx_tags.n; i++)
 		if (strvec_find(&tags, pkg->nx_tags.v[i]) < 0)
 			strvec_push(&tags, pkg->nx_tags.v[i]);
@@ -150,17 +166,13 @@ static void add_package_tags(struct ws_project *p, const struct ws_pkg *pkg)
 	cJSON_AddItemToObject(p->json, "tags", arr);
 }
 
-/* How the package manager runs a script (Nx's detectPackageManager). */
-static const char *script_runner(const struct workspace *ws)
+/* How the package manager runs a script, as Nx's runCommand shows it. */
+static const char *script_runner(const char *pm)
 {
-	if (workspace_has_file(ws, "bun.lockb") || workspace_has_file(ws, "bun.lock"))
-		return "bun run";
-	if (workspace_has_file(ws, "yarn.lock"))
-		return "yarn";
-	if (workspace_has_file(ws, "pnpm-lock.yaml") ||
-	    workspace_has_file(ws, "pnpm-workspace.yaml"))
-		return "pnpm run";
-	return "npm run";
+	return !strcmp(pm, "bun")    ? "bun run"
+	       : !strcmp(pm, "yarn") ? "yarn"
+	       : !strcmp(pm, "pnpm") ? "pnpm run"
+	                             : "npm run";
 }
 
 /* package.json "nx" keys other than targets and tags, under project.json's:
@@ -197,18 +209,42 @@ static void add_package_nx_keys(struct ws_project *p, const cJSON *nx)
 			cJSON_AddItemToObject(p->json, k, cJSON_Duplicate(e, true));
 		}
 	}
+	/* fields project.json did not set come from the nx key */
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(p->json, "projectType");
+	if (!p->project_type && cJSON_IsString(v))
+		p->project_type = xstrdup(v->valuestring);
+	v = cJSON_GetObjectItemCaseSensitive(p->json, "sourceRoot");
+	if (!p->source_root && cJSON_IsString(v))
+		p->source_root = xstrdup(v->valuestring);
+}
+
+/* The package.json plugin's metadata under project.json's own keys. */
+static void add_package_metadata(struct ws_project *p, struct ws_pkg *pkg, bool in_ws)
+{
+	cJSON *md = ws__pkg_metadata(pkg, cJSON_GetObjectItemCaseSensitive(p->json, "targets"),
+	                             in_ws);
+	cJSON *mine = cJSON_DetachItemFromObjectCaseSensitive(p->json, "metadata"), *e;
+	while (mine && mine->child) {
+		e = cJSON_DetachItemViaPointer(mine, mine->child);
+		cJSON_DeleteItemFromObjectCaseSensitive(md, e->string);
+		cJSON_AddItemToObject(md, e->string, e);
+	}
+	cJSON_Delete(mine);
+	cJSON_AddItemToObject(p->json, "metadata", md);
 }
 
 /* Put the package.json plugin's targets under project.json's (Nx merges the
  * package.json node first, project.json over it). */
 static int add_package_targets(struct workspace *ws, struct loading *l, const char *pj,
-                               const char *run, bool release_publish, struct bld_err *err)
+                               const char *pj_text, const struct load_ctx *cx,
+                               struct bld_err *err)
 {
 	const cJSON *nx = cJSON_GetObjectItemCaseSensitive(l->pkg.json, "nx");
 	if (cJSON_IsObject(nx))
 		add_package_nx_keys(&l->p, nx);
 	const cJSON *pt = cJSON_GetObjectItemCaseSensitive(l->p.json, "targets");
-	cJSON *base = ws__pkg_targets(&l->pkg, pt, run, release_publish, ws->target_defaults);
+	cJSON *base =
+	    ws__pkg_targets(&l->pkg, pt, cx->run, cx->release_publish, ws->target_defaults);
 	if (cJSON_GetArraySize(base)) {
 		cJSON *merged = ws__merge_target_maps(base, pt);
 		cJSON_DeleteItemFromObjectCaseSensitive(l->p.json, "targets");
@@ -218,34 +254,35 @@ static int add_package_targets(struct workspace *ws, struct loading *l, const ch
 	return 0;
 }
 
-static int read_project(struct workspace *ws, int root_fd, const char *config, struct loading *l,
-                        const char *run, bool release_publish, const struct ws_load_opts *opts,
-                        struct bld_err *err)
+/* The package.json at pj as the package.json plugin reads it, onto l->p:
+ * package name, tags, nx keys, script targets, metadata.  ret_text (may be
+ * NULL) gets its text.  0, 1 when absent, or an error. */
+static int read_package(struct workspace *ws, const char *pj, struct loading *l,
+                        const struct load_ctx *cx, char **ret_text, struct bld_err *err)
 {
-	cJSON *json = NULL;
-	int rc = ws__json_read_at(root_fd, config, config, WS_SCHEMA_PROJECT, &json, &l->text, err);
-	if (rc < 0)
-		return rc;
-	if ((rc = ws__project_parse(&l->p, json, l->text, config, err)) < 0)
-		return rc;
-	char *pj = in_root(l->p.root, "package.json");
-	if (workspace_has_file(ws, pj)) {
-		if ((rc = ws__pkg_read(root_fd, pj, &l->pkg, err)) < 0) {
-			free(pj);
-			return rc;
-		}
-		l->has_pkg = rc == 0;
+	char *text = NULL;
+	int rc = ws__pkg_read(cx->root_fd, pj, &l->pkg, &text, err);
+	l->has_pkg = rc == 0;
+	if (rc == 0) {
+		l->p.has_package_json = true;
+		l->p.pkg_entry_points = l->pkg.entry_points;
 		if (l->pkg.name)
 			l->p.package_name = xstrdup(l->pkg.name);
-		if (l->has_pkg)
-			add_package_tags(&l->p, &l->pkg);
-		if (l->has_pkg &&
-		    (rc = add_package_targets(ws, l, pj, run, release_publish, err)) < 0) {
-			free(pj);
-			return rc;
-		}
+		add_package_tags(&l->p, &l->pkg);
+		rc = add_package_targets(ws, l, pj, text, cx, err);
 	}
-	free(pj);
+	if (rc == 0)
+		add_package_metadata(&l->p, &l->pkg, ws__pm_is_member(&cx->pm, pj));
+	if (ret_text && rc >= 0)
+		*ret_text = text;
+	else
+		free(text);
+	return rc;
+}
+
+/* Name and Python side of a project, once project.json and package.json are read. */
+static void finish_read(struct workspace *ws, struct loading *l, const struct load_ctx *cx)
+{
 	const cJSON *nxname = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(l->pkg.json, "nx"), "name");
 	if (!l->p.name && cJSON_IsString(nxname))
@@ -258,14 +295,56 @@ static int read_project(struct workspace *ws, int root_fd, const char *config, s
 	if (workspace_has_file(ws, pp)) {
 		char *text;
 		size_t len;
-		if (ws__read_small_at(root_fd, pp, &text, &len) == 0) {
+		if (ws__read_small_at(cx->root_fd, pp, &text, &len) == 0) {
 			ws__pyproject_parse(text, len, pp, &l->py,
-			                    opts->verbose ? &ws->notes : NULL);
+			                    cx->opts->verbose ? &ws->notes : NULL);
 			l->has_py = true;
 			free(text);
 		}
 	}
 	free(pp);
+}
+
+/* A project with a project.json (and maybe a package.json beside it). */
+static int read_project(struct workspace *ws, const char *config, struct loading *l,
+                        const struct load_ctx *cx, struct bld_err *err)
+{
+	cJSON *json = NULL;
+	int rc = ws__json_read_at(cx->root_fd, config, config, WS_SCHEMA_PROJECT, &json, &l->text, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = ws__project_parse(&l->p, json, l->text, config, err)) < 0)
+		return rc;
+	char *pj = in_root(l->p.root, "package.json");
+	if (workspace_has_file(ws, pj))
+		rc = read_package(ws, pj, l, cx, NULL, err);
+	free(pj);
+	if (rc < 0)
+		return rc;
+	finish_read(ws, l, cx);
+	return 0;
+}
+
+/* A package of the package manager's workspace without a project.json:
+ * Nx's package.json plugin alone makes it a project. */
+static int read_package_project(struct workspace *ws, const char *pj, struct loading *l,
+                                const struct load_ctx *cx, struct bld_err *err)
+{
+	char *dir = path_dirname(pj);
+	cJSON *json = cJSON_CreateObject();
+	cJSON_AddStringToObject(json, "root", *dir ? dir : ".");
+	free(dir);
+	int rc = ws__project_parse(&l->p, json, NULL, pj, err);
+	if (rc == 0)
+		rc = read_package(ws, pj, l, cx, &l->text, err);
+	if (rc < 0)
+		return rc;
+	const cJSON *nx = cJSON_GetObjectItemCaseSensitive(l->pkg.json, "nx");
+	if (!l->pkg.name && !*l->p.root && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(nx, "name")))
+		return bld_err_at(err, BLD_ESCHEMA, pj, 1, 1,
+		                  "the root package.json needs a \"name\" to be a project (it has "
+		                  "an \"nx\" key)");
+	finish_read(ws, l, cx);
 	return 0;
 }
 
@@ -589,25 +668,58 @@ static void loading_release(struct loading *ls, size_t n)
 	free(ls);
 }
 
+/* The package.json files that are projects of their own: packages of the
+ * package manager's workspace with no project.json beside them (those
+ * with one are read with their project.json).  Fills pm->members. */
+static void package_projects(const struct workspace *ws, const struct ws_walk *walk,
+                             struct ws_pm *pm, struct strvec *ret)
+{
+	struct sbuf pj = SBUF_INIT;
+	sbuf_init(&pj);
+	for (size_t i = 0; i < walk->packages.n; i++) {
+		const char *path = walk->packages.v[i];
+		if (!ws__pm_matches(pm, path))
+			continue;
+		strvec_push(&pm->members, path); /* sorted, as walk->packages is */
+		sbuf_reset(&pj);
+		sbuf_add(&pj, path, strlen(path) - strlen("package.json"));
+		sbuf_adds(&pj, "project.json");
+		if (!workspace_has_file(ws, pj.buf))
+			strvec_push(ret, path);
+	}
+	sbuf_release(&pj);
+}
+
 static int load_projects(struct workspace *ws, struct ws_walk *walk, const char *nx_text,
                          const struct ws_load_opts *opts, struct bld_err *err)
 {
-	size_t n = walk->configs.n;
+	struct load_ctx cx = {.opts = opts};
+	struct strvec pkgs;
+	strvec_init(&pkgs);
+	ws__pm_init(&cx.pm);
+	ws->package_manager = ws__pm_detect(ws);
+	cx.run = script_runner(ws->package_manager);
+	char *nxjs = path_join(ws->root, "node_modules/@nx/js/package.json");
+	cx.release_publish = file_exists(nxjs); /* Nx adds nx-release-publish with @nx/js */
+	free(nxjs);
+	cx.root_fd = open(ws->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = cx.root_fd < 0 ? bld_err_set(err, -errno, "%s: %s", ws->root, strerror(errno))
+	                        : ws__pm_read(&cx.pm, ws, cx.root_fd, err);
+	if (rc == 0)
+		package_projects(ws, walk, &cx.pm, &pkgs);
+	size_t nc = walk->configs.n, n = nc + pkgs.n;
 	struct loading *ls = xcalloc(n + 1, sizeof(*ls));
 	struct strmap by_pkg, by_py;
 	strmap_init(&by_pkg);
 	strmap_init(&by_py);
-	int root_fd = open(ws->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = root_fd < 0 ? bld_err_set(err, -errno, "%s: %s", ws->root, strerror(errno)) : 0;
-	const char *run = script_runner(ws);
-	char *nxjs = path_join(ws->root, "node_modules/@nx/js/package.json");
-	bool release_publish = file_exists(nxjs); /* Nx adds nx-release-publish with @nx/js */
-	free(nxjs);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = read_project(ws, root_fd, walk->configs.v[i], &ls[i], run, release_publish,
-		                  opts, err);
-	if (root_fd >= 0)
-		close(root_fd);
+	for (size_t i = 0; i < nc && rc == 0; i++)
+		rc = read_project(ws, walk->configs.v[i], &ls[i], &cx, err);
+	for (size_t i = 0; i < pkgs.n && rc == 0; i++)
+		rc = read_package_project(ws, pkgs.v[i], &ls[nc + i], &cx, err);
+	if (cx.root_fd >= 0)
+		close(cx.root_fd);
+	ws__pm_release(&cx.pm);
+	strvec_release(&pkgs);
 	if (rc == 0) {
 		qsort(ls, n, sizeof(*ls), cmp_loading);
 		rc = check_duplicates(ls, n, err);
@@ -706,6 +818,29 @@ void workspace_free(struct workspace *ws)
 	strvec_release(&ws->files);
 	strvec_release(&ws->notes);
 	free(ws);
+}
+
+/* Nx's getProjectType (normalize-project-nodes): computed when asked, so
+ * a load pays nothing for it. */
+const char *ws_project_graph_type(const struct workspace *ws, const struct ws_project *p)
+{
+	if (p->project_type) {
+		if (!strcmp(p->project_type, "library"))
+			return "lib";
+		return str_ends(p->name, "-e2e") || !strcmp(p->name, "e2e") ? "e2e" : "app";
+	}
+	char *f = in_root(p->root, "tsconfig.lib.json");
+	bool lib = workspace_has_file(ws, f);
+	free(f);
+	if (lib)
+		return "lib";
+	f = in_root(p->root, "tsconfig.app.json");
+	bool app = workspace_has_file(ws, f);
+	free(f);
+	if (app)
+		return "app";
+	/* without a package.json Nx's read fails and it says "lib" */
+	return p->has_package_json && !p->pkg_entry_points ? "app" : "lib";
 }
 
 /* ---- suggestions ---- */

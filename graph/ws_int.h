@@ -78,6 +78,7 @@ int ws__schema_check(const cJSON *root, enum ws_schema which, const struct ws_js
 /* What the single walk of the workspace found. */
 struct ws_walk {
 	struct strvec configs;  /* workspace-relative project.json paths, sorted */
+	struct strvec packages; /* workspace-relative package.json paths, sorted */
 	struct strvec files;    /* every kept file, workspace-relative, sorted */
 	bool git;               /* a real git repository held the rules */
 	unsigned libgit2_calls; /* for --debug timing and the benchmark */
@@ -129,6 +130,8 @@ struct ws_pkg {
 	char *version;           /* "version", or NULL */
 	bool is_private;         /* "private": true */
 	struct strvec nx_tags;   /* "nx": {"tags": [...]} */
+	struct strvec keywords;  /* "keywords" (Nx tags them "npm:<keyword>") */
+	bool entry_points;       /* has "exports", "main", "module" or "bin" */
 	struct strvec dep_names; /* dependencies, devDependencies, peerDependencies,
 	                            optionalDependencies: names ... */
 	struct strvec dep_specs; /* ... and their version specs, same order */
@@ -144,8 +147,16 @@ void ws__pkg_release(struct ws_pkg *pkg);
 cJSON *ws__pkg_targets(const struct ws_pkg *pkg, const cJSON *project_targets, const char *run,
                        bool release_publish, const cJSON *target_defaults);
 /* Read the package.json at rel (relative to the open workspace root
- * root_fd); 0 and filled pkg, 1 when absent, or an error. */
-int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, struct bld_err *err);
+ * root_fd); 0 and filled pkg, 1 when absent, or an error.  ret_text (may
+ * be NULL) gets the file's text, for positions; caller frees. */
+int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, char **ret_text,
+                 struct bld_err *err);
+/* The "metadata" Nx's package.json plugin gives a project: targetGroups
+ * ("NPM Scripts": the script targets in targets), description, js
+ * (packageName, packageVersion, packageExports, packageMain,
+ * isInPackageManagerWorkspaces).  New object; the items it shows are moved
+ * out of pkg->json (pkg->name and pkg->version stay). */
+cJSON *ws__pkg_metadata(struct ws_pkg *pkg, const cJSON *targets, bool in_workspaces);
 /* Does a dependency spec (as written in package.json) accept a workspace
  * package of this version (may be NULL) that lives at target_root?
  * from_dir is the depending package's folder (for file:/link: specs).
@@ -154,6 +165,30 @@ int ws__pkg_spec_accepts(const char *spec, const char *version, const char *from
                          const char *target_root);
 /* Semver range test: 1 satisfied, 0 not, -1 not understood. */
 int ws__semver_satisfies(const char *version, const char *range);
+
+/* pmworkspace.c */
+
+/* The package manager's workspace: which package.json files are projects. */
+struct ws_pm {
+	struct strvec include; /* patterns, each ending in "package.json" */
+	struct strvec exclude; /* "!" patterns, without the "!" */
+	bool root_project;     /* the root package.json has an "nx" key */
+	struct pattern *inc, *exc; /* the same, compiled (PATTERN_NAMES) */
+	size_t ninc, nexc;
+	struct strvec members; /* the package.json paths that match, sorted (filled by
+	                          the loader, so each path is matched once) */
+};
+void ws__pm_init(struct ws_pm *pm);
+void ws__pm_release(struct ws_pm *pm);
+/* Read the root package.json's "workspaces", pnpm-workspace.yaml and
+ * lerna.json (those ws->files holds) into pm; root_fd is the open root. */
+int ws__pm_read(struct ws_pm *pm, const struct workspace *ws, int root_fd, struct bld_err *err);
+/* Is the package.json at path (workspace-relative) a workspace package? */
+bool ws__pm_matches(const struct ws_pm *pm, const char *path);
+/* Is path one of pm->members? */
+bool ws__pm_is_member(const struct ws_pm *pm, const char *path);
+/* Nx's detectPackageManager: "npm", "yarn", "pnpm" or "bun" (static). */
+const char *ws__pm_detect(const struct workspace *ws);
 
 /* pyproject.c */
 

@@ -17,7 +17,7 @@ pkgs=(
 	gcc libc6-dev meson ninja-build pkg-config git ca-certificates
 	# libraries bld links (through pkg-config)
 	libuv1-dev libsqlite3-dev libcjson-dev libgit2-dev libxxhash-dev
-	libcurl4-openssl-dev libcmocka-dev libzstd-dev libssl-dev
+	libcurl4-openssl-dev libcmocka-dev libzstd-dev libssl-dev libyaml-dev
 	# remote cache tests: nginx with WebDAV (a server the test starts on loopback)
 	nginx libnginx-mod-http-dav-ext
 	# end-to-end tests and the FastAPI pipeline (Debian's /usr/bin/python3)

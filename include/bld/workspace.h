@@ -54,7 +54,10 @@ struct ws_project {
 	char *root;            /* workspace-relative, "" for the root project, no trailing '/' */
 	char *source_root;     /* may be NULL */
 	char *project_type;    /* "application", "library" or NULL */
-	char *config_file;     /* workspace-relative path of its project.json */
+	bool pkg_entry_points; /* its package.json has exports, main, module or bin */
+	bool has_package_json; /* a package.json was read for it */
+	char *config_file;     /* workspace-relative path of its project.json, or of its
+	                          package.json when that alone defines it */
 	struct strvec tags;
 	struct strvec implicit_deps; /* as written, including "!x" exclusions */
 	cJSON *json;           /* the resolved project object as `nx show project --json`
@@ -94,6 +97,8 @@ struct workspace {
 	int *file_owner;       /* per files entry: the owning project's index, or -1 */
 	int **project_files;   /* per project: indices into files of the files it owns */
 	size_t *nproject_files;
+	const char *package_manager; /* "npm", "yarn", "pnpm" or "bun" (static string): how
+	                                nx:run-script runs a script */
 };
 
 /* Options of workspace_load. */
@@ -185,6 +190,10 @@ void workspace_suggest(const struct workspace *ws, const struct ws_project *p, c
  */
 void ws_project_plugin_targets(const struct workspace *ws, const struct ws_project *p,
                                struct strvec *ret_targets, struct strvec *ret_plugins);
+
+/* Nx's project-graph node type of p, as `show projects --type` filters:
+ * "app", "lib" or "e2e" (static string). */
+const char *ws_project_graph_type(const struct workspace *ws, const struct ws_project *p);
 
 /* True when path (workspace-relative) is in ws->files. */
 bool workspace_has_file(const struct workspace *ws, const char *path);

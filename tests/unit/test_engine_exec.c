@@ -12,6 +12,8 @@
 #include "exec.h"
 
 /* Plan executor with options (JSON text) and forwarded args (NULL-terminated). */
+static const char *pkg_manager = "npm";
+
 static int plan(struct exec_plan *p, struct bld_err *err, const char *executor, const char *json,
                 ...)
 {
@@ -26,7 +28,7 @@ static int plan(struct exec_plan *p, struct bld_err *err, const char *executor, 
 	assert_non_null(opts);
 	exec_plan_init(p);
 	bld_err_clear(err);
-	int rc = exec_plan_build(executor, opts, &fwd, "/ws", "/ws/libs/a", p, err);
+	int rc = exec_plan_build(executor, opts, &fwd, "/ws", "/ws/libs/a", pkg_manager, p, err);
 	cJSON_Delete(opts);
 	strvec_release(&fwd);
 	return rc;
@@ -156,6 +158,30 @@ static void other_executors(void **state)
 	exec_plan_release(&p);
 }
 
+/* Nx's getPackageManagerCommand().run(): "--" for npm and bun only. */
+static void run_script_uses_the_package_manager(void **state)
+{
+	static const char *const want[][3] = {
+	    {"npm", "npm run build -- -x 'a b'", "npm run build"},
+	    {"yarn", "yarn build -x 'a b'", "yarn build"},
+	    {"pnpm", "pnpm run build -x 'a b'", "pnpm run build"},
+	    {"bun", "bun run build -- -x 'a b'", "bun run build"},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct exec_plan p;
+		struct bld_err err;
+		pkg_manager = want[i][0];
+		assert_int_equal(
+		    plan(&p, &err, "nx:run-script", "{\"script\":\"build\"}", "-x", "a b", NULL), 0);
+		assert_string_equal(p.commands.v[0], want[i][1]);
+		exec_plan_release(&p);
+		assert_int_equal(plan(&p, &err, "nx:run-script", "{\"script\":\"build\"}", NULL), 0);
+		assert_string_equal(p.commands.v[0], want[i][2]);
+		exec_plan_release(&p);
+	}
+	pkg_manager = "npm";
+}
+
 static void codegen_output_outside_the_workspace_is_refused(void **state)
 {
 	struct exec_plan p;
@@ -175,6 +201,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(single_command_gets_forwarded_args_quoted),
+	    cmocka_unit_test(run_script_uses_the_package_manager),
 	    cmocka_unit_test(args_option_and_unknown_options_are_appended),
 	    cmocka_unit_test(args_placeholders_are_interpolated),
 	    cmocka_unit_test(commands_default_to_parallel_and_respect_forward_all_args),
