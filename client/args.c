@@ -48,8 +48,9 @@ static const struct opt run_many_opts[] = {
 /* What selects affected projects (docs/affected.md). */
 #define AFFECTED_OPTS                                                                              \
 	{"base", "base", OPT_VALUE}, {"head", "head", OPT_VALUE}, {"files", "files", OPT_LIST},    \
+	{"uncommitted", NULL, OPT_LATER},                                                          \
 	{                                                                                          \
-		"uncommitted", NULL, OPT_LATER                                                     \
+		"untracked", NULL, OPT_LATER                                                       \
 	}
 static const struct opt affected_opts[] = {
     RUN_COMMON,
@@ -59,7 +60,7 @@ static const struct opt affected_opts[] = {
     {"exclude", "exclude", OPT_LIST},
     {"dryrun", "dryRun", OPT_FLAG},
     {"json", "json", OPT_FLAG},
-    {"byinputs", NULL, OPT_LATER},
+    {"byinputs", "byInputs", OPT_FLAG},
     {"shard", "shard", OPT_VALUE},
     {NULL, NULL, 0},
 };
@@ -67,6 +68,7 @@ static const struct opt affected_opts[] = {
 static const struct opt show_opts[] = {
     AFFECTED_OPTS,
     {"affected", "affected", OPT_FLAG},
+    {"byinputs", "byInputs", OPT_FLAG},
     {"projects|p", "projects", OPT_LIST},
     {"withtarget", "withTarget", OPT_LIST},
     {"targets|target|t", "targets", OPT_LIST},

@@ -85,6 +85,8 @@ static const struct help_page pages[] = {
                  "  --shard <i>/<n>                   run shard i of n (docs/ci.md)\n"
                  "  --dry-run                         list each task, its hash and whether it\n"
                  "                                    is a local hit or will run; run nothing\n"
+                 "  --by-inputs                       only tasks whose inputs changed (not just\n"
+                 "                                    a file of their project)\n"
                  "  --json                            with --dry-run: JSON (docs/affected.md)\n"},
     {"show", "Usage: bld show projects [-p <pattern>...] [--exclude <pattern>...]\n"
              "                         [--with-target <t>...] [--type app|lib|e2e] [--json]\n"

@@ -243,3 +243,26 @@ def test_shard_splits_the_affected_tasks(make_ws):
         seen.append({t['id'] for t in json.loads(r.out) if t.get('requested', True)})
     assert not (seen[0] & seen[1])
     assert seen[0] | seen[1] == {'core:build', 'ui:build', 'web:build'}
+
+
+def test_by_inputs_leaves_out_a_task_whose_inputs_did_not_change(make_ws):
+    ws = make_ws(files())
+    branch(ws)
+    change(ws, 'apps/leaf/README.md', 'readme 2\n')      # production excludes it
+    assert affected(ws) == ['leaf']                         # Nx's project-level rule
+    assert affected(ws, '-t', 'build', '--by-inputs') == []
+    r = ws.run('affected', '-t', 'build', '--by-inputs', '--dry-run', '--json')
+    assert r.code == 0 and json.loads(r.out) == [], r
+    change(ws, 'apps/leaf/main.ts', 'leaf 2\n')
+    assert affected(ws, '-t', 'build', '--by-inputs') == ['leaf']
+    ws.git('checkout', '-q', '-B', 'feature', 'main')
+    change(ws, 'libs/core/src/index.ts', 'export const core = 4;\n')
+    # ui and web hash core's files through "^default": all three change
+    assert affected(ws, '-t', 'build', '--by-inputs') == ['core', 'ui', 'web']
+    ws.git('rm', '-q', 'apps/leaf/README.md')              # a deleted file: over-approximated
+    ws.commit('drop readme')
+    assert 'leaf' in affected(ws, '-t', 'build', '--by-inputs')
+    change(ws, 'nx.json', ws.read('nx.json') + '\n')        # configuration: the project rule
+    assert affected(ws, '-t', 'build', '--by-inputs') == ALL
+    r = ws.run('show', 'projects', '--affected', '--by-inputs')
+    assert r.code == 2 and '-t' in r.err, r
