@@ -375,3 +375,38 @@ def test_turborepo_signed_artifacts(make_ws, tmp_path):
         assert r.both.count('signature is missing or wrong') == 3, r
     finally:
         s.stop()
+
+
+# ---- docs/ci.md's workflow, with the remote cache ----
+
+def test_ci_recipe_main_writes_fork_pull_request_reads_only(make_ws, tmp_path, nginx):
+    """main: read-write; a fork's pull request: read-only, sharded `affected`, as docs/ci.md."""
+    names = [f'p{i}' for i in range(6)]
+    ws = make_ws(files(names), folder='main-ci')
+    main_env = http_env(nginx, BLD_CACHE_DIR=str(tmp_path / 'ci-cache-main'))
+    r = ws.run('run-many', '-t', 'build', '--shard', '1/2', env=main_env)
+    assert r.code == 0, r
+    r = ws.run('run-many', '-t', 'build', '--shard', '2/2', env=main_env)
+    assert r.code == 0, r
+    stored = len(nginx.artifacts())
+    assert stored == 6
+    pr = clone(ws, tmp_path / 'fork' / 'pr')
+    pr.git('checkout', '-q', '-b', 'feature')
+    pr.write('p5/src/main.txt', 'changed by the pull request\n')
+    pr.commit('change p5')
+    ro = http_env(nginx, BLD_REMOTE_CACHE_READ_ONLY='1',
+                  BLD_CACHE_DIR=str(tmp_path / 'ci-cache-pr'))
+    ws.clear_log()
+    for shard in ('1/2', '2/2'):
+        r = pr.run('affected', '-t', 'build', '--base=origin/main', '--shard', shard, env=ro)
+        assert r.code == 0, r
+    # p5 changed: it and everything that depends on it rebuild (p0..p4 depend on it through the
+    # chain); nothing was uploaded from the pull request
+    assert sorted(set(ws.ran())) == sorted(f'{n}:build' for n in names)
+    assert len(nginx.artifacts()) == stored
+    # a pull request that changes nothing restores everything from the remote cache
+    pr2 = clone(ws, tmp_path / 'fork' / 'pr2')
+    ws.clear_log()
+    r = pr2.run('run-many', '-t', 'build', env=http_env(
+        nginx, BLD_REMOTE_CACHE_READ_ONLY='1', BLD_CACHE_DIR=str(tmp_path / 'ci-cache-pr2')))
+    assert r.code == 0 and ws.ran() == [] and r.out.count('[remote cache]') == 6, r
