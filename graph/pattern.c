@@ -316,6 +316,8 @@ int pattern_init(struct pattern *g, const char *pattern, enum pattern_dialect d,
 bool pattern_match(const struct pattern *g, const char *path)
 {
 	size_t pl = g->plen;
+	if (g->dialect == PATTERN_NAMES && !strcmp(g->src, path))
+		return true; /* Nx: item === pattern (also "\\x", whose literal is "x") */
 	switch (g->kind) {
 	case GLOB_LITERAL:
 		return !strcmp(g->prefix, path);
@@ -324,8 +326,6 @@ bool pattern_match(const struct pattern *g, const char *path)
 			return pl && !strncmp(path, g->prefix, pl - 1);
 		return !strncmp(path, g->prefix, pl) && path[pl] != '\0';
 	default:
-		if (g->dialect == PATTERN_NAMES && !strcmp(g->src, path))
-			return true; /* Nx: item === pattern */
 		if (g->under_self && pl) /* the prefix's final '/' is optional */
 			return !strncmp(path, g->prefix, pl - 1) &&
 			       regexec(&g->re, path, 0, NULL, 0) == 0;

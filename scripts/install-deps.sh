@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install-deps.sh - install every Debian package that building bld, its tests
-# (unit, end-to-end, sanitizer pass, benchmark smoke) and the demo need.
+# (unit, end-to-end, sanitizer pass, fuzzing, benchmark smoke) and the demo need.
 # Debian 12 (bookworm), as root or through sudo.  Safe to run again.
 #
 # Node.js: the machine image may already carry node and npm from outside
@@ -23,6 +23,8 @@ pkgs=(
 	# end-to-end tests and the FastAPI pipeline (Debian's /usr/bin/python3)
 	python3 python3-pytest python3-pip python3-wheel python3-setuptools python3-venv
 	python3-fastapi python3-uvicorn python3-pydantic python3-starlette python3-httpx
+	# fuzzing (tests/fuzz, docs/fuzzing.md): clang with libFuzzer and the sanitizer runtimes
+	clang libclang-rt-14-dev
 	# benchmarks: timing and peak memory
 	hyperfine time procps
 	# the graph page test (tests/e2e/test_graph_page.py): headless Chromium

@@ -8,8 +8,9 @@
 #   BLD_SKIP_DEPS=1 scripts/test.sh      skip apt-get (packages already there)
 #   BLD_NO_ASAN=1 scripts/test.sh        skip the sanitizer pass (local quick check)
 #   BLD_ASAN_SKIP='^test_x$' scripts/test.sh   leave tests out of the sanitizer pass
+#   BLD_NO_FUZZ=1 scripts/test.sh        skip the fuzzing (scripts/fuzz.sh, docs/fuzzing.md)
 #
-# Build folders: build-test, build-test-asan (reused when present).
+# Build folders: build-test, build-test-asan, build-fuzz (reused when present).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -92,6 +93,15 @@ if [ "${BLD_NO_ASAN:-0}" != 1 ]; then
 		ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_leaks=1} \
 		UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1} \
 			meson test -C build-test-asan --print-errorlogs --timeout-multiplier 3 "${names[@]}" || status=1
+	fi
+fi
+
+if [ "${BLD_NO_FUZZ:-0}" != 1 ]; then
+	# Every libFuzzer target (clang, ASan + UBSan): its seed corpus, then 25 s of fuzzing.
+	note "fuzzing (tests/fuzz, ${FUZZ_SECONDS:-25} s a target)"
+	if ! FUZZ_SECONDS=${FUZZ_SECONDS:-25} bash scripts/fuzz.sh; then
+		status=1
+		BLD_EXTRA_FAILED=$((BLD_EXTRA_FAILED + 1))
 	fi
 fi
 

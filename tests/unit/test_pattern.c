@@ -182,6 +182,8 @@ static void names_and_files_differ_where_nx_does(void **state)
 {
 	NN("{a}", "a");
 	MN("{a}", "{a}"); /* the string equal to the pattern always matches */
+	MN("\\x", "\\x"); /* also a literal with an escape (found by fuzz_pattern) */
+	MN("\\x", "x");
 	M("{a}", "a");
 	NN("a/", "a/b");
 	M("a/", "a/b");
