@@ -103,6 +103,12 @@ struct request {
 	bool canceled;
 	bool finished;   /* done was sent */
 	struct run *run; /* owned, while a run is in progress */
+	/* a text command runs on the thread pool: its events are kept here (owned cJSON
+	 * messages, in order) and sent by the loop thread when it is done */
+	uv_work_t work;
+	bool on_pool;
+	cJSON *held;
+	int work_exit;
 };
 
 /* daemon.c */

@@ -69,6 +69,10 @@ void request_free(struct request *r)
 
 void request_send(struct request *r, cJSON *msg)
 {
+	if (r->on_pool) { /* a worker thread: the loop sends it later */
+		cJSON_AddItemToArray(r->held, msg);
+		return;
+	}
 	if (r->conn)
 		conn_send_json(r->conn, msg);
 	cJSON_Delete(msg);
@@ -192,13 +196,40 @@ void request_cancel(struct request *r)
 struct command {
 	const char *name;
 	int (*fn)(struct request *r);
+	bool on_loop; /* touches the daemon's state: runs on the loop thread */
 };
 
 static const struct command commands[] = {
-    {"show", cmd_show},         {"graph", cmd_graph}, {"list", cmd_list},
-    {"generate", cmd_generate}, {"cache", cmd_cache}, {"reset", cmd_reset},
-    {"daemon", cmd_daemon},
+    {"show", cmd_show, false},         {"graph", cmd_graph, false},
+    {"list", cmd_list, false},         {"generate", cmd_generate, false},
+    {"cache", cmd_cache, false},       {"reset", cmd_reset, false},
+    {"daemon", cmd_daemon, true},
 };
+
+/* The text commands block (workspace load, SQLite, generators writing files): they run
+ * on the thread pool, so the loop keeps serving other clients meanwhile.  Nothing they
+ * touch is shared: the request is theirs until after_command_cb. */
+static void command_cb(uv_work_t *w)
+{
+	struct request *r = w->data;
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		if (!strcmp(commands[i].name, r->cmd)) {
+			r->work_exit = commands[i].fn(r);
+			return;
+		}
+}
+
+static void after_command_cb(uv_work_t *w, int status)
+{
+	struct request *r = w->data;
+	r->on_pool = false;
+	cJSON *held = r->held;
+	r->held = NULL;
+	while (cJSON_GetArraySize(held))
+		request_send(r, cJSON_DetachItemFromArray(held, 0));
+	cJSON_Delete(held);
+	request_finish(r, status < 0 ? 2 : r->work_exit);
+}
 
 void request_start(struct request *r)
 {
@@ -210,11 +241,24 @@ void request_start(struct request *r)
 		run_start(r);
 		return;
 	}
-	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-		if (!strcmp(commands[i].name, r->cmd)) {
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
+		if (strcmp(commands[i].name, r->cmd))
+			continue;
+		if (commands[i].on_loop) {
 			request_finish(r, commands[i].fn(r));
 			return;
 		}
+		r->held = cJSON_CreateArray();
+		r->on_pool = true;
+		r->work.data = r;
+		if (uv_queue_work(&r->d->loop, &r->work, command_cb, after_command_cb) < 0) {
+			r->on_pool = false;
+			cJSON_Delete(r->held);
+			r->held = NULL;
+			request_finish(r, commands[i].fn(r));
+		}
+		return;
+	}
 	request_message(r, "error", "unknown command \"%s\"", r->cmd);
 	request_finish(r, 2);
 }
