@@ -213,8 +213,8 @@ static int read_lerna(struct ws_pm *pm, int root_fd, struct bld_err *err)
 }
 
 /* Package-manager globs are minimatch's, which Nx calls without dot: true;
- * bld's pattern module has Nx's minimatch dialect with dot: true (a
- * difference only for folders whose names start with '.'). */
+ * the pattern module's name dialect is minimatch with dot: true, and
+ * ws__pm_matches makes up the difference for paths with '.' folders. */
 static int compile(const struct strvec *src, struct pattern **ret, size_t *ret_n,
                    struct bld_err *err)
 {
@@ -262,11 +262,20 @@ int ws__pm_read(struct ws_pm *pm, const struct workspace *ws, int root_fd, struc
 	return rc;
 }
 
+/* Does s have a path segment that starts with '.'? */
+static bool has_dot_segment(const char *s)
+{
+	return s[0] == '.' || strstr(s, "/.") != NULL;
+}
+
 bool ws__pm_matches(const struct ws_pm *pm, const char *path)
 {
-	bool in = false;
+	/* minimatch without dot: true: "*" and "**" never match a name starting
+	 * with '.', so such a path needs a pattern that spells a '.' segment out */
+	bool dotted = has_dot_segment(path), in = false;
 	for (size_t i = 0; i < pm->ninc && !in; i++)
-		in = pattern_match(&pm->inc[i], path);
+		in = (!dotted || has_dot_segment(pm->include.v[i])) &&
+		     pattern_match(&pm->inc[i], path);
 	for (size_t i = 0; i < pm->nexc && in; i++)
 		in = !pattern_match(&pm->exc[i], path);
 	return in;

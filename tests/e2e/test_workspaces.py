@@ -21,7 +21,8 @@ def pkg(name, scripts=None, **more):
     return d
 
 
-# npm: "workspaces" as an array, a nested ** glob, a "!" exclusion; ignore files apply.
+# npm: "workspaces" as an array, a nested ** glob, a "!" exclusion; ignore files apply; "*"
+# and "**" do not match folders whose names start with '.' (minimatch without dot: true).
 NPM = {
     'nx.json': {},
     'package.json': {'name': 'root', 'private': True,
@@ -30,6 +31,8 @@ NPM = {
     'packages/b/package.json': pkg('b', {'build': 'echo B'}),
     'packages/skip/package.json': pkg('skip', {'build': 'echo S'}),
     'packages/deeper/x/package.json': pkg('too-deep', {'build': 'echo D'}),
+    'packages/.cache/package.json': pkg('dot-folder', {'build': 'echo H'}),
+    'apps/.tmp/x/package.json': pkg('dot-folder-deep', {'build': 'echo H'}),
     'apps/web/package.json': pkg('web', {'build': 'echo W'}),
     'apps/web/nested/package.json': pkg('nested', {'build': 'echo N'}),
     'apps/ign/package.json': pkg('gitignored', {'build': 'echo I'}),
