@@ -22,6 +22,7 @@
 #include "ws_int.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,47 +381,43 @@ static void add_member(cJSON *obj, const char *key, cJSON *v, struct strmap *map
 		cJSON_AddItemToObject(obj, key, v);
 }
 
+/* One "key": value member into obj (n members before it). */
+static int parse_member(struct jp *p, cJSON *obj, struct strmap *map, size_t n)
+{
+	if (p->i >= p->len || p->s[p->i] != '"')
+		return unexpected(p, p->i, "a key in double quotes or '}'");
+	if (parse_string(p) < 0 || skip_ws(p) < 0)
+		return -1;
+	if (p->i >= p->len || p->s[p->i] != ':')
+		return unexpected(p, p->i, "':' after the key");
+	p->i++;
+	char *key = xstrdup(p->str.buf);
+	cJSON *v = NULL;
+	int rc = skip_ws(p) < 0 ? -1 : parse_value(p, &v);
+	if (rc == 0)
+		add_member(obj, key, v, map, n);
+	else
+		cJSON_Delete(v);
+	free(key);
+	return rc;
+}
+
 static int parse_object(struct jp *p, cJSON **ret)
 {
 	cJSON *obj = *ret = cJSON_CreateObject();
 	struct strmap map;
-	strmap_init(&map);
 	size_t n = 0;
-	int rc = 0;
+	int rc;
+	strmap_init(&map);
 	p->i++;
-	if (skip_ws(p) < 0)
-		goto out;
-	if (p->i < p->len && p->s[p->i] == '}') {
+	if ((rc = skip_ws(p)) == 0 && p->i < p->len && p->s[p->i] == '}') {
 		p->i++;
-		goto out;
+	} else {
+		while (rc == 0 && (rc = parse_member(p, obj, &map, n++)) == 0)
+			rc = next_item(p, '}', "',' or '}'");
 	}
-	for (;;) {
-		if (p->i >= p->len || p->s[p->i] != '"') {
-			rc = unexpected(p, p->i, "a key in double quotes or '}'");
-			break;
-		}
-		if (parse_string(p) < 0 || skip_ws(p) < 0)
-			break;
-		if (p->i >= p->len || p->s[p->i] != ':') {
-			rc = unexpected(p, p->i, "':' after the key");
-			break;
-		}
-		p->i++;
-		char *key = xstrdup(p->str.buf);
-		cJSON *v = NULL;
-		if (skip_ws(p) < 0 || parse_value(p, &v) < 0) {
-			free(key);
-			cJSON_Delete(v);
-			break;
-		}
-		add_member(obj, key, v, &map, n++);
-		free(key);
-		if ((rc = next_item(p, '}', "',' or '}'")) != 0)
-			break;
-	}
-out:
 	strmap_release(&map);
-	return p->failed ? -1 : 0;
+	return rc < 0 ? -1 : 0;
 }
 
 static int parse_array(struct jp *p, cJSON **ret)

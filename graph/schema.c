@@ -154,7 +154,8 @@ TARGET_SCHEMA(t_noop, no_opts);
 TARGET_SCHEMA(t_unwritten, any_opts);
 TARGET_SCHEMA(t_foreign, no_opts);
 
-/* The executors bld runs (daemon/exec.c's table) and their options. */
+/* The executors bld runs and their options (keep in step with daemon/exec.c's table;
+ * graph/ cannot link the engine). */
 static const struct {
 	const char *name;
 	const struct schema *target;
@@ -306,19 +307,23 @@ static void describe_plural(const struct schema *s, struct sbuf *out)
 	}
 }
 
-/* "a string or an array of strings", "true or false", ... */
+/* "a string or an array of strings", "a number, true or false", ... */
 static void describe(const struct schema *s, struct sbuf *out)
 {
-	static const char *const one[] = {"a string", "a number", "true or false", "null",
-	                                  "an object", "an array"};
-	int n = 0, total = __builtin_popcount(s->types);
+	static const char *const one[] = {"a string", "a number", "true", "null", "an object",
+	                                  "an array"};
+	const char *items[7];
+	int n = 0;
 	for (int b = 0; b < 6; b++) {
-		if (!(s->types & 1u << b))
-			continue;
-		n++;
-		sbuf_adds(out, n == 1 ? "" : n == total ? " or " : ", ");
-		sbuf_adds(out, one[b]);
-		if ((1u << b) == T_ARRAY && s->items) {
+		if (s->types & 1u << b)
+			items[n++] = one[b];
+		if ((1u << b) == T_BOOL && (s->types & T_BOOL))
+			items[n++] = "false";
+	}
+	for (int i = 0; i < n; i++) {
+		sbuf_adds(out, i == 0 ? "" : i == n - 1 ? " or " : ", ");
+		sbuf_adds(out, items[i]);
+		if (!strcmp(items[i], "an array") && s->items) {
 			sbuf_adds(out, " of ");
 			describe_plural(s->items, out);
 		}

@@ -241,7 +241,7 @@ static void nx_json_keys(void **state)
 	bad(NX, "{\"plugins\": [{\"plugin\": \"p\", \"include\": \"x\"}]}", 41,
 	    "plugins[0].include must be an array of strings, not a string");
 	bad(NX, "{\"tui\": {\"autoExit\": \"x\"}}", 22,
-	    "tui.autoExit must be a number or true or false, not a string");
+	    "tui.autoExit must be a number, true or false, not a string");
 	bad(NX, "{\"tui\": {\"enabled\": 1}}", 21, "tui.enabled must be true or false, not a number");
 	bad(NX, "{\"useDaemonProcess\": \"no\"}", 22,
 	    "useDaemonProcess must be true or false, not a string");
