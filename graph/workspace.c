@@ -120,8 +120,12 @@ static int read_nx_json(struct workspace *ws, char **ret_text, struct bld_err *e
 	/* the types of what follows were checked by the read (schema.c) */
 	ws->named_inputs = cJSON_GetObjectItemCaseSensitive(ws->nx_json, "namedInputs");
 	ws->target_defaults = cJSON_GetObjectItemCaseSensitive(ws->nx_json, "targetDefaults");
+	/* Nx: defaultBase, else the older affected.defaultBase, else "main" */
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ws->nx_json, "defaultBase");
-	ws->default_base = xstrdup(v ? v->valuestring : "main");
+	if (!cJSON_IsString(v))
+		v = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(ws->nx_json, "affected"), "defaultBase");
+	ws->default_base = xstrdup(cJSON_IsString(v) ? v->valuestring : "main");
 	rc = read_plugins(ws, text, err);
 	*ret_text = text;
 	return rc;

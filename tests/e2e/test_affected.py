@@ -174,6 +174,11 @@ def test_default_base_from_nx_json(make_ws):
     ws.git('branch', '-D', 'trunk')
     r = ws.run('show', 'projects', '--affected')
     assert r.code == 2 and 'unknown git ref "trunk"' in r.err, r
+    # the older spelling, as Nx reads it: nx.json affected.defaultBase
+    ws.git('branch', 'old', 'main')
+    f['nx.json'] = {'affected': {'defaultBase': 'old'}}
+    ws.write('nx.json', f['nx.json'])
+    assert affected(ws, '--head=HEAD') == ['leaf']
 
 
 def test_detached_head_works(make_ws):
