@@ -240,6 +240,10 @@ def test_wrong_token_warns_clearly_and_never_prints_it(make_ws, tmp_path):
         assert secret not in r.both, r
         r = ws.run('cache', 'stats', env=http_env(server, BLD_REMOTE_CACHE_TOKEN=secret))
         assert secret not in r.both
+        r = ws.run('daemon', 'logs', env={})   # through the daemon: its log neither
+        assert secret not in r.both
+        for p in (ws.root / '.bld').rglob('*.log'):
+            assert secret not in p.read_text(errors='replace'), p
         # and the right one works
         ws.run('reset', env={})
         good = http_env(server, BLD_REMOTE_CACHE_TOKEN='right-token')

@@ -781,10 +781,129 @@ static void task_lock_is_released_when_its_holder_dies(void **state)
 	env_free(&e);
 }
 
+/* ---- artifacts (the remote cache's body) ---- */
+
+static struct cache *second_cache(struct env *e, const char *name)
+{
+	char *dir = path_join(e->f.root, name);
+	struct cache *c = NULL;
+	struct bld_err err = {0};
+	assert_int_equal(cache_open(dir, &c, &err), 0);
+	free(dir);
+	return c;
+}
+
+static void artifact_round_trip_restores_byte_exact(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"{workspaceRoot}/dist/{projectName}\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, "built\n"), 0);
+	const char *hash = e.f.tg.tasks[e.t].hash;
+	struct sbuf art = SBUF_INIT;
+	sbuf_init(&art);
+	struct bld_err err = {0};
+	assert_int_equal(cache_artifact_export(e.c, hash, &art, &err), 0);
+	assert_memory_equal(art.buf, "BLDA\1\0\0\0", 8);
+	/* another machine's empty cache imports it, then restores from it */
+	cache_close(e.c);
+	e.c = second_cache(&e, "other-cache");
+	assert_int_equal(cache_has(e.c, hash), 0);
+	assert_int_equal(cache_artifact_import(e.c, hash, "app:build", art.buf, art.len, &err), 0);
+	assert_int_equal(cache_has(e.c, hash), 1);
+	char *dist = path_join(e.f.root, "dist");
+	rm_rf(dist);
+	size_t n = 0;
+	assert_int_equal(restore(&e, &n, &err), 0);
+	assert_int_equal(n, 5);
+	check_outputs(&e);
+	struct cache_entry ce;
+	assert_int_equal(cache_lookup(e.c, hash, &ce, &err), 1);
+	assert_string_equal(ce.terminal, "built\n");
+	assert_int_equal(ce.duration_ms, 42);
+	cache_entry_release(&ce);
+	free(dist);
+	sbuf_release(&art);
+	env_free(&e);
+}
+
+/* Import art (possibly changed) into a fresh cache: the code, and no entry on refusal. */
+static int import_fresh(struct env *e, const char *name, const char *hash, const char *task,
+                        const char *data, size_t len)
+{
+	struct cache *c = second_cache(e, name);
+	struct bld_err err = {0};
+	int r = cache_artifact_import(c, hash, task, data, len, &err);
+	if (r < 0)
+		assert_int_equal(cache_has(c, hash), 0);
+	cache_close(c);
+	return r;
+}
+
+static void artifact_damage_is_refused(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"{workspaceRoot}/dist/{projectName}\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, "built\n"), 0);
+	char hash[33];
+	snprintf(hash, sizeof(hash), "%s", e.f.tg.tasks[e.t].hash);
+	struct sbuf art = SBUF_INIT;
+	sbuf_init(&art);
+	struct bld_err err = {0};
+	assert_int_equal(cache_artifact_export(e.c, hash, &art, &err), 0);
+	assert_int_equal(import_fresh(&e, "c0", hash, "app:build", art.buf, art.len), 0);
+	/* truncated, padded, a flipped byte, another task, another hash, not an artifact */
+	assert_int_equal(import_fresh(&e, "c1", hash, "app:build", art.buf, art.len / 2),
+	                 BLD_ECORRUPT);
+	sbuf_addc(&art, 'x');
+	assert_int_equal(import_fresh(&e, "c2", hash, "app:build", art.buf, art.len),
+	                 BLD_ECORRUPT);
+	art.len--;
+	art.buf[art.len / 2] ^= 0x40;
+	assert_int_equal(import_fresh(&e, "c3", hash, "app:build", art.buf, art.len),
+	                 BLD_ECORRUPT);
+	art.buf[art.len / 2] ^= 0x40;
+	assert_int_equal(import_fresh(&e, "c4", hash, "other:build", art.buf, art.len),
+	                 BLD_ECORRUPT);
+	char other[33];
+	memcpy(other, hash, 33);
+	other[0] = other[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(import_fresh(&e, "c5", other, "app:build", art.buf, art.len),
+	                 BLD_ECORRUPT);
+	assert_int_equal(import_fresh(&e, "c6", hash, "app:build", "hello", 5), BLD_ECORRUPT);
+	sbuf_release(&art);
+	env_free(&e);
+}
+
+static void manifest_rehashes_to_the_task_hash(void **state)
+{
+	struct env e;
+	env_init(&e, "[\"{workspaceRoot}/dist/{projectName}\"]");
+	struct bld_err err = {0};
+	cJSON *m = NULL;
+	char h[33], again[33];
+	fx_hash_env(&e.f, e.c, e.t, NULL, h, &m, &err);
+	assert_int_equal(cache__manifest_hash(m, again), 0);
+	assert_string_equal(again, h);
+	/* any change of what went in gives another hash */
+	cJSON *in = cJSON_GetObjectItem(m, "inputs")->child;
+	cJSON_ReplaceItemInObject(in, "hash", cJSON_CreateString("0123456789abcdef0123456789abcdef"));
+	assert_int_equal(cache__manifest_hash(m, again), 0);
+	assert_string_not_equal(again, h);
+	cJSON_DeleteItemFromObject(m, "executor");
+	assert_int_equal(cache__manifest_hash(m, again), -1);
+	cJSON_Delete(m);
+	env_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(round_trip_is_byte_exact),
+	    cmocka_unit_test(artifact_round_trip_restores_byte_exact),
+	    cmocka_unit_test(artifact_damage_is_refused),
+	    cmocka_unit_test(manifest_rehashes_to_the_task_hash),
 	    cmocka_unit_test(long_file_names_are_restored),
 	    cmocka_unit_test(outputs_expand_on_several_threads),
 	    cmocka_unit_test(restore_replaces_only_declared_outputs),
