@@ -3,8 +3,12 @@
  * show projects|project|tasks, graph, list, generate, cache, reset.
  * Each returns the request's exit code (0, or 2 after an error message).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bld/affected.h"
 #include "bld/cache.h"
@@ -802,6 +806,66 @@ int cmd_list(struct request *r)
 
 /* ---- generate ---- */
 
+/* After a generator changed the uv workspace: `uv lock` at the root.  Commands run on
+ * the thread pool, so this waits for it; uv's output is shown only when it fails. */
+static int uv_lock(struct request *r, const char *root)
+{
+	int fds[2];
+	if (pipe(fds) < 0) {
+		request_message(r, "error", "cannot run `uv lock`: %s", strerror(errno));
+		return 1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		if (chdir(root) < 0)
+			_exit(126);
+		char *argv[] = {"/bin/sh", "-c",
+		                "command -v uv >/dev/null 2>&1 || exit 127; exec uv lock", NULL};
+		execve("/bin/sh", argv, r->env);
+		_exit(126);
+	}
+	close(fds[1]);
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	char buf[4096];
+	ssize_t n;
+	while (pid > 0 && ((n = read(fds[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			sbuf_add(&out, buf, (size_t)n);
+	close(fds[0]);
+	int status = 0, code = 126;
+	if (pid > 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+	if (code == 127) {
+		request_message(r, "error",
+		                "uv is not installed, so uv.lock was not created (the other files "
+		                "are written). Install uv (https://docs.astral.sh/uv/getting-started/"
+		                "installation/, or `pipx install uv`), then run `uv lock` at the "
+		                "workspace root");
+	} else if (code != 0) {
+		if (out.len)
+			request_text(r, out.buf, out.len);
+		request_message(r, "error",
+		                "`uv lock` failed (exit %d): uv.lock was not created or updated; fix "
+		                "the cause above and run `uv lock` at the workspace root",
+		                code);
+	} else {
+		request_message(r, "info", "uv lock: uv.lock is up to date");
+	}
+	sbuf_release(&out);
+	return code == 0 ? 0 : 1;
+}
+
 int cmd_generate(struct request *r)
 {
 	struct bld_err err;
@@ -819,14 +883,24 @@ int cmd_generate(struct request *r)
 	struct sbuf out = SBUF_INIT;
 	sbuf_init(&out);
 	bool dry = request_arg_bool(r, "dryRun");
-	int rc = gen_run(name, root, cJSON_IsObject(opts) ? opts : empty, dry, &out, &err);
+	bool lock = false;
+	int rc = gen_run(name, root, cJSON_IsObject(opts) ? opts : empty, dry, &out, &lock, &err);
 	send_sbuf(r, &out);
 	if (rc >= 0 && dry)
 		request_message(r, "warn", "--dry-run: no files were written");
 	sbuf_release(&out);
 	cJSON_Delete(empty);
+	if (rc < 0) {
+		free(root);
+		return request_error(r, &err);
+	}
+	if (!lock || dry) {
+		free(root);
+		return 0;
+	}
+	rc = uv_lock(r, root);
 	free(root);
-	return rc < 0 ? request_error(r, &err) : 0;
+	return rc;
 }
 
 /* ---- cache ---- */

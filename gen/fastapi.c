@@ -27,7 +27,7 @@ static const char *const iac_providers[] = {"CDK", "Terraform", NULL};
 
 /* The API's names and choices; every string owned. */
 struct api {
-	char *name, *snake, *pascal, *module, *root, *dist;
+	char *name, *snake, *pascal, *module, *root, *dist, *up, *port;
 	const char *compute, *auth, *iac;
 	struct strmap vars; /* template variables, values borrowed from the fields above */
 };
@@ -40,6 +40,8 @@ static void api_release(struct api *a)
 	free(a->module);
 	free(a->root);
 	free(a->dist);
+	free(a->up);
+	free(a->port);
 	strmap_release(&a->vars);
 }
 
@@ -59,6 +61,59 @@ static bool is_python_identifier(const char *s)
 		if (!strcmp(s, keywords[i]))
 			return false;
 	return true;
+}
+
+/* Class names the generated constructs import or define beside the API's own class. */
+static const char *const taken_classes[] = {
+    "RestApi", "HttpApi", "RestApiIntegration", "HttpApiIntegration", "IntegrationBuilder",
+    "LambdaIntegration", "HttpLambdaIntegration", "AuthorizationType",
+    "CognitoUserPoolsAuthorizer", "HttpIamAuthorizer", "HttpUserPoolAuthorizer", "IUserPool",
+    "UserPool", "UserPoolClient", "Architecture", "Code", "Function", "LambdaFunction",
+    "Runtime", "Tracing", "Construct", "Duration", "RuntimeConfig", "Operations",
+    "OPERATION_DETAILS", NULL};
+
+/* s lower-cased with everything but letters and digits dropped. */
+static char *alnum_lower(const char *s)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	for (const char *p = s; *p; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+			sbuf_addc(&sb, *p);
+		else if (*p >= 'A' && *p <= 'Z')
+			sbuf_addc(&sb, (char)(*p - 'A' + 'a'));
+	return sbuf_detach(&sb);
+}
+
+static int check_name(struct api *a, const char *name, struct bld_err *err)
+{
+	if (strchr(name, '/'))
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "--name '%s': expected a name without '/' (use --directory for "
+		                   "the folder), such as my-api",
+		                   name);
+	if (!*a->name || !(a->name[0] >= 'a' && a->name[0] <= 'z'))
+		return bld_err_set(
+		    err, BLD_EUSAGE,
+		    "--name '%s': expected a name starting with a letter, such as my-api", name);
+	/* Every letter and digit must survive into the names made from it. */
+	char *want = alnum_lower(name), *got = alnum_lower(a->snake);
+	bool same = !strcmp(want, got);
+	free(want);
+	free(got);
+	if (!same)
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "--name '%s': expected ASCII letters, digits, '-', '_' or spaces "
+		                   "(it would become '%s')",
+		                   name, a->snake);
+	for (size_t i = 0; taken_classes[i]; i++)
+		if (!strcmp(a->pascal, taken_classes[i]))
+			return bld_err_set(err, BLD_EUSAGE,
+			                   "--name '%s': its construct class '%s' would clash with "
+			                   "the class of that name the generated constructs use; "
+			                   "choose another name",
+			                   name, a->pascal);
+	return 0;
 }
 
 static int api_options(struct api *a, const cJSON *options, struct bld_err *err)
@@ -84,19 +139,25 @@ static int api_options(struct api *a, const cJSON *options, struct bld_err *err)
 	if (rc < 0)
 		return rc;
 	a->name = gen__kebab(name);
-	if (!*a->name || !(a->name[0] >= 'a' && a->name[0] <= 'z'))
-		return bld_err_set(
-		    err, BLD_EUSAGE,
-		    "--name '%s': expected a name starting with a letter, such as my-api", name);
 	a->snake = gen__snake(name);
 	a->pascal = gen__pascal(name);
+	rc = check_name(a, name, err);
+	if (rc < 0)
+		return rc;
 	a->module = xstrdup(module ? module : a->snake);
-	if (!is_python_identifier(a->module))
-		return bld_err_set(
-		    err, BLD_EUSAGE,
-		    "--moduleName '%s': expected a Python module name: lower-case letters, "
-		    "digits and '_', not starting with a digit, not a keyword",
-		    a->module);
+	if (!is_python_identifier(a->module)) {
+		if (module)
+			return bld_err_set(
+			    err, BLD_EUSAGE,
+			    "--moduleName '%s': expected a Python module name: lower-case letters, "
+			    "digits and '_', not starting with a digit, not a keyword",
+			    module);
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "--name '%s': its module name '%s' is not a usable Python module "
+		                   "(a keyword, a digit first, or 'test'/'tests'); choose another "
+		                   "--name or pass --moduleName",
+		                   name, a->module);
+	}
 	char *d = path_normalize(dir && *dir ? dir : "packages");
 	if (!path_is_safe_relative(d) || !*d || !strcmp(d, ".")) {
 		free(d);
@@ -108,6 +169,7 @@ static int api_options(struct api *a, const cJSON *options, struct bld_err *err)
 	}
 	a->root = path_join(d, a->snake);
 	a->dist = path_join("dist", a->root);
+	a->up = gen__up(a->root);
 	free(d);
 	return 0;
 }
@@ -122,6 +184,8 @@ static void api_vars(struct api *a)
 	strmap_put(&a->vars, "module", a->module);
 	strmap_put(&a->vars, "root", a->root);
 	strmap_put(&a->vars, "dist", a->dist);
+	strmap_put(&a->vars, "up", a->up);
+	strmap_put(&a->vars, "port", a->port);
 	strmap_put(&a->vars, "computeType", (char *)a->compute);
 	strmap_put(&a->vars, "auth", (char *)a->auth);
 	strmap_put(&a->vars, "kind", rest ? "REST" : "HTTP");
@@ -137,14 +201,18 @@ static bool skip_dir(const char *name)
 	return name[0] == '.' || !strcmp(name, "node_modules") || !strcmp(name, "dist");
 }
 
-/* Depth-first search for a project.json whose "name" is name; *ret_path gets it. */
-static void find_project(const char *ws_root, const char *rel, const char *name, int depth,
-                         char **ret_path)
+/* Depth-first walk of the workspace's project.json files: fn(path, parsed json, ctx),
+ * until it returns true. */
+typedef bool (*project_fn)(const char *rel, const cJSON *pj, void *ctx);
+
+static bool walk_projects(const char *ws_root, const char *rel, int depth, project_fn fn,
+                          void *ctx)
 {
 	char *dir = *rel ? path_join(ws_root, rel) : xstrdup(ws_root);
 	DIR *d = depth < 8 ? opendir(dir) : NULL;
 	struct dirent *e;
-	while (d && !*ret_path && (e = readdir(d))) {
+	bool stop = false;
+	while (d && !stop && (e = readdir(d))) {
 		if (skip_dir(e->d_name))
 			continue;
 		char *child = *rel ? path_join(rel, e->d_name) : xstrdup(e->d_name);
@@ -153,13 +221,12 @@ static void find_project(const char *ws_root, const char *rel, const char *name,
 			char *text = NULL;
 			size_t len = 0;
 			cJSON *j = file_read(full, &text, &len) >= 0 ? cJSON_Parse(text) : NULL;
-			const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "name");
-			if (cJSON_IsString(n) && !strcmp(n->valuestring, name))
-				*ret_path = xstrdup(child);
+			if (j)
+				stop = fn(child, j, ctx);
 			cJSON_Delete(j);
 			free(text);
 		} else if (dir_exists(full)) {
-			find_project(ws_root, child, name, depth + 1, ret_path);
+			stop = walk_projects(ws_root, child, depth + 1, fn, ctx);
 		}
 		free(full);
 		free(child);
@@ -167,12 +234,69 @@ static void find_project(const char *ws_root, const char *rel, const char *name,
 	if (d)
 		closedir(d);
 	free(dir);
+	return stop;
+}
+
+struct find_ctx {
+	const char *name;
+	char *found;
+};
+
+static bool find_name(const char *rel, const cJSON *pj, void *ctx)
+{
+	struct find_ctx *f = ctx;
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(pj, "name");
+	if (cJSON_IsString(n) && !strcmp(n->valuestring, f->name))
+		f->found = xstrdup(rel);
+	return f->found != NULL;
+}
+
+/* Ports the workspace's serve targets use ("--port N" in a command), as a bit set. */
+#define PORT_SPAN 1000
+struct port_ctx {
+	bool used[PORT_SPAN]; /* 8000 + i */
+};
+
+static void ports_in(const cJSON *j, struct port_ctx *pc)
+{
+	if (cJSON_IsString(j)) {
+		for (const char *p = strstr(j->valuestring, "--port"); p; p = strstr(p + 1, "--port")) {
+			const char *q = p + 6;
+			while (*q == ' ' || *q == '=')
+				q++;
+			long port = strtol(q, NULL, 10);
+			if (port >= 8000 && port < 8000 + PORT_SPAN)
+				pc->used[port - 8000] = true;
+		}
+	}
+	for (const cJSON *c = j ? j->child : NULL; c; c = c->next)
+		ports_in(c, pc);
+}
+
+static bool collect_ports(const char *rel, const cJSON *pj, void *ctx)
+{
+	(void)rel;
+	ports_in(cJSON_GetObjectItemCaseSensitive(pj, "targets"), ctx);
+	return false;
+}
+
+/* The first free port from 8000 up, as the AWS plugin assigns them. */
+static char *next_port(const struct gen_plan *plan)
+{
+	struct port_ctx *pc = xcalloc(1, sizeof(*pc));
+	walk_projects(plan->ws_root, "", 0, collect_ports, pc);
+	int i = 0;
+	while (i < PORT_SPAN - 1 && pc->used[i])
+		i++;
+	free(pc);
+	return xasprintf("%d", 8000 + i);
 }
 
 static int check_free(struct gen_plan *plan, const struct api *a, struct bld_err *err)
 {
-	char *found = NULL;
-	find_project(plan->ws_root, "", a->name, 0, &found);
+	struct find_ctx f = {a->name, NULL};
+	walk_projects(plan->ws_root, "", 0, find_name, &f);
+	char *found = f.found;
 	if (found) {
 		int rc =
 		    bld_err_at(err, BLD_EEXISTS, found, 0, 0,
@@ -205,8 +329,6 @@ static int plan_python(struct gen_plan *plan, struct api *a, struct bld_err *err
 	    {"init.py", "py/init.py", true},
 	    {"main.py", "py/main.py", true},
 	    {"scripts/generate_open_api.py", "py/generate_open_api.py", false},
-	    {"scripts/python.sh", "py/python.sh", false},
-	    {"scripts/bundle.sh", "py/bundle.sh", false},
 	    {"tests/__init__.py", "py/tests/__init__.py", false},
 	    {"tests/test_main.py", "py/tests/test_main.py", false},
 	};
@@ -219,6 +341,67 @@ static int plan_python(struct gen_plan *plan, struct api *a, struct bld_err *err
 		free(path);
 	}
 	return rc;
+}
+
+/* ---- the uv workspace (root pyproject.toml) ---- */
+
+/* Add root to [tool.uv.workspace] members of the root pyproject.toml (made from the
+ * template when missing); uv.lock is then made or refreshed by `uv lock`. */
+static int plan_uv_workspace(struct gen_plan *plan, const struct api *a, struct bld_err *err)
+{
+	char *text = NULL;
+	int rc = gen__read(plan, "pyproject.toml", &text, err);
+	bool exists = rc == 0;
+	if (rc == -ENOENT) {
+		struct sbuf sb = SBUF_INIT;
+		sbuf_init(&sb);
+		rc = gen__render("root/pyproject.toml", &a->vars, &sb, err);
+		text = sbuf_detach(&sb);
+	}
+	if (rc < 0) {
+		free(text);
+		return rc;
+	}
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	char *quoted = xasprintf("\"%s\"", a->root);
+	const char *ws = strstr(text, "[tool.uv.workspace]");
+	const char *members = ws ? strstr(ws, "members") : NULL;
+	const char *open = members ? strchr(members, '[') : NULL;
+	const char *close = open ? strchr(open, ']') : NULL;
+	const char *next_table = ws ? strstr(ws + 1, "\n[") : NULL;
+	if (ws && (!close || (next_table && members > next_table))) {
+		rc = bld_err_at(err, BLD_EGENERATOR, "pyproject.toml", 0, 0,
+		                "[tool.uv.workspace] has no \"members = [...]\" list to add %s to; "
+		                "nothing was written",
+		                quoted);
+	} else if (!ws) {
+		sbuf_adds(&out, text);
+		if (out.len && out.buf[out.len - 1] != '\n')
+			sbuf_addc(&out, '\n');
+		sbuf_addf(&out, "\n[tool.uv.workspace]\nmembers = [\n    %s,\n]\n", quoted);
+	} else if (memmem(open, (size_t)(close - open), quoted, strlen(quoted))) {
+		sbuf_adds(&out, text); /* already a member */
+	} else {
+		/* After the last entry (a comma added when it has none), one per line. */
+		const char *last = close;
+		while (last > open + 1 && (last[-1] == '\n' || last[-1] == ' ' || last[-1] == '\t'))
+			last--;
+		sbuf_add(&out, text, (size_t)(last - text));
+		if (last[-1] != ',' && last[-1] != '[')
+			sbuf_addc(&out, ',');
+		sbuf_addf(&out, "\n    %s,\n", quoted);
+		sbuf_adds(&out, close);
+	}
+	free(quoted);
+	free(text);
+	if (rc < 0) {
+		sbuf_release(&out);
+		return rc;
+	}
+	gen__plan_add(plan, "pyproject.toml", sbuf_detach(&out), exists);
+	plan->uv_lock = true;
+	return 0;
 }
 
 /* ---- project.json edits of the infrastructure project ---- */
@@ -474,11 +657,14 @@ int gen__fastapi(struct gen_plan *plan, const cJSON *options, struct bld_err *er
 	int rc = api_options(&a, options, err);
 	if (rc >= 0) {
 		strmap_release(&a.vars);
+		a.port = next_port(plan);
 		api_vars(&a);
 		rc = check_free(plan, &a, err);
 	}
 	if (rc >= 0)
 		rc = plan_python(plan, &a, err);
+	if (rc >= 0)
+		rc = plan_uv_workspace(plan, &a, err);
 	if (rc >= 0)
 		rc = gen__plan_root(plan, err);
 	if (rc >= 0)

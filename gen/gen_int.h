@@ -25,6 +25,8 @@ void gen__camel_case(const char *s, struct sbuf *out);
 char *gen__kebab(const char *s);
 char *gen__snake(const char *s);
 char *gen__pascal(const char *s);
+/* "../.." for "packages/x": the way up from a workspace-relative folder to the root. */
+char *gen__up(const char *rel);
 
 /* One embedded template: gen/templates/<name> (table made by gen/embed.py). */
 struct gen_template {
@@ -60,6 +62,7 @@ struct gen_plan {
 	const char *ws_root; /* borrowed */
 	struct gen_file *files;
 	size_t n, cap;
+	bool uv_lock; /* after writing, run `uv lock` at the root (the uv workspace changed) */
 };
 
 void gen__plan_init(struct gen_plan *plan, const char *ws_root);

@@ -30,7 +30,7 @@ const struct gen_info *gen_list(size_t *ret_n)
 }
 
 int gen_run(const char *name, const char *ws_root, const cJSON *options, bool dry_run,
-            struct sbuf *out, struct bld_err *err)
+            struct sbuf *out, bool *ret_uv_lock, struct bld_err *err)
 {
 	size_t i;
 	for (i = 0; i < ARRAY_LEN(infos); i++)
@@ -40,7 +40,7 @@ int gen_run(const char *name, const char *ws_root, const cJSON *options, bool dr
 		/* "@aws/nx-plugin:py#fast-api" names the same generator. */
 		const char *colon = strrchr(name, ':');
 		if (colon && colon[1])
-			return gen_run(colon + 1, ws_root, options, dry_run, out, err);
+			return gen_run(colon + 1, ws_root, options, dry_run, out, ret_uv_lock, err);
 		return bld_err_set(err, BLD_EUSAGE, "unknown generator '%s'; known: %s, %s", name,
 		                   infos[0].name, infos[1].name);
 	}
@@ -51,6 +51,8 @@ int gen_run(const char *name, const char *ws_root, const cJSON *options, bool dr
 	int rc = fns[i](&plan, options, err);
 	if (rc >= 0)
 		rc = gen__plan_apply(&plan, dry_run, out, err);
+	if (ret_uv_lock)
+		*ret_uv_lock = rc >= 0 && plan.uv_lock;
 	gen__plan_release(&plan);
 	return rc < 0 ? rc : 0;
 }
@@ -109,6 +111,15 @@ char *gen__snake(const char *s)
 char *gen__pascal(const char *s)
 {
 	return join_words(s, "", true);
+}
+
+char *gen__up(const char *rel)
+{
+	struct sbuf up = SBUF_INIT;
+	sbuf_init(&up);
+	for (const char *p = rel; p; p = strchr(p + 1, '/'))
+		sbuf_adds(&up, up.len ? "/.." : "..");
+	return sbuf_detach(&up);
 }
 
 /* ---- options ---- */

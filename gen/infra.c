@@ -85,11 +85,7 @@ static int infra_names(const cJSON *options, char **ret_name, char **ret_root, c
 		                   dir);
 	}
 	*ret_root = path_join(d, *ret_name);
-	struct sbuf up = SBUF_INIT;
-	sbuf_init(&up);
-	for (const char *p = *ret_root; p; p = strchr(p + 1, '/'))
-		sbuf_adds(&up, up.len ? "/.." : "..");
-	*ret_up = sbuf_detach(&up);
+	*ret_up = gen__up(*ret_root);
 	free(d);
 	return 0;
 }

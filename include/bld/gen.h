@@ -29,10 +29,12 @@ const struct gen_info *gen_list(size_t *ret_n);
  * Writes nothing when dry_run.  Appends one line per file to out
  * ("CREATE path", "UPDATE path").  Never overwrites a file it did not mean
  * to update: an existing project of that name is BLD_EEXISTS and nothing is
- * written.  Option errors list the allowed values.
+ * written.  Option errors list the allowed values.  *ret_uv_lock (may be
+ * NULL) is set when the files written changed the workspace's uv workspace:
+ * the caller then runs `uv lock` at the root to create or refresh uv.lock.
  */
 int gen_run(const char *name, const char *ws_root, const cJSON *options, bool dry_run,
-            struct sbuf *out, struct bld_err *err);
+            struct sbuf *out, bool *ret_uv_lock, struct bld_err *err);
 
 /*
  * OpenAPI metadata codegen (the bld:openapi-metadata executor): read an

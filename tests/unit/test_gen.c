@@ -54,7 +54,7 @@ static int run(struct fixture *f, const char *gen, int dry, ...)
 	va_end(ap);
 	sbuf_reset(&f->out);
 	bld_err_clear(&f->err);
-	int rc = gen_run(gen, f->dir, opts, dry != 0, &f->out, &f->err);
+	int rc = gen_run(gen, f->dir, opts, dry != 0, &f->out, NULL, &f->err);
 	cJSON_Delete(opts);
 	return rc;
 }

@@ -1,23 +1,22 @@
 """Write {{name}}'s OpenAPI document as JSON.
 
-    python scripts/generate_open_api.py OUTPUT.json
+    uv run --package {{name}} python scripts/generate_open_api.py OUTPUT.json
 
 Run by the `{{name}}:openapi` target; the output feeds the TypeScript metadata
 codegen of the infrastructure.  Keys are sorted so the file only changes when the
 API does.
 """
+
 import json
 import pathlib
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
-from {{module}}.main import app  # noqa: E402
+from {{module}}.main import app
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        print("usage: generate_open_api.py OUTPUT.json", file=sys.stderr)
         return 2
     out = pathlib.Path(argv[1])
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 Each route function's name becomes its OpenAPI operation id (see init.py).
 """
+
 from fastapi import HTTPException
 from pydantic import BaseModel
 
