@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum exec_family { FAM_RUN_COMMANDS, FAM_RUN_SCRIPT, FAM_NOOP, FAM_OPENAPI };
+enum exec_family { FAM_RUN_COMMANDS, FAM_RUN_SCRIPT, FAM_NOOP, FAM_OPENAPI, FAM_UV };
 
 struct exec_info {
 	const char *name;
@@ -24,6 +24,15 @@ static const struct exec_info executors[] = {
     {"@nrwl/workspace:run-commands", FAM_RUN_COMMANDS, false, "old name of nx:run-commands"},
     {"@nxlv/python:run-commands", FAM_RUN_COMMANDS, true,
      "nx:run-commands in the workspace's .venv"},
+    {"@nxlv/python:build", FAM_UV, true, "native: uv build of the project into outputPath"},
+    {"@nxlv/python:ruff-check", FAM_UV, true, "native: uv run ruff check lintFilePatterns"},
+    {"@nxlv/python:ruff-format", FAM_UV, true, "native: uv run ruff format filePatterns"},
+    {"@nxlv/python:install", FAM_UV, true, "native: uv sync"},
+    {"@nxlv/python:sync", FAM_UV, true, "native: uv sync"},
+    {"@nxlv/python:lock", FAM_UV, true, "native: uv lock (update: --upgrade)"},
+    {"@nxlv/python:add", FAM_UV, true, "native: uv add name to the project"},
+    {"@nxlv/python:update", FAM_UV, true, "native: uv lock --upgrade-package name, uv sync"},
+    {"@nxlv/python:remove", FAM_UV, true, "native: uv remove name from the project"},
     {"bld:openapi-metadata", FAM_OPENAPI, false,
      "native: OpenAPI spec (openApiSpecPath) -> TypeScript metadata (outputPath)"},
 };
@@ -51,7 +60,10 @@ bool exec_supported(const char *executor)
 const char *exec_supported_list(void)
 {
 	return "nx:run-commands, nx:noop, nx:run-script, @nx/workspace:run-commands, "
-	       "@nrwl/workspace:run-commands, @nxlv/python:run-commands, bld:openapi-metadata";
+	       "@nrwl/workspace:run-commands, @nxlv/python:run-commands, @nxlv/python:build, "
+	       "@nxlv/python:ruff-check, @nxlv/python:ruff-format, @nxlv/python:install, "
+	       "@nxlv/python:sync, @nxlv/python:lock, @nxlv/python:add, @nxlv/python:update, "
+	       "@nxlv/python:remove, bld:openapi-metadata";
 }
 
 void exec_describe(struct sbuf *out)
@@ -497,6 +509,226 @@ static int plan_openapi(const cJSON *options, const char *root, struct exec_plan
 	return 0;
 }
 
+/* ---- @nxlv/python executors, run natively through uv ----
+ *
+ * As @nxlv/python does with its uv provider: a workspace whose root holds
+ * pyproject.toml is a uv workspace, where the package-manager commands run at the
+ * root with --project <project root>; ruff runs in the project's folder. */
+
+static void add_word(struct sbuf *c, const char *w)
+{
+	sbuf_addc(c, ' ');
+	exec_quote_arg(c, w);
+}
+
+/* Options' string-array key (or a single string) as words. */
+static void add_words(struct sbuf *c, const cJSON *options, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(options, key);
+	if (cJSON_IsString(v)) {
+		add_word(c, v->valuestring);
+		return;
+	}
+	const cJSON *x;
+	cJSON_ArrayForEach(x, v) if (cJSON_IsString(x)) add_word(c, x->valuestring);
+}
+
+/* The "args" option, split at spaces as @nxlv/python does. */
+static void add_args_option(struct sbuf *c, const cJSON *options)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(options, "args");
+	if (!cJSON_IsString(v))
+		return;
+	struct strvec w;
+	strvec_init(&w);
+	strvec_split(&w, v->valuestring, " ");
+	for (size_t i = 0; i < w.n; i++)
+		if (*w.v[i])
+			add_word(c, w.v[i]);
+	strvec_release(&w);
+}
+
+/* A boolean option, also given as a forwarded --name. */
+static bool uv_flag(const cJSON *options, const struct strvec *fwd, const char *name)
+{
+	const char *f = fwd_value(fwd, name);
+	if (f)
+		return strcmp(f, "false") != 0;
+	return opt_bool(options, name, false);
+}
+
+/* Forwarded words, minus the --options this executor consumed (names, NULL-ended). */
+static void add_fwd(struct sbuf *c, const struct strvec *fwd, const char *const *consumed)
+{
+	for (size_t i = 0; fwd && i < fwd->n; i++) {
+		char *k = fwd_key(fwd->v[i]);
+		bool skip = false;
+		for (size_t j = 0; k && consumed[j] && !skip; j++)
+			skip = !strcmp(k, consumed[j]);
+		if (skip && !strchr(fwd->v[i], '=') && i + 1 < fwd->n &&
+		    !str_starts(fwd->v[i + 1], "--"))
+			i++; /* its value */
+		free(k);
+		if (!skip)
+			add_word(c, fwd->v[i]);
+	}
+}
+
+static void add_verbosity(struct sbuf *c, const cJSON *options)
+{
+	if (opt_bool(options, "verbose", false))
+		sbuf_adds(c, " -v");
+	else if (opt_bool(options, "debug", false))
+		sbuf_adds(c, " -vvv");
+	const cJSON *cd = cJSON_GetObjectItemCaseSensitive(options, "cacheDir");
+	if (cJSON_IsString(cd) && cd->valuestring[0]) {
+		sbuf_adds(c, " --cache-dir");
+		add_word(c, cd->valuestring);
+	}
+}
+
+/* The package name of add/update/remove: option "name", --name, or the first word. */
+static const char *uv_package_name(const cJSON *options, const struct strvec *fwd,
+                                   bool *ret_positional)
+{
+	*ret_positional = false;
+	const char *n = fwd_value(fwd, "name");
+	if (n)
+		return n;
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(options, "name");
+	if (cJSON_IsString(o) && o->valuestring[0])
+		return o->valuestring;
+	if (fwd && fwd->n && !str_starts(fwd->v[0], "--")) {
+		*ret_positional = true;
+		return fwd->v[0];
+	}
+	return NULL;
+}
+
+static int plan_uv(const char *executor, const cJSON *options, const struct strvec *fwd,
+                   const char *ws_root, const char *project_dir, struct exec_plan *p,
+                   struct bld_err *err)
+{
+	static const char *const none[] = {NULL};
+	const char *what = strchr(executor, ':') + 1;
+	char *root_toml = path_join(ws_root, "pyproject.toml");
+	bool workspace = file_exists(root_toml);
+	free(root_toml);
+	char *rel = path_relative(ws_root, project_dir);
+	const char *project = rel && *rel ? rel : ".";
+	struct sbuf c = SBUF_INIT;
+	sbuf_init(&c);
+	int rc = 0;
+	p->kind = EXEC_COMMANDS;
+	p->cwd = xstrdup(workspace ? ws_root : project_dir);
+	/* Where uv is missing, say how to get it (the shell's 127 alone says little). */
+	sbuf_adds(&c, "command -v uv >/dev/null 2>&1 || { echo \"");
+	sbuf_adds(&c, executor);
+	sbuf_adds(&c, " needs uv: install it (https://docs.astral.sh/uv/getting-started/"
+	              "installation/, or pipx install uv)\" >&2; exit 127; }; ");
+	if (!strcmp(what, "ruff-check") || !strcmp(what, "ruff-format")) {
+		bool check = !strcmp(what, "ruff-check");
+		static const char *const check_consumed[] = {"fix", "exit-zero", "exitZero", NULL};
+		static const char *const format_consumed[] = {"check", NULL};
+		free(p->cwd);
+		p->cwd = xstrdup(project_dir);
+		sbuf_adds(&c, check ? "uv run ruff check" : "uv run ruff format");
+		add_words(&c, options, check ? "lintFilePatterns" : "filePatterns");
+		add_fwd(&c, fwd, check ? check_consumed : format_consumed);
+		if (check && (uv_flag(options, fwd, "fix")))
+			sbuf_adds(&c, " --fix");
+		if (check && (uv_flag(options, fwd, "exitZero") || uv_flag(options, fwd, "exit-zero")))
+			sbuf_adds(&c, " --exit-zero");
+		if (!check && uv_flag(options, fwd, "check"))
+			sbuf_adds(&c, " --check");
+	} else if (!strcmp(what, "build")) {
+		const cJSON *out = cJSON_GetObjectItemCaseSensitive(options, "outputPath");
+		if (!cJSON_IsString(out) || !out->valuestring[0]) {
+			rc = bld_err_set(err, BLD_ESCHEMA,
+			                 "%s needs option \"outputPath\" (a folder)", executor);
+		} else {
+			char *abs_out = abs_path(ws_root, out->valuestring);
+			sbuf_adds(&c, "rm -rf");
+			add_word(&c, abs_out);
+			sbuf_adds(&c, " && uv build");
+			add_word(&c, project_dir);
+			const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(options, "format");
+			if (cJSON_IsString(fmt) &&
+			    (!strcmp(fmt->valuestring, "wheel") || !strcmp(fmt->valuestring, "sdist")))
+				sbuf_addf(&c, " --%s", fmt->valuestring);
+			sbuf_adds(&c, " --out-dir");
+			add_word(&c, abs_out);
+			add_fwd(&c, fwd, none);
+			free(abs_out);
+		}
+	} else if (!strcmp(what, "install") || !strcmp(what, "sync")) {
+		sbuf_adds(&c, "uv sync");
+		add_verbosity(&c, options);
+		add_args_option(&c, options);
+		add_fwd(&c, fwd, none);
+	} else if (!strcmp(what, "lock")) {
+		sbuf_adds(&c, "uv lock");
+		if (uv_flag(options, fwd, "update"))
+			sbuf_adds(&c, " --upgrade");
+		add_args_option(&c, options);
+		add_verbosity(&c, options);
+		static const char *const lock_consumed[] = {"update", NULL};
+		add_fwd(&c, fwd, lock_consumed);
+	} else { /* add, update, remove */
+		bool positional = false;
+		const char *name = uv_package_name(options, fwd, &positional);
+		static const char *const consumed[] = {"name", "group", "extras", "local", NULL};
+		struct strvec rest;
+		strvec_init(&rest);
+		for (size_t i = positional ? 1 : 0; fwd && i < fwd->n; i++)
+			strvec_push(&rest, fwd->v[i]);
+		if (!name) {
+			rc = bld_err_set(err, BLD_ESCHEMA,
+			                 "%s needs the package: option \"name\", --name or a word after "
+			                 "--",
+			                 executor);
+		} else if (!strcmp(what, "update")) {
+			sbuf_adds(&c, "uv lock --upgrade-package");
+			add_word(&c, name);
+			if (workspace) {
+				sbuf_adds(&c, " --project");
+				add_word(&c, project);
+			}
+			add_fwd(&c, &rest, consumed);
+			sbuf_adds(&c, " && uv sync");
+		} else {
+			sbuf_adds(&c, !strcmp(what, "add") ? "uv add" : "uv remove");
+			add_word(&c, name);
+			const cJSON *g = cJSON_GetObjectItemCaseSensitive(options, "group");
+			const char *fg = fwd_value(&rest, "group");
+			if (!strcmp(what, "add") && (fg || cJSON_IsString(g))) {
+				sbuf_adds(&c, " --group");
+				add_word(&c, fg ? fg : g->valuestring);
+			}
+			const cJSON *ex = cJSON_GetObjectItemCaseSensitive(options, "extras");
+			const cJSON *x;
+			if (!strcmp(what, "add"))
+				cJSON_ArrayForEach(x, ex) if (cJSON_IsString(x))
+				{
+					sbuf_adds(&c, " --extra");
+					add_word(&c, x->valuestring);
+				}
+			add_args_option(&c, options);
+			add_fwd(&c, &rest, consumed);
+			if (workspace) {
+				sbuf_adds(&c, " --project");
+				add_word(&c, project);
+			}
+		}
+		strvec_release(&rest);
+	}
+	if (rc >= 0)
+		strvec_push(&p->commands, c.buf);
+	sbuf_release(&c);
+	free(rel);
+	return rc;
+}
+
 int exec_plan_build(const char *executor, const cJSON *options, const struct strvec *fwd,
                     const char *ws_root, const char *project_dir, const char *pkg_manager,
                     struct exec_plan *p, struct bld_err *err)
@@ -517,6 +749,9 @@ int exec_plan_build(const char *executor, const cJSON *options, const struct str
 		p->kind = EXEC_COMMANDS;
 		p->cwd = xstrdup(project_dir);
 		return plan_run_script(options, fwd, pkg_manager, p, err);
+	case FAM_UV:
+		p->venv = path_join(ws_root, ".venv");
+		return plan_uv(x->name, options, fwd, ws_root, project_dir, p, err);
 	case FAM_RUN_COMMANDS:
 		p->kind = EXEC_COMMANDS;
 		if (x->venv)

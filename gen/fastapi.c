@@ -72,7 +72,9 @@ static const char *const taken_classes[] = {
     "Runtime", "Tracing", "Construct", "Duration", "RuntimeConfig", "Operations",
     "OPERATION_DETAILS", NULL};
 
-/* s lower-cased with everything but letters and digits dropped. */
+/* s lower-cased with its separators ('-', '_', ' ', '.') dropped; any other
+ * character that is not an ASCII letter or digit is kept as '?', so it never
+ * matches what the names made from s keep. */
 static char *alnum_lower(const char *s)
 {
 	struct sbuf sb = SBUF_INIT;
@@ -82,6 +84,8 @@ static char *alnum_lower(const char *s)
 			sbuf_addc(&sb, *p);
 		else if (*p >= 'A' && *p <= 'Z')
 			sbuf_addc(&sb, (char)(*p - 'A' + 'a'));
+		else if (!strchr("-_ .", *p))
+			sbuf_addc(&sb, '?');
 	return sbuf_detach(&sb);
 }
 

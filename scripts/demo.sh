@@ -5,9 +5,11 @@
 #
 #   scripts/demo.sh                  workspace in a new temporary folder
 #   BLD_DEMO_DIR=/tmp/x scripts/demo.sh
-#   BLD_SKIP_DEPS=1 scripts/demo.sh  skip apt-get (packages already there)
-#   BLD_DEMO_PYPI=1 scripts/demo.sh  take Python packages from PyPI (default: a local
-#                                    wheelhouse, so no PyPI access is needed)
+#   BLD_SKIP_DEPS=1 scripts/demo.sh  skip apt-get and the uv install (already there)
+#
+# The workspace is a uv workspace: generation runs `uv lock`, and the bundle installs
+# FastAPI, Pydantic, AWS Lambda Powertools and Mangum from PyPI through uv (its cache:
+# $UV_CACHE_DIR, default ~/.cache/uv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -23,18 +25,13 @@ ninja -C build-demo
 export PATH="$root/build-demo/client:$root/build-demo/daemon:$PATH"
 export BLDD="$root/build-demo/daemon/bldd"
 
-# 2. Python packages without PyPI: a wheelhouse of Debian's FastAPI, Starlette,
-#    Pydantic and Uvicorn, plus stand-ins for aws-lambda-powertools and mangum
-#    (tests/standins).  The generated workspace itself is real: without these two
-#    variables its bundle target installs the real packages from PyPI.
+# 2. uv (scripts/install-deps.sh installs it from PyPI).
+command -v uv >/dev/null 2>&1 || {
+	echo "demo.sh: uv is not installed: run scripts/install-deps.sh (or pipx install uv)" >&2
+	exit 1
+}
 demo=${BLD_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/bld-demo.XXXXXX")}
 mkdir -p "$demo"
-if [ "${BLD_DEMO_PYPI:-0}" != 1 ]; then
-	wheels="$demo.wheelhouse"
-	/usr/bin/python3 scripts/wheelhouse.py "$wheels" >/dev/null
-	export PIP_FIND_LINKS="$wheels" PIP_NO_INDEX=1 BLD_NO_UV=1
-	echo "wheelhouse: $wheels"
-fi
 
 # 3. The demo workspace: a git repository of its own, with a generated FastAPI service.
 cd "$demo"
@@ -51,18 +48,6 @@ echo "demo workspace: $demo"
 # 4. The main job: the Lambda bundle (sources + dependencies for x86_64 / Python 3.12).
 bld run my-api:bundle
 echo
-echo "the bundle answers an API Gateway event:"
-PYTHONPATH=dist/packages/my_api/bundle /usr/bin/python3 - <<'PY' | grep -v '^{"'
-import json
-import my_api.main as app
-
-class Context:
-    function_name = "my-api-demo"; memory_limit_in_mb = 128; aws_request_id = "demo"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:my-api-demo"
-
-event = {"httpMethod": "GET", "path": "/items/1", "headers": {}, "body": None,
-         "queryStringParameters": None, "isBase64Encoded": False,
-         "requestContext": {"requestId": "demo-request"}}
-response = app.handler(event, Context())
-print("GET /items/1 ->", response["statusCode"], response["body"])
-PY
+echo "the bundle (Lambda's platform: CPython 3.12, manylinux x86_64):"
+ls dist/packages/my_api/bundle | sed -n '/^my_api$/p;/^fastapi$/p;/^pydantic_core$/p;/^mangum$/p;/^aws_lambda_powertools$/p'
+ls dist/packages/my_api/bundle/pydantic_core/*.so

@@ -20,9 +20,9 @@ pkgs=(
 	libcurl4-openssl-dev libcmocka-dev libzstd-dev libssl-dev libyaml-dev
 	# remote cache tests: nginx with WebDAV (a server the test starts on loopback)
 	nginx libnginx-mod-http-dav-ext
-	# end-to-end tests and the FastAPI pipeline (Debian's /usr/bin/python3)
-	python3 python3-pytest python3-pip python3-wheel python3-setuptools python3-venv
-	python3-fastapi python3-uvicorn python3-pydantic python3-starlette python3-httpx
+	# end-to-end tests (Debian's /usr/bin/python3 runs pytest); uv is installed from
+	# PyPI below, and the generated FastAPI services take their packages from PyPI
+	python3 python3-pytest python3-pip python3-venv
 	# fuzzing (tests/fuzz, docs/fuzzing.md): clang with libFuzzer and the sanitizer runtimes
 	clang libclang-rt-14-dev
 	# benchmarks: timing and peak memory
@@ -34,13 +34,35 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	pkgs+=(nodejs npm)
 fi
 
+# Go builds the AWS Lambda Runtime Interface Emulator for the pipeline tests (its module
+# needs Go >= 1.21 to fetch the toolchain it names); the machine image's /usr/local/go
+# is used when present.
+if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
+	pkgs+=(golang-go)
+fi
+
 # Retry: a mirror may be briefly unreachable.
+ok=0
 for try in 1 2 3; do
 	if $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends "${pkgs[@]}"; then
-		exit 0
+		ok=1
+		break
 	fi
 	echo "install-deps: apt-get failed (try $try of 3), retrying in 10 s" >&2
 	sleep 10
 done
-echo "install-deps: could not install: ${pkgs[*]}" >&2
-exit 1
+if [ $ok != 1 ]; then
+	echo "install-deps: could not install: ${pkgs[*]}" >&2
+	exit 1
+fi
+
+# uv, pinned, from PyPI into its own virtual environment, where it is missing: the
+# generated workspaces are uv workspaces and every Python task runs through uv.
+UV_VERSION=0.13.9
+if ! command -v uv >/dev/null 2>&1 || [ "$(uv --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+	$sudo /usr/bin/python3 -m venv /opt/bld-uv
+	$sudo /opt/bld-uv/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" ||
+		{ echo "install-deps: could not install uv $UV_VERSION from PyPI" >&2; exit 1; }
+	$sudo ln -sf /opt/bld-uv/bin/uv /opt/bld-uv/bin/uvx /usr/local/bin/
+fi
+uv --version

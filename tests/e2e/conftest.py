@@ -47,7 +47,16 @@ import pytest
 
 # Variables passed through from the outer environment (sanitizers, toolchain).
 _PASS_THROUGH = ('PATH', 'LANG', 'LC_ALL', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS',
-                 'MSAN_OPTIONS', 'TSAN_OPTIONS', 'LD_LIBRARY_PATH', 'BLD_SOURCE_ROOT')
+                 'MSAN_OPTIONS', 'TSAN_OPTIONS', 'LD_LIBRARY_PATH', 'BLD_SOURCE_ROOT',
+                 'UV_INDEX_URL', 'UV_DEFAULT_INDEX', 'PIP_INDEX_URL', 'UV_NATIVE_TLS',
+                 # reaching PyPI, npm and the Go proxy from machines behind a proxy
+                 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS', 'HTTP_PROXY',
+                 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+                 'GOPROXY')
+# uv's cache, shared by every test of a run (and kept between CI steps: scripts/test.sh
+# points it at a folder CI reuses); HOME is per test, so uv's default would start cold.
+UV_CACHE_DIR = os.environ.get('UV_CACHE_DIR') or os.path.join(
+    os.environ.get('TMPDIR', '/tmp'), 'bld-e2e-uv-cache')
 
 
 def _binary(name):
@@ -105,6 +114,9 @@ def clean_env(home, extra=None):
         'GIT_CONFIG_GLOBAL': '/dev/null',
         'GIT_AUTHOR_NAME': 'bld e2e', 'GIT_AUTHOR_EMAIL': 'e2e@bld.invalid',
         'GIT_COMMITTER_NAME': 'bld e2e', 'GIT_COMMITTER_EMAIL': 'e2e@bld.invalid',
+        'UV_CACHE_DIR': UV_CACHE_DIR,
+        'UV_PYTHON_DOWNLOADS': 'never',
+        'UV_NO_PROGRESS': '1',
     })
     for k, v in (extra or {}).items():
         if v is None:

@@ -16,7 +16,9 @@ import pytest
 ORACLE = pathlib.Path(os.environ.get('NX_ORACLE', '/nonexistent/nx-oracle'))
 
 PY_FILES = ['project.json', 'pyproject.toml', 'README.md', 'scripts/generate_open_api.py',
-            'scripts/bundle.sh', 'scripts/python.sh', 'tests/__init__.py', 'tests/test_main.py']
+            'tests/__init__.py', 'tests/test_main.py']
+UV_TARGETS = {'openapi', 'bundle', 'compile', 'serve', 'test', 'lint', 'format', 'build',
+              'install', 'lock', 'sync', 'add', 'update', 'remove'}
 MODULE_FILES = ['__init__.py', 'init.py', 'main.py']
 
 
@@ -52,25 +54,57 @@ def test_fastapi_cdk_non_default_options(make_ws):
         assert f'CREATE {root}/{f}' in r.out
     for f in MODULE_FILES:
         assert (ws.root / root / 'shop_core' / f).is_file(), f
-    for f in ['nx.json', 'package.json', '.gitignore', 'tsconfig.base.json']:
+    for f in ['nx.json', 'package.json', '.gitignore', 'tsconfig.base.json', 'pyproject.toml',
+              'uv.lock']:
         assert (ws.root / f).is_file(), f
+    assert 'uv lock' in r.both
 
     pj = jload(ws, f'{root}/project.json')
     assert pj['name'] == 'shop-api'
+    assert pj['$schema'] == '../../node_modules/nx/schemas/project-schema.json'
     assert pj['sourceRoot'] == 'apps/shop_api/shop_core'
     t = pj['targets']
-    assert set(t) >= {'openapi', 'bundle', 'serve', 'test', 'lint', 'build'}
-    assert t['openapi']['cache'] is True
+    assert set(t) == UV_TARGETS
+    for name, target in t.items():
+        if name != 'build':
+            assert target['executor'] == 'nx:run-commands', name
+        if target.get('cache'):
+            assert '{workspaceRoot}/uv.lock' in target['inputs'], name
+    assert {n for n, x in t.items() if x.get('cache')} == {'openapi', 'bundle', 'compile',
+                                                            'test', 'lint', 'format'}
     assert t['openapi']['outputs'] == ['{workspaceRoot}/dist/apps/shop_api/openapi']
+    assert t['openapi']['options']['command'].startswith('uv run --package shop-api python ')
     assert 'dist/apps/shop_api/openapi/openapi.json' in t['openapi']['options']['command']
-    assert t['bundle']['cache'] is True
     assert t['bundle']['outputs'] == ['{workspaceRoot}/dist/apps/shop_api/bundle']
+    cmds = [c['command'] if isinstance(c, dict) else c for c in t['bundle']['options']['commands']]
+    assert cmds[1].startswith('uv export --frozen --no-dev --no-editable --package shop-api')
+    assert cmds[2].startswith('uv pip install -n --no-deps --no-installer-metadata '
+                              '--no-compile-bytecode --python-platform {args.pythonPlatform} '
+                              '--python-version {args.pythonVersion} '
+                              '--target dist/apps/shop_api/bundle')
+    assert t['bundle']['options']['args'] == ('--pythonPlatform=x86_64-manylinux2014 '
+                                              '--pythonVersion=3.12')
+    assert t['compile']['options']['command'] == ('uv build --package shop-api --out-dir '
+                                                  'dist/apps/shop_api/build')
     assert t['serve']['continuous'] is True
     assert 'shop_core.main:app' in t['serve']['options']['command']
     assert '--port 8000' in t['serve']['options']['command']
     assert '--reload' in t['serve']['options']['command']
-    assert 'pytest' in t['test']['options']['command']
-    assert 'ruff' in t['lint']['options']['command']
+    assert 'uv run --package shop-api pytest' in t['test']['options']['command']
+    assert '--junitxml=reports/apps/shop_api/unittests/junit.xml' in t['test']['options']['command']
+    assert t['test']['outputs'] == ['{workspaceRoot}/reports/apps/shop_api']
+    assert t['lint']['options']['command'] == 'uv run --package shop-api ruff check apps/shop_api'
+    assert t['lint']['dependsOn'] == ['format']
+    assert 'ruff format --check' in t['format']['options']['command']
+    assert t['add']['options']['command'] == 'uv add --package shop-api'
+    assert t['lock']['options']['command'] == 'uv lock'
+    root_toml = ws.read('pyproject.toml')
+    assert '[tool.uv.workspace]' in root_toml and '"apps/shop_api",' in root_toml
+    assert 'name = "shop-api"' in ws.read('uv.lock')
+    toml = ws.read(f'{root}/pyproject.toml')
+    for dep in ('fastapi', 'pydantic>=2', 'aws-lambda-powertools[tracer]', 'mangum',
+                'uvicorn'):
+        assert dep in toml, dep
 
     c = 'packages/common/constructs'
     for f in ['project.json', 'tsconfig.json', 'src/index.ts', 'src/app/apis/shop-api.ts',
@@ -148,7 +182,14 @@ def test_second_api_adds_without_touching_the_first(make_ws):
     r = generate(ws, 'py#fast-api', '--name', 'other-api')
     after = tree(ws.root)
     changed = {p for p in before if before[p] != after.get(p)}
-    assert changed == {f'{c}/project.json', f'{c}/src/app/apis/index.ts'}, r
+    assert changed == {f'{c}/project.json', f'{c}/src/app/apis/index.ts', 'pyproject.toml',
+                       'uv.lock'}, r
+    # One uv workspace, one lock; the second API serves on the next port.
+    assert '"packages/my_api",\n    "packages/other_api",\n]' in ws.read('pyproject.toml')
+    lock = ws.read('uv.lock')
+    assert 'name = "my-api"' in lock and 'name = "other-api"' in lock
+    serve = jload(ws, 'packages/other_api/project.json')['targets']['serve']
+    assert '--port 8001 ' in serve['options']['command']
     assert f'UPDATE {c}/project.json' in r.out
     assert f'CREATE {c}/src/app/apis/other-api.ts' in r.out
     assert ws.read(f'{c}/src/app/apis/index.ts').endswith(
@@ -202,8 +243,40 @@ def test_missing_name_and_bad_module_are_clear_errors(make_ws):
     r = ws.run('g', 'py#fast-api')
     assert r.code == 2 and '--name is required' in r.err, r
     r = ws.run('g', 'py#fast-api', '--name', 'x', '--moduleName', 'Bad-Name')
-    assert r.code == 2 and 'Python module name' in r.err, r
+    assert r.code == 2 and "--moduleName 'Bad-Name'" in r.err and 'Python module name' in r.err, r
     assert tree(ws.root) == {}
+
+
+@pytest.mark.parametrize('name,says', [
+    ('import', "--name 'import': its module name 'import'"),
+    ('rest-api', "--name 'rest-api': its construct class 'RestApi' would clash"),
+    ('http-api', "--name 'http-api': its construct class 'HttpApi' would clash"),
+    ('construct', "--name 'construct': its construct class 'Construct' would clash"),
+    ('user-pool', "--name 'user-pool': its construct class 'UserPool' would clash"),
+    ('apps/shop', "--name 'apps/shop': expected a name without '/'"),
+    ('__', "--name '__': expected a name starting with a letter"),
+    ('caf\u00e9', "would become 'caf'"),
+    ('9lives', "--name '9lives': expected a name starting with a letter"),
+])
+def test_bad_names_name_the_option_passed(make_ws, name, says):
+    ws = make_ws({})
+    r = ws.run('g', 'py#fast-api', '--name', name)
+    assert r.code == 2, r
+    assert says in r.err, r
+    assert tree(ws.root) == {}
+
+
+def test_schema_paths_follow_the_directory_depth(make_ws):
+    ws = make_ws({})
+    generate(ws, 'py#fast-api', '--name', 'deep-api', '--directory', 'apps/team/services')
+    pj = jload(ws, 'apps/team/services/deep_api/project.json')
+    assert pj['$schema'] == '../../../../node_modules/nx/schemas/project-schema.json'
+    assert (ws.root / 'apps/team/services/deep_api' / pj['$schema'].replace(
+        '/node_modules/nx/schemas/project-schema.json', '') / 'nx.json').resolve() == \
+        (ws.root / 'nx.json').resolve()
+    generate(ws, 'ts#infra', '--name', 'infra', '--directory', 'apps/x')
+    assert jload(ws, 'apps/x/infra/project.json')['$schema'] == \
+        '../../../node_modules/nx/schemas/project-schema.json'
 
 
 def test_infra_app_instantiates_the_apis(make_ws):

@@ -182,6 +182,67 @@ static void run_script_uses_the_package_manager(void **state)
 	pkg_manager = "npm";
 }
 
+/* The uv command of an @nxlv/python executor (after the "uv missing" guard). */
+static const char *uv_command(const struct exec_plan *p)
+{
+	const char *c = strstr(p->commands.v[0], "; }; ");
+	assert_non_null(c);
+	assert_non_null(strstr(p->commands.v[0], "needs uv: install it"));
+	return c + 5;
+}
+
+static void nxlv_python_executors_map_onto_uv(void **state)
+{
+	struct exec_plan p;
+	struct bld_err err;
+	/* /ws has no pyproject.toml here: not a uv workspace, so commands run in the project. */
+	assert_int_equal(plan(&p, &err, "@nxlv/python:ruff-check",
+	                      "{\"lintFilePatterns\":[\"pkg\",\"tests\"]}", "--fix", NULL),
+	                 0);
+	assert_string_equal(uv_command(&p), "uv run ruff check pkg tests --fix");
+	assert_string_equal(p.cwd, "/ws/libs/a");
+	assert_string_equal(p.venv, "/ws/.venv");
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "@nxlv/python:ruff-format",
+	                      "{\"filePatterns\":[\"pkg\"],\"check\":true}", NULL),
+	                 0);
+	assert_string_equal(uv_command(&p), "uv run ruff format pkg --check");
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "@nxlv/python:build",
+	                      "{\"outputPath\":\"dist/b\"}",
+	                      NULL),
+	                 0);
+	assert_string_equal(uv_command(&p),
+	                    "rm -rf /ws/dist/b && uv build /ws/libs/a --out-dir /ws/dist/b");
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "@nxlv/python:build", "{}", NULL), BLD_ESCHEMA);
+	assert_non_null(strstr(err.msg, "outputPath"));
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "@nxlv/python:install",
+	                      "{\"verbose\":true,\"args\":\"--frozen  --no-dev\"}", NULL),
+	                 0);
+	assert_string_equal(uv_command(&p), "uv sync -v --frozen --no-dev");
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "@nxlv/python:lock", "{\"update\":false}", "--update", NULL),
+	                 0);
+	assert_string_equal(uv_command(&p), "uv lock --upgrade");
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "@nxlv/python:add",
+	                      "{\"group\":\"dev\",\"extras\":[\"cli\"]}", "requests", NULL),
+	                 0);
+	assert_string_equal(uv_command(&p), "uv add requests --group dev --extra cli");
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "@nxlv/python:update", "{}", "--name=boto3", NULL), 0);
+	assert_string_equal(uv_command(&p), "uv lock --upgrade-package boto3 && uv sync");
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "@nxlv/python:remove", "{\"name\":\"six\"}", NULL), 0);
+	assert_string_equal(uv_command(&p), "uv remove six");
+	exec_plan_release(&p);
+	assert_int_equal(plan(&p, &err, "@nxlv/python:remove", "{}", NULL), BLD_ESCHEMA);
+	assert_non_null(strstr(err.msg, "needs the package"));
+	exec_plan_release(&p);
+}
+
 static void codegen_output_outside_the_workspace_is_refused(void **state)
 {
 	struct exec_plan p;
@@ -208,6 +269,7 @@ int main(void)
 	    cmocka_unit_test(cwd_env_envfile_ready_when),
 	    cmocka_unit_test(unsupported_executor_is_named_with_the_list),
 	    cmocka_unit_test(other_executors),
+	    cmocka_unit_test(nxlv_python_executors_map_onto_uv),
 	    cmocka_unit_test(codegen_output_outside_the_workspace_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
