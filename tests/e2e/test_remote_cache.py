@@ -54,6 +54,17 @@ def snapshot(root):
     return out
 
 
+_CLONES = []
+
+
+@pytest.fixture(autouse=True)
+def _cleanup_clones():
+    """Clones are Workspaces make_ws does not know: stop their daemons (e2e-daemon) too."""
+    yield
+    while _CLONES:
+        _CLONES.pop().cleanup()
+
+
 def clone(ws, dest):
     """A second clone of ws in another folder, as a Workspace (its own .bld/cache)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -64,6 +75,7 @@ def clone(ws, dest):
     ws2.__dict__.update(ws.__dict__)
     ws2.root = dest
     ws2.procs = []
+    _CLONES.append(ws2)
     return ws2
 
 
