@@ -68,9 +68,10 @@ int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, char **ret_te
 			if (cJSON_IsString(t))
 				strvec_push(&pkg->keywords, t->valuestring);
 		}
-		pkg->entry_points =
-		    cJSON_HasObjectItem(json, "exports") || cJSON_HasObjectItem(json, "main") ||
-		    cJSON_HasObjectItem(json, "module") || cJSON_HasObjectItem(json, "bin");
+		pkg->entry_points = cJSON_GetObjectItemCaseSensitive(json, "exports") ||
+		                    cJSON_GetObjectItemCaseSensitive(json, "main") ||
+		                    cJSON_GetObjectItemCaseSensitive(json, "module") ||
+		                    cJSON_GetObjectItemCaseSensitive(json, "bin");
 		for (size_t i = 0; i < ARRAY_LEN(dep_fields); i++) {
 			const cJSON *d;
 			cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(json, dep_fields[i]))
@@ -453,7 +454,7 @@ cJSON *ws__pkg_metadata(struct ws_pkg *pkg, const cJSON *targets, bool in_worksp
 	{
 		const cJSON *ex = cJSON_GetObjectItemCaseSensitive(t, "executor");
 		if (cJSON_IsString(ex) && !strcmp(ex->valuestring, "nx:run-script") &&
-		    cJSON_HasObjectItem(scripts, t->string))
+		    cJSON_GetObjectItemCaseSensitive(scripts, t->string))
 			cJSON_AddItemToArray(names, cJSON_CreateString(t->string));
 	}
 	if (cJSON_GetArraySize(names))

@@ -675,8 +675,7 @@ static void loading_release(struct loading *ls, size_t n)
 /* The package.json files that are projects of their own: packages of the
  * package manager's workspace with no project.json beside them (those
  * with one are read with their project.json).  Fills pm->members. */
-static void package_projects(const struct workspace *ws, const struct ws_walk *walk,
-                             struct ws_pm *pm, struct strvec *ret)
+static void package_projects(const struct ws_walk *walk, struct ws_pm *pm, struct strvec *ret)
 {
 	struct sbuf pj = SBUF_INIT;
 	sbuf_init(&pj);
@@ -688,7 +687,9 @@ static void package_projects(const struct workspace *ws, const struct ws_walk *w
 		sbuf_reset(&pj);
 		sbuf_add(&pj, path, strlen(path) - strlen("package.json"));
 		sbuf_adds(&pj, "project.json");
-		if (!workspace_has_file(ws, pj.buf))
+		const char *key = pj.buf;
+		if (!walk->configs.n || !bsearch(&key, walk->configs.v, walk->configs.n,
+		                                 sizeof(char *), cmp_strp))
 			strvec_push(ret, path);
 	}
 	sbuf_release(&pj);
@@ -710,7 +711,7 @@ static int load_projects(struct workspace *ws, struct ws_walk *walk, const char 
 	int rc = cx.root_fd < 0 ? bld_err_set(err, -errno, "%s: %s", ws->root, strerror(errno))
 	                        : ws__pm_read(&cx.pm, ws, cx.root_fd, err);
 	if (rc == 0)
-		package_projects(ws, walk, &cx.pm, &pkgs);
+		package_projects(walk, &cx.pm, &pkgs);
 	size_t nc = walk->configs.n, n = nc + pkgs.n;
 	struct loading *ls = xcalloc(n + 1, sizeof(*ls));
 	struct strmap by_pkg, by_py;
