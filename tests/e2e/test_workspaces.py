@@ -75,8 +75,20 @@ PNPM = {
 PNPM_PROJECTS = ['a', 'root', 'web', 'y']
 
 
-@pytest.mark.parametrize('files,want', [(NPM, NPM_PROJECTS), (YARN, YARN_PROJECTS),
-                                        (PNPM, PNPM_PROJECTS)], ids=['npm', 'yarn', 'pnpm'])
+# lerna.json: its "packages", or packages/* when it has none (Nx reads it too).
+LERNA = {
+    'nx.json': {},
+    'package.json': {'name': 'root'},
+    'lerna.json': {'packages': ['libs/*']},
+    'libs/a/package.json': pkg('a'),
+    'packages/b/package.json': pkg('b'),
+}
+
+
+@pytest.mark.parametrize('files,want', [
+    (NPM, NPM_PROJECTS), (YARN, YARN_PROJECTS), (PNPM, PNPM_PROJECTS), (LERNA, ['a']),
+    (dict(LERNA, **{'lerna.json': {}}), ['b']),
+], ids=['npm', 'yarn', 'pnpm', 'lerna', 'lerna-default'])
 def test_package_manager_workspaces_are_discovered(make_ws, files, want):
     ws = make_ws(files)
     r = ws.run('show', 'projects', '--json')
