@@ -101,6 +101,9 @@ if [ "${BLD_NO_ASAN:-0}" != 1 ]; then
 		status=1
 		BLD_EXTRA_FAILED=1
 	else
+		# test_daemon's differential walk: 200 steps in the pass above, 50 here (each
+		# step is two instrumented engine runs)
+		BLD_DIFF_STEPS=${BLD_DIFF_STEPS:-50} \
 		ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_leaks=1} \
 		UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1} \
 			meson test -C build-test-asan --print-errorlogs --timeout-multiplier 3 "${names[@]}" || status=1

@@ -254,6 +254,15 @@ class Workspace:
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=15)
             except subprocess.TimeoutExpired:
                 pass
+            # a daemon's sanitizer report goes to its log, not to any client: look there
+            try:
+                text = (self.root / '.bld/daemon.log').read_text(errors='replace')
+            except OSError:
+                text = ''
+            for bad in ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:',
+                        'did not close cleanly'):
+                assert bad not in text, f'the daemon of {self.root} logged:\n{text[-4000:]}'
+
 
 
 def pid_alive(pid):
