@@ -254,6 +254,16 @@ class Workspace:
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=15)
             except subprocess.TimeoutExpired:
                 pass
+        if self.daemon_maybe:
+            # daemons of other roots the test made (a second clone, a nested workspace)
+            # carry this workspace's HOME too: stop them as well
+            others = engines_of(self, resident=True)
+            for pid in others:
+                kill_if_alive(pid, signal.SIGTERM)
+            if not wait_for(lambda: not any(pid_alive(p) for p in others), timeout=10):
+                for pid in others:
+                    kill_if_alive(pid, signal.SIGKILL)
+        if self.daemon_maybe and (self.root / '.bld').exists():
             # a daemon's sanitizer report goes to its log, not to any client: look there
             try:
                 text = (self.root / '.bld/daemon.log').read_text(errors='replace')
