@@ -303,7 +303,7 @@ static bool project_uses(const struct workspace *ws, const struct ws_project *p,
 	if (*p->root && file_read_max(file, WS_MAX_FILE, &text, &len) >= 0) {
 		cJSON *j = parse_side(text, len);
 		for (size_t f = 0; j && !hit && f < ARRAY_LEN(dep_fields); f++)
-			hit = cJSON_HasObjectItem(cJSON_GetObjectItemCaseSensitive(j, dep_fields[f]),
+			hit = ws__json_has(cJSON_GetObjectItemCaseSensitive(j, dep_fields[f]),
 			                          dep);
 		cJSON_Delete(j);
 	}
@@ -334,7 +334,7 @@ static void root_package_json(const struct workspace *ws, const struct affected_
 		const cJSON *db = cJSON_GetObjectItemCaseSensitive(b, dep_fields[f]), *e;
 		cJSON_ArrayForEach(e, da)
 		{
-			if (!cJSON_HasObjectItem(db, e->string)) { /* removed: everything */
+			if (!ws__json_has(db, e->string)) { /* removed: everything */
 				mark_all(ws, sel);
 				goto out;
 			}
@@ -398,7 +398,7 @@ static void root_tsconfig(const struct workspace *ws, const struct affected_chan
 	}
 	cJSON_ArrayForEach(e, pb)
 	{
-		if (!cJSON_HasObjectItem(pa, e->string))
+		if (!ws__json_has(pa, e->string))
 			mark_mapped(ws, e, sel);
 	}
 out:

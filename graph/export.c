@@ -63,9 +63,9 @@ static bool package_is_app(const struct workspace *ws, const struct ws_project *
 	free(rel);
 	if (file_read(path, &buf, &len) >= 0) {
 		cJSON *j = cJSON_Parse(buf);
-		app = cJSON_IsObject(j) && !cJSON_HasObjectItem(j, "exports") &&
-		      !cJSON_HasObjectItem(j, "main") && !cJSON_HasObjectItem(j, "module") &&
-		      !cJSON_HasObjectItem(j, "bin");
+		app = cJSON_IsObject(j) && !(cJSON_GetObjectItemCaseSensitive(j, "exports") != NULL) &&
+		      !(cJSON_GetObjectItemCaseSensitive(j, "main") != NULL) && !(cJSON_GetObjectItemCaseSensitive(j, "module") != NULL) &&
+		      !(cJSON_GetObjectItemCaseSensitive(j, "bin") != NULL);
 		cJSON_Delete(j);
 	}
 	free(buf);

@@ -376,7 +376,7 @@ static bool overridden(const cJSON *project_targets, const char *script)
 	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(t, "executor");
 	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(t, "options"), "script");
-	if (cJSON_HasObjectItem(t, "command"))
+	if (ws__json_has(t, "command"))
 		return true;
 	return cJSON_IsString(ex) && (strcmp(ex->valuestring, "nx:run-script") ||
 	                              !cJSON_IsString(sc) || strcmp(sc->valuestring, script));
@@ -428,7 +428,7 @@ cJSON *ws__pkg_targets(const struct ws_pkg *pkg, const cJSON *project_targets, c
 	{
 		const char *name =
 		    cJSON_IsArray(incl) ? (cJSON_IsString(e) ? e->valuestring : NULL) : e->string;
-		if (!name || overridden(project_targets, name) || cJSON_HasObjectItem(res, name))
+		if (!name || overridden(project_targets, name) || ws__json_has(res, name))
 			continue;
 		const cJSON *content = cJSON_GetObjectItemCaseSensitive(scripts, name);
 		cJSON_AddItemToObject(res, name, script_target(name, content, run));
@@ -439,7 +439,7 @@ cJSON *ws__pkg_targets(const struct ws_pkg *pkg, const cJSON *project_targets, c
 		cJSON_Delete(res);
 		res = merged;
 	}
-	if (!pkg->is_private && release_publish && !cJSON_HasObjectItem(res, "nx-release-publish"))
+	if (!pkg->is_private && release_publish && !ws__json_has(res, "nx-release-publish"))
 		cJSON_AddItemToObject(res, "nx-release-publish",
 		                      release_publish_target(target_defaults));
 	return res;

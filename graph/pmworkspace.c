@@ -242,7 +242,7 @@ int ws__pm_read(struct ws_pm *pm, const struct workspace *ws, int root_fd, struc
 			                ws__json_kind(json));
 		if (rc == 0)
 			rc = root_workspaces(pm, json, text, err);
-		pm->root_project = rc == 0 && cJSON_HasObjectItem(json, "nx");
+		pm->root_project = rc == 0 && ws__json_has(json, "nx");
 		cJSON_Delete(json);
 		free(text);
 	}

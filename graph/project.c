@@ -195,7 +195,7 @@ static cJSON *ensure_object(cJSON *obj, const char *key)
 
 static void set_item(cJSON *obj, const char *key, cJSON *val)
 {
-	if (cJSON_HasObjectItem(obj, key))
+	if (ws__json_has(obj, key))
 		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, val);
 	else
 		cJSON_AddItemToObject(obj, key, val);
@@ -210,7 +210,7 @@ static int normalize_target(const cJSON *raw, const struct ws_project *p, const 
 	cJSON *opts = ensure_object(t, "options");
 	ensure_object(t, "configurations");
 	int rc = 0;
-	if (cmd && cJSON_HasObjectItem(t, "executor"))
+	if (cmd && ws__json_has(t, "executor"))
 		rc = bld_err_at(err, BLD_ESCHEMA, file, 0, 0,
 		                "%s: has both \"executor\" and \"command\" (the command shorthand "
 		                "means nx:run-commands)",
@@ -229,7 +229,7 @@ static int normalize_target(const cJSON *raw, const struct ws_project *p, const 
 		if (rc == 0)
 			rc = ws__resolve_option_tokens(c, p, file, where, err);
 	}
-	if (!cJSON_HasObjectItem(t, "parallelism"))
+	if (!ws__json_has(t, "parallelism"))
 		cJSON_AddTrueToObject(t, "parallelism");
 	if (rc < 0) {
 		cJSON_Delete(t);
@@ -363,7 +363,7 @@ static cJSON *merge_target(const cJSON *base, const cJSON *over)
 static cJSON *desugar(const cJSON *t)
 {
 	cJSON *d = cJSON_Duplicate(t, true);
-	if (!cJSON_HasObjectItem(d, "command") || cJSON_HasObjectItem(d, "executor"))
+	if (!ws__json_has(d, "command") || ws__json_has(d, "executor"))
 		return d; /* both: normalize_target reports it */
 	cJSON *cmd = cJSON_DetachItemFromObjectCaseSensitive(d, "command");
 	cJSON_AddStringToObject(d, "executor", "nx:run-commands");
@@ -385,7 +385,7 @@ cJSON *ws__merge_target_maps(const cJSON *base, const cJSON *over)
 	}
 	cJSON_ArrayForEach(e, over)
 	{
-		if (!cJSON_HasObjectItem(r, e->string))
+		if (!ws__json_has(r, e->string))
 			cJSON_AddItemToObject(r, e->string, cJSON_Duplicate(e, true));
 	}
 	return r;
@@ -397,7 +397,7 @@ static void fill_missing(cJSON *into, const cJSON *from)
 	const cJSON *e;
 	cJSON_ArrayForEach(e, from)
 	{
-		if (!cJSON_HasObjectItem(into, e->string))
+		if (!ws__json_has(into, e->string))
 			cJSON_AddItemToObject(into, e->string, cJSON_Duplicate(e, true));
 	}
 }
@@ -415,7 +415,7 @@ static void merge_default(cJSON *t, const cJSON *raw, const cJSON *d)
 			cJSON *cfgs = ensure_object(t, "configurations");
 			const cJSON *c;
 			cJSON_ArrayForEach(c, e) fill_missing(ensure_object(cfgs, c->string), c);
-		} else if (!cJSON_HasObjectItem(raw, e->string)) {
+		} else if (!ws__json_has(raw, e->string)) {
 			set_item(t, e->string, cJSON_Duplicate(e, true));
 		}
 	}
@@ -483,7 +483,7 @@ static void fill_target(struct ws_target *wt, cJSON *t)
 	wt->json = t;
 	wt->cache = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "cache"));
 	wt->continuous = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "continuous"));
-	wt->has_inputs = cJSON_HasObjectItem(t, "inputs");
+	wt->has_inputs = ws__json_has(t, "inputs");
 }
 
 int ws__project_resolve(struct workspace *ws, struct ws_project *p, const struct ws_texts *texts,

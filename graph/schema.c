@@ -361,7 +361,7 @@ static const struct schema *target_schema(const cJSON *t, const char *key)
 	const char *name = NULL;
 	if (x)
 		name = cJSON_IsString(x) ? x->valuestring : NULL;
-	else if (cJSON_HasObjectItem(t, "command"))
+	else if (ws__json_has(t, "command"))
 		name = "nx:run-commands";
 	else if (key && strchr(key, ':'))
 		name = key;

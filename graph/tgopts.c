@@ -59,7 +59,7 @@ void tg__merge_into(cJSON *dst, const cJSON *src)
 		if (!it->string || strcmp(it->string, "__overrides_unparsed__") == 0)
 			continue;
 		cJSON *copy = cJSON_Duplicate(it, true);
-		if (cJSON_HasObjectItem(dst, it->string))
+		if (cJSON_GetObjectItemCaseSensitive(dst, it->string))
 			cJSON_ReplaceItemInObjectCaseSensitive(dst, it->string, copy);
 		else
 			cJSON_AddItemToObject(dst, it->string, copy);

@@ -205,7 +205,7 @@ static void add_package_nx_keys(struct ws_project *p, const cJSON *nx)
 			const cJSON *n;
 			cJSON_ArrayForEach(n, e)
 			{
-				if (!cJSON_HasObjectItem(mine, n->string))
+				if (!ws__json_has(mine, n->string))
 					cJSON_AddItemToObject(mine, n->string,
 					                      cJSON_Duplicate(n, true));
 			}
@@ -652,7 +652,7 @@ static void finish_json(struct ws_project *p)
 		cJSON *e = cJSON_DetachItemViaPointer(old, old->child);
 		cJSON_AddItemToObject(j, e->string, e); /* copies the key, then frees e's */
 	}
-	if (!cJSON_HasObjectItem(j, "tags"))
+	if (!ws__json_has(j, "tags"))
 		cJSON_AddArrayToObject(j, "tags");
 	cJSON_Delete(old);
 	p->json = j;

@@ -206,4 +206,11 @@ void ws__pyproject_parse(const char *text, size_t len, const char *file, struct 
 /* PEP 503 normalisation: lowercase, runs of -_. become one '-'; new string. */
 char *ws__pep503(const char *name, size_t len);
 
+/* Whether obj has key, spelled exactly: JSON keys are case-sensitive in Nx
+ * (JavaScript objects), unlike cJSON_HasObjectItem. */
+static inline bool ws__json_has(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key) != NULL;
+}
+
 #endif
