@@ -164,6 +164,25 @@ static int schema_version(struct cache *c)
 	return v;
 }
 
+/* Switching a new database to WAL takes a lock that SQLite's busy handler
+ * does not wait for: two engines opening one fresh cache at once saw
+ * "database is locked" here and ran without the cache (and its task lock).
+ * Retry for as long as the busy timeout would have waited. */
+static int set_wal(struct cache *c, struct bld_err *err)
+{
+	for (int waited_ms = 0;; waited_ms += 10) {
+		int rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		if (waited_ms >= 30000)
+			break;
+		sqlite3_sleep(10);
+	}
+	return cache__dberr(c, err, "PRAGMA journal_mode=WAL");
+}
+
 static int db_open(struct cache *c, struct bld_err *err)
 {
 	char *path = path_join(c->dir, "cache.db");
@@ -173,7 +192,7 @@ static int db_open(struct cache *c, struct bld_err *err)
 	if (rc != SQLITE_OK)
 		return cache__dberr(c, err, "open");
 	sqlite3_busy_timeout(c->db, 30000);
-	int r = cache__exec(c, "PRAGMA journal_mode=WAL", err);
+	int r = set_wal(c, err);
 	if (r >= 0)
 		r = cache__exec(c, "PRAGMA synchronous=NORMAL", err);
 	if (r >= 0 && (r = cache__begin(c, err)) >= 0) {

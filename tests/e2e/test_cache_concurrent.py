@@ -61,11 +61,14 @@ def test_two_concurrent_run_many_never_store_torn_outputs(make_ws):
         ws.clear_log()
         procs = [ws.spawn('run-many', '-t', 'build', '--parallel', '3', env=env)
                  for _ in range(2)]
+        outs = []
         for p in procs:
             out, err = p.communicate(timeout=120)
-            assert p.returncode == 0, (rnd, out.decode(), err.decode())
+            outs.append(out.decode() + err.decode())
+            assert p.returncode == 0, (rnd, outs[-1])
         # the lock: each task ran once, by one of the two engines
-        assert sorted(ws.ran()) == sorted(f'{p}:build {rnd}' for p in PROJECTS), (rnd, ws.ran())
+        assert sorted(ws.ran()) == sorted(f'{p}:build {rnd}' for p in PROJECTS), \
+            (rnd, ws.ran(), outs)
     # every round's entries restore byte-exact, running nothing
     for rnd in range(10):
         set_seeds(ws, rnd)

@@ -337,7 +337,7 @@ def test_nx_api_read_only_token_stops_uploading_keeps_reading(make_ws, tmp_path,
     r = other.run('run-many', '-t', 'build', env=ro)
     assert r.code == 0, r
     assert ws.ran() == ['a:build'], r          # b and c: remote hits through the ro token
-    assert r.both.count('403') == 1 and 'reading only' in r.both, r
+    assert r.both.count('(403)') == 1 and 'reading only' in r.both, r
     assert len(nxapi.artifacts()) == before
 
 
