@@ -654,7 +654,10 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 	return 0;
 }
 
-int cmd_show_tasks(struct request *r)
+typedef int show_fn(struct request *r, struct workspace *ws, struct bld_err *err);
+
+/* Load the workspace, run fn on it, answer its error. */
+static int with_workspace(struct request *r, show_fn *fn)
 {
 	struct workspace *ws;
 	int code = cmd_load_workspace(r, &ws);
@@ -662,31 +665,32 @@ int cmd_show_tasks(struct request *r)
 		return code;
 	struct bld_err err;
 	bld_err_clear(&err);
-	int rc = show_tasks(r, ws, &err);
+	int rc = fn(r, ws, &err);
 	workspace_free(ws);
 	return rc < 0 ? request_error(r, &err) : 0;
+}
+
+static int show_unknown(struct request *r, struct workspace *ws, struct bld_err *err)
+{
+	return bld_err_set(err, BLD_EUSAGE, "show what? projects, project <name> or tasks");
+}
+
+int cmd_show_tasks(struct request *r)
+{
+	return with_workspace(r, show_tasks);
 }
 
 int cmd_show(struct request *r)
 {
 	const char *what = request_arg_str(r, "what");
-	struct workspace *ws;
-	int code = cmd_load_workspace(r, &ws);
-	if (code)
-		return code;
-	struct bld_err err;
-	bld_err_clear(&err);
-	int rc;
+	show_fn *fn = show_unknown;
 	if (what && !strcmp(what, "projects"))
-		rc = show_projects(r, ws, &err);
+		fn = show_projects;
 	else if (what && !strcmp(what, "project"))
-		rc = show_project(r, ws, &err);
+		fn = show_project;
 	else if (what && !strcmp(what, "tasks"))
-		rc = show_tasks(r, ws, &err);
-	else
-		rc = bld_err_set(&err, BLD_EUSAGE, "show what? projects, project <name> or tasks");
-	workspace_free(ws);
-	return rc < 0 ? request_error(r, &err) : 0;
+		fn = show_tasks;
+	return with_workspace(r, fn);
 }
 
 /* ---- graph ---- */

@@ -57,13 +57,12 @@ bool exec_supported(const char *executor)
 	return executor && exec_find(executor) != NULL;
 }
 
-const char *exec_supported_list(void)
+char *exec_supported_list(void)
 {
-	return "nx:run-commands, nx:noop, nx:run-script, @nx/workspace:run-commands, "
-	       "@nrwl/workspace:run-commands, @nxlv/python:run-commands, @nxlv/python:build, "
-	       "@nxlv/python:ruff-check, @nxlv/python:ruff-format, @nxlv/python:install, "
-	       "@nxlv/python:sync, @nxlv/python:lock, @nxlv/python:add, @nxlv/python:update, "
-	       "@nxlv/python:remove, bld:openapi-metadata";
+	struct sbuf b = SBUF_INIT;
+	for (size_t i = 0; i < ARRAY_LEN(executors); i++)
+		sbuf_addf(&b, "%s%s", i ? ", " : "", executors[i].name);
+	return sbuf_detach(&b);
 }
 
 void exec_describe(struct sbuf *out)
@@ -734,10 +733,14 @@ int exec_plan_build(const char *executor, const cJSON *options, const struct str
                     struct exec_plan *p, struct bld_err *err)
 {
 	const struct exec_info *x = executor ? exec_find(executor) : NULL;
-	if (!x)
-		return bld_err_set(err, BLD_EEXECUTOR,
-		                   "executor \"%s\" is not supported by bld; bld runs: %s",
-		                   executor ? executor : "(none)", exec_supported_list());
+	if (!x) {
+		char *all = exec_supported_list();
+		int rc = bld_err_set(err, BLD_EEXECUTOR,
+		                     "executor \"%s\" is not supported by bld; bld runs: %s",
+		                     executor ? executor : "(none)", all);
+		free(all);
+		return rc;
+	}
 	switch (x->fam) {
 	case FAM_NOOP:
 		p->kind = EXEC_NOOP;

@@ -47,8 +47,9 @@ void exec_plan_release(struct exec_plan *p);
 
 /* True when bld can run executor name. */
 bool exec_supported(const char *executor);
-/* The executors bld runs, comma separated, for error messages and `bld list` (static). */
-const char *exec_supported_list(void);
+/* The executors bld runs, comma separated, in the table's order, for error
+ * messages; caller frees. */
+char *exec_supported_list(void);
 /* Append one line per supported executor with a description to out. */
 void exec_describe(struct sbuf *out);
 

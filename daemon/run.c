@@ -403,11 +403,15 @@ static int check_executors(struct run *run, struct bld_err *err)
 {
 	for (size_t i = 0; i < run->tg->ntasks; i++) {
 		const struct task *t = &run->tg->tasks[i];
-		if (!exec_supported(t->target->executor))
-			return bld_err_set(err, BLD_EEXECUTOR,
-			                   "%s uses executor \"%s\", which bld cannot run "
-			                   "(bld runs: %s)",
-			                   t->id, t->target->executor, exec_supported_list());
+		if (!exec_supported(t->target->executor)) {
+			char *all = exec_supported_list();
+			int rc = bld_err_set(err, BLD_EEXECUTOR,
+			                     "%s uses executor \"%s\", which bld cannot run "
+			                     "(bld runs: %s)",
+			                     t->id, t->target->executor, all);
+			free(all);
+			return rc;
+		}
 	}
 	return 0;
 }
