@@ -16,7 +16,7 @@
 
 #include "client.h"
 
-enum opt_kind { OPT_FLAG, OPT_VALUE, OPT_LIST, OPT_INT, OPT_LATER };
+enum opt_kind { OPT_FLAG, OPT_VALUE, OPT_LIST, OPT_INT };
 
 struct opt {
 	const char *names; /* normalised spellings, '|' separated ("targets|target|t") */
@@ -48,9 +48,9 @@ static const struct opt run_many_opts[] = {
 /* What selects affected projects (docs/affected.md). */
 #define AFFECTED_OPTS                                                                              \
 	{"base", "base", OPT_VALUE}, {"head", "head", OPT_VALUE}, {"files", "files", OPT_LIST},    \
-	{"uncommitted", NULL, OPT_LATER},                                                          \
+	{"uncommitted", "uncommitted", OPT_FLAG},                                                  \
 	{                                                                                          \
-		"untracked", NULL, OPT_LATER                                                       \
+		"untracked", "untracked", OPT_FLAG                                                 \
 	}
 static const struct opt affected_opts[] = {
     RUN_COMMON,
@@ -267,9 +267,6 @@ static int apply_opt(struct parser *p, const struct opt *o, const char *display,
 		set_item(p->args, o->key, cJSON_CreateNumber((double)n));
 		return 0;
 	}
-	case OPT_LATER:
-		return bld_err_set(p->err, BLD_EUSAGE,
-		                   "%s is not available yet in this version of bld", display);
 	case OPT_VALUE:
 		if (!value) {
 			if (*i + 1 >= argc || !is_value(argv[*i + 1]))

@@ -156,6 +156,24 @@ static int by_inputs(struct request *r, struct workspace *ws, const struct affec
 	return rc;
 }
 
+/* Nx's conflicts between the ways of naming the change: --files, --uncommitted and
+ * --untracked each stand alone (the environment's NX_BASE/NX_HEAD do not count). */
+static int check_change_flags(struct request *r, bool files, struct bld_err *err)
+{
+	const char *names[] = {"files", "uncommitted", "untracked", "base", "head"};
+	bool on[] = {files, request_arg_bool(r, "uncommitted"), request_arg_bool(r, "untracked"),
+	             request_arg_str(r, "base") != NULL, request_arg_str(r, "head") != NULL};
+	for (size_t i = 0; i < 3; i++)
+		for (size_t k = i + 1; on[i] && k < ARRAY_LEN(on); k++)
+			if (on[k])
+				return bld_err_set(err, BLD_EUSAGE,
+				                   "--%s and --%s cannot be used together (as in Nx): "
+				                   "--files, --uncommitted and --untracked each name the "
+				                   "whole change",
+				                   names[i], names[k]);
+	return 0;
+}
+
 /* Drop from names the projects that are not affected. */
 static int keep_affected(struct request *r, const struct workspace *ws, struct strvec *names,
                          struct bld_err *err)
@@ -172,10 +190,14 @@ static int keep_affected(struct request *r, const struct workspace *ws, struct s
 	    .base = base && *base ? base : ws->default_base ? ws->default_base : "main",
 	    .head = head && *head ? head : NULL,
 	    .files = files.n ? &files : NULL,
+	    .uncommitted = request_arg_bool(r, "uncommitted"),
+	    .untracked = request_arg_bool(r, "untracked"),
 	};
 	bool *sel = xcalloc(ws->nprojects + 1, sizeof(*sel));
-	struct affected_changes c;
-	int rc = affected_changed_files(ws, &o, &c, err);
+	struct affected_changes c = {0};
+	int rc = check_change_flags(r, files.n > 0, err);
+	if (rc >= 0)
+		rc = affected_changed_files(ws, &o, &c, err);
 	if (rc >= 0) {
 		affected_touched(ws, &c, sel);
 		affected_add_dependents(ws, sel);

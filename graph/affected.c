@@ -5,7 +5,8 @@
  * Changed files: the diff from the merge-base of base and head to head;
  * without a head, HEAD's tree to the working tree with the index, untracked
  * files included (ignored ones are not), is added, as Nx adds `git diff HEAD`
- * and `git ls-files --others --exclude-standard`.  Every delta counts with
+ * and `git ls-files --others --exclude-standard`.  --uncommitted takes only
+ * the first of those two, --untracked only the second.  Every delta counts with
  * both its old and its new path (a rename touches both projects, a deletion
  * its old path).  Paths are made workspace-relative; files outside the
  * workspace folder are dropped.
@@ -130,16 +131,24 @@ static void add_path(struct gitctx *g, const char *repo_path)
 		strmap_put(&g->seen, p, (void *)1);
 }
 
-static int collect(struct gitctx *g, git_diff *d)
+/* Add the paths of d's deltas (only the untracked ones when untracked_only), free d. */
+static int collect_some(struct gitctx *g, git_diff *d, bool untracked_only)
 {
 	size_t n = git_diff_num_deltas(d);
 	for (size_t i = 0; i < n; i++) {
 		const git_diff_delta *dl = git_diff_get_delta(d, i);
+		if (untracked_only && dl->status != GIT_DELTA_UNTRACKED)
+			continue;
 		add_path(g, dl->old_file.path);
 		add_path(g, dl->new_file.path);
 	}
 	git_diff_free(d);
 	return 0;
+}
+
+static int collect(struct gitctx *g, git_diff *d)
+{
+	return collect_some(g, d, false);
 }
 
 static int diff_files(struct gitctx *g, git_tree *head_tree, bool worktree, struct bld_err *err)
@@ -212,9 +221,40 @@ static void fill_changes(const struct workspace *ws, struct gitctx *g, struct af
 	free(paths.v);
 }
 
+/* --uncommitted: HEAD to the working tree with the index (HEAD's tree becomes
+ * the before side); --untracked: the untracked files (HEAD may be unborn). */
+static int local_changes(struct gitctx *g, bool untracked, struct bld_err *err)
+{
+	git_commit *head = NULL;
+	git_tree *ht = NULL;
+	git_diff *d = NULL;
+	git_diff_options o;
+	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
+	int rc = 0;
+	if (!untracked && (rc = resolve(g, "HEAD", "head", &head, err)) >= 0 &&
+	    git_commit_tree(&ht, head) < 0)
+		rc = git_fail(err, "reading HEAD's tree");
+	if (untracked)
+		o.flags |= GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS;
+	if (rc >= 0 && untracked && git_diff_index_to_workdir(&d, g->repo, NULL, &o) < 0)
+		rc = git_fail(err, "listing the untracked files");
+	else if (rc >= 0 && !untracked &&
+	         git_diff_tree_to_workdir_with_index(&d, g->repo, ht, &o) < 0)
+		rc = git_fail(err, "diffing HEAD and the working tree");
+	if (rc >= 0)
+		collect_some(g, d, untracked);
+	g->before = ht; /* the before side of package.json and tsconfig: HEAD's */
+	git_commit_free(head);
+	return rc;
+}
+
 static int git_changes(const struct workspace *ws, const struct affected_opts *o,
                        struct gitctx *g, struct bld_err *err)
 {
+	if (o->uncommitted || o->untracked) {
+		int rc = open_repo(ws, g, err);
+		return rc < 0 ? rc : local_changes(g, o->untracked, err);
+	}
 	git_commit *head = NULL;
 	int rc = open_repo(ws, g, err);
 	if (rc >= 0)

@@ -19,6 +19,10 @@ struct affected_opts {
 	const char *head;           /* the head ref; NULL: HEAD plus the staged, unstaged and
 	                               untracked (not ignored) files, as Nx does */
 	const struct strvec *files; /* not NULL: the changed files, as given (--files); no git */
+	bool uncommitted;           /* only HEAD to the working tree with the index (staged
+	                               and unstaged changes, untracked files not), as Nx's
+	                               --uncommitted; base and head are not read */
+	bool untracked;             /* only the untracked, not ignored files (Nx's --untracked) */
 };
 
 /* One changed file: its workspace-relative path and the contents before

@@ -126,6 +126,38 @@ def test_uncommitted_and_untracked_count_ignored_do_not(make_ws):
     assert affected(ws, '--head=HEAD') == []           # with --head, uncommitted do not count
 
 
+def test_uncommitted_and_untracked_flags_as_nx(make_ws):
+    # watched in Nx 22.1.3: --uncommitted is `git diff HEAD` (staged, unstaged, deletions),
+    # --untracked `git ls-files --others --exclude-standard`; committed changes count in neither
+    ws = make_ws(files())
+    branch(ws)
+    change(ws, 'apps/leaf/main.ts', 'committed\n')
+    ws.write('libs/ui/src/index.ts', 'unstaged\n')
+    ws.write('apps/web/staged.ts', 'staged\n')
+    ws.git('add', 'apps/web/staged.ts')
+    ws.write('libs/core/new/deep.ts', 'untracked\n')
+    ws.write('apps/leaf/ignored.txt', 'ignored\n')
+    assert affected(ws, '--uncommitted') == ['ui', 'web']
+    assert affected(ws, '--untracked') == ['core', 'ui', 'web']
+    assert affected(ws) == ALL
+    ws.git('checkout', '-q', '--', 'libs/ui/src/index.ts')
+    ws.git('rm', '-q', '--cached', 'apps/web/staged.ts')
+    ws.git('rm', '-q', 'libs/ui/src/index.ts')              # a deletion counts as uncommitted
+    assert affected(ws, '--uncommitted') == ['ui', 'web']
+    r = ws.run('affected', '-t', 'build', '--untracked', '--dry-run', '--json')
+    assert r.code == 0, r
+    assert sorted(t['id'] for t in json.loads(r.out) if t['requested']) == \
+        ['core:build', 'ui:build', 'web:build']
+    # Nx refuses these pairs; so does bld (exit 2, naming both)
+    for pair in (['--uncommitted', '--untracked'], ['--untracked', '--base=main'],
+                 ['--uncommitted', '--head=HEAD'], ['--files=x', '--untracked']):
+        r = ws.run('show', 'projects', '--affected', *pair)
+        names = [a.split('=')[0] for a in pair]
+        assert r.code == 2 and all(n in r.err for n in names), (pair, r)
+    # the environment's NX_BASE does not conflict
+    assert affected(ws, '--untracked', env={'NX_BASE': 'nope'}) == ['core', 'ui', 'web']
+
+
 def test_rename_counts_for_both_projects_and_deletion_for_its_path(make_ws):
     ws = make_ws(files())
     branch(ws)
