@@ -270,13 +270,34 @@ static const struct schema s_package = {.types = T_OBJECT, .keys = pkg_keys};
 
 /* ---- the check ---- */
 
+/* One step of the key path to the value being checked: a key, or an index
+ * when key is NULL.  The steps live on check_child's stack; the path is only
+ * written out for an error message. */
+struct step {
+	const char *key;
+	int index;
+	const struct step *up;
+};
+
 struct check {
 	const struct ws_json_spans *spans;
 	const char *text;
 	const char *file;
 	struct bld_err *err;
-	struct sbuf path; /* the key path of the value being checked */
+	const struct step *top; /* NULL at the document's root */
 };
+
+/* "targets.build.options.command", "tags[2]" */
+static void path_write(const struct step *s, struct sbuf *out)
+{
+	if (!s)
+		return;
+	path_write(s->up, out);
+	if (s->key)
+		sbuf_addf(out, "%s%s", s->up ? "." : "", s->key);
+	else
+		sbuf_addf(out, "[%d]", s->index);
+}
 
 static unsigned type_of(const cJSON *v)
 {
@@ -339,13 +360,17 @@ static int wrong_type(struct check *c, const cJSON *v, const struct schema *s)
 	struct sbuf want = SBUF_INIT;
 	sbuf_init(&want);
 	describe(s, &want);
+	struct sbuf path = SBUF_INIT;
+	sbuf_init(&path);
+	path_write(c->top, &path);
 	int rc;
-	if (!c->path.len)
+	if (!path.len)
 		rc = bld_err_at(c->err, BLD_ESCHEMA, c->file, line, col,
 		                "the file must hold %s, not %s", want.buf, ws__json_kind(v));
 	else
 		rc = bld_err_at(c->err, BLD_ESCHEMA, c->file, line, col, "%s must be %s, not %s",
-		                c->path.buf, want.buf, ws__json_kind(v));
+		                path.buf, want.buf, ws__json_kind(v));
+	sbuf_release(&path);
 	sbuf_release(&want);
 	return rc;
 }
@@ -377,14 +402,10 @@ static const struct schema *target_schema(const cJSON *t, const char *key)
 static int check_child(struct check *c, const cJSON *v, const char *key, int index,
                        const struct schema *s)
 {
-	size_t len = c->path.len;
-	if (key)
-		sbuf_addf(&c->path, "%s%s", len ? "." : "", key);
-	else
-		sbuf_addf(&c->path, "[%d]", index);
+	struct step step = {key, index, c->top};
+	c->top = &step;
 	int rc = check_value(c, v, s);
-	c->path.len = len;
-	c->path.buf[len] = '\0';
+	c->top = step.up;
 	return rc;
 }
 
@@ -446,9 +467,6 @@ int ws__schema_check(const cJSON *root, enum ws_schema which, const struct ws_js
 	const struct schema *s = schema_of(which);
 	if (!s)
 		return 0;
-	struct check c = {spans, text, file, err, SBUF_INIT};
-	sbuf_init(&c.path);
-	int rc = check_value(&c, root, s);
-	sbuf_release(&c.path);
-	return rc;
+	struct check c = {spans, text, file, err, NULL};
+	return check_value(&c, root, s);
 }
