@@ -399,9 +399,11 @@ static int show_project(struct request *r, struct workspace *ws, struct bld_err 
 	/* as Nx: JSON when asked, and whenever stdout is not a terminal */
 	bool json = request_arg_bool(r, "json") || !r->tty;
 	if (json) {
-		char *s = cJSON_Print(p->json);
+		cJSON *shown = ws_project_json_shown(p);
+		char *s = cJSON_Print(shown);
 		sbuf_addf(&out, "%s\n", s);
 		free(s);
+		cJSON_Delete(shown);
 	} else {
 		project_text(ws, p, &out);
 	}

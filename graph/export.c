@@ -101,7 +101,7 @@ static cJSON *strvec_json(const struct strvec *sv)
 static cJSON *project_data(const struct ws_project *p)
 {
 	if (p->json)
-		return cJSON_Duplicate(p->json, true);
+		return ws_project_json_shown(p);
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "root", p->root[0] ? p->root : ".");
 	cJSON_AddStringToObject(d, "name", p->name);

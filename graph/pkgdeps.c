@@ -445,10 +445,10 @@ cJSON *ws__pkg_targets(const struct ws_pkg *pkg, const cJSON *project_targets, c
 	return res;
 }
 
-cJSON *ws__pkg_metadata(struct ws_pkg *pkg, const cJSON *targets, bool in_workspaces)
+cJSON *ws__pkg_metadata(const cJSON *pkg_json, const cJSON *targets, bool in_workspaces)
 {
 	cJSON *md = cJSON_CreateObject(), *groups = cJSON_AddObjectToObject(md, "targetGroups");
-	const cJSON *scripts = cJSON_GetObjectItemCaseSensitive(pkg->json, "scripts"), *t;
+	const cJSON *scripts = cJSON_GetObjectItemCaseSensitive(pkg_json, "scripts"), *t;
 	cJSON *names = cJSON_CreateArray();
 	cJSON_ArrayForEach(t, targets)
 	{
@@ -461,19 +461,18 @@ cJSON *ws__pkg_metadata(struct ws_pkg *pkg, const cJSON *targets, bool in_worksp
 		cJSON_AddItemToObject(groups, "NPM Scripts", names);
 	else
 		cJSON_Delete(names);
-	/* moved out of pkg->json, which nothing reads these from afterwards */
-	cJSON *d = cJSON_DetachItemFromObjectCaseSensitive(pkg->json, "description");
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(pkg_json, "description");
 	if (d)
-		cJSON_AddItemToObject(md, "description", d);
+		cJSON_AddItemToObject(md, "description", cJSON_Duplicate(d, true));
 	cJSON *js = cJSON_AddObjectToObject(md, "js");
 	static const char *const keys[][2] = {{"name", "packageName"},
 	                                      {"version", "packageVersion"},
 	                                      {"exports", "packageExports"},
 	                                      {"main", "packageMain"}};
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
-		cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(pkg->json, keys[i][0]);
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(pkg_json, keys[i][0]);
 		if (v)
-			cJSON_AddItemToObject(js, keys[i][1], v);
+			cJSON_AddItemToObject(js, keys[i][1], cJSON_Duplicate(v, true));
 	}
 	cJSON_AddBoolToObject(js, "isInPackageManagerWorkspaces", in_workspaces);
 	return md;

@@ -142,6 +142,7 @@ void ws__project_release(struct ws_project *p)
 		free(p->deps[i].source);
 	free(p->deps);
 	free(p->package_name);
+	cJSON_Delete(p->package_json);
 	memset(p, 0, sizeof(*p));
 }
 

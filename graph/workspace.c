@@ -222,19 +222,35 @@ static void add_package_nx_keys(struct ws_project *p, const cJSON *nx)
 		p->source_root = xstrdup(v->valuestring);
 }
 
-/* The package.json plugin's metadata under project.json's own keys. */
-static void add_package_metadata(struct ws_project *p, struct ws_pkg *pkg, bool in_ws)
+/* Keep project.json's own "metadata" (or a null) where the package.json
+ * plugin's will be shown, at the end of the keys read so far, as Nx merges
+ * it; ws_project_json_shown fills it (only show project and graph need it). */
+static void place_package_metadata(struct ws_project *p)
 {
-	cJSON *md = ws__pkg_metadata(pkg, cJSON_GetObjectItemCaseSensitive(p->json, "targets"),
-	                             in_ws);
-	cJSON *mine = cJSON_DetachItemFromObjectCaseSensitive(p->json, "metadata"), *e;
-	while (mine && mine->child) {
-		e = cJSON_DetachItemViaPointer(mine, mine->child);
+	cJSON *mine = cJSON_DetachItemFromObjectCaseSensitive(p->json, "metadata");
+	cJSON_AddItemToObject(p->json, "metadata", mine ? mine : cJSON_CreateNull());
+}
+
+cJSON *ws_project_json_shown(const struct ws_project *p)
+{
+	cJSON *j = cJSON_Duplicate(p->json, true);
+	if (!p->package_json || !j)
+		return j;
+	cJSON *md = ws__pkg_metadata(p->package_json,
+	                             cJSON_GetObjectItemCaseSensitive(p->json, "targets"),
+	                             p->in_pm_workspaces);
+	const cJSON *mine = cJSON_GetObjectItemCaseSensitive(j, "metadata"), *e;
+	const cJSON *own = cJSON_IsObject(mine) ? mine : NULL;
+	cJSON_ArrayForEach(e, own)
+	{
 		cJSON_DeleteItemFromObjectCaseSensitive(md, e->string);
-		cJSON_AddItemToObject(md, e->string, e);
+		cJSON_AddItemToObject(md, e->string, cJSON_Duplicate(e, true));
 	}
-	cJSON_Delete(mine);
-	cJSON_AddItemToObject(p->json, "metadata", md);
+	if (mine)
+		cJSON_ReplaceItemInObjectCaseSensitive(j, "metadata", md);
+	else
+		cJSON_AddItemToObject(j, "metadata", md);
+	return j;
 }
 
 /* Put the package.json plugin's targets under project.json's (Nx merges the
@@ -275,8 +291,10 @@ static int read_package(struct workspace *ws, const char *pj, struct loading *l,
 		add_package_tags(&l->p, &l->pkg);
 		rc = add_package_targets(ws, l, pj, text, cx, err);
 	}
-	if (rc == 0)
-		add_package_metadata(&l->p, &l->pkg, ws__pm_is_member(&cx->pm, pj));
+	if (rc == 0) {
+		place_package_metadata(&l->p);
+		l->p.in_pm_workspaces = ws__pm_is_member(&cx->pm, pj);
+	}
 	if (ret_text && rc >= 0)
 		*ret_text = text;
 	else
@@ -751,6 +769,8 @@ static int load_projects(struct workspace *ws, struct ws_walk *walk, const char 
 		rc = project_edges(ws, ls, &by_pkg, &by_py, opts, err);
 	for (size_t i = 0; i < ws->nprojects; i++) {
 		finish_json(&ws->projects[i]);
+		ws->projects[i].package_json = ls[i].pkg.json; /* moved: metadata is built from it */
+		ls[i].pkg.json = NULL;
 		memset(&ls[i].p, 0, sizeof(ls[i].p)); /* owned by ws now */
 	}
 	strmap_release(&by_pkg);

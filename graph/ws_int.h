@@ -154,9 +154,9 @@ int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, char **ret_te
 /* The "metadata" Nx's package.json plugin gives a project: targetGroups
  * ("NPM Scripts": the script targets in targets), description, js
  * (packageName, packageVersion, packageExports, packageMain,
- * isInPackageManagerWorkspaces).  New object; the items it shows are moved
- * out of pkg->json (pkg->name and pkg->version stay). */
-cJSON *ws__pkg_metadata(struct ws_pkg *pkg, const cJSON *targets, bool in_workspaces);
+ * isInPackageManagerWorkspaces) from its package.json document.  New
+ * object (copies). */
+cJSON *ws__pkg_metadata(const cJSON *pkg_json, const cJSON *targets, bool in_workspaces);
 /* Does a dependency spec (as written in package.json) accept a workspace
  * package of this version (may be NULL) that lives at target_root?
  * from_dir is the depending package's folder (for file:/link: specs).

@@ -60,15 +60,20 @@ struct ws_project {
 	                          package.json when that alone defines it */
 	struct strvec tags;
 	struct strvec implicit_deps; /* as written, including "!x" exclusions */
-	cJSON *json;           /* the resolved project object as `nx show project --json`
-	                          shows it ("root" is "." for the root project; targets
-	                          merged; implicitDependencies expanded) */
+	cJSON *json;           /* the resolved project object ("root" is "." for the root
+	                          project; targets merged; implicitDependencies expanded);
+	                          for a project with a package.json, "metadata" holds only
+	                          project.json's own (or null) until ws_project_json_shown
+	                          adds the package.json plugin's */
 	cJSON *named_inputs;   /* project-level namedInputs, or NULL (borrowed from json) */
 	struct ws_target *targets;
 	size_t ntargets;
 	struct ws_dep *deps;   /* project-graph edges, deduplicated, sorted by project index */
 	size_t ndeps;
 	char *package_name;    /* "name" of its package.json, or NULL */
+	cJSON *package_json;   /* its package.json document (owned), or NULL: the source of
+	                          the metadata ws_project_json_shown builds */
+	bool in_pm_workspaces; /* its package.json is a package manager's workspace member */
 };
 
 struct ws_plugin {
@@ -138,6 +143,12 @@ int workspace_owner(const struct workspace *ws, const char *path);
  * a hand-built workspace calls it after setting both); release it (zeroed is fine). */
 void workspace_owners_build(struct workspace *ws);
 void workspace_owners_release(struct workspace *ws);
+
+/* The project object as `nx show project --json` shows it: p->json with the
+ * package.json plugin's metadata (targetGroups, description, js) under
+ * project.json's own.  Built on demand, as only show project and graph show
+ * it.  New object, caller frees with cJSON_Delete. */
+cJSON *ws_project_json_shown(const struct ws_project *p);
 
 /* Index of project p in ws->projects. */
 int workspace_project_index(const struct workspace *ws, const struct ws_project *p);
