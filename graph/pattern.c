@@ -16,16 +16,17 @@
  * matches "libs", "libs/ui" and also "libsroot", as Nx selects them), and a
  * brace group without a top-level ',' is literal ("{a}" is "{a}").
  *
- * Patterns compile to POSIX extended regexes, with two fast paths that cover
- * nearly every real input: literal paths and "prefix/STARSTAR" (also with a final
- * "/STAR").  (STAR is the asterisk, spelled out to keep C comments intact.)
+ * Patterns compile to POSIX extended regexes, with three fast paths that
+ * cover nearly every real input: literal paths, "prefix/STARSTAR" (also with a
+ * final "/STAR") and "prefix/STAR/suffix" with a literal suffix (package
+ * managers' "packages/STAR/package.json").  (STAR is the asterisk, spelled out to keep C comments intact.)
  */
 #include "bld/pattern.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-enum { GLOB_LITERAL, GLOB_UNDER, GLOB_RE };
+enum { GLOB_LITERAL, GLOB_UNDER, GLOB_SEGMENT, GLOB_RE };
 
 static bool is_extglob(const char *s)
 {
@@ -279,6 +280,18 @@ static int compile_re(struct pattern *g, struct bld_err *err)
 	return 0;
 }
 
+/* "STAR" or "STAR/literal": one segment of anything, then (optionally) a literal
+ * rest with no magic character at all. */
+static bool one_segment_then_literal(const char *rest)
+{
+	if (rest[0] != '*' || (rest[1] && rest[1] != '/'))
+		return false;
+	for (const char *s = rest + 1; *s; s++)
+		if (strchr("*?[{\\+@!(", *s))
+			return false;
+	return true;
+}
+
 int pattern_init(struct pattern *g, const char *pattern, enum pattern_dialect d,
                  struct bld_err *err)
 {
@@ -304,6 +317,10 @@ int pattern_init(struct pattern *g, const char *pattern, enum pattern_dialect d,
 		g->kind = GLOB_UNDER;
 		return 0;
 	}
+	if (prefix_ok && !g->under_self && one_segment_then_literal(rest)) {
+		g->kind = GLOB_SEGMENT;
+		return 0;
+	}
 	if (compile_re(g, err) < 0) {
 		free(g->src);
 		free(g->prefix);
@@ -325,6 +342,12 @@ bool pattern_match(const struct pattern *g, const char *path)
 		if (g->under_self) /* NAMES "x/STARSTAR": "x" and anything after it */
 			return pl && !strncmp(path, g->prefix, pl - 1);
 		return !strncmp(path, g->prefix, pl) && path[pl] != '\0';
+	case GLOB_SEGMENT: { /* prefix, a segment ([^/]*), then the literal after the STAR */
+		if (strncmp(path, g->prefix, pl))
+			return false;
+		const char *seg_end = strchrnul(path + pl, '/');
+		return !strcmp(seg_end, g->src + pl + 1);
+	}
 	default:
 		if (g->under_self && pl) /* the prefix's final '/' is optional */
 			return !strncmp(path, g->prefix, pl - 1) &&

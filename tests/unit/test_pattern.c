@@ -24,6 +24,28 @@ static void star_stays_in_one_folder(void **state)
 	M("*", ".gitignore");
 }
 
+/* "prefix/STAR/literal" takes the one-segment fast path: it must answer as the regex */
+static void one_segment_fast_path(void **state)
+{
+	const enum pattern_dialect ds[] = {PATTERN_FILES, PATTERN_NAMES};
+	for (size_t i = 0; i < 2; i++) {
+		enum pattern_dialect d = ds[i];
+		assert_int_equal(pattern_match_once("packages/*/package.json", "packages/a/package.json", d), 1);
+		assert_int_equal(pattern_match_once("packages/*/package.json", "packages/.x/package.json", d), 1);
+		assert_int_equal(pattern_match_once("packages/*/package.json", "packages/a/b/package.json", d), 0);
+		assert_int_equal(pattern_match_once("packages/*/package.json", "packages/a/package.jsonx", d), 0);
+		assert_int_equal(pattern_match_once("packages/*/package.json", "packagesx/a/package.json", d), 0);
+		assert_int_equal(pattern_match_once("packages/*/package.json", "packages/package.json", d), 0);
+		assert_int_equal(pattern_match_once("apps/*", "apps/web", d), 1);
+		assert_int_equal(pattern_match_once("apps/*", "apps/web/x", d), 0);
+		assert_int_equal(pattern_match_once("*/package.json", "a/package.json", d), 1);
+		assert_int_equal(pattern_match_once("*/package.json", "package.json", d), 0);
+		/* not the fast path (magic after the star): still right */
+		assert_int_equal(pattern_match_once("packages/*/src/*.ts", "packages/a/src/b.ts", d), 1);
+		assert_int_equal(pattern_match_once("packages/*.json", "packages/a.json", d), 1);
+	}
+}
+
 static void double_star_spans_folders(void **state)
 {
 	M("packages/**/package.json", "packages/nx/test-files/package.json");
@@ -223,6 +245,7 @@ int main(void)
 	    cmocka_unit_test(literal_paths_and_escapes),
 	    cmocka_unit_test(classes_and_braces),
 	    cmocka_unit_test(extglobs_as_nx_writes_them),
+	    cmocka_unit_test(one_segment_fast_path),
 	    cmocka_unit_test(set_with_negations),
 	    cmocka_unit_test(only_negations_match_everything_else),
 	    cmocka_unit_test(overlong_patterns_are_refused),
