@@ -18,17 +18,25 @@
 #define TERRAFORM "packages/common/terraform"
 #define CONSTRUCTS_ALIAS ":common-constructs"
 
-static const char *const known_opts[] = {"name",        "computeType", "auth", "directory",
-                                         "iacProvider", "moduleName",  NULL};
+/* The plugin's current option names (infra, iac) and its earlier ones (computeType,
+ * iacProvider) are both accepted; given together they must agree. */
+static const char *const known_opts[] = {"name",      "infra",       "computeType", "auth",
+                                         "directory", "iac",         "iacProvider", "moduleName",
+                                         NULL};
 static const char *const compute_types[] = {"ServerlessApiGatewayRestApi",
                                             "ServerlessApiGatewayHttpApi", NULL};
+/* In the order of compute_types; streaming-lambda (bld's own) is a Function URL. */
+static const char *const infras[] = {"rest-lambda", "http-lambda", "streaming-lambda", NULL};
+#define INFRA_STREAMING 2
 static const char *const auths[] = {"IAM", "Cognito", "None", NULL};
 static const char *const iac_providers[] = {"CDK", "Terraform", NULL};
+static const char *const iacs[] = {"cdk", "terraform", "inherit", NULL};
 
 /* The API's names and choices; every string owned. */
 struct api {
 	char *name, *snake, *pascal, *module, *root, *dist, *up, *port;
 	const char *compute, *auth, *iac;
+	bool streaming; /* --infra streaming-lambda: a Function URL through the web adapter */
 	struct strmap vars; /* template variables, values borrowed from the fields above */
 };
 
@@ -68,9 +76,12 @@ static const char *const taken_classes[] = {
     "RestApi", "HttpApi", "RestApiIntegration", "HttpApiIntegration", "IntegrationBuilder",
     "LambdaIntegration", "HttpLambdaIntegration", "AuthorizationType",
     "CognitoUserPoolsAuthorizer", "HttpIamAuthorizer", "HttpUserPoolAuthorizer", "IUserPool",
-    "UserPool", "UserPoolClient", "Architecture", "Code", "Function", "LambdaFunction",
-    "Runtime", "Tracing", "Construct", "Duration", "RuntimeConfig", "Operations",
-    "OPERATION_DETAILS", NULL};
+    "IUserPoolClient", "UserPool", "UserPoolClient", "Architecture", "Code", "Function",
+    "FunctionProps", "FunctionUrl", "FunctionUrlAuthType", "InvokeMode", "HttpMethod",
+    "LayerVersion", "LambdaFunction", "Runtime", "Tracing", "Construct", "Duration", "Stack",
+    "Grant", "IGrantable", "AccountPrincipal", "AnyPrincipal", "Effect", "PolicyDocument",
+    "PolicyStatement", "RuntimeConfig", "OperationDetails", "Operations", "OPERATION_DETAILS",
+    NULL};
 
 /* s lower-cased with its separators ('-', '_', ' ', '.') dropped; any other
  * character that is not an ASCII letter or digit is kept as '?', so it never
@@ -120,6 +131,56 @@ static int check_name(struct api *a, const char *name, struct bld_err *err)
 	return 0;
 }
 
+static size_t index_of(const char *const *list, const char *v)
+{
+	size_t i = 0;
+	while (list[i] && strcmp(list[i], v))
+		i++;
+	return i;
+}
+
+/* --infra or --computeType: which API deploys the Lambda functions. */
+static int choose_infra(struct api *a, const cJSON *options, struct bld_err *err)
+{
+	const char *infra = NULL;
+	int rc = gen__opt_choice(options, "infra", infras, infras[0], &infra, err);
+	if (rc >= 0)
+		rc = gen__opt_choice(options, "computeType", compute_types, compute_types[0],
+		                     &a->compute, err);
+	if (rc < 0 || !cJSON_GetObjectItemCaseSensitive(options, "infra"))
+		return rc;
+	size_t i = index_of(infras, infra);
+	if (cJSON_GetObjectItemCaseSensitive(options, "computeType") &&
+	    (i == INFRA_STREAMING || strcmp(compute_types[i], a->compute)))
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "--infra %s and --computeType %s disagree; pass one of them "
+		                   "(--computeType is the AWS plugin's earlier name of --infra)",
+		                   infra, a->compute);
+	a->streaming = i == INFRA_STREAMING;
+	a->compute = compute_types[a->streaming ? 0 : i];
+	return 0;
+}
+
+/* --iac or --iacProvider: CDK constructs or Terraform modules. */
+static int choose_iac(struct api *a, const cJSON *options, struct bld_err *err)
+{
+	const char *iac = NULL;
+	int rc = gen__opt_choice(options, "iac", iacs, "inherit", &iac, err);
+	if (rc >= 0)
+		rc = gen__opt_choice(options, "iacProvider", iac_providers, "CDK", &a->iac, err);
+	if (rc < 0 || !strcmp(iac, "inherit"))
+		return rc;
+	size_t i = index_of(iacs, iac);
+	if (cJSON_GetObjectItemCaseSensitive(options, "iacProvider") &&
+	    strcmp(iac_providers[i], a->iac))
+		return bld_err_set(err, BLD_EUSAGE,
+		                   "--iac %s and --iacProvider %s disagree; pass one of them "
+		                   "(--iacProvider is the AWS plugin's earlier name of --iac)",
+		                   iac, a->iac);
+	a->iac = iac_providers[i];
+	return 0;
+}
+
 static int api_options(struct api *a, const cJSON *options, struct bld_err *err)
 {
 	const char *name = NULL, *dir = NULL, *module = NULL;
@@ -130,12 +191,15 @@ static int api_options(struct api *a, const cJSON *options, struct bld_err *err)
 		rc = bld_err_set(err, BLD_EUSAGE,
 		                 "py#fast-api: --name is required (e.g. --name my-api)");
 	if (rc >= 0)
-		rc = gen__opt_choice(options, "computeType", compute_types, compute_types[0],
-		                     &a->compute, err);
+		rc = choose_infra(a, options, err);
 	if (rc >= 0)
 		rc = gen__opt_choice(options, "auth", auths, "IAM", &a->auth, err);
 	if (rc >= 0)
-		rc = gen__opt_choice(options, "iacProvider", iac_providers, "CDK", &a->iac, err);
+		rc = choose_iac(a, options, err);
+	if (rc >= 0 && a->streaming && strcmp(a->iac, "CDK"))
+		rc = bld_err_set(err, BLD_EUSAGE,
+		                 "--infra streaming-lambda: the streaming Function URL is deployed "
+		                 "by the CDK constructs only; use --iac cdk (or another --infra)");
 	if (rc >= 0)
 		rc = gen__opt_str(options, "directory", &dir, err);
 	if (rc >= 0)
@@ -196,6 +260,7 @@ static void api_vars(struct api *a)
 	strmap_put(&a->vars, "kind_dir", rest ? "rest-api" : "http-api");
 	strmap_put(&a->vars, "iam", !strcmp(a->auth, "IAM") ? "true" : "");
 	strmap_put(&a->vars, "cognito", !strcmp(a->auth, "Cognito") ? "true" : "");
+	strmap_put(&a->vars, "streaming", a->streaming ? "true" : "");
 }
 
 /* ---- does a project of that name exist? ---- */
@@ -324,20 +389,23 @@ static int plan_python(struct gen_plan *plan, struct api *a, struct bld_err *err
 {
 	static const struct {
 		const char *file, *tmpl;
-		bool in_module;
+		bool in_module, streaming_only;
 	} files[] = {
-	    {"project.json", "py/project.json", false},
-	    {"pyproject.toml", "py/pyproject.toml", false},
-	    {"README.md", "py/README.md", false},
-	    {"__init__.py", "py/__init__.py", true},
-	    {"init.py", "py/init.py", true},
-	    {"main.py", "py/main.py", true},
-	    {"scripts/generate_open_api.py", "py/generate_open_api.py", false},
-	    {"tests/__init__.py", "py/tests/__init__.py", false},
-	    {"tests/test_main.py", "py/tests/test_main.py", false},
+	    {"project.json", "py/project.json", false, false},
+	    {"pyproject.toml", "py/pyproject.toml", false, false},
+	    {"README.md", "py/README.md", false, false},
+	    {"__init__.py", "py/__init__.py", true, false},
+	    {"init.py", "py/init.py", true, false},
+	    {"main.py", "py/main.py", true, false},
+	    {"scripts/generate_open_api.py", "py/generate_open_api.py", false, false},
+	    {"tests/__init__.py", "py/tests/__init__.py", false, false},
+	    {"tests/test_main.py", "py/tests/test_main.py", false, false},
+	    {"run.sh", "py/run.sh", false, true},
 	};
 	int rc = 0;
 	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(files); i++) {
+		if (files[i].streaming_only && !a->streaming)
+			continue;
 		char *path = files[i].in_module
 		                 ? xasprintf("%s/%s/%s", a->root, a->module, files[i].file)
 		                 : xasprintf("%s/%s", a->root, files[i].file);
@@ -560,7 +628,7 @@ static int plan_apis_index(struct gen_plan *plan, const struct api *a, struct bl
 	sbuf_adds(&sb, text);
 	if (sb.len && sb.buf[sb.len - 1] != '\n')
 		sbuf_addc(&sb, '\n');
-	sbuf_addf(&sb, "export * from './%s';\n", a->name);
+	sbuf_addf(&sb, "export * from './%s.js';\n", a->name);
 	gen__plan_add(plan, rel, sbuf_detach(&sb), exists);
 	free(text);
 	return 0;
@@ -572,6 +640,7 @@ static int plan_cdk(struct gen_plan *plan, struct api *a, struct bld_err *err)
 		const char *file, *tmpl;
 	} shared[] = {
 	    {"tsconfig.json", "constructs/tsconfig.json"},
+	    {"package.json", "constructs/package.json"},
 	    {"src/index.ts", "constructs/index.ts"},
 	    {"src/app/index.ts", "constructs/app/index.ts"},
 	    {"src/core/index.ts", "constructs/core/index.ts"},
@@ -588,11 +657,11 @@ static int plan_cdk(struct gen_plan *plan, struct api *a, struct bld_err *err)
 	}
 	char *api_file = xasprintf(CONSTRUCTS "/src/app/apis/%s.ts", a->name);
 	bool rest = !strcmp(a->compute, compute_types[0]);
+	const char *tmpl = a->streaming ? "constructs/app/api-stream.ts"
+	                   : rest       ? "constructs/app/api-rest.ts"
+	                                : "constructs/app/api-http.ts";
 	if (rc >= 0)
-		rc = gen__plan_render(plan, api_file,
-		                      rest ? "constructs/app/api-rest.ts"
-		                           : "constructs/app/api-http.ts",
-		                      &a->vars, err);
+		rc = gen__plan_render(plan, api_file, tmpl, &a->vars, err);
 	free(api_file);
 	if (rc >= 0)
 		rc = plan_apis_index(plan, a, err);

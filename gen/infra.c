@@ -15,7 +15,8 @@
 
 static const char *const known_opts[] = {"name", "directory", NULL};
 
-/* API names listed by the constructs' apis/index.ts ("export * from './my-api';"). */
+/* API names listed by the constructs' apis/index.ts ("export * from './my-api.js';",
+ * or without ".js" as bld wrote it before the constructs became an ES module). */
 static int list_apis(struct gen_plan *plan, struct strvec *ret, struct bld_err *err)
 {
 	char *text = NULL;
@@ -31,6 +32,8 @@ static int list_apis(struct gen_plan *plan, struct strvec *ret, struct bld_err *
 	for (size_t i = 0; i < lines.n; i++) {
 		char *l = lines.v[i];
 		char *end = strstr(l, "';");
+		if (end && end - l > 3 && !strncmp(end - 3, ".js", 3))
+			end -= 3;
 		if (str_starts(l, pre) && end && end > l + strlen(pre))
 			strvec_push_owned(
 			    ret, xstrndup(l + strlen(pre), (size_t)(end - l - strlen(pre))));
@@ -40,25 +43,41 @@ static int list_apis(struct gen_plan *plan, struct strvec *ret, struct bld_err *
 	return 0;
 }
 
-/* The stack's import lines and construct instantiations. */
-static void stack_code(const struct strvec *apis, struct sbuf *imports, struct sbuf *body)
+/* Does the API's construct build integrations (an API Gateway API), or is it the
+ * streaming Function URL, which takes no props? */
+static bool takes_integrations(struct gen_plan *plan, const char *api)
 {
-	if (apis->n) {
-		sbuf_adds(imports, "import {");
-		for (size_t i = 0; i < apis->n; i++) {
-			char *p = gen__pascal(apis->v[i]);
-			sbuf_addf(imports, " %s%s", p, i + 1 < apis->n ? "," : "");
+	char *rel = xasprintf(CONSTRUCTS "/src/app/apis/%s.ts", api), *text = NULL;
+	struct bld_err ignored;
+	bld_err_clear(&ignored);
+	bool yes = gen__read(plan, rel, &text, &ignored) < 0 ||
+	           strstr(text, "static defaultIntegrations(") != NULL;
+	free(text);
+	free(rel);
+	return yes;
+}
+
+/* The stack's import lines and construct instantiations. */
+static void stack_code(struct gen_plan *plan, const struct strvec *apis, struct sbuf *imports,
+                       struct sbuf *body)
+{
+	if (!apis->n)
+		return;
+	sbuf_adds(imports, "import {");
+	for (size_t i = 0; i < apis->n; i++) {
+		char *p = gen__pascal(apis->v[i]);
+		sbuf_addf(imports, " %s%s", p, i + 1 < apis->n ? "," : "");
+		if (takes_integrations(plan, apis->v[i]))
 			sbuf_addf(body,
 			          "    new %s(this, '%s', {\n"
 			          "      integrations: %s.defaultIntegrations(this).build(),\n"
 			          "    });\n",
 			          p, p, p);
-			free(p);
-		}
-		sbuf_adds(imports, " } from '"
-		                   ":common-constructs"
-		                   "';\n");
+		else
+			sbuf_addf(body, "    new %s(this, '%s');\n", p, p);
+		free(p);
 	}
+	sbuf_adds(imports, " } from ':common-constructs';\n");
 }
 
 static int infra_names(const cJSON *options, char **ret_name, char **ret_root, char **ret_up,
@@ -97,6 +116,7 @@ static int plan_infra_files(struct gen_plan *plan, const char *root, struct strm
 		const char *file, *tmpl;
 	} files[] = {
 	    {"project.json", "infra/project.json"},
+	    {"package.json", "infra/package.json"},
 	    {"cdk.json", "infra/cdk.json"},
 	    {"tsconfig.json", "infra/tsconfig.json"},
 	    {"README.md", "infra/README.md"},
@@ -150,7 +170,7 @@ int gen__infra(struct gen_plan *plan, const cJSON *options, struct bld_err *err)
 	if (rc >= 0)
 		rc = list_apis(plan, &apis, err);
 	if (rc >= 0) {
-		stack_code(&apis, &imports, &body);
+		stack_code(plan, &apis, &imports, &body);
 		strmap_put(&vars, "name", name);
 		strmap_put(&vars, "root", root);
 		strmap_put(&vars, "up", up);

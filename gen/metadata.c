@@ -6,6 +6,7 @@
  *
  *     export const OPERATION_DETAILS = {
  *     	getItem: { path: '/items/{item_id}', method: 'GET' },
+ *     	streamItems: { path: '/items/stream', method: 'GET', streaming: true },
  *     } as const;
  *     export type Operations = keyof typeof OPERATION_DETAILS;
  *
@@ -17,6 +18,8 @@
  *   the same first tag, or both untagged, are an error naming both
  *   (the same operationId twice included); so is a path, or a method of one
  *   path, given twice in the JSON (two operations, one name);
+ * - an operation with the vendor extension `x-streaming: true` (FastAPI's
+ *   openapi_extra) carries `streaming: true`; `false` or absent adds nothing;
  * - entries are sorted bytewise by name; output is deterministic to the byte
  *   (no time stamps, no absolute paths).
  * Errors name the JSON path of the fault: $.paths["/items"].get.operationId.
@@ -40,7 +43,8 @@ struct op {
 	char *tag;  /* camelCase first tag, or NULL */
 	char *path; /* borrowed from the cJSON tree */
 	char method[8];
-	char *where; /* JSON path of the operation, for errors */
+	bool streaming; /* x-streaming: true */
+	char *where;    /* JSON path of the operation, for errors */
 };
 
 struct ops {
@@ -180,6 +184,11 @@ static int op_add(struct ops *ops, const cJSON *op, const char *path, const char
 		rc = spec_error(err, file, "%s%s: expected a string", where, ".operationId");
 		goto out;
 	}
+	const cJSON *streaming = cJSON_GetObjectItemCaseSensitive(op, "x-streaming");
+	if (streaming && !cJSON_IsBool(streaming)) {
+		rc = spec_error(err, file, "%s%s: expected true or false", where, "[\"x-streaming\"]");
+		goto out;
+	}
 	char *tag = NULL;
 	rc = op_first_tag(op, where, file, &tag, err);
 	if (rc < 0)
@@ -203,6 +212,7 @@ static int op_add(struct ops *ops, const cJSON *op, const char *path, const char
 	o->path = (char *)path;
 	for (size_t i = 0; method[i] && i + 1 < sizeof(o->method); i++)
 		o->method[i] = (char)toupper((unsigned char)method[i]);
+	o->streaming = cJSON_IsTrue(streaming);
 	o->where = where;
 	return 0;
 out:
@@ -396,7 +406,8 @@ static void emit(const struct ops *ops, const char *file, struct sbuf *out)
 				add_ts_str(out, o->name);
 			sbuf_adds(out, ": { path: ");
 			add_ts_str(out, o->path);
-			sbuf_addf(out, ", method: '%s' },\n", o->method);
+			sbuf_addf(out, ", method: '%s'%s },\n", o->method,
+			          o->streaming ? ", streaming: true" : "");
 		}
 		sbuf_adds(out, "} as const;\n");
 	}

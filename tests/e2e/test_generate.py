@@ -123,11 +123,11 @@ def test_fastapi_cdk_non_default_options(make_ws):
     assert {'projects': ['shop-api'], 'target': 'bundle'} in cj['targets']['build']['dependsOn']
 
     api = ws.read(f'{c}/src/app/apis/shop-api.ts')
-    assert 'extends HttpApi<Operations>' in api
+    assert 'extends HttpApi<Operations, TIntegrations>' in api
     assert 'HttpUserPoolAuthorizer' in api
     assert "handler: 'shop_core.main.handler'" in api
     assert "'dist/apps/shop_api/bundle'" in api
-    assert "from '../../generated/shop-api/metadata.gen'" in api
+    assert "from '../../generated/shop-api/metadata.gen.js'" in api
     assert 'grantInvokeAccess' in ws.read(f'{c}/src/core/api/http-api.ts')
     gi = ws.read('.gitignore').splitlines()
     for line in ['.bld', 'dist', 'packages/common/constructs/src/generated']:
@@ -193,7 +193,7 @@ def test_second_api_adds_without_touching_the_first(make_ws):
     assert f'UPDATE {c}/project.json' in r.out
     assert f'CREATE {c}/src/app/apis/other-api.ts' in r.out
     assert ws.read(f'{c}/src/app/apis/index.ts').endswith(
-        "export * from './my-api';\nexport * from './other-api';\n")
+        "export * from './my-api.js';\nexport * from './other-api.js';\n")
     cj = jload(ws, f'{c}/project.json')
     assert cj['targets']['compile']['dependsOn'] == ['generate:my-api-metadata',
                                                       'generate:other-api-metadata']

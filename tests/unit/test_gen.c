@@ -151,7 +151,7 @@ static void second_api_leaves_the_first_alone(void **state)
 	char *again = slurp(f, "packages/common/constructs/src/app/apis/my-api.ts");
 	assert_string_equal(first, again);
 	char *idx = slurp(f, "packages/common/constructs/src/app/apis/index.ts");
-	assert_non_null(strstr(idx, "export * from './my-api';\nexport * from './other-api';\n"));
+	assert_non_null(strstr(idx, "export * from './my-api.js';\nexport * from './other-api.js';\n"));
 	assert_true(has(f, "packages/other_api/other_api/main.py"));
 	cJSON *cj = json_of(f, "packages/common/constructs/project.json");
 	cJSON *deps = cJSON_GetObjectItem(

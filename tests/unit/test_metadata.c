@@ -207,6 +207,22 @@ static void untagged_keeps_bare_name_beside_tagged(void **state)
 	sbuf_release(&out);
 }
 
+static void x_streaming_true_flags_the_operation(void **state)
+{
+	struct sbuf out;
+	struct bld_err err;
+	int rc = run_inline("{\"openapi\":\"3.1.0\",\"paths\":{"
+	                    "\"/s\":{\"get\":{\"operationId\":\"stream_items\",\"x-streaming\":true}},"
+	                    "\"/t\":{\"get\":{\"operationId\":\"plain\",\"x-streaming\":false}},"
+	                    "\"/u\":{\"post\":{\"operationId\":\"other\"}}}}",
+	                    &out, &err);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out.buf, "  other: { path: '/u', method: 'POST' },\n"
+	                                "  plain: { path: '/t', method: 'GET' },\n"
+	                                "  streamItems: { path: '/s', method: 'GET', streaming: true },\n"));
+	sbuf_release(&out);
+}
+
 static void malformed_json_gives_line_and_column(void **state)
 {
 	struct sbuf out;
@@ -235,6 +251,8 @@ static void wrong_shapes_name_the_json_path(void **state)
 	     "$.paths[\"/x\"].post.tags[1]: expected a string"},
 	    {"{\"openapi\":\"3.0.0\",\"paths\":{\"/x\":{\"get\":{\"operationId\":\"--\"}}}}",
 	     "$.paths[\"/x\"].get.operationId: the operation name needs"},
+	    {"{\"openapi\":\"3.0.0\",\"paths\":{\"/x\":{\"get\":{\"x-streaming\":\"yes\"}}}}",
+	     "$.paths[\"/x\"].get[\"x-streaming\"]: expected true or false"},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		struct sbuf out;
@@ -260,6 +278,7 @@ int main(void)
 	    cmocka_unit_test(same_operation_id_twice_untagged_names_both),
 	    cmocka_unit_test(two_untagged_beside_a_tagged_one_is_an_error),
 	    cmocka_unit_test(a_method_or_path_given_twice_is_an_error),
+	    cmocka_unit_test(x_streaming_true_flags_the_operation),
 	    cmocka_unit_test(malformed_json_gives_line_and_column),
 	    cmocka_unit_test(wrong_shapes_name_the_json_path),
 	};

@@ -4,7 +4,7 @@
  */
 import { App } from 'aws-cdk-lib';
 
-import { ApplicationStack } from './stacks/application-stack';
+import { ApplicationStack } from './stacks/application-stack.js';
 
 const app = new App();
 

@@ -3,7 +3,15 @@
 Each route function's name becomes its OpenAPI operation id (see init.py).
 """
 
+{{#streaming}}
+import asyncio
+from collections.abc import AsyncIterator
+
+{{/streaming}}
 from fastapi import HTTPException
+{{#streaming}}
+from fastapi.responses import StreamingResponse
+{{/streaming}}
 from pydantic import BaseModel
 
 from .init import app, handler, logger, tracer
@@ -50,3 +58,17 @@ def create_item(new: NewItem):
     _ITEMS[item.item_id] = item
     logger.info("created item", extra={"item_id": item.item_id})
     return item
+{{#streaming}}
+
+
+async def item_lines() -> AsyncIterator[str]:
+    for item in list(_ITEMS.values()):
+        yield item.model_dump_json() + "\n"
+        await asyncio.sleep(0.1)
+
+
+@app.get("/items-stream", response_class=StreamingResponse, openapi_extra={"x-streaming": True})
+async def stream_items() -> StreamingResponse:
+    """Every item as one JSON line, sent as it is produced (the Function URL streams it)."""
+    return StreamingResponse(item_lines(), media_type="application/jsonl")
+{{/streaming}}

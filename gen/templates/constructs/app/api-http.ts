@@ -6,76 +6,109 @@
  * the generated metadata (src/generated/{{name}}/metadata.gen.ts), so a route added in
  * Python appears here after `bld run common-constructs:build`.  Authorisation: {{auth}}.
  *
- *     new {{pascal}}(this, '{{pascal}}', {
+ *     const api = new {{pascal}}(this, '{{pascal}}', {
  *       integrations: {{pascal}}.defaultIntegrations(this).build(),
  *     });
+ *     api.integrations.<operation>.handler.addToRolePolicy(...);
  */
-import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 {{#iam}}
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 {{/iam}}
 {{#cognito}}
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { IUserPool, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { IUserPool, IUserPoolClient, UserPool } from 'aws-cdk-lib/aws-cognito';
 {{/cognito}}
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, Function as LambdaFunction, FunctionProps, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 
-import { HttpApi, HttpApiIntegration } from '../../core/api/http-api';
-import { IntegrationBuilder, pascalCase, workspaceRoot } from '../../core/api/utils';
-import { OPERATION_DETAILS, Operations } from '../../generated/{{name}}/metadata.gen';
+import { HttpApi } from '../../core/api/http-api.js';
+import { HttpApiIntegration, IntegrationBuilder, pascalCase, workspacePath } from '../../core/api/utils.js';
+import { OPERATION_DETAILS, Operations } from '../../generated/{{name}}/metadata.gen.js';
 
-export interface {{pascal}}Props {
+/** The default integration of an operation: its own Lambda function. */
+export interface {{pascal}}DefaultIntegration extends HttpApiIntegration {
+  readonly handler: LambdaFunction;
+  readonly integration: HttpLambdaIntegration;
+}
+
+export interface {{pascal}}Props<TIntegrations extends Record<Operations, HttpApiIntegration>> {
   /** One integration per operation: `{{pascal}}.defaultIntegrations(this).build()`, maybe with overrides. */
-  readonly integrations: Record<Operations, HttpApiIntegration>;
+  readonly integrations: TIntegrations;
+  /** Origins allowed by CORS (and by the functions, as ALLOWED_ORIGINS); every origin by default. */
+  readonly allowedOrigins?: string[];
 {{#cognito}}
-  /** The Cognito user pool whose tokens the API accepts; a new one when absent. */
+  /** The Cognito user pool whose tokens the API accepts; a new one when absent (see `userPool`). */
   readonly userPool?: IUserPool;
+  /** The app clients whose tokens the API accepts (the audience); a new one when absent. */
+  readonly userPoolClients?: IUserPoolClient[];
+  /** The same, as the AWS plugin's constructs take them. */
+  readonly identity?: { readonly userPool: IUserPool; readonly userPoolClient?: IUserPoolClient };
 {{/cognito}}
 }
 
-export class {{pascal}} extends HttpApi<Operations> {
+export class {{pascal}}<
+  TIntegrations extends Record<Operations, HttpApiIntegration> = Record<Operations, {{pascal}}DefaultIntegration>,
+> extends HttpApi<Operations, TIntegrations> {
+{{#cognito}}
+  /** The user pool whose tokens the API accepts: the one passed, else the one made here. */
+  public readonly userPool: IUserPool;
+  /** The app clients whose tokens the API accepts: those passed, else the one made here. */
+  public readonly userPoolClients: IUserPoolClient[];
+{{/cognito}}
+
   /** One Python 3.12 Lambda function per operation, running {{module}}.main.handler. */
-  public static defaultIntegrations(scope: Construct): IntegrationBuilder<Operations, HttpApiIntegration> {
-    const code = Code.fromAsset(path.join(workspaceRoot(), '{{dist}}/bundle'));
-    return new IntegrationBuilder(OPERATION_DETAILS, (operation) => {
-      const handler = new LambdaFunction(scope, `{{pascal}}${pascalCase(operation)}Handler`, {
+  public static defaultIntegrations(scope: Construct) {
+    return IntegrationBuilder.http({
+      operations: OPERATION_DETAILS,
+      defaultIntegrationOptions: {
         runtime: Runtime.PYTHON_3_12,
         architecture: Architecture.X86_64,
         handler: '{{module}}.main.handler',
-        code,
+        code: Code.fromAsset(workspacePath(import.meta.url, '{{dist}}/bundle')),
         memorySize: 512,
         timeout: Duration.seconds(30),
         tracing: Tracing.ACTIVE,
-        environment: {
-          POWERTOOLS_SERVICE_NAME: '{{name}}',
-          POWERTOOLS_METRICS_NAMESPACE: '{{name}}',
-        },
-      });
-      return {
-        handler,
-        integration: new HttpLambdaIntegration(`{{pascal}}${pascalCase(operation)}Integration`, handler),
-      };
+      } as FunctionProps,
+      buildDefaultIntegration: (operation, props: FunctionProps): {{pascal}}DefaultIntegration => {
+        const id = `{{pascal}}${pascalCase(operation)}`;
+        const handler = new LambdaFunction(scope, `${id}Handler`, props);
+        handler.addEnvironment('POWERTOOLS_SERVICE_NAME', '{{pascal}}');
+        handler.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', '{{pascal}}');
+        return { handler, integration: new HttpLambdaIntegration(`${id}Integration`, handler) };
+      },
     });
   }
 
-  constructor(scope: Construct, id: string, props: {{pascal}}Props) {
+  constructor(scope: Construct, id: string, props: {{pascal}}Props<TIntegrations>) {
+{{#cognito}}
+    const userPool = props.userPool ?? props.identity?.userPool ?? new UserPool(scope, `${id}UserPool`);
+    const given = props.userPoolClients ?? (props.identity?.userPoolClient ? [props.identity.userPoolClient] : []);
+    const userPoolClients = given.length > 0 ? given : [userPool.addClient(`${id}UserPoolClient`)];
+{{/cognito}}
     super(scope, id, {
-      apiName: '{{name}}',
+      apiName: '{{pascal}}',
       operations: OPERATION_DETAILS,
       integrations: props.integrations,
+      allowedOrigins: props.allowedOrigins,
 {{#iam}}
-      defaultAuthorizer: () => new HttpIamAuthorizer(),
+      defaultAuthorizer: new HttpIamAuthorizer(),
 {{/iam}}
 {{#cognito}}
-      defaultAuthorizer: (api) => {
-        const userPool = props.userPool ?? new UserPool(api, 'UserPool');
-        const client = new UserPoolClient(api, 'UserPoolClient', { userPool });
-        return new HttpUserPoolAuthorizer('Authorizer', userPool, { userPoolClients: [client] });
-      },
+      defaultAuthorizer: new HttpUserPoolAuthorizer(`${id}Authorizer`, userPool, { userPoolClients }),
 {{/cognito}}
     });
+{{#cognito}}
+    this.userPool = userPool;
+    this.userPoolClients = userPoolClients;
+{{/cognito}}
+    if (props.allowedOrigins) {
+      for (const integration of Object.values(props.integrations as Record<string, HttpApiIntegration>)) {
+        if ('handler' in integration && integration.handler instanceof LambdaFunction) {
+          integration.handler.addEnvironment('ALLOWED_ORIGINS', props.allowedOrigins.join(','));
+        }
+      }
+    }
   }
 }

@@ -6,12 +6,12 @@
  * the generated metadata (src/generated/{{name}}/metadata.gen.ts), so a route added in
  * Python appears here after `bld run common-constructs:build`.  Authorisation: {{auth}}.
  *
- *     new {{pascal}}(this, '{{pascal}}', {
+ *     const api = new {{pascal}}(this, '{{pascal}}', {
  *       integrations: {{pascal}}.defaultIntegrations(this).build(),
  *     });
+ *     api.integrations.<operation>.handler.addToRolePolicy(...);
  */
-import * as path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration{{#iam}}, Stack{{/iam}} } from 'aws-cdk-lib';
 import {
 {{#iam}}
   AuthorizationType,
@@ -25,60 +25,120 @@ import {
 {{#cognito}}
 import { IUserPool, UserPool } from 'aws-cdk-lib/aws-cognito';
 {{/cognito}}
-import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { {{#iam}}AccountPrincipal, {{/iam}}AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Code, Function as LambdaFunction, FunctionProps, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 
-import { RestApi, RestApiIntegration } from '../../core/api/rest-api';
-import { IntegrationBuilder, pascalCase, workspaceRoot } from '../../core/api/utils';
-import { OPERATION_DETAILS, Operations } from '../../generated/{{name}}/metadata.gen';
+import { RestApi } from '../../core/api/rest-api.js';
+import { IntegrationBuilder, pascalCase, RestApiIntegration, workspacePath } from '../../core/api/utils.js';
+import { OPERATION_DETAILS, Operations } from '../../generated/{{name}}/metadata.gen.js';
 
-export interface {{pascal}}Props {
+/** The default integration of an operation: its own Lambda function. */
+export interface {{pascal}}DefaultIntegration extends RestApiIntegration {
+  readonly handler: LambdaFunction;
+  readonly integration: LambdaIntegration;
+}
+
+export interface {{pascal}}Props<TIntegrations extends Record<Operations, RestApiIntegration>> {
   /** One integration per operation: `{{pascal}}.defaultIntegrations(this).build()`, maybe with overrides. */
-  readonly integrations: Record<Operations, RestApiIntegration>;
+  readonly integrations: TIntegrations;
+  /** Origins allowed by CORS (and by the functions, as ALLOWED_ORIGINS); every origin by default. */
+  readonly allowedOrigins?: string[];
 {{#cognito}}
-  /** The Cognito user pool whose tokens the API accepts; a new one when absent. */
+  /** The Cognito user pool whose tokens the API accepts; a new one when absent (see `userPool`). */
   readonly userPool?: IUserPool;
+  /** The same, as the AWS plugin's constructs take it. */
+  readonly identity?: { readonly userPool: IUserPool };
 {{/cognito}}
 }
 
-export class {{pascal}} extends RestApi<Operations> {
+export class {{pascal}}<
+  TIntegrations extends Record<Operations, RestApiIntegration> = Record<Operations, {{pascal}}DefaultIntegration>,
+> extends RestApi<Operations, TIntegrations> {
+{{#cognito}}
+  /** The user pool whose tokens the API accepts: the one passed, else the one made here. */
+  public readonly userPool: IUserPool;
+{{/cognito}}
+
   /** One Python 3.12 Lambda function per operation, running {{module}}.main.handler. */
-  public static defaultIntegrations(scope: Construct): IntegrationBuilder<Operations, RestApiIntegration> {
-    const code = Code.fromAsset(path.join(workspaceRoot(), '{{dist}}/bundle'));
-    return new IntegrationBuilder(OPERATION_DETAILS, (operation) => {
-      const handler = new LambdaFunction(scope, `{{pascal}}${pascalCase(operation)}Handler`, {
+  public static defaultIntegrations(scope: Construct) {
+    return IntegrationBuilder.rest({
+      operations: OPERATION_DETAILS,
+      defaultIntegrationOptions: {
         runtime: Runtime.PYTHON_3_12,
         architecture: Architecture.X86_64,
         handler: '{{module}}.main.handler',
-        code,
+        code: Code.fromAsset(workspacePath(import.meta.url, '{{dist}}/bundle')),
         memorySize: 512,
         timeout: Duration.seconds(30),
         tracing: Tracing.ACTIVE,
-        environment: {
-          POWERTOOLS_SERVICE_NAME: '{{name}}',
-          POWERTOOLS_METRICS_NAMESPACE: '{{name}}',
-        },
-      });
-      return { handler, integration: new LambdaIntegration(handler) };
+      } as FunctionProps,
+      buildDefaultIntegration: (operation, props: FunctionProps): {{pascal}}DefaultIntegration => {
+        const handler = new LambdaFunction(scope, `{{pascal}}${pascalCase(operation)}Handler`, props);
+        handler.addEnvironment('POWERTOOLS_SERVICE_NAME', '{{pascal}}');
+        handler.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', '{{pascal}}');
+        return { handler, integration: new LambdaIntegration(handler) };
+      },
     });
   }
 
-  constructor(scope: Construct, id: string, props: {{pascal}}Props) {
+  constructor(scope: Construct, id: string, props: {{pascal}}Props<TIntegrations>) {
+{{#cognito}}
+    const userPool = props.userPool ?? props.identity?.userPool ?? new UserPool(scope, `${id}UserPool`);
+{{/cognito}}
     super(scope, id, {
-      apiName: '{{name}}',
+      apiName: '{{pascal}}',
       operations: OPERATION_DETAILS,
       integrations: props.integrations,
+      allowedOrigins: props.allowedOrigins,
 {{#iam}}
-      defaultMethodOptions: () => ({ authorizationType: AuthorizationType.IAM }),
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
 {{/iam}}
 {{#cognito}}
-      defaultMethodOptions: (api) => ({
+      defaultMethodOptions: {
         authorizationType: AuthorizationType.COGNITO,
-        authorizer: new CognitoUserPoolsAuthorizer(api, 'Authorizer', {
-          cognitoUserPools: [props.userPool ?? new UserPool(api, 'UserPool')],
-        }),
-      }),
+        authorizer: new CognitoUserPoolsAuthorizer(scope, `${id}Authorizer`, { cognitoUserPools: [userPool] }),
+      },
 {{/cognito}}
+      policy: new PolicyDocument({
+        statements: [
+{{#iam}}
+          // Callers of the account, signed with SigV4 (IAM decides which of them may).
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            principals: [new AccountPrincipal(Stack.of(scope).account)],
+            actions: ['execute-api:Invoke'],
+            resources: ['execute-api:/*'],
+          }),
+          // Browsers send the CORS preflight unsigned: OPTIONS stays open.
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            principals: [new AnyPrincipal()],
+            actions: ['execute-api:Invoke'],
+            resources: ['execute-api:/*/OPTIONS/', 'execute-api:/*/OPTIONS/*'],
+          }),
+{{/iam}}
+{{^iam}}
+          // Anyone may call: {{auth}} authorisation decides, method by method.
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            principals: [new AnyPrincipal()],
+            actions: ['execute-api:Invoke'],
+            resources: ['execute-api:/*'],
+          }),
+{{/iam}}
+        ],
+      }),
     });
+{{#cognito}}
+    this.userPool = userPool;
+{{/cognito}}
+    if (props.allowedOrigins) {
+      for (const integration of Object.values(props.integrations as Record<string, RestApiIntegration>)) {
+        if ('handler' in integration && integration.handler instanceof LambdaFunction) {
+          integration.handler.addEnvironment('ALLOWED_ORIGINS', props.allowedOrigins.join(','));
+        }
+      }
+    }
   }
 }

@@ -1,1 +1,2 @@
-export * from './apis/index';
+// The API constructs of this workspace (apis/index.ts lists them).
+export * from './apis/index.js';

@@ -1,71 +1,85 @@
 /**
  * http-api.ts - an API Gateway HTTP API whose routes come from generated
  * OpenAPI metadata: one route per operation, each with its own integration.
+ *
+ * Authorisation: `defaultAuthorizer` guards every route, except one whose
+ * operation's `options` name their own `authorizer`.  CORS: API Gateway answers
+ * every preflight `OPTIONS` itself (before any authorizer) for the allowed origins.
  */
 import {
   CorsHttpMethod,
   HttpApi as ApiGatewayHttpApi,
   HttpApiProps as ApiGatewayHttpApiProps,
   HttpMethod,
-  HttpRouteIntegration,
   IHttpRouteAuthorizer,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
-import { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 
-import { RuntimeConfig } from '../runtime-config';
-import { OperationDetails } from './utils';
+import { RuntimeConfig } from '../runtime-config.js';
+import { HttpApiIntegration, OperationDetails } from './utils.js';
 
-/** How one operation is served. */
-export interface HttpApiIntegration {
-  readonly integration: HttpRouteIntegration;
-  /** The function behind it, when there is one (for grants and alarms). */
-  readonly handler?: IFunction;
-  /** Overrides the API's default authorizer for this operation. */
-  readonly authorizer?: IHttpRouteAuthorizer;
-}
-
-export interface HttpApiProps<TOperation extends string> {
+export interface HttpApiProps<TOperation extends string, TIntegrations extends Record<TOperation, HttpApiIntegration>> {
+  /** The name the API's URL is registered under in the RuntimeConfig (its class name). */
   readonly apiName: string;
   readonly operations: Record<TOperation, OperationDetails>;
-  readonly integrations: Record<TOperation, HttpApiIntegration>;
-  /** The authorizer of every route, made in the API's scope. */
-  readonly defaultAuthorizer?: (scope: Construct) => IHttpRouteAuthorizer | undefined;
+  readonly integrations: TIntegrations;
+  /** The authorizer of every route whose operation names none of its own. */
+  readonly defaultAuthorizer?: IHttpRouteAuthorizer;
+  /** Origins allowed by CORS; every origin (`*`) by default. */
+  readonly allowedOrigins?: string[];
+  /** Anything else of API Gateway's HttpApi (applied last). */
   readonly httpApiProps?: Partial<ApiGatewayHttpApiProps>;
 }
 
-export class HttpApi<TOperation extends string> extends Construct {
-  public readonly api: ApiGatewayHttpApi;
-  public readonly integrations: Record<TOperation, HttpApiIntegration>;
+/** Headers a browser may send to the API (CORS). */
+export const HTTP_CORS_HEADERS = [
+  'authorization',
+  'content-type',
+  'x-amz-content-sha256',
+  'x-amz-date',
+  'x-amz-security-token',
+  'x-correlation-id',
+];
 
-  constructor(scope: Construct, id: string, props: HttpApiProps<TOperation>) {
+export class HttpApi<
+  TOperation extends string,
+  TIntegrations extends Record<TOperation, HttpApiIntegration>,
+> extends Construct {
+  public readonly api: ApiGatewayHttpApi;
+  public readonly integrations: TIntegrations;
+  /** The origins CORS allows. */
+  public readonly allowedOrigins: string[];
+
+  constructor(scope: Construct, id: string, props: HttpApiProps<TOperation, TIntegrations>) {
     super(scope, id);
     this.integrations = props.integrations;
+    this.allowedOrigins = props.allowedOrigins ?? ['*'];
     this.api = new ApiGatewayHttpApi(this, 'Api', {
       apiName: props.apiName,
       corsPreflight: {
-        allowOrigins: ['*'],
+        allowOrigins: this.allowedOrigins,
         allowMethods: [CorsHttpMethod.ANY],
-        allowHeaders: ['authorization', 'content-type', 'x-amz-date', 'x-amz-security-token', 'x-correlation-id'],
+        allowHeaders: HTTP_CORS_HEADERS,
+        exposeHeaders: ['x-correlation-id'],
       },
+      defaultAuthorizer: props.defaultAuthorizer,
       ...props.httpApiProps,
     });
-    const authorizer = props.defaultAuthorizer ? props.defaultAuthorizer(this) : undefined;
     for (const operation of Object.keys(props.operations).sort() as TOperation[]) {
       const { path, method } = props.operations[operation];
-      const integration = props.integrations[operation];
-      this.api.addRoutes({
-        path,
-        methods: [method as HttpMethod],
-        integration: integration.integration,
-        authorizer: integration.authorizer ?? authorizer,
-      });
+      const { integration, options } = props.integrations[operation];
+      this.api.addRoutes({ ...options, path, methods: [method as HttpMethod], integration });
     }
     RuntimeConfig.ensure(this).registerApi(props.apiName, this.api.apiEndpoint);
   }
 
-  /** Allow grantee to invoke every operation of this API (for IAM authorisation). */
+  /** The API's base URL. */
+  public get url(): string {
+    return this.api.apiEndpoint;
+  }
+
+  /** Allow grantee to invoke every route of this API (for IAM authorisation). */
   public grantInvokeAccess(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({
       grantee,

@@ -1,18 +1,135 @@
 /**
- * utils.ts - helpers the API constructs share: finding the workspace root (where
- * the bundles are), naming, and a typed builder of per-operation integrations.
+ * utils.ts - what the API constructs share: the shape of an operation, the
+ * integration of one operation for REST and HTTP APIs, the typed builder of
+ * every operation's integration, naming, and the workspace root (where the
+ * bundles are).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Integration, MethodOptions } from 'aws-cdk-lib/aws-apigateway';
+import type { AddRoutesOptions, HttpRouteIntegration } from 'aws-cdk-lib/aws-apigatewayv2';
 
 /** One operation of an API, as the generated metadata describes it. */
 export interface OperationDetails {
   readonly path: string;
   readonly method: string;
+  /** Marked `x-streaming` in the OpenAPI document (a streamed response). */
+  readonly streaming?: boolean;
 }
 
-/** The folder holding nx.json, searched upwards from `from` (default: this file's folder). */
-export function workspaceRoot(from: string = __dirname): string {
+/** How one operation of a REST API is served. */
+export interface RestApiIntegration {
+  readonly integration: Integration;
+  /**
+   * The method's options over the API's defaults.  An `authorizer` or
+   * `authorizationType` here replaces the API's default authorisation.
+   */
+  readonly options?: MethodOptions;
+}
+
+/** How one operation of an HTTP API is served. */
+export interface HttpApiIntegration {
+  readonly integration: HttpRouteIntegration;
+  /** The route's options; an `authorizer` here replaces the API's default one. */
+  readonly options?: Omit<AddRoutesOptions, 'path' | 'methods' | 'integration'>;
+}
+
+/** What an IntegrationBuilder needs: the operations and how to serve one by default. */
+export interface IntegrationBuilderProps<
+  TOperation extends string,
+  TDefaultProps extends object,
+  TDefault,
+> {
+  readonly operations: Record<TOperation, OperationDetails>;
+  /** Options every default integration is built with (`withDefaultOptions` adds to them). */
+  readonly defaultIntegrationOptions?: TDefaultProps;
+  /** The integration of an operation that no override replaces. */
+  readonly buildDefaultIntegration: (operation: TOperation, props: TDefaultProps) => TDefault;
+}
+
+/**
+ * Builds one integration per operation.  Every operation gets the default
+ * integration unless `withOverrides` gave it another; the result is typed per
+ * operation name, so a missing operation is a compile error, a default entry
+ * has the default's type (its `handler`), and an overridden entry has the type
+ * of its override (with whatever extra properties it carries).
+ *
+ *     MyApi.defaultIntegrations(this)
+ *       .withDefaultOptions({ memorySize: 1024 })
+ *       .withOverrides({ getDocumentation: { integration: new HttpIntegration(url) } })
+ *       .build();
+ */
+export class IntegrationBuilder<
+  TOperation extends string,
+  TBase,
+  TIntegrations extends Record<TOperation, TBase>,
+  TDefaultProps extends object,
+  TDefault extends TBase,
+> {
+  private readonly overrides: Partial<Record<TOperation, TBase>> = {};
+  private defaultOptions: TDefaultProps;
+
+  /** A builder for a REST API's integrations. */
+  public static rest<
+    TOperation extends string,
+    TDefaultProps extends object,
+    TDefault extends RestApiIntegration,
+  >(
+    props: IntegrationBuilderProps<TOperation, TDefaultProps, TDefault>,
+  ): IntegrationBuilder<TOperation, RestApiIntegration, Record<TOperation, TDefault>, TDefaultProps, TDefault> {
+    return new IntegrationBuilder(props);
+  }
+
+  /** A builder for an HTTP API's integrations. */
+  public static http<
+    TOperation extends string,
+    TDefaultProps extends object,
+    TDefault extends HttpApiIntegration,
+  >(
+    props: IntegrationBuilderProps<TOperation, TDefaultProps, TDefault>,
+  ): IntegrationBuilder<TOperation, HttpApiIntegration, Record<TOperation, TDefault>, TDefaultProps, TDefault> {
+    return new IntegrationBuilder(props);
+  }
+
+  private constructor(private readonly props: IntegrationBuilderProps<TOperation, TDefaultProps, TDefault>) {
+    this.defaultOptions = { ...props.defaultIntegrationOptions } as TDefaultProps;
+  }
+
+  /** Merge these into the options of every default integration (a VPC, memory, ...). */
+  public withDefaultOptions(options: Partial<TDefaultProps>): this {
+    this.defaultOptions = { ...this.defaultOptions, ...options };
+    return this;
+  }
+
+  /** Serve the operations these name with the given integrations instead of the default. */
+  public withOverrides<TOverrides extends Partial<Record<TOperation, TBase>>>(
+    overrides: TOverrides,
+  ): IntegrationBuilder<
+    TOperation,
+    TBase,
+    Omit<TIntegrations, keyof TOverrides> & TOverrides & Record<TOperation, TBase>,
+    TDefaultProps,
+    TDefault
+  > {
+    Object.assign(this.overrides, overrides);
+    return this as never;
+  }
+
+  /** Every operation's integration: its override, else a new default one. */
+  public build(): TIntegrations {
+    const result: Partial<Record<TOperation, TBase>> = {};
+    for (const operation of Object.keys(this.props.operations).sort() as TOperation[]) {
+      const override = this.overrides[operation];
+      result[operation] =
+        override !== undefined ? override : this.props.buildDefaultIntegration(operation, this.defaultOptions);
+    }
+    return result as TIntegrations;
+  }
+}
+
+/** The folder holding nx.json, searched upwards from `from`. */
+export function workspaceRoot(from: string): string {
   let dir = path.resolve(from);
   for (;;) {
     if (fs.existsSync(path.join(dir, 'nx.json'))) {
@@ -26,6 +143,11 @@ export function workspaceRoot(from: string = __dirname): string {
   }
 }
 
+/** The workspace-relative path `rel` as an absolute path, found from the module at `moduleUrl`. */
+export function workspacePath(moduleUrl: string, rel: string): string {
+  return path.join(workspaceRoot(path.dirname(fileURLToPath(moduleUrl))), rel);
+}
+
 /** "items.listItems" -> "ItemsListItems": operation names as construct ids. */
 export function pascalCase(name: string): string {
   return name
@@ -33,33 +155,4 @@ export function pascalCase(name: string): string {
     .filter((word) => word.length > 0)
     .map((word) => word[0].toUpperCase() + word.slice(1))
     .join('');
-}
-
-/**
- * Builds one integration per operation.  Every operation gets the default
- * integration unless `withOverrides` gave it another; the result is typed by the
- * operation names, so a missing or misspelt operation is a compile error.
- */
-export class IntegrationBuilder<TOperation extends string, TIntegration> {
-  private readonly overrides: Partial<Record<TOperation, TIntegration>> = {};
-
-  constructor(
-    private readonly operations: Record<TOperation, OperationDetails>,
-    private readonly buildDefault: (operation: TOperation, details: OperationDetails) => TIntegration,
-  ) {}
-
-  /** Use these integrations instead of the defaults for the operations they name. */
-  public withOverrides(overrides: Partial<Record<TOperation, TIntegration>>): this {
-    Object.assign(this.overrides, overrides);
-    return this;
-  }
-
-  public build(): Record<TOperation, TIntegration> {
-    const result = {} as Record<TOperation, TIntegration>;
-    for (const operation of Object.keys(this.operations).sort() as TOperation[]) {
-      const override = this.overrides[operation];
-      result[operation] = override !== undefined ? override : this.buildDefault(operation, this.operations[operation]);
-    }
-    return result;
-  }
 }
