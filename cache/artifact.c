@@ -16,12 +16,14 @@
  *     the terminal output (terminal.size bytes)
  *     the bytes of each "file" entry, in the order of "files", nothing else
  *
- * Importing verifies everything before anything reaches the local cache:
+ * Unpacking (a remote backend's lookup) verifies everything before anything
+ * can reach the local cache:
  * the magic and version, the frame (a truncated or padded body fails), the
  * header's hash and task against what was asked for, the input manifest
  * against the task hash (recomputed from its fields), the terminal output
  * and each file against their XXH3-128, every path workspace-relative, and
- * the byte count exact.  Only then are blobs written and the entry put.
+ * the byte count exact.  Only then does store_copy put the blobs and the
+ * entry into the local store (or cache_artifact_import, for one body).
  */
 #include "cache_int.h"
 
@@ -48,68 +50,7 @@ static int kind_of(const char *s)
 	return -1;
 }
 
-/* ---- export ---- */
-
-/* The entry's stored columns into hdr, terminal into term. */
-static int load_entry(struct cache *c, const char *hash, cJSON *hdr, struct sbuf *term,
-                      struct bld_err *err)
-{
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db,
-	                       "SELECT task, duration_ms, outputs, terminal, manifest FROM "
-	                       "entries WHERE hash=?1",
-	                       -1, &q, NULL) != SQLITE_OK)
-		return cache__dberr(c, err, "export");
-	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q), r = 0;
-	if (rc == SQLITE_ROW) {
-		cJSON_AddStringToObject(hdr, "task", (const char *)sqlite3_column_text(q, 0));
-		cJSON_AddNumberToObject(hdr, "duration_ms", (double)sqlite3_column_int64(q, 1));
-		cJSON *decl = cJSON_Parse((const char *)sqlite3_column_text(q, 2));
-		cJSON_AddItemToObject(hdr, "outputs", decl ? decl : cJSON_CreateArray());
-		sbuf_add(term, sqlite3_column_blob(q, 3), (size_t)sqlite3_column_bytes(q, 3));
-		cJSON *man = cJSON_Parse((const char *)sqlite3_column_text(q, 4));
-		cJSON_AddItemToObject(hdr, "manifest", man ? man : cJSON_CreateObject());
-	} else if (rc == SQLITE_DONE) {
-		r = bld_err_set(err, BLD_ECACHE, "cache: no entry %s to export", hash);
-	} else {
-		r = cache__dberr(c, err, "export");
-	}
-	sqlite3_finalize(q);
-	return r;
-}
-
-/* The entry's output rows into files (JSON), their blob names into blobs. */
-static int load_files(struct cache *c, const char *hash, cJSON *files, struct strvec *blobs,
-                      struct bld_err *err)
-{
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db,
-	                       "SELECT path, kind, mode, size, blob, link FROM outputs WHERE "
-	                       "entry=?1 ORDER BY path",
-	                       -1, &q, NULL) != SQLITE_OK)
-		return cache__dberr(c, err, "export");
-	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int kind = sqlite3_column_int(q, 1);
-		cJSON *f = cJSON_CreateObject();
-		cJSON_AddStringToObject(f, "path", (const char *)sqlite3_column_text(q, 0));
-		cJSON_AddStringToObject(f, "kind", kind >= 0 && kind <= 3 ? kind_names[kind] : "?");
-		cJSON_AddNumberToObject(f, "mode", sqlite3_column_int(q, 2));
-		cJSON_AddNumberToObject(f, "size", (double)sqlite3_column_int64(q, 3));
-		const unsigned char *b = sqlite3_column_text(q, 4), *l = sqlite3_column_text(q, 5);
-		if (kind == OUT_FILE) {
-			cJSON_AddStringToObject(f, "hash", b ? (const char *)b : "");
-			strvec_push(blobs, b ? (const char *)b : "");
-		}
-		if (l)
-			cJSON_AddStringToObject(f, "link", (const char *)l);
-		cJSON_AddItemToArray(files, f);
-	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : cache__dberr(c, err, "export");
-}
+/* ---- pack ---- */
 
 static void put_u64(struct sbuf *sb, uint64_t v)
 {
@@ -134,45 +75,79 @@ static int compress_into(const struct sbuf *plain, struct sbuf *ret, struct bld_
 	return 0;
 }
 
-int cache_artifact_export(struct cache *c, const char *hash, struct sbuf *ret,
-                          struct bld_err *err)
+/* The header of e: everything but the bytes. */
+static cJSON *header_of(const struct cache_entry *e)
 {
 	cJSON *hdr = cJSON_CreateObject();
 	cJSON_AddNumberToObject(hdr, "format", ARTIFACT_FORMAT);
-	cJSON_AddStringToObject(hdr, "hash", hash);
-	cJSON *files = cJSON_CreateArray();
-	struct sbuf term = SBUF_INIT, plain = SBUF_INIT;
-	sbuf_init(&term);
-	sbuf_init(&plain);
-	struct strvec blobs;
-	strvec_init(&blobs);
-	pthread_mutex_lock(&c->lock);
-	int r = load_entry(c, hash, hdr, &term, err);
-	if (r >= 0)
-		r = load_files(c, hash, files, &blobs, err);
-	pthread_mutex_unlock(&c->lock);
-	cJSON_AddItemToObject(hdr, "files", files);
-	char th[33];
-	cache__hash_bytes(term.buf, term.len, th);
-	cJSON *tj = cJSON_AddObjectToObject(hdr, "terminal");
-	cJSON_AddNumberToObject(tj, "size", (double)term.len);
-	cJSON_AddStringToObject(tj, "hash", th);
-	if (r >= 0) {
-		char *hs = cJSON_PrintUnformatted(hdr);
-		put_u64(&plain, strlen(hs));
-		sbuf_adds(&plain, hs);
-		free(hs);
-		sbuf_add(&plain, term.buf, term.len);
-		/* every blob re-read and checked: a damaged local blob is never uploaded */
-		for (size_t i = 0; r >= 0 && i < blobs.n; i++)
-			r = cache__blob_read(c, blobs.v[i], &plain, err);
+	cJSON_AddStringToObject(hdr, "hash", e->hash);
+	cJSON_AddStringToObject(hdr, "task", e->task ? e->task : "");
+	cJSON_AddNumberToObject(hdr, "duration_ms", (double)e->duration_ms);
+	cJSON *decl = cJSON_AddArrayToObject(hdr, "outputs");
+	for (size_t i = 0; i < e->declared.n; i++)
+		cJSON_AddItemToArray(decl, cJSON_CreateString(e->declared.v[i]));
+	cJSON *man = cJSON_Parse(e->manifest ? e->manifest : "{}");
+	cJSON_AddItemToObject(hdr, "manifest", man ? man : cJSON_CreateObject());
+	cJSON *files = cJSON_AddArrayToObject(hdr, "files");
+	for (size_t i = 0; i < e->nrows; i++) {
+		const struct cache_row *row = &e->rows[i];
+		int kind = row->kind;
+		cJSON *f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "path", row->path);
+		cJSON_AddStringToObject(f, "kind", kind >= 0 && kind <= 3 ? kind_names[kind] : "?");
+		cJSON_AddNumberToObject(f, "mode", row->mode);
+		cJSON_AddNumberToObject(f, "size", (double)row->size);
+		if (kind == CACHE_ROW_FILE)
+			cJSON_AddStringToObject(f, "hash", row->blob);
+		if (row->link)
+			cJSON_AddStringToObject(f, "link", row->link);
+		cJSON_AddItemToArray(files, f);
 	}
-	if (r >= 0)
-		r = compress_into(&plain, ret, err);
+	char th[33];
+	cache__hash_bytes(e->terminal ? e->terminal : "", e->terminal_len, th);
+	cJSON *tj = cJSON_AddObjectToObject(hdr, "terminal");
+	cJSON_AddNumberToObject(tj, "size", (double)e->terminal_len);
+	cJSON_AddStringToObject(tj, "hash", th);
+	return hdr;
+}
+
+int cache__artifact_pack(const struct cache_entry *e, const void *files, size_t files_len,
+                         struct sbuf *ret, struct bld_err *err)
+{
+	cJSON *hdr = header_of(e);
+	char *hs = cJSON_PrintUnformatted(hdr);
 	cJSON_Delete(hdr);
-	strvec_release(&blobs);
-	sbuf_release(&term);
+	struct sbuf plain = SBUF_INIT;
+	sbuf_init(&plain);
+	put_u64(&plain, strlen(hs));
+	sbuf_adds(&plain, hs);
+	free(hs);
+	sbuf_add(&plain, e->terminal ? e->terminal : "", e->terminal_len);
+	sbuf_add(&plain, files, files_len);
+	int r = compress_into(&plain, ret, err);
 	sbuf_release(&plain);
+	return r;
+}
+
+int cache_artifact_export(struct cache *c, const char *hash, struct sbuf *ret,
+                          struct bld_err *err)
+{
+	struct cache_entry e;
+	memset(&e, 0, sizeof(e));
+	int r = cache__entry_whole(c, hash, &e, err);
+	if (r == 0)
+		r = bld_err_set(err, BLD_ECACHE, "cache: no entry %s to export", hash);
+	struct sbuf files = SBUF_INIT;
+	sbuf_init(&files);
+	/* every blob re-read and checked: a damaged local blob is never exported */
+	for (size_t i = 0; r > 0 && i < e.nrows; i++)
+		if (e.rows[i].kind == CACHE_ROW_FILE && (r = cache__blob_read(c, e.rows[i].blob,
+		                                                              &files, err)) == 0)
+			r = 1;
+	if (r > 0)
+		r = cache__artifact_pack(&e, files.buf, files.len, ret, err);
+	sbuf_release(&files);
+	cache_entry_release(&e);
 	return r;
 }
 
@@ -280,8 +255,10 @@ static bool is_hash(const char *s)
 
 static void rows_free(struct cache_row *rows, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(rows[i].path);
+		free(rows[i].link);
+	}
 	free(rows);
 }
 
@@ -301,10 +278,11 @@ static int parse_row(const struct unpacked *u, const cJSON *f, struct cache_row 
 	row->kind = kind;
 	row->mode = (unsigned)mode->valuedouble;
 	row->size = (int64_t)size->valuedouble;
-	row->link = (char *)hstr(f, "link"); /* borrowed from the header */
-	if (kind == OUT_SYMLINK && !row->link)
+	const char *link = hstr(f, "link");
+	row->link = link ? xstrdup(link) : NULL;
+	if (kind == CACHE_ROW_SYMLINK && !row->link)
 		return refuse(err, "artifact symlink without a target");
-	if (kind != OUT_FILE)
+	if (kind != CACHE_ROW_FILE)
 		return 0;
 	if (!is_hash(h) || (uint64_t)row->size > u->data_len - *off)
 		return refuse(err, "truncated artifact (file bytes missing)");
@@ -314,6 +292,7 @@ static int parse_row(const struct unpacked *u, const cJSON *f, struct cache_row 
 		return bld_err_set(err, BLD_ECORRUPT, "artifact file %.200s does not match its hash",
 		                   path);
 	memcpy(row->blob, h, 33);
+	row->off = (uint64_t)(u->data - u->plain) + *off;
 	*off += (size_t)row->size;
 	return 0;
 }
@@ -333,7 +312,7 @@ static int parse_rows(const struct unpacked *u, struct cache_row **ret, size_t *
 	{
 		if ((r = parse_row(u, f, &rows[i++], &off, err)) < 0)
 			break;
-		size += rows[i - 1].kind == OUT_FILE ? rows[i - 1].size : 0;
+		size += rows[i - 1].kind == CACHE_ROW_FILE ? rows[i - 1].size : 0;
 	}
 	if (r == 0 && off != u->data_len)
 		r = refuse(err, "artifact has bytes no file accounts for");
@@ -347,44 +326,38 @@ static int parse_rows(const struct unpacked *u, struct cache_row **ret, size_t *
 	return 0;
 }
 
-/* Write the blobs and put the entry (everything is verified by now). */
-static int install(struct cache *c, const struct unpacked *u, const char *hash,
-                   const char *task_id, const struct cache_row *rows, size_t n, int64_t size,
-                   struct bld_err *err)
+/* The verified artifact u as an entry (whole; takes u's bytes). */
+static void to_entry(struct unpacked *u, const char *hash, const char *task_id,
+                     struct cache_row *rows, size_t n, int64_t size, struct cache_entry *e)
 {
-	size_t off = 0;
-	int r = 0;
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		if (rows[i].kind != OUT_FILE)
-			continue;
-		r = cache__blob_put_bytes(c, u->data + off, (size_t)rows[i].size, rows[i].blob, err);
-		off += (size_t)rows[i].size;
-	}
-	if (r < 0)
-		return r;
-	struct strvec decl;
-	strvec_init(&decl);
+	snprintf(e->hash, sizeof(e->hash), "%s", hash);
+	e->task = xstrdup(task_id);
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(u->hdr, "duration_ms");
+	e->duration_ms = cJSON_IsNumber(d) && d->valuedouble > 0 ? (uint64_t)d->valuedouble : 0;
+	e->size = (uint64_t)size;
+	e->created = cache__now();
+	e->terminal = xmalloc(u->term_len + 1);
+	memcpy(e->terminal, u->term, u->term_len);
+	e->terminal[u->term_len] = '\0';
+	e->terminal_len = u->term_len;
 	const cJSON *o;
 	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(u->hdr, "outputs"))
 	{
 		if (cJSON_IsString(o))
-			strvec_push(&decl, o->valuestring);
+			strvec_push(&e->declared, o->valuestring);
 	}
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(u->hdr, "duration_ms");
-	char *man = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(u->hdr, "manifest"));
-	struct cache_entry_put e = {hash,  task_id,     &decl,       rows,
-	                            n,     size,        u->term,     u->term_len,
-	                            cJSON_IsNumber(d) && d->valuedouble > 0 ? (uint64_t)d->valuedouble
-	                                                                    : 0,
-	                            man};
-	r = cache__entry_put(c, &e, err);
-	free(man);
-	strvec_release(&decl);
-	return r;
+	e->rows = rows;
+	e->nrows = n;
+	e->manifest = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(u->hdr, "manifest"));
+	u->plain[u->len] = '\0';
+	e->fetched.buf = u->plain; /* the rows' off point into it */
+	e->fetched.len = u->len;
+	e->fetched.cap = u->len + 1;
+	u->plain = NULL;
 }
 
-int cache_artifact_import(struct cache *c, const char *hash, const char *task_id,
-                          const void *body, size_t len, struct bld_err *err)
+int cache__artifact_unpack(const char *hash, const char *task_id, const void *body, size_t len,
+                           struct cache_entry *ret, struct bld_err *err)
 {
 	struct unpacked u = {0};
 	struct cache_row *rows = NULL;
@@ -398,9 +371,24 @@ int cache_artifact_import(struct cache *c, const char *hash, const char *task_id
 	if (r >= 0)
 		r = parse_rows(&u, &rows, &n, &size, err);
 	if (r >= 0)
-		r = install(c, &u, hash, task_id, rows, n, size, err);
-	rows_free(rows, n);
+		to_entry(&u, hash, task_id, rows, n, size, ret);
 	cJSON_Delete(u.hdr);
 	free(u.plain);
+	return r;
+}
+
+int cache_artifact_import(struct cache *c, const char *hash, const char *task_id,
+                          const void *body, size_t len, struct bld_err *err)
+{
+	struct cache_entry e;
+	memset(&e, 0, sizeof(e));
+	int r = cache__artifact_unpack(hash, task_id, body, len, &e, err);
+	for (size_t i = 0; r >= 0 && i < e.nrows; i++)
+		if (e.rows[i].kind == CACHE_ROW_FILE)
+			r = cache__blob_put_bytes(c, e.fetched.buf + e.rows[i].off,
+			                          (size_t)e.rows[i].size, e.rows[i].blob, err);
+	if (r >= 0)
+		r = cache__entry_put(c, &e, err);
+	cache_entry_release(&e);
 	return r;
 }

@@ -1,7 +1,8 @@
 /*
  * cache_int.h - what the files of cache/ share and nothing outside uses:
- * content hashing, canonical JSON, the file index, blobs, and the
- * struct cache behind the public opaque handle.
+ * content hashing, canonical JSON, the file index, blobs, the struct cache
+ * behind the public opaque handle, and the remote transport.  No graph
+ * types: the hasher's own structs are in hasher_int.h.
  */
 #ifndef BLD_CACHE_INT_H
 #define BLD_CACHE_INT_H
@@ -11,8 +12,8 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
-#include "bld/cache.h"
 #include "bld/pattern.h"
+#include "bld/store.h"
 
 /* ---- content hashes (fileindex.c) and canonical JSON (hash.c) ---- */
 
@@ -59,75 +60,14 @@ int cache__blob_verify(const struct cache *c, const char *hash, struct bld_err *
 int cache__blob_copy_out(const struct cache *c, const char *hash, int dirfd, const char *name,
                          unsigned mode, struct bld_err *err);
 
-/* ---- inputs.c: a task's inputs expanded, Nx-style, into hash instructions ---- */
+/* ---- manifests (inputs.c, hash.c): what the store reads of them ---- */
 
-enum cache_instr_kind {
-	INS_PFILES,    /* files of one project matching globs (project file map) */
-	INS_WFILES,    /* workspace files matching globs */
-	INS_CONFIG,    /* a project's configuration (root, tags, targets, namedInputs) */
-	INS_TSCONFIG,  /* root tsconfig without compilerOptions.paths */
-	INS_ENV,       /* an environment variable's value */
-	INS_RUNTIME,   /* a command's output */
-	INS_EXTERNALS, /* external dependencies: the lock files (see docs/cache.md) */
-	INS_DEPOUT,    /* files of a dependency task's outputs matching a glob */
-};
-
-struct cache_instr {
-	enum cache_instr_kind kind;
-	int project;         /* INS_PFILES, INS_CONFIG */
-	int dep_task;        /* INS_DEPOUT */
-	struct strvec globs; /* INS_PFILES, INS_WFILES (resolved, sorted); INS_EXTERNALS names */
-	char *arg;           /* INS_ENV name, INS_RUNTIME command, INS_DEPOUT glob */
-	char *key;           /* unique, stable description: the manifest key */
-};
-
-/* The instructions of one task, deduplicated by key. */
-struct cache_plan {
-	struct cache_instr *v;
-	size_t n, cap;
-	struct strmap keys; /* key -> index + 1 */
-};
-
-/* Per-request hashing state (struct hasher of cache.h). */
-struct hasher {
-	struct workspace *ws; /* borrowed */
-	struct cache *c;      /* borrowed, may be NULL */
-	char *const *env;     /* borrowed */
-	pthread_mutex_t lock;
-	struct strmap proj_by_name; /* name -> index + 1 */
-	char (*fhash)[33];       /* per ws file: content hash, "" until needed */
-	struct strmap evals;     /* instruction key -> struct cache_eval * */
-	struct cache_memo *memo; /* borrowed, may be NULL */
-};
-
-/* File hashes across requests (see cache.h). */
-struct cache_memo {
-	pthread_mutex_t lock;
-	struct strmap hashes; /* relative path -> char[33] (owned), NULL when forgotten */
-};
-/* The memo's hash of rel into out; false when it has none. */
-bool cache__memo_get(struct cache_memo *m, const char *rel, char out[33]);
-void cache__memo_put(struct cache_memo *m, const char *rel, const char *hash);
-
-/* The evaluated value of one instruction, cached per request. */
-struct cache_eval {
-	char hash[33];
-	struct sbuf files; /* file sets: "<hash> <path>\n" per file, path order */
-};
-
-void cache__plan_init(struct cache_plan *p);
-void cache__plan_release(struct cache_plan *p);
-/* Expand task i's inputs into instructions (Nx semantics); 0 or negative (err). */
-int cache__plan_task(struct hasher *h, const struct task_graph *tg, int i, struct cache_plan *plan,
-                     struct bld_err *err);
 /* Parse "<hash> <path>\n" lines (a manifest's "files") into path -> hash
  * pointers into text (which must outlive the map; text is modified). */
 void cache__files_parse(char *text, struct strmap *ret);
 /* The task hash an input manifest (hasher_task_hash's) describes, recomputed
  * from its fields alone into out[33]; -1 when it is not such a manifest. */
 int cache__manifest_hash(const cJSON *manifest, char out[33]);
-/* Index of a project by name, or -1. */
-int cache__project_index(const struct hasher *h, const char *name);
 
 /* ---- lock.c ---- */
 
@@ -152,8 +92,9 @@ struct cache_pending_run {
 /* Statements prepared once per cache handle (cache__stmt), used under c->lock. */
 enum cache_q {
 	CACHE_Q_LOOKUP,   /* cache_lookup */
-	CACHE_Q_ROWS,     /* restore: the entry's output rows */
-	CACHE_Q_DECLARED, /* restore: the entry's declared outputs */
+	CACHE_Q_ROWS,     /* an entry's output rows (restore, a whole entry) */
+	CACHE_Q_DECLARED, /* an entry's declared outputs */
+	CACHE_Q_MANIFEST, /* a whole entry's input manifest */
 	CACHE_Q_RUN_INS,  /* flush: one history row */
 	CACHE_Q_RUN_TOUCH, /* flush: one hit */
 	CACHE_Q_N
@@ -172,6 +113,7 @@ struct cache {
 	void *stored_hook_arg;
 	struct cache_pending_run *runs; /* history rows and hits not yet written */
 	size_t nruns, capruns;
+	struct store_backend *backend;  /* the local store as a backend (owned) */
 	struct cache_pending_file *pending; /* file index rows not yet written */
 	size_t npending, cappending;
 };
@@ -186,6 +128,9 @@ void cache__rollback(struct cache *c);
  * call); NULL if it cannot be prepared.  Caller holds c->lock and resets it
  * (sqlite3_reset) before unlocking, so no read transaction stays open. */
 sqlite3_stmt *cache__stmt(struct cache *c, enum cache_q id, const char *sql);
+/* cache_lookup with c->lock held (and no statement of it left open). */
+int cache__lookup_locked(struct cache *c, const char *hash, struct cache_entry *ret,
+                         struct bld_err *err);
 /* Fill err from the db's last error. */
 int cache__dberr(struct cache *c, struct bld_err *err, const char *what);
 /* Queue a hit of entry hash (last_used, hits); written by cache__flush_runs. */
@@ -207,34 +152,37 @@ uint64_t cache__gc_orphans(struct cache *c);
 
 /* ---- entry.c: the store's entry operations (hash, task id, manifests; no graph types) ---- */
 
-/* One output path of an entry (a row of the outputs table). */
-struct cache_row {
-	char *path;
-	int kind; /* OUT_* */
-	unsigned mode;
-	int64_t size;
-	char blob[33]; /* OUT_FILE: content hash, the blob's name */
-	char *link;    /* OUT_SYMLINK: target text */
-};
-
-/* What makes an entry; everything borrowed for the call. */
-struct cache_entry_put {
-	const char *hash, *task_id;
-	const struct strvec *declared; /* the declared outputs, as the task gave them */
-	const struct cache_row *rows;  /* every blob they name is in the blob store */
-	size_t nrows;
-	int64_t size; /* bytes of the files */
-	const char *terminal;
-	size_t terminal_len;
-	uint64_t duration_ms;
-	const char *manifest; /* the input manifest as JSON text */
-};
-
+/* Append the rows (path order) and declared outputs of entry hash to e;
+ * caller holds c->lock.  0 (nothing when there is no such entry) or
+ * BLD_ECACHE: a read cut short never passes for the whole entry. */
+int cache__entry_rows(struct cache *c, const char *hash, struct cache_entry *e,
+                      struct bld_err *err);
+/* Read entry hash whole (summary, rows, declared outputs, manifest) in one
+ * read transaction into *ret: 1, 0 when there is none, negative (err). */
+int cache__entry_whole(struct cache *c, const char *hash, struct cache_entry *ret,
+                       struct bld_err *err);
+/* The local store of c as a backend (cache_open makes it; freed by its ops). */
+struct store_backend *cache__local_backend_new(struct cache *c);
 /* 1 when hash has an entry, 0 when not, -1 on a database error. */
 int cache__entry_exists(struct cache *c, const char *hash);
-/* Make e visible in one write transaction (nothing when hash has an entry
- * already), then prune to the automatic limit.  0 or BLD_ECACHE (err). */
-int cache__entry_put(struct cache *c, const struct cache_entry_put *e, struct bld_err *err);
+/* Make e (hash, task, declared, rows, size, terminal, duration_ms,
+ * manifest; every blob its rows name is in the blob store) visible in one
+ * write transaction (nothing when hash has an entry already), then prune
+ * to the automatic limit.  0 or BLD_ECACHE (err). */
+int cache__entry_put(struct cache *c, const struct cache_entry *e, struct bld_err *err);
+
+/* ---- artifact.c: an entry as one verifiable byte string (format 1) ---- */
+
+/* Append the artifact of e (whole) to *ret; files holds the bytes of its
+ * file rows, in row order.  0 or BLD_ECACHE. */
+int cache__artifact_pack(const struct cache_entry *e, const void *files, size_t files_len,
+                         struct sbuf *ret, struct bld_err *err);
+/* Verify body as the artifact of task task_id with task hash hash (frame,
+ * identity, manifest, terminal output, every file) and unpack it into *ret
+ * (whole; its file bytes in ret->fetched at each row's off).  0, or
+ * BLD_ECORRUPT (err says why; *ret is empty). */
+int cache__artifact_unpack(const char *hash, const char *task_id, const void *body, size_t len,
+                           struct cache_entry *ret, struct bld_err *err);
 
 /* ---- transport.c: HTTP transfers (libcurl) on a thread of their own ---- */
 
@@ -273,9 +221,6 @@ bool xfer_drain(struct xfer *x, uint64_t timeout_ms);
 void xfer_free(struct xfer *x);
 /* Free what r owns. */
 void xfer_req_release(struct xfer_req *r);
-
-/* Output kinds in the outputs table. */
-enum { OUT_ABSENT = 0, OUT_FILE = 1, OUT_DIR = 2, OUT_SYMLINK = 3 };
 
 /* Current time in unix seconds / nanoseconds of mtime. */
 int64_t cache__now(void);

@@ -18,7 +18,7 @@
  * workspace glob set, an env var, a runtime command) is evaluated once per
  * request, so globs are matched once per request, not once per task.
  */
-#include "cache_int.h"
+#include "hasher_int.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -24,7 +24,7 @@
  *     the dependency tasks (direct, or all) that declare outputs;
  *   - {"input": name, "projects": [...]}: the named input of those projects.
  */
-#include "cache_int.h"
+#include "hasher_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,12 +1,6 @@
 /*
- * outputs.c - a task's declared outputs (tokens expanded, Nx's defaults) and
- * storing them as a cache entry.
- *
- * Outputs as Nx resolves them (tasks-runner/utils.ts): each `outputs` string
- * with {workspaceRoot}/ dropped, {projectRoot}, {projectName} and
- * {options.a.b} replaced, and dropped when a token stays unresolved; with no
- * `outputs` at all: options.outputPath, else for `build` and `prepare`
- * targets dist/<root>, <root>/dist, <root>/build, <root>/public.
+ * outputs.c - storing a task's outputs (resolved paths, taskoutputs.c) as a
+ * cache entry of the local store.
  *
  * Storing walks each output without following symlinks: folders (recorded,
  * with their modes, so empty ones come back), regular files (as blobs),
@@ -25,103 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bld/taskgraph.h"
-
-/* ---- task_outputs ---- */
-
-/* Replace {options.a.b} tokens from opts; unresolvable ones stay as written. */
-static char *expand_options(const char *s, const cJSON *opts)
-{
-	struct sbuf sb = SBUF_INIT;
-	sbuf_init(&sb);
-	while (*s) {
-		const char *b = strstr(s, "{options.");
-		const char *e = b ? strchr(b, '}') : NULL;
-		if (!b || !e) {
-			sbuf_adds(&sb, s);
-			break;
-		}
-		sbuf_add(&sb, s, (size_t)(b - s));
-		char *path = xstrndup(b + 9, (size_t)(e - b - 9));
-		const cJSON *v = opts;
-		char *sp = NULL; /* strtok_r: engine threads expand outputs concurrently */
-		for (char *tok = strtok_r(path, ".", &sp); v && tok; tok = strtok_r(NULL, ".", &sp))
-			v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, tok) : NULL;
-		if (cJSON_IsString(v) && *v->valuestring)
-			sbuf_adds(&sb, v->valuestring);
-		else if (cJSON_IsNumber(v) && v->valuedouble != 0)
-			sbuf_addf(&sb, "%g", v->valuedouble);
-		else if (cJSON_IsTrue(v))
-			sbuf_adds(&sb, "true");
-		else
-			sbuf_add(&sb, b, (size_t)(e - b + 1));
-		free(path);
-		s = e + 1;
-	}
-	return sbuf_detach(&sb);
-}
-
-static void push_output(struct strvec *ret, const char *raw, const struct workspace *ws,
-                        const struct ws_project *p, const cJSON *opts)
-{
-	bool neg = *raw == '!';
-	char *c = workspace_expand_tokens(p, raw + neg, WS_TOKENS_PATH);
-	char *d = expand_options(c, opts);
-	const char *e = d;
-	while (str_starts(e, "./"))
-		e += 2;
-	char *n = path_normalize(e);
-	char *inside = *n == '/' && ws ? path_relative(ws->root, n) : NULL;
-	if (inside) { /* an absolute path into the workspace (an option holding one) */
-		free(n);
-		n = inside;
-	}
-	bool unresolved = strstr(n, "{projectRoot}") || strstr(n, "{workspaceRoot}") ||
-	                  strstr(n, "{options.") || strstr(n, "{projectName}");
-	if (*n && !unresolved) {
-		char *full = neg ? xasprintf("!%s", n) : xstrdup(n);
-		if (strvec_find(ret, full) < 0)
-			strvec_push_owned(ret, full);
-		else
-			free(full);
-	}
-	free(c);
-	free(d);
-	free(n);
-}
-
-void task_outputs(const struct workspace *ws, const struct task *t, struct strvec *ret)
-{
-	const cJSON *outs = cJSON_GetObjectItemCaseSensitive(t->target->json, "outputs");
-	const struct ws_project *p = t->project;
-	if (cJSON_IsArray(outs)) {
-		const cJSON *it;
-		cJSON_ArrayForEach(it, outs)
-		{
-			if (cJSON_IsString(it))
-				push_output(ret, it->valuestring, ws, p, t->options);
-		}
-		return;
-	}
-	const cJSON *op = cJSON_GetObjectItemCaseSensitive(t->options, "outputPath");
-	if (cJSON_IsString(op) && *op->valuestring) {
-		push_output(ret, op->valuestring, ws, p, t->options);
-	} else if (cJSON_IsArray(op)) {
-		const cJSON *it;
-		cJSON_ArrayForEach(it, op)
-		{
-			if (cJSON_IsString(it))
-				push_output(ret, it->valuestring, ws, p, t->options);
-		}
-	} else if (!strcmp(t->target->name, "build") || !strcmp(t->target->name, "prepare")) {
-		char *v[4] = {xasprintf("dist/%s", p->root), path_join(p->root, "dist"),
-		              path_join(p->root, "build"), path_join(p->root, "public")};
-		for (size_t i = 0; i < 4; i++) {
-			push_output(ret, v[i], ws, p, t->options);
-			free(v[i]);
-		}
-	}
-}
 
 /* ---- collecting outputs ---- */
 
@@ -169,7 +66,7 @@ static int same_file_after(const char *rel, const char *abs, const struct stat *
 
 static int collect_file(struct ocoll *o, const char *rel, const char *abs, const struct stat *st)
 {
-	struct cache_row *r = orec_add(o, rel, OUT_FILE);
+	struct cache_row *r = orec_add(o, rel, CACHE_ROW_FILE);
 	if (!r)
 		return 0;
 	r->mode = st->st_mode & 07777;
@@ -193,14 +90,14 @@ static int collect(struct ocoll *o, const char *rel, int depth)
 	int r = 0;
 	if (lstat(abs, &st) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			orec_add(o, rel, OUT_ABSENT);
+			orec_add(o, rel, CACHE_ROW_ABSENT);
 		else
 			r = bld_err_set(o->err, -errno, "cache: output %s: %s", rel,
 			                strerror(errno));
 	} else if (S_ISLNK(st.st_mode)) {
 		char target[4096];
 		ssize_t n = readlink(abs, target, sizeof(target) - 1);
-		struct cache_row *rec = n >= 0 ? orec_add(o, rel, OUT_SYMLINK) : NULL;
+		struct cache_row *rec = n >= 0 ? orec_add(o, rel, CACHE_ROW_SYMLINK) : NULL;
 		if (rec) {
 			target[n] = '\0';
 			rec->link = xstrdup(target);
@@ -209,7 +106,7 @@ static int collect(struct ocoll *o, const char *rel, int depth)
 	} else if (S_ISREG(st.st_mode)) {
 		r = collect_file(o, rel, abs, &st);
 	} else if (S_ISDIR(st.st_mode) && depth < 256) {
-		struct cache_row *rec = orec_add(o, rel, OUT_DIR);
+		struct cache_row *rec = orec_add(o, rel, CACHE_ROW_DIR);
 		if (rec)
 			rec->mode = st.st_mode & 07777;
 		struct strvec kids;
@@ -334,7 +231,7 @@ static void apply_negations(struct ocoll *o, const struct strvec *outputs, struc
 	}
 	size_t k = 0;
 	for (size_t i = 0; i < o->n; i++) {
-		if (o->v[i].kind != OUT_DIR && pattern_set_match(&gs, o->v[i].path)) {
+		if (o->v[i].kind != CACHE_ROW_DIR && pattern_set_match(&gs, o->v[i].path)) {
 			free(o->v[i].path);
 			free(o->v[i].link);
 			continue;
@@ -356,20 +253,18 @@ static void ocoll_release(struct ocoll *o)
 	strmap_release(&o->seen);
 }
 
-int cache_store(struct cache *c, const struct task *t, const char *ws_root,
+int cache_store(struct cache *c, const char *hash, const char *task_id, const char *ws_root,
                 const struct strvec *outputs, const char *terminal, size_t terminal_len,
                 uint64_t duration_ms, const cJSON *manifest, struct bld_err *err)
 {
-	if (!t->cache || t->continuous)
-		return 0; /* never cached; the engine should not even ask */
-	if (strlen(t->hash) != 32)
-		return bld_err_set(err, BLD_ECACHE, "cache: task %s has no hash", t->id);
+	if (strlen(hash) != 32)
+		return bld_err_set(err, BLD_ECACHE, "cache: task %s has no hash", task_id);
 	if (terminal_len > CACHE_MAX_TERMINAL)
 		return bld_err_set(err, BLD_ETOOBIG,
 		                   "cache: task %s printed %zu bytes, more than the %u MiB a "
 		                   "cache entry keeps; not cached",
-		                   t->id, terminal_len, CACHE_MAX_TERMINAL >> 20);
-	if (cache__entry_exists(c, t->hash) > 0)
+		                   task_id, terminal_len, CACHE_MAX_TERMINAL >> 20);
+	if (cache__entry_exists(c, hash) > 0)
 		return 0;
 	struct ocoll o = {c, ws_root, NULL, 0, 0, {0}, err};
 	strmap_init(&o.seen);
@@ -378,12 +273,25 @@ int cache_store(struct cache *c, const struct task *t, const char *ws_root,
 		apply_negations(&o, outputs, err);
 		int64_t size = 0;
 		for (size_t i = 0; i < o.n; i++)
-			size += o.v[i].kind == OUT_FILE ? o.v[i].size : 0;
-		char *man = manifest ? cJSON_PrintUnformatted(manifest) : xstrdup("{}");
-		struct cache_entry_put e = {t->hash, t->id,     outputs,      o.v,  o.n,
-		                            size,    terminal, terminal_len, duration_ms, man};
+			size += o.v[i].kind == CACHE_ROW_FILE ? o.v[i].size : 0;
+		struct cache_entry e;
+		memset(&e, 0, sizeof(e));
+		snprintf(e.hash, sizeof(e.hash), "%s", hash);
+		e.task = xstrdup(task_id);
+		e.duration_ms = duration_ms;
+		e.size = (uint64_t)size;
+		e.terminal = (char *)terminal; /* borrowed: given back before the release */
+		e.terminal_len = terminal_len;
+		for (size_t i = 0; i < outputs->n; i++)
+			strvec_push(&e.declared, outputs->v[i]);
+		e.rows = o.v; /* moved: the entry frees them */
+		e.nrows = o.n;
+		o.v = NULL;
+		o.n = 0;
+		e.manifest = manifest ? cJSON_PrintUnformatted(manifest) : xstrdup("{}");
 		r = cache__entry_put(c, &e, err);
-		free(man);
+		e.terminal = NULL;
+		cache_entry_release(&e);
 	}
 	ocoll_release(&o);
 	return r;

@@ -2,6 +2,12 @@
  * remote.c - the remote cache backends: configuration, the three protocols,
  * artifact signing, and what a failing server does to a run.
  *
+ * As store backends (store.h): lookup downloads an entry's artifact and
+ * verifies all of it (artifact.c) before returning it; get_blob is a slice
+ * of that artifact; put_blob stages bytes in the entry being put, and
+ * put_entry packs them as one artifact and uploads it in the background.
+ * The servers store whole artifacts only (docs/cache.md, "Store backends").
+ *
  * Keys (the path below the base URL):
  *   http       /ac/<SHA-256 hex of "bld-artifact:" task hash>  (64 hex digits, which
  *              bazel-remote's /ac/ accepts; it must run with
@@ -39,6 +45,7 @@
 #define REMOTE_MAX_DOWNLOAD (4ull << 30)
 
 struct remote {
+	struct store_backend base; /* first: the backend's ops (remote_ops) */
 	struct remote_config cfg;
 	char *display; /* URL without credentials */
 	struct xfer *x;
@@ -58,6 +65,13 @@ struct prefetch {
 };
 
 static void req_free(struct xfer_req *q);
+static const struct store_backend_ops remote_ops[REMOTE_TURBOREPO + 1];
+static void remote_free(struct store_backend *b);
+
+static struct remote *of(struct store_backend *b)
+{
+	return (struct remote *)b;
+}
 
 /* ---- configuration ---- */
 
@@ -178,9 +192,10 @@ static char *display_url(const char *url)
 	return xstrdup(url);
 }
 
-int remote_new(const struct remote_config *cfg, struct remote **ret, struct bld_err *err)
+int remote_new(const struct remote_config *cfg, struct store_backend **ret, struct bld_err *err)
 {
 	struct remote *r = xcalloc(1, sizeof(*r));
+	r->base.ops = &remote_ops[cfg->protocol];
 	r->cfg = *cfg;
 	r->cfg.url = xstrdup(cfg->url);
 	r->cfg.token = dup_or_null(cfg->token);
@@ -191,25 +206,23 @@ int remote_new(const struct remote_config *cfg, struct remote **ret, struct bld_
 	strvec_init(&r->warnings);
 	int rc = xfer_new(cfg->stall_s, &r->x, err);
 	if (rc < 0) {
-		remote_free(r, NULL);
+		remote_free(&r->base);
 		return rc;
 	}
-	*ret = r;
+	*ret = &r->base;
 	return 0;
 }
 
-void remote_drain(struct remote *r)
+static void remote_flush(struct store_backend *b)
 {
+	struct remote *r = of(b);
 	xfer_drain(r->x, r->cfg.upload_wait_ms);
 }
 
-const char *remote_display(const struct remote *r)
+/* Wait (bounded) for the uploads; what is still running then is dropped. */
+static void remote_free(struct store_backend *b)
 {
-	return r->display;
-}
-
-void remote_free(struct remote *r, struct cache *c)
-{
+	struct remote *r = of(b);
 	if (!r)
 		return;
 	if (r->x)
@@ -220,8 +233,6 @@ void remote_free(struct remote *r, struct cache *c)
 		req_free(p->q);
 		free(p);
 	}
-	if (c)
-		cache_add_remote_stats(c, &r->stats);
 	remote_config_release(&r->cfg);
 	free(r->display);
 	strvec_release(&r->warnings);
@@ -229,8 +240,9 @@ void remote_free(struct remote *r, struct cache *c)
 	free(r);
 }
 
-void remote_take_warnings(struct remote *r, struct strvec *sv)
+static void remote_take_warnings(struct store_backend *b, struct strvec *sv)
 {
+	struct remote *r = of(b);
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->warnings.n; i++)
 		strvec_push(sv, r->warnings.v[i]);
@@ -374,7 +386,7 @@ static int check_signature(const struct remote *r, const char *hash, const struc
 	return 0;
 }
 
-/* ---- fetch, upload, probe ---- */
+/* ---- the backend ops: lookup, get blob, put blob, put entry, has ---- */
 
 static bool usable(struct remote *r)
 {
@@ -392,8 +404,9 @@ static struct xfer_req *get_new(struct remote *r, const char *hash)
 	return q;
 }
 
-void remote_prefetch(struct remote *r, const char *const *hashes, size_t n)
+static void remote_prefetch(struct store_backend *b, const char *const *hashes, size_t n)
 {
+	struct remote *r = of(b);
 	for (size_t i = 0; i < n && usable(r); i++) {
 		struct prefetch *p = xcalloc(1, sizeof(*p));
 		snprintf(p->hash, sizeof(p->hash), "%s", hashes[i]);
@@ -423,39 +436,50 @@ static struct xfer_req *take_prefetched(struct remote *r, const char *hash)
 	return q;
 }
 
-int remote_fetch(struct remote *r, struct cache *c, const char *hash, const char *task_id,
-                 struct bld_err *err)
+/* The download of hash, waited for: the request (a 200), or NULL on a miss
+ * or while the remote is down (said once). */
+static struct xfer_req *download(struct remote *r, const char *hash)
 {
 	struct xfer_req *q = take_prefetched(r, hash);
 	if (!q && !usable(r))
-		return 0;
+		return NULL;
 	if (!q)
 		q = get_new(r, hash);
 	xfer_wait(r->x, q);
-	int rc = 0;
+	bool ok = false;
 	pthread_mutex_lock(&r->lock);
-	if (r->down) { /* another transfer failed meanwhile: said once already */
-		pthread_mutex_unlock(&r->lock);
-		req_free(q);
-		return 0;
-	}
-	r->stats.ms += q->ms;
-	r->stats.bytes_down += q->resp.len;
-	if (q->failed || q->truncated || (q->status != 200 && q->status != 404)) {
-		answer_failed(r, q, "a download");
-		rc = -1;
-	} else if (q->status == 404) {
-		r->stats.misses++;
+	if (!r->down) { /* else another transfer failed meanwhile: said once already */
+		r->stats.ms += q->ms;
+		r->stats.bytes_down += q->resp.len;
+		if (q->failed || q->truncated || (q->status != 200 && q->status != 404))
+			answer_failed(r, q, "a download");
+		else if (q->status == 404)
+			r->stats.misses++;
+		else
+			ok = true;
 	}
 	pthread_mutex_unlock(&r->lock);
-	if (rc < 0 || q->status == 404) {
+	if (!ok) {
 		req_free(q);
-		return 0;
+		return NULL;
 	}
+	return q;
+}
+
+/* The artifact of hash, its signature checked and all of it verified
+ * (artifact.c) before the entry is returned: nothing of a refused one is
+ * ever put anywhere. */
+static int remote_lookup(struct store_backend *b, const char *hash, const char *task_id,
+                         struct cache_entry *ret, struct bld_err *err)
+{
+	struct remote *r = of(b);
+	struct xfer_req *q = download(r, hash);
+	if (!q)
+		return 0;
 	size_t len = q->resp.len;
-	rc = check_signature(r, hash, q, &len, err);
+	int rc = check_signature(r, hash, q, &len, err);
 	if (rc == 0)
-		rc = cache_artifact_import(c, hash, task_id, q->resp.buf, len, err);
+		rc = cache__artifact_unpack(hash, task_id, q->resp.buf, len, ret, err);
 	req_free(q);
 	pthread_mutex_lock(&r->lock);
 	if (rc == 0)
@@ -464,6 +488,36 @@ int remote_fetch(struct remote *r, struct cache *c, const char *hash, const char
 		r->stats.refused++;
 	pthread_mutex_unlock(&r->lock);
 	return rc == 0 ? 1 : rc;
+}
+
+/* Served from the artifact lookup fetched (verified there). */
+static int remote_get_blob(struct store_backend *b, const struct cache_entry *e, size_t i,
+                           struct sbuf *ret, struct bld_err *err)
+{
+	const struct cache_row *row = &e->rows[i];
+	if (row->off > e->fetched.len || (uint64_t)row->size > e->fetched.len - row->off)
+		return bld_err_set(err, BLD_ECACHE, "remote cache: %s is not in the fetched artifact",
+		                   row->path);
+	sbuf_add(ret, e->fetched.buf + row->off, (size_t)row->size);
+	return 0;
+}
+
+/* The protocols store whole artifacts: a blob is staged in the entry, which
+ * put_entry sends as one. */
+static int remote_put_blob(struct store_backend *b, struct cache_entry *e, size_t i,
+                           const void *data, size_t len, struct bld_err *err)
+{
+	sbuf_add(&e->staged, data, len);
+	return 0;
+}
+
+static bool remote_writable(struct store_backend *b)
+{
+	struct remote *r = of(b);
+	pthread_mutex_lock(&r->lock);
+	bool ok = !r->cfg.read_only && !r->down && !r->no_upload;
+	pthread_mutex_unlock(&r->lock);
+	return ok;
 }
 
 static void upload_done(struct xfer_req *q)
@@ -490,30 +544,35 @@ static void upload_done(struct xfer_req *q)
 	req_free(q);
 }
 
-int remote_upload(struct remote *r, struct cache *c, const char *hash, uint64_t duration_ms,
-                  struct bld_err *err)
+/* Pack e and its staged file bytes as an artifact, sign it, and queue its
+ * upload (sent in the background; flush waits). */
+static int remote_put_entry(struct store_backend *b, struct cache_entry *e, struct bld_err *err)
 {
-	pthread_mutex_lock(&r->lock);
-	bool skip = r->cfg.read_only || r->down || r->no_upload;
-	pthread_mutex_unlock(&r->lock);
-	if (skip)
+	struct remote *r = of(b);
+	if (!remote_writable(b))
 		return 0;
+	uint64_t want = 0;
+	for (size_t i = 0; i < e->nrows; i++)
+		want += e->rows[i].kind == CACHE_ROW_FILE ? (uint64_t)e->rows[i].size : 0;
+	if (e->staged.len != want)
+		return bld_err_set(err, BLD_ECACHE, "remote cache: %s: not every file was put",
+		                   e->hash);
 	struct sbuf body = SBUF_INIT;
 	sbuf_init(&body);
-	int rc = cache_artifact_export(c, hash, &body, err);
+	int rc = cache__artifact_pack(e, e->staged.buf, e->staged.len, &body, err);
 	if (rc < 0) {
 		sbuf_release(&body);
 		return rc;
 	}
-	struct xfer_req *q = req_new(r, XFER_PUT, hash);
+	struct xfer_req *q = req_new(r, XFER_PUT, e->hash);
 	strvec_push(&q->headers, "Content-Type: application/octet-stream");
 	if (r->cfg.signing_key) {
 		unsigned char tag[32];
-		sign(r, hash, body.buf, body.len, tag);
+		sign(r, e->hash, body.buf, body.len, tag);
 		if (r->cfg.protocol == REMOTE_TURBOREPO) {
-			char *b = tag_b64(tag);
-			strvec_push_owned(&q->headers, xasprintf("x-artifact-tag: %s", b));
-			free(b);
+			char *t = tag_b64(tag);
+			strvec_push_owned(&q->headers, xasprintf("x-artifact-tag: %s", t));
+			free(t);
 		} else {
 			sbuf_add(&body, SIG_MAGIC, 8);
 			sbuf_add(&body, tag, 32);
@@ -521,7 +580,7 @@ int remote_upload(struct remote *r, struct cache *c, const char *hash, uint64_t 
 	}
 	if (r->cfg.protocol == REMOTE_TURBOREPO)
 		strvec_push_owned(&q->headers, xasprintf("x-artifact-duration: %llu",
-		                                         (unsigned long long)duration_ms));
+		                                         (unsigned long long)e->duration_ms));
 	q->body_len = body.len;
 	q->body = sbuf_detach(&body);
 	q->max_resp = 1 << 16;
@@ -531,8 +590,10 @@ int remote_upload(struct remote *r, struct cache *c, const char *hash, uint64_t 
 	return 0;
 }
 
-void remote_probe(struct remote *r, const char *const *hashes, size_t n, int *ret)
+/* HEAD in parallel, or a one-byte ranged GET where the protocol has no HEAD. */
+static void remote_has(struct store_backend *b, const char *const *hashes, size_t n, int *ret)
 {
+	struct remote *r = of(b);
 	struct xfer_req **qs = xcalloc(n ? n : 1, sizeof(*qs));
 	bool ok = usable(r);
 	for (size_t i = 0; ok && i < n; i++) {
@@ -561,3 +622,36 @@ void remote_probe(struct remote *r, const char *const *hashes, size_t n, int *re
 	}
 	free(qs);
 }
+
+static void remote_take_stats(struct store_backend *b, struct cache_remote_stats *ret)
+{
+	struct remote *r = of(b);
+	pthread_mutex_lock(&r->lock);
+	ret->hits += r->stats.hits;
+	ret->misses += r->stats.misses;
+	ret->refused += r->stats.refused;
+	ret->uploads += r->stats.uploads;
+	ret->bytes_down += r->stats.bytes_down;
+	ret->bytes_up += r->stats.bytes_up;
+	ret->ms += r->stats.ms;
+	memset(&r->stats, 0, sizeof(r->stats));
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* One table per protocol: the engine sees each as a backend of its own; what
+ * differs between them (keys, HEAD, where the signature goes) is decided by
+ * cfg.protocol inside the shared functions. */
+#define REMOTE_OPS(proto_name)                                                                  \
+	{                                                                                       \
+		.name = proto_name, .lookup = remote_lookup, .get_blob = remote_get_blob,        \
+		.put_blob = remote_put_blob, .put_entry = remote_put_entry, .has = remote_has,  \
+		.writable = remote_writable, .prefetch = remote_prefetch,                       \
+		.flush = remote_flush, .take_warnings = remote_take_warnings,                   \
+		.take_stats = remote_take_stats, .free = remote_free,                           \
+	}
+
+static const struct store_backend_ops remote_ops[REMOTE_TURBOREPO + 1] = {
+    [REMOTE_HTTP] = REMOTE_OPS("http"),
+    [REMOTE_NX] = REMOTE_OPS("nx"),
+    [REMOTE_TURBOREPO] = REMOTE_OPS("turborepo"),
+};

@@ -26,90 +26,35 @@
 #include <string.h>
 #include <unistd.h>
 
-struct rrow {
-	char *path;
-	int kind;
-	unsigned mode;
-	int64_t size;
-	char *blob;
-	char *link;
-	bool write; /* a file whose workspace copy differs: restore it */
-};
-
 struct rctx {
 	struct cache *c;
 	const char *root;
 	char *real_root;
-	struct rrow *rows;
+	struct cache_entry whole; /* the entry's rows and declared outputs */
+	const struct cache_row *rows; /* whole.rows */
 	size_t n;
+	bool *write; /* per row: a file whose workspace copy differs: restore it */
 	struct strmap by_path; /* path -> row + 1 */
 	size_t restored;
 	struct bld_err *err;
 };
 
-/* The entry's output rows, in path order. */
+/* The entry's rows (path order) and declared outputs, indexed by path. */
 static int load_rows(struct rctx *x, const char *hash)
 {
-	struct cache *c = x->c;
-	size_t cap = 0;
-	sqlite3_stmt *q = cache__stmt(c, CACHE_Q_ROWS,
-	                              "SELECT path, kind, mode, size, blob, link FROM outputs "
-	                              "WHERE entry=?1 ORDER BY path");
-	if (!q)
-		return cache__dberr(c, x->err, "restore");
-	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		xgrow(&x->rows, &cap, x->n + 1, sizeof(*x->rows));
-		struct rrow *r = &x->rows[x->n++];
-		const unsigned char *path = sqlite3_column_text(q, 0);
-		r->path = xstrdup(path ? (const char *)path : "");
-		r->kind = sqlite3_column_int(q, 1);
-		r->mode = (unsigned)sqlite3_column_int(q, 2);
-		r->size = sqlite3_column_int64(q, 3);
-		const unsigned char *b = sqlite3_column_text(q, 4), *l = sqlite3_column_text(q, 5);
-		r->blob = b ? xstrdup((const char *)b) : NULL;
-		r->link = l ? xstrdup((const char *)l) : NULL;
-		strmap_put(&x->by_path, r->path, (void *)(intptr_t)x->n);
-	}
-	sqlite3_reset(q);
-	/* a read cut short (busy, I/O error) must not pass for the whole entry:
-	 * the extras of its folders would be removed as not belonging to it */
-	return rc == SQLITE_DONE ? 0 : cache__dberr(c, x->err, "restore");
-}
-
-/* The entry's declared outputs (as the task gave them) into declared. */
-static int load_declared(struct rctx *x, const char *hash, struct strvec *declared)
-{
-	struct cache *c = x->c;
-	sqlite3_stmt *q =
-	    cache__stmt(c, CACHE_Q_DECLARED, "SELECT outputs FROM entries WHERE hash=?1");
-	if (!q)
-		return cache__dberr(c, x->err, "restore");
-	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		cJSON *j = cJSON_Parse((const char *)sqlite3_column_text(q, 0));
-		const cJSON *it;
-		cJSON_ArrayForEach(it, j)
-		{
-			if (cJSON_IsString(it))
-				strvec_push(declared, it->valuestring);
-		}
-		cJSON_Delete(j);
-	}
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cache__dberr(c, x->err, "restore");
+	int r = cache__entry_rows(x->c, hash, &x->whole, x->err);
+	x->rows = x->whole.rows;
+	x->n = x->whole.nrows;
+	x->write = xcalloc(x->n ? x->n : 1, sizeof(*x->write));
+	for (size_t i = 0; i < x->n; i++)
+		strmap_put(&x->by_path, x->rows[i].path, (void *)(intptr_t)(i + 1));
+	return r;
 }
 
 static void rows_release(struct rctx *x)
 {
-	for (size_t i = 0; i < x->n; i++) {
-		free(x->rows[i].path);
-		free(x->rows[i].blob);
-		free(x->rows[i].link);
-	}
-	free(x->rows);
+	cache_entry_release(&x->whole);
+	free(x->write);
 	strmap_release(&x->by_path);
 	free(x->real_root);
 }
@@ -117,13 +62,13 @@ static void rows_release(struct rctx *x)
 static int check_rows(struct rctx *x)
 {
 	for (size_t i = 0; i < x->n; i++) {
-		const struct rrow *r = &x->rows[i];
+		const struct cache_row *r = &x->rows[i];
 		if (!path_is_safe_relative(r->path))
 			return bld_err_set(x->err, BLD_EUNSAFE,
 			                   "cache entry path \"%s\" is outside the "
 			                   "workspace",
 			                   r->path);
-		if (r->kind == OUT_FILE && (!r->blob || strlen(r->blob) != 32))
+		if (r->kind == CACHE_ROW_FILE && strlen(r->blob) != 32)
 			return bld_err_set(x->err, BLD_ECORRUPT, "cache entry file %s has no blob",
 			                   r->path);
 	}
@@ -135,17 +80,17 @@ static int check_rows(struct rctx *x)
 static int plan_rows(struct rctx *x)
 {
 	for (size_t i = 0; i < x->n; i++) {
-		struct rrow *row = &x->rows[i];
-		if (row->kind != OUT_FILE)
+		const struct cache_row *row = &x->rows[i];
+		if (row->kind != CACHE_ROW_FILE)
 			continue;
 		char *abs = path_join(x->root, row->path), h[33];
 		struct stat st;
-		row->write =
+		x->write[i] =
 		    !(lstat(abs, &st) == 0 && S_ISREG(st.st_mode) &&
 		      (int64_t)st.st_size == row->size && (st.st_mode & 07777) == row->mode &&
 		      cache__file_hash(x->c, abs, &st, h) == 0 && !strcmp(h, row->blob));
 		free(abs);
-		if (row->write) {
+		if (x->write[i]) {
 			int r = cache__blob_verify(x->c, row->blob, x->err);
 			if (r < 0)
 				return r;
@@ -246,8 +191,9 @@ static int rm_entry(int at, const char *name)
 	return r;
 }
 
-static int restore_row(struct rctx *x, const struct rrow *row)
+static int restore_row(struct rctx *x, size_t i)
 {
+	const struct cache_row *row = &x->rows[i];
 	int fd, r;
 	const char *base;
 	if ((r = open_parent(x, row->path, &fd, &base)) < 0)
@@ -255,18 +201,18 @@ static int restore_row(struct rctx *x, const struct rrow *row)
 	struct stat st;
 	bool exists = fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	switch (row->kind) {
-	case OUT_ABSENT:
+	case CACHE_ROW_ABSENT:
 		if (exists && (r = rm_entry(fd, base)) < 0)
 			bld_err_set(x->err, r, "cannot remove %s: %s", row->path, strerror(-r));
 		break;
-	case OUT_DIR:
+	case CACHE_ROW_DIR:
 		if (exists && !S_ISDIR(st.st_mode) && (r = rm_entry(fd, base)) < 0)
 			break;
 		if ((!exists || !S_ISDIR(st.st_mode)) && mkdirat(fd, base, 0755) < 0)
 			r = bld_err_set(x->err, -errno, "cannot create %s: %s", row->path,
 			                strerror(errno));
 		break; /* modes: dir_modes(), once the folder's contents are written */
-	case OUT_SYMLINK: {
+	case CACHE_ROW_SYMLINK: {
 		char cur[4096];
 		ssize_t n =
 		    exists && S_ISLNK(st.st_mode) ? readlinkat(fd, base, cur, sizeof(cur) - 1) : -1;
@@ -281,7 +227,7 @@ static int restore_row(struct rctx *x, const struct rrow *row)
 		break;
 	}
 	default:
-		if (!row->write)
+		if (!x->write[i])
 			break;
 		if (exists && S_ISDIR(st.st_mode) && (r = rm_entry(fd, base)) < 0)
 			break;
@@ -316,14 +262,14 @@ static int remove_extras(struct rctx *x, const char *rel, int depth)
 	for (size_t i = 0; r >= 0 && i < kids.n; i++) {
 		char *sub = path_join(rel, kids.v[i]);
 		void *v = strmap_get(&x->by_path, sub);
-		if (!v || x->rows[(intptr_t)v - 1].kind == OUT_ABSENT) {
+		if (!v || x->rows[(intptr_t)v - 1].kind == CACHE_ROW_ABSENT) {
 			int fd;
 			const char *base;
 			if ((r = open_parent(x, sub, &fd, &base)) == 0) {
 				r = rm_entry(fd, base);
 				close(fd);
 			}
-		} else if (x->rows[(intptr_t)v - 1].kind == OUT_DIR) {
+		} else if (x->rows[(intptr_t)v - 1].kind == CACHE_ROW_DIR) {
 			r = remove_extras(x, sub, depth + 1);
 		}
 		free(sub);
@@ -348,11 +294,11 @@ static void entry_drop(struct cache *c, const char *hash)
 static void dir_modes(struct rctx *x)
 {
 	for (size_t i = x->n; i-- > 0;) {
-		const struct rrow *row = &x->rows[i];
+		const struct cache_row *row = &x->rows[i];
 		int fd;
 		const char *base;
 		struct stat st;
-		if (row->kind != OUT_DIR || open_parent(x, row->path, &fd, &base) < 0)
+		if (row->kind != CACHE_ROW_DIR || open_parent(x, row->path, &fd, &base) < 0)
 			continue;
 		if (fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
 		    (st.st_mode & 07777) != row->mode)
@@ -369,11 +315,11 @@ static int restore_all(struct rctx *x, const struct strvec *declared)
 		if (*d == '!' || pattern_is_glob(d, PATTERN_FILES) || !path_is_safe_relative(d))
 			continue;
 		void *v = strmap_get(&x->by_path, d);
-		if (v && x->rows[(intptr_t)v - 1].kind == OUT_DIR)
+		if (v && x->rows[(intptr_t)v - 1].kind == CACHE_ROW_DIR)
 			r = remove_extras(x, d, 0);
 	}
 	for (size_t i = 0; r >= 0 && i < x->n; i++)
-		r = restore_row(x, &x->rows[i]);
+		r = restore_row(x, i);
 	if (r >= 0)
 		dir_modes(x);
 	return r;
@@ -382,9 +328,7 @@ static int restore_all(struct rctx *x, const struct strvec *declared)
 int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_root,
                   size_t *ret_restored, struct bld_err *err)
 {
-	struct rctx x = {c, ws_root, realpath(ws_root, NULL), NULL, 0, {0}, 0, err};
-	struct strvec declared;
-	strvec_init(&declared);
+	struct rctx x = {.c = c, .root = ws_root, .real_root = realpath(ws_root, NULL), .err = err};
 	strmap_init(&x.by_path);
 	if (!x.real_root) {
 		int r = bld_err_set(err, -errno, "workspace %s: %s", ws_root, strerror(errno));
@@ -393,8 +337,6 @@ int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_r
 	}
 	pthread_mutex_lock(&c->lock);
 	int r = load_rows(&x, e->hash);
-	if (r >= 0)
-		r = load_declared(&x, e->hash, &declared);
 	pthread_mutex_unlock(&c->lock);
 	if (r >= 0)
 		r = check_rows(&x);
@@ -406,13 +348,12 @@ int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_r
 		pthread_mutex_unlock(&c->lock);
 	}
 	if (r >= 0)
-		r = restore_all(&x, &declared);
+		r = restore_all(&x, &x.whole.declared);
 	if (r >= 0) {
 		cache__touch(c, e->hash);
 		if (ret_restored)
 			*ret_restored = x.restored;
 	}
-	strvec_release(&declared);
 	rows_release(&x);
 	return r;
 }

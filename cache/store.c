@@ -240,6 +240,7 @@ int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err)
 	struct cache *c = xcalloc(1, sizeof(*c));
 	c->dir = xstrdup(dir);
 	c->blobs = path_join(dir, "blobs");
+	c->backend = cache__local_backend_new(c);
 	pthread_mutex_init(&c->lock, NULL);
 	if ((r = mkdir_p(c->blobs, 0755)) < 0) {
 		bld_err_set(err, BLD_ECACHE, "cannot create %s: %s", c->blobs, strerror(-r));
@@ -267,6 +268,8 @@ void cache_close(struct cache *c)
 		cache__fileindex_flush(c);
 	}
 	free(c->runs);
+	if (c->backend)
+		c->backend->ops->free(c->backend);
 	sqlite3_finalize(c->q_index);
 	for (int i = 0; i < CACHE_Q_N; i++)
 		sqlite3_finalize(c->q[i]);
@@ -291,21 +294,27 @@ void cache_entry_release(struct cache_entry *e)
 		return;
 	free(e->task);
 	free(e->terminal);
+	for (size_t i = 0; i < e->nrows; i++) {
+		free(e->rows[i].path);
+		free(e->rows[i].link);
+	}
+	free(e->rows);
+	strvec_release(&e->declared);
+	free(e->manifest);
+	sbuf_release(&e->fetched);
+	sbuf_release(&e->staged);
 	memset(e, 0, sizeof(*e));
 }
 
-int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, struct bld_err *err)
+int cache__lookup_locked(struct cache *c, const char *hash, struct cache_entry *ret,
+                         struct bld_err *err)
 {
-	pthread_mutex_lock(&c->lock);
 	int r = 0;
 	sqlite3_stmt *q = cache__stmt(c, CACHE_Q_LOOKUP,
 	                              "SELECT task, exit_code, duration_ms, size, created, "
 	                              "terminal FROM entries WHERE hash=?1");
-	if (!q) {
-		r = cache__dberr(c, err, "lookup");
-		pthread_mutex_unlock(&c->lock);
-		return r;
-	}
+	if (!q)
+		return cache__dberr(c, err, "lookup");
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
@@ -327,6 +336,13 @@ int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, str
 		r = cache__dberr(c, err, "lookup");
 	}
 	sqlite3_reset(q);
+	return r;
+}
+
+int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, struct bld_err *err)
+{
+	pthread_mutex_lock(&c->lock);
+	int r = cache__lookup_locked(c, hash, ret, err);
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }

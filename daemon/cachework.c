@@ -156,16 +156,16 @@ static int restore(struct cache_op *op, const char *source)
 	return 1;
 }
 
-/* A local miss: ask the remote cache; its verified artifact becomes a local
- * entry, which is then looked up and restored as any other.  1 restored. */
+/* A local miss: ask the remote cache; its entry (verified there) is copied
+ * into the local store, then looked up and restored as any other.  1 restored. */
 static int remote_lookup(struct cache_op *op)
 {
 	struct run *run = op->run;
 	const struct task *t = &run->tg->tasks[op->job->index];
 	struct bld_err err;
 	bld_err_clear(&err);
-	int rc = remote_fetch(run->remote, run->cache, t->hash, t->id, &err);
-	remote_take_warnings(run->remote, &op->warnings);
+	int rc = store_copy(run->remote, cache_backend(run->cache), t->hash, t->id, &err);
+	store_take_warnings(run->remote, &op->warnings);
 	if (rc == BLD_ECORRUPT)
 		op_warn(op, "%s: the remote cache's artifact was refused: %s; running the task",
 		        t->id, err.msg);
@@ -202,9 +202,9 @@ static void upload(struct cache_op *op)
 	const struct task *t = &run->tg->tasks[op->job->index];
 	struct bld_err err;
 	bld_err_clear(&err);
-	if (remote_upload(run->remote, run->cache, t->hash, op->ms, &err) < 0)
+	if (store_copy(cache_backend(run->cache), run->remote, t->hash, t->id, &err) < 0)
 		op_warn(op, "%s: not uploaded to the remote cache: %s", t->id, err.msg);
-	remote_take_warnings(run->remote, &op->warnings);
+	store_take_warnings(run->remote, &op->warnings);
 }
 
 static void finish_store(struct cache_op *op)
@@ -218,8 +218,8 @@ static void finish_store(struct cache_op *op)
 		struct strvec outs;
 		strvec_init(&outs);
 		task_outputs(run->ws, t, &outs);
-		if (cache_store(run->cache, t, run->ws->root, &outs, j->term.buf, j->term.len,
-		                op->ms, j->manifest, &err) < 0)
+		if (cache_store(run->cache, t->hash, t->id, run->ws->root, &outs, j->term.buf,
+		                j->term.len, op->ms, j->manifest, &err) < 0)
 			op_warn(op, "%s: not cached: %s", t->id, err.msg);
 		else if (run->remote)
 			upload(op);
@@ -270,7 +270,7 @@ static void prefetch(struct cache_batch *b)
 			strvec_push(&hashes, t->hash);
 	}
 	if (hashes.n > 1)
-		remote_prefetch(run->remote, (const char *const *)hashes.v, hashes.n);
+		store_prefetch(run->remote, (const char *const *)hashes.v, hashes.n);
 	strvec_release(&hashes);
 }
 
@@ -458,8 +458,8 @@ struct drain {
 static void drain_work_cb(uv_work_t *w)
 {
 	struct drain *d = (struct drain *)w;
-	remote_drain(d->run->remote);
-	remote_take_warnings(d->run->remote, &d->warnings);
+	store_flush(d->run->remote);
+	store_take_warnings(d->run->remote, &d->warnings);
 }
 
 static void drain_after_cb(uv_work_t *w, int status)

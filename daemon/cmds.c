@@ -520,10 +520,10 @@ int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,
 	return 0;
 }
 
-struct remote *cmd_open_remote(struct request *r, const struct workspace *ws)
+struct store_backend *cmd_open_remote(struct request *r, const struct workspace *ws)
 {
 	struct remote_config cfg;
-	struct remote *rem = NULL;
+	struct store_backend *rem = NULL;
 	struct bld_err err;
 	bld_err_clear(&err);
 	int rc = remote_config_read(r->env, ws->nx_json, &cfg, &err);
@@ -538,7 +538,7 @@ struct remote *cmd_open_remote(struct request *r, const struct workspace *ws)
 void cmd_mark_remote_hits(struct request *r, const struct workspace *ws,
                           const struct task_graph *tg, const char **status)
 {
-	struct remote *rem = cmd_open_remote(r, ws);
+	struct store_backend *rem = cmd_open_remote(r, ws);
 	if (!rem)
 		return;
 	const char **hashes = xcalloc(tg->ntasks + 1, sizeof(*hashes));
@@ -550,20 +550,20 @@ void cmd_mark_remote_hits(struct request *r, const struct workspace *ws,
 		}
 	}
 	int *has = xcalloc(n + 1, sizeof(*has));
-	remote_probe(rem, hashes, n, has);
+	store_has(rem, hashes, n, has);
 	for (size_t k = 0; k < n; k++)
 		if (has[k] == 1)
 			status[which[k]] = "remote";
 	struct strvec warns;
 	strvec_init(&warns);
-	remote_take_warnings(rem, &warns);
+	store_take_warnings(rem, &warns);
 	for (size_t k = 0; k < warns.n; k++)
 		request_message(r, "warn", "%s", warns.v[k]);
 	strvec_release(&warns);
 	free(has);
 	free(which);
 	free(hashes);
-	remote_free(rem, NULL);
+	store_backend_free(rem);
 }
 
 /* Hash and look up task i: fills *ret_status ("local", "miss", or a reason). */
@@ -876,9 +876,10 @@ static int uv_lock(struct request *r, const char *root)
 	}
 	if (code == 127) {
 		request_message(r, "error",
-		                "uv is not on the PATH, so uv.lock was not created (the other "
-		                "files are written): " EXEC_UV_INSTALL ", then run `uv lock` at "
-		                "the workspace root");
+		                "uv is not installed, so uv.lock was not created (the other files "
+		                "are written). Install uv (https://docs.astral.sh/uv/getting-started/"
+		                "installation/, or `pipx install uv`), then run `uv lock` at the "
+		                "workspace root");
 	} else if (code != 0) {
 		if (out.len)
 			request_text(r, out.buf, out.len);

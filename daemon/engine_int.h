@@ -201,7 +201,7 @@ int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,
                     struct bld_err *err);
 /* The remote cache the request's environment (or nx.json's "bld" section)
  * configures, or NULL (none, or a bad setting: warned). */
-struct remote *cmd_open_remote(struct request *r, const struct workspace *ws);
+struct store_backend *cmd_open_remote(struct request *r, const struct workspace *ws);
 /* For `show tasks` and `affected --dry-run`: every task of tg whose status[i]
  * is "miss" (hashed, not in the local cache) becomes "remote" when the remote
  * cache r configures has its artifact (asked in parallel: HEAD, or a one-byte

@@ -300,6 +300,20 @@ void run_cancel(struct run *run)
 	pump(run);
 }
 
+/* Wait (bounded) for the remote's uploads, add its counters to the cache's. */
+static void close_remote(struct run *run)
+{
+	if (!run->remote)
+		return;
+	store_flush(run->remote);
+	struct cache_remote_stats st = {0};
+	store_take_stats(run->remote, &st);
+	if (run->cache)
+		cache_add_remote_stats(run->cache, &st);
+	store_backend_free(run->remote);
+	run->remote = NULL;
+}
+
 void run_free(struct run *run)
 {
 	if (!run)
@@ -310,7 +324,7 @@ void run_free(struct run *run)
 	cachework_release(run);
 	sched_release(&run->sched);
 	hasher_free(run->hasher);
-	remote_free(run->remote, run->cache); /* waits (bounded) for its uploads */
+	close_remote(run);
 	cache_close(run->cache);
 	task_graph_free(run->tg);
 	workspace_free(run->ws);

@@ -55,7 +55,7 @@ struct run {
 	struct cache *cache;   /* owned, NULL when unavailable */
 	bool cache_opened;     /* cache was opened (early, for --shard) */
 	struct hasher *hasher; /* owned, NULL when unavailable */
-	struct remote *remote; /* owned, NULL when no remote cache is configured */
+	struct store_backend *remote; /* owned, NULL when no remote cache is configured */
 	bool draining, drained; /* cachework_drain: waiting for uploads / done */
 	struct sched sched;
 	struct job *jobs;    /* owned, one per task */

@@ -4,9 +4,9 @@
  *
  * Protocols: "http" (GET/PUT/HEAD under a base URL: nginx WebDAV,
  * bazel-remote), "nx" (Nx's self-hosted remote cache API), "turborepo"
- * (Turborepo's remote cache API).  The remote is a second backend behind the
- * local store: a fetched artifact is verified and written into the local
- * cache (cache_artifact_import), then restored from there as a local hit.
+ * (Turborepo's remote cache API).  Each is a store backend (store.h) beside
+ * the local store: a hit is copied into the local store (store_copy, which
+ * verifies it first), then restored from there as a local hit.
  *
  * Failures never fail a build: a server that is down, slow or answers an
  * error makes the remote go quiet for the rest of its life (local only),
@@ -21,7 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "bld/base.h"
-#include "bld/cache.h"
+#include "bld/store.h"
 #include "bld/err.h"
 
 enum remote_protocol { REMOTE_HTTP, REMOTE_NX, REMOTE_TURBOREPO };
@@ -47,39 +47,16 @@ int remote_config_read(char *const *env, const cJSON *nx_json, struct remote_con
                        struct bld_err *err);
 void remote_config_release(struct remote_config *cfg);
 
-struct remote;
-/* Connect lazily to the server of cfg (copied).  0 and *ret, or negative. */
-int remote_new(const struct remote_config *cfg, struct remote **ret, struct bld_err *err);
-/* Wait up to cfg.upload_wait_ms for the queued uploads. */
-void remote_drain(struct remote *r);
-/* Wait up to cfg.upload_wait_ms for queued uploads (what is left then is
- * dropped), add the counters to c
- * (may be NULL), and free; NULL is fine. */
-void remote_free(struct remote *r, struct cache *c);
-
 /*
- * Fetch the artifact of task task_id with hash and import it into c: 1 when
- * it is now a local entry, 0 on a miss (or while the remote is down),
- * BLD_ECORRUPT when the artifact was refused (err says why, nothing was
- * written), another negative code when the local cache failed.
+ * A backend (store.h) for the server of cfg (copied), connecting lazily:
+ * lookup downloads an artifact and verifies all of it (signature, frame,
+ * manifest, every file); put_entry uploads one in the background; has asks
+ * in parallel (HEAD, or a one-byte ranged GET where the protocol has no
+ * HEAD); flush waits up to cfg.upload_wait_ms for queued uploads.  Free with
+ * store_backend_free (flushes first).  0 and *ret, or negative.
  */
-int remote_fetch(struct remote *r, struct cache *c, const char *hash, const char *task_id,
-                 struct bld_err *err);
-/* Start downloading the artifacts of hashes[0..n) in parallel, for the
- * remote_fetch calls that follow (each takes its download over). */
-void remote_prefetch(struct remote *r, const char *const *hashes, size_t n);
-/* Queue the upload of c's entry hash (exported now, sent in the
- * background); nothing in read-only mode or while the remote is down. */
-int remote_upload(struct remote *r, struct cache *c, const char *hash, uint64_t duration_ms,
-                  struct bld_err *err);
-/* Which of hashes[0..n) the server has, asked in parallel (HEAD, or a
- * one-byte ranged GET where the protocol has no HEAD): ret[i] is 1, 0, or -1
- * when unknown (the server failed). */
-void remote_probe(struct remote *r, const char *const *hashes, size_t n, int *ret);
-/* Move the warnings said since the last call into sv (at most one per cause). */
-void remote_take_warnings(struct remote *r, struct strvec *sv);
-/* The server as shown to people: scheme, host, port, path; never credentials. */
-const char *remote_display(const struct remote *r);
+int remote_new(const struct remote_config *cfg, struct store_backend **ret,
+               struct bld_err *err);
 
 /* The key an artifact has on the server: the path below the base URL. */
 char *remote_key_path(enum remote_protocol p, const char *hash, const char *team);

@@ -177,6 +177,10 @@ def test_cache_false_and_skip_cache_run_everything(make_ws):
     ws = make_ws(files([project('a'), nocache]))
     assert run_all(ws) == ['a:build', 'n:build']
     assert run_all(ws) == ['n:build']
+    # the engine decides what is cacheable (the store takes any hash): no entry for n
+    r = ws.run('cache', 'ls', '--json')
+    assert r.code == 0, r
+    assert [e['task'] for e in json.loads(r.out)] == ['a:build']
     assert run_all(ws, '--skip-cache') == ['a:build', 'n:build']
     assert run_all(ws, env={'BLD_SKIP_CACHE': '1'}) == ['a:build', 'n:build']
 
