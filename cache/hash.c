@@ -213,9 +213,10 @@ static const char *file_hash(struct hasher *h, int f)
 	const char *rel = h->ws->files.v[f];
 	if (h->fhash[f][0] || (h->memo && cache__memo_get(h->memo, rel, h->fhash[f])))
 		return h->fhash[f];
+	uint64_t epoch = h->memo ? cache__memo_epoch(h->memo) : 0;
 	path_hash(h, rel, h->fhash[f]);
 	if (h->memo)
-		cache__memo_put(h->memo, rel, h->fhash[f]);
+		cache__memo_put(h->memo, rel, h->fhash[f], epoch);
 	return h->fhash[f];
 }
 
@@ -253,6 +254,7 @@ void cache_memo_clear(struct cache_memo *m)
 	memo_free_values(m);
 	strmap_release(&m->hashes);
 	strmap_init(&m->hashes);
+	m->epoch++;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -270,6 +272,7 @@ void cache_memo_forget(struct cache_memo *m, const char *rel_path)
 	for (size_t i = 0; i < gone.n; i++)
 		free(strmap_put(&m->hashes, gone.v[i], NULL));
 	strvec_release(&gone);
+	m->epoch++;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -283,10 +286,19 @@ bool cache__memo_get(struct cache_memo *m, const char *rel, char out[33])
 	return v != NULL;
 }
 
-void cache__memo_put(struct cache_memo *m, const char *rel, const char *hash)
+uint64_t cache__memo_epoch(struct cache_memo *m)
 {
 	pthread_mutex_lock(&m->lock);
-	free(strmap_put(&m->hashes, rel, xstrdup(hash)));
+	uint64_t e = m->epoch;
+	pthread_mutex_unlock(&m->lock);
+	return e;
+}
+
+void cache__memo_put(struct cache_memo *m, const char *rel, const char *hash, uint64_t epoch)
+{
+	pthread_mutex_lock(&m->lock);
+	if (m->epoch == epoch)
+		free(strmap_put(&m->hashes, rel, xstrdup(hash)));
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -56,10 +56,16 @@ struct hasher {
 struct cache_memo {
 	pthread_mutex_t lock;
 	struct strmap hashes; /* relative path -> char[33] (owned), NULL when forgotten */
+	uint64_t epoch;       /* counts forgets and clears */
 };
 /* The memo's hash of rel into out; false when it has none. */
 bool cache__memo_get(struct cache_memo *m, const char *rel, char out[33]);
-void cache__memo_put(struct cache_memo *m, const char *rel, const char *hash);
+/* The memo's epoch now: take it before reading a file whose hash is put. */
+uint64_t cache__memo_epoch(struct cache_memo *m);
+/* Add rel's hash, read after epoch was taken; dropped when anything was
+ * forgotten since (the file may have changed after it was read, and its
+ * watcher event been applied before this put). */
+void cache__memo_put(struct cache_memo *m, const char *rel, const char *hash, uint64_t epoch);
 
 /* The evaluated value of one instruction, cached per request. */
 struct cache_eval {

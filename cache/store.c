@@ -283,6 +283,14 @@ void cache_close(struct cache *c)
 	free(c);
 }
 
+void cache_flush(struct cache *c)
+{
+	if (!c || !c->db)
+		return;
+	cache__flush_runs(c);
+	cache__fileindex_flush(c);
+}
+
 void cache_set_max_size(struct cache *c, uint64_t max_bytes)
 {
 	c->max_size = max_bytes;

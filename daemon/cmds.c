@@ -15,23 +15,25 @@
 #include "bld/remote.h"
 #include "bld/gen.h"
 #include "engine_int.h"
+#include "host.h"
 #include "exec.h"
 
 int cmd_load_workspace(struct request *r, struct workspace **ret_ws)
 {
-	struct bld_err err;
-	bld_err_clear(&err);
-	char *root = NULL;
 	*ret_ws = NULL;
-	int rc = workspace_find_root(r->cwd, &root, &err);
-	if (rc >= 0) {
-		struct ws_load_opts o = {.verbose = request_arg_bool(r, "verbose")};
-		rc = workspace_load(root, &o, ret_ws, &err);
+	if (!r->snap) { /* no host: r->cwd is in no workspace, or a caller without one */
+		struct bld_err err;
+		bld_err_clear(&err);
+		char *root = NULL;
+		if (workspace_find_root(r->cwd, &root, &err) < 0)
+			return request_error(r, &err);
+		r->snap = snapshot_load(root, 0);
+		free(root);
 	}
-	free(root);
-	if (rc < 0)
-		return request_error(r, &err);
-	for (size_t i = 0; i < (*ret_ws)->notes.n; i++)
+	if (!r->snap->ws)
+		return request_error(r, &r->snap->err);
+	*ret_ws = r->snap->ws;
+	for (size_t i = 0; request_arg_bool(r, "verbose") && i < (*ret_ws)->notes.n; i++)
 		request_message(r, "info", "%s", (*ret_ws)->notes.v[i]);
 	return 0;
 }
@@ -129,7 +131,7 @@ static int by_inputs(struct request *r, struct workspace *ws, const struct affec
 	if (rc >= 0 && tg && !(cache = cmd_open_cache(r, ws)))
 		rc = bld_err_set(err, BLD_ECACHE, "--by-inputs needs the cache to hash tasks");
 	if (rc >= 0 && tg)
-		rc = hasher_new(ws, cache, r->env, &h, err);
+		rc = cmd_new_hasher(r, ws, cache, &h, err);
 	if (rc >= 0 && tg) {
 		bool *keep = xcalloc(ws->nprojects + 1, sizeof(*keep));
 		int *order = task_graph_topo(tg);
@@ -148,7 +150,7 @@ static int by_inputs(struct request *r, struct workspace *ws, const struct affec
 		free(keep);
 	}
 	hasher_free(h);
-	cache_close(cache);
+	cmd_close_cache(r, cache);
 	task_graph_free(tg);
 	tg_request_release(&tq);
 	strvec_release(&deleted);
@@ -460,19 +462,50 @@ struct cache *cmd_open_cache(struct request *r, const struct workspace *ws)
 {
 	char *dir = cache_default_dir(ws->root, r->env, r->cwd);
 	struct cache *c = NULL;
+	bool lent = false;
 	struct bld_err err;
 	bld_err_clear(&err);
-	if (cache_open(dir, &c, &err) < 0) {
+	int rc = r->host && !r->cache ? host_cache_take(r->host, dir, &c, &lent, &err)
+	                              : cache_open(dir, &c, &err);
+	if (rc < 0) {
 		request_message(r, "warn", "cache unavailable (%s): %s; tasks run without it", dir,
 		                err.msg);
-		c = NULL;
-	} else {
-		/* the request's limit, not the engine's own environment's */
-		const char *max = request_getenv(r, "BLD_CACHE_MAX_SIZE");
-		cache_set_max_size(c, max && *max ? cache_parse_size(max) : 0);
+		free(dir);
+		return NULL;
 	}
-	free(dir);
+	/* the request's limit, not the engine's own environment's */
+	const char *max = request_getenv(r, "BLD_CACHE_MAX_SIZE");
+	cache_set_max_size(c, max && *max ? cache_parse_size(max) : 0);
+	if (r->host && !r->cache) {
+		r->cache = c;
+		r->cache_lent = lent;
+		free(r->cache_dir);
+		r->cache_dir = dir;
+	} else {
+		free(dir);
+	}
 	return c;
+}
+
+void cmd_close_cache(struct request *r, struct cache *c)
+{
+	if (!c || c != r->cache) {
+		cache_close(c);
+		return;
+	}
+	host_cache_give(r->host, c, r->cache_lent, r->cache_dir);
+	r->cache = NULL;
+	r->cache_lent = false;
+}
+
+int cmd_new_hasher(struct request *r, struct workspace *ws, struct cache *c,
+                   struct hasher **ret, struct bld_err *err)
+{
+	int rc = hasher_new(ws, c, r->env, ret, err);
+	struct cache_memo *m = rc >= 0 && r->host ? host_memo(r->host) : NULL;
+	if (m)
+		hasher_set_memo(*ret, m);
+	return rc;
 }
 
 int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,
@@ -609,14 +642,14 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 		return rc;
 	struct cache *c = cmd_open_cache(r, ws);
 	if ((rc = cmd_shard_graph(r, c, tg, err)) < 0) {
-		cache_close(c);
+		cmd_close_cache(r, c);
 		task_graph_free(tg);
 		return rc;
 	}
 	struct hasher *h = NULL;
 	struct bld_err herr;
 	bld_err_clear(&herr);
-	if (c && hasher_new(ws, c, r->env, &h, &herr) < 0)
+	if (c && cmd_new_hasher(r, ws, c, &h, &herr) < 0)
 		h = NULL;
 	bool json = request_arg_bool(r, "json");
 	cJSON *arr = cJSON_CreateArray();
@@ -673,7 +706,7 @@ static int show_tasks(struct request *r, struct workspace *ws, struct bld_err *e
 	sbuf_release(&out);
 	cJSON_Delete(arr);
 	hasher_free(h);
-	cache_close(c);
+	cmd_close_cache(r, c);
 	task_graph_free(tg);
 	return 0;
 }
@@ -690,7 +723,6 @@ static int with_workspace(struct request *r, show_fn *fn)
 	struct bld_err err;
 	bld_err_clear(&err);
 	int rc = fn(r, ws, &err);
-	workspace_free(ws);
 	return rc < 0 ? request_error(r, &err) : 0;
 }
 
@@ -807,7 +839,6 @@ int cmd_graph(struct request *r)
 	}
 	sbuf_release(&out);
 	task_graph_free(tg);
-	workspace_free(ws);
 	return rc < 0 ? request_error(r, &err) : 0;
 }
 
@@ -962,7 +993,7 @@ static int cache_why(struct request *r, struct workspace *ws, struct cache *c, c
 	cJSON *manifest = NULL;
 	int rc = task_graph_build(ws, &tq, &tg, err);
 	if (rc >= 0)
-		rc = hasher_new(ws, c, r->env, &h, err);
+		rc = cmd_new_hasher(r, ws, c, &h, err);
 	int i = -1;
 	for (size_t k = 0; rc >= 0 && k < tg->ntasks; k++)
 		if (tg->tasks[k].requested)
@@ -1025,8 +1056,7 @@ int cmd_cache(struct request *r)
 		                 sub);
 	send_sbuf(r, &out);
 	sbuf_release(&out);
-	cache_close(c);
-	workspace_free(ws);
+	cmd_close_cache(r, c);
 	return rc < 0 ? request_error(r, &err) : 0;
 }
 

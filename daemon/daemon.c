@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine_int.h"
+#include "host.h"
 
 struct write_req {
 	uv_write_t w;
@@ -56,6 +57,7 @@ int daemon_new(bool oneshot, struct daemon **ret)
 	}
 	d->loop.data = d;
 	d->oneshot = oneshot;
+	workspace_libgit2_hold(); /* once for the engine's life: a first init is costly */
 	d->lock_fd = -1;
 	d->listen_fd = -1;
 	d->version = BLD_VERSION;
@@ -355,7 +357,19 @@ int daemon_run(struct daemon *d)
 	return uv_loop_close(&d->loop);
 }
 
+void daemon__close_hosts(struct daemon *d)
+{
+	for (struct host *h = d->hosts; h; h = h->next)
+		host_close(h);
+}
+
 void daemon_free(struct daemon *d)
 {
+	while (d->hosts) {
+		struct host *h = d->hosts;
+		d->hosts = h->next;
+		host_free(h);
+	}
+	workspace_libgit2_release();
 	free(d);
 }

@@ -43,6 +43,8 @@
 
 struct request;
 struct run;
+struct host;
+struct snapshot;
 
 /* Output backpressure: tasks' pipes are not read while more than CONN_QUEUE_HIGH bytes
  * wait to be written to the client; reading starts again below CONN_QUEUE_LOW. */
@@ -54,6 +56,7 @@ struct daemon {
 	uv_loop_t loop;
 	uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP: cancel everything (unref'd) */
 	struct conn *conns;     /* open connections (singly linked) */
+	struct host *hosts;     /* owned: one workspace host per root served (host.h) */
 	bool oneshot;           /* serve one request, then exit */
 	int last_exit;          /* exit code of the last finished request */
 	/* resident mode (server.c); unused one-shot */
@@ -109,6 +112,16 @@ struct request {
 	bool on_pool;
 	cJSON *held;
 	int work_exit;
+	/* the workspace host (host.h) */
+	struct host *host;          /* borrowed; NULL when cwd is in no workspace */
+	struct snapshot *snap;      /* a reference to the generation it runs on, or NULL */
+	struct request *host_next;  /* the host's queue of requests waiting for a snapshot */
+	bool host_waiting;
+	struct cache *cache;        /* the cache handle cmd_open_cache gave, or NULL */
+	bool cache_lent;            /* it is the host's (give it back) */
+	char *cache_dir;            /* owned: its folder */
+	uint64_t t_start_ms;        /* when the request arrived */
+	uint64_t t_host_ms;         /* ms spent waiting for the host (sync, load) */
 };
 
 /* daemon.c */
@@ -143,6 +156,8 @@ void server_conns_changed(struct daemon *d);
 void server_log(struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* daemon.c: cancel every request and close idle connections (signals, shutdown). */
 void daemon__cancel_all(struct daemon *d);
+/* daemon.c: close the workspace hosts' handles (the loop may end). */
+void daemon__close_hosts(struct daemon *d);
 /* `daemon` requests: status, stop. */
 int cmd_daemon(struct request *r);
 
@@ -151,8 +166,12 @@ int cmd_daemon(struct request *r);
 int request_new(struct daemon *d, struct conn *c, cJSON *msg, struct request **ret,
                 struct bld_err *err);
 void request_free(struct request *r);
-/* Start serving r: dispatch on its command.  Always ends in request_finish, now or later. */
+/* Start serving r: wait for its workspace host's snapshot when the command
+ * reads the workspace, then request_dispatch.  Always ends in
+ * request_finish, now or later. */
 void request_start(struct request *r);
+/* Run r's command (its snapshot, if any, is in r->snap). */
+void request_dispatch(struct request *r);
 /* Send done with exit_code, detach from the connection, free r. */
 void request_finish(struct request *r, int exit_code);
 /* The client went away or asked to cancel: stop what runs, then finish with 130. */
@@ -193,8 +212,14 @@ int cmd_generate(struct request *r);
 int cmd_cache(struct request *r);
 int cmd_reset(struct request *r);
 /* Open the cache of r (BLD_CACHE_DIR of the request, else <root>/.bld/cache; the
- * request's BLD_CACHE_MAX_SIZE), or NULL after a warning.  Close with cache_close. */
+ * request's BLD_CACHE_MAX_SIZE), or NULL after a warning: the host's handle
+ * when it is free.  One at a time per request; give it back with cmd_close_cache. */
 struct cache *cmd_open_cache(struct request *r, const struct workspace *ws);
+void cmd_close_cache(struct request *r, struct cache *c);
+/* A hasher for r over ws with cache c (may be NULL), using the host's memo
+ * when the host has a working watcher.  0 or negative (err). */
+int cmd_new_hasher(struct request *r, struct workspace *ws, struct cache *c,
+                   struct hasher **ret, struct bld_err *err);
 /* --shard i/n of r (absent: nothing to do): keep shard i of tg, balanced by the
  * durations c (may be NULL) recorded.  0, or BLD_EUSAGE for a malformed value. */
 int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,
@@ -209,7 +234,8 @@ struct store_backend *cmd_open_remote(struct request *r, const struct workspace 
  * is one warning. */
 void cmd_mark_remote_hits(struct request *r, const struct workspace *ws,
                           const struct task_graph *tg, const char **status);
-/* Load the workspace for r (the root above r->cwd).  0 or exit code 2 after reporting. */
+/* The workspace of r: its snapshot's (loaded now when r has none), borrowed
+ * until r is freed.  0, or exit code 2 after reporting (file:line:col). */
 int cmd_load_workspace(struct request *r, struct workspace **ret_ws);
 /* The projects of r, sorted: -p / --exclude (every project without -p),
  * --type (Nx's node type: app, lib, e2e; anything else is BLD_EUSAGE), and

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "host.h"
 
 static char **env_from_json(const cJSON *env)
 {
@@ -59,6 +60,8 @@ void request_free(struct request *r)
 	if (!r)
 		return;
 	run_free(r->run);
+	snapshot_unref(r->snap);
+	free(r->cache_dir);
 	for (size_t i = 0; r->env && r->env[i]; i++)
 		free(r->env[i]);
 	free(r->env);
@@ -189,6 +192,10 @@ void request_cancel(struct request *r)
 	if (r->canceled)
 		return;
 	r->canceled = true;
+	if (r->host && host_cancel(r->host, r)) {
+		request_finish(r, 130); /* it was waiting for its snapshot */
+		return;
+	}
 	if (r->run)
 		run_cancel(r->run); /* finishes the request once its processes are gone */
 }
@@ -231,7 +238,28 @@ static void after_command_cb(uv_work_t *w, int status)
 	request_finish(r, status < 0 ? 2 : r->work_exit);
 }
 
+/* Commands that read the workspace wait for the host's snapshot. */
+static bool reads_workspace(const char *cmd)
+{
+	static const char *const names[] = {"run", "run-many", "affected", "show", "graph",
+	                                    "cache"};
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (!strcmp(cmd, names[i]))
+			return true;
+	return false;
+}
+
 void request_start(struct request *r)
+{
+	r->t_start_ms = now_ms();
+	struct host *h = reads_workspace(r->cmd) ? host_for_request(r->d, r) : NULL;
+	if (h)
+		host_acquire(h, r); /* request_dispatch follows */
+	else
+		request_dispatch(r);
+}
+
+void request_dispatch(struct request *r)
 {
 	if (!strcmp(r->cmd, "affected") && request_arg_bool(r, "dryRun")) {
 		request_finish(r, cmd_show_tasks(r)); /* nothing runs: the tasks and their status */

@@ -325,9 +325,8 @@ void run_free(struct run *run)
 	sched_release(&run->sched);
 	hasher_free(run->hasher);
 	close_remote(run);
-	cache_close(run->cache);
+	cmd_close_cache(run->rq, run->cache);
 	task_graph_free(run->tg);
-	workspace_free(run->ws);
 	strvec_release(&run->hints);
 	cJSON_Delete(run->overrides);
 	free(run);
@@ -464,7 +463,7 @@ static void open_cache(struct run *run)
 		run->cache = cmd_open_cache(rq, run->ws);
 	struct bld_err err;
 	bld_err_clear(&err);
-	if (hasher_new(run->ws, run->cache, rq->env, &run->hasher, &err) < 0) {
+	if (cmd_new_hasher(rq, run->ws, run->cache, &run->hasher, &err) < 0) {
 		run->hasher = NULL;
 		if (run->cache)
 			request_message(rq, "warn",

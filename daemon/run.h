@@ -50,7 +50,7 @@ struct job {
 
 struct run {
 	struct request *rq;    /* borrowed; owns this run */
-	struct workspace *ws;  /* owned */
+	struct workspace *ws;  /* borrowed from the request's snapshot */
 	struct task_graph *tg; /* owned */
 	struct cache *cache;   /* owned, NULL when unavailable */
 	bool cache_opened;     /* cache was opened (early, for --shard) */

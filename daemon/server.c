@@ -20,6 +20,7 @@
 
 #include "bld/sock.h"
 #include "engine_int.h"
+#include "host.h"
 
 #define IDLE_DEFAULT_S (3 * 3600)
 
@@ -149,6 +150,7 @@ int server_start(struct daemon *d, const char *root)
 	d->idle.data = d;
 	d->idle_open = true;
 	server_conns_changed(d);
+	host_new(d, root, true); /* watches the tree and loads it before the first request */
 	server_log(d, "started: version %s, workspace %s, socket %s%s, idle shutdown after %llu s",
 	           d->version, root, d->sock, fallback ? " (fallback folder)" : "",
 	           (unsigned long long)(d->idle_ms / 1000));
@@ -180,8 +182,10 @@ void server_conns_changed(struct daemon *d)
 	if (!d->resident || !d->idle_open)
 		return;
 	if (d->stopping || d->retiring) {
-		if (!d->nconns)
+		if (!d->nconns) {
 			close_idle(d);
+			daemon__close_hosts(d);
+		}
 		return;
 	}
 	if (d->nconns)
@@ -210,6 +214,7 @@ void server_shutdown(struct daemon *d, const char *why)
 	stop_listening(d);
 	remove_files(d);
 	close_idle(d);
+	daemon__close_hosts(d);
 	daemon__cancel_all(d);
 }
 
@@ -240,6 +245,15 @@ void server_release(struct daemon *d)
 	free(d->root);
 	free(d->sock);
 	free(d->pid_path);
+}
+
+/* The host of the daemon's own root (made at start; the list's last). */
+static const struct host *daemon_host(const struct daemon *d)
+{
+	const struct host *h = d->hosts;
+	while (h->next)
+		h = h->next;
+	return h;
 }
 
 /* Resident memory in KiB from /proc/self/status, or 0. */
@@ -293,9 +307,9 @@ int cmd_daemon(struct request *r)
 		cJSON_AddStringToObject(o, "socket", d->sock);
 		cJSON_AddNumberToObject(o, "uptimeSeconds", (double)up);
 		cJSON_AddNumberToObject(o, "rssKiB", (double)kib);
-		cJSON_AddNumberToObject(o, "watchedDirs", 0);
-		cJSON_AddNumberToObject(o, "generation", 0);
 		cJSON_AddNumberToObject(o, "requestsServed", (double)d->served);
+		if (d->hosts)
+			host_status(daemon_host(d), NULL, o);
 		cJSON_AddNumberToObject(o, "connections", d->nconns);
 		cJSON_AddNumberToObject(o, "idleShutdownSeconds", (double)(d->idle_ms / 1000));
 		char *text = cJSON_Print(o);
@@ -313,8 +327,8 @@ int cmd_daemon(struct request *r)
 	sbuf_addf(&sb, "socket:     %s\n", d->sock);
 	sbuf_addf(&sb, "uptime:     %llus\n", (unsigned long long)up);
 	sbuf_addf(&sb, "memory:     %.1f MiB resident\n", (double)kib / 1024.0);
-	sbuf_addf(&sb, "watching:   0 folders (no watcher yet: each request loads the workspace)\n");
-	sbuf_addf(&sb, "generation: 0\n");
+	if (d->hosts)
+		host_status(daemon_host(d), &sb, NULL);
 	sbuf_addf(&sb, "requests:   %llu served, %d connection%s open\n",
 	          (unsigned long long)d->served, d->nconns, d->nconns == 1 ? "" : "s");
 	sbuf_addf(&sb, "idle:       shuts down after %llus without a connection\n",

@@ -67,6 +67,7 @@ void ws__walk_init(struct ws_walk *w)
 	strvec_init(&w->configs);
 	strvec_init(&w->packages);
 	strvec_init(&w->files);
+	strvec_init(&w->dirs);
 	w->git = false;
 	w->libgit2_calls = 0;
 }
@@ -76,6 +77,7 @@ void ws__walk_release(struct ws_walk *w)
 	strvec_release(&w->configs);
 	strvec_release(&w->packages);
 	strvec_release(&w->files);
+	strvec_release(&w->dirs);
 }
 
 static bool is_always_skipped(const char *name)
@@ -345,6 +347,7 @@ static void walk_entry(struct walker *w, int fd, const struct entry *e, const ch
 	} else {
 		int sub = openat(fd, e->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub >= 0) {
+			strvec_push(&w->out->dirs, w->rel.buf);
 			sbuf_addc(&w->rel, '/');
 			walk_dir(w, sub, stack, chain, depth + 1);
 		}
@@ -454,6 +457,21 @@ static int open_repo(struct walker *w, const char *root, struct strvec *notes)
 	return 0;
 }
 
+bool workspace_folder_skipped(const char *name)
+{
+	return is_always_skipped(name) || !strcmp(name, ".git");
+}
+
+void workspace_libgit2_hold(void)
+{
+	git_libgit2_init();
+}
+
+void workspace_libgit2_release(void)
+{
+	git_libgit2_shutdown();
+}
+
 int ws__walk(const char *root, struct ws_walk *out, struct strvec *notes, struct bld_err *err)
 {
 	struct walker w = {.out = out};
@@ -478,6 +496,7 @@ int ws__walk(const char *root, struct ws_walk *out, struct strvec *notes, struct
 	for (const char *c = w.prefix; *c; c++)
 		depth += *c == '/';
 	struct rulefile *nodes = xcalloc((size_t)depth + 2, sizeof(*nodes));
+	strvec_push(&out->dirs, "");
 	walk_dir(&w, fd, "", outer_rules(&w, nodes), depth);
 	free(nodes);
 	fd = -1; /* walk_dir closed it */

@@ -788,6 +788,7 @@ int workspace_load(const char *root, const struct ws_load_opts *opts, struct wor
 	opts = opts ? opts : &defaults;
 	strmap_init(&ws->by_name);
 	strvec_init(&ws->files);
+	strvec_init(&ws->dirs);
 	strvec_init(&ws->notes);
 	ws__walk_init(&walk);
 	uint64_t t0 = now_ns(), t1 = t0, t2 = t0;
@@ -802,6 +803,8 @@ int workspace_load(const char *root, const struct ws_load_opts *opts, struct wor
 	if (rc == 0) {
 		ws->files = walk.files;
 		strvec_init(&walk.files);
+		ws->dirs = walk.dirs;
+		strvec_init(&walk.dirs);
 		rc = load_projects(ws, &walk, nx_text, opts, err);
 	}
 	if (rc == 0)
@@ -841,6 +844,7 @@ void workspace_free(struct workspace *ws)
 	strmap_release(&ws->by_name);
 	workspace_owners_release(ws);
 	strvec_release(&ws->files);
+	strvec_release(&ws->dirs);
 	strvec_release(&ws->notes);
 	free(ws);
 }

@@ -80,6 +80,7 @@ struct ws_walk {
 	struct strvec configs;  /* workspace-relative project.json paths, sorted */
 	struct strvec packages; /* workspace-relative package.json paths, sorted */
 	struct strvec files;    /* every kept file, workspace-relative, sorted */
+	struct strvec dirs;     /* every folder entered, workspace-relative ("" first) */
 	bool git;               /* a real git repository held the rules */
 	unsigned libgit2_calls; /* for --debug timing and the benchmark */
 };

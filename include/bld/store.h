@@ -35,6 +35,9 @@ struct cache; /* an open cache folder (SQLite + blobs); opaque */
 int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err);
 /* Write what is still queued (run history, file index rows) and close; NULL is fine. */
 void cache_close(struct cache *c);
+/* Write what is queued (run history, file index rows), keeping c open (an
+ * engine that keeps one handle across requests calls it after each). */
+void cache_flush(struct cache *c);
 /* The cache folder for a workspace: BLD_CACHE_DIR of env (the client's
  * environment, NULL-terminated "K=V"; relative to cwd, the client's folder),
  * else <ws_root>/.bld/cache.  Caller frees. */

@@ -96,6 +96,9 @@ struct workspace {
 	                          workspace-relative paths, sorted bytewise; gathered by the
 	                          same walk that finds project.json files (inputs match
 	                          against it, so the tree is walked once per load) */
+	struct strvec dirs;    /* every folder that walk entered (not skipped, not
+	                          ignored), workspace-relative, "" (the root) first:
+	                          what a resident engine's watcher watches */
 	struct strvec notes;   /* --verbose notes (e.g. pyproject lines not understood) */
 	/* The owner map (owners.c), built by workspace_load after the walk: */
 	struct strmap by_root; /* project root ("" for the root project) -> index + 1 */
@@ -129,6 +132,14 @@ int workspace_load(const char *root, const struct ws_load_opts *opts, struct wor
                    struct bld_err *err);
 /* Free ws and everything it owns; NULL is fine. */
 void workspace_free(struct workspace *ws);
+/* Keep libgit2 initialised from now until workspace_libgit2_release (a
+ * resident engine holds it for its life: each load's own init then costs
+ * nothing, where a first init reads the system's certificate bundle). */
+void workspace_libgit2_hold(void);
+/* True for the folder names every walk skips whatever the ignore files say
+ * (.git, node_modules, .bld, dist). */
+bool workspace_folder_skipped(const char *name);
+void workspace_libgit2_release(void);
 
 /* Project by name, or NULL. */
 struct ws_project *workspace_project(const struct workspace *ws, const char *name);

@@ -230,6 +230,79 @@ def test_an_edit_just_before_a_command_is_seen(make_ws):
         assert r.code == 0 and r.out == one.out, (r, one)
 
 
+def same_as_one_shot(ws, env=None):
+    r = ws.run('show', 'tasks', '-t', 'build', '--json', env={**D, **(env or {})})
+    one = ws.run('show', 'tasks', '-t', 'build', '--json', env={'BLD_DAEMON': '0'})
+    assert (r.code, r.out, r.err) == (one.code, one.out, one.err), (r, one)
+    return r
+
+
+def test_the_watcher_keeps_a_generation_until_the_tree_changes(make_ws):
+    ws = make_ws(files())
+    same_as_one_shot(ws)
+    st = status(ws)
+    assert st['watchedDirs'] >= 3 and not st['fallback'] and st['memo'], st
+    g = st['generation']
+    assert ws.run('show', 'projects', env=D).code == 0
+    assert status(ws)['generation'] == g            # nothing changed: the same snapshot
+    ws.write('a/src/x.txt', 'edited')               # content only: its hash is forgotten
+    same_as_one_shot(ws)
+    assert status(ws)['generation'] == g
+    ws.write('a/src/new.txt', 'n')                  # a new file: a new generation
+    same_as_one_shot(ws)
+    assert status(ws)['generation'] == g + 1
+    # a new folder holding a new project, made and filled at once
+    ws.write('c/deep/er/project.json', {'name': 'c', 'targets': {'build': {'command': 'true'}}})
+    ws.write('c/deep/er/src/f.txt', 'f')
+    r = ws.run('show', 'projects', env=D)
+    assert r.code == 0 and r.out.split() == ['a', 'c'], r
+    same_as_one_shot(ws)
+    ws.write('c/deep/er/src/f.txt', 'g')            # its folders are watched now
+    same_as_one_shot(ws)
+    st = status(ws)
+    assert st['generation'] > g + 1 and st['watchedDirs'] >= 8, st
+    r = ws.run('daemon', 'status', env=D)
+    assert 'watching:' in r.out and 'generation:' in r.out, r
+
+
+def test_a_lost_event_queue_falls_back_to_reloading(make_ws):
+    ws = make_ws(files({'a/src/y.txt': 'y'}))
+    same_as_one_shot(ws)
+    pid = daemon_pid(ws)
+    limit = int(open('/proc/sys/fs/inotify/max_queued_events').read())
+    os.kill(pid, signal.SIGSTOP)   # it reads nothing meanwhile: the queue overflows
+    try:
+        x, y = ws.root / 'a/src/x.txt', ws.root / 'a/src/y.txt'
+        for n in range(limit // 2 + 1000):
+            os.utime(x)
+            os.utime(y)
+        ws.write('a/src/x.txt', 'changed after the overflow')
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    same_as_one_shot(ws)
+    st = status(ws)
+    assert st['fallback'] and 'overflowed' in st['fallbackReason'] and not st['memo'], st
+    ws.write('a/src/y.txt', 'and later')
+    ws.write('a/src/z.txt', 'new')
+    same_as_one_shot(ws)
+    logs = ws.run('daemon', 'logs', env=D).out
+    assert logs.count('overflowed') == 1, logs
+    assert 'every request reloads' in ws.run('daemon', 'status', env=D).out
+
+
+def test_out_of_inotify_watches_falls_back_to_reloading(make_ws):
+    ws = make_ws(files())
+    env = {'BLD_WATCH_LIMIT': '2'}   # bldd's test hook: the third watch fails as ENOSPC would
+    same_as_one_shot(ws, env)
+    st = status(ws, env)
+    assert st['fallback'] and 'max_user_watches' in st['fallbackReason'], st
+    for n in range(3):
+        ws.write('a/src/x.txt', f'v{n}')
+        ws.write(f'a/src/n{n}.txt', 'new')
+        same_as_one_shot(ws, env)
+    assert pid_alive(daemon_pid(ws))
+
+
 def test_stop_status_and_idle_shutdown(make_ws):
     ws = make_ws(files())
     r = ws.run('daemon', 'status', env=D)
@@ -425,7 +498,8 @@ def test_differential_daemon_equals_one_shot_after_random_edits(make_ws):
     def edit(k):
         nonlocal branch
         kind = rng.choice(['create', 'modify', 'delete', 'rename', 'outside', 'md',
-                           'project', 'nxjson', 'ignore', 'newproj', 'checkout', 'run'])
+                           'project', 'nxjson', 'ignore', 'newproj', 'checkout', 'run',
+                           'saveover', 'newdir', 'inflight'])
         p = rng.choice(projects)
         if kind == 'create':
             ws.write(f'{p}/src/f{k}.txt', str(rng.random()))
@@ -445,6 +519,23 @@ def test_differential_daemon_equals_one_shot_after_random_edits(make_ws):
                 tmp.write_text(src.read_text() + '!')
                 os.replace(tmp, src.with_name(f'r{k}.txt'))   # an editor's save by rename
                 src.unlink(missing_ok=True)
+        elif kind == 'saveover':
+            fs = files_of(p)
+            if fs:   # an editor's save: a temporary file renamed over the old one
+                dst = rng.choice(fs)
+                tmp = dst.with_name('.' + dst.name + '.swp')
+                tmp.write_text(str(rng.random()))
+                os.replace(tmp, dst)
+        elif kind == 'newdir':   # folders made and filled at once, before any watch on them
+            ws.write(f'{p}/src/d{k}/e/f{k}.txt', str(rng.random()))
+        elif kind == 'inflight':   # an edit while a request of the daemon runs
+            q = ws.spawn('show', 'tasks', '-t', 'build', '--json', env=D)
+            fs = files_of(p)
+            if fs:
+                rng.choice(fs).write_text(str(rng.random()))
+            ws.write(f'{p}/src/i{k}.txt', 'x')
+            q.communicate(timeout=60)
+            assert q.returncode == 0
         elif kind == 'outside':
             ws.write('outside/notes.txt', str(rng.random()))
         elif kind == 'project':

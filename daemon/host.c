@@ -1,0 +1,434 @@
+/*
+ * host.c - the workspace host: snapshots and their generations, the memo,
+ * the cache handle kept open, and what the watcher's events do to them.
+ *
+ * A request asks for a snapshot (host_acquire).  The host first syncs with
+ * its watcher (a cookie: every change made before the request is then known),
+ * applies the coalesced changes (their memoised hashes are forgotten), and
+ * when a change was structural -- a file or folder created, deleted or
+ * renamed, or a file the workspace's configuration is read from modified --
+ * loads a new generation on the thread pool.  The loop thread swaps the
+ * pointer; requests hold references, so an old generation is freed when its
+ * last request ends.  A plain content edit keeps the generation: only its
+ * memo entry goes.
+ *
+ * Without a watcher (one-shot, or after events were lost) every batch of
+ * waiting requests gets a fresh load and no memo: the one-shot engine is a
+ * host serving one request.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "host.h"
+
+/* More changed paths than this at one sync: forget every memoised hash. */
+#define HOST_FORGET_ALL 512
+
+/* Names whose content is configuration: a change reloads. */
+static const char *const config_names[] = {
+    "project.json",   "nx.json",  "package.json", "pyproject.toml", "pnpm-workspace.yaml",
+    "lerna.json",     ".gitignore", ".nxignore",
+};
+
+/* ---- snapshots ---- */
+
+struct snapshot *snapshot_load(const char *root, uint64_t generation)
+{
+	struct snapshot *s = xcalloc(1, sizeof(*s));
+	atomic_init(&s->refs, 1);
+	s->generation = generation;
+	bld_err_clear(&s->err);
+	uint64_t t0 = now_ns();
+	/* notes are always collected; a request shows them when it is --verbose */
+	struct ws_load_opts o = {.verbose = true};
+	if (workspace_load(root, &o, &s->ws, &s->err) < 0)
+		s->ws = NULL;
+	s->load_ms = (double)(now_ns() - t0) / 1e6;
+	return s;
+}
+
+struct snapshot *snapshot_ref(struct snapshot *s)
+{
+	atomic_fetch_add(&s->refs, 1);
+	return s;
+}
+
+void snapshot_unref(struct snapshot *s)
+{
+	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+		return;
+	workspace_free(s->ws);
+	free(s);
+}
+
+/* ---- the watcher's events ---- */
+
+static bool is_config(const char *rel)
+{
+	const char *base = strrchr(rel, '/');
+	base = base ? base + 1 : rel;
+	for (size_t i = 0; i < ARRAY_LEN(config_names); i++)
+		if (!strcmp(base, config_names[i]))
+			return true;
+	return false;
+}
+
+static void changed_cb(void *arg, const char *rel, bool structural)
+{
+	struct host *h = arg;
+	h->events++;
+	if (structural || is_config(rel))
+		h->stale = true;
+	if (h->changed.n <= HOST_FORGET_ALL)
+		strmap_put(&h->changed, rel, (void *)1);
+}
+
+static void pump(struct host *h);
+
+/* Events may be lost: no memo, a load per request from now on. */
+static void fall_back(struct host *h, const char *why)
+{
+	if (h->fallback)
+		return;
+	h->fallback = true;
+	h->fallback_why = xstrdup(why);
+	h->memo_on = false;
+	cache_memo_clear(h->memo);
+	h->stale = true;
+	server_log(h->d, "watcher: %s; from now on every request reloads the workspace "
+	                 "and re-checks file hashes (no memo)", why);
+	watcher_close(h->watcher);
+	h->watcher = NULL;
+}
+
+static void lost_cb(void *arg, const char *why)
+{
+	fall_back(arg, why);
+}
+
+static void after_sync(struct host *h);
+
+static void synced_cb(void *arg)
+{
+	struct host *h = arg;
+	if (h->syncing)
+		after_sync(h);
+}
+
+static const struct watcher_ops host_watcher_ops = {changed_cb, lost_cb, synced_cb};
+
+/* Forget the memoised hashes of what changed since the last sync. */
+static void apply_changes(struct host *h)
+{
+	if (h->changed.n > HOST_FORGET_ALL) {
+		cache_memo_clear(h->memo);
+	} else {
+		size_t it = 0;
+		const char *k;
+		void *v;
+		while (strmap_next(&h->changed, &it, &k, &v))
+			if (v)
+				cache_memo_forget(h->memo, k);
+	}
+	strmap_release(&h->changed);
+	strmap_init(&h->changed);
+}
+
+/* ---- loads ---- */
+
+static void load_cb(uv_work_t *w)
+{
+	struct host *h = w->data;
+	h->loaded = snapshot_load(h->root, h->generation + 1);
+}
+
+/* Watch the new generation's folders.  Folders watched only now may have
+ * changed between the walk and their watch: their memo entries go, and the
+ * next request loads again (then nothing is new and the generation holds). */
+static void rewatch(struct host *h)
+{
+	if (!h->watcher || !h->snap->ws)
+		return;
+	int added = watcher_set_dirs(h->watcher, &h->snap->ws->dirs);
+	if (added <= 0 || !h->watcher)
+		return;
+	if ((size_t)added * 4 > h->snap->ws->dirs.n)
+		cache_memo_clear(h->memo);
+	else
+		for (size_t i = 0; i < h->snap->ws->dirs.n; i++)
+			cache_memo_forget(h->memo, h->snap->ws->dirs.v[i]);
+	h->stale = true;
+}
+
+static void serve(struct host *h);
+
+static void loaded_cb(uv_work_t *w, int status)
+{
+	struct host *h = w->data;
+	struct snapshot *s = h->loaded;
+	h->loaded = NULL;
+	h->loading = false;
+	if (status < 0 || !s) { /* canceled: the pool never ran it */
+		snapshot_unref(s);
+		s = xcalloc(1, sizeof(*s));
+		atomic_init(&s->refs, 1);
+		s->generation = h->generation + 1;
+		bld_err_set(&s->err, BLD_ECANCELED, "the workspace load was canceled");
+	}
+	snapshot_unref(h->snap);
+	h->snap = s;
+	h->generation = s->generation;
+	h->loads++;
+	h->last_load_ms = s->load_ms;
+	if (!h->closing)
+		rewatch(h);
+	serve(h);
+}
+
+static void start_load(struct host *h)
+{
+	h->loading = true;
+	h->stale = false; /* changes from now on make the next request load again */
+	h->load_work.data = h;
+	if (uv_queue_work(&h->d->loop, &h->load_work, load_cb, loaded_cb) < 0)
+		loaded_cb(&h->load_work, -1);
+}
+
+/* ---- requests waiting for a snapshot ---- */
+
+static struct request *pop(struct host *h)
+{
+	struct request *r = h->wait_head;
+	h->wait_head = r->host_next;
+	if (!h->wait_head)
+		h->wait_tail = NULL;
+	r->host_next = NULL;
+	r->host_waiting = false;
+	return r;
+}
+
+/* Hand the current snapshot to the requests the last sync covered. */
+static void serve(struct host *h)
+{
+	size_t n = h->covered;
+	h->covered = 0;
+	struct snapshot *s = snapshot_ref(h->snap);
+	while (n-- && h->wait_head) {
+		struct request *r = pop(h);
+		r->snap = snapshot_ref(s);
+		r->t_host_ms = now_ms() - r->t_start_ms;
+		request_dispatch(r); /* may finish and free r */
+	}
+	snapshot_unref(s);
+	pump(h);
+}
+
+static void after_sync(struct host *h)
+{
+	h->syncing = false;
+	if (!h->watcher || !h->memo_on)
+		h->stale = true; /* nothing tells what changed: load again */
+	else
+		apply_changes(h);
+	if (h->stale || !h->snap)
+		start_load(h);
+	else
+		serve(h);
+}
+
+/* Start the next sync for every request waiting now. */
+static void pump(struct host *h)
+{
+	if (h->syncing || h->loading || !h->wait_head || h->closing)
+		return;
+	size_t n = 0;
+	for (struct request *r = h->wait_head; r; r = r->host_next)
+		n++;
+	h->covered = n;
+	h->syncing = true;
+	h->syncs++;
+	if (h->watcher && watcher_sync(h->watcher) == 0)
+		return; /* synced_cb continues */
+	if (h->watcher)
+		fall_back(h, "the watcher's cookie could not be written");
+	after_sync(h);
+}
+
+void host_acquire(struct host *h, struct request *r)
+{
+	h->requests++;
+	r->host = h;
+	r->host_waiting = true;
+	if (h->wait_tail)
+		h->wait_tail->host_next = r;
+	else
+		h->wait_head = r;
+	h->wait_tail = r;
+	pump(h);
+}
+
+bool host_cancel(struct host *h, struct request *r)
+{
+	if (!r->host_waiting)
+		return false;
+	size_t i = 0;
+	struct request *prev = NULL;
+	for (struct request *q = h->wait_head; q; prev = q, q = q->host_next, i++) {
+		if (q != r)
+			continue;
+		if (prev)
+			prev->host_next = r->host_next;
+		else
+			h->wait_head = r->host_next;
+		if (h->wait_tail == r)
+			h->wait_tail = prev;
+		if (i < h->covered)
+			h->covered--;
+		r->host_next = NULL;
+		r->host_waiting = false;
+		return true;
+	}
+	return false;
+}
+
+/* ---- life ---- */
+
+struct host *host_new(struct daemon *d, const char *root, bool watch)
+{
+	struct host *h = xcalloc(1, sizeof(*h));
+	h->d = d;
+	h->root = xstrdup(root);
+	h->stale = true;
+	h->memo = cache_memo_new();
+	strmap_init(&h->changed);
+	pthread_mutex_init(&h->cache_lock, NULL);
+	if (watch) {
+		int rc = watcher_new(&d->loop, root, ".bld", &host_watcher_ops, h, &h->watcher);
+		if (rc < 0) {
+			h->watcher = NULL;
+			char why[160];
+			snprintf(why, sizeof(why), "no watcher (%s)", strerror(-rc));
+			fall_back(h, why);
+		} else {
+			h->memo_on = true;
+			start_load(h); /* warm before the first request asks */
+		}
+	}
+	h->next = d->hosts;
+	d->hosts = h;
+	return h;
+}
+
+void host_close(struct host *h)
+{
+	h->closing = true;
+	watcher_close(h->watcher);
+	h->watcher = NULL;
+	h->memo_on = false;
+}
+
+void host_free(struct host *h)
+{
+	if (!h)
+		return;
+	snapshot_unref(h->snap);
+	cache_close(h->cache);
+	free(h->cache_dir);
+	pthread_mutex_destroy(&h->cache_lock);
+	cache_memo_free(h->memo);
+	strmap_release(&h->changed);
+	free(h->fallback_why);
+	free(h->root);
+	free(h);
+}
+
+struct host *host_for_request(struct daemon *d, struct request *r)
+{
+	char *root = NULL;
+	struct bld_err err;
+	bld_err_clear(&err);
+	if (workspace_find_root(r->cwd, &root, &err) < 0)
+		return NULL;
+	struct host *h = d->hosts;
+	while (h && strcmp(h->root, root))
+		h = h->next;
+	if (!h)
+		h = host_new(d, root, d->resident && d->root && !strcmp(root, d->root));
+	free(root);
+	return h;
+}
+
+/* ---- the cache handle ---- */
+
+int host_cache_take(struct host *h, const char *dir, struct cache **ret, bool *ret_lent,
+                    struct bld_err *err)
+{
+	pthread_mutex_lock(&h->cache_lock);
+	if (h->cache && !h->cache_lent && !strcmp(h->cache_dir, dir)) {
+		h->cache_lent = true;
+		*ret = h->cache;
+		*ret_lent = true;
+		pthread_mutex_unlock(&h->cache_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&h->cache_lock);
+	*ret_lent = false;
+	return cache_open(dir, ret, err);
+}
+
+void host_cache_give(struct host *h, struct cache *c, bool lent, const char *dir)
+{
+	if (!c)
+		return;
+	cache_flush(c);
+	cache_set_max_size(c, 0);
+	pthread_mutex_lock(&h->cache_lock);
+	if (lent) {
+		h->cache_lent = false;
+		c = NULL;
+	} else if (!h->cache && h->watcher) { /* keep the first one (resident hosts only) */
+		h->cache = c;
+		h->cache_dir = xstrdup(dir);
+		c = NULL;
+	}
+	pthread_mutex_unlock(&h->cache_lock);
+	cache_close(c);
+}
+
+struct cache_memo *host_memo(struct host *h)
+{
+	return h && h->memo_on && h->watcher ? h->memo : NULL;
+}
+
+/* ---- status ---- */
+
+void host_status(const struct host *h, struct sbuf *text, cJSON *json)
+{
+	size_t watched = h->watcher ? watcher_count(h->watcher) : 0;
+	const char *state = h->fallback ? h->fallback_why : h->watcher ? "watching" : "no watcher";
+	if (json) {
+		cJSON_AddNumberToObject(json, "watchedDirs", (double)watched);
+		cJSON_AddNumberToObject(json, "generation", (double)h->generation);
+		cJSON_AddNumberToObject(json, "loads", (double)h->loads);
+		cJSON_AddNumberToObject(json, "lastLoadMs", h->last_load_ms);
+		cJSON_AddNumberToObject(json, "watchEvents", (double)h->events);
+		cJSON_AddBoolToObject(json, "fallback", h->fallback);
+		if (h->fallback)
+			cJSON_AddStringToObject(json, "fallbackReason", h->fallback_why);
+		cJSON_AddBoolToObject(json, "memo", h->memo_on && h->watcher);
+		if (h->snap && !h->snap->ws)
+			cJSON_AddStringToObject(json, "workspaceError", h->snap->err.msg);
+	}
+	if (text) {
+		sbuf_addf(text, "watching:   %zu folders (%s)\n", watched, state);
+		sbuf_addf(text, "generation: %llu (%llu loads, the last %.1f ms; %llu events)\n",
+		          (unsigned long long)h->generation, (unsigned long long)h->loads,
+		          h->last_load_ms, (unsigned long long)h->events);
+		if (h->fallback)
+			sbuf_addf(text, "fallback:   every request reloads the workspace and "
+			                "re-checks file hashes\n");
+		if (h->snap && !h->snap->ws)
+			sbuf_addf(text, "workspace:  does not load: %s\n", h->snap->err.msg);
+	}
+}

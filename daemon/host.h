@@ -1,0 +1,143 @@
+/*
+ * host.h - the workspace host: the warm state of one workspace root that the
+ * engine serves (docs/architecture.md, "The workspace host").
+ *
+ *     struct host            one per root, owned by struct daemon
+ *       struct snapshot      the current generation: an immutable workspace,
+ *                            reference counted; a request keeps the one it
+ *                            started with to its end
+ *       struct cache_memo    warm file hashes, forgotten by the watcher
+ *       struct cache         one handle kept open, lent to one request at a time
+ *       struct watcher       inotify on every folder the walk entered (watch.c)
+ *
+ * Everything here runs on the loop thread except what is said otherwise:
+ * loads run on the thread pool and the loop thread swaps the pointer;
+ * host_cache_take/give are called from pool threads too (a mutex).
+ */
+#ifndef BLD_HOST_H
+#define BLD_HOST_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "bld/cache.h"
+#include "bld/err.h"
+#include "bld/workspace.h"
+
+struct daemon;
+struct request;
+struct watcher;
+
+/* One generation of the workspace.  Nothing in it changes once published. */
+struct snapshot {
+	atomic_int refs;
+	uint64_t generation;
+	struct workspace *ws; /* owned; NULL when the load failed */
+	struct bld_err err;   /* why the load failed (file:line:col) */
+	double load_ms;
+};
+
+/* Load root into a new snapshot (refs 1), on any thread; a failed load is a
+ * snapshot too (ws NULL, err set). */
+struct snapshot *snapshot_load(const char *root, uint64_t generation);
+/* Take another reference (any thread). */
+struct snapshot *snapshot_ref(struct snapshot *s);
+/* Drop a reference; the last one frees the workspace.  NULL is fine. */
+void snapshot_unref(struct snapshot *s);
+
+struct host {
+	struct daemon *d;
+	struct host *next;
+	char *root;               /* owned, absolute */
+	struct snapshot *snap;    /* the current generation (a reference), or NULL */
+	uint64_t generation;      /* of snap; the next load gets generation + 1 */
+	bool stale;               /* the next request needs a new generation */
+	bool loading;             /* a load is on the thread pool */
+	bool syncing;             /* waiting for the watcher's cookie */
+	bool closing;             /* shutting down: no new load */
+	uv_work_t load_work;
+	struct snapshot *loaded;  /* the pool's result, taken by the loop thread */
+	/* requests waiting for a snapshot, FIFO; the first `covered` are served by
+	 * the sync (and load) in progress, the rest wait for the next one */
+	struct request *wait_head, *wait_tail;
+	size_t covered;
+	/* the watcher; NULL without one (one-shot, another root, or fallen back) */
+	struct watcher *watcher;
+	struct cache_memo *memo;  /* owned; handed to requests only while memo_on */
+	bool memo_on;
+	struct strmap changed;    /* paths changed since the last sync (coalesced) */
+	bool fallback;            /* events may be lost: reload per request, no memo */
+	char *fallback_why;       /* owned: said once in the log and in status */
+	/* the cache handle, lent to one request at a time (cache_lock) */
+	pthread_mutex_t cache_lock;
+	struct cache *cache;      /* owned; NULL until a request gave one back */
+	char *cache_dir;          /* owned: cache's folder */
+	bool cache_lent;
+	/* figures for `bld daemon status` */
+	uint64_t requests, loads, syncs, events;
+	double last_load_ms;
+};
+
+/* A host for root.  watch: keep it warm with a watcher (resident daemon).
+ * Starts loading at once when watch is set. */
+struct host *host_new(struct daemon *d, const char *root, bool watch);
+/* Free (after the loop ended: no request left); NULL is fine. */
+void host_free(struct host *h);
+/* Close the watcher's handles (shutdown); waiting requests stay queued. */
+void host_close(struct host *h);
+
+/* The host of r's workspace (found from r->cwd, made when new), or NULL
+ * when r->cwd is in no workspace.  One-shot, a host without a watcher. */
+struct host *host_for_request(struct daemon *d, struct request *r);
+/* Queue r for a snapshot of h: once every change made before now has been
+ * read (the watcher's cookie) and the snapshot is current, r->snap gets a
+ * reference and request_dispatch(r) runs (on the loop thread; maybe at once). */
+void host_acquire(struct host *h, struct request *r);
+/* r is canceled while it waits: take it off the queue.  False when it was not queued. */
+bool host_cancel(struct host *h, struct request *r);
+
+/* The cache for folder dir: the host's open handle when it is free and of
+ * that folder (then *ret_lent), else a new one.  Any thread.  0 or negative (err). */
+int host_cache_take(struct host *h, const char *dir, struct cache **ret, bool *ret_lent,
+                    struct bld_err *err);
+/* Give back a handle of folder dir from host_cache_take: flushed, and kept
+ * (the host's own, or the first a resident host sees) or closed.  Any thread. */
+void host_cache_give(struct host *h, struct cache *c, bool lent, const char *dir);
+/* The memo a request's hasher may use now, or NULL. */
+struct cache_memo *host_memo(struct host *h);
+
+/* `bld daemon status` lines (text) or fields (json) of h. */
+void host_status(const struct host *h, struct sbuf *text, cJSON *json);
+
+/* watch.c: one inotify instance read through a uv_poll_t.  Why not
+ * uv_fs_event: libuv drops IN_Q_OVERFLOW (its wd -1 names no handle) and
+ * does not say whether a created entry is a folder. */
+struct watcher_ops {
+	/* rel changed (workspace-relative); structural: created, deleted or moved */
+	void (*changed)(void *arg, const char *rel, bool structural);
+	/* events may have been lost (queue overflow, out of watches, a read error) */
+	void (*lost)(void *arg, const char *why);
+	/* the cookie of watcher_sync was seen: every earlier event was delivered */
+	void (*synced)(void *arg);
+};
+/* Watch nothing yet; cookies go to <root>/<cookie_dir> (which is watched, and
+ * skipped by every walk).  0 or negative errno. */
+int watcher_new(uv_loop_t *loop, const char *root, const char *cookie_dir,
+                const struct watcher_ops *ops, void *arg, struct watcher **ret);
+/* Watch exactly the folders of dirs (workspace-relative): add the new ones,
+ * drop the rest.  Returns how many were added, or negative (-ENOSPC: out of
+ * watches; ops->lost was called). */
+int watcher_set_dirs(struct watcher *w, const struct strvec *dirs);
+/* Write a cookie; ops->synced follows once its event was read (or ops->lost
+ * when it is not seen in time).  0 or negative errno (then nothing follows). */
+int watcher_sync(struct watcher *w);
+/* Folders watched now. */
+size_t watcher_count(const struct watcher *w);
+/* Stop; freed in its handles' close callbacks.  NULL is fine. */
+void watcher_close(struct watcher *w);
+
+#endif
