@@ -18,6 +18,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine_int.h"
 #include "host.h"
@@ -78,7 +79,7 @@ static void changed_cb(void *arg, const char *rel, bool structural)
 {
 	struct host *h = arg;
 	h->events++;
-	if (structural || is_config(rel))
+	if (structural || is_config(rel) || !strncmp(rel, ".git/", 5))
 		h->stale = true;
 	if (h->changed.n <= HOST_FORGET_ALL)
 		strmap_put(&h->changed, rel, (void *)1);
@@ -150,7 +151,16 @@ static void rewatch(struct host *h)
 {
 	if (!h->watcher || !h->snap->ws)
 		return;
-	int added = watcher_set_dirs(h->watcher, &h->snap->ws->dirs);
+	struct strvec dirs;
+	strvec_init(&dirs);
+	for (size_t i = 0; i < h->snap->ws->dirs.n; i++)
+		strvec_push(&dirs, h->snap->ws->dirs.v[i]);
+	char *info = path_join(h->root, ".git/info");
+	if (dir_exists(info))
+		strvec_push(&dirs, ".git/info"); /* its exclude file holds ignore rules */
+	free(info);
+	int added = watcher_set_dirs(h->watcher, &dirs);
+	strvec_release(&dirs);
 	if (added <= 0 || !h->watcher)
 		return;
 	if ((size_t)added * 4 > h->snap->ws->dirs.n)
@@ -227,7 +237,7 @@ static void serve(struct host *h)
 static void after_sync(struct host *h)
 {
 	h->syncing = false;
-	if (!h->watcher || !h->memo_on)
+	if (!h->watcher || !atomic_load(&h->memo_on))
 		h->stale = true; /* nothing tells what changed: load again */
 	else
 		apply_changes(h);
@@ -303,6 +313,7 @@ struct host *host_new(struct daemon *d, const char *root, bool watch)
 	h->memo = cache_memo_new();
 	strmap_init(&h->changed);
 	pthread_mutex_init(&h->cache_lock, NULL);
+	h->keep_cache = watch;
 	if (watch) {
 		int rc = watcher_new(&d->loop, root, ".bld", &host_watcher_ops, h, &h->watcher);
 		if (rc < 0) {
@@ -365,6 +376,15 @@ int host_cache_take(struct host *h, const char *dir, struct cache **ret, bool *r
                     struct bld_err *err)
 {
 	pthread_mutex_lock(&h->cache_lock);
+	struct stat st;
+	if (h->cache && !h->cache_lent &&
+	    (stat(h->cache_dir, &st) < 0 || st.st_dev != h->cache_dev ||
+	     st.st_ino != h->cache_ino)) {
+		cache_close(h->cache); /* its folder was removed (or replaced) meanwhile */
+		h->cache = NULL;
+		free(h->cache_dir);
+		h->cache_dir = NULL;
+	}
 	if (h->cache && !h->cache_lent && !strcmp(h->cache_dir, dir)) {
 		h->cache_lent = true;
 		*ret = h->cache;
@@ -387,10 +407,15 @@ void host_cache_give(struct host *h, struct cache *c, bool lent, const char *dir
 	if (lent) {
 		h->cache_lent = false;
 		c = NULL;
-	} else if (!h->cache && h->watcher) { /* keep the first one (resident hosts only) */
-		h->cache = c;
-		h->cache_dir = xstrdup(dir);
-		c = NULL;
+	} else if (!h->cache && h->keep_cache) { /* keep the first one (resident hosts only) */
+		struct stat st;
+		if (stat(dir, &st) == 0) {
+			h->cache = c;
+			h->cache_dir = xstrdup(dir);
+			h->cache_dev = st.st_dev;
+			h->cache_ino = st.st_ino;
+			c = NULL;
+		}
 	}
 	pthread_mutex_unlock(&h->cache_lock);
 	cache_close(c);
@@ -398,7 +423,7 @@ void host_cache_give(struct host *h, struct cache *c, bool lent, const char *dir
 
 struct cache_memo *host_memo(struct host *h)
 {
-	return h && h->memo_on && h->watcher ? h->memo : NULL;
+	return h && atomic_load(&h->memo_on) ? h->memo : NULL;
 }
 
 /* ---- status ---- */
@@ -416,7 +441,7 @@ void host_status(const struct host *h, struct sbuf *text, cJSON *json)
 		cJSON_AddBoolToObject(json, "fallback", h->fallback);
 		if (h->fallback)
 			cJSON_AddStringToObject(json, "fallbackReason", h->fallback_why);
-		cJSON_AddBoolToObject(json, "memo", h->memo_on && h->watcher);
+		cJSON_AddBoolToObject(json, "memo", atomic_load(&h->memo_on));
 		if (h->snap && !h->snap->ws)
 			cJSON_AddStringToObject(json, "workspaceError", h->snap->err.msg);
 	}

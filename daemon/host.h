@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <uv.h>
 
@@ -68,7 +69,7 @@ struct host {
 	/* the watcher; NULL without one (one-shot, another root, or fallen back) */
 	struct watcher *watcher;
 	struct cache_memo *memo;  /* owned; handed to requests only while memo_on */
-	bool memo_on;
+	atomic_bool memo_on;      /* read by pool threads (cmd_new_hasher) */
 	struct strmap changed;    /* paths changed since the last sync (coalesced) */
 	bool fallback;            /* events may be lost: reload per request, no memo */
 	char *fallback_why;       /* owned: said once in the log and in status */
@@ -76,7 +77,10 @@ struct host {
 	pthread_mutex_t cache_lock;
 	struct cache *cache;      /* owned; NULL until a request gave one back */
 	char *cache_dir;          /* owned: cache's folder */
+	dev_t cache_dev;          /* the folder's identity when it was opened: a */
+	ino_t cache_ino;          /* folder deleted and made again is opened again */
 	bool cache_lent;
+	bool keep_cache;          /* resident: keep a handle between requests (immutable) */
 	/* figures for `bld daemon status` */
 	uint64_t requests, loads, syncs, events;
 	double last_load_ms;
