@@ -580,3 +580,14 @@ def test_the_real_openapi_document_of_the_generated_api(tf_ws, terraform, tmp_pa
         'POST /items': 'my-api-create-item', 'GET /items/{item_id}': 'my-api-get-item'}
     assert set(body['paths']) == {'/', '/items', '/items/{item_id}'}
     assert all('options' in item for item in body['paths'].values())
+
+
+def test_rest_body_without_auth(tf_ws, terraform, tmp_path):
+    (ops, body), _ = evaluate(terraform, tmp_path, tf_ws, SPEC, auth='None',
+                              origins=('https://app.example.com',))
+    assert body['components']['securitySchemes'] == {}
+    assert all(op['security'] == [] for item in body['paths'].values() for op in item.values())
+    pre = body['paths']['/long']['options']['x-amazon-apigateway-integration']
+    assert pre['responses']['default']['responseParameters'][
+        'method.response.header.Access-Control-Allow-Origin'] == "'https://app.example.com'"
+    assert body['x-amazon-apigateway-policy']['Statement'][0]['Principal'] == '*'

@@ -39,7 +39,7 @@ resource "aws_apigatewayv2_route" "operation" {
   route_key          = each.key
   target             = "integrations/${aws_apigatewayv2_integration.operation[each.key].id}"
   authorization_type = var.auth == "IAM" ? "AWS_IAM" : (local.cognito ? "JWT" : "NONE")
-  authorizer_id      = local.cognito ? aws_apigatewayv2_authorizer.cognito[0].id : null
+  authorizer_id      = one(aws_apigatewayv2_authorizer.cognito[*].id)
 }
 
 resource "aws_cloudwatch_log_group" "access" {

@@ -13,6 +13,7 @@ module "spec" {
   invoke_arns        = { for k, f in aws_lambda_function.operation : k => f.invoke_arn }
   user_pool_arns     = local.user_pool_arns
   account_id         = data.aws_caller_identity.current.account_id
+  partition          = data.aws_partition.current.partition
   cors_allow_origins = var.cors_allow_origins
   cors_allow_methods = var.cors_allow_methods
   cors_allow_headers = var.cors_allow_headers

@@ -120,7 +120,7 @@ locals {
     IAM = [
       {
         Effect    = "Allow"
-        Principal = { AWS = "arn:aws:iam::${var.account_id}:root" }
+        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
         Action    = "execute-api:Invoke"
         Resource  = "execute-api:/*"
       },

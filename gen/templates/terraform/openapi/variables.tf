@@ -36,6 +36,12 @@ variable "account_id" {
   default     = ""
 }
 
+variable "partition" {
+  description = "The AWS partition of that account (aws, aws-cn, aws-us-gov)."
+  type        = string
+  default     = "aws"
+}
+
 variable "cors_allow_origins" {
   description = "Origins allowed to call the API from a browser."
   type        = list(string)
