@@ -95,6 +95,9 @@ enum cache_q {
 	CACHE_Q_ROWS,     /* an entry's output rows (restore, a whole entry) */
 	CACHE_Q_DECLARED, /* an entry's declared outputs */
 	CACHE_Q_MANIFEST, /* a whole entry's input manifest */
+	CACHE_Q_EXISTS,   /* is there an entry of this hash */
+	CACHE_Q_ENTRY_INS,  /* put: the entry row */
+	CACHE_Q_OUTPUT_INS, /* put: one output row */
 	CACHE_Q_RUN_INS,  /* flush: one history row */
 	CACHE_Q_RUN_TOUCH, /* flush: one hit */
 	CACHE_Q_N

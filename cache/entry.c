@@ -19,13 +19,12 @@
 /* Caller holds c->lock. */
 static int exists_locked(struct cache *c, const char *hash)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM entries WHERE hash=?1", -1, &q, NULL) !=
-	    SQLITE_OK)
+	sqlite3_stmt *q = cache__stmt(c, CACHE_Q_EXISTS, "SELECT 1 FROM entries WHERE hash=?1");
+	if (!q)
 		return -1;
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
 	int r = sqlite3_step(q) == SQLITE_ROW;
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return r;
 }
 
@@ -44,14 +43,13 @@ static int insert_entry(struct cache *c, const struct cache_entry *e, struct bld
 		cJSON_AddItemToArray(decl, cJSON_CreateString(e->declared.v[i]));
 	char *decl_s = cJSON_PrintUnformatted(decl);
 	cJSON_Delete(decl);
-	sqlite3_stmt *q;
 	int r = 0;
-	if (sqlite3_prepare_v2(
-	        c->db,
-	        "INSERT INTO entries(hash, task, exit_code, duration_ms, size, "
-	        "created, last_used, hits, bld_version, outputs, terminal, manifest) "
-	        "VALUES(?1, ?2, 0, ?3, ?4, ?5, ?5, 0, ?6, ?7, ?8, ?9)",
-	        -1, &q, NULL) != SQLITE_OK) {
+	sqlite3_stmt *q = cache__stmt(c, CACHE_Q_ENTRY_INS,
+	                              "INSERT INTO entries(hash, task, exit_code, duration_ms, "
+	                              "size, created, last_used, hits, bld_version, outputs, "
+	                              "terminal, manifest) "
+	                              "VALUES(?1, ?2, 0, ?3, ?4, ?5, ?5, 0, ?6, ?7, ?8, ?9)");
+	if (!q) {
 		r = cache__dberr(c, err, "store");
 	} else {
 		sqlite3_bind_text(q, 1, e->hash, -1, SQLITE_STATIC);
@@ -66,7 +64,8 @@ static int insert_entry(struct cache *c, const struct cache_entry *e, struct bld
 		sqlite3_bind_text(q, 9, e->manifest ? e->manifest : "{}", -1, SQLITE_STATIC);
 		if (sqlite3_step(q) != SQLITE_DONE)
 			r = cache__dberr(c, err, "store");
-		sqlite3_finalize(q);
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q); /* the bound text is freed below */
 	}
 	free(decl_s);
 	return r;
@@ -74,11 +73,10 @@ static int insert_entry(struct cache *c, const struct cache_entry *e, struct bld
 
 static int insert_outputs(struct cache *c, const struct cache_entry *e, struct bld_err *err)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(c->db,
-	                       "INSERT INTO outputs(entry, path, kind, mode, size, blob, link) "
-	                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	                       -1, &q, NULL) != SQLITE_OK)
+	sqlite3_stmt *q = cache__stmt(c, CACHE_Q_OUTPUT_INS,
+	                              "INSERT INTO outputs(entry, path, kind, mode, size, blob, "
+	                              "link) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	if (!q)
 		return cache__dberr(c, err, "store outputs");
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < e->nrows; i++) {
@@ -100,7 +98,7 @@ static int insert_outputs(struct cache *c, const struct cache_entry *e, struct b
 			r = cache__dberr(c, err, "store outputs");
 		sqlite3_reset(q);
 	}
-	sqlite3_finalize(q);
+	sqlite3_clear_bindings(q); /* the bound rows belong to the caller */
 	return r;
 }
 

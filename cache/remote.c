@@ -44,29 +44,50 @@
 /* The largest artifact a download keeps. */
 #define REMOTE_MAX_DOWNLOAD (4ull << 30)
 
-struct remote {
-	struct store_backend base; /* first: the backend's ops (remote_ops) */
+/* What a resident daemon keeps across requests (remote.h): a configuration
+ * and its transport (libcurl's connections, its thread).  Immutable once
+ * made; thread-safe. */
+struct remote_link {
 	struct remote_config cfg;
 	char *display; /* URL without credentials */
 	struct xfer *x;
+};
+
+/* One run's use of a link: the backend.  What degrades (down, no_upload),
+ * the warnings and the counters are a run's own, so a server that failed
+ * one run is tried again by the next.  Reference counted: the owner holds
+ * one, every request in flight with a done callback (prefetches, uploads)
+ * another, so a run that ends before its last upload frees nothing that
+ * upload's callback touches. */
+struct remote {
+	struct store_backend base; /* first: the backend's ops (remote_ops) */
+	struct remote_link *link;  /* borrowed, or owned when own_link */
+	bool own_link;
 	pthread_mutex_t lock;
+	pthread_cond_t cond; /* a prefetch or an upload completed */
+	int refs;
+	size_t uploads;  /* uploads in flight */
 	bool down;       /* local only from now on */
 	bool no_upload;  /* the token is read-only */
 	struct strvec warnings;
 	struct cache_remote_stats stats;
-	struct prefetch *prefetched; /* downloads started ahead of remote_fetch */
+	struct prefetch *prefetched; /* downloads started ahead of remote_lookup */
 };
 
-/* A download started by remote_prefetch, waiting for its remote_fetch. */
+/* A download started by remote_prefetch, waiting for its remote_lookup. */
 struct prefetch {
 	char hash[33];
 	struct xfer_req *q;
+	struct remote *r;
+	bool done;   /* q completed (under r->lock) */
+	bool orphan; /* the run ended first: the callback frees it */
 	struct prefetch *next;
 };
 
 static void req_free(struct xfer_req *q);
 static const struct store_backend_ops remote_ops[REMOTE_TURBOREPO + 1];
 static void remote_free(struct store_backend *b);
+static void session_free(struct remote *r);
 
 static struct remote *of(struct store_backend *b)
 {
@@ -144,7 +165,7 @@ int remote_config_read(char *const *env, const cJSON *nx_json, struct remote_con
 		                   "BLD_REMOTE_CACHE_PROTOCOL: \"%.40s\" is not one of http, nx, "
 		                   "turborepo",
 		                   proto);
-	long stall, wait;
+	long stall = 0, wait = 0;
 	int r = seconds(setting(env, bld, "BLD_REMOTE_CACHE_TIMEOUT", NULL),
 	                "BLD_REMOTE_CACHE_TIMEOUT", 30, &stall, err);
 	if (r == 0)
@@ -192,52 +213,155 @@ static char *display_url(const char *url)
 	return xstrdup(url);
 }
 
-int remote_new(const struct remote_config *cfg, struct store_backend **ret, struct bld_err *err)
+static void config_copy(struct remote_config *dst, const struct remote_config *src)
 {
-	struct remote *r = xcalloc(1, sizeof(*r));
-	r->base.ops = &remote_ops[cfg->protocol];
-	r->cfg = *cfg;
-	r->cfg.url = xstrdup(cfg->url);
-	r->cfg.token = dup_or_null(cfg->token);
-	r->cfg.team = dup_or_null(cfg->team);
-	r->cfg.signing_key = dup_or_null(cfg->signing_key);
-	r->display = display_url(cfg->url);
-	pthread_mutex_init(&r->lock, NULL);
-	strvec_init(&r->warnings);
-	int rc = xfer_new(cfg->stall_s, &r->x, err);
+	*dst = *src;
+	dst->url = xstrdup(src->url);
+	dst->token = dup_or_null(src->token);
+	dst->team = dup_or_null(src->team);
+	dst->signing_key = dup_or_null(src->signing_key);
+}
+
+int remote_link_new(const struct remote_config *cfg, struct remote_link **ret,
+                    struct bld_err *err)
+{
+	struct remote_link *l = xcalloc(1, sizeof(*l));
+	config_copy(&l->cfg, cfg);
+	l->display = display_url(cfg->url);
+	int rc = xfer_new(cfg->stall_s, &l->x, err);
 	if (rc < 0) {
-		remote_free(&r->base);
+		remote_link_free(l);
 		return rc;
 	}
+	*ret = l;
+	return 0;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool remote_link_is(const struct remote_link *l, const struct remote_config *cfg)
+{
+	const struct remote_config *c = &l->cfg;
+	return same_str(c->url, cfg->url) && c->protocol == cfg->protocol &&
+	       same_str(c->token, cfg->token) && same_str(c->team, cfg->team) &&
+	       same_str(c->signing_key, cfg->signing_key) && c->read_only == cfg->read_only &&
+	       c->stall_s == cfg->stall_s && c->upload_wait_ms == cfg->upload_wait_ms;
+}
+
+void remote_link_free(struct remote_link *l)
+{
+	if (!l)
+		return;
+	xfer_free(l->x); /* what still runs completes as failed: its callbacks run now */
+	remote_config_release(&l->cfg);
+	free(l->display);
+	free(l);
+}
+
+int remote_open(struct remote_link *l, struct store_backend **ret, struct bld_err *err)
+{
+	struct remote *r = xcalloc(1, sizeof(*r));
+	r->base.ops = &remote_ops[l->cfg.protocol];
+	r->link = l;
+	r->refs = 1;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	strvec_init(&r->warnings);
 	*ret = &r->base;
 	return 0;
 }
 
+int remote_new(const struct remote_config *cfg, struct store_backend **ret, struct bld_err *err)
+{
+	struct remote_link *l;
+	int rc = remote_link_new(cfg, &l, err);
+	if (rc < 0)
+		return rc;
+	rc = remote_open(l, ret, err);
+	if (rc < 0) {
+		remote_link_free(l);
+		return rc;
+	}
+	((struct remote *)*ret)->own_link = true;
+	return 0;
+}
+
+/* Wait under r->lock until *pred is false or the deadline (ms) passes. */
+static void wait_until(struct remote *r, const size_t *pred, uint64_t deadline)
+{
+	while (*pred && now_ms() < deadline) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+	}
+}
+
+/* Wait up to upload_wait_ms for this run's uploads (others' on a shared
+ * link are theirs to wait for). */
 static void remote_flush(struct store_backend *b)
 {
 	struct remote *r = of(b);
-	xfer_drain(r->x, r->cfg.upload_wait_ms);
+	pthread_mutex_lock(&r->lock);
+	wait_until(r, &r->uploads, now_ms() + r->link->cfg.upload_wait_ms);
+	pthread_mutex_unlock(&r->lock);
 }
 
-/* Wait (bounded) for the uploads; what is still running then is dropped. */
-static void remote_free(struct store_backend *b)
+/* Drop a reference, under r->lock; true when it was the last (then the
+ * caller frees r after unlocking). */
+static bool unref_locked(struct remote *r)
 {
-	struct remote *r = of(b);
-	if (!r)
-		return;
-	if (r->x)
-		xfer_drain(r->x, r->cfg.upload_wait_ms); /* what is still running then is dropped */
-	xfer_free(r->x);
+	return --r->refs == 0;
+}
+
+/* Free a session nobody references; its link is not touched (it may be
+ * the transport thread's own callback that gets here). */
+static void session_free(struct remote *r)
+{
 	for (struct prefetch *p = r->prefetched, *next; p; p = next) {
 		next = p->next;
 		req_free(p->q);
 		free(p);
 	}
-	remote_config_release(&r->cfg);
-	free(r->display);
 	strvec_release(&r->warnings);
 	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
 	free(r);
+}
+
+/* Wait (bounded) for the uploads; downloads nobody took are left to their
+ * callbacks; with its own link, the transport stops first (what still runs
+ * fails, and its callback runs now). */
+static void remote_free(struct store_backend *b)
+{
+	struct remote *r = of(b);
+	if (!r)
+		return;
+	remote_flush(b);
+	if (r->own_link)
+		remote_link_free(r->link);
+	pthread_mutex_lock(&r->lock);
+	for (struct prefetch **pp = &r->prefetched; *pp;) {
+		struct prefetch *p = *pp;
+		*pp = p->next;
+		if (p->done) {
+			req_free(p->q);
+			free(p);
+		} else {
+			p->orphan = true; /* its callback frees it */
+		}
+	}
+	bool last = unref_locked(r);
+	pthread_mutex_unlock(&r->lock);
+	if (last)
+		session_free(r);
 }
 
 static void remote_take_warnings(struct store_backend *b, struct strvec *sv)
@@ -286,13 +410,13 @@ static struct xfer_req *req_new(struct remote *r, int method, const char *hash)
 {
 	struct xfer_req *q = xcalloc(1, sizeof(*q));
 	q->method = method;
-	char *path = remote_key_path(r->cfg.protocol, hash, r->cfg.team);
-	q->url = xasprintf("%s%s", r->cfg.url, path);
+	char *path = remote_key_path(r->link->cfg.protocol, hash, r->link->cfg.team);
+	q->url = xasprintf("%s%s", r->link->cfg.url, path);
 	free(path);
 	strvec_init(&q->headers);
 	sbuf_init(&q->resp);
-	if (r->cfg.token)
-		strvec_push_owned(&q->headers, xasprintf("Authorization: Bearer %s", r->cfg.token));
+	if (r->link->cfg.token)
+		strvec_push_owned(&q->headers, xasprintf("Authorization: Bearer %s", r->link->cfg.token));
 	return q;
 }
 
@@ -310,7 +434,7 @@ static void go_down(struct remote *r, const char *why)
 	r->down = true;
 	strvec_push_owned(&r->warnings,
 	                  xasprintf("remote cache %s: %s; continuing with the local cache only",
-	                            r->display, why));
+	                            r->link->display, why));
 }
 
 /* What a failed or unexpected answer does; under r->lock.  A 401 names the
@@ -335,13 +459,13 @@ static void answer_failed(struct remote *r, const struct xfer_req *q, const char
 static void sign(const struct remote *r, const char *hash, const void *body, size_t len,
                  unsigned char tag[32])
 {
-	const char *team = r->cfg.team ? r->cfg.team : "";
+	const char *team = r->link->cfg.team ? r->link->cfg.team : "";
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
 	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
 	                       OSSL_PARAM_construct_end()};
 	size_t out = 0;
-	EVP_MAC_init(ctx, (const unsigned char *)r->cfg.signing_key, strlen(r->cfg.signing_key),
+	EVP_MAC_init(ctx, (const unsigned char *)r->link->cfg.signing_key, strlen(r->link->cfg.signing_key),
 	             params);
 	EVP_MAC_update(ctx, (const unsigned char *)hash, strlen(hash));
 	EVP_MAC_update(ctx, (const unsigned char *)team, strlen(team));
@@ -364,16 +488,16 @@ static int check_signature(const struct remote *r, const char *hash, const struc
                            size_t *len, struct bld_err *err)
 {
 	const char *b = q->resp.buf;
-	bool trailer = r->cfg.protocol != REMOTE_TURBOREPO && *len >= SIG_LEN &&
+	bool trailer = r->link->cfg.protocol != REMOTE_TURBOREPO && *len >= SIG_LEN &&
 	               !memcmp(b + *len - SIG_LEN, SIG_MAGIC, 8);
 	if (trailer)
 		*len -= SIG_LEN;
-	if (!r->cfg.signing_key)
+	if (!r->link->cfg.signing_key)
 		return 0;
 	unsigned char want[32];
 	sign(r, hash, b, *len, want);
 	bool ok;
-	if (r->cfg.protocol == REMOTE_TURBOREPO) {
+	if (r->link->cfg.protocol == REMOTE_TURBOREPO) {
 		char *w = tag_b64(want);
 		ok = q->tag && !strcmp(q->tag, w);
 		free(w);
@@ -400,8 +524,28 @@ static struct xfer_req *get_new(struct remote *r, const char *hash)
 {
 	struct xfer_req *q = req_new(r, XFER_GET, hash);
 	q->max_resp = REMOTE_MAX_DOWNLOAD;
-	xfer_submit(r->x, q);
+	xfer_submit(r->link->x, q);
 	return q;
+}
+
+/* A prefetch completed (transport thread): its lookup may take it now; one
+ * whose run ended first is freed here. */
+static void prefetch_done(struct xfer_req *q)
+{
+	struct prefetch *p = q->arg;
+	struct remote *r = p->r;
+	pthread_mutex_lock(&r->lock);
+	p->done = true;
+	bool orphan = p->orphan;
+	pthread_cond_broadcast(&r->cond);
+	bool last = unref_locked(r);
+	pthread_mutex_unlock(&r->lock);
+	if (orphan) {
+		req_free(q);
+		free(p);
+	}
+	if (last)
+		session_free(r);
 }
 
 static void remote_prefetch(struct store_backend *b, const char *const *hashes, size_t n)
@@ -410,15 +554,21 @@ static void remote_prefetch(struct store_backend *b, const char *const *hashes, 
 	for (size_t i = 0; i < n && usable(r); i++) {
 		struct prefetch *p = xcalloc(1, sizeof(*p));
 		snprintf(p->hash, sizeof(p->hash), "%s", hashes[i]);
-		p->q = get_new(r, hashes[i]);
+		p->r = r;
+		p->q = req_new(r, XFER_GET, hashes[i]);
+		p->q->max_resp = REMOTE_MAX_DOWNLOAD;
+		p->q->done_cb = prefetch_done;
+		p->q->arg = p;
 		pthread_mutex_lock(&r->lock);
+		r->refs++; /* the callback's */
 		p->next = r->prefetched;
 		r->prefetched = p;
 		pthread_mutex_unlock(&r->lock);
+		xfer_submit(r->link->x, p->q);
 	}
 }
 
-/* The prefetched download of hash (taken out of the list), or NULL. */
+/* The prefetched download of hash (taken out of the list), waited for; or NULL. */
 static struct xfer_req *take_prefetched(struct remote *r, const char *hash)
 {
 	struct xfer_req *q = NULL;
@@ -427,6 +577,8 @@ static struct xfer_req *take_prefetched(struct remote *r, const char *hash)
 		if (!strcmp((*pp)->hash, hash)) {
 			struct prefetch *p = *pp;
 			*pp = p->next;
+			while (!p->done)
+				pthread_cond_wait(&r->cond, &r->lock);
 			q = p->q;
 			free(p);
 			break;
@@ -443,9 +595,10 @@ static struct xfer_req *download(struct remote *r, const char *hash)
 	struct xfer_req *q = take_prefetched(r, hash);
 	if (!q && !usable(r))
 		return NULL;
-	if (!q)
+	if (!q) {
 		q = get_new(r, hash);
-	xfer_wait(r->x, q);
+		xfer_wait(r->link->x, q);
+	}
 	bool ok = false;
 	pthread_mutex_lock(&r->lock);
 	if (!r->down) { /* else another transfer failed meanwhile: said once already */
@@ -515,7 +668,7 @@ static bool remote_writable(struct store_backend *b)
 {
 	struct remote *r = of(b);
 	pthread_mutex_lock(&r->lock);
-	bool ok = !r->cfg.read_only && !r->down && !r->no_upload;
+	bool ok = !r->link->cfg.read_only && !r->down && !r->no_upload;
 	pthread_mutex_unlock(&r->lock);
 	return ok;
 }
@@ -534,14 +687,19 @@ static void upload_done(struct xfer_req *q)
 			    &r->warnings,
 			    xasprintf("remote cache %s: uploads are forbidden (403) for this token: "
 			              "reading only from now on",
-			              r->display));
+			              r->link->display));
 		r->no_upload = true;
 	} else {
 		answer_failed(r, q, "an upload");
 	}
+	r->uploads--;
+	pthread_cond_broadcast(&r->cond);
+	bool last = unref_locked(r);
 	pthread_mutex_unlock(&r->lock);
 	free((char *)q->body);
 	req_free(q);
+	if (last)
+		session_free(r);
 }
 
 /* Pack e and its staged file bytes as an artifact, sign it, and queue its
@@ -566,10 +724,10 @@ static int remote_put_entry(struct store_backend *b, struct cache_entry *e, stru
 	}
 	struct xfer_req *q = req_new(r, XFER_PUT, e->hash);
 	strvec_push(&q->headers, "Content-Type: application/octet-stream");
-	if (r->cfg.signing_key) {
+	if (r->link->cfg.signing_key) {
 		unsigned char tag[32];
 		sign(r, e->hash, body.buf, body.len, tag);
-		if (r->cfg.protocol == REMOTE_TURBOREPO) {
+		if (r->link->cfg.protocol == REMOTE_TURBOREPO) {
 			char *t = tag_b64(tag);
 			strvec_push_owned(&q->headers, xasprintf("x-artifact-tag: %s", t));
 			free(t);
@@ -578,7 +736,7 @@ static int remote_put_entry(struct store_backend *b, struct cache_entry *e, stru
 			sbuf_add(&body, tag, 32);
 		}
 	}
-	if (r->cfg.protocol == REMOTE_TURBOREPO)
+	if (r->link->cfg.protocol == REMOTE_TURBOREPO)
 		strvec_push_owned(&q->headers, xasprintf("x-artifact-duration: %llu",
 		                                         (unsigned long long)e->duration_ms));
 	q->body_len = body.len;
@@ -586,7 +744,11 @@ static int remote_put_entry(struct store_backend *b, struct cache_entry *e, stru
 	q->max_resp = 1 << 16;
 	q->done_cb = upload_done;
 	q->arg = r;
-	xfer_submit(r->x, q);
+	pthread_mutex_lock(&r->lock);
+	r->uploads++;
+	r->refs++; /* the callback's */
+	pthread_mutex_unlock(&r->lock);
+	xfer_submit(r->link->x, q);
 	return 0;
 }
 
@@ -598,17 +760,17 @@ static void remote_has(struct store_backend *b, const char *const *hashes, size_
 	bool ok = usable(r);
 	for (size_t i = 0; ok && i < n; i++) {
 		/* Nx's API has no HEAD: a GET of its first byte */
-		qs[i] = req_new(r, r->cfg.protocol == REMOTE_NX ? XFER_GET : XFER_HEAD, hashes[i]);
-		if (r->cfg.protocol == REMOTE_NX)
+		qs[i] = req_new(r, r->link->cfg.protocol == REMOTE_NX ? XFER_GET : XFER_HEAD, hashes[i]);
+		if (r->link->cfg.protocol == REMOTE_NX)
 			strvec_push(&qs[i]->headers, "Range: bytes=0-0");
 		qs[i]->max_resp = 1;
-		xfer_submit(r->x, qs[i]);
+		xfer_submit(r->link->x, qs[i]);
 	}
 	for (size_t i = 0; i < n; i++) {
 		ret[i] = -1;
 		if (!qs[i])
 			continue;
-		xfer_wait(r->x, qs[i]);
+		xfer_wait(r->link->x, qs[i]);
 		struct xfer_req *q = qs[i];
 		pthread_mutex_lock(&r->lock);
 		if (!q->failed && (q->status == 200 || q->status == 206))

@@ -726,8 +726,7 @@ int client_run(const struct cli *cli)
 		}
 	}
 	render_done(&s.render, code);
-	if ((debug_on() || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cli->args, "verbose"))) &&
-	    s.how) {
+	if (debug_on() && s.how) {
 		uint64_t end = now_ns();
 		fprintf(stderr,
 		        "bld: client: engine reached in %.2f ms (%s%s), its hello after %.2f ms, "

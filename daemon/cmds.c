@@ -560,8 +560,9 @@ struct store_backend *cmd_open_remote(struct request *r, const struct workspace 
 	struct bld_err err;
 	bld_err_clear(&err);
 	int rc = remote_config_read(r->env, ws->nx_json, &cfg, &err);
-	if (rc > 0)
-		rc = remote_new(&cfg, &rem, &err);
+	if (rc > 0) /* a resident host keeps the connections for the next request */
+		rc = r->host ? host_remote_open(r->host, &cfg, &rem, &err)
+		             : remote_new(&cfg, &rem, &err);
 	if (rc < 0)
 		request_message(r, "warn", "remote cache not used: %s", err.msg);
 	remote_config_release(&cfg);

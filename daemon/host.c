@@ -227,7 +227,7 @@ static void serve(struct host *h)
 	while (n-- && h->wait_head) {
 		struct request *r = pop(h);
 		r->snap = snapshot_ref(s);
-		r->t_host_ns = now_ns() - r->t_start_ns;
+		r->t_host_ms = now_ms() - r->t_start_ms;
 		request_dispatch(r); /* may finish and free r */
 	}
 	snapshot_unref(s);
@@ -313,6 +313,7 @@ struct host *host_new(struct daemon *d, const char *root, bool watch)
 	h->memo = cache_memo_new();
 	strmap_init(&h->changed);
 	pthread_mutex_init(&h->cache_lock, NULL);
+	pthread_mutex_init(&h->remote_lock, NULL);
 	h->keep_cache = watch;
 	if (watch) {
 		int rc = watcher_new(&d->loop, root, ".bld", &host_watcher_ops, h, &h->watcher);
@@ -347,6 +348,9 @@ void host_free(struct host *h)
 	cache_close(h->cache);
 	free(h->cache_dir);
 	pthread_mutex_destroy(&h->cache_lock);
+	for (size_t i = 0; i < h->nremotes; i++)
+		remote_link_free(h->remotes[i]); /* uploads still running fail now */
+	pthread_mutex_destroy(&h->remote_lock);
 	cache_memo_free(h->memo);
 	strmap_release(&h->changed);
 	free(h->fallback_why);
@@ -421,6 +425,25 @@ void host_cache_give(struct host *h, struct cache *c, bool lent, const char *dir
 	cache_close(c);
 }
 
+int host_remote_open(struct host *h, const struct remote_config *cfg,
+                     struct store_backend **ret, struct bld_err *err)
+{
+	if (!h->keep_cache)
+		return remote_new(cfg, ret, err);
+	struct remote_link *l = NULL;
+	int rc = 0;
+	pthread_mutex_lock(&h->remote_lock);
+	for (size_t i = 0; !l && i < h->nremotes; i++)
+		if (remote_link_is(h->remotes[i], cfg))
+			l = h->remotes[i];
+	if (!l && h->nremotes < HOST_REMOTES_MAX && (rc = remote_link_new(cfg, &l, err)) == 0)
+		h->remotes[h->nremotes++] = l;
+	pthread_mutex_unlock(&h->remote_lock);
+	if (rc < 0)
+		return rc;
+	return l ? remote_open(l, ret, err) : remote_new(cfg, ret, err);
+}
+
 struct cache_memo *host_memo(struct host *h)
 {
 	return h && atomic_load(&h->memo_on) ? h->memo : NULL;
@@ -442,6 +465,7 @@ void host_status(const struct host *h, struct sbuf *text, cJSON *json)
 		if (h->fallback)
 			cJSON_AddStringToObject(json, "fallbackReason", h->fallback_why);
 		cJSON_AddBoolToObject(json, "memo", atomic_load(&h->memo_on));
+		cJSON_AddNumberToObject(json, "remoteLinks", (double)h->nremotes);
 		if (h->snap && !h->snap->ws)
 			cJSON_AddStringToObject(json, "workspaceError", h->snap->err.msg);
 	}
@@ -450,6 +474,9 @@ void host_status(const struct host *h, struct sbuf *text, cJSON *json)
 		sbuf_addf(text, "generation: %llu (%llu loads, the last %.1f ms; %llu events)\n",
 		          (unsigned long long)h->generation, (unsigned long long)h->loads,
 		          h->last_load_ms, (unsigned long long)h->events);
+		if (h->nremotes)
+			sbuf_addf(text, "remote:     connections kept for %zu configuration%s\n",
+			          h->nremotes, h->nremotes == 1 ? "" : "s");
 		if (h->fallback)
 			sbuf_addf(text, "fallback:   every request reloads the workspace and "
 			                "re-checks file hashes\n");

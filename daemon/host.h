@@ -8,6 +8,7 @@
  *                            started with to its end
  *       struct cache_memo    warm file hashes, forgotten by the watcher
  *       struct cache         one handle kept open, lent to one request at a time
+ *       struct remote_link   remote cache transports (connections), by configuration
  *       struct watcher       inotify on every folder the walk entered (watch.c)
  *
  * Everything here runs on the loop thread except what is said otherwise:
@@ -27,6 +28,7 @@
 
 #include "bld/cache.h"
 #include "bld/err.h"
+#include "bld/remote.h"
 #include "bld/workspace.h"
 
 struct daemon;
@@ -49,6 +51,10 @@ struct snapshot *snapshot_load(const char *root, uint64_t generation);
 struct snapshot *snapshot_ref(struct snapshot *s);
 /* Drop a reference; the last one frees the workspace.  NULL is fine. */
 void snapshot_unref(struct snapshot *s);
+
+/* Remote cache configurations a host keeps connections for; more get a
+ * connection per request. */
+#define HOST_REMOTES_MAX 4
 
 struct host {
 	struct daemon *d;
@@ -81,6 +87,11 @@ struct host {
 	ino_t cache_ino;          /* folder deleted and made again is opened again */
 	bool cache_lent;
 	bool keep_cache;          /* resident: keep a handle between requests (immutable) */
+	/* remote cache links kept across requests (resident hosts), one per
+	 * configuration, at most HOST_REMOTES_MAX; made on first use, freed with h */
+	pthread_mutex_t remote_lock;
+	struct remote_link *remotes[HOST_REMOTES_MAX];
+	size_t nremotes;
 	/* figures for `bld daemon status` */
 	uint64_t requests, loads, syncs, events;
 	double last_load_ms;
@@ -111,6 +122,11 @@ int host_cache_take(struct host *h, const char *dir, struct cache **ret, bool *r
 /* Give back a handle of folder dir from host_cache_take: flushed, and kept
  * (the host's own, or the first a resident host sees) or closed.  Any thread. */
 void host_cache_give(struct host *h, struct cache *c, bool lent, const char *dir);
+/* A remote cache backend for cfg: over the host's kept link of that
+ * configuration (made on first use) when h is resident, else over a link of
+ * its own.  Any thread.  0 and *ret (free with store_backend_free), or negative. */
+int host_remote_open(struct host *h, const struct remote_config *cfg,
+                     struct store_backend **ret, struct bld_err *err);
 /* The memo a request's hasher may use now, or NULL. */
 struct cache_memo *host_memo(struct host *h);
 

@@ -48,13 +48,35 @@ int remote_config_read(char *const *env, const cJSON *nx_json, struct remote_con
 void remote_config_release(struct remote_config *cfg);
 
 /*
- * A backend (store.h) for the server of cfg (copied), connecting lazily:
- * lookup downloads an artifact and verifies all of it (signature, frame,
- * manifest, every file); put_entry uploads one in the background; has asks
- * in parallel (HEAD, or a one-byte ranged GET where the protocol has no
- * HEAD); flush waits up to cfg.upload_wait_ms for queued uploads.  Free with
- * store_backend_free (flushes first).  0 and *ret, or negative.
+ * A link: what may be kept across runs for one configuration (a resident
+ * daemon's workspace host keeps them): the configuration and its transport
+ * (one libcurl multi handle and its thread, so connections are reused).
+ * Thread-safe.  A run uses a link through a backend of its own
+ * (remote_open): what degrades (a server that is down, a read-only token),
+ * the warnings and the counters belong to that run, so the next run tries a
+ * failed server again.
  */
+struct remote_link;
+/* A link for cfg (copied), connecting lazily.  0 and *ret, or negative. */
+int remote_link_new(const struct remote_config *cfg, struct remote_link **ret,
+                    struct bld_err *err);
+/* Whether l was made for a configuration equal to cfg (every field). */
+bool remote_link_is(const struct remote_link *l, const struct remote_config *cfg);
+/* Stop l's transport (transfers still running fail; their callbacks run
+ * now) and free it; no backend of it may be used any more.  NULL is fine. */
+void remote_link_free(struct remote_link *l);
+
+/*
+ * A backend (store.h) over link l (borrowed: it must outlive the backend's
+ * use; uploads still running when the backend is freed keep what they need
+ * until they end): lookup downloads an artifact and verifies all of it
+ * (signature, frame, manifest, every file); put_entry uploads one in the
+ * background; has asks in parallel (HEAD, or a one-byte ranged GET where
+ * the protocol has no HEAD); flush waits up to cfg.upload_wait_ms for this
+ * backend's uploads.  Free with store_backend_free (flushes first).
+ */
+int remote_open(struct remote_link *l, struct store_backend **ret, struct bld_err *err);
+/* remote_open over a link of its own for cfg (copied), freed with it. */
 int remote_new(const struct remote_config *cfg, struct store_backend **ret,
                struct bld_err *err);
 

@@ -2,7 +2,8 @@
 stopped by the test that uses it:
 
   Nginx(tmp, token=None)        nginx with WebDAV (PUT creates folders), optionally checking
-                                a bearer token; protocol `http`
+                                a bearer token; protocol `http`; .connections(method) says
+                                which TCP connection served each request
   BazelRemote(tmp)              bazel-remote's HTTP interface (--disable_http_ac_validation,
                                 as bld needs); protocol `http`; binary from `go install`
   NxApi(tmp, token, ro_token)   tests/e2e/nx_cache_server.py: Nx's self-hosted cache API
@@ -108,6 +109,8 @@ error_log {d}/error.log;
 events {{ worker_connections 256; }}
 http {{
   access_log {d}/access.log;
+  log_format conns '$connection $request_method $uri $status';
+  access_log {d}/connections.log conns;
   client_body_temp_path {d}/tmp/body;
   proxy_temp_path {d}/tmp/proxy;
   fastcgi_temp_path {d}/tmp/fastcgi;
@@ -127,6 +130,20 @@ http {{
   }}
 }}
 ''')
+
+    def connections(self, method, at_least=0):
+        """nginx's serial numbers of the connections that served each `method` request so
+        far (connections.log: one line per request), in order; waits (5 s at most) for
+        at_least of them, as nginx logs a request after its response went out."""
+        log = self.dir / 'connections.log'
+        end = time.time() + 5
+        while True:
+            lines = log.read_text().split('\n') if log.exists() else []
+            got = [int(l.split()[0]) for l in lines
+                   if len(l.split()) == 4 and l.split()[1] == method]
+            if len(got) >= at_least or time.time() > end:
+                return got
+            time.sleep(0.05)
 
     def argv(self):
         return [shutil.which('nginx') or '/usr/sbin/nginx', '-p', str(self.dir), '-c',

@@ -5,6 +5,7 @@ its outputs are byte-exact.  Then what must never happen: read-only writes, a ta
 truncated or foreign artifact restored, a dead server failing the build, a token printed.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -123,6 +124,37 @@ def test_nginx_two_clones_share_the_cache(make_ws, tmp_path, nginx):
     two_clones(make_ws, tmp_path, http_env(nginx))
     keys = [p.relative_to(nginx.store).as_posix() for p in nginx.artifacts()]
     assert len(keys) == 3 and all(k.startswith('ac/') and len(k) == 67 for k in keys), keys
+
+
+def test_resident_daemon_keeps_its_remote_connections_across_requests(make_ws, tmp_path,
+                                                                    nginx):
+    """The workspace host keeps the remote cache's transport (keyed by its configuration),
+    so a second request to the same daemon reuses the first one's TCP connections; a
+    one-shot engine cannot."""
+    ws = make_ws(files())
+    daemon = http_env(nginx, BLD_DAEMON='1')
+    run_many(ws, dict(daemon, BLD_CACHE_DIR=str(tmp_path / 'c1')))   # builds, uploads
+    puts, misses = nginx.connections('PUT', 3), nginx.connections('GET', 3)
+    assert len(puts) == 3, puts
+    # a fresh local cache: every task is a GET (a hit) now, through the same daemon
+    r = run_many(ws, dict(daemon, BLD_CACHE_DIR=str(tmp_path / 'c2')))
+    assert r.out.count('[remote cache]') == 3, r
+    gets = nginx.connections('GET', len(misses) + 3)[len(misses):]
+    # (parallel downloads may open more connections beside the kept ones)
+    assert len(gets) == 3 and set(gets) & set(puts + misses), (puts, misses, gets)
+    st = ws.run('daemon', 'status', '--json', env=daemon)
+    assert st.code == 0 and json.loads(st.out)['remoteLinks'] == 1, st
+    # another configuration (read-only) is another link; the first is kept too
+    r = run_many(ws, dict(daemon, BLD_CACHE_DIR=str(tmp_path / 'c3'),
+                          BLD_REMOTE_CACHE_READ_ONLY='1'))
+    assert r.out.count('[remote cache]') == 3, r
+    st = ws.run('daemon', 'status', '--json', env=daemon)
+    assert st.code == 0 and json.loads(st.out)['remoteLinks'] == 2, st
+    # the one-shot engine connects anew
+    r = run_many(ws, dict(daemon, BLD_DAEMON='0', BLD_CACHE_DIR=str(tmp_path / 'c4')))
+    assert r.out.count('[remote cache]') == 3, r
+    oneshot = nginx.connections('GET', len(misses) + 9)[-3:]
+    assert not set(oneshot) & set(puts + misses + gets), (puts, misses, gets, oneshot)
 
 
 def test_stats_count_remote_hits_and_bytes(make_ws, tmp_path, nginx):
