@@ -188,9 +188,29 @@ static const char *absent_hash(char out[33])
 	return out;
 }
 
-/* Content hash of the file at workspace-relative rel (symlinks: of the link text). */
+/* Content hash of a file as the workspace's view holds it. */
+static void view_hash(const struct ws_view_file *f, char out[33])
+{
+	if (!f->data) {
+		absent_hash(out);
+	} else if (f->link) {
+		char *s = xasprintf("symlink:%.*s", (int)f->len, f->data);
+		cache__hash_bytes(s, strlen(s), out);
+		free(s);
+	} else {
+		cache__hash_bytes(f->data, f->len, out);
+	}
+}
+
+/* Content hash of the file at workspace-relative rel (symlinks: of the link
+ * text), through the workspace's view when it names rel. */
 static void path_hash(struct hasher *h, const char *rel, char out[33])
 {
+	const struct ws_view_file *vf = ws_view_get(h->ws->view, rel);
+	if (vf) {
+		view_hash(vf, out);
+		return;
+	}
 	char *abs = path_join(h->ws->root, rel);
 	struct stat st;
 	if (lstat(abs, &st) < 0) {
@@ -211,12 +231,14 @@ static void path_hash(struct hasher *h, const char *rel, char out[33])
 static const char *file_hash(struct hasher *h, int f)
 {
 	const char *rel = h->ws->files.v[f];
-	if (h->fhash[f][0] || (h->memo && cache__memo_get(h->memo, rel, h->fhash[f])))
+	/* the memo holds the disk's hashes: not for a path the workspace's view gives */
+	struct cache_memo *memo = ws_view_get(h->ws->view, rel) ? NULL : h->memo;
+	if (h->fhash[f][0] || (memo && cache__memo_get(memo, rel, h->fhash[f])))
 		return h->fhash[f];
-	uint64_t epoch = h->memo ? cache__memo_epoch(h->memo) : 0;
+	uint64_t epoch = memo ? cache__memo_epoch(memo) : 0;
 	path_hash(h, rel, h->fhash[f]);
-	if (h->memo)
-		cache__memo_put(h->memo, rel, h->fhash[f], epoch);
+	if (memo)
+		cache__memo_put(memo, rel, h->fhash[f], epoch);
 	return h->fhash[f];
 }
 
@@ -379,9 +401,12 @@ static void eval_tsconfig(struct hasher *h, struct cache_eval *e)
 	static const char *const names[] = {"tsconfig.base.json", "tsconfig.json"};
 	cJSON *j = NULL;
 	for (size_t i = 0; !j && i < ARRAY_LEN(names); i++) {
-		char *abs = path_join(h->ws->root, names[i]), *buf;
+		const struct ws_view_file *vf = ws_view_get(h->ws->view, names[i]);
+		char *abs = path_join(h->ws->root, names[i]), *buf = NULL;
 		size_t len;
-		if (file_read(abs, &buf, &len) == 0) {
+		if (vf && vf->data)
+			buf = xstrndup(vf->data, vf->len);
+		if (vf ? buf != NULL : file_read(abs, &buf, &len) == 0) {
 			cJSON_Minify(buf);
 			j = cJSON_Parse(buf);
 			if (!j)
@@ -536,8 +561,9 @@ static void eval_externals(struct hasher *h, const struct cache_instr *ins, stru
 	for (size_t i = 0; i < ins->globs.n; i++)
 		sbuf_addf(&acc, "%s\n", ins->globs.v[i]);
 	for (size_t i = 0; i < ARRAY_LEN(lock_files); i++) {
+		const struct ws_view_file *vf = ws_view_get(h->ws->view, lock_files[i]);
 		char fh[33], *abs = path_join(h->ws->root, lock_files[i]);
-		bool there = file_exists(abs);
+		bool there = vf ? vf->data != NULL : file_exists(abs);
 		free(abs);
 		if (!there)
 			continue;

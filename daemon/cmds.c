@@ -43,121 +43,6 @@ static bool wants_affected(const struct request *r)
 	return !strcmp(r->cmd, "affected") || request_arg_bool(r, "affected");
 }
 
-/* ---- --by-inputs: a task counts only when its hash can differ from the merge-base's ---- */
-
-/* Files whose change alters the configuration (options, edges, the hash format): for
- * these --by-inputs falls back to the project-level rule. */
-static bool changes_configuration(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	return !strcmp(path, "nx.json") || !strcmp(path, "tsconfig.base.json") ||
-	       !strcmp(path, "tsconfig.json") || !strcmp(base, "project.json") ||
-	       !strcmp(base, "package.json") || !strcmp(base, "pyproject.toml") ||
-	       !strcmp(path, "package-lock.json") || !strcmp(path, "yarn.lock") ||
-	       !strcmp(path, "pnpm-lock.yaml") || !strcmp(path, "bun.lock") ||
-	       !strcmp(path, "uv.lock");
-}
-
-/* Whether the manifest of a task names a changed file, or could have named a deleted one
- * (a deleted file of a project whose files it hashes, or any deleted file outside every
- * project when it hashes workspace files: an over-approximation, never a miss). */
-static bool manifest_touched(const struct workspace *ws, const cJSON *manifest,
-                             const struct strmap *changed, const struct strvec *deleted)
-{
-	const cJSON *e;
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(manifest, "inputs"))
-	{
-		const cJSON *files = cJSON_GetObjectItemCaseSensitive(e, "files");
-		for (const char *l = cJSON_IsString(files) ? files->valuestring : ""; *l;) {
-			const char *sp = strchr(l, ' '), *nl = strchr(l, '\n');
-			if (!sp || !nl)
-				break;
-			char *path = xstrndup(sp + 1, (size_t)(nl - sp - 1));
-			bool hit = strmap_get(changed, path) != NULL;
-			free(path);
-			if (hit)
-				return true;
-			l = nl + 1;
-		}
-		bool wsfiles = str_starts(e->string, "workspace-files:");
-		bool pfiles = str_starts(e->string, "files:");
-		for (size_t k = 0; (wsfiles || pfiles) && k < deleted->n; k++) {
-			int owner = workspace_owner(ws, deleted->v[k]);
-			if (wsfiles && owner < 0)
-				return true;
-			if (pfiles && owner >= 0) {
-				const char *pn = e->string + strlen("files:");
-				size_t n = strlen(ws->projects[owner].name);
-				if (!strncmp(pn, ws->projects[owner].name, n) && pn[n] == ':')
-					return true;
-			}
-		}
-	}
-	return false;
-}
-
-/* Keep in sel only the projects with a requested task (-t) whose inputs changed. */
-static int by_inputs(struct request *r, struct workspace *ws, const struct affected_changes *c,
-                     bool *sel, struct bld_err *err)
-{
-	struct strmap changed;
-	struct strvec deleted;
-	strmap_init(&changed);
-	strvec_init(&deleted);
-	bool config = false;
-	for (size_t i = 0; i < c->n; i++) {
-		strmap_put(&changed, c->v[i].path, (void *)1);
-		config = config || changes_configuration(c->v[i].path);
-		if (!workspace_has_file(ws, c->v[i].path))
-			strvec_push(&deleted, c->v[i].path);
-	}
-	struct tg_request tq;
-	tg_request_init(&tq);
-	request_arg_list(r, "targets", &tq.targets);
-	tq.skip_missing = true;
-	tq.configuration = request_arg_str(r, "configuration");
-	for (size_t i = 0; i < ws->nprojects; i++)
-		if (sel[i])
-			strvec_push(&tq.projects, ws->projects[i].name);
-	struct task_graph *tg = NULL;
-	struct cache *cache = NULL;
-	struct hasher *h = NULL;
-	int rc = 0;
-	if (!tq.targets.n)
-		rc = bld_err_set(err, BLD_EUSAGE, "--by-inputs needs -t <target>...");
-	if (rc >= 0 && !config && tq.projects.n)
-		rc = task_graph_build(ws, &tq, &tg, err);
-	if (rc >= 0 && tg && !(cache = cmd_open_cache(r, ws)))
-		rc = bld_err_set(err, BLD_ECACHE, "--by-inputs needs the cache to hash tasks");
-	if (rc >= 0 && tg)
-		rc = cmd_new_hasher(r, ws, cache, &h, err);
-	if (rc >= 0 && tg) {
-		bool *keep = xcalloc(ws->nprojects + 1, sizeof(*keep));
-		int *order = task_graph_topo(tg);
-		for (size_t k = 0; rc >= 0 && k < tg->ntasks; k++) {
-			int i = order ? order[k] : (int)k;
-			cJSON *m = NULL;
-			rc = hasher_task_hash(h, tg, i, &m, err);
-			const struct task *t = &tg->tasks[i];
-			if (rc >= 0 && t->requested && manifest_touched(ws, m, &changed, &deleted))
-				keep[t->project - ws->projects] = true;
-			cJSON_Delete(m);
-		}
-		for (size_t i = 0; rc >= 0 && i < ws->nprojects; i++)
-			sel[i] = sel[i] && keep[i];
-		free(order);
-		free(keep);
-	}
-	hasher_free(h);
-	cmd_close_cache(r, cache);
-	task_graph_free(tg);
-	tg_request_release(&tq);
-	strvec_release(&deleted);
-	strmap_release(&changed);
-	return rc;
-}
-
 /* Nx's conflicts between the ways of naming the change: --files, --uncommitted and
  * --untracked each stand alone (the environment's NX_BASE/NX_HEAD do not count). */
 static int check_change_flags(struct request *r, bool files, struct bld_err *err)
@@ -204,7 +89,7 @@ static int keep_affected(struct request *r, const struct workspace *ws, struct s
 		affected_touched(ws, &c, sel);
 		affected_add_dependents(ws, sel);
 		if (request_arg_bool(r, "byInputs"))
-			rc = by_inputs(r, (struct workspace *)ws, &c, sel, err);
+			rc = cmd_by_inputs(r, (struct workspace *)ws, &o, sel, err);
 		affected_changes_release(&c);
 	}
 	size_t out = 0;

@@ -44,6 +44,7 @@ struct gitctx {
 	char *prefix;     /* the workspace folder relative to the work tree ("" at its top) */
 	git_tree *before; /* the merge-base's tree */
 	git_tree *after;  /* head's tree; NULL when the working tree is the after side */
+	git_oid base_id;  /* the merge-base commit */
 	struct strmap seen;
 };
 
@@ -106,7 +107,8 @@ static int merge_base_tree(struct gitctx *g, const char *base, git_commit *head,
 		                         : "\"%s\" and head share no history (no merge-base): "
 		                           "pass another --base, or --files",
 		                 base);
-	} else if (git_commit_lookup(&mb, g->repo, &oid) < 0 ||
+	} else if (git_oid_cpy(&g->base_id, &oid) < 0 ||
+	           git_commit_lookup(&mb, g->repo, &oid) < 0 ||
 	           git_commit_tree(&g->before, mb) < 0) {
 		rc = git_fail(err, "reading the merge-base commit");
 	}
@@ -222,8 +224,10 @@ static void fill_changes(const struct workspace *ws, struct gitctx *g, struct af
 }
 
 /* --uncommitted: HEAD to the working tree with the index (HEAD's tree becomes
- * the before side); --untracked: the untracked files (HEAD may be unborn). */
-static int local_changes(struct gitctx *g, bool untracked, struct bld_err *err)
+ * the before side, g->before); --untracked: every untracked file (HEAD may be
+ * unborn; only the deltas of status GIT_DELTA_UNTRACKED count).  0 and
+ * *ret_diff, or an error. */
+static int local_diff(struct gitctx *g, bool untracked, git_diff **ret_diff, struct bld_err *err)
 {
 	git_commit *head = NULL;
 	git_tree *ht = NULL;
@@ -241,10 +245,18 @@ static int local_changes(struct gitctx *g, bool untracked, struct bld_err *err)
 	else if (rc >= 0 && !untracked &&
 	         git_diff_tree_to_workdir_with_index(&d, g->repo, ht, &o) < 0)
 		rc = git_fail(err, "diffing HEAD and the working tree");
-	if (rc >= 0)
-		collect_some(g, d, untracked);
 	g->before = ht; /* the before side of package.json and tsconfig: HEAD's */
 	git_commit_free(head);
+	*ret_diff = d;
+	return rc;
+}
+
+static int local_changes(struct gitctx *g, bool untracked, struct bld_err *err)
+{
+	git_diff *d = NULL;
+	int rc = local_diff(g, untracked, &d, err);
+	if (rc >= 0)
+		collect_some(g, d, untracked);
 	return rc;
 }
 
@@ -295,6 +307,129 @@ int affected_changed_files(const struct workspace *ws, const struct affected_opt
 		fill_changes(ws, &g, ret);
 	git_tree_free(g.before);
 	git_tree_free(g.after);
+	git_repository_free(g.repo);
+	free(g.prefix);
+	strmap_release(&g.seen);
+	return rc;
+}
+
+/* ---- the two sides as views over the disk (--by-inputs) ---- */
+
+/* Put path (workspace-relative) as tree holds it into v: its bytes (a link's
+ * target for a symbolic link), or absent.  A submodule is left to the disk. */
+static void view_from_tree(const struct gitctx *g, git_tree *tree, const char *path,
+                           struct ws_view *v)
+{
+	char *full = *g->prefix ? xasprintf("%s/%s", g->prefix, path) : xstrdup(path);
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	git_filemode_t mode = 0;
+	if (tree && git_tree_entry_bypath(&e, tree, full) == 0)
+		mode = git_tree_entry_filemode(e);
+	if (mode == GIT_FILEMODE_COMMIT)
+		goto out;
+	if ((mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE ||
+	     mode == GIT_FILEMODE_LINK) &&
+	    git_blob_lookup(&blob, g->repo, git_tree_entry_id(e)) == 0) {
+		size_t len = (size_t)git_blob_rawsize(blob);
+		char *data = xmalloc(len + 1);
+		memcpy(data, git_blob_rawcontent(blob), len);
+		data[len] = '\0';
+		ws_view_put(v, path, data, len, mode == GIT_FILEMODE_LINK);
+	} else {
+		ws_view_put(v, path, NULL, 0, false); /* absent there (or a folder) */
+	}
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	free(full);
+}
+
+/* For each path d touches: into base as base_tree holds it, and into head (may
+ * be NULL) as head_tree does.  Frees d. */
+static void view_deltas(const struct gitctx *g, git_diff *d, bool untracked_only,
+                        git_tree *base_tree, struct ws_view *base, git_tree *head_tree,
+                        struct ws_view *head)
+{
+	size_t n = git_diff_num_deltas(d);
+	for (size_t i = 0; i < n; i++) {
+		const git_diff_delta *dl = git_diff_get_delta(d, i);
+		if (untracked_only && dl->status != GIT_DELTA_UNTRACKED)
+			continue;
+		const char *sides[] = {dl->old_file.path, dl->new_file.path};
+		for (size_t k = 0; k < 2; k++) {
+			const char *p = sides[k] ? ws_path(g, sides[k]) : NULL;
+			if (!p || !*p || (k && !strcmp(sides[0], sides[1])))
+				continue;
+			view_from_tree(g, base_tree, p, base);
+			if (head)
+				view_from_tree(g, head_tree, p, head);
+		}
+	}
+	git_diff_free(d);
+}
+
+static int views_local(struct gitctx *g, bool untracked, struct ws_view *base,
+                       struct bld_err *err)
+{
+	git_diff *d = NULL;
+	int rc = local_diff(g, untracked, &d, err);
+	if (rc >= 0)
+		view_deltas(g, d, untracked, untracked ? NULL : g->before, base, NULL, NULL);
+	return rc;
+}
+
+static int views_git(struct gitctx *g, const struct affected_opts *o, struct ws_view *base,
+                     struct ws_view *head, char ret_base[41], struct bld_err *err)
+{
+	git_commit *hc = NULL;
+	git_tree *ht = NULL;
+	git_diff *d = NULL;
+	git_diff_options opts;
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	int rc = resolve(g, o->head ? o->head : "HEAD", "head", &hc, err);
+	if (rc >= 0)
+		rc = merge_base_tree(g, o->base, hc, err);
+	if (rc >= 0 && git_commit_tree(&ht, hc) < 0)
+		rc = git_fail(err, "reading head's tree");
+	if (rc >= 0)
+		git_oid_tostr(ret_base, 41, &g->base_id);
+	if (rc >= 0 && git_diff_tree_to_tree(&d, g->repo, g->before, ht, &opts) < 0)
+		rc = git_fail(err, "diffing the merge-base and head");
+	if (rc >= 0)
+		view_deltas(g, d, false, g->before, base, NULL, NULL);
+	/* where the working tree differs from head: the merge-base's file on the
+	 * base side, and head's on the head side when head is not the working tree */
+	opts.flags |= GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS;
+	if (rc >= 0 && git_diff_tree_to_workdir_with_index(&d, g->repo, ht, &opts) < 0)
+		rc = git_fail(err, "diffing head and the working tree");
+	if (rc >= 0)
+		view_deltas(g, d, false, g->before, base, ht, o->head ? head : NULL);
+	git_tree_free(ht);
+	git_commit_free(hc);
+	return rc;
+}
+
+int affected_views(const struct workspace *ws, const struct affected_opts *o,
+                   struct ws_view *ret_base, struct ws_view *ret_head, char ret_base_id[41],
+                   struct bld_err *err)
+{
+	struct gitctx g = {0};
+	strmap_init(&g.seen);
+	ret_base_id[0] = '\0';
+	int rc = 0;
+	if (o->files)
+		rc = bld_err_set(err, BLD_EUSAGE, "--files names no commit to compare with");
+	if (rc >= 0)
+		rc = open_repo(ws, &g, err);
+	if (rc >= 0 && (o->uncommitted || o->untracked)) {
+		rc = views_local(&g, o->untracked, ret_base, err);
+		if (rc >= 0)
+			memcpy(ret_base_id, "HEAD", 5);
+	} else if (rc >= 0) {
+		rc = views_git(&g, o, ret_base, ret_head, ret_base_id, err);
+	}
+	git_tree_free(g.before);
 	git_repository_free(g.repo);
 	free(g.prefix);
 	strmap_release(&g.seen);

@@ -472,7 +472,80 @@ void workspace_libgit2_release(void)
 	git_libgit2_shutdown();
 }
 
-int ws__walk(const char *root, struct ws_walk *out, struct strvec *notes, struct bld_err *err)
+/* Whether a path the view adds would be walked: no skipped folder on its
+ * way, no ignore rule on it or its folders. */
+static bool view_path_kept(struct walker *w, const char *rel)
+{
+	struct sbuf q = SBUF_INIT;
+	sbuf_init(&q);
+	bool kept = true;
+	for (const char *s = rel; kept && *s;) {
+		size_t n = strcspn(s, "/");
+		bool dir = s[n] == '/';
+		char *name = xstrndup(s, n);
+		kept = !(dir && is_always_skipped(name)) && strcmp(name, ".git");
+		free(name);
+		sbuf_reset(&q);
+		sbuf_adds(&q, w->prefix);
+		sbuf_add(&q, rel, (size_t)(s - rel) + n + dir);
+		int ign = 0;
+		if (kept && git_ignore_path_is_ignored(&ign, w->repo, q.buf) == 0 && ign)
+			kept = false;
+		s += n + dir;
+	}
+	sbuf_release(&q);
+	return kept;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The lists as the view shows them (see ws__walk).  The walk's lists are
+ * sorted (cmp_entry); they are sorted again after. */
+static void apply_view(struct walker *w, const struct ws_view *view)
+{
+	size_t walked = w->out->files.n;
+	struct strvec *lists[] = {&w->out->files, &w->out->configs, &w->out->packages};
+	size_t it = 0;
+	const char *rel;
+	void *val;
+	struct strmap drop;
+	strmap_init(&drop);
+	while (strmap_next(&view->files, &it, &rel, &val)) {
+		const struct ws_view_file *f = val;
+		if (!f->data) {
+			strmap_put(&drop, rel, (void *)1);
+			continue;
+		}
+		if ((walked && bsearch(&rel, w->out->files.v, walked, sizeof(char *), cmp_str)) ||
+		    !view_path_kept(w, rel))
+			continue;
+		const char *base = strrchr(rel, '/');
+		base = base ? base + 1 : rel;
+		strvec_push(&w->out->files, rel);
+		if (!strcmp(base, "project.json"))
+			strvec_push(&w->out->configs, rel);
+		else if (!strcmp(base, "package.json"))
+			strvec_push(&w->out->packages, rel);
+	}
+	for (size_t l = 0; l < ARRAY_LEN(lists); l++) {
+		size_t out = 0;
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			if (strmap_get(&drop, lists[l]->v[i]))
+				free(lists[l]->v[i]);
+			else
+				lists[l]->v[out++] = lists[l]->v[i];
+		}
+		lists[l]->n = out;
+		strvec_sort(lists[l]);
+	}
+	strmap_release(&drop);
+}
+
+int ws__walk(const char *root, struct ws_walk *out, struct strvec *notes,
+             const struct ws_view *view, struct bld_err *err)
 {
 	struct walker w = {.out = out};
 	strmap_init(&w.cache);
@@ -506,6 +579,8 @@ int ws__walk(const char *root, struct ws_walk *out, struct strvec *notes, struct
 		                 ge ? ge->message : "libgit2 failed");
 		goto out;
 	}
+	if (view)
+		apply_view(&w, view); /* sorts */
 	/* the walk lists in bytewise order already (cmp_entry); make sure */
 	for (size_t i = 1; i < out->files.n; i++) {
 		if (strcmp(out->files.v[i - 1], out->files.v[i]) > 0) {

@@ -628,25 +628,3 @@ int ws__json_parse_as(const char *text, size_t len, const char *file, enum ws_sc
 	ws__json_spans_release(&spans);
 	return rc;
 }
-
-int ws__json_read(const char *path, const char *rel, enum ws_schema schema, cJSON **ret,
-                  char **ret_text, struct bld_err *err)
-{
-	return ws__json_read_at(AT_FDCWD, path, rel, schema, ret, ret_text, err);
-}
-
-int ws__json_read_at(int dirfd, const char *path, const char *rel, enum ws_schema schema,
-                     cJSON **ret, char **ret_text, struct bld_err *err)
-{
-	char *text;
-	size_t len;
-	int rc = ws__read_small_at(dirfd, path, &text, &len);
-	if (rc < 0)
-		return bld_err_at(err, rc, rel, 0, 0, "cannot read: %s", strerror(-rc));
-	rc = ws__json_parse_as(text, len, rel, schema, ret, err);
-	if (rc < 0 || !ret_text)
-		free(text);
-	else
-		*ret_text = text;
-	return rc;
-}

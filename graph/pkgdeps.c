@@ -41,12 +41,12 @@ void ws__pkg_release(struct ws_pkg *pkg)
 	memset(pkg, 0, sizeof(*pkg));
 }
 
-int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, char **ret_text,
+int ws__pkg_read(const struct ws_src *src, const char *rel, struct ws_pkg *pkg, char **ret_text,
                  struct bld_err *err)
 {
 	memset(pkg, 0, sizeof(*pkg));
 	cJSON *json = NULL;
-	int rc = ws__json_read_at(root_fd, rel, rel, WS_SCHEMA_PACKAGE, &json, ret_text, err);
+	int rc = ws__src_json(src, rel, WS_SCHEMA_PACKAGE, &json, ret_text, err);
 	if (rc == -ENOENT)
 		rc = 1;
 	if (rc == 0 && !cJSON_IsObject(json))

@@ -164,11 +164,11 @@ static int pnpm_packages(struct ws_pm *pm, yaml_document_t *doc, struct bld_err 
 	return 0;
 }
 
-static int read_pnpm(struct ws_pm *pm, int root_fd, struct bld_err *err)
+static int read_pnpm(struct ws_pm *pm, const struct ws_src *src, struct bld_err *err)
 {
 	char *text;
 	size_t len;
-	int rc = ws__read_small_at(root_fd, "pnpm-workspace.yaml", &text, &len);
+	int rc = ws__src_read(src, "pnpm-workspace.yaml", &text, &len);
 	if (rc < 0)
 		return bld_err_set(err, rc, "pnpm-workspace.yaml: %s", strerror(-rc));
 	yaml_parser_t parser;
@@ -195,11 +195,11 @@ static int read_pnpm(struct ws_pm *pm, int root_fd, struct bld_err *err)
 
 /* ---- lerna.json ---- */
 
-static int read_lerna(struct ws_pm *pm, int root_fd, struct bld_err *err)
+static int read_lerna(struct ws_pm *pm, const struct ws_src *src, struct bld_err *err)
 {
 	cJSON *json = NULL;
 	char *text = NULL;
-	int rc = ws__json_read_at(root_fd, "lerna.json", "lerna.json", WS_SCHEMA_NONE, &json, &text, err);
+	int rc = ws__src_json(src, "lerna.json", WS_SCHEMA_NONE, &json, &text, err);
 	if (rc < 0)
 		return rc;
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(json, "packages");
@@ -228,13 +228,14 @@ static int compile(const struct strvec *src, struct pattern **ret, size_t *ret_n
 	return 0;
 }
 
-int ws__pm_read(struct ws_pm *pm, const struct workspace *ws, int root_fd, struct bld_err *err)
+int ws__pm_read(struct ws_pm *pm, const struct workspace *ws, const struct ws_src *src,
+                struct bld_err *err)
 {
 	int rc = 0;
 	if (workspace_has_file(ws, "package.json")) {
 		cJSON *json = NULL;
 		char *text = NULL;
-		rc = ws__json_read_at(root_fd, "package.json", "package.json", WS_SCHEMA_PACKAGE, &json, &text,
+		rc = ws__src_json(src, "package.json", WS_SCHEMA_PACKAGE, &json, &text,
 		                      err);
 		if (rc == 0 && !cJSON_IsObject(json))
 			rc = bld_err_at(err, BLD_ESCHEMA, "package.json", 1, 1,
@@ -247,9 +248,9 @@ int ws__pm_read(struct ws_pm *pm, const struct workspace *ws, int root_fd, struc
 		free(text);
 	}
 	if (rc == 0 && workspace_has_file(ws, "pnpm-workspace.yaml"))
-		rc = read_pnpm(pm, root_fd, err);
+		rc = read_pnpm(pm, src, err);
 	if (rc == 0 && workspace_has_file(ws, "lerna.json"))
-		rc = read_lerna(pm, root_fd, err);
+		rc = read_lerna(pm, src, err);
 	if (pm->root_project)
 		strvec_push(&pm->include, "package.json");
 	/* negations alone (or beside only the root's own entry) mean "all but" */

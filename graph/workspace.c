@@ -110,11 +110,11 @@ static int read_plugins(struct workspace *ws, const char *text, struct bld_err *
 	return 0;
 }
 
-static int read_nx_json(struct workspace *ws, char **ret_text, struct bld_err *err)
+static int read_nx_json(struct workspace *ws, const struct ws_src *src, char **ret_text,
+                        struct bld_err *err)
 {
-	char *path = path_join(ws->root, "nx.json"), *text = NULL;
-	int rc = ws__json_read(path, "nx.json", WS_SCHEMA_NX, &ws->nx_json, &text, err);
-	free(path);
+	char *text = NULL;
+	int rc = ws__src_json(src, "nx.json", WS_SCHEMA_NX, &ws->nx_json, &text, err);
 	if (rc < 0)
 		return rc;
 	/* the types of what follows were checked by the read (schema.c) */
@@ -138,7 +138,7 @@ struct load_ctx {
 	const char *run;      /* the package manager's "npm run"-style prefix */
 	bool release_publish; /* @nx/js is installed: public packages get nx-release-publish */
 	struct ws_pm pm;      /* the package manager's workspace patterns */
-	int root_fd;
+	const struct ws_src *src;
 	const struct ws_load_opts *opts;
 };
 
@@ -281,7 +281,7 @@ static int read_package(struct workspace *ws, const char *pj, struct loading *l,
                         const struct load_ctx *cx, char **ret_text, struct bld_err *err)
 {
 	char *text = NULL;
-	int rc = ws__pkg_read(cx->root_fd, pj, &l->pkg, &text, err);
+	int rc = ws__pkg_read(cx->src, pj, &l->pkg, &text, err);
 	l->has_pkg = rc == 0;
 	if (rc == 0) {
 		l->p.has_package_json = true;
@@ -317,7 +317,7 @@ static void finish_read(struct workspace *ws, struct loading *l, const struct lo
 	if (workspace_has_file(ws, pp)) {
 		char *text;
 		size_t len;
-		if (ws__read_small_at(cx->root_fd, pp, &text, &len) == 0) {
+		if (ws__src_read(cx->src, pp, &text, &len) == 0) {
 			ws__pyproject_parse(text, len, pp, &l->py,
 			                    cx->opts->verbose ? &ws->notes : NULL);
 			l->has_py = true;
@@ -332,7 +332,7 @@ static int read_project(struct workspace *ws, const char *config, struct loading
                         const struct load_ctx *cx, struct bld_err *err)
 {
 	cJSON *json = NULL;
-	int rc = ws__json_read_at(cx->root_fd, config, config, WS_SCHEMA_PROJECT, &json, &l->text, err);
+	int rc = ws__src_json(cx->src, config, WS_SCHEMA_PROJECT, &json, &l->text, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = ws__project_parse(&l->p, json, l->text, config, err)) < 0)
@@ -714,9 +714,10 @@ static void package_projects(const struct ws_walk *walk, struct ws_pm *pm, struc
 }
 
 static int load_projects(struct workspace *ws, struct ws_walk *walk, const char *nx_text,
-                         const struct ws_load_opts *opts, struct bld_err *err)
+                         const struct ws_src *src, const struct ws_load_opts *opts,
+                         struct bld_err *err)
 {
-	struct load_ctx cx = {.opts = opts};
+	struct load_ctx cx = {.src = src, .opts = opts};
 	struct strvec pkgs;
 	strvec_init(&pkgs);
 	ws__pm_init(&cx.pm);
@@ -725,9 +726,7 @@ static int load_projects(struct workspace *ws, struct ws_walk *walk, const char 
 	char *nxjs = path_join(ws->root, "node_modules/@nx/js/package.json");
 	cx.release_publish = file_exists(nxjs); /* Nx adds nx-release-publish with @nx/js */
 	free(nxjs);
-	cx.root_fd = open(ws->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = cx.root_fd < 0 ? bld_err_set(err, -errno, "%s: %s", ws->root, strerror(errno))
-	                        : ws__pm_read(&cx.pm, ws, cx.root_fd, err);
+	int rc = ws__pm_read(&cx.pm, ws, src, err);
 	if (rc == 0)
 		package_projects(walk, &cx.pm, &pkgs);
 	size_t nc = walk->configs.n, n = nc + pkgs.n;
@@ -739,8 +738,6 @@ static int load_projects(struct workspace *ws, struct ws_walk *walk, const char 
 		rc = read_project(ws, walk->configs.v[i], &ls[i], &cx, err);
 	for (size_t i = 0; i < pkgs.n && rc == 0; i++)
 		rc = read_package_project(ws, pkgs.v[i], &ls[nc + i], &cx, err);
-	if (cx.root_fd >= 0)
-		close(cx.root_fd);
 	ws__pm_release(&cx.pm);
 	strvec_release(&pkgs);
 	if (rc == 0) {
@@ -793,20 +790,26 @@ int workspace_load(const char *root, const struct ws_load_opts *opts, struct wor
 	ws__walk_init(&walk);
 	uint64_t t0 = now_ns(), t1 = t0, t2 = t0;
 	ws->root = realpath(root, NULL);
+	ws->view = opts->view;
+	struct ws_src src = {.root_fd = -1, .view = opts->view};
 	int rc = ws->root ? 0 : bld_err_set(err, -errno, "%s: %s", root, strerror(errno));
+	if (rc == 0 && (src.root_fd = open(ws->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		rc = bld_err_set(err, -errno, "%s: %s", ws->root, strerror(errno));
 	char *nx_text = NULL;
 	if (rc == 0)
-		rc = read_nx_json(ws, &nx_text, err);
+		rc = read_nx_json(ws, &src, &nx_text, err);
 	if (rc == 0)
-		rc = ws__walk(ws->root, &walk, opts->verbose ? &ws->notes : NULL, err);
+		rc = ws__walk(ws->root, &walk, opts->verbose ? &ws->notes : NULL, opts->view, err);
 	t1 = now_ns();
 	if (rc == 0) {
 		ws->files = walk.files;
 		strvec_init(&walk.files);
 		ws->dirs = walk.dirs;
 		strvec_init(&walk.dirs);
-		rc = load_projects(ws, &walk, nx_text, opts, err);
+		rc = load_projects(ws, &walk, nx_text, &src, opts, err);
 	}
+	if (src.root_fd >= 0)
+		close(src.root_fd);
 	if (rc == 0)
 		workspace_owners_build(ws);
 	free(nx_text);

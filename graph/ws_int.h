@@ -52,18 +52,27 @@ int ws__read_small(const char *path, char **ret_buf, size_t *ret_len);
 int ws__read_small_at(int dirfd, const char *path, char **ret_buf, size_t *ret_len);
 /* Which file a JSON document is, for its types (schema.c). */
 enum ws_schema { WS_SCHEMA_NONE, WS_SCHEMA_PROJECT, WS_SCHEMA_NX, WS_SCHEMA_PACKAGE };
-/* Read, parse and type-check a JSON(C) file: path absolute, rel for
- * messages; *ret_text (may be NULL) gets the text, caller frees. */
-int ws__json_read(const char *path, const char *rel, enum ws_schema schema, cJSON **ret,
-                  char **ret_text, struct bld_err *err);
-/* The same, path relative to the open folder dirfd. */
-int ws__json_read_at(int dirfd, const char *path, const char *rel, enum ws_schema schema,
-                     cJSON **ret, char **ret_text, struct bld_err *err);
 /* Parse and type-check text (json.c's rules, then schema.c's). */
 int ws__json_parse_as(const char *text, size_t len, const char *file, enum ws_schema schema,
                       cJSON **ret, struct bld_err *err);
 /* "a string", "an array", ... of a cJSON value, for messages. */
 const char *ws__json_kind(const cJSON *v);
+
+/* view.c */
+
+/* Where a load reads the workspace's files: below the open root folder,
+ * except the paths view (may be NULL) gives as at another commit. */
+struct ws_src {
+	int root_fd;
+	const struct ws_view *view;
+};
+/* Read the workspace-relative file rel (ws__read_small's contract; -ENOENT
+ * when the view says it does not exist). */
+int ws__src_read(const struct ws_src *src, const char *rel, char **ret_buf, size_t *ret_len);
+/* Read, parse and type-check the JSON(C) file rel; *ret_text (may be NULL)
+ * gets the text, caller frees. */
+int ws__src_json(const struct ws_src *src, const char *rel, enum ws_schema schema, cJSON **ret,
+                 char **ret_text, struct bld_err *err);
 
 /* schema.c */
 
@@ -87,8 +96,11 @@ struct ws_walk {
 void ws__walk_init(struct ws_walk *w);
 void ws__walk_release(struct ws_walk *w);
 /* Walk root, honouring .gitignore/.nxignore via libgit2, skipping .git,
- * node_modules, .bld and dist. */
-int ws__walk(const char *root, struct ws_walk *w, struct strvec *notes, struct bld_err *err);
+ * node_modules, .bld and dist.  With a view (may be NULL), list the files as
+ * it shows them: its absent paths dropped, its others added unless a skipped
+ * folder or an ignore rule (the disk's) excludes them. */
+int ws__walk(const char *root, struct ws_walk *w, struct strvec *notes,
+             const struct ws_view *view, struct bld_err *err);
 
 /* project.c */
 
@@ -150,7 +162,7 @@ cJSON *ws__pkg_targets(const struct ws_pkg *pkg, const cJSON *project_targets, c
 /* Read the package.json at rel (relative to the open workspace root
  * root_fd); 0 and filled pkg, 1 when absent, or an error.  ret_text (may
  * be NULL) gets the file's text, for positions; caller frees. */
-int ws__pkg_read(int root_fd, const char *rel, struct ws_pkg *pkg, char **ret_text,
+int ws__pkg_read(const struct ws_src *src, const char *rel, struct ws_pkg *pkg, char **ret_text,
                  struct bld_err *err);
 /* The "metadata" Nx's package.json plugin gives a project: targetGroups
  * ("NPM Scripts": the script targets in targets), description, js
@@ -183,7 +195,8 @@ void ws__pm_init(struct ws_pm *pm);
 void ws__pm_release(struct ws_pm *pm);
 /* Read the root package.json's "workspaces", pnpm-workspace.yaml and
  * lerna.json (those ws->files holds) into pm; root_fd is the open root. */
-int ws__pm_read(struct ws_pm *pm, const struct workspace *ws, int root_fd, struct bld_err *err);
+int ws__pm_read(struct ws_pm *pm, const struct workspace *ws, const struct ws_src *src,
+                struct bld_err *err);
 /* Is the package.json at path (workspace-relative) a workspace package? */
 bool ws__pm_matches(const struct ws_pm *pm, const char *path);
 /* Is path one of pm->members? */

@@ -57,6 +57,21 @@ void affected_touched(const struct workspace *ws, const struct affected_changes 
  * project-graph edge (implicit, package.json/pyproject, cross-project dependsOn). */
 void affected_add_dependents(const struct workspace *ws, bool *sel);
 
+/*
+ * The two sides of the change as views over the disk (include/bld/workspace.h),
+ * for --by-inputs: ret_base shows the workspace at the merge-base of base and
+ * head (at HEAD for --uncommitted and --untracked), built from git's trees
+ * and blobs of just the paths where it differs from the disk; ret_head shows
+ * it at head (empty when the working tree is the head side: no --head).
+ * ret_base_id gets the base commit's id ("HEAD" for those two flags).  The
+ * caller initialises both views (ws_view_init) and releases them
+ * (ws_view_release) either way.  0, or BLD_EUSAGE as affected_changed_files
+ * says, and for --files (no commit to compare with).
+ */
+int affected_views(const struct workspace *ws, const struct affected_opts *o,
+                   struct ws_view *ret_base, struct ws_view *ret_head, char ret_base_id[41],
+                   struct bld_err *err);
+
 /* All of the above: 0 and sel filled, or the error of affected_changed_files. */
 int affected_projects(const struct workspace *ws, const struct affected_opts *o, bool *sel,
                       struct bld_err *err);

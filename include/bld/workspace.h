@@ -107,11 +107,35 @@ struct workspace {
 	size_t *nproject_files;
 	const char *package_manager; /* "npm", "yarn", "pnpm" or "bun" (static string): how
 	                                nx:run-script runs a script */
+	const struct ws_view *view;  /* the view it was loaded through (borrowed), or NULL:
+	                                the disk; the hasher reads files through it too */
 };
+
+/*
+ * A view of the workspace as at another commit (for --by-inputs): the disk,
+ * except the paths given here, which hold other contents there or do not
+ * exist there.  Built by affected_views from git's trees; graph/view.c.
+ */
+struct ws_view_file {
+	char *data;   /* the contents there (NUL-terminated), or NULL: absent there */
+	size_t len;
+	bool link;    /* a symbolic link; data is its target */
+};
+struct ws_view {
+	struct strmap files; /* workspace-relative path -> struct ws_view_file * (owned) */
+};
+void ws_view_init(struct ws_view *v);
+void ws_view_release(struct ws_view *v);
+/* Set rel's contents in the view, taking ownership of data (NULL: absent there). */
+void ws_view_put(struct ws_view *v, const char *rel, char *data, size_t len, bool link);
+/* rel's entry in the view, or NULL when the disk's file stands (v may be NULL). */
+const struct ws_view_file *ws_view_get(const struct ws_view *v, const char *rel);
 
 /* Options of workspace_load. */
 struct ws_load_opts {
 	bool verbose;          /* collect notes into ws->notes */
+	const struct ws_view *view; /* not NULL: load the workspace as this view shows it
+	                               (borrowed; it must outlive the workspace) */
 };
 
 /*

@@ -282,24 +282,85 @@ def test_shard_splits_the_affected_tasks(make_ws):
     assert seen[0] | seen[1] == {'core:build', 'ui:build', 'web:build'}
 
 
+def by_inputs(ws, *extra):
+    return affected(ws, '-t', 'build', '--by-inputs', *extra)
+
+
 def test_by_inputs_leaves_out_a_task_whose_inputs_did_not_change(make_ws):
+    """--by-inputs compares each task's hash with its hash at the merge-base, the latter
+    computed from git's trees (no checkout): docs/affected.md."""
     ws = make_ws(files())
     branch(ws)
     change(ws, 'apps/leaf/README.md', 'readme 2\n')      # production excludes it
     assert affected(ws) == ['leaf']                         # Nx's project-level rule
-    assert affected(ws, '-t', 'build', '--by-inputs') == []
+    assert by_inputs(ws) == []
     r = ws.run('affected', '-t', 'build', '--by-inputs', '--dry-run', '--json')
     assert r.code == 0 and json.loads(r.out) == [], r
-    change(ws, 'apps/leaf/main.ts', 'leaf 2\n')
-    assert affected(ws, '-t', 'build', '--by-inputs') == ['leaf']
+    change(ws, 'apps/leaf/main.ts', 'leaf 2\n')           # an input: its hash changes
+    assert by_inputs(ws) == ['leaf']
+    r = ws.run('show', 'projects', '--affected', '-t', 'build', '--by-inputs', '--verbose')
+    base = ws.git('merge-base', 'main', 'HEAD').strip()
+    assert r.code == 0 and 'compared with those at %s' % base in r.err, r
     ws.git('checkout', '-q', '-B', 'feature', 'main')
     change(ws, 'libs/core/src/index.ts', 'export const core = 4;\n')
     # ui and web hash core's files through "^default": all three change
-    assert affected(ws, '-t', 'build', '--by-inputs') == ['core', 'ui', 'web']
-    ws.git('rm', '-q', 'apps/leaf/README.md')              # a deleted file: over-approximated
+    assert by_inputs(ws) == ['core', 'ui', 'web']
+
+
+def test_by_inputs_deletions_new_files_and_configuration(make_ws):
+    ws = make_ws(files())
+    branch(ws)
+    ws.git('rm', '-q', 'apps/leaf/README.md')              # deleted, not an input
     ws.commit('drop readme')
-    assert 'leaf' in affected(ws, '-t', 'build', '--by-inputs')
-    change(ws, 'nx.json', ws.read('nx.json') + '\n')        # configuration: the project rule
-    assert affected(ws, '-t', 'build', '--by-inputs') == ALL
+    assert affected(ws) == ['leaf'] and by_inputs(ws) == []
+    ws.git('rm', '-q', 'apps/leaf/main.ts')                # deleted input
+    ws.commit('drop main')
+    assert by_inputs(ws) == ['leaf']
+    ws.git('checkout', '-q', '-B', 'feature', 'main')
+    change(ws, 'apps/web/extra.ts', 'new\n')               # a new file the input glob matches
+    assert by_inputs(ws) == ['web']
+    ws.git('checkout', '-q', '-B', 'feature', 'main')
+    # only compilerOptions.paths: the mapped projects by Nx's rule; Nx leaves paths out of
+    # the hashed tsconfig, so no hash changes
+    change(ws, 'tsconfig.base.json',
+           ws.read('tsconfig.base.json').replace('libs/ui/src/index.ts', 'libs/ui/src/m.ts'))
+    assert affected(ws) == ['ui', 'web'] and by_inputs(ws) == []
+    # a project's configuration is one input of each of its tasks (as in Nx): another
+    # target's options change the build hash too
+    leaf = json.loads(ws.read('apps/leaf/project.json'))
+    leaf['targets']['lint'] = {'command': 'true', 'options': {'x': 1}}
+    change(ws, 'apps/leaf/project.json', json.dumps(leaf))
+    assert by_inputs(ws) == ['leaf']
+    # namedInputs: sharedGlobals' file changes the hash only of tasks whose inputs name it
+    ws.git('checkout', '-q', '-B', 'feature', 'main')
+    change(ws, 'global.txt', 'g 2\n')
+    assert by_inputs(ws) == ['leaf']
+    # nx.json is hashed into every task (as Nx does): even a target default no task uses
+    nx = json.loads(ws.read('nx.json'))
+    nx['targetDefaults'] = {'lint': {'cache': True}}
+    change(ws, 'nx.json', json.dumps(nx))
+    assert by_inputs(ws) == ALL
+
+
+def test_by_inputs_head_and_working_tree_sides(make_ws):
+    ws = make_ws(files())
+    branch(ws)
+    change(ws, 'apps/leaf/main.ts', 'leaf 2\n')
+    ws.write('libs/core/src/index.ts', 'uncommitted\n')
+    ws.write('apps/web/untracked.ts', 'untracked\n')
+    assert by_inputs(ws) == ALL                              # HEAD plus the working tree
+    assert by_inputs(ws, '--head=HEAD') == ['leaf']          # head's tree, not the disk
+    assert by_inputs(ws, '--base=main', '--head', 'main') == []
+    assert by_inputs(ws, '--uncommitted') == ['core', 'ui', 'web']
+    assert by_inputs(ws, '--untracked') == ['web']
+    ws.write('libs/core/src/index.ts', 'export const core = 1;\n')  # back as committed
+    assert by_inputs(ws, '--uncommitted') == []
+    # a new project since the base: its task has no base hash
+    ws.write('apps/fresh/project.json', json.dumps(project('fresh')))
+    ws.write('apps/fresh/main.ts', 'fresh\n')
+    ws.commit('fresh')
+    assert 'fresh' in by_inputs(ws, '--head=HEAD')
     r = ws.run('show', 'projects', '--affected', '--by-inputs')
     assert r.code == 2 and '-t' in r.err, r
+    r = ws.run('show', 'projects', '--affected', '-t', 'build', '--by-inputs', '--files=x')
+    assert r.code == 2 and '--files' in r.err, r
