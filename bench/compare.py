@@ -274,6 +274,10 @@ def tool_commands(args, peers):
 		"change": b + " run-many -t build --parallel " + par,
 		"affected": b + " show projects --affected --base=main --head=bench-affected",
 		"affected-dry": b + " affected -t build --dry-run --base=main --head=bench-affected",
+		# bld only: each build task's hash against its hash at the merge-base (computed
+		# from git's trees); the project-level rule on the same change is the row's floor
+		"affected-inputs": b + " show projects --affected -t build --by-inputs --base=main "
+		"--head=bench-affected",
 	}}
 	# the same commands through bld's resident daemon (started by the warmup run, stopped
 	# by daemon_memory at the end); --no-daemon is the one-shot column's default (bench_env)
@@ -359,6 +363,13 @@ def scenarios(ws, args):
 			 "affected task), %d-file change" % args.affected_files,
 			 floors=[("git diff --name-only", "git diff --name-only main bench-affected")],
 			 check=lambda out: None),
+		Scenario("affected-inputs", "affected projects by task hashes (--by-inputs -t "
+			 "build), %d-file change" % args.affected_files,
+			 floors=[("git diff --name-only", "git diff --name-only main bench-affected"),
+				 ("bld project rule (-t build)", shlex.quote(args.bld) +
+				  " show projects --affected -t build --base=main --head=bench-affected")],
+			 check=lambda out: None if set(ws.affected) <= set(out.split())
+			 else "not every affected project listed (every changed file is an input)"),
 	]
 
 
@@ -421,7 +432,7 @@ def validate(ws, sc, tool, cmd, env, row):
 	rc, out, err, rss, secs = timed_once(ws, cmd, sc.prepare, env)
 	bad = ("exit %d: %s" % (rc, oneline(err or out))) if rc != 0 else sc.check(out)
 	cell = {"cmd": cmd, "peak_rss_kb": rss, "first_run_s": secs}
-	if sc.key in ("list", "affected"):
+	if sc.key in ("list", "affected", "affected-inputs"):
 		cell["projects_listed"] = sum(1 for p in ws.names if p in out.split())
 	if bad:
 		cell["status"] = ("n/a (bld: %s)" % bad if tool in ("bld", "bld-daemon") and sc.key not in CORE
@@ -794,7 +805,7 @@ def profile(args, ws):
 	sc = {s.key: s for s in scenarios(ws, args)}[args.scenario[0]]
 	cmd = shlex.split(cmds[sc.key].format(single=ws.single))
 	out = args.out
-	if sc.key not in ("list", "affected"):
+	if sc.key not in ("list", "affected", "affected-inputs"):
 		run(shlex.split(cmds["cached"]), cwd=ws.root, env=env, timeout=3600)
 	if sc.prepare:
 		run(sc.prepare, cwd=ws.root, env=env, shell=True)

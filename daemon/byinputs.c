@@ -44,12 +44,11 @@ static int requested_hashes(struct request *r, struct workspace *ws, const struc
 		rc = bld_err_set(err, BLD_ECACHE, "--by-inputs needs the cache to hash tasks");
 	if (rc >= 0 && tg)
 		rc = cmd_new_hasher(r, ws, cache, &h, err);
-	int *order = rc >= 0 && tg ? task_graph_topo(tg) : NULL;
-	for (size_t k = 0; rc >= 0 && tg && k < tg->ntasks; k++) {
-		int i = order ? order[k] : (int)k;
+	/* a hash covers the files (and outputs on disk) of dependencies, never their
+	 * hashes: only the requested tasks need one */
+	for (size_t i = 0; rc >= 0 && tg && i < tg->ntasks; i++) {
 		const struct task *t = &tg->tasks[i];
-		rc = hasher_task_hash(h, tg, i, NULL, err);
-		if (rc < 0 || !t->requested)
+		if (!t->requested || (rc = hasher_task_hash(h, tg, (int)i, NULL, err)) < 0)
 			continue;
 		if (!then) {
 			strmap_put(ret, t->id, xstrdup(t->hash));
@@ -60,7 +59,6 @@ static int requested_hashes(struct request *r, struct workspace *ws, const struc
 		if ((!old || strcmp(old, t->hash)) && p)
 			keep[p - keep_ws->projects] = true;
 	}
-	free(order);
 	hasher_free(h);
 	cmd_close_cache(r, cache);
 	task_graph_free(tg);

@@ -315,56 +315,48 @@ int affected_changed_files(const struct workspace *ws, const struct affected_opt
 
 /* ---- the two sides as views over the disk (--by-inputs) ---- */
 
-/* Put path (workspace-relative) as tree holds it into v: its bytes (a link's
+/* Put path as one side of a delta holds it into v: the blob's bytes (a link's
  * target for a symbolic link), or absent.  A submodule is left to the disk. */
-static void view_from_tree(const struct gitctx *g, git_tree *tree, const char *path,
+static void view_from_side(const struct gitctx *g, const git_diff_file *f, const char *path,
                            struct ws_view *v)
 {
-	char *full = *g->prefix ? xasprintf("%s/%s", g->prefix, path) : xstrdup(path);
-	git_tree_entry *e = NULL;
 	git_blob *blob = NULL;
-	git_filemode_t mode = 0;
-	if (tree && git_tree_entry_bypath(&e, tree, full) == 0)
-		mode = git_tree_entry_filemode(e);
-	if (mode == GIT_FILEMODE_COMMIT)
-		goto out;
-	if ((mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE ||
-	     mode == GIT_FILEMODE_LINK) &&
-	    git_blob_lookup(&blob, g->repo, git_tree_entry_id(e)) == 0) {
+	if (f->mode == GIT_FILEMODE_COMMIT)
+		return;
+	bool file = f->mode == GIT_FILEMODE_BLOB || f->mode == GIT_FILEMODE_BLOB_EXECUTABLE ||
+	            f->mode == GIT_FILEMODE_LINK;
+	if ((f->flags & GIT_DIFF_FLAG_EXISTS) && file &&
+	    git_blob_lookup(&blob, g->repo, &f->id) == 0) {
 		size_t len = (size_t)git_blob_rawsize(blob);
 		char *data = xmalloc(len + 1);
 		memcpy(data, git_blob_rawcontent(blob), len);
 		data[len] = '\0';
-		ws_view_put(v, path, data, len, mode == GIT_FILEMODE_LINK);
+		ws_view_put(v, path, data, len, f->mode == GIT_FILEMODE_LINK);
 	} else {
 		ws_view_put(v, path, NULL, 0, false); /* absent there (or a folder) */
 	}
-out:
 	git_blob_free(blob);
-	git_tree_entry_free(e);
-	free(full);
 }
 
-/* For each path d touches: into base as base_tree holds it, and into head (may
- * be NULL) as head_tree does.  Frees d. */
+/* For each path d touches (renames are not detected: one path a delta), its
+ * old side (d's first tree) into base unless base has the path already, and
+ * into head (may be NULL).  Only untracked deltas when untracked_only, whose
+ * old side is absence.  Frees d. */
 static void view_deltas(const struct gitctx *g, git_diff *d, bool untracked_only,
-                        git_tree *base_tree, struct ws_view *base, git_tree *head_tree,
-                        struct ws_view *head)
+                        struct ws_view *base, struct ws_view *head)
 {
 	size_t n = git_diff_num_deltas(d);
 	for (size_t i = 0; i < n; i++) {
 		const git_diff_delta *dl = git_diff_get_delta(d, i);
 		if (untracked_only && dl->status != GIT_DELTA_UNTRACKED)
 			continue;
-		const char *sides[] = {dl->old_file.path, dl->new_file.path};
-		for (size_t k = 0; k < 2; k++) {
-			const char *p = sides[k] ? ws_path(g, sides[k]) : NULL;
-			if (!p || !*p || (k && !strcmp(sides[0], sides[1])))
-				continue;
-			view_from_tree(g, base_tree, p, base);
-			if (head)
-				view_from_tree(g, head_tree, p, head);
-		}
+		const char *path = ws_path(g, dl->new_file.path ? dl->new_file.path : dl->old_file.path);
+		if (!path || !*path)
+			continue;
+		if (!ws_view_get(base, path))
+			view_from_side(g, &dl->old_file, path, base);
+		if (head)
+			view_from_side(g, &dl->old_file, path, head);
 	}
 	git_diff_free(d);
 }
@@ -375,7 +367,7 @@ static int views_local(struct gitctx *g, bool untracked, struct ws_view *base,
 	git_diff *d = NULL;
 	int rc = local_diff(g, untracked, &d, err);
 	if (rc >= 0)
-		view_deltas(g, d, untracked, untracked ? NULL : g->before, base, NULL, NULL);
+		view_deltas(g, d, untracked, base, NULL);
 	return rc;
 }
 
@@ -397,14 +389,15 @@ static int views_git(struct gitctx *g, const struct affected_opts *o, struct ws_
 	if (rc >= 0 && git_diff_tree_to_tree(&d, g->repo, g->before, ht, &opts) < 0)
 		rc = git_fail(err, "diffing the merge-base and head");
 	if (rc >= 0)
-		view_deltas(g, d, false, g->before, base, NULL, NULL);
-	/* where the working tree differs from head: the merge-base's file on the
-	 * base side, and head's on the head side when head is not the working tree */
+		view_deltas(g, d, false, base, NULL);
+	/* where the working tree differs from head: head's file on the head side
+	 * (when head is not the working tree), and on the base side where the
+	 * merge-base and head agree (the paths base does not hold yet) */
 	opts.flags |= GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS;
 	if (rc >= 0 && git_diff_tree_to_workdir_with_index(&d, g->repo, ht, &opts) < 0)
 		rc = git_fail(err, "diffing head and the working tree");
 	if (rc >= 0)
-		view_deltas(g, d, false, g->before, base, ht, o->head ? head : NULL);
+		view_deltas(g, d, false, base, o->head ? head : NULL);
 	git_tree_free(ht);
 	git_commit_free(hc);
 	return rc;
