@@ -87,8 +87,8 @@ static const struct help_page pages[] = {
                  "  --shard <i>/<n>                   run shard i of n (docs/ci.md)\n"
                  "  --dry-run                         list each task, its hash and whether it\n"
                  "                                    is a local hit or will run; run nothing\n"
-                 "  --by-inputs                       only tasks whose inputs changed (not just\n"
-                 "                                    a file of their project)\n"
+                 "  --by-inputs                       only projects with a task whose hash differs\n"
+                 "                                    from its hash at the merge-base\n"
                  "  --json                            with --dry-run: JSON (docs/affected.md)\n"},
     {"show", "Usage: bld show projects [-p <pattern>...] [--exclude <pattern>...]\n"
              "                         [--with-target <t>...] [--type app|lib|e2e] [--json]\n"
