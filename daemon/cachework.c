@@ -12,9 +12,13 @@
  *
  *     PREPARE  hash the task; unless --skip-cache: lookup, restore on a hit,
  *              record the hit.  -> run__task_prepared()
- *              A local miss (with the task lock held) asks the remote cache when
- *              one is configured: a verified artifact is written into the local
- *              cache, then restored from there.
+ *              A cacheable miss goes to the in-flight table first
+ *              (share_missed): another request of this engine may be running
+ *              the task already.  If not, the task is claimed and comes back
+ *              as a claimed PREPARE: take the task lock, look up again, and on
+ *              a local miss ask the remote cache when one is configured (a
+ *              verified artifact is written into the local cache, then
+ *              restored from there).
  *     FINISH   store the outputs of a successful cacheable task, queue its upload
  *              to the remote cache, record the run, release the task lock.
  *
@@ -22,7 +26,8 @@
  * remote uploads still in flight and says their warnings.
  *
  * The task lock (cache_task_lock_try): a cacheable task that misses is run
- * only by the engine holding its lock, from before it runs until its entry is
+ * only by the engine holding its lock (in the engine, by the request that
+ * claimed its hash), from before it runs until its entry is
  * stored.  When another engine holds it, the op comes back "busy": the task
  * waits (still PREPARING), says so once, and a timer on the loop re-submits
  * it every CACHEWORK_RETRY_MS as a retry (look up again, then try the lock
@@ -55,12 +60,14 @@ struct cache_op {
 	bool store;
 	int exit_code;
 	uint64_t ms;
-	/* PREPARE input: a retry after waiting for the lock (the task is hashed) */
-	bool retry;
-	bool hashed; /* hashed by the batch's prefetch pass */
+	/* PREPARE input: the task is hashed and its request claimed the hash in the
+	 * in-flight table (just now, or it waited for another engine's lock since) */
+	bool claimed;
+	bool hashed; /* hashed already (the batch's prefetch pass, or before) */
 	/* PREPARE output */
 	bool hit;
-	bool busy; /* another engine holds the task's lock: wait and retry */
+	bool busy;      /* another engine holds the task's lock: wait and retry */
+	bool unclaimed; /* a miss: ask the in-flight table (share_missed) */
 	struct cache_entry entry;
 	/* both: warnings for the client */
 	struct strvec warnings;
@@ -175,18 +182,15 @@ static int remote_lookup(struct cache_op *op)
 	return rc > 0 && lookup(op) > 0 && restore(op, "remote");
 }
 
-/* Look up; on a miss take the lock and look up again (another engine may
- * have stored it meanwhile); restore a hit, else hash with the manifest a
- * store will want.  A busy lock leaves op->busy set. */
+/* A claimed miss: take the lock and look up again (another engine may have
+ * stored it meanwhile); restore a hit, else hash with the manifest a store
+ * will want.  A busy lock leaves op->busy set. */
 static void prepare_lookup(struct cache_op *op)
 {
 	struct job *j = op->job;
-	if (lookup(op) > 0 && restore(op, "local"))
-		return;
 	if (!lock_task(op))
 		return;
-	if ((j->lock && lookup(op) > 0 && restore(op, "local")) ||
-	    (op->run->remote && remote_lookup(op))) {
+	if ((lookup(op) > 0 && restore(op, "local")) || (op->run->remote && remote_lookup(op))) {
 		cache_task_lock_release(j->lock); /* stored by the engine we waited for */
 		j->lock = NULL;
 		return;
@@ -242,12 +246,18 @@ static void op_run(struct cache_op *op)
 		return;
 	const struct task *t = &run->tg->tasks[op->job->index];
 	bool look = !run->skip_cache && run->cache && t->cache && !t->continuous;
-	if (!op->retry && !op->hashed)
+	if (!op->claimed && !op->hashed)
 		prepare_hash(op, !look); /* a hit needs no manifest */
-	if (look && cacheable(run, t))
+	if (!cacheable(run, t))
+		return;
+	if (!op->claimed) {
+		if (!look || lookup(op) <= 0 || !restore(op, "local"))
+			op->unclaimed = true;
+	} else if (look) {
 		prepare_lookup(op);
-	else if (cacheable(run, t))
+	} else {
 		lock_task(op); /* --skip-cache: it writes the same outputs, so it waits too */
+	}
 }
 
 /* With a remote cache: hash the batch's new tasks first and start downloading
@@ -262,7 +272,8 @@ static void prefetch(struct cache_batch *b)
 	strvec_init(&hashes);
 	for (struct cache_op *op = b->ops; op; op = op->next) {
 		const struct task *t = &run->tg->tasks[op->job->index];
-		if (op->kind != OP_PREPARE || op->retry || !t->cache || t->continuous)
+		if (op->kind != OP_PREPARE || op->claimed || op->hashed || !t->cache ||
+		    t->continuous)
 			continue;
 		prepare_hash(op, false);
 		op->hashed = true;
@@ -295,7 +306,7 @@ static void retry_cb(uv_timer_t *timer)
 			continue;
 		j->lock_wait = false;
 		struct cache_op *op = op_new(run, j, OP_PREPARE);
-		op->retry = true;
+		op->claimed = true;
 		submit(run, op);
 	}
 }
@@ -354,15 +365,19 @@ static void deliver(struct run *run, struct cache_op *op)
 	strvec_release(&op->warnings);
 	enum op_kind kind = op->kind;
 	struct job *j = op->job;
-	bool hit = op->hit, busy = op->busy;
+	bool hit = op->hit, busy = op->busy, unclaimed = op->unclaimed;
 	struct cache_entry e = op->entry;
 	free(op);
-	if (kind == OP_PREPARE && busy)
+	if (kind == OP_PREPARE && busy) {
 		wait_for_lock(run, j);
-	else if (kind == OP_PREPARE)
+	} else if (kind == OP_PREPARE && unclaimed) {
+		share_missed(run, j);
+	} else if (kind == OP_PREPARE) {
 		run__task_prepared(run, j, hit, &e);
-	else
+	} else {
+		share_stored(j);
 		run__cache_idle(run);
+	}
 }
 
 static void start_next(struct run *run);
@@ -428,6 +443,20 @@ static struct cache_op *op_new(struct run *run, struct job *j, enum op_kind kind
 void cachework_prepare(struct run *run, struct job *j)
 {
 	submit(run, op_new(run, j, OP_PREPARE));
+}
+
+void cachework_prepare_claimed(struct run *run, struct job *j)
+{
+	struct cache_op *op = op_new(run, j, OP_PREPARE);
+	op->claimed = true;
+	submit(run, op);
+}
+
+void cachework_prepare_again(struct run *run, struct job *j)
+{
+	struct cache_op *op = op_new(run, j, OP_PREPARE);
+	op->hashed = true;
+	submit(run, op);
 }
 
 void cachework_finish(struct run *run, struct job *j, bool store, int exit_code, uint64_t ms)

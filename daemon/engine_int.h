@@ -15,10 +15,11 @@
  *
  * Files: daemon.c (loop, connections, framing), request.c (dispatch, events),
  * run.c (run / run-many), cachework.c (hash, lookup, restore, store off the
- * loop), scheduler.c (which task next; pure), job.c (a task's environment and
- * processes), proc.c (one child process), exec.c (executors; pure), env.c
- * (environments, .env files; pure), cmds.c (show, graph, list, generate,
- * cache, reset).
+ * loop), inflight.c (the in-flight table; pure), share.c (a run's side of
+ * it: claim, follow, hand over, leave), scheduler.c (which task next; pure),
+ * job.c (a task's environment and processes), proc.c (one child process),
+ * exec.c (executors; pure), env.c (environments, .env files; pure), cmds.c
+ * (show, graph, list, generate, cache, reset).
  *
  * Nothing here is process-global: a resident daemon holds many connections,
  * each with its own request.  A request outlives its connection when the

@@ -22,6 +22,7 @@
 
 #include "engine_int.h"
 #include "host.h"
+#include "inflight.h"
 
 /* More changed paths than this at one sync: forget every memoised hash. */
 #define HOST_FORGET_ALL 512
@@ -311,6 +312,7 @@ struct host *host_new(struct daemon *d, const char *root, bool watch)
 	h->root = xstrdup(root);
 	h->stale = true;
 	h->memo = cache_memo_new();
+	h->inflight = inflight_new();
 	strmap_init(&h->changed);
 	pthread_mutex_init(&h->cache_lock, NULL);
 	pthread_mutex_init(&h->remote_lock, NULL);
@@ -352,6 +354,7 @@ void host_free(struct host *h)
 		remote_link_free(h->remotes[i]); /* uploads still running fail now */
 	pthread_mutex_destroy(&h->remote_lock);
 	cache_memo_free(h->memo);
+	inflight_free(h->inflight);
 	strmap_release(&h->changed);
 	free(h->fallback_why);
 	free(h->root);
@@ -468,6 +471,9 @@ void host_status(const struct host *h, struct sbuf *text, cJSON *json)
 		cJSON_AddNumberToObject(json, "remoteLinks", (double)h->nremotes);
 		if (h->snap && !h->snap->ws)
 			cJSON_AddStringToObject(json, "workspaceError", h->snap->err.msg);
+		cJSON_AddNumberToObject(json, "tasksInFlight", (double)inflight_count(h->inflight));
+		cJSON_AddNumberToObject(json, "tasksFollowed",
+		                        (double)inflight_followers(h->inflight));
 	}
 	if (text) {
 		sbuf_addf(text, "watching:   %zu folders (%s)\n", watched, state);
@@ -482,5 +488,8 @@ void host_status(const struct host *h, struct sbuf *text, cJSON *json)
 			                "re-checks file hashes\n");
 		if (h->snap && !h->snap->ws)
 			sbuf_addf(text, "workspace:  does not load: %s\n", h->snap->err.msg);
+		size_t n = inflight_count(h->inflight), f = inflight_followers(h->inflight);
+		sbuf_addf(text, "in flight:  %zu task%s, followed by %zu other request%s\n", n,
+		          n == 1 ? "" : "s", f, f == 1 ? "" : "s");
 	}
 }

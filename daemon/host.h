@@ -10,6 +10,7 @@
  *       struct cache         one handle kept open, lent to one request at a time
  *       struct remote_link   remote cache transports (connections), by configuration
  *       struct watcher       inotify on every folder the walk entered (watch.c)
+ *       struct inflight      the tasks running now, by task hash (inflight.h, share.c)
  *
  * Everything here runs on the loop thread except what is said otherwise:
  * loads run on the thread pool and the loop thread swaps the pointer;
@@ -32,6 +33,7 @@
 #include "bld/workspace.h"
 
 struct daemon;
+struct inflight;
 struct request;
 struct watcher;
 
@@ -92,6 +94,7 @@ struct host {
 	pthread_mutex_t remote_lock;
 	struct remote_link *remotes[HOST_REMOTES_MAX];
 	size_t nremotes;
+	struct inflight *inflight; /* owned: one execution per task hash (share.c) */
 	/* figures for `bld daemon status` */
 	uint64_t requests, loads, syncs, events;
 	double last_load_ms;

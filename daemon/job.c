@@ -326,6 +326,44 @@ void job_kill(struct job *j)
 	j->next_cmd = j->plan.commands.n; /* serial mode: start nothing more */
 }
 
+void job_set_paused(struct job *j, bool paused)
+{
+	for (size_t i = 0; i < j->nprocs; i++)
+		if (j->procs[i])
+			(paused ? proc_pause : proc_resume)(j->procs[i]);
+}
+
+/* The fields that make up a task's execution (see job_move). */
+static void move_execution(struct job *dst, const struct job *src)
+{
+	dst->env = src->env;
+	dst->procs = src->procs;
+	dst->nprocs = src->nprocs;
+	dst->next_cmd = src->next_cmd;
+	dst->live = src->live;
+	dst->exit_code = src->exit_code;
+	dst->detached = src->detached;
+	dst->ready_seen = src->ready_seen;
+	dst->tail = src->tail;
+	dst->term = src->term;
+	dst->record = src->record;
+	dst->start_ms = src->start_ms;
+	dst->manifest = src->manifest;
+	dst->lock = src->lock;
+}
+
+void job_move(struct job *to, struct job *from)
+{
+	struct job old = *to;
+	move_execution(to, from);
+	move_execution(from, &old);
+	for (size_t k = 0; k < to->nprocs; k++)
+		if (to->procs[k])
+			proc_set_ctx(to->procs[k], to);
+	from->run->live_procs -= to->live;
+	to->run->live_procs += to->live;
+}
+
 void job_release(struct job *j)
 {
 	exec_plan_release(&j->plan);

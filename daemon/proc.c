@@ -211,3 +211,8 @@ int proc_pid(const struct proc *p)
 {
 	return p->pid;
 }
+
+void proc_set_ctx(struct proc *p, void *ctx)
+{
+	p->ctx = ctx;
+}

@@ -42,5 +42,7 @@ void proc_pause(struct proc *p);
 void proc_resume(struct proc *p);
 /* Process id (for messages). */
 int proc_pid(const struct proc *p);
+/* From now on pass ctx to the callbacks (the task moved to another job). */
+void proc_set_ctx(struct proc *p, void *ctx);
 
 #endif

@@ -48,7 +48,10 @@ void run__task_start_event(struct run *run, struct job *j, const char *cache)
 		cJSON_AddItemToArray(cmds, cJSON_CreateString(j->plan.commands.v[i]));
 	if (t->continuous)
 		cJSON_AddBoolToObject(m, "continuous", true);
+	if (j->follows)
+		cJSON_AddBoolToObject(m, "shared", true);
 	request_send(run->rq, m);
+	share_started(j);
 }
 
 static void task_end_event(struct run *run, struct job *j, const char *status, const char *cache)
@@ -63,6 +66,8 @@ static void task_end_event(struct run *run, struct job *j, const char *status, c
 	cJSON_AddStringToObject(m, "cache", cache);
 	cJSON_AddNumberToObject(m, "ms", j->started ? (double)(now_ms() - j->start_ms) : 0);
 	cJSON_AddNumberToObject(m, "exit", j->exit_code);
+	if (j->follows)
+		cJSON_AddBoolToObject(m, "shared", true);
 	request_send(run->rq, m);
 }
 
@@ -71,10 +76,8 @@ static void set_paused(struct run *run, bool paused)
 {
 	run->paused = paused;
 	for (size_t i = 0; i < run->tg->ntasks; i++) {
-		struct job *j = &run->jobs[i];
-		for (size_t k = 0; k < j->nprocs; k++)
-			if (j->procs[k])
-				(paused ? proc_pause : proc_resume)(j->procs[k]);
+		job_set_paused(&run->jobs[i], paused);
+		share_follower_paused(&run->jobs[i]);
 	}
 }
 
@@ -94,6 +97,7 @@ void run__task_output(struct run *run, struct job *j, int stream, const char *da
 	}
 	if (j->record)
 		sbuf_add(&j->term, data, len);
+	share_output(j, stream, data, len);
 }
 
 void run_output_drained(struct run *run)
@@ -131,6 +135,25 @@ void run__task_up(struct run *run, struct job *j)
 	pump(run);
 }
 
+/* Task j ended: store it (unless another request's job ran it), task-end, and the
+ * same for the requests following it; the caller pumps. */
+static void task_end(struct run *run, struct job *j, bool ok)
+{
+	const struct task *t = &run->tg->tasks[j->index];
+	uint64_t ms = now_ms() - j->start_ms;
+	const char *status = ok ? "success" : (run->canceled ? "canceled" : "failure");
+	if (!ok && !j->exit_code)
+		j->exit_code = 1;
+	if (!j->follows)
+		cachework_finish(run, j, ok && !run->canceled, j->exit_code, ms);
+	task_end_event(run, j, status, task_cache_state(run, t));
+	share_done(j, ok);
+	if (!ok)
+		run->failed++;
+	run->ran++;
+	sched_finish(&run->sched, j->index, ok);
+}
+
 void run__task_done(struct run *run, struct job *j, bool ok)
 {
 	if (j->ended)
@@ -139,17 +162,7 @@ void run__task_done(struct run *run, struct job *j, bool ok)
 		j->ended = true; /* a continuous dependency stopped at the end of the run */
 		return;
 	}
-	const struct task *t = &run->tg->tasks[j->index];
-	uint64_t ms = now_ms() - j->start_ms;
-	const char *status = ok ? "success" : (run->canceled ? "canceled" : "failure");
-	if (!ok && !j->exit_code)
-		j->exit_code = 1;
-	cachework_finish(run, j, ok && !run->canceled, j->exit_code, ms);
-	task_end_event(run, j, status, task_cache_state(run, t));
-	if (!ok)
-		run->failed++;
-	run->ran++;
-	sched_finish(&run->sched, j->index, ok);
+	task_end(run, j, ok);
 	pump(run);
 }
 
@@ -198,10 +211,13 @@ static void execute(struct run *run, struct job *j)
 void run__task_prepared(struct run *run, struct job *j, bool hit, struct cache_entry *e)
 {
 	if (run->canceled || run->sched.stopped) {
+		share_leave(j);
 		sched_abandon(&run->sched, j->index);
 	} else if (hit) {
+		share_prepared(j, true);
 		replay_hit(run, j, e);
 	} else {
+		share_prepared(j, false);
 		execute(run, j);
 	}
 	if (e)
@@ -219,6 +235,7 @@ static void skipped_events(struct run *run)
 	int i;
 	while ((i = sched_pop_skipped(&run->sched)) >= 0) {
 		struct job *j = &run->jobs[i];
+		share_leave(j); /* a queued task others follow: one of them runs it */
 		if (j->ended)
 			continue;
 		run->skipped++;
@@ -236,10 +253,28 @@ static void run_finish(struct run *run)
 	request_finish(rq, code); /* frees the request and this run */
 }
 
+/* j's run leaves a task another request's job runs: a started one ends as
+ * canceled here, one still waiting for that job is abandoned. */
+static void stop_following(struct run *run, struct job *j)
+{
+	if (j->ended)
+		return;
+	if (j->started)
+		task_end(run, j, false);
+	else if (run->sched.t[j->index].state == SCHED_PREPARING)
+		sched_abandon(&run->sched, j->index);
+}
+
+/* Stop every task of the run; a task other requests also want goes on for them. */
 static void kill_all(struct run *run)
 {
-	for (size_t i = 0; i < run->tg->ntasks; i++)
-		job_kill(&run->jobs[i]);
+	for (size_t i = 0; i < run->tg->ntasks; i++) {
+		struct job *j = &run->jobs[i];
+		if (share_leave(j))
+			stop_following(run, j);
+		else
+			job_kill(j);
+	}
 }
 
 static void pump(struct run *run)
@@ -278,6 +313,7 @@ void run__proc_started(struct run *run, struct job *j, int pid)
 	cJSON_AddNumberToObject(m, "task", j->index);
 	cJSON_AddNumberToObject(m, "pid", pid);
 	request_send(run->rq, m);
+	share_spawned(j, pid);
 }
 
 void run__proc_gone(struct run *run)
@@ -296,7 +332,10 @@ void run_cancel(struct run *run)
 		set_paused(run, false); /* nobody is reading: drain the pipes into the void */
 	sched_stop(&run->sched);
 	cachework_stop_waiting(run);
+	bool pumping = run->pumping;
+	run->pumping = true; /* a task ended in kill_all must not end the run under it */
 	kill_all(run);
+	run->pumping = pumping;
 	pump(run);
 }
 
@@ -318,8 +357,10 @@ void run_free(struct run *run)
 {
 	if (!run)
 		return;
-	for (size_t i = 0; run->jobs && i < run->tg->ntasks; i++)
+	for (size_t i = 0; run->jobs && i < run->tg->ntasks; i++) {
+		share_leave(&run->jobs[i]); /* nothing is left in the table at the end */
 		job_release(&run->jobs[i]);
+	}
 	free(run->jobs);
 	cachework_release(run);
 	sched_release(&run->sched);

@@ -16,6 +16,7 @@
 #include "engine_int.h"
 #include "env.h"
 #include "exec.h"
+#include "inflight.h"
 #include "proc.h"
 #include "scheduler.h"
 
@@ -46,6 +47,9 @@ struct job {
 	bool lock_wait;               /* another engine runs this task: retry (cachework.c) */
 	bool lock_said;               /* "waiting for another bld" was said */
 	bool remote_hit; /* restored from an artifact of the remote cache */
+	/* share.c: the in-flight job this one owns or follows, or NULL */
+	struct inflight_job *shared;
+	bool follows; /* another request's job runs (or ran) the task: store nothing */
 };
 
 struct run {
@@ -83,13 +87,25 @@ void job_spawn(struct job *j);
 void job_run_native(struct job *j);
 /* Stop every live process of j. */
 void job_kill(struct job *j);
+/* Stop / restart reading j's processes' output. */
+void job_set_paused(struct job *j, bool paused);
+/* The task's execution moves from `from` to `to`, a job of another request
+ * for the same task hash: its processes, environment, output so far, exit
+ * code, task lock and manifest (to's unused ones go to from). */
+void job_move(struct job *to, struct job *from);
 void job_release(struct job *j);
 
 /* cachework.c: the cache work of a run, one operation at a time on the thread pool. */
 struct cache_op;
 struct cache_batch;
-/* Hash j, look it up, restore a hit; then run__task_prepared on the loop. */
+/* Hash j, look it up, restore a hit; then run__task_prepared on the loop
+ * (a cacheable miss goes to share_missed first). */
 void cachework_prepare(struct run *run, struct job *j);
+/* j claimed its hash in the in-flight table: take the task lock, look up
+ * again, then run__task_prepared (or wait for another engine's lock). */
+void cachework_prepare_claimed(struct run *run, struct job *j);
+/* The in-flight job j followed went away: prepare j again (it is hashed). */
+void cachework_prepare_again(struct run *run, struct job *j);
 /* Task j ended: store its outputs when store (and it is cacheable), record the run. */
 void cachework_finish(struct run *run, struct job *j, bool store, int exit_code, uint64_t ms);
 /* No cache operation queued or running. */
@@ -102,6 +118,32 @@ void cachework_release(struct run *run);
  * say their warnings, then run__cache_idle.  False when there is nothing to
  * wait for (no remote, done already, canceled). */
 bool cachework_drain(struct run *run);
+
+/* share.c: the run's side of the in-flight table (inflight.h).  Each is a
+ * no-op for a job that neither owns nor follows an in-flight job. */
+/* j's cacheable task missed: follow the in-flight job of its hash, or claim it
+ * and go on preparing (cachework_prepare_claimed). */
+void share_missed(struct run *run, struct job *j);
+/* The owner's claimed preparation came back: a hit closes the job (followers
+ * prepare again and restore); a miss: it runs. */
+void share_prepared(struct job *j, bool hit);
+/* The owner's task-start was sent: followers start too. */
+void share_started(struct job *j);
+/* The owner's output: to every follower. */
+void share_output(struct job *j, int stream, const char *data, size_t len);
+/* A process of the owner's task started. */
+void share_spawned(struct job *j, int pid);
+/* The owner's task ended (ok or not): every follower's task ends the same way. */
+void share_done(struct job *j, bool ok);
+/* The owner's store is done: the job leaves the table. */
+void share_stored(struct job *j);
+/* Follower f's run paused or resumed reading: so does the owner's task. */
+void share_follower_paused(struct job *f);
+/* j's run no longer wants j's task (canceled, stopped, freed).  True when j
+ * follows another request's job (or handed its own over): there is nothing of
+ * j to kill, and a started task of j ends as canceled.  False: stop j as
+ * ever (nobody else wants its processes). */
+bool share_leave(struct job *j);
 
 /* run.c: callbacks from job.c and cachework.c */
 /* Task j was hashed (and restored when hit; e is then the entry, released by the callee). */

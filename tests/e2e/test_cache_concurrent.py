@@ -116,10 +116,14 @@ def err_text(ws, name):
 
 
 def start_holder_and_waiter(ws):
+    """a runs w:build and holds its lock; b, another engine, waits for it.  b is always a
+    one-shot engine: in the suite's daemon pass a is the resident daemon, whose in-flight
+    job holds the same cross-process lock (two requests of one daemon would share the job
+    instead of waiting, test_daemon.py)."""
     a = spawn_to_files(ws, 'a', 'run', 'w:build')
     wait_for(lambda: (ws.side / 'started').exists() or a.poll() is not None, timeout=30)
     assert (ws.side / 'started').exists(), err_text(ws, 'a')
-    b = spawn_to_files(ws, 'b', 'run', 'w:build')
+    b = spawn_to_files(ws, 'b', 'run', 'w:build', env={'BLD_DAEMON': '0'})
     wait_for(lambda: WAITING in err_text(ws, 'b') or b.poll() is not None, timeout=30)
     assert WAITING in err_text(ws, 'b'), (b.poll(), err_text(ws, 'b'))
     return a, b

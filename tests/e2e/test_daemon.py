@@ -409,55 +409,162 @@ def test_no_client_takes_the_daemon_down(make_ws):
     assert status(ws)['pid'] == pid
 
 
-def slow_files():
-    return files({'s/project.json': {'name': 's', 'targets': {'build': {
-        'command': f"touch '@SIDE@/s.started' && sleep 2 && " + log('s:ran') +
-                   " && mkdir -p dist && echo slow > dist/s.txt && echo s-output",
-        'outputs': ['{workspaceRoot}/dist/s.txt']}}}})
+# -- the in-flight table: one task hash, one execution, however many clients want it --
+
+GATE = ("i=0; while [ ! -e '@SIDE@/go' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done")
+
+
+def shared_files(fail=False, extra=None):
+    """s:build logs its start, prints, waits for the test's go file, then logs its end
+    and writes its output (or fails).  x and y both depend on it."""
+    end = ("echo s-fail >&2 && exit 3" if fail else
+           log('s:ran') + " && mkdir -p dist && echo slow > dist/s.txt && echo s-output")
+    f = {'s/project.json': {'name': 's', 'targets': {'build': {
+        'command': log('s:start') + " && echo $$ > '@SIDE@/s.pid' && echo s-begin && "
+                   "touch '@SIDE@/s.started' && " + GATE + " && echo s-middle && " + end,
+        'outputs': ['{workspaceRoot}/dist/s.txt']}}}}
+    for p in ('x', 'y'):
+        f[f'{p}/project.json'] = {'name': p, 'implicitDependencies': ['s'], 'targets': {
+            'build': {'command': log(f'{p}:ran'), 'dependsOn': ['^build']}}}
+    f.update(extra or {})
+    return files(f)
+
+
+def followed(ws, n):
+    """Wait until n requests follow another's in-flight task."""
+    return wait_for(lambda: status(ws)['tasksFollowed'] == n, timeout=20)
+
+
+def start_two(ws, first=('s:build',), second=('s:build',)):
+    """Client a starts the shared task; client b asks for it while it runs and follows."""
+    assert ws.run('daemon', 'start', env=D).code == 0
+    a = ws.spawn('run', *first, env=D)
+    assert wait_for(lambda: (ws.side / 's.started').exists(), timeout=20)
+    b = ws.spawn('run', *second, env=D)
+    assert followed(ws, 1), status(ws)
+    return a, b
+
+
+def go(ws):
+    (ws.side / 'go').touch()
+
+
+def group_alive(pgid):
+    """Some process of process group pgid is alive."""
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            try:
+                with open(f'/proc/{d}/stat') as f:
+                    fields = f.read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] not in ('Z', 'X'):
+                return True
+    return False
+
+
+def no_task_in_flight(ws):
+    st = status(ws)
+    return st['tasksInFlight'] == 0 and st['tasksFollowed'] == 0
 
 
 def test_two_clients_one_slow_task_runs_once(make_ws):
-    ws = make_ws(slow_files())
-    assert ws.run('daemon', 'start', env=D).code == 0
-    a = ws.spawn('run', 's:build', env=D)
-    assert wait_for(lambda: (ws.side / 's.started').exists(), timeout=20)
-    b = ws.spawn('run', 's:build', env=D)
+    ws = make_ws(shared_files())
+    a, b = start_two(ws)
+    # the follower got task-start and the output so far while the task still waits
+    go(ws)
     for p in (a, b):
         out, err = p.communicate(timeout=60)
         assert p.returncode == 0, (out, err)
-        assert b's-output' in out, out
-    assert ws.ran().count('s:ran') == 1, ws.ran()
+        assert b's-begin' in out and b's-middle' in out and b's-output' in out, out
+        assert b'cache]' not in out, out  # run, not restored
+    assert ws.ran().count('s:start') == 1 and ws.ran().count('s:ran') == 1, ws.ran()
+    assert no_task_in_flight(ws)
+    # stored once, by the one that ran it: a third client restores it
+    r = ws.run('run', 's:build', env=D)
+    assert r.code == 0 and 'local cache' in r.out, r
+    assert ws.ran().count('s:start') == 1
 
 
-def test_ctrl_c_in_one_of_two_sharing_a_task(make_ws):
-    ws = make_ws(slow_files())
-    assert ws.run('daemon', 'start', env=D).code == 0
-    # the waiting client is interrupted: the running one still gets its result, once
-    a = ws.spawn('run', 's:build', env=D)
-    assert wait_for(lambda: (ws.side / 's.started').exists(), timeout=20)
-    b = ws.spawn('run', 's:build', env=D)
-    time.sleep(0.5)
+def test_ctrl_c_in_the_follower(make_ws):
+    ws = make_ws(shared_files())
+    a, b = start_two(ws)
     b.send_signal(signal.SIGINT)
     out, err = b.communicate(timeout=30)
     assert b.returncode == 130, (out, err)
+    assert followed(ws, 0)
+    go(ws)
     out, err = a.communicate(timeout=60)
     assert a.returncode == 0 and b's-output' in out, (out, err)
-    assert ws.ran().count('s:ran') == 1, ws.ran()
-    # the running client is interrupted: its task stops, the other still succeeds (it
-    # takes the task's lock and runs it itself)
-    assert ws.run('reset', env=D).code == 0
-    (ws.side / 's.started').unlink()
-    ws.clear_log()
-    a = ws.spawn('run', 's:build', env=D)
-    assert wait_for(lambda: (ws.side / 's.started').exists(), timeout=20)
-    b = ws.spawn('run', 's:build', env=D)
-    time.sleep(0.5)
+    assert ws.ran().count('s:start') == 1 and ws.ran().count('s:ran') == 1, ws.ran()
+    assert no_task_in_flight(ws)
+
+
+def test_ctrl_c_in_the_client_that_started_it(make_ws):
+    ws = make_ws(shared_files())
+    a, b = start_two(ws)
+    pid = int((ws.side / 's.pid').read_text())
     a.send_signal(signal.SIGINT)
+    # a ends at once, the task still waiting for the go file: it was handed to b
     out, err = a.communicate(timeout=30)
     assert a.returncode == 130, (out, err)
+    assert pid_alive(pid) and not (ws.side / 'go').exists()
+    assert status(ws)['tasksInFlight'] == 1
+    go(ws)
     out, err = b.communicate(timeout=60)
-    assert b.returncode == 0 and b's-output' in out, (out, err)
-    assert ws.ran() == ['s:ran'], ws.ran()
+    assert b.returncode == 0, (out, err)
+    assert b's-begin' in out and b's-output' in out, out
+    assert ws.ran().count('s:start') == 1, ws.ran()  # not started again
+    assert ws.ran().count('s:ran') == 1, ws.ran()
+    assert no_task_in_flight(ws)
+    r = ws.run('run', 's:build', env=D)
+    assert r.code == 0 and 'local cache' in r.out, r  # b stored what a started
+
+
+def test_ctrl_c_in_both_stops_the_task(make_ws):
+    ws = make_ws(shared_files())
+    a, b = start_two(ws)
+    pid = int((ws.side / 's.pid').read_text())
+    for p in (a, b):
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == 130, (out, err)
+    assert wait_for(lambda: not group_alive(pid), timeout=10), 'the task outlived both clients'
+    assert no_task_in_flight(ws)
+    assert ws.ran() == ['s:start'], ws.ran()
+    # nothing was stored; the next client runs it
+    go(ws)
+    r = ws.run('run', 's:build', env=D)
+    assert r.code == 0 and 's-output' in r.out, r
+    assert ws.ran().count('s:start') == 2
+
+
+def test_a_shared_dependency_of_two_targets(make_ws):
+    ws = make_ws(shared_files())
+    a, b = start_two(ws, first=('x:build',), second=('y:build',))
+    go(ws)
+    for p in (a, b):
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, (out, err)
+    ran = ws.ran()
+    assert ran.count('s:start') == 1 and ran.count('s:ran') == 1, ran
+    # each dependent ran after the shared task ended, once
+    assert ran.count('x:ran') == 1 and ran.count('y:ran') == 1, ran
+    assert ran.index('x:ran') > ran.index('s:ran') and ran.index('y:ran') > ran.index('s:ran')
+    assert no_task_in_flight(ws)
+
+
+def test_a_failing_shared_task_fails_both(make_ws):
+    ws = make_ws(shared_files(fail=True))
+    a, b = start_two(ws, first=('x:build',), second=('s:build',))
+    go(ws)
+    for p in (a, b):
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 1, (out, err)
+        assert b's-fail' in out + err, (out, err)
+    ran = ws.ran()
+    assert ran.count('s:start') == 1 and 'x:ran' not in ran, ran
+    assert no_task_in_flight(ws)
 
 
 def test_differential_daemon_equals_one_shot_after_random_edits(make_ws):

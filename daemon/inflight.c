@@ -1,0 +1,214 @@
+/*
+ * inflight.c - the in-flight table.  See inflight.h.
+ *
+ * A chained hash table (FNV-1a of the key, power-of-two buckets, doubled past
+ * one job per bucket): a job leaves the table as often as it enters it, and
+ * chains make removal plain.  Only tasks running right now are in it, so it
+ * stays small; a lookup is one hash and a short chain, no system call.
+ */
+#include "inflight.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bld/base.h"
+
+struct inflight_job {
+	struct inflight *table;
+	char *key; /* owned */
+	struct inflight_job *next; /* bucket chain */
+	struct job *owner;
+	struct job **subs; /* in the order they subscribed */
+	size_t nsubs, capsubs;
+	enum inflight_phase phase;
+	bool started;
+};
+
+struct inflight {
+	struct inflight_job **buckets;
+	size_t nbuckets; /* a power of two */
+	size_t n;
+	size_t nsubs; /* followers of all its jobs */
+};
+
+#define INFLIGHT_MIN_BUCKETS 16
+
+struct inflight *inflight_new(void)
+{
+	struct inflight *t = xcalloc(1, sizeof(*t));
+	t->nbuckets = INFLIGHT_MIN_BUCKETS;
+	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
+	return t;
+}
+
+static void job_free(struct inflight_job *sj)
+{
+	free(sj->key);
+	free(sj->subs);
+	free(sj);
+}
+
+void inflight_free(struct inflight *t)
+{
+	if (!t)
+		return;
+	for (size_t b = 0; b < t->nbuckets; b++)
+		for (struct inflight_job *sj = t->buckets[b], *next; sj; sj = next) {
+			next = sj->next;
+			job_free(sj);
+		}
+	free(t->buckets);
+	free(t);
+}
+
+size_t inflight_count(const struct inflight *t)
+{
+	return t->n;
+}
+
+size_t inflight_followers(const struct inflight *t)
+{
+	return t->nsubs;
+}
+
+static struct inflight_job **bucket_of(const struct inflight *t, const char *key)
+{
+	return &t->buckets[str_hash(key) & (t->nbuckets - 1)];
+}
+
+struct inflight_job *inflight_find(const struct inflight *t, const char *key)
+{
+	for (struct inflight_job *sj = *bucket_of(t, key); sj; sj = sj->next)
+		if (!strcmp(sj->key, key))
+			return sj;
+	return NULL;
+}
+
+static void grow(struct inflight *t)
+{
+	struct inflight_job **old = t->buckets;
+	size_t nold = t->nbuckets;
+	t->nbuckets *= 2;
+	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
+	for (size_t b = 0; b < nold; b++)
+		for (struct inflight_job *sj = old[b], *next; sj; sj = next) {
+			next = sj->next;
+			struct inflight_job **head = bucket_of(t, sj->key);
+			sj->next = *head;
+			*head = sj;
+		}
+	free(old);
+}
+
+struct inflight_job *inflight_claim(struct inflight *t, const char *key, struct job *owner)
+{
+	if (t->n >= t->nbuckets)
+		grow(t);
+	struct inflight_job *sj = xcalloc(1, sizeof(*sj));
+	sj->table = t;
+	sj->key = xstrdup(key);
+	sj->owner = owner;
+	sj->phase = INFLIGHT_CLAIMED;
+	struct inflight_job **head = bucket_of(t, key);
+	sj->next = *head;
+	*head = sj;
+	t->n++;
+	return sj;
+}
+
+void inflight_take_subs(struct inflight_job *sj, struct job ***ret_subs, size_t *ret_n)
+{
+	*ret_subs = sj->subs;
+	*ret_n = sj->nsubs;
+	sj->table->nsubs -= sj->nsubs;
+	sj->subs = NULL;
+	sj->nsubs = sj->capsubs = 0;
+}
+
+void inflight_close(struct inflight *t, struct inflight_job *sj, struct job ***ret_subs,
+                    size_t *ret_n)
+{
+	for (struct inflight_job **pp = bucket_of(t, sj->key); *pp; pp = &(*pp)->next)
+		if (*pp == sj) {
+			*pp = sj->next;
+			t->n--;
+			break;
+		}
+	inflight_take_subs(sj, ret_subs, ret_n);
+	job_free(sj);
+}
+
+void inflight_subscribe(struct inflight_job *sj, struct job *sub)
+{
+	xgrow(&sj->subs, &sj->capsubs, sj->nsubs + 1, sizeof(*sj->subs));
+	sj->subs[sj->nsubs++] = sub;
+	sj->table->nsubs++;
+}
+
+bool inflight_unsubscribe(struct inflight_job *sj, struct job *sub)
+{
+	for (size_t i = 0; i < sj->nsubs; i++) {
+		if (sj->subs[i] != sub)
+			continue;
+		memmove(&sj->subs[i], &sj->subs[i + 1], (sj->nsubs - i - 1) * sizeof(*sj->subs));
+		sj->nsubs--;
+		sj->table->nsubs--;
+		return true;
+	}
+	return false;
+}
+
+struct job *inflight_hand_over(struct inflight_job *sj)
+{
+	if (!sj->nsubs)
+		return NULL;
+	struct job *heir = sj->subs[0];
+	inflight_unsubscribe(sj, heir);
+	sj->owner = heir;
+	return heir;
+}
+
+struct job *inflight_owner(const struct inflight_job *sj)
+{
+	return sj->owner;
+}
+
+size_t inflight_interest(const struct inflight_job *sj)
+{
+	return 1 + sj->nsubs;
+}
+
+size_t inflight_nsubs(const struct inflight_job *sj)
+{
+	return sj->nsubs;
+}
+
+struct job *inflight_sub(const struct inflight_job *sj, size_t i)
+{
+	return i < sj->nsubs ? sj->subs[i] : NULL;
+}
+
+const char *inflight_key(const struct inflight_job *sj)
+{
+	return sj->key;
+}
+
+enum inflight_phase inflight_phase(const struct inflight_job *sj)
+{
+	return sj->phase;
+}
+
+void inflight_set_phase(struct inflight_job *sj, enum inflight_phase phase)
+{
+	sj->phase = phase;
+}
+
+bool inflight_started(const struct inflight_job *sj)
+{
+	return sj->started;
+}
+
+void inflight_set_started(struct inflight_job *sj)
+{
+	sj->started = true;
+}
