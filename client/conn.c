@@ -726,7 +726,8 @@ int client_run(const struct cli *cli)
 		}
 	}
 	render_done(&s.render, code);
-	if (debug_on() && s.how) {
+	if ((debug_on() || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cli->args, "verbose"))) &&
+	    s.how) {
 		uint64_t end = now_ns();
 		fprintf(stderr,
 		        "bld: client: engine reached in %.2f ms (%s%s), its hello after %.2f ms, "

@@ -71,6 +71,8 @@ struct cache_op {
 	struct cache_entry entry;
 	/* both: warnings for the client */
 	struct strvec warnings;
+	/* both: where the worker's time went (ns), added to run->st by the loop */
+	uint64_t t_hash, t_lookup, t_restore, t_store;
 };
 
 /* Operations run together on the pool, in order. */
@@ -100,8 +102,11 @@ static void prepare_hash(struct cache_op *op, bool with_manifest)
 	struct bld_err err;
 	bld_err_clear(&err);
 	cJSON *manifest = NULL;
-	if (hasher_task_hash(run->hasher, run->tg, j->index, with_manifest ? &manifest : NULL,
-	                     &err) < 0) {
+	uint64_t t0 = now_ns();
+	int rc = hasher_task_hash(run->hasher, run->tg, j->index, with_manifest ? &manifest : NULL,
+	                          &err);
+	op->t_hash += now_ns() - t0;
+	if (rc < 0) {
 		t->hash[0] = '\0';
 		op_warn(op, "%s: hashing failed: %s; the task runs without the cache", t->id,
 		        err.msg);
@@ -117,7 +122,9 @@ static int lookup(struct cache_op *op)
 	const struct task *t = &run->tg->tasks[op->job->index];
 	struct bld_err err;
 	bld_err_clear(&err);
+	uint64_t t0 = now_ns();
 	int rc = cache_lookup(run->cache, t->hash, &op->entry, &err);
+	op->t_lookup += now_ns() - t0;
 	if (rc < 0)
 		op_warn(op, "%s: cache lookup failed: %s", t->id, err.msg);
 	return rc;
@@ -148,8 +155,9 @@ static int restore(struct cache_op *op, const char *source)
 	struct bld_err err;
 	bld_err_clear(&err);
 	size_t restored = 0;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = now_ms(), t0ns = now_ns();
 	int rc = cache_restore(run->cache, &op->entry, run->ws->root, &restored, &err);
+	op->t_restore += now_ns() - t0ns;
 	if (rc < 0) {
 		op_warn(op, "%s: %s; running the task instead", t->id,
 		        rc == BLD_ECORRUPT ? "corrupted cache entry" : err.msg);
@@ -218,6 +226,7 @@ static void finish_store(struct cache_op *op)
 	const struct task *t = &run->tg->tasks[j->index];
 	struct bld_err err;
 	bld_err_clear(&err);
+	uint64_t t0 = now_ns();
 	if (op->store && cacheable(run, t)) {
 		struct strvec outs;
 		strvec_init(&outs);
@@ -229,6 +238,7 @@ static void finish_store(struct cache_op *op)
 			upload(op);
 		strvec_release(&outs);
 	}
+	op->t_store += now_ns() - t0;
 	if (run->cache && t->hash[0])
 		cache_record_run(run->cache, t->id, t->hash, "miss", op->exit_code, op->ms);
 	cache_task_lock_release(j->lock); /* after the store: waiters find the entry */
@@ -363,6 +373,10 @@ static void deliver(struct run *run, struct cache_op *op)
 	for (size_t i = 0; i < op->warnings.n; i++)
 		request_message(run->rq, "warn", "%s", op->warnings.v[i]);
 	strvec_release(&op->warnings);
+	run->st.hash += op->t_hash;
+	run->st.lookup += op->t_lookup;
+	run->st.restore += op->t_restore;
+	run->st.store += op->t_store;
 	enum op_kind kind = op->kind;
 	struct job *j = op->job;
 	bool hit = op->hit, busy = op->busy, unclaimed = op->unclaimed;

@@ -121,8 +121,9 @@ struct request {
 	struct cache *cache;        /* the cache handle cmd_open_cache gave, or NULL */
 	bool cache_lent;            /* it is the host's (give it back) */
 	char *cache_dir;            /* owned: its folder */
-	uint64_t t_start_ms;        /* when the request arrived */
-	uint64_t t_host_ms;         /* ms spent waiting for the host (sync, load) */
+	uint64_t t_start_ns;        /* when the request arrived */
+	uint64_t t_host_ns;         /* ns spent waiting for the host (sync, load) */
+	uint64_t t_dispatch_ns;     /* when its command started */
 };
 
 /* daemon.c */

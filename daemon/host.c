@@ -228,7 +228,7 @@ static void serve(struct host *h)
 	while (n-- && h->wait_head) {
 		struct request *r = pop(h);
 		r->snap = snapshot_ref(s);
-		r->t_host_ms = now_ms() - r->t_start_ms;
+		r->t_host_ns = now_ns() - r->t_start_ns;
 		request_dispatch(r); /* may finish and free r */
 	}
 	snapshot_unref(s);

@@ -226,6 +226,18 @@ static void command_cb(uv_work_t *w)
 		}
 }
 
+/* --verbose or BLD_DEBUG: where a text command's time went (runs say more: run.c). */
+static void command_stats(struct request *r)
+{
+	const char *dbg = request_getenv(r, "BLD_DEBUG");
+	if (!request_arg_bool(r, "verbose") && !(dbg && *dbg && strcmp(dbg, "0")))
+		return;
+	request_message(r, "info", "bld: daemon: %.2f ms: host %.2f ms (generation %llu), %s %.2f ms",
+	                (double)(now_ns() - r->t_start_ns) / 1e6, (double)r->t_host_ns / 1e6,
+	                r->snap ? (unsigned long long)r->snap->generation : 0ULL, r->cmd,
+	                (double)(now_ns() - r->t_dispatch_ns) / 1e6);
+}
+
 static void after_command_cb(uv_work_t *w, int status)
 {
 	struct request *r = w->data;
@@ -235,6 +247,7 @@ static void after_command_cb(uv_work_t *w, int status)
 	while (cJSON_GetArraySize(held))
 		request_send(r, cJSON_DetachItemFromArray(held, 0));
 	cJSON_Delete(held);
+	command_stats(r);
 	request_finish(r, status < 0 ? 2 : r->work_exit);
 }
 
@@ -251,7 +264,7 @@ static bool reads_workspace(const char *cmd)
 
 void request_start(struct request *r)
 {
-	r->t_start_ms = now_ms();
+	r->t_start_ns = now_ns();
 	struct host *h = reads_workspace(r->cmd) ? host_for_request(r->d, r) : NULL;
 	if (h)
 		host_acquire(h, r); /* request_dispatch follows */
@@ -261,6 +274,7 @@ void request_start(struct request *r)
 
 void request_dispatch(struct request *r)
 {
+	r->t_dispatch_ns = now_ns();
 	if (!strcmp(r->cmd, "affected") && request_arg_bool(r, "dryRun")) {
 		request_finish(r, cmd_show_tasks(r)); /* nothing runs: the tasks and their status */
 		return;

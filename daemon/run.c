@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host.h"
 #include "run.h"
 
 static void pump(struct run *run);
@@ -177,6 +178,14 @@ static void start_task(struct run *run, int i)
 	cachework_prepare(run, &run->jobs[i]);
 }
 
+/* Start j's processes, timed for the run's stats. */
+static void spawn(struct run *run, struct job *j)
+{
+	uint64_t t0 = now_ns();
+	job_spawn(j);
+	run->st.spawn += now_ns() - t0;
+}
+
 /* Execute task j (a miss, or not cacheable). */
 static void execute(struct run *run, struct job *j)
 {
@@ -202,7 +211,7 @@ static void execute(struct run *run, struct job *j)
 	if (t->continuous) {
 		sched_start_noslot(&run->sched, i);
 		run__task_start_event(run, j, NULL);
-		job_spawn(j);
+		spawn(run, j);
 		return;
 	}
 	sched_enqueue(&run->sched, i);
@@ -243,11 +252,30 @@ static void skipped_events(struct run *run)
 	}
 }
 
+/* --verbose or BLD_DEBUG: where the request's time went, on the daemon's side. */
+static void say_stats(struct run *run)
+{
+	if (!run->stats)
+		return;
+	const struct run_stats *s = &run->st;
+	struct request *rq = run->rq;
+	request_message(rq, "info",
+	                "bld: daemon: %.2f ms: host %.2f ms (generation %llu), graph %.2f ms, "
+	                "hashing %.2f ms, lookup %.2f ms, restore %.2f ms, store %.2f ms, "
+	                "spawn %.2f ms; %zu tasks, %d from the cache, %d run",
+	                (double)(now_ns() - rq->t_start_ns) / 1e6, (double)rq->t_host_ns / 1e6,
+	                rq->snap ? (unsigned long long)rq->snap->generation : 0ULL,
+	                (double)s->graph / 1e6, (double)s->hash / 1e6, (double)s->lookup / 1e6,
+	                (double)s->restore / 1e6, (double)s->store / 1e6, (double)s->spawn / 1e6,
+	                run->tg ? run->tg->ntasks : 0, run->hits, run->ran);
+}
+
 static void run_finish(struct run *run)
 {
 	if (cachework_drain(run))
 		return; /* back through run__cache_idle once the uploads are done */
 	timing(run, "tasks", &run->t_start);
+	say_stats(run);
 	int code = run->canceled ? 130 : (run->failed || run->skipped) ? 1 : 0;
 	struct request *rq = run->rq;
 	request_finish(rq, code); /* frees the request and this run */
@@ -291,7 +319,7 @@ static void pump(struct run *run)
 			start_task(run, i);
 		while ((i = sched_pop_runnable(&run->sched)) >= 0) {
 			run__task_start_event(run, &run->jobs[i], NULL);
-			job_spawn(&run->jobs[i]);
+			spawn(run, &run->jobs[i]);
 		}
 		skipped_events(run);
 	} while (run->pump_again);
@@ -700,6 +728,7 @@ void run_start(struct request *rq)
 	run->verbose = request_arg_bool(rq, "verbose");
 	run->skip_cache = request_arg_bool(rq, "skipCache") || env_true(rq, "BLD_SKIP_CACHE");
 	run->debug = env_true(rq, "BLD_DEBUG");
+	run->stats = run->debug || run->verbose;
 	collect_forwarded(run);
 	uint64_t t0 = now_ns();
 	int code = cmd_load_workspace(rq, &run->ws);
@@ -708,6 +737,7 @@ void run_start(struct request *rq)
 		return;
 	}
 	timing(run, "workspace", &t0);
+	uint64_t t_graph = now_ns();
 	struct bld_err err;
 	bld_err_clear(&err);
 	if (run_setup(run, &err) < 0) {
@@ -720,6 +750,7 @@ void run_start(struct request *rq)
 	timing(run, "task graph", &t0);
 	plan_jobs(run);
 	timing(run, "plans", &t0);
+	run->st.graph = now_ns() - t_graph;
 	open_cache(run);
 	timing(run, "cache open", &t0);
 	run->t_start = t0;

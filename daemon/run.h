@@ -76,6 +76,10 @@ struct run {
 	struct cache_batch *batch_running;    /* the batch on the thread pool, or NULL */
 	uv_timer_t *retry_timer;              /* cachework.c: retries tasks waiting for a lock */
 	bool debug;                           /* BLD_DEBUG: phase timings */
+	bool stats;                           /* --verbose or BLD_DEBUG: where the time went */
+	struct run_stats {                    /* ns, summed over the run's tasks */
+		uint64_t graph, hash, lookup, restore, store, spawn;
+	} st;
 	bool paused;                          /* processes' output is not read (client is slow) */
 	uint64_t t_start;                     /* when tasks started (ns), for the timing */
 };

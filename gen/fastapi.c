@@ -674,6 +674,9 @@ static int plan_cdk(struct gen_plan *plan, struct api *a, struct bld_err *err)
 
 /* ---- Terraform ---- */
 
+/* The library project of modules, and the root module the workspace deploys from. */
+#define TF_ROOT "packages/tf-infra"
+
 static int plan_terraform_project(struct gen_plan *plan, const struct api *a, struct bld_err *err)
 {
 	const char *rel = TERRAFORM "/project.json";
@@ -691,19 +694,22 @@ static int plan_terraform_project(struct gen_plan *plan, const struct api *a, st
 	return 0;
 }
 
-static int plan_terraform(struct gen_plan *plan, struct api *a, struct bld_err *err)
+/* The modules every API shares: one per kind of API, and the OpenAPI reader they use. */
+static int plan_terraform_core(struct gen_plan *plan, struct api *a, struct bld_err *err)
 {
 	static const char *const kinds[] = {"rest", "http"};
 	static const struct {
 		const char *file, *tmpl; /* %s: the kind */
 	} core[] = {
-	    {"versions.tf", "terraform/versions.tf"},  {"variables.tf", "terraform/variables.tf"},
-	    {"lambdas.tf", "terraform/lambdas.tf"},    {"main.tf", "terraform/%s-main.tf"},
-	    {"outputs.tf", "terraform/%s-outputs.tf"},
+	    {"versions.tf", "terraform/versions.tf"}, {"variables.tf", "terraform/variables.tf"},
+	    {"lambdas.tf", "terraform/lambdas.tf"},   {"auth.tf", "terraform/auth.tf"},
+	    {"main.tf", "terraform/%s-main.tf"},      {"outputs.tf", "terraform/%s-outputs.tf"},
 	};
+	static const char *const spec[] = {"versions.tf", "variables.tf", "main.tf", "outputs.tf"};
 	int rc = 0;
 	for (size_t k = 0; rc >= 0 && k < ARRAY_LEN(kinds); k++) {
 		strmap_put(&a->vars, "kind", k ? "HTTP" : "REST");
+		strmap_put(&a->vars, "rest", k ? "" : "true");
 		for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(core); i++) {
 			char *path =
 			    xasprintf(TERRAFORM "/src/core/api/%s-api/%s", kinds[k], core[i].file);
@@ -713,13 +719,62 @@ static int plan_terraform(struct gen_plan *plan, struct api *a, struct bld_err *
 			free(path);
 		}
 	}
-	strmap_put(&a->vars, "kind", strcmp(a->compute, compute_types[0]) ? "HTTP" : "REST");
-	char *app = xasprintf(TERRAFORM "/src/app/apis/%s/%s.tf", a->name, a->name);
+	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(spec); i++) {
+		char *path = xasprintf(TERRAFORM "/src/core/api/openapi/%s", spec[i]);
+		char *tmpl = xasprintf("terraform/openapi/%s", spec[i]);
+		rc = plan_if_absent(plan, path, tmpl, &a->vars, err);
+		free(tmpl);
+		free(path);
+	}
+	bool rest = !strcmp(a->compute, compute_types[0]);
+	strmap_put(&a->vars, "kind", rest ? "REST" : "HTTP");
+	strmap_put(&a->vars, "rest", rest ? "true" : "");
+	return rc;
+}
+
+/* The root module (packages/tf-infra) when absent, and the API's own file in it. */
+static int plan_terraform_root(struct gen_plan *plan, struct api *a, struct bld_err *err)
+{
+	static const struct {
+		const char *file, *tmpl;
+	} files[] = {
+	    {"project.json", "terraform/root/project.json"},
+	    {"src/providers.tf", "terraform/root/providers.tf"},
+	    {"src/variables.tf", "terraform/root/variables.tf"},
+	    {"src/main.tf", "terraform/root/main.tf"},
+	    {"src/outputs.tf", "terraform/root/outputs.tf"},
+	    {"src/env/dev.tfvars", "terraform/root/dev.tfvars"},
+	};
+	int rc = 0;
+	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(files); i++) {
+		char *path = xasprintf(TF_ROOT "/%s", files[i].file);
+		rc = plan_if_absent(plan, path, files[i].tmpl, &a->vars, err);
+		free(path);
+	}
+	char *api = xasprintf(TF_ROOT "/src/%s.tf", a->name);
+	if (rc >= 0)
+		rc = gen__plan_render(plan, api, "terraform/root/api.tf", &a->vars, err);
+	free(api);
+	return rc;
+}
+
+static int plan_terraform(struct gen_plan *plan, struct api *a, struct bld_err *err)
+{
+	char *dir = xasprintf(TERRAFORM "/src/app/apis/%s", a->name);
+	char *up = gen__up(dir);
+	char *app = xasprintf("%s/%s.tf", dir, a->name);
+	strmap_put(&a->vars, "tf_up", up);
+	int rc = plan_terraform_core(plan, a, err);
 	if (rc >= 0)
 		rc = gen__plan_render(plan, app, "terraform/app-api.tf", &a->vars, err);
-	free(app);
 	if (rc >= 0)
 		rc = plan_terraform_project(plan, a, err);
+	if (rc >= 0)
+		rc = plan_terraform_root(plan, a, err);
+	strmap_put(&a->vars, "tf_up", "");
+	free(app);
+	free(up);
+	free(dir);
 	return rc;
 }
 

@@ -265,6 +265,25 @@ def test_the_watcher_keeps_a_generation_until_the_tree_changes(make_ws):
     assert 'watching:' in r.out and 'generation:' in r.out, r
 
 
+def test_verbose_and_bld_debug_stats_say_where_the_time_went(make_ws):
+    ws = make_ws(files())
+    for args, env in ((['run', 'a:build', '--verbose'], D),
+                      (['run', 'a:build'], {**D, 'BLD_DEBUG': 'stats'})):
+        r = ws.run(*args, env=env)
+        assert r.code == 0, r
+        text = r.out + r.err
+        for word in ('bld: daemon:', 'host ', 'graph ', 'hashing ', 'lookup ', 'restore ',
+                     'spawn ', 'bld: client: engine reached'):
+            assert word in text, (word, r)
+    r = ws.run('show', 'projects', env={**D, 'BLD_DEBUG': 'stats'})
+    assert r.code == 0 and 'bld: daemon:' in r.out + r.err and 'show ' in r.out + r.err, r
+    st = status(ws)
+    for key in ('pid', 'uptimeSeconds', 'workspace', 'rssKiB', 'watchedDirs', 'generation',
+                'requestsServed', 'fallback'):
+        assert key in st, (key, st)
+    assert st['requestsServed'] >= 3 and st['rssKiB'] > 0
+
+
 def test_a_lost_event_queue_falls_back_to_reloading(make_ws):
     ws = make_ws(files({'a/src/y.txt': 'y'}))
     same_as_one_shot(ws)

@@ -229,8 +229,17 @@ static void terraform_writes_modules(void **state)
 	assert_non_null(app);
 	assert_non_null(strstr(app, "core/api/rest-api"));
 	assert_non_null(strstr(app, "shop_core.main.handler"));
-	assert_non_null(strstr(app, "auth              = \"None\""));
+	assert_non_null(strstr(app, "= \"None\""));
+	/* paths from the module's own folder, which is 7 folders below the root */
+	assert_non_null(strstr(app, "\"${path.module}/../../../../../../..\""));
+	assert_non_null(strstr(app, "${local.workspace_root}/dist/apps/shop/bundle"));
 	free(app);
+	assert_true(has(f, "packages/common/terraform/src/core/api/openapi/main.tf"));
+	assert_true(has(f, "packages/tf-infra/project.json"));
+	char *root = slurp(f, "packages/tf-infra/src/shop.tf");
+	assert_non_null(root);
+	assert_non_null(strstr(root, "source = \"../../common/terraform/src/app/apis/shop\""));
+	free(root);
 	assert_false(has(f, "packages/common/constructs/project.json"));
 }
 
