@@ -194,7 +194,7 @@ struct ws_pm {
 void ws__pm_init(struct ws_pm *pm);
 void ws__pm_release(struct ws_pm *pm);
 /* Read the root package.json's "workspaces", pnpm-workspace.yaml and
- * lerna.json (those ws->files holds) into pm; root_fd is the open root. */
+ * lerna.json (those ws->files holds) into pm, read through src. */
 int ws__pm_read(struct ws_pm *pm, const struct workspace *ws, const struct ws_src *src,
                 struct bld_err *err);
 /* Is the package.json at path (workspace-relative) a workspace package? */
