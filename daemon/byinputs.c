@@ -18,15 +18,17 @@
 #include "bld/affected.h"
 #include "bld/cache.h"
 #include "engine_int.h"
+#include "host.h"
 
 /* Hash the requested tasks (targets of r on the projects named in names that
- * ws has).  Without then: put task id -> hash into ret (owned strings).  With
+ * ws has), with memo (may be NULL) for the files neither side's view gives.  Without then: put task id -> hash into ret (owned strings).  With
  * then (ids -> hashes at the base): mark in keep (indices of keep_ws's
  * projects) each project with a task whose id is not in then or whose hash
  * differs. */
 static int requested_hashes(struct request *r, struct workspace *ws, const struct strvec *names,
-                            struct strmap *ret, const struct strmap *then,
-                            const struct workspace *keep_ws, bool *keep, struct bld_err *err)
+                            struct cache_memo *memo, struct strmap *ret,
+                            const struct strmap *then, const struct workspace *keep_ws,
+                            bool *keep, struct bld_err *err)
 {
 	struct tg_request tq;
 	tg_request_init(&tq);
@@ -44,6 +46,8 @@ static int requested_hashes(struct request *r, struct workspace *ws, const struc
 		rc = bld_err_set(err, BLD_ECACHE, "--by-inputs needs the cache to hash tasks");
 	if (rc >= 0 && tg)
 		rc = cmd_new_hasher(r, ws, cache, &h, err);
+	if (rc >= 0 && tg && memo)
+		hasher_set_memo(h, memo);
 	/* a hash covers the files (and outputs on disk) of dependencies, never their
 	 * hashes: only the requested tasks need one */
 	for (size_t i = 0; rc >= 0 && tg && i < tg->ntasks; i++) {
@@ -108,13 +112,17 @@ static int compare_sides(struct request *r, struct workspace *ws, const struct a
 	}
 	struct strmap hthen;
 	strmap_init(&hthen);
+	/* both sides read the same disk outside their views: each such file is
+	 * hashed once (a daemon's hasher has the host's memo already) */
+	struct cache_memo *memo = r->host && host_memo(r->host) ? NULL : cache_memo_new();
 	if (then)
-		rc = requested_hashes(r, then, names, &hthen, NULL, NULL, NULL, err);
+		rc = requested_hashes(r, then, names, memo, &hthen, NULL, NULL, NULL, err);
 	if (rc >= 0 && then)
-		rc = requested_hashes(r, now, names, NULL, &hthen, ws, keep, err);
+		rc = requested_hashes(r, now, names, memo, NULL, &hthen, ws, keep, err);
 	else if (rc >= 0) /* a side could not be loaded: keep every project */
 		for (size_t i = 0; i < ws->nprojects; i++)
 			keep[i] = true;
+	cache_memo_free(memo);
 	if (rc >= 0 && request_arg_bool(r, "verbose"))
 		request_message(r, "info",
 		                "--by-inputs: task hashes compared with those at %s, computed from "
