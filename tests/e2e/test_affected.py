@@ -296,8 +296,14 @@ def test_by_inputs_leaves_out_a_task_whose_inputs_did_not_change(make_ws):
     assert by_inputs(ws) == []
     r = ws.run('affected', '-t', 'build', '--by-inputs', '--dry-run', '--json')
     assert r.code == 0 and json.loads(r.out) == [], r
+    r = ws.run('affected', '-t', 'build', '--by-inputs')   # a real run: nothing to do
+    assert r.code == 0 and ws.ran() == [], r
     change(ws, 'apps/leaf/main.ts', 'leaf 2\n')           # an input: its hash changes
     assert by_inputs(ws) == ['leaf']
+    r = ws.run('affected', '-t', 'build', '--by-inputs')
+    assert r.code == 0 and ws.ran() == ['leaf:build'], r
+    r = ws.run('show', 'tasks', '-t', 'build', '--affected', '--by-inputs', '--json')
+    assert r.code == 0 and [t['id'] for t in json.loads(r.out)] == ['leaf:build'], r
     r = ws.run('show', 'projects', '--affected', '-t', 'build', '--by-inputs', '--verbose')
     base = ws.git('merge-base', 'main', 'HEAD').strip()
     assert r.code == 0 and 'compared with those at %s' % base in r.err, r
@@ -364,3 +370,23 @@ def test_by_inputs_head_and_working_tree_sides(make_ws):
     assert r.code == 2 and '-t' in r.err, r
     r = ws.run('show', 'projects', '--affected', '-t', 'build', '--by-inputs', '--files=x')
     assert r.code == 2 and '--files' in r.err, r
+
+
+def test_workspace_below_the_repository_top(make_ws):
+    ws = make_ws({**{'mono/' + k: v for k, v in files().items()}, 'README.md': 'top\n'})
+    sub = ws.root / 'mono'
+    branch(ws)
+    ws.write('mono/apps/leaf/README.md', 'readme 2\n')
+    ws.write('mono/libs/ui/src/index.ts', 'ui 2\n')
+    ws.write('README.md', 'outside the workspace\n')
+    ws.commit('edits')
+
+    def projects(*extra):
+        r = ws.run('show', 'projects', '--affected', *extra, cwd=sub)
+        assert r.code == 0, r
+        return sorted(r.out.split())
+    assert projects() == ['leaf', 'ui', 'web']
+    assert projects('-t', 'build', '--by-inputs') == ['ui', 'web']
+    ws.write('mono/libs/core/src/index.ts', 'uncommitted\n')
+    assert projects('-t', 'build', '--by-inputs', '--uncommitted') == ['core', 'ui', 'web']
+    assert projects('-t', 'build', '--by-inputs', '--head=HEAD') == ['ui', 'web']
