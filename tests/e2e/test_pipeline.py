@@ -107,7 +107,7 @@ def test_lambda_bundle_holds_cpython312_binaries_and_is_cached(make_ws):
     # The module's sources; no tests, dev dependencies or bytecode.
     assert {p.name for p in (bundle / 'my_api').iterdir()} == {'__init__.py', 'init.py', 'main.py'}
     assert (bundle / 'my_api/main.py').read_text() == ws.read('packages/my_api/my_api/main.py')
-    assert not {'tests', 'pytest', '_pytest', 'ruff', 'uvicorn', 'httpx', 'pytest_cov',
+    assert not {'tests', 'pytest', '_pytest', 'ruff', 'uvicorn', 'httpx', 'httpx2', 'pytest_cov',
                 'coverage'} & names, names
     assert not list(bundle.rglob('__pycache__')) and not list(bundle.rglob('*.pyc'))
     reqs = (bundle / 'requirements.txt').read_text()
@@ -346,6 +346,7 @@ def test_test_format_lint_and_compile_through_uv(make_ws):
     r = ws.run('run', 'my-api:test', env=ENV, timeout=600)
     assert r.code == 0, r
     assert re.search(r'\b5 passed\b', r.out), r   # with real Mangum: the REST event is inferred
+    assert 'warning' not in r.out, r   # e.g. Starlette's "Using httpx ... is deprecated"
     junit = ws.root / 'reports/packages/my_api/unittests/junit.xml'
     assert 'tests="5"' in junit.read_text() and 'failures="0"' in junit.read_text()
     assert (ws.root / 'reports/packages/my_api/coverage/coverage.xml').is_file()
