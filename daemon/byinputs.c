@@ -1,6 +1,7 @@
 /*
- * byinputs.c - `--by-inputs`: of the affected projects, keep those with a
- * requested task (-t) whose hash differs from its hash at the merge-base.
+ * byinputs.c - `--by-inputs`: the affected projects are those with a
+ * requested task (-t) whose hash differs from its hash at the merge-base (or
+ * that has no such task there), instead of Nx's project-level rule.
  *
  * Both hashes come from the same loader and hasher: today's from the
  * workspace as the request sees it (the disk, or head's tree through a view
@@ -96,7 +97,7 @@ static struct workspace *load_side(struct request *r, const struct workspace *ws
 	return at;
 }
 
-/* The hashes at the base side into then, and today's compared with them into keep. */
+/* The hashes at the base side, and today's compared with them into keep. */
 static int compare_sides(struct request *r, struct workspace *ws, const struct affected_opts *o,
                          const struct strvec *names, bool *keep, struct bld_err *err)
 {
@@ -119,9 +120,12 @@ static int compare_sides(struct request *r, struct workspace *ws, const struct a
 		rc = requested_hashes(r, then, names, memo, &hthen, NULL, NULL, NULL, err);
 	if (rc >= 0 && then)
 		rc = requested_hashes(r, now, names, memo, NULL, &hthen, ws, keep, err);
-	else if (rc >= 0) /* a side could not be loaded: keep every project */
-		for (size_t i = 0; i < ws->nprojects; i++)
-			keep[i] = true;
+	else if (rc >= 0) /* a side could not be loaded: every candidate */
+		for (size_t i = 0; i < names->n; i++) {
+			const struct ws_project *p = workspace_project(ws, names->v[i]);
+			if (p)
+				keep[p - ws->projects] = true;
+		}
 	cache_memo_free(memo);
 	if (rc >= 0 && request_arg_bool(r, "verbose"))
 		request_message(r, "info",
@@ -138,28 +142,19 @@ static int compare_sides(struct request *r, struct workspace *ws, const struct a
 }
 
 int cmd_by_inputs(struct request *r, struct workspace *ws, const struct affected_opts *o,
-                  bool *sel, struct bld_err *err)
+                  const struct strvec *names, bool *sel, struct bld_err *err)
 {
-	struct strvec targets, names;
+	struct strvec targets;
 	strvec_init(&targets);
-	strvec_init(&names);
 	request_arg_list(r, "targets", &targets);
-	for (size_t i = 0; i < ws->nprojects; i++)
-		if (sel[i])
-			strvec_push(&names, ws->projects[i].name);
-	bool *keep = xcalloc(ws->nprojects + 1, sizeof(*keep));
 	int rc = targets.n ? 0 : bld_err_set(err, BLD_EUSAGE, "--by-inputs needs -t <target>...");
 	if (rc >= 0 && o->files)
 		rc = bld_err_set(err, BLD_EUSAGE,
 		                 "--by-inputs compares task hashes with those of the base commit; "
 		                 "--files names no commit (use --base/--head, --uncommitted or "
 		                 "--untracked)");
-	if (rc >= 0 && names.n)
-		rc = compare_sides(r, ws, o, &names, keep, err);
-	for (size_t i = 0; rc >= 0 && i < ws->nprojects; i++)
-		sel[i] = sel[i] && keep[i];
-	free(keep);
-	strvec_release(&names);
+	if (rc >= 0 && names->n)
+		rc = compare_sides(r, ws, o, names, sel, err);
 	strvec_release(&targets);
 	return rc;
 }

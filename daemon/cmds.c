@@ -81,17 +81,11 @@ static int keep_affected(struct request *r, const struct workspace *ws, struct s
 	    .untracked = request_arg_bool(r, "untracked"),
 	};
 	bool *sel = xcalloc(ws->nprojects + 1, sizeof(*sel));
-	struct affected_changes c = {0};
 	int rc = check_change_flags(r, files.n > 0, err);
-	if (rc >= 0)
-		rc = affected_changed_files(ws, &o, &c, err);
-	if (rc >= 0) {
-		affected_touched(ws, &c, sel);
-		affected_add_dependents(ws, sel);
-		if (request_arg_bool(r, "byInputs"))
-			rc = cmd_by_inputs(r, (struct workspace *)ws, &o, sel, err);
-		affected_changes_release(&c);
-	}
+	if (rc >= 0 && request_arg_bool(r, "byInputs"))
+		rc = cmd_by_inputs(r, (struct workspace *)ws, &o, names, sel, err);
+	else if (rc >= 0)
+		rc = affected_projects(ws, &o, sel, err);
 	size_t out = 0;
 	for (size_t i = 0; rc >= 0 && i < names->n; i++) {
 		const struct ws_project *p = workspace_project(ws, names->v[i]);

@@ -222,12 +222,13 @@ void cmd_close_cache(struct request *r, struct cache *c);
  * when the host has a working watcher.  0 or negative (err). */
 int cmd_new_hasher(struct request *r, struct workspace *ws, struct cache *c,
                    struct hasher **ret, struct bld_err *err);
-/* --by-inputs (byinputs.c): keep in sel (ws->nprojects entries) only the projects
- * with a requested task (-t) whose hash differs from its hash at the base of the
- * change o names.  0, or BLD_EUSAGE (no -t, --files, a git error). */
+/* --by-inputs (byinputs.c): mark in sel (ws->nprojects entries, all false) the
+ * projects among names with a requested task (-t) whose hash differs from its
+ * hash at the base of the change o names, or that has none there.  0, or
+ * BLD_EUSAGE (no -t, --files, a git error). */
 struct affected_opts;
 int cmd_by_inputs(struct request *r, struct workspace *ws, const struct affected_opts *o,
-                  bool *sel, struct bld_err *err);
+                  const struct strvec *names, bool *sel, struct bld_err *err);
 /* --shard i/n of r (absent: nothing to do): keep shard i of tg, balanced by the
  * durations c (may be NULL) recorded.  0, or BLD_EUSAGE for a malformed value. */
 int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,

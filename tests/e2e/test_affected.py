@@ -337,10 +337,12 @@ def test_by_inputs_deletions_new_files_and_configuration(make_ws):
     leaf['targets']['lint'] = {'command': 'true', 'options': {'x': 1}}
     change(ws, 'apps/leaf/project.json', json.dumps(leaf))
     assert by_inputs(ws) == ['leaf']
-    # namedInputs: sharedGlobals' file changes the hash only of tasks whose inputs name it
+    # sharedGlobals: Nx's project rule counts only targets that write `inputs` (leaf); the
+    # hashes also change where "^default" brings it in (ui, web: dependencies' default
+    # named input), not for core (no inputs key: its own files and ^default, no deps)
     ws.git('checkout', '-q', '-B', 'feature', 'main')
     change(ws, 'global.txt', 'g 2\n')
-    assert by_inputs(ws) == ['leaf']
+    assert affected(ws) == ['leaf'] and by_inputs(ws) == ['leaf', 'ui', 'web']
     # nx.json is hashed into every task (as Nx does): even a target default no task uses
     nx = json.loads(ws.read('nx.json'))
     nx['targetDefaults'] = {'lint': {'cache': True}}
@@ -390,3 +392,53 @@ def test_workspace_below_the_repository_top(make_ws):
     ws.write('mono/libs/core/src/index.ts', 'uncommitted\n')
     assert projects('-t', 'build', '--by-inputs', '--uncommitted') == ['core', 'ui', 'web']
     assert projects('-t', 'build', '--by-inputs', '--head=HEAD') == ['ui', 'web']
+
+
+def task_hashes(ws, cwd=None):
+    r = ws.run('show', 'tasks', '-t', 'build', '--json', cwd=cwd)
+    assert r.code == 0, r
+    return {t['id']: t['hash'] for t in json.loads(r.out)}
+
+
+def test_by_inputs_equals_the_hashes_of_a_checkout_of_the_merge_base(make_ws):
+    """Differential: --by-inputs (merge-base hashes from git's trees) against the hashes
+    `show tasks` gives in a real checkout of the merge-base (a git worktree), after seeded
+    random edits, committed or not.  Replay: BLD_DIFF_SEED=<seed>."""
+    import os
+    import random
+    seed = int(os.environ.get('BLD_DIFF_SEED') or random.randrange(1 << 30))
+    rng = random.Random(seed)
+    ws = make_ws(files())
+    base_dir = ws.base / 'base-checkout'
+    ws.git('worktree', 'add', '-q', '--detach', str(base_dir), 'main')
+    at_base = task_hashes(ws, cwd=base_dir)
+    edits = [
+        lambda: ws.write('apps/leaf/README.md', 'readme %d\n' % rng.randrange(99)),
+        lambda: ws.write('apps/leaf/main.ts', 'leaf %d\n' % rng.randrange(99)),
+        lambda: ws.write('apps/web/new%d.ts' % rng.randrange(3), 'new\n'),
+        lambda: ws.write('libs/core/src/index.ts', 'core %d\n' % rng.randrange(99)),
+        lambda: ws.write('libs/ui/src/extra.ts', 'ui\n'),
+        lambda: ws.write('global.txt', 'g %d\n' % rng.randrange(99)),
+        lambda: ws.write('tools/notes.txt', 'notes %d\n' % rng.randrange(99)),
+        lambda: ws.write('tsconfig.base.json', ws.read('tsconfig.base.json').replace(
+            'libs/ui/src/index.ts', 'libs/ui/src/m%d.ts' % rng.randrange(9))),
+        lambda: ws.write('libs/core/project.json', json.dumps(dict(
+            project('core'), targets={'build': project('core')['targets']['build'],
+                                      'lint': {'command': 'true %d' % rng.randrange(9)}}))),
+        lambda: (ws.root / 'apps/web/main.ts').unlink(missing_ok=True),
+        lambda: (ws.root / 'apps/leaf/README.md').unlink(missing_ok=True),
+    ]
+    for step in range(12):
+        ws.git('checkout', '-q', '-f', '-B', 'feature', 'main')
+        ws.git('clean', '-q', '-fd', '-e', '.bld')
+        for _ in range(rng.randint(1, 3)):
+            rng.choice(edits)()
+        if rng.random() < 0.6:
+            ws.commit('step %d' % step)
+        now = task_hashes(ws)
+        changed = sorted({i.split(':')[0] for i in now if now[i] != at_base.get(i)})
+        rule = affected(ws)                  # Nx's project rule, for the message
+        got = by_inputs(ws)
+        assert got == changed, (seed, step, rule, ws.git('status', '-s'),
+                                ws.git('diff', 'main', '--stat'))
+    ws.git('worktree', 'remove', '--force', str(base_dir))
