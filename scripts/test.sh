@@ -15,12 +15,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-# The sanitizer pass runs every unit and e2e test but the pipeline test and the real
-# @aws/nx-plugin workspace test: their time goes to uv, npm, Nx, the Lambda emulator and
-# Python, and the bld paths they drive (run, cache, continuous tasks, generate, the
-# native @nxlv executors) are covered there by the other files.  Should another test
-# become too slow for it, name it in this regex (meson test names):
-asan_skip=${BLD_ASAN_SKIP:-'^test_(pipeline|aws_plugin)$'}
+# The sanitizer pass runs every unit and e2e test but the pipeline test, the real
+# @aws/nx-plugin workspace test and the CDK constructs test: their time goes to uv, npm,
+# Nx, tsc, CDK, cfn-lint, the Lambda emulator and Python, and the bld paths they drive
+# (run, cache, continuous tasks, generate, the native @nxlv executors) are covered there
+# by the other files.  Should another test become too slow for it, name it in this regex
+# (meson test names):
+asan_skip=${BLD_ASAN_SKIP:-'^test_(pipeline|aws_plugin|cdk_constructs)$'}
 
 # Caches kept between the tests and steps of a run (and between runs on one machine):
 # uv's cache, npm's packages for synth, and Go's module and build caches with the

@@ -232,6 +232,8 @@ def test_dry_run_lists_files_and_writes_nothing(make_ws):
     ('--computeType', 'Fargate', 'ServerlessApiGatewayRestApi (default), ServerlessApiGatewayHttpApi'),
     ('--auth', 'Magic', 'IAM (default), Cognito, None'),
     ('--iacProvider', 'Pulumi', 'CDK (default), Terraform'),
+    ('--infra', 'ecs', 'rest-lambda (default), http-lambda, streaming-lambda'),
+    ('--iac', 'pulumi', 'cdk, terraform, inherit (default)'),
 ])
 def test_bad_option_values_list_the_allowed_ones(make_ws, opt, value, allowed):
     ws = make_ws({})
@@ -239,6 +241,58 @@ def test_bad_option_values_list_the_allowed_ones(make_ws, opt, value, allowed):
     assert r.code == 2, r
     assert value in r.err and allowed in r.err, r
     assert tree(ws.root) == {}
+
+
+@pytest.mark.parametrize('args,says', [
+    (['--infra', 'http-lambda', '--computeType', 'ServerlessApiGatewayRestApi'],
+     '--infra http-lambda and --computeType ServerlessApiGatewayRestApi disagree'),
+    (['--infra', 'streaming-lambda', '--computeType', 'ServerlessApiGatewayRestApi'],
+     '--infra streaming-lambda and --computeType ServerlessApiGatewayRestApi disagree'),
+    (['--iac', 'terraform', '--iacProvider', 'CDK'], '--iac terraform and --iacProvider CDK disagree'),
+    (['--infra', 'streaming-lambda', '--iac', 'terraform'],
+     '--infra streaming-lambda: the streaming Function URL is deployed by the CDK constructs only'),
+])
+def test_option_names_of_both_plugin_generations_must_agree(make_ws, args, says):
+    ws = make_ws({})
+    r = ws.run('g', 'py#fast-api', '--name', 'x', *args)
+    assert r.code == 2 and says in r.err, r
+    assert tree(ws.root) == {}
+
+
+def test_current_option_names_choose_like_the_earlier_ones(make_ws):
+    ws = make_ws({})
+    generate(ws, 'py#fast-api', '--name', 'shop', '--infra', 'http-lambda', '--iac', 'cdk',
+             '--auth', 'cognito', '--computeType', 'ServerlessApiGatewayHttpApi')
+    api = ws.read('packages/common/constructs/src/app/apis/shop.ts')
+    assert 'extends HttpApi<Operations, TIntegrations>' in api and 'HttpUserPoolAuthorizer' in api
+    generate(ws, 'py#fast-api', '--name', 'tf-shop', '--iac', 'terraform')
+    assert (ws.root / 'packages/common/terraform/src/app/apis/tf-shop/tf-shop.tf').is_file()
+
+
+def test_streaming_api_has_run_sh_uvicorn_and_a_function_url(make_ws):
+    ws = make_ws({})
+    r = generate(ws, 'py#fast-api', '--name', 'feed', '--infra', 'streaming-lambda')
+    assert 'CREATE packages/feed/run.sh' in r.out
+    run_sh = ws.root / 'packages/feed/run.sh'
+    assert os.access(run_sh, os.X_OK)
+    assert 'uvicorn feed.main:app' in run_sh.read_text()
+    deps, dev = ws.read('packages/feed/pyproject.toml').split('[dependency-groups]')
+    assert '"uvicorn>=0.30"' in deps and 'uvicorn' not in dev
+    cmds = jload(ws, 'packages/feed/project.json')['targets']['bundle']['options']['commands']
+    assert cmds[-1] == {'command': 'cp packages/feed/run.sh dist/packages/feed/bundle/run.sh',
+                        'forwardAllArgs': False}
+    assert 'openapi_extra={"x-streaming": True}' in ws.read('packages/feed/feed/main.py')
+    api = ws.read('packages/common/constructs/src/app/apis/feed.ts')
+    assert 'InvokeMode.RESPONSE_STREAM' in api and "handler: 'run.sh'" in api
+    assert 'LambdaAdapterLayerX86' in api and 'grantInvokeUrl' in api
+    generate(ws, 'ts#infra')
+    stack = ws.read('packages/infra/src/stacks/application-stack.ts')
+    assert "    new Feed(this, 'Feed');\n" in stack
+    # Without --infra streaming-lambda: no run.sh, uvicorn only for development.
+    generate(ws, 'py#fast-api', '--name', 'plain')
+    assert not (ws.root / 'packages/plain/run.sh').exists()
+    deps, dev = ws.read('packages/plain/pyproject.toml').split('[dependency-groups]')
+    assert 'uvicorn' not in deps and '"uvicorn>=0.30"' in dev
 
 
 def test_missing_name_and_bad_module_are_clear_errors(make_ws):
