@@ -896,6 +896,14 @@ def free_port():
         return s.getsockname()[1]
 
 
+def test_streaming_project_tests_pass_with_its_stream_test(ws):
+    r = ws.run('run', 'feed:test', env=ENV, timeout=600)
+    assert r.code == 0, r
+    assert 'test_stream_items_sends_one_json_line_per_item' in ws.read(
+        'packages/feed/tests/test_main.py')
+    assert re.search(r'\b6 passed\b', r.out), r
+
+
 def test_streaming_bundle_runs_run_sh_and_streams_chunk_by_chunk(ws, tmp_path):
     bundle = ws.root / 'dist/packages/feed/bundle'
     run_sh = bundle / 'run.sh'

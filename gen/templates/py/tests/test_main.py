@@ -73,3 +73,13 @@ def test_lambda_handler_answers_a_rest_api_event():
     assert response["statusCode"] == 200
     assert json.loads(response["body"])["item_id"] == 1
     assert response["headers"]["x-correlation-id"] == "req-1"
+{{#streaming}}
+
+
+def test_stream_items_sends_one_json_line_per_item():
+    with client.stream("GET", "/items-stream") as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/jsonl")
+        lines = [line for line in response.iter_lines() if line]
+    assert [json.loads(line)["item_id"] for line in lines] == [1]
+{{/streaming}}
