@@ -262,6 +262,17 @@ export function build(stack: Stack): void {
     allowedOrigins: ['https://app.example.com'],
   });
 }''',
+    '14-restrict-cors': '''
+import { MockIntegration } from 'aws-cdk-lib/aws-apigateway';
+import { Distribution } from 'aws-cdk-lib/aws-cloudfront';
+import { HttpOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { Shop } from ':common-constructs';
+export function build(stack: Stack): void {
+  const site = new Distribution(stack, 'Site', { defaultBehavior: { origin: new HttpOrigin('example.com') } });
+  const api = new Shop(stack, 'Api', { integrations: Shop.defaultIntegrations(stack).build() });
+  api.api.root.addResource('extra').addMethod('GET', new MockIntegration());
+  api.restrictCorsTo('http://localhost:4200', site);
+}''',
 }
 
 HTTP_USES = {
@@ -442,7 +453,22 @@ export function build(stack: Stack): void {
     allowedOrigins: ['https://app.example.com'],
   });
 }''',
+    '14-restrict-cors': '''
+import { Distribution } from 'aws-cdk-lib/aws-cloudfront';
+import { HttpOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { Orders } from ':common-constructs';
+export function build(stack: Stack): void {
+  const site = new Distribution(stack, 'Site', { defaultBehavior: { origin: new HttpOrigin('example.com') } });
+  const api = new Orders(stack, 'Api', { integrations: Orders.defaultIntegrations(stack).build() });
+  api.restrictCorsTo('http://localhost:4200', { cloudFrontDistribution: site });
+}''',
 }
+
+STREAM_RESTRICTED = '''
+import { Feed } from ':common-constructs';
+export function build(stack: Stack): void {
+  new Feed(stack, 'Api', { allowedOrigins: ['https://app.example.com'] });
+}'''
 
 STREAM_USE = '''
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
@@ -466,6 +492,7 @@ def stack_sources():
         for name, body in uses.items():
             files[f'{kind}-{name}'] = "import { Stack } from 'aws-cdk-lib';" + body + '\n'
     files['stream-01'] = "import { Stack } from 'aws-cdk-lib';" + STREAM_USE + '\n'
+    files['stream-02'] = "import { Stack } from 'aws-cdk-lib';" + STREAM_RESTRICTED + '\n'
     main = ["import { App, Stack } from 'aws-cdk-lib';"]
     for i, name in enumerate(files):
         main.append(f"import * as use{i} from './{name}.js';")
@@ -562,7 +589,7 @@ def templates(ws):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     files = sorted(out.glob('*.template.json'))
-    assert len(files) == len(REST_USES) + len(HTTP_USES) + 1, files
+    assert len(files) == len(REST_USES) + len(HTTP_USES) + 2, files
     r = subprocess.run(['uv', 'tool', 'run', '--from', CFN_LINT, 'cfn-lint', '--format',
                         'parseable', *map(str, files)],
                        env={**os.environ, 'UV_CACHE_DIR': UV_CACHE_DIR},
@@ -819,6 +846,38 @@ def test_rest_cors_preflight_and_gateway_responses(templates, use, origin):
         assert {e.get('ALLOWED_ORIGINS') for e in envs} == {origin}
 
 
+def test_rest_restrict_cors_to_after_construction(templates):
+    t = templates['rest-14-restrict-cors']
+    site = one(of_type(t, 'AWS::CloudFront::Distribution'))[0]
+    methods = rest_methods(t)
+    resources = {p for (_, p) in methods}
+    assert '/extra' in resources
+    options = {p: m for (v, p), m in methods.items() if v == 'OPTIONS'}
+    assert set(options) == resources               # also on the resource added later
+    for m in options.values():
+        response = m['Integration']['IntegrationResponses'][0]
+        assert response['ResponseParameters'][
+            'method.response.header.Access-Control-Allow-Origin'] == "'http://localhost:4200'"
+        # The other origin is chosen per request by the response template.
+        assert site in json.dumps(response['ResponseTemplates'])
+    for r in of_type(t, 'AWS::ApiGateway::GatewayResponse').values():
+        assert r['ResponseParameters'][
+            'gatewayresponse.header.Access-Control-Allow-Origin'] == "'http://localhost:4200'"
+    for fn in functions(t).values():
+        allowed = json.dumps(fn['Environment']['Variables']['ALLOWED_ORIGINS'])
+        assert 'http://localhost:4200,https://' in allowed and site in allowed
+
+
+def test_http_restrict_cors_to_after_construction(templates):
+    t = templates['http-14-restrict-cors']
+    site = one(of_type(t, 'AWS::CloudFront::Distribution'))[0]
+    cors = one(of_type(t, 'AWS::ApiGatewayV2::Api'))[1]['CorsConfiguration']
+    assert cors['AllowOrigins'][0] == 'http://localhost:4200'
+    assert site in json.dumps(cors['AllowOrigins'][1]) and len(cors['AllowOrigins']) == 2
+    for fn in functions(t).values():
+        assert site in json.dumps(fn['Environment']['Variables']['ALLOWED_ORIGINS'])
+
+
 @pytest.mark.parametrize('use,origin', [('01-default', '*'), ('13-cors', 'https://app.example.com')])
 def test_http_cors_preflight(templates, use, origin):
     t = templates[f'http-{use}']
@@ -888,6 +947,14 @@ def test_streaming_function_url_through_the_web_adapter(templates, ws):
     assert "  streamItems: { path: '/items-stream', method: 'GET', streaming: true },\n" in meta
     assert "  gated: { path: '/gated', method: 'GET', streaming: true },\n" in meta
     assert meta.count('streaming: true') == 2
+
+
+def test_streaming_function_url_with_restricted_origins(templates):
+    t = templates['stream-02']
+    _, url = one(of_type(t, 'AWS::Lambda::Url'))
+    assert url['Cors']['AllowOrigins'] == ['https://app.example.com']
+    _, fn = one(functions(t))
+    assert fn['Environment']['Variables']['ALLOWED_ORIGINS'] == 'https://app.example.com'
 
 
 def free_port():

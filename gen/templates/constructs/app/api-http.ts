@@ -24,7 +24,7 @@ import { Architecture, Code, Function as LambdaFunction, FunctionProps, Runtime,
 import { Construct } from 'constructs';
 
 import { HttpApi } from '../../core/api/http-api.js';
-import { HttpApiIntegration, IntegrationBuilder, pascalCase, workspacePath } from '../../core/api/utils.js';
+import { CorsOrigin, HttpApiIntegration, IntegrationBuilder, pascalCase, workspacePath } from '../../core/api/utils.js';
 import { OPERATION_DETAILS, Operations } from '../../generated/{{name}}/metadata.gen.js';
 
 /** The default integration of an operation: its own Lambda function. */
@@ -37,7 +37,7 @@ export interface {{pascal}}Props<TIntegrations extends Record<Operations, HttpAp
   /** One integration per operation: `{{pascal}}.defaultIntegrations(this).build()`, maybe with overrides. */
   readonly integrations: TIntegrations;
   /** Origins allowed by CORS (and by the functions, as ALLOWED_ORIGINS); every origin by default. */
-  readonly allowedOrigins?: string[];
+  readonly allowedOrigins?: CorsOrigin[];
 {{#cognito}}
   /** The Cognito user pool whose tokens the API accepts; a new one when absent (see `userPool`). */
   readonly userPool?: IUserPool;
@@ -103,12 +103,5 @@ export class {{pascal}}<
     this.userPool = userPool;
     this.userPoolClients = userPoolClients;
 {{/cognito}}
-    if (props.allowedOrigins) {
-      for (const integration of Object.values(props.integrations as Record<string, HttpApiIntegration>)) {
-        if ('handler' in integration && integration.handler instanceof LambdaFunction) {
-          integration.handler.addEnvironment('ALLOWED_ORIGINS', props.allowedOrigins.join(','));
-        }
-      }
-    }
   }
 }

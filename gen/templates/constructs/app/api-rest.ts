@@ -30,7 +30,7 @@ import { Architecture, Code, Function as LambdaFunction, FunctionProps, Runtime,
 import { Construct } from 'constructs';
 
 import { RestApi } from '../../core/api/rest-api.js';
-import { IntegrationBuilder, pascalCase, RestApiIntegration, workspacePath } from '../../core/api/utils.js';
+import { CorsOrigin, IntegrationBuilder, pascalCase, RestApiIntegration, workspacePath } from '../../core/api/utils.js';
 import { OPERATION_DETAILS, Operations } from '../../generated/{{name}}/metadata.gen.js';
 
 /** The default integration of an operation: its own Lambda function. */
@@ -43,7 +43,7 @@ export interface {{pascal}}Props<TIntegrations extends Record<Operations, RestAp
   /** One integration per operation: `{{pascal}}.defaultIntegrations(this).build()`, maybe with overrides. */
   readonly integrations: TIntegrations;
   /** Origins allowed by CORS (and by the functions, as ALLOWED_ORIGINS); every origin by default. */
-  readonly allowedOrigins?: string[];
+  readonly allowedOrigins?: CorsOrigin[];
 {{#cognito}}
   /** The Cognito user pool whose tokens the API accepts; a new one when absent (see `userPool`). */
   readonly userPool?: IUserPool;
@@ -133,12 +133,5 @@ export class {{pascal}}<
 {{#cognito}}
     this.userPool = userPool;
 {{/cognito}}
-    if (props.allowedOrigins) {
-      for (const integration of Object.values(props.integrations as Record<string, RestApiIntegration>)) {
-        if ('handler' in integration && integration.handler instanceof LambdaFunction) {
-          integration.handler.addEnvironment('ALLOWED_ORIGINS', props.allowedOrigins.join(','));
-        }
-      }
-    }
   }
 }

@@ -15,6 +15,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import {
   Architecture,
+  CfnUrl,
   Code,
   Function as LambdaFunction,
   FunctionProps,
@@ -29,18 +30,28 @@ import {
 import { Construct } from 'constructs';
 
 import { RuntimeConfig } from '../../core/runtime-config.js';
-import { OperationDetails, workspacePath } from '../../core/api/utils.js';
+import { CorsOrigin, corsOriginStrings, OperationDetails, workspacePath } from '../../core/api/utils.js';
 import { OPERATION_DETAILS, Operations } from '../../generated/{{name}}/metadata.gen.js';
 
 /** The AWS Lambda Web Adapter layer (x86_64), published by AWS in every region. */
 export const WEB_ADAPTER_LAYER_ACCOUNT = '753240598075';
 export const WEB_ADAPTER_LAYER_VERSION = 24;
 
+/** The Function URL's CORS for these origins. */
+function urlCors(allowedOrigins: string[]) {
+  return {
+    allowedOrigins,
+    allowedMethods: [HttpMethod.ALL],
+    allowedHeaders: ['authorization', 'content-type', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-security-token', 'x-correlation-id'],
+    exposedHeaders: ['x-correlation-id'],
+  };
+}
+
 export interface {{pascal}}Props {
   /** Options of the function over the defaults (a VPC, memory, more environment, ...). */
   readonly functionProps?: Partial<FunctionProps>;
   /** Origins allowed by CORS (and by the app, as ALLOWED_ORIGINS); every origin by default. */
-  readonly allowedOrigins?: string[];
+  readonly allowedOrigins?: CorsOrigin[];
 }
 
 export class {{pascal}} extends Construct {
@@ -52,7 +63,6 @@ export class {{pascal}} extends Construct {
 
   constructor(scope: Construct, id: string, props: {{pascal}}Props = {}) {
     super(scope, id);
-    const allowedOrigins = props.allowedOrigins ?? ['*'];
     this.handler = new LambdaFunction(this, 'Handler', {
       runtime: Runtime.PYTHON_3_12,
       architecture: Architecture.X86_64,
@@ -78,23 +88,34 @@ export class {{pascal}} extends Construct {
       POWERTOOLS_SERVICE_NAME: '{{pascal}}',
       POWERTOOLS_METRICS_NAMESPACE: '{{pascal}}',
     };
-    if (props.allowedOrigins) {
-      environment.ALLOWED_ORIGINS = props.allowedOrigins.join(',');
-    }
     for (const [key, value] of Object.entries(environment)) {
       this.handler.addEnvironment(key, value);
     }
     this.functionUrl = this.handler.addFunctionUrl({
       authType: FunctionUrlAuthType.AWS_IAM,
       invokeMode: InvokeMode.RESPONSE_STREAM,
-      cors: {
-        allowedOrigins,
-        allowedMethods: [HttpMethod.ALL],
-        allowedHeaders: ['authorization', 'content-type', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-security-token', 'x-correlation-id'],
-        exposedHeaders: ['x-correlation-id'],
-      },
+      cors: urlCors(['*']),
     });
+    if (props.allowedOrigins) {
+      this.restrictCorsTo(...props.allowedOrigins);
+    }
     RuntimeConfig.ensure(this).registerApi('{{pascal}}', this.functionUrl.url);
+  }
+
+  /**
+   * Allow only these origins (a string such as `https://example.com`, or a CloudFront
+   * distribution) in the Function URL's CORS and the app's (ALLOWED_ORIGINS).
+   */
+  public restrictCorsTo(...origins: CorsOrigin[]): void {
+    const allowed = corsOriginStrings(origins);
+    const cors = urlCors(allowed);
+    (this.functionUrl.node.defaultChild as CfnUrl).cors = {
+      allowOrigins: cors.allowedOrigins,
+      allowMethods: ['*'],
+      allowHeaders: cors.allowedHeaders,
+      exposeHeaders: cors.exposedHeaders,
+    };
+    this.handler.addEnvironment('ALLOWED_ORIGINS', allowed.join(','));
   }
 
   /** The Function URL. */

@@ -4,9 +4,11 @@
  *
  * Authorisation: `defaultAuthorizer` guards every route, except one whose
  * operation's `options` name their own `authorizer`.  CORS: API Gateway answers
- * every preflight `OPTIONS` itself (before any authorizer) for the allowed origins.
+ * every preflight `OPTIONS` itself (before any authorizer) for the allowed origins
+ * (`allowedOrigins`, or later `restrictCorsTo`).
  */
 import {
+  CfnApi,
   CorsHttpMethod,
   HttpApi as ApiGatewayHttpApi,
   HttpApiProps as ApiGatewayHttpApiProps,
@@ -17,7 +19,7 @@ import { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 import { RuntimeConfig } from '../runtime-config.js';
-import { HttpApiIntegration, OperationDetails } from './utils.js';
+import { CorsOrigin, corsOriginStrings, HttpApiIntegration, OperationDetails, setAllowedOrigins } from './utils.js';
 
 export interface HttpApiProps<TOperation extends string, TIntegrations extends Record<TOperation, HttpApiIntegration>> {
   /** The name the API's URL is registered under in the RuntimeConfig (its class name). */
@@ -26,8 +28,8 @@ export interface HttpApiProps<TOperation extends string, TIntegrations extends R
   readonly integrations: TIntegrations;
   /** The authorizer of every route whose operation names none of its own. */
   readonly defaultAuthorizer?: IHttpRouteAuthorizer;
-  /** Origins allowed by CORS; every origin (`*`) by default. */
-  readonly allowedOrigins?: string[];
+  /** Origins allowed by CORS (and told to the functions); every origin (`*`) by default. */
+  readonly allowedOrigins?: CorsOrigin[];
   /** Anything else of API Gateway's HttpApi (applied last). */
   readonly httpApiProps?: Partial<ApiGatewayHttpApiProps>;
 }
@@ -48,17 +50,15 @@ export class HttpApi<
 > extends Construct {
   public readonly api: ApiGatewayHttpApi;
   public readonly integrations: TIntegrations;
-  /** The origins CORS allows. */
-  public readonly allowedOrigins: string[];
+  private origins: string[] = ['*'];
 
   constructor(scope: Construct, id: string, props: HttpApiProps<TOperation, TIntegrations>) {
     super(scope, id);
     this.integrations = props.integrations;
-    this.allowedOrigins = props.allowedOrigins ?? ['*'];
     this.api = new ApiGatewayHttpApi(this, 'Api', {
       apiName: props.apiName,
       corsPreflight: {
-        allowOrigins: this.allowedOrigins,
+        allowOrigins: this.origins,
         allowMethods: [CorsHttpMethod.ANY],
         allowHeaders: HTTP_CORS_HEADERS,
         exposeHeaders: ['x-correlation-id'],
@@ -71,7 +71,31 @@ export class HttpApi<
       const { integration, options } = props.integrations[operation];
       this.api.addRoutes({ ...options, path, methods: [method as HttpMethod], integration });
     }
+    if (props.allowedOrigins) {
+      this.restrictCorsTo(...props.allowedOrigins);
+    }
     RuntimeConfig.ensure(this).registerApi(props.apiName, this.api.apiEndpoint);
+  }
+
+  /** The origins CORS allows. */
+  public get allowedOrigins(): string[] {
+    return [...this.origins];
+  }
+
+  /**
+   * Allow only these origins (a string such as `https://example.com`, or a CloudFront
+   * distribution) in API Gateway's CORS answers and the functions' CORS.
+   */
+  public restrictCorsTo(...origins: CorsOrigin[]): void {
+    this.origins = corsOriginStrings(origins);
+    const cfnApi = this.api.node.defaultChild as CfnApi;
+    cfnApi.corsConfiguration = {
+      allowOrigins: this.origins,
+      allowMethods: ['*'],
+      allowHeaders: HTTP_CORS_HEADERS,
+      exposeHeaders: ['x-correlation-id'],
+    };
+    setAllowedOrigins(this.integrations, this.origins);
   }
 
   /** The API's base URL. */

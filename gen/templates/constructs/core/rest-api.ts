@@ -6,21 +6,26 @@
  * operation whose own `options` name an `authorizer` or an `authorizationType`
  * gets none of the default's authorisation (so a Cognito authorizer on one
  * operation of an IAM API is that method's only authorisation).  CORS: every
- * resource answers the preflight `OPTIONS` without authorisation, and API
- * Gateway's own 4XX/5XX answers carry the CORS headers too.
+ * resource (also those added after construction) answers the preflight
+ * `OPTIONS` without authorisation, for the origins allowed when the app is
+ * synthesised (`allowedOrigins`, then `restrictCorsTo`), and API Gateway's own
+ * 4XX/5XX answers carry the CORS headers too.
  */
+import { Aspects, Lazy } from 'aws-cdk-lib';
 import {
   Cors,
+  IResource,
   MethodOptions,
+  Resource,
   ResponseType,
   RestApi as ApiGatewayRestApi,
   RestApiProps as ApiGatewayRestApiProps,
 } from 'aws-cdk-lib/aws-apigateway';
 import { Effect, Grant, IGrantable, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 
 import { RuntimeConfig } from '../runtime-config.js';
-import { OperationDetails, RestApiIntegration } from './utils.js';
+import { CorsOrigin, corsOriginStrings, OperationDetails, RestApiIntegration, setAllowedOrigins } from './utils.js';
 
 export interface RestApiProps<TOperation extends string, TIntegrations extends Record<TOperation, RestApiIntegration>> {
   /** The name the API's URL is registered under in the RuntimeConfig (its class name). */
@@ -29,8 +34,8 @@ export interface RestApiProps<TOperation extends string, TIntegrations extends R
   readonly integrations: TIntegrations;
   /** Method options of every operation (its authorisation), unless the operation brings its own. */
   readonly defaultMethodOptions?: MethodOptions;
-  /** Origins allowed by CORS; every origin (`*`) by default. */
-  readonly allowedOrigins?: string[];
+  /** Origins allowed by CORS (and told to the functions); every origin (`*`) by default. */
+  readonly allowedOrigins?: CorsOrigin[];
   /** The API's resource policy. */
   readonly policy?: PolicyDocument;
   /** Anything else of API Gateway's RestApi (applied last). */
@@ -61,20 +66,13 @@ export class RestApi<
 > extends Construct {
   public readonly api: ApiGatewayRestApi;
   public readonly integrations: TIntegrations;
-  /** The origins CORS allows. */
-  public readonly allowedOrigins: string[];
+  private origins: string[] = Cors.ALL_ORIGINS;
 
   constructor(scope: Construct, id: string, props: RestApiProps<TOperation, TIntegrations>) {
     super(scope, id);
     this.integrations = props.integrations;
-    this.allowedOrigins = props.allowedOrigins ?? Cors.ALL_ORIGINS;
     this.api = new ApiGatewayRestApi(this, 'Api', {
       restApiName: props.apiName,
-      defaultCorsPreflightOptions: {
-        allowOrigins: this.allowedOrigins,
-        allowMethods: Cors.ALL_METHODS,
-        allowHeaders: CORS_HEADERS,
-      },
       deployOptions: { tracingEnabled: true },
       policy: props.policy,
       ...props.restApiProps,
@@ -86,7 +84,26 @@ export class RestApi<
       const { integration, options } = props.integrations[operation];
       this.api.root.resourceForPath(path).addMethod(method, integration, methodOptions(defaults, options));
     }
+    if (props.allowedOrigins) {
+      this.restrictCorsTo(...props.allowedOrigins);
+    }
+    // The preflights are added when the app is synthesised, with the origins of then.
+    Aspects.of(this).add({ visit: (node: IConstruct) => node === this && this.addPreflights() });
     RuntimeConfig.ensure(this).registerApi(props.apiName, this.api.url);
+  }
+
+  /** The origins CORS allows. */
+  public get allowedOrigins(): string[] {
+    return [...this.origins];
+  }
+
+  /**
+   * Allow only these origins (a string such as `https://example.com`, or a CloudFront
+   * distribution) in the preflights, the gateway responses and the functions' CORS.
+   */
+  public restrictCorsTo(...origins: CorsOrigin[]): void {
+    this.origins = corsOriginStrings(origins);
+    setAllowedOrigins(this.integrations, this.origins);
   }
 
   /** The API's base URL (its deployment stage). */
@@ -111,11 +128,21 @@ export class RestApi<
     });
   }
 
+  /** A preflight on the root and every resource that has none. */
+  private addPreflights(): void {
+    const resources: IResource[] = [this.api.root];
+    resources.push(...this.api.root.node.findAll().filter((c): c is Resource => c instanceof Resource));
+    for (const resource of resources) {
+      if (!resource.node.tryFindChild('OPTIONS')) {
+        resource.addCorsPreflight({ allowOrigins: this.origins, allowMethods: Cors.ALL_METHODS, allowHeaders: CORS_HEADERS });
+      }
+    }
+  }
+
   /** API Gateway's own error answers (denied, throttled, ...) readable by the allowed origins. */
   private addCorsToGatewayResponses(): void {
-    const origin = this.allowedOrigins[0] ?? '*';
     const responseHeaders = {
-      'Access-Control-Allow-Origin': `'${origin}'`,
+      'Access-Control-Allow-Origin': Lazy.string({ produce: () => `'${this.origins[0] ?? '*'}'` }),
       'Access-Control-Allow-Headers': `'${CORS_HEADERS.join(',')}'`,
       'Access-Control-Allow-Methods': `'${Cors.ALL_METHODS.join(',')}'`,
     };

@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Integration, MethodOptions } from 'aws-cdk-lib/aws-apigateway';
 import type { AddRoutesOptions, HttpRouteIntegration } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { IDistribution } from 'aws-cdk-lib/aws-cloudfront';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 
 /** One operation of an API, as the generated metadata describes it. */
 export interface OperationDetails {
@@ -146,6 +148,29 @@ export function workspaceRoot(from: string): string {
 /** The workspace-relative path `rel` as an absolute path, found from the module at `moduleUrl`. */
 export function workspacePath(moduleUrl: string, rel: string): string {
   return path.join(workspaceRoot(path.dirname(fileURLToPath(moduleUrl))), rel);
+}
+
+/** An origin CORS may allow: as a string, or a CloudFront distribution (its https domain). */
+export type CorsOrigin = string | IDistribution | { readonly cloudFrontDistribution: IDistribution };
+
+/** The origins as strings: `https://<domain>` for a distribution. */
+export function corsOriginStrings(origins: CorsOrigin[]): string[] {
+  return origins.map((origin) => {
+    if (typeof origin === 'string') {
+      return origin;
+    }
+    const distribution = 'cloudFrontDistribution' in origin ? origin.cloudFrontDistribution : origin;
+    return `https://${distribution.distributionDomainName}`;
+  });
+}
+
+/** Tell every Lambda function behind these integrations the allowed origins (ALLOWED_ORIGINS). */
+export function setAllowedOrigins(integrations: object, origins: string[]): void {
+  for (const integration of Object.values(integrations as Record<string, object>)) {
+    if ('handler' in integration && integration.handler instanceof LambdaFunction) {
+      integration.handler.addEnvironment('ALLOWED_ORIGINS', origins.join(','));
+    }
+  }
 }
 
 /** "items.listItems" -> "ItemsListItems": operation names as construct ids. */
