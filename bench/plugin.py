@@ -76,12 +76,14 @@ def main():
         summary = {}
         for name, _, _ in cmds:
             r = res[name]
-            summary[name] = {k: r[k] for k in ('median', 'mean', 'min', 'max')}
+            summary[name] = {k: r[k] for k in ('median', 'mean', 'min', 'max', 'user', 'system')}
         for kind in ('cold', 'cached'):
-            b, n = res[f'bld {kind}']['median'], res[f'nx {kind}']['median']
-            summary[f'{kind} nx/bld'] = n / b
-            print(f'{kind:7s} bld median {b * 1000:8.0f} ms   nx median {n * 1000:8.0f} ms   '
-                  f'nx/bld {n / b:5.1f}x')
+            b, n = res[f'bld {kind}'], res[f'nx {kind}']
+            summary[f'{kind} nx/bld'] = n['median'] / b['median']
+            cpu = lambda r: (r['user'] + r['system']) * 1000   # mean CPU of the tool and children
+            print(f'{kind:7s} bld median {b["median"] * 1000:8.0f} ms (CPU {cpu(b):6.0f} ms)   '
+                  f'nx median {n["median"] * 1000:8.0f} ms (CPU {cpu(n):6.0f} ms)   '
+                  f'nx/bld {n["median"] / b["median"]:5.1f}x')
         files = sum(1 for p in (ws / 'dist/packages/my_api/bundle-x86').rglob('*') if p.is_file())
         summary['bundle_files'] = files
         print(f'project {project}, bundle-x86 files: {files}, {a.runs} runs each')
