@@ -89,11 +89,14 @@ static struct workspace *load_side(struct request *r, const struct workspace *ws
 	bld_err_clear(&err);
 	struct ws_load_opts o = {.view = view};
 	struct workspace *at = NULL;
-	if (workspace_load(ws->root, &o, &at, &err) < 0)
+	if (workspace_load(ws->root, &o, &at, &err) < 0) {
+		char what[1600];
+		bld_err_format(&err, what, sizeof(what));
 		request_message(r, "warn",
-		                "--by-inputs: the workspace at %s cannot be loaded (%s): the "
-		                "project-level rule stands",
-		                side, err.msg);
+		                "--by-inputs: the workspace at %s cannot be loaded (%s): every "
+		                "selected project counts as affected",
+		                side, what);
+	}
 	return at;
 }
 

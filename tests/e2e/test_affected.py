@@ -442,3 +442,15 @@ def test_by_inputs_equals_the_hashes_of_a_checkout_of_the_merge_base(make_ws):
         assert got == changed, (seed, step, rule, ws.git('status', '-s'),
                                 ws.git('diff', 'main', '--stat'))
     ws.git('worktree', 'remove', '--force', str(base_dir))
+
+
+def test_by_inputs_when_the_merge_base_cannot_be_loaded(make_ws):
+    fs = files()
+    fs['apps/leaf/project.json'] = '{"name": "leaf", "targets": {'      # malformed on main
+    ws = make_ws(fs)
+    branch(ws)
+    ws.write('apps/leaf/project.json', json.dumps(project('leaf', inputs=['production'])))
+    ws.commit('fix leaf')
+    r = ws.run('show', 'projects', '--affected', '-t', 'build', '--by-inputs')
+    assert r.code == 0 and sorted(r.out.split()) == ALL, r    # every candidate
+    assert 'cannot be loaded' in r.err and 'apps/leaf/project.json' in r.err, r
