@@ -196,10 +196,6 @@ static int api_options(struct api *a, const cJSON *options, struct bld_err *err)
 		rc = gen__opt_choice(options, "auth", auths, "IAM", &a->auth, err);
 	if (rc >= 0)
 		rc = choose_iac(a, options, err);
-	if (rc >= 0 && a->streaming && strcmp(a->iac, "CDK"))
-		rc = bld_err_set(err, BLD_EUSAGE,
-		                 "--infra streaming-lambda: the streaming Function URL is deployed "
-		                 "by the CDK constructs only; use --iac cdk (or another --infra)");
 	if (rc >= 0)
 		rc = gen__opt_str(options, "directory", &dir, err);
 	if (rc >= 0)
@@ -732,6 +728,30 @@ static int plan_terraform_core(struct gen_plan *plan, struct api *a, struct bld_
 	return rc;
 }
 
+/* The streaming module (one function behind a Function URL), for --infra streaming-lambda. */
+static int plan_terraform_stream(struct gen_plan *plan, struct api *a, struct bld_err *err)
+{
+	static const struct {
+		const char *file, *tmpl;
+	} files[] = {
+	    {"versions.tf", "terraform/versions.tf"},
+	    {"variables.tf", "terraform/stream-variables.tf"},
+	    {"main.tf", "terraform/stream-main.tf"},
+	    {"outputs.tf", "terraform/stream-outputs.tf"},
+	};
+	int rc = 0;
+	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(files); i++) {
+		char *path = xasprintf(TERRAFORM "/src/core/api/stream-api/%s", files[i].file);
+		rc = plan_if_absent(plan, path, files[i].tmpl, &a->vars, err);
+		free(path);
+	}
+	/* The Function URL takes IAM auth, whatever --auth says (as the CDK construct). */
+	strmap_put(&a->vars, "kind", "streaming Function URL");
+	strmap_put(&a->vars, "auth", "IAM");
+	strmap_put(&a->vars, "cognito", "");
+	return rc;
+}
+
 /* The root module (packages/tf-infra) when absent, and the API's own file in it. */
 static int plan_terraform_root(struct gen_plan *plan, struct api *a, struct bld_err *err)
 {
@@ -765,8 +785,12 @@ static int plan_terraform(struct gen_plan *plan, struct api *a, struct bld_err *
 	char *app = xasprintf("%s/%s.tf", dir, a->name);
 	strmap_put(&a->vars, "tf_up", up);
 	int rc = plan_terraform_core(plan, a, err);
+	if (rc >= 0 && a->streaming)
+		rc = plan_terraform_stream(plan, a, err);
 	if (rc >= 0)
-		rc = gen__plan_render(plan, app, "terraform/app-api.tf", &a->vars, err);
+		rc = gen__plan_render(plan, app,
+		                      a->streaming ? "terraform/app-stream.tf" : "terraform/app-api.tf",
+		                      &a->vars, err);
 	if (rc >= 0)
 		rc = plan_terraform_project(plan, a, err);
 	if (rc >= 0)

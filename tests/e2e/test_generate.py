@@ -249,8 +249,6 @@ def test_bad_option_values_list_the_allowed_ones(make_ws, opt, value, allowed):
     (['--infra', 'streaming-lambda', '--computeType', 'ServerlessApiGatewayRestApi'],
      '--infra streaming-lambda and --computeType ServerlessApiGatewayRestApi disagree'),
     (['--iac', 'terraform', '--iacProvider', 'CDK'], '--iac terraform and --iacProvider CDK disagree'),
-    (['--infra', 'streaming-lambda', '--iac', 'terraform'],
-     '--infra streaming-lambda: the streaming Function URL is deployed by the CDK constructs only'),
 ])
 def test_option_names_of_both_plugin_generations_must_agree(make_ws, args, says):
     ws = make_ws({})

@@ -591,3 +591,55 @@ def test_rest_body_without_auth(tf_ws, terraform, tmp_path):
     assert pre['responses']['default']['responseParameters'][
         'method.response.header.Access-Control-Allow-Origin'] == "'https://app.example.com'"
     assert body['x-amazon-apigateway-policy']['Statement'][0]['Principal'] == '*'
+
+
+# ---- --infra streaming-lambda -------------------------------------------------------------
+
+@pytest.fixture(scope='module')
+def stream_ws(tmp_path_factory):
+    """A workspace with one streaming API (the Function URL variant) beside a REST one."""
+    from conftest import Workspace
+    ws = Workspace(tmp_path_factory.mktemp('tfstream'), {})
+    generate(ws, '--name', 'live', '--infra', 'streaming-lambda')
+    generate(ws, '--name', 'my-api')
+    ws.commit('generated')
+    yield ws
+    ws.cleanup()
+
+
+def test_streaming_api_module(stream_ws, inspect, terraform):
+    ws = stream_ws
+    mod = parse(inspect, ws.root / CORE / 'stream-api')
+    res = set(mod['managed_resources'])
+    assert {'aws_lambda_function.handler', 'aws_lambda_function_url.handler',
+            'aws_cloudwatch_log_group.handler', 'aws_iam_role.handler',
+            'aws_iam_role_policy.invoke', 'aws_iam_role_policy_attachment.additional'} <= res
+    assert {'env', 'tags', 'log_retention_days', 'additional_policy_arns', 'invoker_role_names',
+            'web_adapter_layer_arn', 'cors_allow_origins'} <= set(mod['variables'])
+    assert {'api_url', 'invoke_policy_json', 'function_name', 'role_name'} <= set(mod['outputs'])
+    text = (ws.root / CORE / 'stream-api/main.tf').read_text()
+    assert 'invoke_mode        = "RESPONSE_STREAM"' in text
+    assert 'authorization_type = "AWS_IAM"' in text
+    assert 'handler          = "run.sh"' in text
+    assert 'AWS_LAMBDA_EXEC_WRAPPER      = "/opt/bootstrap"' in text
+    assert 'AWS_LWA_INVOKE_MODE          = "response_stream"' in text
+    assert 'lambda:InvokeFunctionUrl' in text
+    app = parse(inspect, ws.root / TF / 'src/app/apis/live')
+    assert app['module_calls']['api']['source'] == '../../../core/api/stream-api'
+    app_text = (ws.root / TF / 'src/app/apis/live/live.tf').read_text()
+    assert '${local.workspace_root}/dist/packages/live/bundle' in app_text
+    root = parse(inspect, ws.root / ROOT / 'src')
+    assert set(root['module_calls']) == {'live', 'my_api'}
+    for d in (f'{TF}/src', f'{ROOT}/src'):
+        r = tf(terraform, 'fmt', '-check', '-recursive', '-diff', cwd=ws.root / d)
+        assert r.returncode == 0, r.stdout + r.stderr
+    r = ws.run('run', 'tf-infra:test', env=terraform[1], timeout=900)
+    assert r.code == 0, r
+    res = checkov_report(ws, ROOT)
+    assert res['failed'] == [], [(c['check_id'], c['resource']) for c in res['failed']]
+    live = [c for c in res['passed'] + res['skipped'] if c['resource'].startswith('module.live.')]
+    assert {c['check_id'] for c in live if c['resource'].endswith('aws_lambda_function.handler')
+            and c in res['skipped']} == {'CKV_AWS_116', 'CKV_AWS_115', 'CKV_AWS_272',
+                                         'CKV_AWS_173', 'CKV2_AWS_75'}
+    assert any(c['check_id'] == 'CKV_AWS_258' for c in res['passed']
+               if c['resource'].startswith('module.live.')), 'Function URL auth check'

@@ -243,6 +243,25 @@ static void terraform_writes_modules(void **state)
 	assert_false(has(f, "packages/common/constructs/project.json"));
 }
 
+static void terraform_streaming_writes_the_function_url_module(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(run(f, "py#fast-api", false, "name=feed", "infra=streaming-lambda",
+	                     "iac=terraform", "auth=Cognito", NULL),
+	                 0);
+	assert_true(has(f, "packages/feed/run.sh"));
+	assert_true(has(f, "packages/common/terraform/src/core/api/stream-api/main.tf"));
+	char *app = slurp(f, "packages/common/terraform/src/app/apis/feed/feed.tf");
+	assert_non_null(app);
+	assert_non_null(strstr(app, "\"../../../core/api/stream-api\""));
+	assert_null(strstr(app, "user_pool_id")); /* the Function URL takes IAM auth */
+	free(app);
+	char *root = slurp(f, "packages/tf-infra/src/feed.tf");
+	assert_non_null(root);
+	assert_null(strstr(root, "user_pool_id"));
+	free(root);
+}
+
 static void infra_instantiates_existing_apis(void **state)
 {
 	struct fixture *f = *state;
@@ -273,6 +292,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(dry_run_lists_and_writes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bad_options_list_allowed_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(terraform_writes_modules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(terraform_streaming_writes_the_function_url_module, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(infra_instantiates_existing_apis, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
