@@ -78,7 +78,7 @@ def test_fastapi_cdk_non_default_options(make_ws):
     assert t['bundle']['outputs'] == ['{workspaceRoot}/dist/apps/shop_api/bundle']
     cmds = [c['command'] if isinstance(c, dict) else c for c in t['bundle']['options']['commands']]
     assert cmds[1].startswith('uv export --frozen --no-dev --no-editable --package shop-api')
-    assert cmds[2].startswith('uv pip install -n --no-deps --no-installer-metadata '
+    assert cmds[2].startswith('uv pip install --link-mode=copy --no-deps --no-installer-metadata '
                               '--no-compile-bytecode --python-platform {args.pythonPlatform} '
                               '--python-version {args.pythonVersion} '
                               '--target dist/apps/shop_api/bundle')

@@ -110,6 +110,8 @@ def test_lambda_bundle_holds_cpython312_binaries_and_is_cached(make_ws):
     assert not {'tests', 'pytest', '_pytest', 'ruff', 'uvicorn', 'httpx', 'httpx2', 'pytest_cov',
                 'coverage'} & names, names
     assert not list(bundle.rglob('__pycache__')) and not list(bundle.rglob('*.pyc'))
+    # Copied out of uv's cache (--link-mode=copy), not hard links into it.
+    assert all(p.stat().st_nlink == 1 for p in bundle.rglob('*') if p.is_file())
     reqs = (bundle / 'requirements.txt').read_text()
     assert re.search(r'^fastapi==', reqs, re.M) and 'pytest' not in reqs
 
