@@ -96,6 +96,7 @@ export function build(stack: Stack): void {
   handler.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::use-two/*'] }));
 }''',
     '03-default-options': '''
+import { Duration } from 'aws-cdk-lib';
 import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Shop } from ':common-constructs';
 export function build(stack: Stack): void {
@@ -107,6 +108,7 @@ export function build(stack: Stack): void {
   new Shop(stack, 'Api', {
     integrations: Shop.defaultIntegrations(stack)
       .withDefaultOptions({ vpc, vpcSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED }, memorySize: 1024 })
+      .withOperationOptions({ sayHello: { timeout: Duration.seconds(60) } })
       .build(),
   });
 }''',
@@ -291,6 +293,7 @@ export function build(stack: Stack): void {
   handler.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::use-two/*'] }));
 }''',
     '03-default-options': '''
+import { Duration } from 'aws-cdk-lib';
 import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Orders } from ':common-constructs';
 export function build(stack: Stack): void {
@@ -302,6 +305,7 @@ export function build(stack: Stack): void {
   new Orders(stack, 'Api', {
     integrations: Orders.defaultIntegrations(stack)
       .withDefaultOptions({ vpc, vpcSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED }, memorySize: 1024 })
+      .withOperationOptions({ sayHello: { timeout: Duration.seconds(60) } })
       .build(),
   });
 }''',
@@ -704,7 +708,7 @@ def test_02_handler_of_an_operation_takes_a_policy(templates, kind, cls):
 
 
 @pytest.mark.parametrize('kind,cls', KINDS)
-def test_03_default_options_reach_every_function(templates, kind, cls):
+def test_03_default_and_operation_options(templates, kind, cls):
     fns = functions(templates[f'{kind}-03-default-options'])
     assert len(fns) == len(OPERATIONS)
     for k, fn in fns.items():
@@ -712,6 +716,8 @@ def test_03_default_options_reach_every_function(templates, kind, cls):
         assert len(fn['VpcConfig']['SubnetIds']) == 2, k
         assert fn['VpcConfig']['SecurityGroupIds'], k
         assert fn['Runtime'] == 'python3.12' and fn['TracingConfig'] == {'Mode': 'Active'}
+        # withOperationOptions: one operation's own timeout, over the defaults.
+        assert fn['Timeout'] == (60 if k.startswith(f'{cls}SayHello') else 30), k
 
 
 @pytest.mark.parametrize('kind,cls', KINDS)

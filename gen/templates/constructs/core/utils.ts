@@ -59,6 +59,7 @@ export interface IntegrationBuilderProps<
  *
  *     MyApi.defaultIntegrations(this)
  *       .withDefaultOptions({ memorySize: 1024 })
+ *       .withOperationOptions({ sayHello: { timeout: Duration.seconds(60) } })
  *       .withOverrides({ getDocumentation: { integration: new HttpIntegration(url) } })
  *       .build();
  */
@@ -70,6 +71,7 @@ export class IntegrationBuilder<
   TDefault extends TBase,
 > {
   private readonly overrides: Partial<Record<TOperation, TBase>> = {};
+  private readonly operationOptions: Partial<Record<TOperation, Partial<TDefaultProps>>> = {};
   private defaultOptions: TDefaultProps;
 
   /** A builder for a REST API's integrations. */
@@ -104,6 +106,17 @@ export class IntegrationBuilder<
     return this;
   }
 
+  /**
+   * Merge these into the options of the named operations' default integrations only
+   * (over `withDefaultOptions`); an overridden operation has no default to apply them to.
+   */
+  public withOperationOptions(options: Partial<Record<TOperation, Partial<TDefaultProps>>>): this {
+    for (const operation of Object.keys(options) as TOperation[]) {
+      this.operationOptions[operation] = { ...this.operationOptions[operation], ...options[operation] };
+    }
+    return this;
+  }
+
   /** Serve the operations these name with the given integrations instead of the default. */
   public withOverrides<TOverrides extends Partial<Record<TOperation, TBase>>>(
     overrides: TOverrides,
@@ -124,7 +137,9 @@ export class IntegrationBuilder<
     for (const operation of Object.keys(this.props.operations).sort() as TOperation[]) {
       const override = this.overrides[operation];
       result[operation] =
-        override !== undefined ? override : this.props.buildDefaultIntegration(operation, this.defaultOptions);
+        override !== undefined
+          ? override
+          : this.props.buildDefaultIntegration(operation, { ...this.defaultOptions, ...this.operationOptions[operation] });
     }
     return result as TIntegrations;
   }
