@@ -3,12 +3,17 @@
 cache servers on loopback, beside the fully local-cached run in the same session.
 
 Scenarios (hyperfine, medians; every run restores all N tasks, none runs):
-  local    the clone's local cache holds every entry; dist/ deleted before each run
-  nginx    nginx WebDAV (protocol http); local cache and dist/ deleted before each run
-  bazel    bazel-remote (--disable_http_ac_validation), when `go install` can build it
+  local         the clone's local cache holds every entry; dist/ deleted before each run
+  nginx         nginx WebDAV (protocol http); local cache and dist/ deleted before each run
+  bazel         bazel-remote (--disable_http_ac_validation), when `go install` can build it
+  local-daemon  as local, through the clone's resident daemon (warm workspace host)
+  nginx-daemon  as nginx, through the resident daemon: its host keeps the remote cache's
+                connections between runs (the local cache is BLD_CACHE_DIR elsewhere, so
+                deleting it leaves the daemon's .bld/ alone)
 
 The first clone builds everything once and uploads it; a second clone, in another folder,
-is what the scenarios run in.  One-shot engine (BLD_DAEMON=0), as in CI.
+is what the scenarios run in.  One-shot engine (BLD_DAEMON=0), as in CI, except the -daemon
+scenarios.
 
     /usr/bin/python3 bench/remote.py --bld build/client/bld --bldd build/daemon/bldd \\
         -n 200 --runs 10
@@ -44,11 +49,11 @@ def main():
     bld, bldd = os.path.abspath(a.bld), os.path.abspath(a.bldd)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix='bld-remote-bench-', dir=a.tmp))
     servers = []
+    clone = tmp / 'elsewhere' / 'two'
     try:
         ws = tmp / 'one'
         subprocess.run([sys.executable, str(HERE / 'genws.py'), '-n', str(a.projects), '-o',
                         str(ws)], check=True, stdout=subprocess.DEVNULL)
-        clone = tmp / 'elsewhere' / 'two'
         clone.parent.mkdir()
         sh(f'git clone -q {ws} {clone}')
         base = dict(os.environ, BLD=bld, BLDD=bldd, BLD_DAEMON='0', NO_COLOR='1', CI='true')
@@ -75,7 +80,17 @@ def main():
         cmds = [('local', 'rm -rf dist', base)]
         for name, url in scen.items():
             cmds.append((name, 'rm -rf dist .bld', dict(base, BLD_REMOTE_CACHE_URL=url)))
+        # the daemon starts after the one-shot scenarios, whose `rm -rf .bld` would take
+        # its socket away
+        dcache = tmp / 'daemon-cache'
+        daemon = dict(base, BLD_DAEMON='1', BLD_CACHE_DIR=str(dcache))
+        fill = dict(daemon, BLD_REMOTE_CACHE_URL=scen['nginx'])
+        cmds.append(('local-daemon', 'rm -rf dist', daemon))
+        cmds.append(('nginx-daemon', f'rm -rf dist {dcache}',
+                     dict(daemon, BLD_REMOTE_CACHE_URL=scen['nginx'])))
         for name, prep, env in cmds:
+            if name == 'local-daemon':   # fills dcache from nginx, through the daemon
+                sh(f'{bld} run-many -t build >/dev/null', cwd=clone, env=fill)
             out = tmp / f'{name}.json'
             subprocess.run(['hyperfine', '-N', '--runs', str(a.runs), '--warmup', '1',
                             '--prepare', prep, '--export-json', str(out),
@@ -86,6 +101,7 @@ def main():
                              'min_s': r['min'], 'max_s': r['max']}
             print(f'{name:14s} median {r["median"] * 1000:8.1f} ms  '
                   f'(min {r["min"] * 1000:.1f}, max {r["max"] * 1000:.1f}, {a.runs} runs)')
+        sh(f'{bld} daemon stop >/dev/null', cwd=clone, env=daemon)
         # where the remote time goes: one more remote run with phase timings
         env = dict(base, BLD_REMOTE_CACHE_URL=scen['nginx'], BLD_DEBUG='1')
         sh('rm -rf dist .bld', cwd=clone)
@@ -104,6 +120,9 @@ def main():
         if a.out:
             pathlib.Path(a.out).write_text(json.dumps(results, indent=2) + '\n')
     finally:
+        if clone.exists():
+            subprocess.run([bld, 'daemon', 'stop'], cwd=clone, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, env=dict(os.environ, BLD=bld, BLDD=bldd))
         for s in servers:
             s.stop()
         shutil.rmtree(tmp, ignore_errors=True)
