@@ -588,6 +588,55 @@ static void a_git_ignored_workspace_still_loads(void **state)
 	done(top, NULL);
 }
 
+/* A load through a view (graph/view.c): the view's absent paths are gone, its other paths
+ * are there with its contents (configuration included), unless ignored or skipped. */
+static void view_put(struct ws_view *v, const char *rel, const char *text)
+{
+	ws_view_put(v, rel, text ? xstrdup(text) : NULL, text ? strlen(text) : 0, false);
+}
+
+static void a_view_shows_the_workspace_as_at_another_commit(void **state)
+{
+	char *root = tmp_ws();
+	git_init(root);
+	put(root, "nx.json", "{}");
+	put(root, ".gitignore", "out/\n");
+	put(root, "a/project.json", "{\"name\": \"a\", \"tags\": [\"now\"]}");
+	put(root, "a/src/x.ts", "x");
+	put(root, "b/project.json", "{\"name\": \"b\"}");
+	struct ws_view v;
+	ws_view_init(&v);
+	view_put(&v, "a/project.json", "{\"name\": \"a\", \"tags\": [\"then\"]}");
+	view_put(&v, "a/src/x.ts", NULL);                 /* absent there */
+	view_put(&v, "a/src/old.ts", "old");              /* there only */
+	view_put(&v, "b/project.json", NULL);             /* project b not there yet */
+	view_put(&v, "c/project.json", "{\"name\": \"c\"}");
+	view_put(&v, "out/gen.ts", "g");                  /* ignored */
+	view_put(&v, "node_modules/m/index.js", "m");     /* skipped */
+	struct workspace *ws = NULL;
+	struct bld_err err = {0};
+	struct ws_load_opts o = {.view = &v};
+	assert_int_equal(workspace_load(root, &o, &ws, &err), 0);
+	assert_ptr_equal(ws->view, &v);
+	assert_int_equal(ws->nprojects, 2);
+	assert_non_null(workspace_project(ws, "c"));
+	assert_null(workspace_project(ws, "b"));
+	const struct ws_project *a = workspace_project(ws, "a");
+	assert_non_null(a);
+	assert_string_equal(a->tags.v[0], "then");
+	assert_true(workspace_has_file(ws, "a/src/old.ts"));
+	assert_false(workspace_has_file(ws, "a/src/x.ts"));
+	assert_false(workspace_has_file(ws, "out/gen.ts"));
+	assert_false(workspace_has_file(ws, "node_modules/m/index.js"));
+	assert_int_equal(workspace_owner(ws, "a/src/old.ts"), workspace_project_index(ws, a));
+	workspace_free(ws);
+	struct workspace *disk = load_ok(root);                 /* the disk is untouched */
+	assert_non_null(workspace_project(disk, "b"));
+	assert_true(workspace_has_file(disk, "a/src/x.ts"));
+	ws_view_release(&v);
+	done(root, disk);
+}
+
 static void symlinks_are_not_followed(void **state)
 {
 	char *root = tmp_ws();
@@ -1207,6 +1256,7 @@ int main(void)
 	    cmocka_unit_test(owner_map_is_the_longest_root),
 	    cmocka_unit_test(reverse_closure_follows_every_edge),
 	    cmocka_unit_test(gitignore_nested_and_nxignore_rules_apply),
+	    cmocka_unit_test(a_view_shows_the_workspace_as_at_another_commit),
 	    cmocka_unit_test(ignore_rules_apply_outside_git_too),
 	    cmocka_unit_test(workspace_below_the_git_root_prefixes_rules),
 	    cmocka_unit_test(anchored_rules_are_not_cached_by_name),
