@@ -249,6 +249,7 @@ struct cache_memo *cache_memo_new(void)
 	struct cache_memo *m = xcalloc(1, sizeof(*m));
 	pthread_mutex_init(&m->lock, NULL);
 	strmap_init(&m->hashes);
+	strmap_init(&m->tasks);
 	return m;
 }
 
@@ -258,6 +259,9 @@ static void memo_free_values(struct cache_memo *m)
 	void *v;
 	while (strmap_next(&m->hashes, &it, NULL, &v))
 		free(v);
+	it = 0;
+	while (strmap_next(&m->tasks, &it, NULL, &v))
+		free(v);
 }
 
 void cache_memo_free(struct cache_memo *m)
@@ -266,6 +270,7 @@ void cache_memo_free(struct cache_memo *m)
 		return;
 	memo_free_values(m);
 	strmap_release(&m->hashes);
+	strmap_release(&m->tasks);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -276,6 +281,8 @@ void cache_memo_clear(struct cache_memo *m)
 	memo_free_values(m);
 	strmap_release(&m->hashes);
 	strmap_init(&m->hashes);
+	strmap_release(&m->tasks);
+	strmap_init(&m->tasks);
 	m->epoch++;
 	pthread_mutex_unlock(&m->lock);
 }
@@ -324,9 +331,59 @@ void cache__memo_put(struct cache_memo *m, const char *rel, const char *hash, ui
 	pthread_mutex_unlock(&m->lock);
 }
 
-void hasher_set_memo(struct hasher *h, struct cache_memo *m)
+void hasher_set_memo(struct hasher *h, struct cache_memo *m, uint64_t generation)
 {
 	h->memo = m;
+	h->generation = generation;
+}
+
+/* The memo's hash of the task with key, when it is of this generation and
+ * nothing was forgotten since it was computed. */
+static bool memo_task_get(struct hasher *h, const char *key, char out[33])
+{
+	struct cache_memo *m = h->memo;
+	pthread_mutex_lock(&m->lock);
+	const struct memo_task *v = strmap_get(&m->tasks, key);
+	bool ok = v && v->generation == h->generation && v->epoch == m->epoch;
+	if (ok)
+		memcpy(out, v->hash, 33);
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}
+
+static void memo_task_put(struct hasher *h, const char *key, uint64_t epoch, const char *hash)
+{
+	struct cache_memo *m = h->memo;
+	pthread_mutex_lock(&m->lock);
+	if (m->epoch == epoch) {
+		struct memo_task *v = xmalloc(sizeof(*v));
+		*v = (struct memo_task){h->generation, epoch, {0}};
+		memcpy(v->hash, hash, 33);
+		free(strmap_put(&m->tasks, key, v));
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* A task whose every input is a file the watcher sees (no environment
+ * variable, command output or dependency output) can keep its hash. */
+static bool plan_memoizable(const struct cache_plan *p)
+{
+	for (size_t k = 0; k < p->n; k++)
+		if (p->v[k].kind == INS_ENV || p->v[k].kind == INS_RUNTIME ||
+		    p->v[k].kind == INS_DEPOUT)
+			return false;
+	return true;
+}
+
+/* What identifies a task's hash besides its inputs' contents. */
+static char *task_key(const struct task *t)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	sbuf_addf(&sb, "%s\n%s\n%s\n", t->id, t->configuration ? t->configuration : "",
+	          t->target->executor);
+	cache__json_canonical(t->options, &sb);
+	return sbuf_detach(&sb);
 }
 
 static int eval_files(struct hasher *h, const struct cache_instr *ins, struct cache_eval *e,
@@ -762,11 +819,19 @@ static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **r
                        struct bld_err *err)
 {
 	struct task *t = &tg->tasks[i];
+	/* a resident engine's memo answers an unchanged task without its plan */
+	char *key = h->memo && !ret_manifest ? task_key(t) : NULL;
+	if (key && memo_task_get(h, key, t->hash)) {
+		free(key);
+		return 0;
+	}
+	uint64_t epoch = key ? cache__memo_epoch(h->memo) : 0;
 	struct cache_plan plan;
 	cache__plan_init(&plan);
 	int r = cache__plan_task(h, tg, i, &plan, err);
 	if (r < 0) {
 		cache__plan_release(&plan);
+		free(key);
 		return r;
 	}
 	struct hline *lines = xcalloc(plan.n + 4, sizeof(*lines));
@@ -799,7 +864,10 @@ static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **r
 		lines_digest(lines, n, t->project->name, t->target->name, t->configuration, t->hash);
 		if (m)
 			cJSON_AddStringToObject(m, "hash", t->hash);
+		if (key && plan_memoizable(&plan))
+			memo_task_put(h, key, epoch, t->hash);
 	}
+	free(key);
 	for (size_t k = 0; k < n; k++) {
 		if (lines[k].borrowed)
 			continue;

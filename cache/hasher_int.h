@@ -50,6 +50,7 @@ struct hasher {
 	char (*fhash)[33];       /* per ws file: content hash, "" until needed */
 	struct strmap evals;     /* instruction key -> struct cache_eval * */
 	struct cache_memo *memo; /* borrowed, may be NULL */
+	uint64_t generation;     /* of ws, for the memo's task hashes */
 };
 
 /* File hashes across requests (see cache.h). */
@@ -57,6 +58,13 @@ struct cache_memo {
 	pthread_mutex_t lock;
 	struct strmap hashes; /* relative path -> char[33] (owned), NULL when forgotten */
 	uint64_t epoch;       /* counts forgets and clears */
+	struct strmap tasks;  /* task key -> struct memo_task (owned): task hashes */
+};
+/* A task hash kept across requests: valid for one workspace generation and
+ * while nothing was forgotten (every input it read is a watched file). */
+struct memo_task {
+	uint64_t generation, epoch;
+	char hash[33];
 };
 /* The memo's hash of rel into out; false when it has none. */
 bool cache__memo_get(struct cache_memo *m, const char *rel, char out[33]);

@@ -14,6 +14,10 @@
  * 3. Nothing else is touched.  Parent folders are opened one component at a
  *    time with O_NOFOLLOW; a symlinked parent is followed only when it
  *    resolves inside the workspace, so no entry can write outside it.
+ *
+ * The common case of a warm engine -- every output already as recorded --
+ * is checked first by lstat alone (matches()); only when something differs,
+ * or a parent folder is a symlink, does step 2 open anything.
  */
 #include "cache_int.h"
 
@@ -307,6 +311,98 @@ static void dir_modes(struct rctx *x)
 	}
 }
 
+/* Is every folder above rel a real folder (not a symlink)?  Each folder is
+ * asked once per restore (plain holds the answers). */
+static bool parents_plain(struct rctx *x, struct strmap *plain, const char *rel)
+{
+	char *p = xstrdup(rel);
+	bool ok = true;
+	for (char *slash = strchr(p, '/'); ok && slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (!strmap_get(plain, p)) {
+			char *abs = path_join(x->root, p);
+			struct stat st;
+			ok = lstat(abs, &st) == 0 && S_ISDIR(st.st_mode);
+			free(abs);
+			if (ok)
+				strmap_put(plain, p, (void *)1);
+		}
+		*slash = '/';
+	}
+	free(p);
+	return ok;
+}
+
+/* Is row i in the workspace as recorded (files: plan_rows decided)? */
+static bool row_matches(struct rctx *x, size_t i)
+{
+	const struct cache_row *row = &x->rows[i];
+	if (row->kind == CACHE_ROW_FILE)
+		return !x->write[i];
+	char *abs = path_join(x->root, row->path), cur[4096];
+	struct stat st;
+	bool there = lstat(abs, &st) == 0, ok = false;
+	if (row->kind == CACHE_ROW_ABSENT) {
+		ok = !there && errno == ENOENT;
+	} else if (row->kind == CACHE_ROW_DIR) {
+		ok = there && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == row->mode;
+	} else if (there && S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(abs, cur, sizeof(cur) - 1);
+		ok = n >= 0 && (cur[n] = '\0', !strcmp(cur, row->link));
+	}
+	free(abs);
+	return ok;
+}
+
+/* Does folder rel (a DIR row) hold only what the entry has? */
+static bool no_extras(struct rctx *x, const char *rel, int depth)
+{
+	char *abs = path_join(x->root, rel);
+	DIR *d = depth > 256 ? NULL : opendir(abs);
+	free(abs);
+	if (!d)
+		return false;
+	bool ok = true;
+	struct strvec dirs;
+	strvec_init(&dirs);
+	struct dirent *de;
+	while (ok && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *sub = path_join(rel, de->d_name);
+		void *v = strmap_get(&x->by_path, sub);
+		ok = v && x->rows[(intptr_t)v - 1].kind != CACHE_ROW_ABSENT;
+		if (ok && x->rows[(intptr_t)v - 1].kind == CACHE_ROW_DIR)
+			strvec_push(&dirs, sub);
+		free(sub);
+	}
+	closedir(d);
+	for (size_t i = 0; ok && i < dirs.n; i++)
+		ok = no_extras(x, dirs.v[i], depth + 1);
+	strvec_release(&dirs);
+	return ok;
+}
+
+/* Is everything of the entry already in place, as restore_all would leave it? */
+static bool matches(struct rctx *x, const struct strvec *declared)
+{
+	struct strmap plain;
+	strmap_init(&plain);
+	bool ok = true;
+	for (size_t i = 0; ok && i < x->n; i++)
+		ok = parents_plain(x, &plain, x->rows[i].path) && row_matches(x, i);
+	for (size_t i = 0; ok && i < declared->n; i++) {
+		const char *d = declared->v[i];
+		if (*d == '!' || pattern_is_glob(d, PATTERN_FILES) || !path_is_safe_relative(d))
+			continue;
+		void *v = strmap_get(&x->by_path, d);
+		if (v && x->rows[(intptr_t)v - 1].kind == CACHE_ROW_DIR)
+			ok = no_extras(x, d, 0);
+	}
+	strmap_release(&plain);
+	return ok;
+}
+
 static int restore_all(struct rctx *x, const struct strvec *declared)
 {
 	int r = 0;
@@ -347,7 +443,7 @@ int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_r
 		entry_drop(c, e->hash);
 		pthread_mutex_unlock(&c->lock);
 	}
-	if (r >= 0)
+	if (r >= 0 && !matches(&x, &x.whole.declared))
 		r = restore_all(&x, &x.whole.declared);
 	if (r >= 0) {
 		cache__touch(c, e->hash);

@@ -383,7 +383,7 @@ int cmd_new_hasher(struct request *r, struct workspace *ws, struct cache *c,
 	int rc = hasher_new(ws, c, r->env, ret, err);
 	struct cache_memo *m = rc >= 0 && r->host ? host_memo(r->host) : NULL;
 	if (m)
-		hasher_set_memo(*ret, m);
+		hasher_set_memo(*ret, m, r->snap ? r->snap->generation : 0);
 	return rc;
 }
 

@@ -64,8 +64,11 @@ void cache_memo_free(struct cache_memo *m);
 void cache_memo_forget(struct cache_memo *m, const char *rel_path);
 /* Forget every hash. */
 void cache_memo_clear(struct cache_memo *m);
-/* Use m (borrowed; must outlive h) for h's file hashes. */
-void hasher_set_memo(struct hasher *h, struct cache_memo *m);
+/* Use m (borrowed; must outlive h) for h's file hashes, and for the hashes
+ * of tasks whose inputs are all workspace files (no env, runtime or
+ * dependency-output input), kept per workspace generation (h's workspace is
+ * generation `generation` of its engine) until anything is forgotten. */
+void hasher_set_memo(struct hasher *h, struct cache_memo *m, uint64_t generation);
 
 /* The resolved output paths of a task (tokens expanded, workspace-relative). */
 void task_outputs(const struct workspace *ws, const struct task *t, struct strvec *ret);

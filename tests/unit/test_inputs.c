@@ -383,7 +383,7 @@ static int hash_with_memo(struct fx *f, struct cache_memo *m, int t, char out[33
 	struct bld_err err = {0};
 	fx_scan(f);
 	int r = hasher_new(&f->ws, NULL, NULL, &h, &err);
-	hasher_set_memo(h, m);
+	hasher_set_memo(h, m, 1);
 	if (r == 0)
 		r = hasher_task_hash(h, &f->tg, t, NULL, &err);
 	memcpy(out, f->tg.tasks[t].hash, 33);
@@ -414,6 +414,29 @@ static void memo_keeps_hashes_until_forgotten(void **state)
 	fx_free(&f);
 }
 
+static void memo_task_hashes_follow_options_and_forgets(void **state)
+{
+	struct fx f;
+	int t;
+	two_projects(&f, "", &t);
+	struct cache_memo *m = cache_memo_new();
+	char h1[33], h2[33], h3[33], h4[33];
+	assert_int_equal(hash_with_memo(&f, m, t, h1), 0);
+	assert_int_equal(hash_with_memo(&f, m, t, h2), 0);
+	assert_string_equal(h1, h2); /* kept */
+	cJSON *o = f.tg.tasks[t].options;
+	cJSON_AddStringToObject(o, "flag", "x"); /* e.g. forwarded arguments */
+	assert_int_equal(hash_with_memo(&f, m, t, h3), 0);
+	assert_string_not_equal(h1, h3); /* the options are part of the key */
+	cJSON_DeleteItemFromObject(o, "flag");
+	fx_write(&f, "a/src/main.txt", "edited");
+	cache_memo_forget(m, "a/src/main.txt"); /* any forget: task hashes are computed again */
+	assert_int_equal(hash_with_memo(&f, m, t, h4), 0);
+	assert_string_not_equal(h1, h4);
+	cache_memo_free(m);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +463,7 @@ int main(void)
 	    cmocka_unit_test(manifest_lists_inputs),
 	    cmocka_unit_test(project_inputs_of_other_projects),
 	    cmocka_unit_test(memo_keeps_hashes_until_forgotten),
+	    cmocka_unit_test(memo_task_hashes_follow_options_and_forgets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
