@@ -35,6 +35,8 @@ void cache__json_canonical(const cJSON *j, struct sbuf *out);
 int cache__file_hash(struct cache *c, const char *abs, const struct stat *st, char out[33]);
 /* The indexed hash of abs when its stat matches (no reading); caller holds c->lock. */
 bool cache__fileindex_get(struct cache *c, const char *abs, const struct stat *st, char out[33]);
+/* Free the in-memory rows (mem_index). */
+void cache__fileindex_mem_clear(struct cache *c);
 /* Write pending index rows (called at hasher_free and after stores). */
 void cache__fileindex_flush(struct cache *c);
 
@@ -119,6 +121,9 @@ struct cache {
 	struct store_backend *backend;  /* the local store as a backend (owned) */
 	struct cache_pending_file *pending; /* file index rows not yet written */
 	size_t npending, cappending;
+	/* file index rows this handle read or wrote, by path (struct cache_pending_file,
+	 * owned; path unused): a handle kept open asks SQLite once per file */
+	struct strmap mem_index;
 };
 
 /* Execute SQL without results; 0 or BLD_ECACHE (err). */

@@ -75,9 +75,44 @@ int64_t cache__now(void)
 	return (int64_t)time(NULL);
 }
 
+/* Rows kept in memory at most (then they start again from none). */
+#define MEM_INDEX_MAX 200000
+
+void cache__fileindex_mem_clear(struct cache *c)
+{
+	size_t it = 0;
+	void *v;
+	while (strmap_next(&c->mem_index, &it, NULL, &v))
+		free(v);
+	strmap_release(&c->mem_index);
+	strmap_init(&c->mem_index);
+}
+
+static bool same_stat(const struct cache_pending_file *f, const struct stat *st)
+{
+	return f->size == (int64_t)st->st_size && f->mtime_ns == ts_ns(&st->st_mtim) &&
+	       f->ctime_ns == ts_ns(&st->st_ctim) && f->ino == (int64_t)st->st_ino;
+}
+
+static void mem_put(struct cache *c, const char *abs, const struct stat *st, const char *hash)
+{
+	if (c->mem_index.n >= MEM_INDEX_MAX)
+		cache__fileindex_mem_clear(c);
+	struct cache_pending_file *f = xcalloc(1, sizeof(*f));
+	*f = (struct cache_pending_file){NULL, (int64_t)st->st_size, ts_ns(&st->st_mtim),
+	                                 ts_ns(&st->st_ctim), (int64_t)st->st_ino, {0}};
+	memcpy(f->hash, hash, 33);
+	free(strmap_put(&c->mem_index, abs, f));
+}
+
 bool cache__fileindex_get(struct cache *c, const char *abs, const struct stat *st, char out[33])
 {
 	bool hit = false;
+	const struct cache_pending_file *m = strmap_get(&c->mem_index, abs);
+	if (m && same_stat(m, st)) {
+		memcpy(out, m->hash, 33);
+		return true;
+	}
 	if (!c->q_index &&
 	    sqlite3_prepare_v2(c->db,
 	                       "SELECT hash FROM files WHERE path=?1 AND size=?2 AND mtime_ns=?3 "
@@ -95,6 +130,7 @@ bool cache__fileindex_get(struct cache *c, const char *abs, const struct stat *s
 		if (h && strlen((const char *)h) == 32) {
 			memcpy(out, h, 33);
 			hit = true;
+			mem_put(c, abs, st, out);
 		}
 	}
 	sqlite3_reset(q);
@@ -115,6 +151,7 @@ static void index_add(struct cache *c, const char *abs, const struct stat *st, c
 	f->ctime_ns = ts_ns(&st->st_ctim);
 	f->ino = (int64_t)st->st_ino;
 	memcpy(f->hash, hash, 33);
+	mem_put(c, abs, st, hash);
 }
 
 int cache__file_hash(struct cache *c, const char *abs, const struct stat *st, char out[33])

@@ -115,7 +115,9 @@ static bool link_inside(struct rctx *x, int dirfd, const char *name)
 	char *abs = path_join(dir, name);
 	real = realpath(abs, NULL);
 	free(abs);
-	char *rel = real ? path_relative(x->real_root, real) : NULL;
+	if (!x->real_root) /* asked only here: most restores never meet a symlink */
+		x->real_root = realpath(x->root, NULL);
+	char *rel = real && x->real_root ? path_relative(x->real_root, real) : NULL;
 	bool ok = rel != NULL;
 	free(rel);
 	free(real);
@@ -424,13 +426,8 @@ static int restore_all(struct rctx *x, const struct strvec *declared)
 int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_root,
                   size_t *ret_restored, struct bld_err *err)
 {
-	struct rctx x = {.c = c, .root = ws_root, .real_root = realpath(ws_root, NULL), .err = err};
+	struct rctx x = {.c = c, .root = ws_root, .err = err};
 	strmap_init(&x.by_path);
-	if (!x.real_root) {
-		int r = bld_err_set(err, -errno, "workspace %s: %s", ws_root, strerror(errno));
-		strmap_release(&x.by_path);
-		return r;
-	}
 	pthread_mutex_lock(&c->lock);
 	int r = load_rows(&x, e->hash);
 	pthread_mutex_unlock(&c->lock);

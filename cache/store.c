@@ -242,6 +242,7 @@ int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err)
 	c->blobs = path_join(dir, "blobs");
 	c->backend = cache__local_backend_new(c);
 	pthread_mutex_init(&c->lock, NULL);
+	strmap_init(&c->mem_index);
 	if ((r = mkdir_p(c->blobs, 0755)) < 0) {
 		bld_err_set(err, BLD_ECACHE, "cannot create %s: %s", c->blobs, strerror(-r));
 		cache_close(c);
@@ -277,6 +278,8 @@ void cache_close(struct cache *c)
 	for (size_t i = 0; i < c->npending; i++)
 		free(c->pending[i].path);
 	free(c->pending);
+	cache__fileindex_mem_clear(c);
+	strmap_release(&c->mem_index);
 	pthread_mutex_destroy(&c->lock);
 	free(c->dir);
 	free(c->blobs);

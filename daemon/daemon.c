@@ -22,6 +22,7 @@ struct write_req {
 };
 
 static void conn_close(struct conn *c);
+static void flush_cb(uv_prepare_t *p);
 
 /* The engine itself got a signal: cancel every request (their tasks are stopped), and
  * the connections end as the requests finish. */
@@ -61,6 +62,10 @@ int daemon_new(bool oneshot, struct daemon **ret)
 	d->lock_fd = -1;
 	d->listen_fd = -1;
 	d->version = BLD_VERSION;
+	uv_prepare_init(&d->loop, &d->flush);
+	d->flush.data = d;
+	uv_prepare_start(&d->flush, flush_cb);
+	uv_unref((uv_handle_t *)&d->flush); /* it never keeps the engine alive */
 	const int signums[] = {SIGINT, SIGTERM, SIGHUP};
 	for (size_t i = 0; i < ARRAY_LEN(signums); i++) {
 		uv_signal_init(&d->loop, &d->signals[i]);
@@ -72,10 +77,25 @@ int daemon_new(bool oneshot, struct daemon **ret)
 	return 0;
 }
 
+static void undirty(struct conn *c)
+{
+	if (!c->dirty)
+		return;
+	for (struct conn **pp = &c->d->dirty; *pp; pp = &(*pp)->next_dirty)
+		if (*pp == c) {
+			*pp = c->next_dirty;
+			break;
+		}
+	c->dirty = false;
+	c->next_dirty = NULL;
+}
+
 static void conn_closed_cb(uv_handle_t *h)
 {
 	struct conn *c = (struct conn *)h;
 	struct daemon *d = c->d;
+	undirty(c);
+	sbuf_release(&c->out);
 	for (struct conn **pp = &d->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -106,7 +126,7 @@ static void conn_end(struct conn *c);
 
 size_t conn_write_queue_size(const struct conn *c)
 {
-	return uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe);
+	return uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe) + c->out.len;
 }
 
 static void write_cb(uv_write_t *w, int status)
@@ -120,8 +140,8 @@ static void write_cb(uv_write_t *w, int status)
 		run_output_drained(c->req->run);
 }
 
-/* Queue len bytes (taking ownership of data). */
-static void conn_write(struct conn *c, char *data, size_t len)
+/* Hand len bytes to libuv (taking ownership of data). */
+static void conn_write_now(struct conn *c, char *data, size_t len)
 {
 	if (c->closing || !len) {
 		free(data);
@@ -133,6 +153,47 @@ static void conn_write(struct conn *c, char *data, size_t len)
 	if (uv_write(&wr->w, (uv_stream_t *)&c->pipe, &b, 1, write_cb) < 0) {
 		free(data);
 		free(wr);
+	}
+}
+
+/* Write what c gathered. */
+static void conn_flush(struct conn *c)
+{
+	undirty(c);
+	size_t len = c->out.len;
+	if (len)
+		conn_write_now(c, sbuf_detach(&c->out), len);
+}
+
+/* The loop is about to wait: every connection's gathered frames go out. */
+static void flush_cb(uv_prepare_t *p)
+{
+	struct daemon *d = p->data;
+	while (d->dirty)
+		conn_flush(d->dirty);
+}
+
+/* Queue len bytes (taking ownership of data): gathered with the frames that
+ * follow in this loop iteration, so a run's thousands of events take a few
+ * writes rather than one system call each. */
+static void conn_write(struct conn *c, char *data, size_t len)
+{
+	if (c->closing || !len) {
+		free(data);
+		return;
+	}
+	if (!c->out.len && len >= CONN_WRITE_CHUNK) {
+		conn_write_now(c, data, len);
+		return;
+	}
+	sbuf_add(&c->out, data, len);
+	free(data);
+	if (c->out.len >= CONN_WRITE_CHUNK) {
+		conn_flush(c);
+	} else if (!c->dirty) {
+		c->dirty = true;
+		c->next_dirty = c->d->dirty;
+		c->d->dirty = c;
 	}
 }
 
@@ -299,6 +360,7 @@ int daemon_serve_fd(struct daemon *d, int fd)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	c->d = d;
+	sbuf_init(&c->out);
 	proto_reader_init(&c->rd);
 	uv_pipe_init(&d->loop, &c->pipe, 0);
 	int rc = uv_pipe_open(&c->pipe, fd);
@@ -328,6 +390,7 @@ static void conn_end(struct conn *c)
 {
 	if (c->closing)
 		return;
+	conn_flush(c);
 	c->closing = true;
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	c->shutdown.data = c;
@@ -353,6 +416,7 @@ int daemon_run(struct daemon *d)
 	/* only the unref'd signal handles are left: close them, let their callbacks run */
 	for (size_t i = 0; i < ARRAY_LEN(d->signals); i++)
 		uv_close((uv_handle_t *)&d->signals[i], NULL);
+	uv_close((uv_handle_t *)&d->flush, NULL);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	return uv_loop_close(&d->loop);
 }

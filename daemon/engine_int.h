@@ -51,6 +51,8 @@ struct snapshot;
  * wait to be written to the client; reading starts again below CONN_QUEUE_LOW. */
 #define CONN_QUEUE_HIGH (8u << 20)
 #define CONN_QUEUE_LOW (1u << 20)
+/* Frames of one connection are gathered and written in one go up to this size. */
+#define CONN_WRITE_CHUNK (256u << 10)
 
 /* The engine: one per process.  Owns the loop; nothing else is global. */
 struct daemon {
@@ -58,6 +60,8 @@ struct daemon {
 	uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP: cancel everything (unref'd) */
 	struct conn *conns;     /* open connections (singly linked) */
 	struct host *hosts;     /* owned: one workspace host per root served (host.h) */
+	uv_prepare_t flush;     /* before the loop waits: hand every conn's out to libuv */
+	struct conn *dirty;     /* connections whose out holds bytes */
 	bool oneshot;           /* serve one request, then exit */
 	int last_exit;          /* exit code of the last finished request */
 	/* resident mode (server.c); unused one-shot */
@@ -90,6 +94,10 @@ struct conn {
 	struct proto_reader rd;
 	bool hello; /* the client's hello was accepted */
 	bool closing;
+	struct sbuf out; /* frames not handed to libuv yet: written together before the
+	                    loop next waits (daemon.c, flush_cb), or at CONN_WRITE_CHUNK */
+	struct conn *next_dirty; /* on d->dirty while out holds bytes */
+	bool dirty;
 	struct request *req; /* the active request or NULL; the request holds a back pointer */
 };
 
