@@ -250,7 +250,18 @@ struct cache_memo *cache_memo_new(void)
 	pthread_mutex_init(&m->lock, NULL);
 	strmap_init(&m->hashes);
 	strmap_init(&m->tasks);
+	strmap_init(&m->owned);
 	return m;
+}
+
+static void memo_task_free(struct memo_task *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nprojects; i++)
+		free(t->projects[i].project);
+	free(t->projects);
+	free(t);
 }
 
 static void memo_free_values(struct cache_memo *m)
@@ -261,7 +272,7 @@ static void memo_free_values(struct cache_memo *m)
 		free(v);
 	it = 0;
 	while (strmap_next(&m->tasks, &it, NULL, &v))
-		free(v);
+		memo_task_free(v);
 }
 
 void cache_memo_free(struct cache_memo *m)
@@ -271,6 +282,7 @@ void cache_memo_free(struct cache_memo *m)
 	memo_free_values(m);
 	strmap_release(&m->hashes);
 	strmap_release(&m->tasks);
+	strmap_release(&m->owned);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -284,10 +296,16 @@ void cache_memo_clear(struct cache_memo *m)
 	strmap_release(&m->tasks);
 	strmap_init(&m->tasks);
 	m->epoch++;
+	m->wide++;
 	pthread_mutex_unlock(&m->lock);
 }
 
 void cache_memo_forget(struct cache_memo *m, const char *rel_path)
+{
+	cache_memo_forget_owned(m, rel_path, NULL);
+}
+
+void cache_memo_forget_owned(struct cache_memo *m, const char *rel_path, const char *project)
 {
 	size_t n = strlen(rel_path), it = 0;
 	const char *k;
@@ -302,6 +320,11 @@ void cache_memo_forget(struct cache_memo *m, const char *rel_path)
 		free(strmap_put(&m->hashes, gone.v[i], NULL));
 	strvec_release(&gone);
 	m->epoch++;
+	if (!project || !strchr(rel_path, '/'))
+		m->wide++;
+	if (project)
+		strmap_put(&m->owned, project,
+		           (void *)((uintptr_t)strmap_get(&m->owned, project) + 1));
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -338,30 +361,76 @@ void hasher_set_memo(struct hasher *h, struct cache_memo *m, uint64_t generation
 }
 
 /* The memo's hash of the task with key, when it is of this generation and
- * nothing was forgotten since it was computed. */
+ * nothing it read was forgotten since (caller holds m->lock). */
+static bool memo_task_valid(const struct cache_memo *m, const struct memo_task *v,
+                            uint64_t generation)
+{
+	if (!v || v->generation != generation || v->wide != m->wide ||
+	    (v->epoch && v->epoch != m->epoch))
+		return false;
+	for (size_t i = 0; i < v->nprojects; i++)
+		if ((uintptr_t)strmap_get(&m->owned, v->projects[i].project) != v->projects[i].forgets)
+			return false;
+	return true;
+}
+
 static bool memo_task_get(struct hasher *h, const char *key, char out[33])
 {
 	struct cache_memo *m = h->memo;
 	pthread_mutex_lock(&m->lock);
 	const struct memo_task *v = strmap_get(&m->tasks, key);
-	bool ok = v && v->generation == h->generation && v->epoch == m->epoch;
+	bool ok = memo_task_valid(m, v, h->generation);
 	if (ok)
 		memcpy(out, v->hash, 33);
 	pthread_mutex_unlock(&m->lock);
 	return ok;
 }
 
-static void memo_task_put(struct hasher *h, const char *key, uint64_t epoch, const char *hash)
+static bool root_names_only(const struct strvec *globs);
+
+/* What a task's hash depends on, taken before its files are read (t->hash
+ * is filled in later, by memo_task_put). */
+static struct memo_task *memo_task_deps(struct hasher *h, const struct cache_plan *p,
+                                        uint64_t wide, uint64_t epoch)
 {
 	struct cache_memo *m = h->memo;
+	struct memo_task *v = xcalloc(1, sizeof(*v));
+	v->generation = h->generation;
+	v->wide = wide;
 	pthread_mutex_lock(&m->lock);
-	if (m->epoch == epoch) {
-		struct memo_task *v = xmalloc(sizeof(*v));
-		*v = (struct memo_task){h->generation, epoch, {0}};
-		memcpy(v->hash, hash, 33);
-		free(strmap_put(&m->tasks, key, v));
+	for (size_t k = 0; k < p->n; k++) {
+		const struct cache_instr *ins = &p->v[k];
+		if (ins->kind == INS_WFILES && !root_names_only(&ins->globs))
+			v->epoch = epoch; /* globs over the whole workspace: any forget counts */
+		if (ins->kind != INS_PFILES || ins->project < 0)
+			continue;
+		const char *name = h->ws->projects[ins->project].name;
+		xgrow(&v->projects, &v->capprojects, v->nprojects + 1, sizeof(*v->projects));
+		v->projects[v->nprojects++] =
+		    (struct memo_owned){xstrdup(name), (uintptr_t)strmap_get(&m->owned, name)};
 	}
 	pthread_mutex_unlock(&m->lock);
+	return v;
+}
+
+static void memo_task_put(struct hasher *h, const char *key, struct memo_task *v,
+                          const char *hash)
+{
+	struct cache_memo *m = h->memo;
+	memcpy(v->hash, hash, 33);
+	pthread_mutex_lock(&m->lock);
+	memo_task_free(strmap_put(&m->tasks, key, v));
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Globs that can only name files at the workspace root ("nx.json", ".gitignore"):
+ * their forgets count as wide. */
+static bool root_names_only(const struct strvec *globs)
+{
+	for (size_t i = 0; i < globs->n; i++)
+		if (strpbrk(globs->v[i], "/*?[{!"))
+			return false;
+	return true;
 }
 
 /* A task whose every input is a file the watcher sees (no environment
@@ -825,7 +894,13 @@ static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **r
 		free(key);
 		return 0;
 	}
-	uint64_t epoch = key ? cache__memo_epoch(h->memo) : 0;
+	uint64_t epoch = 0, wide = 0;
+	if (key) {
+		pthread_mutex_lock(&h->memo->lock);
+		epoch = h->memo->epoch;
+		wide = h->memo->wide;
+		pthread_mutex_unlock(&h->memo->lock);
+	}
 	struct cache_plan plan;
 	cache__plan_init(&plan);
 	int r = cache__plan_task(h, tg, i, &plan, err);
@@ -834,6 +909,8 @@ static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **r
 		free(key);
 		return r;
 	}
+	struct memo_task *deps =
+	    key && plan_memoizable(&plan) ? memo_task_deps(h, &plan, wide, epoch) : NULL;
 	struct hline *lines = xcalloc(plan.n + 4, sizeof(*lines));
 	/* the manifest (what `cache why` compares) only when the caller keeps it */
 	cJSON *m = ret_manifest ? cJSON_CreateObject() : NULL;
@@ -864,9 +941,11 @@ static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **r
 		lines_digest(lines, n, t->project->name, t->target->name, t->configuration, t->hash);
 		if (m)
 			cJSON_AddStringToObject(m, "hash", t->hash);
-		if (key && plan_memoizable(&plan))
-			memo_task_put(h, key, epoch, t->hash);
+		if (deps)
+			memo_task_put(h, key, deps, t->hash);
+		deps = NULL;
 	}
+	memo_task_free(deps);
 	free(key);
 	for (size_t k = 0; k < n; k++) {
 		if (lines[k].borrowed)

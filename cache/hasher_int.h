@@ -59,11 +59,20 @@ struct cache_memo {
 	struct strmap hashes; /* relative path -> char[33] (owned), NULL when forgotten */
 	uint64_t epoch;       /* counts forgets and clears */
 	struct strmap tasks;  /* task key -> struct memo_task (owned): task hashes */
+	uint64_t wide;        /* counts clears and forgets of root-level or unowned paths */
+	struct strmap owned;  /* project name -> forgets of its files (uintptr_t) */
 };
-/* A task hash kept across requests: valid for one workspace generation and
- * while nothing was forgotten (every input it read is a watched file). */
+/* A task hash kept across requests: valid for one workspace generation while
+ * nothing it read was forgotten: no root-level or unowned path (wide), no file
+ * of the projects whose files it read, and -- when it matched workspace globs
+ * anywhere -- nothing at all (epoch).  Every input it read is a watched file. */
 struct memo_task {
-	uint64_t generation, epoch;
+	uint64_t generation, wide, epoch; /* epoch 0: not asked */
+	size_t nprojects, capprojects;
+	struct memo_owned {
+		char *project; /* owned */
+		uint64_t forgets;
+	} *projects;
 	char hash[33];
 };
 /* The memo's hash of rel into out; false when it has none. */

@@ -129,9 +129,13 @@ static void apply_changes(struct host *h)
 		size_t it = 0;
 		const char *k;
 		void *v;
-		while (strmap_next(&h->changed, &it, &k, &v))
+		const struct workspace *ws = h->snap ? h->snap->ws : NULL;
+		while (strmap_next(&h->changed, &it, &k, &v)) {
+			int owner = v && ws ? workspace_owner(ws, k) : -1;
 			if (v)
-				cache_memo_forget(h->memo, k);
+				cache_memo_forget_owned(h->memo, k,
+				                        owner >= 0 ? ws->projects[owner].name : NULL);
+		}
 	}
 	strmap_release(&h->changed);
 	strmap_init(&h->changed);

@@ -62,6 +62,10 @@ struct cache_memo *cache_memo_new(void);
 void cache_memo_free(struct cache_memo *m);
 /* Forget rel_path's hash, or every hash below it when it is a folder ("": all). */
 void cache_memo_forget(struct cache_memo *m, const char *rel_path);
+/* The same for a path that project owns (workspace_owner; NULL: none known):
+ * kept task hashes that read no file of project, no root-level file and no
+ * workspace-wide glob stay valid. */
+void cache_memo_forget_owned(struct cache_memo *m, const char *rel_path, const char *project);
 /* Forget every hash. */
 void cache_memo_clear(struct cache_memo *m);
 /* Use m (borrowed; must outlive h) for h's file hashes, and for the hashes

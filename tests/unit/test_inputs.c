@@ -429,6 +429,15 @@ static void memo_task_hashes_follow_options_and_forgets(void **state)
 	assert_int_equal(hash_with_memo(&f, m, t, h3), 0);
 	assert_string_not_equal(h1, h3); /* the options are part of the key */
 	cJSON_DeleteItemFromObject(o, "flag");
+	/* a forget owned by a project the task reads nothing of keeps it: the edit
+	 * below is not seen (a watcher would have named b's file, owned by b) */
+	fx_write(&f, "b/src/main.txt", "edited unseen");
+	cache_memo_forget_owned(m, "zz/other.txt", "zz");
+	assert_int_equal(hash_with_memo(&f, m, t, h2), 0);
+	assert_string_equal(h1, h2);
+	cache_memo_forget_owned(m, "b/src/main.txt", "b"); /* its dependency's file */
+	assert_int_equal(hash_with_memo(&f, m, t, h2), 0);
+	assert_string_not_equal(h1, h2);
 	fx_write(&f, "a/src/main.txt", "edited");
 	cache_memo_forget(m, "a/src/main.txt"); /* any forget: task hashes are computed again */
 	assert_int_equal(hash_with_memo(&f, m, t, h4), 0);
