@@ -87,6 +87,7 @@ static void changed_cb(void *arg, const char *rel, bool structural)
 }
 
 static void pump(struct host *h);
+static void after_sync(struct host *h);
 
 /* Events may be lost: no memo, a load per request from now on. */
 static void fall_back(struct host *h, const char *why)
@@ -102,14 +103,14 @@ static void fall_back(struct host *h, const char *why)
 	                 "and re-checks file hashes (no memo)", why);
 	watcher_close(h->watcher);
 	h->watcher = NULL;
+	if (h->syncing) /* its cookie will never be seen: go on without it */
+		after_sync(h);
 }
 
 static void lost_cb(void *arg, const char *why)
 {
 	fall_back(arg, why);
 }
-
-static void after_sync(struct host *h);
 
 static void synced_cb(void *arg)
 {
@@ -198,6 +199,8 @@ static void loaded_cb(uv_work_t *w, int status)
 	h->last_load_ms = s->load_ms;
 	if (!h->closing)
 		rewatch(h);
+	if (!s->ws)
+		h->stale = true; /* a failed load tells no folders to watch: never reuse it */
 	serve(h);
 }
 
@@ -266,8 +269,9 @@ static void pump(struct host *h)
 	if (h->watcher && watcher_sync(h->watcher) == 0)
 		return; /* synced_cb continues */
 	if (h->watcher)
-		fall_back(h, "the watcher's cookie could not be written");
-	after_sync(h);
+		fall_back(h, "the watcher's cookie could not be written"); /* calls after_sync */
+	else
+		after_sync(h);
 }
 
 void host_acquire(struct host *h, struct request *r)

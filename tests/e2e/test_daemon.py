@@ -220,6 +220,20 @@ def test_bad_project_json_while_running_then_fixed(make_ws):
     assert daemon_pid(ws) == pid
 
 
+def test_a_workspace_bad_from_the_start_then_fixed(make_ws):
+    # the daemon's first load fails: it knows no folders to watch, so it loads per request
+    ws = make_ws(files({'b/project.json': '{\n  "name": "b"\n  "targets": {}\n}\n'}))
+    for _ in range(2):
+        r = ws.run('run', 'a:build', env=D)
+        assert r.code == 2 and 'b/project.json:3:3' in r.err, r
+    ws.write('b/project.json', {'name': 'b'})
+    r = ws.run('run', 'a:build', env=D)
+    assert r.code == 0, r
+    same_as_one_shot(ws)
+    ws.write('a/src/x.txt', 'after the fix')   # now watched: seen as one-shot sees it
+    same_as_one_shot(ws)
+
+
 def test_an_edit_just_before_a_command_is_seen(make_ws):
     ws = make_ws(files())
     assert ws.run('run', 'a:build', env=D).code == 0
