@@ -889,7 +889,7 @@ static int hash_locked(struct hasher *h, struct task_graph *tg, int i, cJSON **r
 {
 	struct task *t = &tg->tasks[i];
 	/* a resident engine's memo answers an unchanged task without its plan */
-	char *key = h->memo && !ret_manifest ? task_key(t) : NULL;
+	char *key = h->memo && h->generation && !h->ws->view && !ret_manifest ? task_key(t) : NULL;
 	if (key && memo_task_get(h, key, t->hash)) {
 		free(key);
 		return 0;

@@ -48,7 +48,7 @@ static int requested_hashes(struct request *r, struct workspace *ws, const struc
 	if (rc >= 0 && tg)
 		rc = cmd_new_hasher(r, ws, cache, &h, err);
 	if (rc >= 0 && tg && memo)
-		hasher_set_memo(h, memo);
+		hasher_set_memo(h, memo, 0); /* file hashes only */
 	/* a hash covers the files (and outputs on disk) of dependencies, never their
 	 * hashes: only the requested tasks need one */
 	for (size_t i = 0; rc >= 0 && tg && i < tg->ntasks; i++) {

@@ -383,7 +383,9 @@ int cmd_new_hasher(struct request *r, struct workspace *ws, struct cache *c,
 	int rc = hasher_new(ws, c, r->env, ret, err);
 	struct cache_memo *m = rc >= 0 && r->host ? host_memo(r->host) : NULL;
 	if (m)
-		hasher_set_memo(*ret, m, r->snap ? r->snap->generation : 0);
+		/* task hashes are kept only for the snapshot's own workspace (not for
+		 * another commit's, as --by-inputs loads) */
+		hasher_set_memo(*ret, m, r->snap && ws == r->snap->ws ? r->snap->generation : 0);
 	return rc;
 }
 

@@ -71,7 +71,8 @@ void cache_memo_clear(struct cache_memo *m);
 /* Use m (borrowed; must outlive h) for h's file hashes, and for the hashes
  * of tasks whose inputs are all workspace files (no env, runtime or
  * dependency-output input), kept per workspace generation (h's workspace is
- * generation `generation` of its engine) until anything is forgotten. */
+ * generation `generation` of its engine; 0: keep no task hashes, e.g. for a
+ * workspace loaded as at another commit) until what they read is forgotten. */
 void hasher_set_memo(struct hasher *h, struct cache_memo *m, uint64_t generation);
 
 /* The resolved output paths of a task (tokens expanded, workspace-relative). */
