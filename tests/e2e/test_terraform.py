@@ -430,7 +430,9 @@ SPEC = {
                          'parameters': []},
         '/beta/items': {'get': {'operationId': 'list_items', 'tags': ['beta']},
                         'post': {'operationId': 'create_item', 'tags': ['beta']}},
-        '/items/{item_id}': {'get': {'operationId': 'get_item'}},
+        '/items/{item_id}': {'get': {'operationId': 'get_item', 'parameters': [
+            {'name': 'item_id', 'in': 'path', 'required': True, 'schema': {'type': 'integer'}},
+            {'name': 'q', 'in': 'query', 'schema': {'type': 'string'}}]}},
         '/long': {'get': {'operationId': 'x' * 80}},
     },
 }
@@ -493,6 +495,10 @@ def test_one_operation_id_under_two_tags_gets_two_function_names(tf_ws, terrafor
     assert len(long) == 64 and long.startswith('my-api-xxx'), long
     assert len(set(names.values())) == len(names)
     assert all(re.fullmatch(r'[A-Za-z0-9_-]{1,64}', n) for n in names.values())
+    # Path parameters are declared (query ones are the app's business).
+    assert body['paths']['/items/{item_id}']['get']['parameters'] == [
+        {'name': 'item_id', 'in': 'path', 'required': True, 'schema': {'type': 'string'}}]
+    assert body['paths']['/alpha/items']['get']['parameters'] == []
     # Each operation is integrated with its own function.
     for key, op in ops.items():
         integ = body['paths'][op['path']][op['method'].lower()]['x-amazon-apigateway-integration']

@@ -140,6 +140,12 @@ locals {
       { options = local.preflight },
       {
         for k, op in local.operations : lower(op.method) => {
+          # the path's parameters, which API Gateway maps to the resource's
+          parameters = [
+            for p in try(local.spec.paths[op.path][lower(op.method)].parameters, []) :
+            { name = p.name, in = "path", required = true, schema = { type = "string" } }
+            if try(p.in, "") == "path"
+          ]
           security = local.security[var.auth]
           "x-amazon-apigateway-integration" = {
             type       = "aws_proxy"
