@@ -24,8 +24,9 @@ root=$(pwd)
 asan_skip=${BLD_ASAN_SKIP:-'^test_(pipeline|aws_plugin|cdk_constructs)$'}
 
 # Caches kept between the tests and steps of a run (and between runs on one machine):
-# uv's cache, npm's packages for synth, and Go's module and build caches with the
-# Lambda Runtime Interface Emulator built from them.  CI points BLD_CACHE_ROOT at a
+# uv's cache, npm's packages for synth and the @aws/nx-plugin workspace of
+# test_aws_plugin (npm's own cache beside them), and Go's module and build caches with
+# the Lambda Runtime Interface Emulator built from them.  CI points BLD_CACHE_ROOT at a
 # folder it reuses between the steps of a run.
 cache_root=${BLD_CACHE_ROOT:-${TMPDIR:-/tmp}/bld-ci-cache}
 mkdir -p "$cache_root"
