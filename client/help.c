@@ -95,7 +95,7 @@ static const struct help_page pages[] = {
              "       bld show project <name> [--json]\n"
              "       bld show tasks -t <target>... [-p <pattern>...] [--shard <i>/<n>] [--json]\n"
              "       (projects and tasks also take --affected [--base] [--head] [--files]\n"
-             "        [--uncommitted] [--untracked])\n"
+             "        [--uncommitted] [--untracked] [--by-inputs -t <target>])\n"
              "\n"
              "projects: the project names.  project: the resolved configuration\n"
              "(targetDefaults merged, tokens expanded), and the targets a plugin would\n"
