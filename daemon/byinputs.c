@@ -111,7 +111,9 @@ static int compare_sides(struct request *r, struct workspace *ws, const struct a
 	int rc = affected_views(ws, o, &base, &head, base_id, err);
 	struct workspace *now = NULL, *then = NULL;
 	if (rc >= 0) {
-		now = o->head ? load_side(r, ws, &head, o->head) : ws;
+		/* head's side is the request's workspace when the disk is head (a CI
+		 * checkout of head: the usual case) */
+		now = o->head && head.files.n ? load_side(r, ws, &head, o->head) : ws;
 		then = now ? load_side(r, ws, &base, base_id) : NULL;
 	}
 	struct strmap hthen;
