@@ -12,13 +12,12 @@
  *
  *     PREPARE  hash the task; unless --skip-cache: lookup, restore on a hit,
  *              record the hit.  -> run__task_prepared()
- *              A cacheable miss goes to the in-flight table first
- *              (share_missed): another request of this engine may be running
- *              the task already.  If not, the task is claimed and comes back
- *              as a claimed PREPARE: take the task lock, look up again, and on
- *              a local miss ask the remote cache when one is configured (a
- *              verified artifact is written into the local cache, then
- *              restored from there).
+ *              A cacheable miss claims its hash in the in-flight table
+ *              (inflight.h; taken by another request of this engine: back to
+ *              the loop, share_missed, to follow it), then takes the task
+ *              lock, looks up again, and on a local miss asks the remote cache
+ *              when one is configured (a verified artifact is written into the
+ *              local cache, then restored from there).
  *     FINISH   store the outputs of a successful cacheable task, queue its upload
  *              to the remote cache, record the run, release the task lock.
  *
@@ -64,10 +63,12 @@ struct cache_op {
 	 * in-flight table (just now, or it waited for another engine's lock since) */
 	bool claimed;
 	bool hashed; /* hashed already (the batch's prefetch pass, or before) */
+	struct inflight *table; /* the run's in-flight table, or NULL */
 	/* PREPARE output */
 	bool hit;
 	bool busy;      /* another engine holds the task's lock: wait and retry */
-	bool unclaimed; /* a miss: ask the in-flight table (share_missed) */
+	bool unclaimed; /* a miss whose hash another request claimed (share_missed) */
+	struct inflight_job *sj; /* a miss claimed here: the job's shared job */
 	struct cache_entry entry;
 	/* both: warnings for the client */
 	struct strvec warnings;
@@ -245,6 +246,21 @@ static void finish_store(struct cache_op *op)
 	j->lock = NULL;
 }
 
+/* A miss: claim the hash in the in-flight table.  False when another request
+ * of this engine has it (op->unclaimed: the loop makes the job follow it). */
+static bool claim(struct cache_op *op)
+{
+	if (!op->table)
+		return true;
+	bool claimed;
+	struct inflight_job *sj =
+	    inflight_claim(op->table, op->run->tg->tasks[op->job->index].hash, op->job, &claimed);
+	if (claimed)
+		op->sj = sj;
+	op->unclaimed = !claimed;
+	return claimed;
+}
+
 static void op_run(struct cache_op *op)
 {
 	struct run *run = op->run;
@@ -261,9 +277,12 @@ static void op_run(struct cache_op *op)
 	if (!cacheable(run, t))
 		return;
 	if (!op->claimed) {
-		if (!look || lookup(op) <= 0 || !restore(op, "local"))
-			op->unclaimed = true;
-	} else if (look) {
+		if (look && lookup(op) > 0 && restore(op, "local"))
+			return;
+		if (!claim(op))
+			return;
+	}
+	if (look) {
 		prepare_lookup(op);
 	} else {
 		lock_task(op); /* --skip-cache: it writes the same outputs, so it waits too */
@@ -381,6 +400,8 @@ static void deliver(struct run *run, struct cache_op *op)
 	struct job *j = op->job;
 	bool hit = op->hit, busy = op->busy, unclaimed = op->unclaimed;
 	struct cache_entry e = op->entry;
+	if (op->sj)
+		j->shared = op->sj; /* claimed on the pool: j owns it from now on */
 	free(op);
 	if (kind == OP_PREPARE && busy) {
 		wait_for_lock(run, j);
@@ -450,6 +471,7 @@ static struct cache_op *op_new(struct run *run, struct job *j, enum op_kind kind
 	op->run = run;
 	op->job = j;
 	op->kind = kind;
+	op->table = share_table(run);
 	strvec_init(&op->warnings);
 	return op;
 }

@@ -8,6 +8,7 @@
  */
 #include "inflight.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ struct inflight_job {
 };
 
 struct inflight {
+	pthread_mutex_t lock; /* the buckets and n (see inflight.h, "Threads") */
 	struct inflight_job **buckets;
 	size_t nbuckets; /* a power of two */
 	size_t n;
@@ -36,6 +38,7 @@ struct inflight {
 struct inflight *inflight_new(void)
 {
 	struct inflight *t = xcalloc(1, sizeof(*t));
+	pthread_mutex_init(&t->lock, NULL);
 	t->nbuckets = INFLIGHT_MIN_BUCKETS;
 	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
 	return t;
@@ -58,12 +61,16 @@ void inflight_free(struct inflight *t)
 			job_free(sj);
 		}
 	free(t->buckets);
+	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
-size_t inflight_count(const struct inflight *t)
+size_t inflight_count(struct inflight *t)
 {
-	return t->n;
+	pthread_mutex_lock(&t->lock);
+	size_t n = t->n;
+	pthread_mutex_unlock(&t->lock);
+	return n;
 }
 
 size_t inflight_followers(const struct inflight *t)
@@ -76,12 +83,20 @@ static struct inflight_job **bucket_of(const struct inflight *t, const char *key
 	return &t->buckets[str_hash(key) & (t->nbuckets - 1)];
 }
 
-struct inflight_job *inflight_find(const struct inflight *t, const char *key)
+static struct inflight_job *find(const struct inflight *t, const char *key)
 {
 	for (struct inflight_job *sj = *bucket_of(t, key); sj; sj = sj->next)
 		if (!strcmp(sj->key, key))
 			return sj;
 	return NULL;
+}
+
+struct inflight_job *inflight_find(struct inflight *t, const char *key)
+{
+	pthread_mutex_lock(&t->lock);
+	struct inflight_job *sj = find(t, key);
+	pthread_mutex_unlock(&t->lock);
+	return sj;
 }
 
 static void grow(struct inflight *t)
@@ -100,7 +115,7 @@ static void grow(struct inflight *t)
 	free(old);
 }
 
-struct inflight_job *inflight_claim(struct inflight *t, const char *key, struct job *owner)
+static struct inflight_job *insert(struct inflight *t, const char *key, struct job *owner)
 {
 	if (t->n >= t->nbuckets)
 		grow(t);
@@ -116,6 +131,18 @@ struct inflight_job *inflight_claim(struct inflight *t, const char *key, struct 
 	return sj;
 }
 
+struct inflight_job *inflight_claim(struct inflight *t, const char *key, struct job *owner,
+                                    bool *ret_claimed)
+{
+	pthread_mutex_lock(&t->lock);
+	struct inflight_job *sj = find(t, key);
+	*ret_claimed = !sj;
+	if (!sj)
+		sj = insert(t, key, owner);
+	pthread_mutex_unlock(&t->lock);
+	return sj;
+}
+
 void inflight_take_subs(struct inflight_job *sj, struct job ***ret_subs, size_t *ret_n)
 {
 	*ret_subs = sj->subs;
@@ -128,12 +155,14 @@ void inflight_take_subs(struct inflight_job *sj, struct job ***ret_subs, size_t 
 void inflight_close(struct inflight *t, struct inflight_job *sj, struct job ***ret_subs,
                     size_t *ret_n)
 {
+	pthread_mutex_lock(&t->lock);
 	for (struct inflight_job **pp = bucket_of(t, sj->key); *pp; pp = &(*pp)->next)
 		if (*pp == sj) {
 			*pp = sj->next;
 			t->n--;
 			break;
 		}
+	pthread_mutex_unlock(&t->lock);
 	inflight_take_subs(sj, ret_subs, ret_n);
 	job_free(sj);
 }

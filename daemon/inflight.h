@@ -8,7 +8,13 @@
  * A later request needing the same key subscribes its own job instead; the
  * engine (share.c) sends the owner's events to every subscriber.  The table
  * knows nothing of runs, processes or libuv: it keeps who wants what, and
- * the caller acts on its answers.  Loop thread only.
+ * the caller acts on its answers.
+ *
+ * Threads: a task's hash is known on the thread pool, and a miss claims its
+ * key there at once (no extra trip to the loop), so inflight_claim,
+ * inflight_find, inflight_close and inflight_count take the table's mutex
+ * (uncontended: no system call).  Everything else, and every change to a
+ * job once it is in the table, is the loop thread's; a worker only inserts.
  *
  * A shared job moves CLAIMED (the owner looks the hash up again and takes the
  * lock) -> RUNNING (a miss: queued or started) -> ENDED (the task is over,
@@ -34,14 +40,16 @@ struct inflight *inflight_new(void);
 /* Frees the table and every job still in it (NULL is fine). */
 void inflight_free(struct inflight *t);
 /* Shared jobs in the table. */
-size_t inflight_count(const struct inflight *t);
+size_t inflight_count(struct inflight *t);
 /* Followers of all of them. */
 size_t inflight_followers(const struct inflight *t);
 
 /* The shared job of key, or NULL. */
-struct inflight_job *inflight_find(const struct inflight *t, const char *key);
-/* Put a new shared job for key (not in the table) owned by owner (borrowed); phase CLAIMED. */
-struct inflight_job *inflight_claim(struct inflight *t, const char *key, struct job *owner);
+struct inflight_job *inflight_find(struct inflight *t, const char *key);
+/* The shared job of key: a new one owned by owner (borrowed; phase CLAIMED;
+ * *ret_claimed true), or the one somebody claimed before (false).  Any thread. */
+struct inflight_job *inflight_claim(struct inflight *t, const char *key, struct job *owner,
+                                    bool *ret_claimed);
 /* Remove the shared job from t and free it.  Its remaining subscribers are
  * moved to *ret_subs (caller frees the array; NULL when none) and *ret_n. */
 void inflight_close(struct inflight *t, struct inflight_job *sj, struct job ***ret_subs,

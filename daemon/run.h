@@ -125,8 +125,10 @@ bool cachework_drain(struct run *run);
 
 /* share.c: the run's side of the in-flight table (inflight.h).  Each is a
  * no-op for a job that neither owns nor follows an in-flight job. */
-/* j's cacheable task missed: follow the in-flight job of its hash, or claim it
- * and go on preparing (cachework_prepare_claimed). */
+/* The in-flight table of the run's workspace host, or NULL (nothing is shared). */
+struct inflight *share_table(const struct run *run);
+/* j's cacheable task missed and its hash was claimed by another request: follow
+ * that job (or, closed since, claim it and go on: cachework_prepare_claimed). */
 void share_missed(struct run *run, struct job *j);
 /* The owner's claimed preparation came back: a hit closes the job (followers
  * prepare again and restore); a miss: it runs. */

@@ -2,10 +2,12 @@
  * share.c - a run's side of the in-flight table (inflight.h): one task hash,
  * one execution, however many requests of this engine want it.
  *
- * A cacheable task that misses the cache comes here (share_missed) before it
- * takes the cross-process task lock.  Nobody in this engine has the hash:
- * the job claims it (it is the owner) and its preparation goes on (lock, look
- * up again, run).  Somebody has: the job follows the owner's job instead.  A
+ * A cacheable task that misses the cache claims its hash in the table before
+ * it takes the cross-process task lock, on the thread pool in the same step
+ * (cachework.c): nobody in this engine had it, so the job is the owner and
+ * its preparation goes on (lock, look up again, run).  Somebody has it: the
+ * op comes back to the loop (share_missed) and the job follows the owner's
+ * job instead.  A
  * follower takes no lock, no process slot and stores nothing; it gets the
  * owner's task-start (or, joining late, task-start and the output so far),
  * every output frame, the processes' pids and the task-end, under its own
@@ -28,9 +30,7 @@
 #include "inflight.h"
 #include "run.h"
 
-/* The table of the run's workspace host (one per root: the task hash alone
- * is the key), or NULL (no host: nothing is shared). */
-static struct inflight *table_of(const struct run *run)
+struct inflight *share_table(const struct run *run)
 {
 	return run->rq->host ? run->rq->host->inflight : NULL;
 }
@@ -63,16 +63,15 @@ void share_missed(struct run *run, struct job *j)
 		run__task_prepared(run, j, false, NULL); /* abandons it */
 		return;
 	}
-	struct inflight *t = table_of(run);
-	const char *key = run->tg->tasks[j->index].hash;
-	struct inflight_job *sj = t ? inflight_find(t, key) : NULL;
-	if (!sj) {
-		if (t)
-			j->shared = inflight_claim(t, key, j);
+	struct inflight *t = share_table(run);
+	bool claimed = true;
+	struct inflight_job *sj = t ? inflight_claim(t, run->tg->tasks[j->index].hash, j, &claimed)
+	                            : NULL;
+	j->shared = sj;
+	if (claimed) { /* its job was closed since the worker looked */
 		cachework_prepare_claimed(run, j);
 		return;
 	}
-	j->shared = sj;
 	j->follows = true;
 	inflight_subscribe(sj, j);
 	if (inflight_phase(sj) == INFLIGHT_RUNNING && inflight_started(sj)) {
@@ -89,7 +88,7 @@ static void close_job(struct job *owner)
 	struct job **subs;
 	size_t n;
 	owner->shared = NULL;
-	inflight_close(table_of(owner->run), sj, &subs, &n);
+	inflight_close(share_table(owner->run), sj, &subs, &n);
 	for (size_t i = 0; i < n; i++) {
 		subs[i]->shared = NULL;
 		subs[i]->follows = false;
