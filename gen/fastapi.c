@@ -20,9 +20,9 @@
 
 /* The plugin's current option names (infra, iac) and its earlier ones (computeType,
  * iacProvider) are both accepted; given together they must agree. */
-static const char *const known_opts[] = {"name",      "infra",       "computeType", "auth",
-                                         "directory", "iac",         "iacProvider", "moduleName",
-                                         NULL};
+static const char *const known_opts[] = {
+    "name", "infra", "computeType", "auth", "directory", "iac", "iacProvider", "moduleName",
+    "integrationPattern", NULL};
 static const char *const compute_types[] = {"ServerlessApiGatewayRestApi",
                                             "ServerlessApiGatewayHttpApi", NULL};
 /* In the order of compute_types; streaming-lambda (bld's own) is a Function URL. */
@@ -31,11 +31,14 @@ static const char *const infras[] = {"rest-lambda", "http-lambda", "streaming-la
 static const char *const auths[] = {"IAM", "Cognito", "None", NULL};
 static const char *const iac_providers[] = {"CDK", "Terraform", NULL};
 static const char *const iacs[] = {"cdk", "terraform", "inherit", NULL};
+/* isolated: a function per operation; shared: one `$router` function (CDK only: the
+ * Terraform modules always route through one function). */
+static const char *const patterns[] = {"isolated", "shared", NULL};
 
 /* The API's names and choices; every string owned. */
 struct api {
 	char *name, *snake, *pascal, *module, *root, *dist, *up, *port;
-	const char *compute, *auth, *iac;
+	const char *compute, *auth, *iac, *pattern;
 	bool streaming; /* --infra streaming-lambda: a Function URL through the web adapter */
 	struct strmap vars; /* template variables, values borrowed from the fields above */
 };
@@ -197,6 +200,9 @@ static int api_options(struct api *a, const cJSON *options, struct bld_err *err)
 	if (rc >= 0)
 		rc = choose_iac(a, options, err);
 	if (rc >= 0)
+		rc = gen__opt_choice(options, "integrationPattern", patterns, patterns[0], &a->pattern,
+		                     err);
+	if (rc >= 0)
 		rc = gen__opt_str(options, "directory", &dir, err);
 	if (rc >= 0)
 		rc = gen__opt_str(options, "moduleName", &module, err);
@@ -257,6 +263,7 @@ static void api_vars(struct api *a)
 	strmap_put(&a->vars, "iam", !strcmp(a->auth, "IAM") ? "true" : "");
 	strmap_put(&a->vars, "cognito", !strcmp(a->auth, "Cognito") ? "true" : "");
 	strmap_put(&a->vars, "streaming", a->streaming ? "true" : "");
+	strmap_put(&a->vars, "shared", !strcmp(a->pattern, "shared") ? "true" : "");
 }
 
 /* ---- does a project of that name exist? ---- */

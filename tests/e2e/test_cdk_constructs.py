@@ -468,6 +468,38 @@ export function build(stack: Stack): void {
 }''',
 }
 
+# The shared pattern (--integrationPattern shared): Catalog (REST), Basket (HTTP).
+SHARED_USES = {
+    'rest': '''
+import { HttpIntegration } from 'aws-cdk-lib/aws-apigateway';
+import { Catalog } from ':common-constructs';
+export function build(stack: Stack): void {
+  const api = new Catalog(stack, 'Api', {
+    integrations: Catalog.defaultIntegrations(stack)
+      .withOperationOptions({ $router: { memorySize: 2048 } })
+      .withOverrides({ getDocumentation: { integration: new HttpIntegration('https://example.com/documentation') } })
+      .build(),
+  });
+  api.integrations.$router.handler.addEnvironment('LOG_LEVEL', 'DEBUG');
+  // @ts-expect-error an operation without its own integration is served by $router
+  void api.integrations.sayHello;
+}''',
+    'http': '''
+import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Basket } from ':common-constructs';
+export function build(stack: Stack): void {
+  const api = new Basket(stack, 'Api', {
+    integrations: Basket.defaultIntegrations(stack)
+      .withOperationOptions({ $router: { memorySize: 2048 } })
+      .withOverrides({ getDocumentation: { integration: new HttpUrlIntegration('Docs', 'https://example.com/documentation') } })
+      .build(),
+  });
+  api.integrations.$router.handler.addEnvironment('LOG_LEVEL', 'DEBUG');
+  // @ts-expect-error an operation without its own integration is served by $router
+  void api.integrations.sayHello;
+}''',
+}
+
 STREAM_RESTRICTED = '''
 import { Feed } from ':common-constructs';
 export function build(stack: Stack): void {
@@ -495,6 +527,8 @@ def stack_sources():
     for kind, uses in (('rest', REST_USES), ('http', HTTP_USES)):
         for name, body in uses.items():
             files[f'{kind}-{name}'] = "import { Stack } from 'aws-cdk-lib';" + body + '\n'
+    for kind, body in SHARED_USES.items():
+        files[f'shared-{kind}'] = "import { Stack } from 'aws-cdk-lib';" + body + '\n'
     files['stream-01'] = "import { Stack } from 'aws-cdk-lib';" + STREAM_USE + '\n'
     files['stream-02'] = "import { Stack } from 'aws-cdk-lib';" + STREAM_RESTRICTED + '\n'
     main = ["import { App, Stack } from 'aws-cdk-lib';"]
@@ -550,7 +584,10 @@ def ws(tmp_path_factory):
         generate(w, 'py#fast-api', '--name', 'people', '--computeType',
                  'ServerlessApiGatewayHttpApi', '--auth', 'Cognito')
         generate(w, 'py#fast-api', '--name', 'feed', '--infra', 'streaming-lambda')
-        for api in ('shop', 'orders', 'members', 'people'):
+        generate(w, 'py#fast-api', '--name', 'catalog', '--integrationPattern', 'shared')
+        generate(w, 'py#fast-api', '--name', 'basket', '--infra', 'http-lambda',
+                 '--integrationPattern', 'shared')
+        for api in ('shop', 'orders', 'members', 'people', 'catalog', 'basket'):
             with open(w.root / f'packages/{api}/{api}/main.py', 'a') as f:
                 f.write(EXTRA_ROUTES)
         with open(w.root / 'packages/feed/feed/main.py', 'a') as f:
@@ -567,7 +604,7 @@ def ws(tmp_path_factory):
         w.commit('generated')
         # The real pipeline: openapi (uv) -> metadata; bundles for the host's Python
         # (Feed's run.sh runs here; the others only need to exist for the assets).
-        apis = ['shop', 'orders', 'members', 'people', 'feed']
+        apis = ['shop', 'orders', 'members', 'people', 'feed', 'catalog', 'basket']
         r = w.run('run-many', '-t', *[f'generate:{a}-metadata' for a in apis], env=ENV,
                   timeout=900)
         assert r.code == 0, r
@@ -593,7 +630,7 @@ def templates(ws):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     files = sorted(out.glob('*.template.json'))
-    assert len(files) == len(REST_USES) + len(HTTP_USES) + 2, files
+    assert len(files) == len(REST_USES) + len(HTTP_USES) + len(SHARED_USES) + 2, files
     r = subprocess.run(['uv', 'tool', 'run', '--from', CFN_LINT, 'cfn-lint', '--format',
                         'parseable', *map(str, files)],
                        env={**os.environ, 'UV_CACHE_DIR': UV_CACHE_DIR},
@@ -815,6 +852,24 @@ def test_10_runtime_config_under_the_class_name(templates, kind, cls):
                          else 'AWS::ApiGatewayV2::Api'))[0]
     assert api_id in seen
     assert [k for k in t['Outputs'] if k.startswith(f'RuntimeConfig{cls}Url')]
+
+
+@pytest.mark.parametrize('kind,cls', [('rest', 'Catalog'), ('http', 'Basket')])
+def test_shared_pattern_one_router_function_and_overrides(templates, kind, cls):
+    t = templates[f'shared-{kind}']
+    fn_id, fn = one(functions(t))
+    assert fn_id.startswith(f'{cls}RouterHandler') and fn['MemorySize'] == 2048
+    assert fn['Handler'] == f'{cls.lower()}.main.handler'
+    assert fn['Environment']['Variables']['LOG_LEVEL'] == 'DEBUG'
+    ops = api_ops(t, kind)
+    assert len(ops) == len(OPERATIONS)
+    assert ops.pop(op_key(kind, 'GET', '/documentation')) == ('AWS_IAM', 'HTTP_PROXY')
+    assert set(ops.values()) == {('AWS_IAM', 'AWS_PROXY')}
+    if kind == 'http':
+        assert len(of_type(t, 'AWS::ApiGatewayV2::Integration')) == 2   # router, docs
+    # One invoke permission for the API, not one per method or route.
+    perms = of_type(t, 'AWS::Lambda::Permission')
+    assert 0 < len(perms) <= 2, list(perms)
 
 
 # ---- auth and CORS ----------------------------------------------------------------

@@ -234,6 +234,7 @@ def test_dry_run_lists_files_and_writes_nothing(make_ws):
     ('--iacProvider', 'Pulumi', 'CDK (default), Terraform'),
     ('--infra', 'ecs', 'rest-lambda (default), http-lambda, streaming-lambda'),
     ('--iac', 'pulumi', 'cdk, terraform, inherit (default)'),
+    ('--integrationPattern', 'pooled', 'isolated (default), shared'),
 ])
 def test_bad_option_values_list_the_allowed_ones(make_ws, opt, value, allowed):
     ws = make_ws({})

@@ -1,8 +1,9 @@
 /**
  * {{pascal}} - deploys the {{name}} FastAPI ({{root}}) behind an API Gateway HTTP API.
  *
- * By default each operation of the API runs in its own Lambda function (all with the
- * same bundle, {{dist}}/bundle); the operations and their routes come from
+ * By default {{^shared}}each operation of the API runs in its own Lambda function (all with the
+ * same bundle, {{dist}}/bundle){{/shared}}{{#shared}}every operation of the API runs in one Lambda function, `$router`
+ * (the bundle, {{dist}}/bundle){{/shared}}; the operations and their routes come from
  * the generated metadata (src/generated/{{name}}/metadata.gen.ts), so a route added in
  * Python appears here after `bld run common-constructs:build`.  Authorisation: {{auth}}.
  *
@@ -24,7 +25,14 @@ import { Architecture, Code, Function as LambdaFunction, FunctionProps, Runtime,
 import { Construct } from 'constructs';
 
 import { HttpApi } from '../../core/api/http-api.js';
-import { CorsOrigin, HttpApiIntegration, IntegrationBuilder, pascalCase, workspacePath } from '../../core/api/utils.js';
+import {
+  ApiIntegrations,
+  CorsOrigin,
+  HttpApiIntegration,
+  IntegrationBuilder,
+  pascalCase,
+  workspacePath,
+} from '../../core/api/utils.js';
 import { OPERATION_DETAILS, Operations } from '../../generated/{{name}}/metadata.gen.js';
 
 /** The default integration of an operation: its own Lambda function. */
@@ -33,7 +41,7 @@ export interface {{pascal}}DefaultIntegration extends HttpApiIntegration {
   readonly integration: HttpLambdaIntegration;
 }
 
-export interface {{pascal}}Props<TIntegrations extends Record<Operations, HttpApiIntegration>> {
+export interface {{pascal}}Props<TIntegrations extends ApiIntegrations<Operations, HttpApiIntegration>> {
   /** One integration per operation: `{{pascal}}.defaultIntegrations(this).build()`, maybe with overrides. */
   readonly integrations: TIntegrations;
   /** Origins allowed by CORS (and by the functions, as ALLOWED_ORIGINS); every origin by default. */
@@ -49,7 +57,12 @@ export interface {{pascal}}Props<TIntegrations extends Record<Operations, HttpAp
 }
 
 export class {{pascal}}<
-  TIntegrations extends Record<Operations, HttpApiIntegration> = Record<Operations, {{pascal}}DefaultIntegration>,
+{{^shared}}
+  TIntegrations extends ApiIntegrations<Operations, HttpApiIntegration> = Record<Operations, {{pascal}}DefaultIntegration>,
+{{/shared}}
+{{#shared}}
+  TIntegrations extends ApiIntegrations<Operations, HttpApiIntegration> = { $router: {{pascal}}DefaultIntegration },
+{{/shared}}
 > extends HttpApi<Operations, TIntegrations> {
 {{#cognito}}
   /** The user pool whose tokens the API accepts: the one passed, else the one made here. */
@@ -58,9 +71,17 @@ export class {{pascal}}<
   public readonly userPoolClients: IUserPoolClient[];
 {{/cognito}}
 
+{{^shared}}
   /** One Python 3.12 Lambda function per operation, running {{module}}.main.handler. */
+{{/shared}}
+{{#shared}}
+  /** One Python 3.12 Lambda function, `$router`, for every operation, running {{module}}.main.handler. */
+{{/shared}}
   public static defaultIntegrations(scope: Construct) {
     return IntegrationBuilder.http({
+{{#shared}}
+      pattern: 'shared',
+{{/shared}}
       operations: OPERATION_DETAILS,
       defaultIntegrationOptions: {
         runtime: Runtime.PYTHON_3_12,
@@ -76,7 +97,10 @@ export class {{pascal}}<
         const handler = new LambdaFunction(scope, `${id}Handler`, props);
         handler.addEnvironment('POWERTOOLS_SERVICE_NAME', '{{pascal}}');
         handler.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', '{{pascal}}');
-        return { handler, integration: new HttpLambdaIntegration(`${id}Integration`, handler) };
+        return {
+          handler,
+          integration: new HttpLambdaIntegration(`${id}Integration`, handler{{#shared}}, { scopePermissionToRoute: false }{{/shared}}),
+        };
       },
     });
   }

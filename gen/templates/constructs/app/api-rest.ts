@@ -1,8 +1,9 @@
 /**
  * {{pascal}} - deploys the {{name}} FastAPI ({{root}}) behind an API Gateway REST API.
  *
- * By default each operation of the API runs in its own Lambda function (all with the
- * same bundle, {{dist}}/bundle); the operations and their routes come from
+ * By default {{^shared}}each operation of the API runs in its own Lambda function (all with the
+ * same bundle, {{dist}}/bundle){{/shared}}{{#shared}}every operation of the API runs in one Lambda function, `$router`
+ * (the bundle, {{dist}}/bundle){{/shared}}; the operations and their routes come from
  * the generated metadata (src/generated/{{name}}/metadata.gen.ts), so a route added in
  * Python appears here after `bld run common-constructs:build`.  Authorisation: {{auth}}.
  *
@@ -30,7 +31,14 @@ import { Architecture, Code, Function as LambdaFunction, FunctionProps, Runtime,
 import { Construct } from 'constructs';
 
 import { RestApi } from '../../core/api/rest-api.js';
-import { CorsOrigin, IntegrationBuilder, pascalCase, RestApiIntegration, workspacePath } from '../../core/api/utils.js';
+import {
+  ApiIntegrations,
+  CorsOrigin,
+  IntegrationBuilder,
+  pascalCase,
+  RestApiIntegration,
+  workspacePath,
+} from '../../core/api/utils.js';
 import { OPERATION_DETAILS, Operations } from '../../generated/{{name}}/metadata.gen.js';
 
 /** The default integration of an operation: its own Lambda function. */
@@ -39,7 +47,7 @@ export interface {{pascal}}DefaultIntegration extends RestApiIntegration {
   readonly integration: LambdaIntegration;
 }
 
-export interface {{pascal}}Props<TIntegrations extends Record<Operations, RestApiIntegration>> {
+export interface {{pascal}}Props<TIntegrations extends ApiIntegrations<Operations, RestApiIntegration>> {
   /** One integration per operation: `{{pascal}}.defaultIntegrations(this).build()`, maybe with overrides. */
   readonly integrations: TIntegrations;
   /** Origins allowed by CORS (and by the functions, as ALLOWED_ORIGINS); every origin by default. */
@@ -53,16 +61,29 @@ export interface {{pascal}}Props<TIntegrations extends Record<Operations, RestAp
 }
 
 export class {{pascal}}<
-  TIntegrations extends Record<Operations, RestApiIntegration> = Record<Operations, {{pascal}}DefaultIntegration>,
+{{^shared}}
+  TIntegrations extends ApiIntegrations<Operations, RestApiIntegration> = Record<Operations, {{pascal}}DefaultIntegration>,
+{{/shared}}
+{{#shared}}
+  TIntegrations extends ApiIntegrations<Operations, RestApiIntegration> = { $router: {{pascal}}DefaultIntegration },
+{{/shared}}
 > extends RestApi<Operations, TIntegrations> {
 {{#cognito}}
   /** The user pool whose tokens the API accepts: the one passed, else the one made here. */
   public readonly userPool: IUserPool;
 {{/cognito}}
 
+{{^shared}}
   /** One Python 3.12 Lambda function per operation, running {{module}}.main.handler. */
+{{/shared}}
+{{#shared}}
+  /** One Python 3.12 Lambda function, `$router`, for every operation, running {{module}}.main.handler. */
+{{/shared}}
   public static defaultIntegrations(scope: Construct) {
     return IntegrationBuilder.rest({
+{{#shared}}
+      pattern: 'shared',
+{{/shared}}
       operations: OPERATION_DETAILS,
       defaultIntegrationOptions: {
         runtime: Runtime.PYTHON_3_12,
@@ -77,7 +98,7 @@ export class {{pascal}}<
         const handler = new LambdaFunction(scope, `{{pascal}}${pascalCase(operation)}Handler`, props);
         handler.addEnvironment('POWERTOOLS_SERVICE_NAME', '{{pascal}}');
         handler.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', '{{pascal}}');
-        return { handler, integration: new LambdaIntegration(handler) };
+        return { handler, integration: new LambdaIntegration(handler{{#shared}}, { scopePermissionToMethod: false }{{/shared}}) };
       },
     });
   }

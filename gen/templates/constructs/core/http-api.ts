@@ -19,9 +19,17 @@ import { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 import { RuntimeConfig } from '../runtime-config.js';
-import { CorsOrigin, corsOriginStrings, HttpApiIntegration, OperationDetails, setAllowedOrigins } from './utils.js';
+import {
+  ApiIntegrations,
+  CorsOrigin,
+  corsOriginStrings,
+  HttpApiIntegration,
+  integrationOf,
+  OperationDetails,
+  setAllowedOrigins,
+} from './utils.js';
 
-export interface HttpApiProps<TOperation extends string, TIntegrations extends Record<TOperation, HttpApiIntegration>> {
+export interface HttpApiProps<TOperation extends string, TIntegrations extends ApiIntegrations<TOperation, HttpApiIntegration>> {
   /** The name the API's URL is registered under in the RuntimeConfig (its class name). */
   readonly apiName: string;
   readonly operations: Record<TOperation, OperationDetails>;
@@ -46,7 +54,7 @@ export const HTTP_CORS_HEADERS = [
 
 export class HttpApi<
   TOperation extends string,
-  TIntegrations extends Record<TOperation, HttpApiIntegration>,
+  TIntegrations extends ApiIntegrations<TOperation, HttpApiIntegration>,
 > extends Construct {
   public readonly api: ApiGatewayHttpApi;
   public readonly integrations: TIntegrations;
@@ -68,7 +76,7 @@ export class HttpApi<
     });
     for (const operation of Object.keys(props.operations).sort() as TOperation[]) {
       const { path, method } = props.operations[operation];
-      const { integration, options } = props.integrations[operation];
+      const { integration, options } = integrationOf<HttpApiIntegration>(props.integrations, operation);
       this.api.addRoutes({ ...options, path, methods: [method as HttpMethod], integration });
     }
     if (props.allowedOrigins) {

@@ -25,9 +25,17 @@ import { Effect, Grant, IGrantable, PolicyDocument, PolicyStatement } from 'aws-
 import { Construct, IConstruct } from 'constructs';
 
 import { RuntimeConfig } from '../runtime-config.js';
-import { CorsOrigin, corsOriginStrings, OperationDetails, RestApiIntegration, setAllowedOrigins } from './utils.js';
+import {
+  ApiIntegrations,
+  CorsOrigin,
+  corsOriginStrings,
+  integrationOf,
+  OperationDetails,
+  RestApiIntegration,
+  setAllowedOrigins,
+} from './utils.js';
 
-export interface RestApiProps<TOperation extends string, TIntegrations extends Record<TOperation, RestApiIntegration>> {
+export interface RestApiProps<TOperation extends string, TIntegrations extends ApiIntegrations<TOperation, RestApiIntegration>> {
   /** The name the API's URL is registered under in the RuntimeConfig (its class name). */
   readonly apiName: string;
   readonly operations: Record<TOperation, OperationDetails>;
@@ -62,7 +70,7 @@ export function methodOptions(defaults: MethodOptions, own: MethodOptions | unde
 
 export class RestApi<
   TOperation extends string,
-  TIntegrations extends Record<TOperation, RestApiIntegration>,
+  TIntegrations extends ApiIntegrations<TOperation, RestApiIntegration>,
 > extends Construct {
   public readonly api: ApiGatewayRestApi;
   public readonly integrations: TIntegrations;
@@ -81,7 +89,7 @@ export class RestApi<
     const defaults = props.defaultMethodOptions ?? {};
     for (const operation of Object.keys(props.operations).sort() as TOperation[]) {
       const { path, method } = props.operations[operation];
-      const { integration, options } = props.integrations[operation];
+      const { integration, options } = integrationOf<RestApiIntegration>(props.integrations, operation);
       this.api.root.resourceForPath(path).addMethod(method, integration, methodOptions(defaults, options));
     }
     if (props.allowedOrigins) {

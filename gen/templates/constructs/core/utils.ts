@@ -37,25 +37,61 @@ export interface HttpApiIntegration {
   readonly options?: Omit<AddRoutesOptions, 'path' | 'methods' | 'integration'>;
 }
 
-/** What an IntegrationBuilder needs: the operations and how to serve one by default. */
-export interface IntegrationBuilderProps<
-  TOperation extends string,
-  TDefaultProps extends object,
-  TDefault,
-> {
+/** The key of the shared default integration (the `shared` pattern). */
+export const ROUTER = '$router';
+
+/**
+ * The integrations of an API: every operation's own (the `isolated` pattern, and
+ * integrations given directly), or a `$router` serving every operation that has
+ * none of its own (the `shared` pattern).
+ */
+export type ApiIntegrations<TOperation extends string, TBase> =
+  | ({ readonly $router: TBase } & Partial<Record<TOperation, TBase>>)
+  | (Record<TOperation, TBase> & { readonly $router?: never });
+
+/** The integration serving operation: its own, else the `$router`. */
+export function integrationOf<TBase>(integrations: object, operation: string): TBase {
+  const record = integrations as Record<string, TBase | undefined>;
+  const found = record[operation] ?? record[ROUTER];
+  if (found === undefined) {
+    throw new Error(`no integration for the operation '${operation}' and no ${ROUTER}`);
+  }
+  return found;
+}
+
+interface BuilderPropsBase<TOperation extends string, TDefaultProps extends object> {
   readonly operations: Record<TOperation, OperationDetails>;
   /** Options every default integration is built with (`withDefaultOptions` adds to them). */
   readonly defaultIntegrationOptions?: TDefaultProps;
+}
+
+/** One default integration per operation (the default pattern). */
+export interface IsolatedBuilderProps<TOperation extends string, TDefaultProps extends object, TDefault>
+  extends BuilderPropsBase<TOperation, TDefaultProps> {
+  readonly pattern?: 'isolated';
   /** The integration of an operation that no override replaces. */
   readonly buildDefaultIntegration: (operation: TOperation, props: TDefaultProps) => TDefault;
 }
 
+/** One default integration, `$router`, for every operation that no override replaces. */
+export interface SharedBuilderProps<TOperation extends string, TDefaultProps extends object, TDefault>
+  extends BuilderPropsBase<TOperation, TDefaultProps> {
+  readonly pattern: 'shared';
+  readonly buildDefaultIntegration: (operation: typeof ROUTER, props: TDefaultProps) => TDefault;
+}
+
+/** What an IntegrationBuilder needs: the operations and how to serve them by default. */
+export type IntegrationBuilderProps<TOperation extends string, TDefaultProps extends object, TDefault> =
+  | IsolatedBuilderProps<TOperation, TDefaultProps, TDefault>
+  | SharedBuilderProps<TOperation, TDefaultProps, TDefault>;
+
 /**
- * Builds one integration per operation.  Every operation gets the default
- * integration unless `withOverrides` gave it another; the result is typed per
- * operation name, so a missing operation is a compile error, a default entry
- * has the default's type (its `handler`), and an overridden entry has the type
- * of its override (with whatever extra properties it carries).
+ * Builds the integrations of an API.  Every operation gets the default
+ * integration (its own, or the shared `$router`) unless `withOverrides` gave it
+ * another; the result is typed per operation name, so a missing operation is a
+ * compile error, a default entry has the default's type (its `handler`), and an
+ * overridden entry has the type of its override (with whatever extra properties
+ * it carries).
  *
  *     MyApi.defaultIntegrations(this)
  *       .withDefaultOptions({ memorySize: 1024 })
@@ -66,34 +102,38 @@ export interface IntegrationBuilderProps<
 export class IntegrationBuilder<
   TOperation extends string,
   TBase,
-  TIntegrations extends Record<TOperation, TBase>,
+  TIntegrations extends object,
   TDefaultProps extends object,
   TDefault extends TBase,
 > {
   private readonly overrides: Partial<Record<TOperation, TBase>> = {};
-  private readonly operationOptions: Partial<Record<TOperation, Partial<TDefaultProps>>> = {};
+  private readonly operationOptions: Partial<Record<string, Partial<TDefaultProps>>> = {};
   private defaultOptions: TDefaultProps;
 
   /** A builder for a REST API's integrations. */
-  public static rest<
-    TOperation extends string,
-    TDefaultProps extends object,
-    TDefault extends RestApiIntegration,
-  >(
+  public static rest<TOperation extends string, TDefaultProps extends object, TDefault extends RestApiIntegration>(
+    props: SharedBuilderProps<TOperation, TDefaultProps, TDefault>,
+  ): IntegrationBuilder<TOperation, RestApiIntegration, Record<typeof ROUTER, TDefault>, TDefaultProps, TDefault>;
+  public static rest<TOperation extends string, TDefaultProps extends object, TDefault extends RestApiIntegration>(
+    props: IsolatedBuilderProps<TOperation, TDefaultProps, TDefault>,
+  ): IntegrationBuilder<TOperation, RestApiIntegration, Record<TOperation, TDefault>, TDefaultProps, TDefault>;
+  public static rest<TOperation extends string, TDefaultProps extends object, TDefault extends RestApiIntegration>(
     props: IntegrationBuilderProps<TOperation, TDefaultProps, TDefault>,
-  ): IntegrationBuilder<TOperation, RestApiIntegration, Record<TOperation, TDefault>, TDefaultProps, TDefault> {
-    return new IntegrationBuilder(props);
+  ) {
+    return new IntegrationBuilder<TOperation, RestApiIntegration, object, TDefaultProps, TDefault>(props);
   }
 
   /** A builder for an HTTP API's integrations. */
-  public static http<
-    TOperation extends string,
-    TDefaultProps extends object,
-    TDefault extends HttpApiIntegration,
-  >(
+  public static http<TOperation extends string, TDefaultProps extends object, TDefault extends HttpApiIntegration>(
+    props: SharedBuilderProps<TOperation, TDefaultProps, TDefault>,
+  ): IntegrationBuilder<TOperation, HttpApiIntegration, Record<typeof ROUTER, TDefault>, TDefaultProps, TDefault>;
+  public static http<TOperation extends string, TDefaultProps extends object, TDefault extends HttpApiIntegration>(
+    props: IsolatedBuilderProps<TOperation, TDefaultProps, TDefault>,
+  ): IntegrationBuilder<TOperation, HttpApiIntegration, Record<TOperation, TDefault>, TDefaultProps, TDefault>;
+  public static http<TOperation extends string, TDefaultProps extends object, TDefault extends HttpApiIntegration>(
     props: IntegrationBuilderProps<TOperation, TDefaultProps, TDefault>,
-  ): IntegrationBuilder<TOperation, HttpApiIntegration, Record<TOperation, TDefault>, TDefaultProps, TDefault> {
-    return new IntegrationBuilder(props);
+  ) {
+    return new IntegrationBuilder<TOperation, HttpApiIntegration, object, TDefaultProps, TDefault>(props);
   }
 
   private constructor(private readonly props: IntegrationBuilderProps<TOperation, TDefaultProps, TDefault>) {
@@ -107,12 +147,15 @@ export class IntegrationBuilder<
   }
 
   /**
-   * Merge these into the options of the named operations' default integrations only
-   * (over `withDefaultOptions`); an overridden operation has no default to apply them to.
+   * Merge these into the options of the named default integrations only (over
+   * `withDefaultOptions`): operations, or `$router` for the shared pattern.  An
+   * overridden operation has no default to apply them to.
    */
-  public withOperationOptions(options: Partial<Record<TOperation, Partial<TDefaultProps>>>): this {
-    for (const operation of Object.keys(options) as TOperation[]) {
-      this.operationOptions[operation] = { ...this.operationOptions[operation], ...options[operation] };
+  public withOperationOptions(
+    options: Partial<Record<TOperation | typeof ROUTER, Partial<TDefaultProps>>>,
+  ): this {
+    for (const [key, value] of Object.entries(options) as [string, Partial<TDefaultProps>][]) {
+      this.operationOptions[key] = { ...this.operationOptions[key], ...value };
     }
     return this;
   }
@@ -120,26 +163,26 @@ export class IntegrationBuilder<
   /** Serve the operations these name with the given integrations instead of the default. */
   public withOverrides<TOverrides extends Partial<Record<TOperation, TBase>>>(
     overrides: TOverrides,
-  ): IntegrationBuilder<
-    TOperation,
-    TBase,
-    Omit<TIntegrations, keyof TOverrides> & TOverrides & Record<TOperation, TBase>,
-    TDefaultProps,
-    TDefault
-  > {
+  ): IntegrationBuilder<TOperation, TBase, Omit<TIntegrations, keyof TOverrides> & TOverrides, TDefaultProps, TDefault> {
     Object.assign(this.overrides, overrides);
     return this as never;
   }
 
-  /** Every operation's integration: its override, else a new default one. */
+  /** The integrations: the overrides, and the default ones for everything else. */
   public build(): TIntegrations {
-    const result: Partial<Record<TOperation, TBase>> = {};
-    for (const operation of Object.keys(this.props.operations).sort() as TOperation[]) {
+    const result: Record<string, TBase> = {};
+    const options = (key: string): TDefaultProps => ({ ...this.defaultOptions, ...this.operationOptions[key] });
+    const props = this.props;
+    if (props.pattern === 'shared') {
+      result[ROUTER] = props.buildDefaultIntegration(ROUTER, options(ROUTER));
+    }
+    for (const operation of Object.keys(props.operations).sort() as TOperation[]) {
       const override = this.overrides[operation];
-      result[operation] =
-        override !== undefined
-          ? override
-          : this.props.buildDefaultIntegration(operation, { ...this.defaultOptions, ...this.operationOptions[operation] });
+      if (override !== undefined) {
+        result[operation] = override;
+      } else if (props.pattern !== 'shared') {
+        result[operation] = props.buildDefaultIntegration(operation, options(operation));
+      }
     }
     return result as TIntegrations;
   }
