@@ -318,7 +318,8 @@ CORE_VARIABLES = {'api_name', 'openapi_spec_path', 'bundle_path', 'bundle_zip_pa
                   'auth', 'user_pool_id', 'user_pool_client_ids', 'env', 'memory_size',
                   'timeout', 'log_retention_days', 'log_kms_key_arn', 'additional_policy_arns',
                   'additional_iam_policy_statements', 'subnet_ids', 'security_group_ids',
-                  'cors_allow_origins', 'cors_allow_methods', 'cors_allow_headers', 'tags'}
+                  'cors_allow_origins', 'cors_allow_methods', 'cors_allow_headers', 'tags',
+                  'user_pool_deletion_protection'}
 CORE_OUTPUTS = {'api_url', 'api_id', 'api_execution_arn', 'execute_api_arn', 'stage_arn',
                 'operations', 'function_names', 'function_arns', 'log_group_names',
                 'role_name', 'role_arn', 'user_pool_id', 'user_pool_arn', 'user_pool_client_ids'}
@@ -377,7 +378,8 @@ def test_app_and_root_modules_promise_their_interface(tf_ws, inspect):
         assert {'env', 'tags', 'log_retention_days', 'additional_policy_arns',
                 'additional_iam_policy_statements', 'cors_allow_origins'} <= v, api
         assert {'api_url', 'api_execution_arn', 'function_names', 'role_name'} <= o, api
-        assert ({'user_pool_id', 'user_pool_client_ids'} <= v) == cognito, api
+        assert ({'user_pool_id', 'user_pool_client_ids', 'user_pool_deletion_protection'} <= v) \
+            == cognito, api
         assert ({'user_pool_id', 'user_pool_client_ids'} <= o) == cognito, api
     root = parse(inspect, ws.root / ROOT / 'src')
     calls = root['module_calls']

@@ -21,6 +21,12 @@ variable "user_pool_client_ids" {
   type        = list(string)
   default     = null
 }
+
+variable "user_pool_deletion_protection" {
+  description = "Protect the user pool the module creates from deletion (destroy stops at it while true)."
+  type        = bool
+  default     = true
+}
 {{/cognito}}
 
 variable "env" {
@@ -86,6 +92,7 @@ module "api" {
 {{#cognito}}
   user_pool_id                     = var.user_pool_id
   user_pool_client_ids             = var.user_pool_client_ids
+  user_pool_deletion_protection    = var.user_pool_deletion_protection
 {{/cognito}}
   env                              = var.env
   additional_policy_arns           = var.additional_policy_arns

@@ -18,7 +18,7 @@ resource "aws_cognito_user_pool" "users" {
   name                     = "${var.api_name}-users"
   username_attributes      = ["email"]
   auto_verified_attributes = ["email"]
-  deletion_protection      = "ACTIVE"
+  deletion_protection      = var.user_pool_deletion_protection ? "ACTIVE" : "INACTIVE"
   password_policy {
     minimum_length    = 12
     require_lowercase = true

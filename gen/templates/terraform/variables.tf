@@ -47,6 +47,12 @@ variable "user_pool_client_ids" {
   default     = null
 }
 
+variable "user_pool_deletion_protection" {
+  description = "Protect the user pool this module creates from deletion (destroy stops at it while true)."
+  type        = bool
+  default     = true
+}
+
 variable "env" {
   description = "Environment variables of every function (added to the Powertools ones)."
   type        = map(string)
