@@ -789,10 +789,9 @@ static int uv_lock(struct request *r, const char *root)
 	}
 	if (code == 127) {
 		request_message(r, "error",
-		                "uv is not installed, so uv.lock was not created (the other files "
-		                "are written). Install uv (https://docs.astral.sh/uv/getting-started/"
-		                "installation/, or `pipx install uv`), then run `uv lock` at the "
-		                "workspace root");
+		                "uv is not on the PATH, so uv.lock was not created (the other "
+		                "files are written): " EXEC_UV_INSTALL ", then run `uv lock` at "
+		                "the workspace root");
 	} else if (code != 0) {
 		if (out.len)
 			request_text(r, out.buf, out.len);

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum exec_family { FAM_RUN_COMMANDS, FAM_RUN_SCRIPT, FAM_NOOP, FAM_OPENAPI, FAM_UV };
 
@@ -620,11 +621,8 @@ static int plan_uv(const char *executor, const cJSON *options, const struct strv
 	int rc = 0;
 	p->kind = EXEC_COMMANDS;
 	p->cwd = xstrdup(workspace ? ws_root : project_dir);
-	/* Where uv is missing, say how to get it (the shell's 127 alone says little). */
-	sbuf_adds(&c, "command -v uv >/dev/null 2>&1 || { echo \"");
-	sbuf_adds(&c, executor);
-	sbuf_adds(&c, " needs uv: install it (https://docs.astral.sh/uv/getting-started/"
-	              "installation/, or pipx install uv)\" >&2; exit 127; }; ");
+	/* Where uv is missing the shell says "uv: not found" and the engine says how
+	 * to get it (exec_missing_tool), as for every task that runs uv. */
 	if (!strcmp(what, "ruff-check") || !strcmp(what, "ruff-format")) {
 		bool check = !strcmp(what, "ruff-check");
 		static const char *const check_consumed[] = {"fix", "exit-zero", "exitZero", NULL};
@@ -762,4 +760,76 @@ int exec_plan_build(const char *executor, const cJSON *options, const struct str
 		return plan_run_commands(options, fwd, ws_root, p, err);
 	}
 	return 0;
+}
+
+/* Whether an executable file named name is in one of path's folders. */
+static bool on_path(const char *name, const char *path)
+{
+	struct strvec dirs;
+	strvec_init(&dirs);
+	strvec_split(&dirs, path, ":");
+	bool found = false;
+	for (size_t i = 0; i < dirs.n && !found; i++) {
+		char *f = path_join(dirs.v[i], name);
+		found = access(f, X_OK) == 0 && !dir_exists(f);
+		free(f);
+	}
+	strvec_release(&dirs);
+	return found;
+}
+
+/* Whether word leaves the next word in command position: an assignment (X=1), a
+ * reserved word or a wrapper that runs the rest (env, exec, time, ...). */
+static bool keeps_command_position(const char *word, size_t n)
+{
+	static const char *const prefixes[] = {"if", "then", "else", "elif", "do", "while",
+	                                       "until", "!", "{", "env", "exec", "time",
+	                                       "nohup", "command"};
+	const char *eq = memchr(word, '=', n);
+	if (eq && eq > word && word[0] != '-')
+		return true;
+	for (size_t i = 0; i < ARRAY_LEN(prefixes); i++)
+		if (strlen(prefixes[i]) == n && !memcmp(word, prefixes[i], n))
+			return true;
+	return false;
+}
+
+/* Whether command runs one of the words (a simple scan of shell syntax: the first
+ * word of each command after ; & | ( $( ` and newlines, past assignments and
+ * wrappers; quoted words do not count). */
+static bool runs_word(const char *command, const char *const *names, size_t nnames)
+{
+	bool at_cmd = true, redirect = false;
+	for (const char *p = command; *p;) {
+		if (*p == '\n' || strchr(";&|(`", *p)) {
+			at_cmd = true, p++;
+		} else if (*p == ' ' || *p == '\t' || *p == ')') {
+			p++;
+		} else if (*p == '<' || *p == '>') {
+			redirect = true, p++;
+		} else if (p[0] == '$' && p[1] == '(') {
+			at_cmd = true, p += 2;
+		} else {
+			size_t n = strcspn(p, " \t\n;&|()`<>");
+			if (at_cmd && !redirect) {
+				for (size_t i = 0; i < nnames; i++)
+					if (strlen(names[i]) == n && !memcmp(p, names[i], n))
+						return true;
+				at_cmd = keeps_command_position(p, n);
+			}
+			redirect = false;
+			p += n;
+		}
+	}
+	return false;
+}
+
+const char *exec_missing_tool(const char *command, const char *path)
+{
+	static const char *const uv_words[] = {"uv", "uvx"};
+	/* dash's PATH when the environment has none */
+	path = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	if (!runs_word(command, uv_words, ARRAY_LEN(uv_words)))
+		return NULL;
+	return on_path("uv", path) && on_path("uvx", path) ? NULL : "uv";
 }

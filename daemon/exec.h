@@ -66,6 +66,20 @@ int exec_plan_build(const char *executor, const cJSON *options, const struct str
                     const char *ws_root, const char *project_dir, const char *pkg_manager,
                     struct exec_plan *ret, struct bld_err *err);
 
+/* How to get uv, for every message of a task or a generator that needs it and cannot
+ * find it. */
+#define EXEC_UV_INSTALL                                                                    \
+	"install uv (https://docs.astral.sh/uv/getting-started/installation/, or `pipx "     \
+	"install uv`)"
+
+/*
+ * The program of command that bld knows how to get ("uv", also for uvx) when command
+ * runs it (as the first word of one of its commands) and path (a PATH value; NULL is
+ * the shell's default) does not hold it, else NULL.  A command that exited 127 ("not found") and needs uv then gets
+ * EXEC_UV_INSTALL in the task's output.
+ */
+const char *exec_missing_tool(const char *command, const char *path);
+
 /* Quote s for a POSIX shell when it needs it ('a b', --k='a b'; Nx uses double quotes,
  * bld single quotes so $ and " survive too); appended to out. */
 void exec_quote_arg(struct sbuf *out, const char *s);

@@ -189,12 +189,29 @@ static void proc_output(void *ctx, struct proc *p, int stream, const char *data,
 
 static int spawn_one(struct job *j, size_t k);
 
+/* After exit 127 ("not found"): when the command needs uv and the task's PATH lacks
+ * it, say how to get uv (the shell's "uv: not found" alone does not). */
+static void explain_not_found(struct job *j, const char *command)
+{
+	const char *tool = exec_missing_tool(command, envset_get(&j->env, "PATH"));
+	if (!tool)
+		return;
+	const struct task *t = &j->run->tg->tasks[j->index];
+	char *msg = xasprintf("bld: %s needs %s, which is not on its PATH: " EXEC_UV_INSTALL "\n",
+	                      t->id, tool);
+	run__task_output(j->run, j, 2, msg, strlen(msg));
+	free(msg);
+}
+
 static void proc_exited(void *ctx, struct proc *p, int code)
 {
 	struct job *j = ctx;
 	for (size_t i = 0; i < j->nprocs; i++)
-		if (j->procs[i] == p)
+		if (j->procs[i] == p) {
 			j->procs[i] = NULL;
+			if (code == 127)
+				explain_not_found(j, j->plan.commands.v[i]);
+		}
 	j->live--;
 	if (code && !j->exit_code)
 		j->exit_code = code;

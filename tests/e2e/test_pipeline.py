@@ -375,7 +375,7 @@ def test_test_format_lint_and_compile_through_uv(make_ws):
     assert '"six' not in ws.read('packages/my_api/pyproject.toml')
     # A task needing uv, where uv is missing, fails and says what is missing.
     r = ws.run('run', 'my-api:lock', env={**ENV, 'PATH': '/nonexistent:/bin'})
-    assert r.code == 1 and 'uv' in r.both, r
+    assert r.code == 1 and 'bld: my-api:lock needs uv, which is not on its PATH: install uv' in r.both, r
 
 
 def get(url):

@@ -182,13 +182,11 @@ static void run_script_uses_the_package_manager(void **state)
 	pkg_manager = "npm";
 }
 
-/* The uv command of an @nxlv/python executor (after the "uv missing" guard). */
+/* The uv command of an @nxlv/python executor (no guard: the engine explains exit 127). */
 static const char *uv_command(const struct exec_plan *p)
 {
-	const char *c = strstr(p->commands.v[0], "; }; ");
-	assert_non_null(c);
-	assert_non_null(strstr(p->commands.v[0], "needs uv: install it"));
-	return c + 5;
+	assert_int_equal(p->commands.n, 1);
+	return p->commands.v[0];
 }
 
 static void nxlv_python_executors_map_onto_uv(void **state)
@@ -243,6 +241,22 @@ static void nxlv_python_executors_map_onto_uv(void **state)
 	exec_plan_release(&p);
 }
 
+static void missing_uv_is_named_only_when_a_word_needs_it(void **state)
+{
+	/* /nonexistent holds no uv; /bin holds sh but no uv on Debian or in CI images. */
+	const char *none = "/nonexistent:/bin";
+	assert_string_equal(exec_missing_tool("uv lock", none), "uv");
+	assert_string_equal(exec_missing_tool("rm -rf d && uv build x --out-dir d", none), "uv");
+	assert_string_equal(exec_missing_tool("X=1 uvx ruff check .", none), "uv");
+	assert_string_equal(exec_missing_tool("echo $(uv --version)|cat", none), "uv");
+	assert_string_equal(exec_missing_tool("if true; then env A=b uv sync; fi", none), "uv");
+	assert_string_equal(exec_missing_tool("a\nuv sync", none), "uv");
+	assert_null(exec_missing_tool("echo uv; echo > uv", none));
+	assert_null(exec_missing_tool("uvicorn app:main", none));
+	assert_null(exec_missing_tool("ls ./uv", none));
+	assert_null(exec_missing_tool("echo", none));
+}
+
 static void codegen_output_outside_the_workspace_is_refused(void **state)
 {
 	struct exec_plan p;
@@ -270,6 +284,7 @@ int main(void)
 	    cmocka_unit_test(unsupported_executor_is_named_with_the_list),
 	    cmocka_unit_test(other_executors),
 	    cmocka_unit_test(nxlv_python_executors_map_onto_uv),
+	    cmocka_unit_test(missing_uv_is_named_only_when_a_word_needs_it),
 	    cmocka_unit_test(codegen_output_outside_the_workspace_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
