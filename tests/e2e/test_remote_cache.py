@@ -150,6 +150,14 @@ def test_resident_daemon_keeps_its_remote_connections_across_requests(make_ws, t
     assert r.out.count('[remote cache]') == 3, r
     st = ws.run('daemon', 'status', '--json', env=daemon)
     assert st.code == 0 and json.loads(st.out)['remoteLinks'] == 2, st
+    # at most 4 configurations are kept; a fifth still works, over a link of its own
+    for token in ('t3', 't4', 't5'):
+        env = dict(daemon, BLD_CACHE_DIR=str(tmp_path / f'c-{token}'),
+                   BLD_REMOTE_CACHE_TOKEN=token)
+        r = ws.run('show', 'tasks', '-t', 'build', env=env)
+        assert r.code == 0 and r.out.count('remote hit') == 3, r
+    st = ws.run('daemon', 'status', '--json', env=daemon)
+    assert st.code == 0 and json.loads(st.out)['remoteLinks'] == 4, st
     # the one-shot engine connects anew
     r = run_many(ws, dict(daemon, BLD_DAEMON='0', BLD_CACHE_DIR=str(tmp_path / 'c4')))
     assert r.out.count('[remote cache]') == 3, r
