@@ -13,6 +13,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 from conftest import BLD, engines_of, log, pid_alive, wait_for
@@ -597,6 +598,99 @@ def test_a_failing_shared_task_fails_both(make_ws):
         assert b's-fail' in out + err, (out, err)
     ran = ws.ran()
     assert ran.count('s:start') == 1 and 'x:ran' not in ran, ran
+    assert no_task_in_flight(ws)
+
+
+def test_a_queued_shared_task_is_handed_over(make_ws):
+    """a (--parallel 1) holds its slot with q:build; its s:build is claimed, queued; b
+    follows it; Ctrl-C in a: b runs s:build itself, once."""
+    ws = make_ws(shared_files(extra={
+        'q/project.json': {'name': 'q', 'targets': {'build': {
+            'command': log('q:start') + " && sleep 60"}}},
+        'z/project.json': {'name': 'z', 'implicitDependencies': ['q'], 'targets': {
+            'build': {'command': log('z:ran'), 'dependsOn': ['^build']}}}}))
+    assert ws.run('daemon', 'start', env=D).code == 0
+    a = ws.spawn('run-many', '-t', 'build', '-p', 'z', 's', '--parallel', '1', env=D)
+    assert wait_for(lambda: 'q:start' in ws.ran(), timeout=20), ws.ran()
+    b = ws.spawn('run', 's:build', env=D)
+    assert followed(ws, 1), status(ws)
+    assert 's:start' not in ws.ran()         # queued behind q in a
+    a.send_signal(signal.SIGINT)
+    out, err = a.communicate(timeout=30)
+    assert a.returncode == 130, (out, err)
+    go(ws)
+    out, err = b.communicate(timeout=60)
+    assert b.returncode == 0 and b's-output' in out, (out, err)
+    ran = ws.ran()
+    assert ran.count('s:start') == 1 and ran.count('s:ran') == 1 and 'z:ran' not in ran, ran
+    assert no_task_in_flight(ws)
+
+
+def test_an_owner_waiting_for_another_engine_then_canceled(make_ws):
+    """A one-shot engine runs s:build; the daemon's a claims it and waits for that engine's
+    lock, b follows a; Ctrl-C in a: b waits for the lock itself, then restores."""
+    ws = make_ws(shared_files())
+    assert ws.run('daemon', 'start', env=D).code == 0
+    e = ws.spawn('run', 's:build', env={'BLD_DAEMON': '0'})
+    assert wait_for(lambda: (ws.side / 's.started').exists(), timeout=20)
+    a = ws.spawn('run', 's:build', env=D)
+    assert wait_for(lambda: status(ws)['tasksInFlight'] == 1, timeout=20), status(ws)
+    b = ws.spawn('run', 's:build', env=D)
+    assert followed(ws, 1), status(ws)
+    a.send_signal(signal.SIGINT)
+    out, err = a.communicate(timeout=30)
+    assert a.returncode == 130, (out, err)
+    assert b'waiting for another bld running s:build' in err, err
+    go(ws)
+    out, err = e.communicate(timeout=60)
+    assert e.returncode == 0, (out, err)
+    out, err = b.communicate(timeout=60)
+    assert b.returncode == 0 and b'local cache' in out, (out, err)
+    assert ws.ran().count('s:start') == 1, ws.ran()
+    assert no_task_in_flight(ws)
+
+
+def test_sigterm_with_a_shared_task(make_ws):
+    ws = make_ws(shared_files())
+    a, b = start_two(ws)
+    pid, task = daemon_pid(ws), int((ws.side / 's.pid').read_text())
+    os.kill(pid, signal.SIGTERM)
+    for p in (a, b):
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == 130, (out, err)
+    assert wait_for(lambda: not group_alive(task), timeout=10)
+    assert wait_for(lambda: not pid_alive(pid), timeout=10)
+    logs = ws.run('daemon', 'logs', env=D).out
+    assert 'exited after' in logs and 'did not close cleanly' not in logs, logs
+
+
+def test_a_follower_that_stops_reading_holds_the_shared_task(make_ws):
+    """Back-pressure: the shared task's output waits for its slowest reader (the daemon
+    does not queue it without bound); once that client is gone the task goes on."""
+    ws = make_ws(files({'f/project.json': {'name': 'f', 'targets': {'build': {
+        'command': "touch '@SIDE@/s.started' && " + GATE +
+                   " && head -c 50000000 /dev/zero | tr '\\0' x; echo",
+        'cache': True}}}}))
+    assert ws.run('daemon', 'start', env=D).code == 0
+    got = {}
+    a = subprocess.Popen([BLD, 'run', 'f:build'], cwd=ws.root, env=ws._env(D),
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    ws.procs.append(a)
+    reader = threading.Thread(target=lambda: got.update(out=a.stdout.read()))
+    reader.start()
+    assert wait_for(lambda: (ws.side / 's.started').exists(), timeout=20)
+    b = subprocess.Popen([BLD, 'run', 'f:build'], cwd=ws.root, env=ws._env(D),
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    ws.procs.append(b)                     # b never reads its output
+    assert followed(ws, 1), status(ws)
+    go(ws)
+    time.sleep(3)
+    assert a.poll() is None, 'the shared task ran on while a follower could not keep up'
+    b.kill()
+    b.wait(10)
+    reader.join(120)
+    assert a.wait(30) == 0
+    assert got['out'].count(b'x') == 50000000
     assert no_task_in_flight(ws)
 
 
