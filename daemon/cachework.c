@@ -347,9 +347,11 @@ static void wait_for_lock(struct run *run, struct job *j)
 		run__task_prepared(run, j, false, NULL); /* abandons it */
 		return;
 	}
-	if (!j->lock_said)
+	if (!j->lock_said) {
 		request_message(run->rq, "info", "waiting for another bld running %s",
 		                run->tg->tasks[j->index].id);
+		share_waiting(j);
+	}
 	j->lock_said = true;
 	j->lock_wait = true;
 	if (!run->retry_timer) {

@@ -133,6 +133,8 @@ void share_missed(struct run *run, struct job *j);
 /* The owner's claimed preparation came back: a hit closes the job (followers
  * prepare again and restore); a miss: it runs. */
 void share_prepared(struct job *j, bool hit);
+/* The owner starts waiting for another engine's task lock: followers are told. */
+void share_waiting(struct job *j);
 /* The owner's task-start was sent: followers start too. */
 void share_started(struct job *j);
 /* The owner's output: to every follower. */

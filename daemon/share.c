@@ -57,6 +57,13 @@ static void follow_start(struct job *f, struct job *owner)
 			run__proc_started(run, f, proc_pid(owner->procs[k]));
 }
 
+/* Follower f's job waits for another engine's task lock: say so, as its owner did. */
+static void say_waiting(struct job *f)
+{
+	request_message(f->run->rq, "info", "waiting for another bld running %s",
+	                f->run->tg->tasks[f->index].id);
+}
+
 void share_missed(struct run *run, struct job *j)
 {
 	if (run->canceled || run->sched.stopped) {
@@ -74,6 +81,8 @@ void share_missed(struct run *run, struct job *j)
 	}
 	j->follows = true;
 	inflight_subscribe(sj, j);
+	if (inflight_phase(sj) == INFLIGHT_CLAIMED && inflight_owner(sj)->lock_said)
+		say_waiting(j);
 	if (inflight_phase(sj) == INFLIGHT_RUNNING && inflight_started(sj)) {
 		follow_start(j, inflight_owner(sj));
 		owner_repause(inflight_owner(sj));
@@ -110,6 +119,14 @@ void share_prepared(struct job *j, bool hit)
 		close_job(j); /* another engine stored it: followers restore it too */
 	else
 		inflight_set_phase(j->shared, INFLIGHT_RUNNING);
+}
+
+void share_waiting(struct job *j)
+{
+	if (!is_owner(j))
+		return;
+	for (size_t i = 0; i < inflight_nsubs(j->shared); i++)
+		say_waiting(inflight_sub(j->shared, i));
 }
 
 void share_started(struct job *j)

@@ -626,6 +626,24 @@ def test_a_queued_shared_task_is_handed_over(make_ws):
     assert no_task_in_flight(ws)
 
 
+def stderr_until(p, text, timeout=20):
+    """What p wrote on stderr until text appeared (or timeout), read without blocking."""
+    fd, got = p.stderr.fileno(), b''
+    os.set_blocking(fd, False)
+    end = time.monotonic() + timeout
+    while text not in got and time.monotonic() < end:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            chunk = None
+        if chunk:
+            got += chunk
+        else:
+            time.sleep(0.05)
+    os.set_blocking(fd, True)
+    return got
+
+
 def test_an_owner_waiting_for_another_engine_then_canceled(make_ws):
     """A one-shot engine runs s:build; the daemon's a claims it and waits for that engine's
     lock, b follows a; Ctrl-C in a: b waits for the lock itself, then restores."""
@@ -637,6 +655,9 @@ def test_an_owner_waiting_for_another_engine_then_canceled(make_ws):
     assert wait_for(lambda: status(ws)['tasksInFlight'] == 1, timeout=20), status(ws)
     b = ws.spawn('run', 's:build', env=D)
     assert followed(ws, 1), status(ws)
+    # b is told why it waits, as a is
+    told = stderr_until(b, b'waiting for another bld running s:build')
+    assert b'waiting for another bld running s:build' in told, told
     a.send_signal(signal.SIGINT)
     out, err = a.communicate(timeout=30)
     assert a.returncode == 130, (out, err)
