@@ -448,6 +448,8 @@ def measure_fast(args, ws, sc, row, cmds, env, outdir):
 	"""Validate each tool once, then time floors and tools in one hyperfine call."""
 	entries = []
 	for tool in cmds:
+		if sc.key not in cmds[tool]:
+			continue   # a row only some tools have (affected-inputs): n/a for the others
 		cmd = cmds[tool][sc.key].format(single=ws.single)
 		if validate(ws, sc, tool, cmd, env, row):
 			entries.append((TOOL_TITLES[tool], cmd))
@@ -468,7 +470,8 @@ def measure_slow(args, ws, sc, row, cmds, env, outdir):
 	peak RSS from /usr/bin/time around the command (about 1 ms of overhead). A command
 	whose first run took longer than --slow-cap seconds is not run again."""
 	live = [("floor", n, c) for n, c in sc.floors]
-	live += [(t, TOOL_TITLES[t], cmds[t][sc.key].format(single=ws.single)) for t in cmds]
+	live += [(t, TOOL_TITLES[t], cmds[t][sc.key].format(single=ws.single)) for t in cmds
+		 if sc.key in cmds[t]]
 	done = list(live)
 	times = {name: [] for _, name, _ in live}
 	cpu = {name: [] for _, name, _ in live}
