@@ -31,8 +31,8 @@ static const char *const infras[] = {"rest-lambda", "http-lambda", "streaming-la
 static const char *const auths[] = {"IAM", "Cognito", "None", NULL};
 static const char *const iac_providers[] = {"CDK", "Terraform", NULL};
 static const char *const iacs[] = {"cdk", "terraform", "inherit", NULL};
-/* isolated: a function per operation; shared: one `$router` function (CDK only: the
- * Terraform modules always route through one function). */
+/* isolated: a function per operation; shared: one `$router` function (the CDK
+ * constructs' builder, the Terraform modules' integration_pattern). */
 static const char *const patterns[] = {"isolated", "shared", NULL};
 
 /* The API's names and choices; every string owned. */

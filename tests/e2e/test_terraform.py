@@ -142,8 +142,9 @@ def generate(ws, *args):
 
 @pytest.fixture(scope='module')
 def tf_ws(tmp_path_factory):
-    """One workspace with four Terraform APIs: REST+IAM, HTTP+Cognito, REST+Cognito,
-    HTTP+None (a module-scoped workspace: generating is the slow part)."""
+    """One workspace with five Terraform APIs: REST+IAM, HTTP+Cognito, REST+Cognito,
+    HTTP+None, REST with the shared pattern (a module-scoped workspace: generating is the
+    slow part)."""
     from conftest import Workspace
     base = tmp_path_factory.mktemp('tfws')
     ws = Workspace(base, {})
@@ -153,6 +154,7 @@ def tf_ws(tmp_path_factory):
     generate(ws, '--name', 'orders', '--auth', 'Cognito')
     generate(ws, '--name', 'open', '--computeType', 'ServerlessApiGatewayHttpApi', '--auth',
              'None')
+    generate(ws, '--name', 'router', '--integrationPattern', 'shared')
     ws.commit('generated')
     yield ws
     ws.cleanup()
@@ -172,7 +174,7 @@ def test_the_files_of_both_projects(tf_ws):
             assert (ws.root / CORE / kind / f).is_file(), (kind, f)
     for f in ('versions.tf', 'variables.tf', 'main.tf', 'outputs.tf'):
         assert (ws.root / CORE / 'openapi' / f).is_file(), f
-    for api in ('my-api', 'shop', 'orders', 'open'):
+    for api in ('my-api', 'shop', 'orders', 'open', 'router'):
         assert (ws.root / TF / 'src/app/apis' / api / f'{api}.tf').is_file(), api
         assert (ws.root / ROOT / 'src' / f'{api}.tf').is_file(), api
     for f in ('project.json', 'src/providers.tf', 'src/variables.tf', 'src/main.tf',
@@ -207,7 +209,7 @@ def test_targets_of_the_root_module(tf_ws):
     r = ws.run('show', 'project', 'common-terraform', '--json')
     lib = json.loads(r.out)['targets']
     assert {'fmt', 'test', 'build'} <= set(lib)
-    for api in ('my-api', 'shop', 'orders', 'open'):
+    for api in ('my-api', 'shop', 'orders', 'open', 'router'):
         for target in ('openapi', 'bundle'):
             assert {'projects': [api], 'target': target} in lib['build']['dependsOn']
 
@@ -284,7 +286,7 @@ def test_checkov_passes_on_both_projects_through_bld(tf_ws, terraform):
         # every API's resources were checked (through the root's module calls)
         if project_dir == ROOT:
             resources = {c['resource'] for c in res['passed']}
-            for api in ('my_api', 'shop', 'orders', 'open'):
+            for api in ('my_api', 'shop', 'orders', 'open', 'router'):
                 assert any(x.startswith(f'module.{api}.') for x in resources), api
     r = ws.run('run', 'tf-infra:test', env=terraform[1], timeout=900)
     assert r.code == 0 and 'cache' in r.out, r
@@ -365,13 +367,14 @@ def test_core_modules_promise_variables_outputs_and_resources(tf_ws, inspect):
     assert spec['data_resources'] == {}
     assert {'openapi_spec_path', 'api_name', 'auth', 'invoke_arns', 'user_pool_arns',
             'account_id', 'cors_allow_origins'} <= set(spec['variables'])
-    assert set(spec['outputs']) == {'operations', 'rest_body'}
+    assert set(spec['outputs']) == {'operations', 'functions', 'rest_body'}
 
 
 def test_app_and_root_modules_promise_their_interface(tf_ws, inspect):
     ws = tf_ws
     for api, kind, cognito in (('my-api', 'rest-api', False), ('shop', 'http-api', True),
-                               ('orders', 'rest-api', True), ('open', 'http-api', False)):
+                               ('orders', 'rest-api', True), ('open', 'http-api', False),
+                               ('router', 'rest-api', False)):
         mod = parse(inspect, ws.root / TF / 'src/app/apis' / api)
         assert mod['module_calls']['api']['source'] == f'../../../core/api/{kind}'
         v, o = set(mod['variables']), set(mod['outputs'])
@@ -381,9 +384,13 @@ def test_app_and_root_modules_promise_their_interface(tf_ws, inspect):
         assert ({'user_pool_id', 'user_pool_client_ids', 'user_pool_deletion_protection'} <= v) \
             == cognito, api
         assert ({'user_pool_id', 'user_pool_client_ids'} <= o) == cognito, api
+    assert re.search(r'integration_pattern += "shared"',
+                     ws.read(f'{TF}/src/app/apis/router/router.tf'))
+    assert re.search(r'integration_pattern += "isolated"',
+                     ws.read(f'{TF}/src/app/apis/my-api/my-api.tf'))
     root = parse(inspect, ws.root / ROOT / 'src')
     calls = root['module_calls']
-    assert set(calls) == {'my_api', 'shop', 'orders', 'open'}
+    assert set(calls) == {'my_api', 'shop', 'orders', 'open', 'router'}
     for name, call in calls.items():
         target = (ws.root / ROOT / 'src' / call['source']).resolve()
         assert target == (ws.root / TF / 'src/app/apis' / name.replace('_', '-')).resolve()
@@ -407,7 +414,7 @@ def test_paths_are_anchored_at_the_module_folder(tf_ws, inspect):
             line = text[:m.start()].rsplit('\n', 1)[-1]
             assert re.match(r'\s*source\s*=', line), (p, line + m.group(0))
             assert (p.parent / m.group(1)).resolve().is_dir(), (p, m.group(1))
-    for api in ('my-api', 'shop', 'orders', 'open'):
+    for api in ('my-api', 'shop', 'orders', 'open', 'router'):
         folder = ws.root / TF / 'src/app/apis' / api
         text = (folder / f'{api}.tf').read_text()
         up = re.search(r'workspace_root = "\$\{path\.module\}/([./]+)"', text).group(1)
@@ -444,6 +451,7 @@ module "spec" {
   source             = "%(module)s"
   openapi_spec_path  = var.spec
   api_name           = "my-api"
+  integration_pattern = var.pattern
   auth               = var.auth
   account_id         = "123456789012"
   user_pool_arns     = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
@@ -454,19 +462,21 @@ module "spec" {
 # Stands for the Lambda functions: named from the module's output, their ARNs fed back in
 # (the shape of the REST module, so a dependency cycle would show here).
 resource "terraform_data" "fn" {
-  for_each = module.spec.operations
-  input    = "arn:fn:${each.value.function_name}"
+  for_each = module.spec.functions
+  input    = "arn:fn:${each.value}"
 }
 
 variable "spec" { type = string }
 variable "auth" { type = string }
 variable "origins" { type = list(string) }
+variable "pattern" { type = string }
 output "operations" { value = module.spec.operations }
+output "functions" { value = module.spec.functions }
 output "body" { value = jsondecode(module.spec.rest_body) }
 '''
 
 
-def evaluate(terraform, tmp_path, ws, spec, auth='IAM', origins=('*',)):
+def evaluate(terraform, tmp_path, ws, spec, auth='IAM', origins=('*',), pattern='isolated'):
     d = tmp_path / 'harness'
     d.mkdir(exist_ok=True)
     module = (ws.root / CORE / 'openapi').resolve()
@@ -474,7 +484,7 @@ def evaluate(terraform, tmp_path, ws, spec, auth='IAM', origins=('*',)):
     spec_file = d / 'spec.json'
     spec_file.write_text(json.dumps(spec) if isinstance(spec, dict) else spec)
     (d / 'terraform.tfvars.json').write_text(json.dumps(
-        {'spec': str(spec_file), 'auth': auth, 'origins': list(origins)}))
+        {'spec': str(spec_file), 'auth': auth, 'origins': list(origins), 'pattern': pattern}))
     r = tf(terraform, 'init', '-input=false', cwd=d)
     assert r.returncode == 0, r.stdout + r.stderr
     r = tf(terraform, 'apply', '-auto-approve', '-input=false', '-no-color', cwd=d)
@@ -483,6 +493,7 @@ def evaluate(terraform, tmp_path, ws, spec, auth='IAM', origins=('*',)):
     r = tf(terraform, 'output', '-json', cwd=d)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
+    evaluate.functions = out['functions']['value']
     return (out['operations']['value'], out['body']['value']), ''
 
 
@@ -651,3 +662,17 @@ def test_streaming_api_module(stream_ws, inspect, terraform):
                                          'CKV_AWS_173', 'CKV2_AWS_75'}
     assert any(c['check_id'] == 'CKV_AWS_258' for c in res['passed']
                if c['resource'].startswith('module.live.')), 'Function URL auth check'
+
+
+def test_shared_pattern_routes_every_operation_to_one_function(tf_ws, terraform, tmp_path):
+    (ops, body), _ = evaluate(terraform, tmp_path, tf_ws, SPEC, pattern='shared')
+    assert evaluate.functions == {'$router': 'my-api-router'}
+    assert {op['function'] for op in ops.values()} == {'$router'}
+    for op in ops.values():
+        integ = body['paths'][op['path']][op['method'].lower()]['x-amazon-apigateway-integration']
+        assert integ['uri'] == 'arn:fn:my-api-router'
+    # one operationId twice is no clash when one function serves both
+    spec = {'openapi': '3.1.0', 'info': {'title': 'x', 'version': '1'},
+            'paths': {'/a': {'get': {'operationId': 'dup'}}, '/b': {'get': {'operationId': 'dup'}}}}
+    res, err = evaluate(terraform, tmp_path, tf_ws, spec, pattern='shared')
+    assert res is not None, err

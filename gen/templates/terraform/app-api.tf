@@ -1,5 +1,5 @@
 # {{name}}: the {{module}} FastAPI on AWS Lambda behind an API Gateway {{kind}} API
-# (auth: {{auth}}), one function per operation of its OpenAPI document.
+# (auth: {{auth}}), {{#shared}}one function for every operation{{/shared}}{{^shared}}one function per operation{{/shared}} of its OpenAPI document.
 # Every path is taken from this file's folder (path.module), so the module
 # works from any root module; the root module of the workspace is
 # packages/tf-infra (`bld run tf-infra:plan`), which builds
@@ -88,6 +88,7 @@ module "api" {
   bundle_path                      = "${local.workspace_root}/{{dist}}/bundle"
   bundle_zip_path                  = "${local.workspace_root}/dist/packages/common/terraform/apis/{{name}}/bundle.zip"
   handler                          = "{{module}}.main.handler"
+  integration_pattern              = "{{#shared}}shared{{/shared}}{{^shared}}isolated{{/shared}}"
   auth                             = "{{auth}}"
 {{#cognito}}
   user_pool_id                     = var.user_pool_id

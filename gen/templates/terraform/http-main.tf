@@ -29,7 +29,7 @@ resource "aws_apigatewayv2_integration" "operation" {
   for_each               = module.spec.operations
   api_id                 = aws_apigatewayv2_api.api.id
   integration_type       = "AWS_PROXY"
-  integration_uri        = aws_lambda_function.operation[each.key].invoke_arn
+  integration_uri        = aws_lambda_function.operation[each.value.function].invoke_arn
   payload_format_version = "2.0"
 }
 
@@ -73,7 +73,7 @@ resource "aws_apigatewayv2_stage" "default" {
 }
 
 resource "aws_lambda_permission" "invoke" {
-  for_each      = module.spec.operations
+  for_each      = module.spec.functions
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.operation[each.key].function_name
   principal     = "apigateway.amazonaws.com"

@@ -1,22 +1,23 @@
-# The operations of the OpenAPI document, and one Lambda function for each,
-# with its own log group.
+# The operations of the OpenAPI document, and the Lambda functions that serve
+# them (one each, or one "$router" for all), each with its own log group.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 module "spec" {
-  source             = "../openapi"
-  openapi_spec_path  = var.openapi_spec_path
-  api_name           = var.api_name
-  auth               = var.auth
-  invoke_arns        = { for k, f in aws_lambda_function.operation : k => f.invoke_arn }
-  user_pool_arns     = local.user_pool_arns
-  account_id         = data.aws_caller_identity.current.account_id
-  partition          = data.aws_partition.current.partition
-  cors_allow_origins = var.cors_allow_origins
-  cors_allow_methods = var.cors_allow_methods
-  cors_allow_headers = var.cors_allow_headers
+  source              = "../openapi"
+  openapi_spec_path   = var.openapi_spec_path
+  api_name            = var.api_name
+  integration_pattern = var.integration_pattern
+  auth                = var.auth
+  invoke_arns         = { for k, f in aws_lambda_function.operation : k => f.invoke_arn }
+  user_pool_arns      = local.user_pool_arns
+  account_id          = data.aws_caller_identity.current.account_id
+  partition           = data.aws_partition.current.partition
+  cors_allow_origins  = var.cors_allow_origins
+  cors_allow_methods  = var.cors_allow_methods
+  cors_allow_headers  = var.cors_allow_headers
 }
 
 data "archive_file" "bundle" {
@@ -74,8 +75,8 @@ resource "aws_iam_role_policy" "additional" {
 }
 
 resource "aws_cloudwatch_log_group" "operation" {
-  for_each          = module.spec.operations
-  name              = "/aws/lambda/${each.value.function_name}"
+  for_each          = module.spec.functions
+  name              = "/aws/lambda/${each.value}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.log_kms_key_arn
   tags              = var.tags
@@ -86,8 +87,8 @@ resource "aws_lambda_function" "operation" {
   #checkov:skip=CKV_AWS_115:reserved concurrency is a capacity choice per deployment; the stage throttles requests
   #checkov:skip=CKV_AWS_272:code signing needs a signing profile; the bundle is built by the workspace's own bundle target
   #checkov:skip=CKV_AWS_173:the environment holds configuration only (Powertools names, allowed origins), encrypted at rest with Lambda's AWS-managed key
-  for_each         = module.spec.operations
-  function_name    = each.value.function_name
+  for_each         = module.spec.functions
+  function_name    = each.value
   role             = aws_iam_role.handler.arn
   runtime          = "python3.12"
   architectures    = ["x86_64"]
@@ -128,17 +129,17 @@ output "operations" {
 
 output "function_names" {
   description = "Lambda function of each operation, by \"METHOD /path\"."
-  value       = { for k, f in aws_lambda_function.operation : k => f.function_name }
+  value       = { for k, op in module.spec.operations : k => aws_lambda_function.operation[op.function].function_name }
 }
 
 output "function_arns" {
   description = "ARN of each operation's function, by \"METHOD /path\"."
-  value       = { for k, f in aws_lambda_function.operation : k => f.arn }
+  value       = { for k, op in module.spec.operations : k => aws_lambda_function.operation[op.function].arn }
 }
 
 output "log_group_names" {
   description = "Log group of each operation's function, by \"METHOD /path\"."
-  value       = { for k, g in aws_cloudwatch_log_group.operation : k => g.name }
+  value       = { for k, op in module.spec.operations : k => aws_cloudwatch_log_group.operation[op.function].name }
 }
 
 output "role_name" {

@@ -78,7 +78,7 @@ resource "aws_wafv2_web_acl_association" "api" {
 }
 
 resource "aws_lambda_permission" "invoke" {
-  for_each      = module.spec.operations
+  for_each      = module.spec.functions
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.operation[each.key].function_name
   principal     = "apigateway.amazonaws.com"

@@ -25,6 +25,16 @@ variable "handler" {
   type        = string
 }
 
+variable "integration_pattern" {
+  description = "isolated: a Lambda function per operation; shared: one function (\"$router\") for every operation."
+  type        = string
+  default     = "isolated"
+  validation {
+    condition     = contains(["isolated", "shared"], var.integration_pattern)
+    error_message = "integration_pattern must be isolated or shared."
+  }
+}
+
 variable "auth" {
   description = "IAM, Cognito or None."
   type        = string

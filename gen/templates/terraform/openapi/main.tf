@@ -1,5 +1,6 @@
-# The operations of the OpenAPI document, the name of each operation's Lambda
-# function, and the REST API body (OpenAPI with API Gateway's extensions).
+# The operations of the OpenAPI document, the Lambda functions that serve them
+# (one each, or one for all with the shared pattern), and the REST API body
+# (OpenAPI with API Gateway's extensions).
 
 locals {
   spec    = jsondecode(file(var.openapi_spec_path))
@@ -32,7 +33,13 @@ locals {
   long_names     = { for k, s in local.stem : k => "${local.api_slug}-${s}" }
   function_names = { for k, n in local.long_names : k => length(n) <= 64 ? n : "${substr(n, 0, 55)}-${substr(sha1(k), 0, 8)}" }
   name_uses      = { for k, n in local.function_names : n => k... }
-  clashes        = [for n, keys in local.name_uses : "${n} (${join(", ", keys)})" if length(keys) > 1]
+
+  # The functions to deploy, and which one serves each operation: its own, or
+  # with the shared pattern the one "$router".
+  shared      = var.integration_pattern == "shared"
+  functions   = local.shared ? { "$router" = substr("${local.api_slug}-router", 0, 64) } : local.function_names
+  function_of = { for k in keys(local.operations) : k => local.shared ? "$router" : k }
+  clashes     = local.shared ? [] : [for n, keys in local.name_uses : "${n} (${join(", ", keys)})" if length(keys) > 1]
 }
 
 # ---- CORS: preflight answers and gateway error responses ----
@@ -150,7 +157,7 @@ locals {
           "x-amazon-apigateway-integration" = {
             type       = "aws_proxy"
             httpMethod = "POST"
-            uri        = lookup(var.invoke_arns, k, "")
+            uri        = lookup(var.invoke_arns, local.function_of[k], "")
           }
         } if op.path == path
       }

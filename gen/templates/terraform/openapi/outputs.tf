@@ -1,12 +1,20 @@
 output "operations" {
-  description = "Each operation by \"METHOD /path\": path, method, operationId, first tag and function name."
+  description = "Each operation by \"METHOD /path\": path, method, operationId, first tag, and the key and name of its function."
   value = {
-    for k, op in local.operations : k => merge(op, { function_name = local.function_names[k] })
+    for k, op in local.operations : k => merge(op, {
+      function      = local.function_of[k]
+      function_name = local.functions[local.function_of[k]]
+    })
   }
   precondition {
     condition     = length(local.clashes) == 0
     error_message = "Operations of ${var.openapi_spec_path} would deploy Lambda functions of one name: ${join("; ", local.clashes)}. Give them distinct operationIds (or distinct tags)."
   }
+}
+
+output "functions" {
+  description = "The functions to deploy: name by key (the operation's \"METHOD /path\", or \"$router\")."
+  value       = local.functions
 }
 
 output "rest_body" {

@@ -8,6 +8,16 @@ variable "api_name" {
   type        = string
 }
 
+variable "integration_pattern" {
+  description = "isolated: a Lambda function per operation; shared: one function (\"$router\") for every operation."
+  type        = string
+  default     = "isolated"
+  validation {
+    condition     = contains(["isolated", "shared"], var.integration_pattern)
+    error_message = "integration_pattern must be isolated or shared."
+  }
+}
+
 variable "auth" {
   description = "IAM, Cognito or None: the security of every operation in the REST body."
   type        = string
@@ -19,7 +29,7 @@ variable "auth" {
 }
 
 variable "invoke_arns" {
-  description = "Invoke ARN of each operation's function, by \"METHOD /path\" (for the REST body)."
+  description = "Invoke ARN of each function, by the keys of the output functions (for the REST body)."
   type        = map(string)
   default     = {}
 }
