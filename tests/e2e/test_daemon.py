@@ -555,6 +555,24 @@ def test_ctrl_c_in_the_client_that_started_it(make_ws):
     assert r.code == 0 and 'local cache' in r.out, r  # b stored what a started
 
 
+def test_three_clients_the_owner_leaves_the_others_share_its_heir(make_ws):
+    ws = make_ws(shared_files())
+    a, b = start_two(ws)
+    c = ws.spawn('run', 's:build', env=D)
+    assert followed(ws, 2), status(ws)
+    a.send_signal(signal.SIGINT)
+    out, err = a.communicate(timeout=30)
+    assert a.returncode == 130, (out, err)
+    assert followed(ws, 1), status(ws)      # b owns it now, c follows b
+    go(ws)
+    for p in (b, c):
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, (out, err)
+        assert b's-begin' in out and b's-middle' in out and b's-output' in out, out
+    assert ws.ran().count('s:start') == 1 and ws.ran().count('s:ran') == 1, ws.ran()
+    assert no_task_in_flight(ws)
+
+
 def test_ctrl_c_in_both_stops_the_task(make_ws):
     ws = make_ws(shared_files())
     a, b = start_two(ws)
