@@ -7,11 +7,11 @@
  * (cachework.c): nobody in this engine had it, so the job is the owner and
  * its preparation goes on (lock, look up again, run).  Somebody has it: the
  * op comes back to the loop (share_missed) and the job follows the owner's
- * job instead.  A
- * follower takes no lock, no process slot and stores nothing; it gets the
- * owner's task-start (or, joining late, task-start and the output so far),
- * every output frame, the processes' pids and the task-end, under its own
- * task number, and its run goes on from there as if it had run the task.
+ * job instead.  A follower takes no lock, no process slot and stores
+ * nothing; it gets the owner's task-start (or, joining late, task-start and
+ * the output so far), every output frame, the processes' pids and the
+ * task-end, under its own task number, and its run goes on from there as if
+ * it had run the task.
  *
  * Leaving (Ctrl-C, a closed connection, the engine stopping) gives up one
  * request's interest only: a follower is taken out; an owner whose task runs
