@@ -689,6 +689,39 @@ def test_an_owner_waiting_for_another_engine_then_canceled(make_ws):
     assert no_task_in_flight(ws)
 
 
+def test_a_request_arriving_while_the_shared_task_is_stored_restores_it(make_ws):
+    """The job stays in the table from the task's end until its entry is stored: a
+    request arriving then waits for the store and restores.  The store is held up by
+    the owner's run hashing another task (g, whose runtime input waits for gate2) ahead
+    of it on that run's queue of cache work."""
+    wait2 = ("touch '@SIDE@/g.hashing'; i=0; while [ ! -e '@SIDE@/gate2' ] && "
+             "[ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; echo g")
+    ws = make_ws(shared_files(extra={
+        'w/project.json': {'name': 'w', 'targets': {'build': {'command': log('w:ran')}}},
+        'g/project.json': {'name': 'g', 'implicitDependencies': ['w'], 'targets': {'build': {
+            'command': log('g:ran'), 'dependsOn': ['^build'],
+            'inputs': ['default', {'runtime': wait2}]}}}}))
+    assert ws.run('daemon', 'start', env=D).code == 0
+    a = ws.spawn('run-many', '-t', 'build', '-p', 's', 'g', env=D)
+    assert wait_for(lambda: (ws.side / 'g.hashing').exists(), timeout=20), ws.ran()
+    assert wait_for(lambda: (ws.side / 's.started').exists(), timeout=20), ws.ran()
+    go(ws)
+    assert wait_for(lambda: 's:ran' in ws.ran(), timeout=20), ws.ran()
+    time.sleep(0.5)                            # s's process ends; its store waits behind g
+    assert status(ws)['tasksInFlight'] == 1
+    b = ws.spawn('run', 's:build', env=D)
+    assert followed(ws, 1), status(ws)
+    assert b.poll() is None
+    (ws.side / 'gate2').touch()
+    out, err = b.communicate(timeout=60)
+    assert b.returncode == 0 and b'local cache' in out, (out, err)
+    out, err = a.communicate(timeout=60)
+    assert a.returncode == 0, (out, err)
+    ran = ws.ran()
+    assert ran.count('s:start') == 1 and 'g:ran' in ran, ran
+    assert no_task_in_flight(ws)
+
+
 def test_sigterm_with_a_shared_task(make_ws):
     ws = make_ws(shared_files())
     a, b = start_two(ws)
