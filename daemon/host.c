@@ -151,7 +151,7 @@ static void load_cb(uv_work_t *w)
 }
 
 /* Watch the new generation's folders.  Folders watched only now may have
- * changed between the walk and their watch: their memo entries go, and the
+ * changed between the walk and their watch: the memo is cleared, and the
  * next request loads again (then nothing is new and the generation holds). */
 static void rewatch(struct host *h)
 {
@@ -169,11 +169,7 @@ static void rewatch(struct host *h)
 	strvec_release(&dirs);
 	if (added <= 0 || !h->watcher)
 		return;
-	if ((size_t)added * 4 > h->snap->ws->dirs.n)
-		cache_memo_clear(h->memo);
-	else
-		for (size_t i = 0; i < h->snap->ws->dirs.n; i++)
-			cache_memo_forget(h->memo, h->snap->ws->dirs.v[i]);
+	cache_memo_clear(h->memo); /* rare (a tree moved in, the first load): all of it */
 	h->stale = true;
 }
 
