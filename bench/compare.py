@@ -30,6 +30,8 @@ import random
 import re
 import shlex
 import shutil
+import signal
+import threading
 import subprocess
 import sys
 import time
@@ -42,6 +44,9 @@ TOOL_TITLES = {"bld": "bld one-shot", "bld-daemon": "bld warm daemon", "nx": "Nx
 	       "nx-daemon": "Nx daemon", "turbo": "Turborepo"}
 PEERS = ["nx", "nx-daemon", "turbo"]
 # Scenarios whose failure for bld is a harness error in --smoke (the rest may be n/a).
+# Seconds one hyperfine call may take (--row-timeout): past it the whole process group is
+# killed and the row says so, instead of the run hanging.
+HYPERFINE_TIMEOUT = 3600
 CORE = ["list", "cold", "cached", "single", "restore", "change"]
 
 
@@ -56,15 +61,34 @@ def oneline(text, n=200):
 
 
 def run(cmd, cwd=None, env=None, timeout=None, shell=False):
-	"""(exit code, stdout, stderr); exit code 124 on timeout, 127 when cmd cannot start."""
+	"""(exit code, stdout, stderr); exit code 124 on timeout, 127 when cmd cannot start.
+	The command runs in its own process group, and a timeout kills the whole group: a
+	tool's children (Turborepo's npm runs) would otherwise keep the pipes open and the
+	wait for them would never end."""
 	try:
-		p = subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, shell=shell,
-				   stdin=subprocess.DEVNULL, capture_output=True)
-		return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-	except subprocess.TimeoutExpired:
-		return 124, "", "timed out after %ss" % timeout
+		p = subprocess.Popen(cmd, cwd=cwd, env=env, shell=shell, stdin=subprocess.DEVNULL,
+				     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+				     start_new_session=True)
 	except OSError as e:
 		return 127, "", str(e)
+	try:
+		out, err = p.communicate(timeout=timeout)
+	except subprocess.TimeoutExpired:
+		kill_group(p)
+		return 124, "", "timed out after %ss" % timeout
+	return p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def kill_group(p):
+	"""SIGKILL p's process group, then reap p (its pipes are not read any more)."""
+	try:
+		os.killpg(p.pid, signal.SIGKILL)
+	except OSError:
+		pass
+	for f in (p.stdout, p.stderr):
+		if f:
+			f.close()
+	p.wait()
 
 
 # ---------------------------------------------------------------- peers
@@ -142,6 +166,13 @@ class Workspace:
 		self.names = self.meta["topo"]
 		self.deps = self.meta["deps"]
 		self.single = self.meta["single"]
+		# the last project: nothing depends on it (dependencies point to earlier ones),
+		# so an edit in it reruns one task; run alone, it brings its dependencies
+		self.leaf = self.names[-1]
+		self.leaf_file = "packages/%s/src/lib0.ts" % self.leaf
+		self.deps_target = self.leaf
+		self.deps_closure = dependencies_of(self.deps, self.leaf)
+		self.fmt = {"single": self.single, "deps_target": self.deps_target}
 		self.change = pick_change_project(self.names, self.deps)
 		self.change_file = "packages/%s/src/lib0.ts" % self.change
 		self.change_set = dependents_of(self.names, self.deps, self.change)
@@ -206,6 +237,17 @@ def pick_change_project(names, deps):
 			below[index[d]] |= below[i] | (1 << i)
 	best = min(range(len(names)), key=lambda i: (abs(bin(below[i]).count("1") - target), i))
 	return names[best]
+
+
+def dependencies_of(deps, p):
+	"""p and everything it depends on, transitively."""
+	seen, stack = {p}, [p]
+	while stack:
+		for d in deps[stack.pop()]:
+			if d not in seen:
+				seen.add(d)
+				stack.append(d)
+	return seen
 
 
 def dependents_of(names, deps, p):
@@ -279,9 +321,15 @@ def tool_commands(args, peers):
 		"affected-inputs": b + " show projects --affected -t build --by-inputs --base=main "
 		"--head=bench-affected",
 	}}
-	# the same commands through bld's resident daemon (started by the warmup run, stopped
-	# by daemon_memory at the end); --no-daemon is the one-shot column's default (bench_env)
-	cmds["bld-daemon"] = {k: "env BLD_DAEMON=1 " + c for k, c in cmds["bld"].items()}
+	cmds["bld"]["single-deps"] = b + " run {deps_target}:build --parallel " + par
+	cmds["bld"]["leaf"] = cmds["bld"]["cached"]
+	# bld's commands are run as they are through its resident daemon (started by the
+	# first run, stopped by daemon_memory at the end); the one-shot column adds
+	# --no-daemon. Neither has an `env` in front: at a few milliseconds an exec shows.
+	cmds["bld-daemon"] = dict(cmds["bld"])
+	cmds["bld"] = {k: c + " --no-daemon" for k, c in cmds["bld"].items()}
+	for t in args.skip_tool:
+		cmds.pop(t.split("=")[0], None)
 	if peers.get("nx", {}).get("ok"):
 		for tool, pre in (("nx", ""), ("nx-daemon", "env NX_DAEMON=true ")):
 			n = pre + "node " + q(peers["bins"]["nx"])
@@ -290,6 +338,8 @@ def tool_commands(args, peers):
 				"cold": n + " run-many -t build --skipNxCache --parallel=" + par,
 				"cached": n + " run-many -t build --parallel=" + par,
 				"single": n + " run {single}:build --parallel=" + par,
+				"single-deps": n + " run {deps_target}:build --parallel=" + par,
+				"leaf": n + " run-many -t build --parallel=" + par,
 				"restore": n + " run-many -t build --parallel=" + par,
 				"change": n + " run-many -t build --parallel=" + par,
 				"affected": n + " show projects --affected --base=main --head=bench-affected",
@@ -304,6 +354,8 @@ def tool_commands(args, peers):
 			"cold": t + " run build --force --concurrency=" + par,
 			"cached": t + " run build --concurrency=" + par,
 			"single": t + " run build --filter={single} --concurrency=" + par,
+			"single-deps": t + " run build --filter={deps_target} --concurrency=" + par,
+			"leaf": t + " run build --concurrency=" + par,
 			"restore": t + " run build --concurrency=" + par,
 			"change": t + " run build --concurrency=" + par,
 			"affected": t + " ls --filter=...[main...bench-affected]",
@@ -316,7 +368,8 @@ def bench_env(args):
 	"""The environment of every command: one-shot bld, no telemetry, cloud, TUI or colour."""
 	env = peer_env(None)
 	env.pop("CI", None)
-	env.update({"BLD_DAEMON": "0", "BLDD": args.bldd})
+	env.pop("BLD_DAEMON", None)	# bld's columns choose with --no-daemon (tool_commands)
+	env.update({"BLDD": args.bldd})
 	return env
 
 
@@ -331,6 +384,7 @@ class Scenario:
 def scenarios(ws, args):
 	n = len(ws.names)
 	everything = lambda out: ws.check_outputs(ws.names)
+	leaf_prep = "printf '// %%s\\n' \"$(date +%%s%%N)\" >> %s" % ws.leaf_file
 	change_prep = "printf '// %%s\\n' \"$(date +%%s%%N)\" >> %s" % ws.change_file
 	return [
 		Scenario("list", "list projects", floors=[
@@ -347,6 +401,15 @@ def scenarios(ws, args):
 		Scenario("single", "fully cached single task (%s:build, no deps)" % ws.single,
 			 floors=[("true", "true")],
 			 check=lambda out: ws.check_outputs([ws.single])),
+		Scenario("single-deps", "fully cached single task with its dependencies (%s:build, "
+			 "%d tasks)" % (ws.deps_target, len(ws.deps_closure)),
+			 floors=[("true", "true")],
+			 check=lambda out: ws.check_outputs(sorted(ws.deps_closure))),
+		Scenario("leaf", "one leaf file edited (%s), then `run-many` (1 task rerun)" %
+			 ws.leaf_file, prepare=leaf_prep,
+			 floors=[("true", "true"),
+				 ("the leaf's command", ws.write_loop("leaf.sh", [ws.leaf]))],
+			 check=lambda out: ws.check_outputs([ws.leaf])),
 		Scenario("restore", "restore everything after `rm -rf dist`", prepare="rm -rf dist",
 			 floors=[("git status", "git status"),
 				 ("cp -a of dist", "sh -c 'rm -rf dist && cp -a .bench/dist dist'")],
@@ -367,7 +430,8 @@ def scenarios(ws, args):
 			 "build), %d-file change" % args.affected_files,
 			 floors=[("git diff --name-only", "git diff --name-only main bench-affected"),
 				 ("bld project rule (-t build)", shlex.quote(args.bld) +
-				  " show projects --affected -t build --base=main --head=bench-affected")],
+				  " show projects --affected -t build --base=main --head=bench-affected"
+				  " --no-daemon")],
 			 check=lambda out: None if set(ws.affected) <= set(out.split())
 			 else "not every affected project listed (every changed file is an input)"),
 	]
@@ -381,7 +445,7 @@ def timed_once(ws, cmd, prepare, env):
 		run(prepare, cwd=ws.root, env=env, shell=True)
 	tfile = os.path.join(ws.benchdir, "time.txt")
 	full = ["/usr/bin/time", "-f", "%M %e", "-o", tfile] + shlex.split(cmd)
-	rc, out, err = run(full, cwd=ws.root, env=env, timeout=3600)
+	rc, out, err = run(full, cwd=ws.root, env=env, timeout=HYPERFINE_TIMEOUT)
 	return (rc, out, err) + read_time(tfile)
 
 
@@ -404,8 +468,13 @@ def hyperfine(ws, prepare, entries, runs, warmup, out_json, env, quiet=False):
 		if prepare:
 			args += ["--prepare", "sh -c " + shlex.quote(prepare)]
 		args += ["-n", name, cmd]
-	p = subprocess.run(args, cwd=ws.root, env=env, stdin=subprocess.DEVNULL,
-			   stdout=sys.stderr, stderr=sys.stderr)
+	p = subprocess.Popen(args, cwd=ws.root, env=env, stdin=subprocess.DEVNULL,
+			     stdout=sys.stderr, stderr=sys.stderr, start_new_session=True)
+	try:
+		p.wait(timeout=HYPERFINE_TIMEOUT)
+	except subprocess.TimeoutExpired:
+		kill_group(p)
+		raise RuntimeError("hyperfine killed after %d s" % HYPERFINE_TIMEOUT)
 	if p.returncode != 0:
 		raise RuntimeError("hyperfine exit %d" % p.returncode)
 	with open(out_json) as f:
@@ -450,7 +519,7 @@ def measure_fast(args, ws, sc, row, cmds, env, outdir):
 	for tool in cmds:
 		if sc.key not in cmds[tool]:
 			continue   # a row only some tools have (affected-inputs): n/a for the others
-		cmd = cmds[tool][sc.key].format(single=ws.single)
+		cmd = cmds[tool][sc.key].format(**ws.fmt)
 		if validate(ws, sc, tool, cmd, env, row):
 			entries.append((TOOL_TITLES[tool], cmd))
 	log("hyperfine %s: %s" % (sc.key, ", ".join(n for n, _ in entries)))
@@ -470,7 +539,7 @@ def measure_slow(args, ws, sc, row, cmds, env, outdir):
 	peak RSS from /usr/bin/time around the command (about 1 ms of overhead). A command
 	whose first run took longer than --slow-cap seconds is not run again."""
 	live = [("floor", n, c) for n, c in sc.floors]
-	live += [(t, TOOL_TITLES[t], cmds[t][sc.key].format(single=ws.single)) for t in cmds
+	live += [(t, TOOL_TITLES[t], cmds[t][sc.key].format(**ws.fmt)) for t in cmds
 		 if sc.key in cmds[t]]
 	done = list(live)
 	times = {name: [] for _, name, _ in live}
@@ -543,11 +612,17 @@ def measure_rows(args, ws, peers, outdir, env, cmds, results):
 			log("%s: %s" % (sc.key, e))
 		for tool in TOOLS:
 			if tool not in cmds:
-				row["tools"][tool] = {"status": "skipped (%s)" % peer_why(peers, tool)}
+				row["tools"][tool] = {"status": "skipped (%s)" %
+						      skip_why(args, peers, tool)}
 		if row["tools"]["bld"].get("status") == "ok":
 			row["bld_stats"] = bld_stats(ws, sc, row["tools"]["bld"]["cmd"], env)
-		if sc.key == "change":	# the generated workspace's own file, back to its commit
-			run(["git", "checkout", "--", ws.change_file], cwd=ws.root)
+		if row["tools"].get("bld-daemon", {}).get("status") == "ok":
+			row["bld_daemon_stats"] = bld_stats(ws, sc, row["tools"]["bld-daemon"]["cmd"],
+							    env)
+		if sc.key in ("change", "leaf"):  # the workspace's own file, back to its commit
+			run(["git", "checkout", "--", ws.change_file if sc.key == "change"
+			     else ws.leaf_file], cwd=ws.root)
+		row["daemon_after"] = daemon_rss_now(ws, "nx-daemon" in cmds)
 
 
 def find_daemon_pids(root):
@@ -603,7 +678,7 @@ def bld_daemon_memory(ws, cmds, env):
 		res = {"status": "ok", "pids": [pid], "rss_kb": rss, "hwm_kb": hwm}
 	except (OSError, ValueError) as e:
 		res = {"status": "no bld daemon found (%s)" % e}
-	stop = cmds["bld"]["list"].replace(" show projects", " daemon stop")
+	stop = cmds["bld-daemon"]["list"].replace(" show projects", " daemon stop")
 	run(shlex.split(stop), cwd=ws.root, env=env, timeout=120)
 	return res
 
@@ -630,6 +705,59 @@ def daemon_memory(ws, cmds, env):
 	return res
 
 
+def skip_why(args, peers, tool):
+	for t in args.skip_tool:
+		name, _, why = t.partition("=")
+		if name == tool:
+			return why or "--skip-tool"
+	return peer_why(peers, tool)
+
+
+def daemon_rss_now(ws, nx):
+	"""{tool: RSS KB} of the daemons running now (after a row): how they grow row by row."""
+	res = {}
+	try:
+		with open(ws.path(".bld", "bldd.pid")) as f:
+			res["bld-daemon"] = proc_mem_kb(int(f.read()))[0]
+	except (OSError, ValueError):
+		pass
+	if nx:
+		kb = 0
+		for pid in find_daemon_pids(ws.root):
+			try:
+				kb += proc_mem_kb(pid)[0] or 0
+			except OSError:
+				pass
+		if kb:
+			res["nx-daemon"] = kb
+	return res
+
+
+class LoadSampler:
+	"""/proc/loadavg's 1-minute figure every `every` seconds while the rows run."""
+
+	def __init__(self, every=15):
+		self.every, self.samples, self.stop = every, [], threading.Event()
+		self.thread = threading.Thread(target=self.loop, daemon=True)
+
+	def loop(self):
+		while True:
+			try:
+				with open("/proc/loadavg") as f:
+					self.samples.append(float(f.read().split()[0]))
+			except (OSError, ValueError):
+				pass
+			if self.stop.wait(self.every):
+				return
+
+	def summary(self):
+		t = sorted(self.samples)
+		if not t:
+			return {}
+		return {"min": t[0], "median": t[len(t) // 2], "max": t[-1], "samples": len(t),
+			"every_s": self.every}
+
+
 def peer_why(peers, tool):
 	p = peers.get("turbo" if tool == "turbo" else "nx", {})
 	return p.get("why", "not installed")
@@ -653,14 +781,16 @@ def fmt_time(s):
 
 
 def table(results):
-	head = ["scenario", "floor"] + [TOOL_TITLES[t] for t in TOOLS] + ["best peer ÷ bld"]
+	head = ["scenario", "floor"] + [TOOL_TITLES[t] for t in TOOLS] + ["best peer ÷ bld",
+									     "best peer ÷ bld daemon"]
 	lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 	for key in results["order"]:
 		row = results["scenarios"][key]
 		floors = "; ".join("%s %s" % (n, fmt_time(f.get("median")))
 				   for n, f in row["floors"].items())
 		bld = row["tools"].get("bld", {}).get("median")
-		cells, best = [], None
+		bldd = row["tools"].get("bld-daemon", {}).get("median")
+		cells, best, bestpeer = [], None, None
 		for t in TOOLS:
 			c = row["tools"].get(t, {})
 			if "median" not in c:
@@ -669,18 +799,23 @@ def table(results):
 			txt = fmt_time(c["median"])
 			if row.get("slow") and len(c.get("times", [])) == 1 and results["args"]["runs"] > 1:
 				txt += " (1 run)"
-			if t in PEERS and bld:
+			if (t in PEERS or t == "bld-daemon") and bld:
 				r = c["median"] / bld
-				txt += " (%.2f×)" % r
-				best = r if best is None else min(best, r)
+				txt += " (%.2f×)" % r if r >= 0.1 else " (%.3f×)" % r
+				if t in PEERS:
+					best = r if best is None else min(best, r)
+			if t in PEERS:
+				bestpeer = c["median"] if bestpeer is None else min(bestpeer, c["median"])
 			cells.append(txt)
 		lines.append("| " + " | ".join([row["title"], floors] + cells +
-					 ["%.2f×" % best if best else "–"]) + " |")
+					 ["%.2f×" % best if best else "–",
+					  "%.1f×" % (bestpeer / bldd) if bestpeer and bldd else "–"])
+			     + " |")
 	d = results.get("daemon", {})
 	def dmem(x):
 		return "%.0f MB RSS (peak %.0f MB)" % (x["rss_kb"] / 1024, x["hwm_kb"] / 1024) \
 			if x.get("status") == "ok" else x.get("status", "n/a")
-	lines.append("| daemon memory (after the runs above) | – | – | %s | – | %s | – | – |" %
+	lines.append("| daemon memory (after the runs above) | – | – | %s | – | %s | – | – | – |" %
 		     (dmem(d.get("bld-daemon", {})), dmem(d.get("nx-daemon", {}))))
 	return "\n".join(lines) + "\n"
 
@@ -762,6 +897,24 @@ def machine(args, peers):
 	}
 
 
+def load_text(ld):
+	if not ld:
+		return "not sampled"
+	return "median %.1f, min %.1f, max %.1f (%d samples, every %d s)" % (
+		ld["median"], ld["min"], ld["max"], ld["samples"], ld["every_s"])
+
+
+def daemon_rows(results):
+	"""Daemon RSS after each row (bld's daemon, Nx's daemon)."""
+	lines = ["| after row | bld daemon RSS | Nx daemon RSS |", "|---|---|---|"]
+	for key in results["order"]:
+		d = results["scenarios"][key].get("daemon_after", {})
+		lines.append("| %s | %s | %s |" % (key, *("%.1f MB" % (d[t] / 1024) if d.get(t)
+							  else "–" for t in ("bld-daemon",
+									      "nx-daemon"))))
+	return "\n".join(lines) + "\n"
+
+
 def report(results, outdir):
 	m = results["machine"]
 	a = results["args"]
@@ -774,15 +927,21 @@ def report(results, outdir):
 	       "--warmup %d (slow rows: --runs %d --warmup 0); --parallel %d for every tool." %
 	       (a["projects"], results["edges"], a["seed"], a["runs"], a["warmup"],
 		max(1, min(a["runs"], a["slow_runs"])), a["parallel"]), "",
-	       "Medians; in brackets each peer's time ÷ bld one-shot's (above 1: bld is faster).", "",
+	       "Load average (1 min) during the rows: %s." % load_text(results.get("load", {})), "",
+	       "Medians; in brackets each peer's (and bld daemon's) time ÷ bld one-shot's (above 1: "
+	       "bld one-shot is faster); the last column is the best peer's median ÷ bld daemon's.",
+	       "",
 	       table(results), "CPU time (user + system, mean of the runs; the machine is shared, "
 	       "so this is steadier than wall time):", "", cpu_table(results), "Peak RSS of each tool's process tree (largest process, "
 	       "/usr/bin/time, first run of each scenario):", "", memory_table(results)]
+	txt += ["Daemon RSS (/proc VmRSS) after each row:", "", daemon_rows(results)]
 	stats = []
 	for key in results["order"]:
-		lines = results["scenarios"][key].get("bld_stats", {}).get("lines")
-		if lines:
-			stats.append("- %s: %s" % (key, "; ".join(" ".join(l.split()) for l in lines)))
+		for k, who in (("bld_stats", ""), ("bld_daemon_stats", " (daemon)")):
+			lines = results["scenarios"][key].get(k, {}).get("lines")
+			if lines:
+				stats.append("- %s%s: %s" % (key, who, "; ".join(" ".join(l.split())
+										    for l in lines)))
 	if stats:
 		txt += ["bld's own figures (one more run with `BLD_DEBUG=stats --verbose`):", ""]
 		txt += stats + [""]
@@ -806,7 +965,7 @@ def profile(args, ws):
 	env = bench_env(args)
 	cmds = tool_commands(args, {})["bld"]
 	sc = {s.key: s for s in scenarios(ws, args)}[args.scenario[0]]
-	cmd = shlex.split(cmds[sc.key].format(single=ws.single))
+	cmd = shlex.split(cmds[sc.key].format(**ws.fmt))
 	out = args.out
 	if sc.key not in ("list", "affected", "affected-inputs"):
 		run(shlex.split(cmds["cached"]), cwd=ws.root, env=env, timeout=3600)
@@ -877,6 +1036,10 @@ def parse_args():
 	ap.add_argument("--peers-dir", default="/tmp/bld-bench-peers")
 	ap.add_argument("--no-peers", action="store_true", help="bld only")
 	ap.add_argument("--npm-timeout", type=int, default=180)
+	ap.add_argument("--skip-tool", action="append", default=[], metavar="TOOL=WHY",
+			help="leave a column out, with WHY as its note (e.g. turbo at 10,000)")
+	ap.add_argument("--row-timeout", type=int, default=3600,
+			help="seconds one hyperfine call or first run may take")
 	ap.add_argument("--reuse", action="store_true", help="reuse a generated workspace")
 	ap.add_argument("--out", help="results folder (default bench/out/<date>)")
 	ap.add_argument("--smoke", action="store_true",
@@ -896,7 +1059,10 @@ def parse_args():
 		a.out = os.path.join(HERE, "out", time.strftime("%Y%m%d-%H%M%S"))
 	a.out = os.path.abspath(a.out)
 	if a.projects > 2000 and not a.scenario:
-		a.scenario = ["list", "affected"]	# graph-only: nobody builds 5,000 projects here
+		# no cold build or restore of every project: the cached rows' first runs build
+		a.scenario = ["list", "cached", "single-deps", "leaf"]
+	global HYPERFINE_TIMEOUT
+	HYPERFINE_TIMEOUT = a.row_timeout
 	if a.profile and (not a.scenario or len(a.scenario) != 1):
 		ap.error("--profile needs exactly one --scenario")
 	return a
@@ -936,7 +1102,13 @@ def main():
 		   "change_project": ws.change, "change_set": len(ws.change_set),
 		   "affected_expected": len(affected)}
 	t0 = time.time()
-	results.update(measure(args, ws, peers, args.out))
+	load = LoadSampler()
+	load.thread.start()
+	try:
+		results.update(measure(args, ws, peers, args.out))
+	finally:
+		load.stop.set()
+	results["load"] = load.summary()
 	results["elapsed_s"] = round(time.time() - t0, 1)
 	results["machine"]["loadavg_end"] = machine(args, peers)["loadavg"]
 	with open(os.path.join(args.out, "results.json"), "w") as f:
