@@ -328,8 +328,6 @@ def tool_commands(args, peers):
 	# --no-daemon. Neither has an `env` in front: at a few milliseconds an exec shows.
 	cmds["bld-daemon"] = dict(cmds["bld"])
 	cmds["bld"] = {k: c + " --no-daemon" for k, c in cmds["bld"].items()}
-	for t in args.skip_tool:
-		cmds.pop(t.split("=")[0], None)
 	if peers.get("nx", {}).get("ok"):
 		for tool, pre in (("nx", ""), ("nx-daemon", "env NX_DAEMON=true ")):
 			n = pre + "node " + q(peers["bins"]["nx"])
@@ -361,7 +359,22 @@ def tool_commands(args, peers):
 			"affected": t + " ls --filter=...[main...bench-affected]",
 			"affected-dry": t + " run build --dry-run=json --filter=...[main...bench-affected]",
 		}
+	for tool, rows, _ in skipped_tools(args):
+		for row in rows or list(cmds.get(tool, {})):
+			cmds.get(tool, {}).pop(row, None)
+		if not cmds.get(tool, True):
+			del cmds[tool]
 	return cmds
+
+
+def skipped_tools(args):
+	"""--skip-tool TOOL[:ROW,ROW]=WHY as [(tool, [rows] or None for all, why)]."""
+	res = []
+	for t in args.skip_tool:
+		spec, _, why = t.partition("=")
+		tool, _, rows = spec.partition(":")
+		res.append((tool, rows.split(",") if rows else None, why or "--skip-tool"))
+	return res
 
 
 def bench_env(args):
@@ -611,9 +624,9 @@ def measure_rows(args, ws, peers, outdir, env, cmds, results):
 			row["error"] = str(e)
 			log("%s: %s" % (sc.key, e))
 		for tool in TOOLS:
-			if tool not in cmds:
-				row["tools"][tool] = {"status": "skipped (%s)" %
-						      skip_why(args, peers, tool)}
+			if sc.key not in cmds.get(tool, {}):
+				row["tools"][tool] = {"status": skip_why(args, peers, tool, sc.key,
+									 tool in cmds)}
 		if row["tools"]["bld"].get("status") == "ok":
 			row["bld_stats"] = bld_stats(ws, sc, row["tools"]["bld"]["cmd"], env)
 		if row["tools"].get("bld-daemon", {}).get("status") == "ok":
@@ -705,12 +718,12 @@ def daemon_memory(ws, cmds, env):
 	return res
 
 
-def skip_why(args, peers, tool):
-	for t in args.skip_tool:
-		name, _, why = t.partition("=")
-		if name == tool:
-			return why or "--skip-tool"
-	return peer_why(peers, tool)
+def skip_why(args, peers, tool, key, runs):
+	"""The cell of a tool that has no command in row key (runs: it has in others)."""
+	for name, rows, why in skipped_tools(args):
+		if name == tool and (rows is None or key in rows):
+			return "skipped (%s)" % why
+	return "n/a" if runs else "skipped (%s)" % peer_why(peers, tool)
 
 
 def daemon_rss_now(ws, nx):
@@ -1036,8 +1049,9 @@ def parse_args():
 	ap.add_argument("--peers-dir", default="/tmp/bld-bench-peers")
 	ap.add_argument("--no-peers", action="store_true", help="bld only")
 	ap.add_argument("--npm-timeout", type=int, default=180)
-	ap.add_argument("--skip-tool", action="append", default=[], metavar="TOOL=WHY",
-			help="leave a column out, with WHY as its note (e.g. turbo at 10,000)")
+	ap.add_argument("--skip-tool", action="append", default=[], metavar="TOOL[:ROW,..]=WHY",
+			help="leave a column out (of some rows only), with WHY as its note "
+			"(e.g. turbo:cached,single-deps,leaf=... at 10,000)")
 	ap.add_argument("--row-timeout", type=int, default=3600,
 			help="seconds one hyperfine call or first run may take")
 	ap.add_argument("--reuse", action="store_true", help="reuse a generated workspace")
