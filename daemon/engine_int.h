@@ -74,7 +74,8 @@ struct daemon {
 	uv_poll_t listener;  /* readable listen_fd: connections to accept */
 	bool listening;      /* listener is open */
 	uv_timer_t idle;     /* idle shutdown */
-	bool idle_open;      /* idle timer is open */
+	uv_timer_t trim;     /* no client for a moment: malloc's free pages back (server.c) */
+	bool idle_open;      /* idle and trim timers are open */
 	uint64_t idle_ms;    /* BLD_DAEMON_IDLE (s) * 1000 */
 	const char *version; /* BLD_VERSION, or BLD_FAKE_VERSION (test hook) */
 	uint64_t started_ms;

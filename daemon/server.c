@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "host.h"
 
 #define IDLE_DEFAULT_S (3 * 3600)
+#define TRIM_DELAY_MS 250
 
 void server_log(struct daemon *d, const char *fmt, ...)
 {
@@ -74,6 +76,18 @@ static void idle_cb(uv_timer_t *t)
 	char why[64];
 	snprintf(why, sizeof(why), "idle for %llu s", (unsigned long long)(d->idle_ms / 1000));
 	server_shutdown(d, why);
+}
+
+/* No client for TRIM_DELAY_MS: hand the pages malloc keeps free back to the
+ * kernel.  A request's transient memory (task graph, run, events, workspace
+ * loads on the pool) is freed into the worker threads' arenas, which glibc
+ * does not shrink by itself: without this the resident size stays at the peak
+ * of the largest request (10,000 projects: 224 MB, ~200 MB of it in four
+ * thread arenas).  Off the request path: the next connection stops the timer. */
+static void trim_cb(uv_timer_t *t)
+{
+	(void)t;
+	malloc_trim(0);
 }
 
 static uint64_t idle_from_env(void)
@@ -147,6 +161,7 @@ int server_start(struct daemon *d, const char *root)
 		server_log(d, "cannot write %s: %s", d->pid_path, strerror(-rc));
 	d->idle_ms = idle_from_env();
 	uv_timer_init(&d->loop, &d->idle);
+	uv_timer_init(&d->loop, &d->trim);
 	d->idle.data = d;
 	d->idle_open = true;
 	server_conns_changed(d);
@@ -175,6 +190,8 @@ static void close_idle(struct daemon *d)
 	d->idle_open = false;
 	uv_timer_stop(&d->idle);
 	uv_close((uv_handle_t *)&d->idle, NULL);
+	uv_timer_stop(&d->trim);
+	uv_close((uv_handle_t *)&d->trim, NULL);
 }
 
 void server_conns_changed(struct daemon *d)
@@ -188,10 +205,13 @@ void server_conns_changed(struct daemon *d)
 		}
 		return;
 	}
-	if (d->nconns)
+	if (d->nconns) {
 		uv_timer_stop(&d->idle);
-	else
+		uv_timer_stop(&d->trim);
+	} else {
 		uv_timer_start(&d->idle, idle_cb, d->idle_ms, 0);
+		uv_timer_start(&d->trim, trim_cb, TRIM_DELAY_MS, 0);
+	}
 }
 
 /* The socket and pid file go while the lock is still held (then they are ours). */
