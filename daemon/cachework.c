@@ -43,7 +43,7 @@
 
 #include "run.h"
 
-enum op_kind { OP_PREPARE, OP_FINISH };
+enum op_kind { OP_PRESOLVE, OP_PREPARE, OP_FINISH };
 
 /* At most this many queued operations go to the pool as one work item. */
 #define CACHEWORK_BATCH 64
@@ -261,9 +261,61 @@ static bool claim(struct cache_op *op)
 	return claimed;
 }
 
+/*
+ * PRESOLVE: the run's first operation, alone on the pool before any task
+ * starts.  In dependency order, every task whose dependencies all hit here is
+ * hashed, looked up and on a hit restored (recorded as any hit); its job keeps
+ * the entry (pre_hit) and start_task replays it with no pool trip.  A fully
+ * cached run thus costs one trip instead of one per level of its graph.  A
+ * miss or any failure decides nothing: the task and its dependents take the
+ * normal path (PREPARE), which hashes again, claims and warns as always; so
+ * the warnings here are dropped.
+ */
+static void presolve(struct cache_op *op)
+{
+	struct run *run = op->run;
+	struct task_graph *tg = run->tg;
+	size_t n = tg->ntasks;
+	int *waiting = xcalloc(n ? n : 1, sizeof(*waiting)); /* deps not yet hit */
+	int *order = xcalloc(n ? n : 1, sizeof(*order));
+	size_t head = 0, tail = 0;
+	for (size_t i = 0; i < n; i++) {
+		waiting[i] = (int)tg->tasks[i].ndeps;
+		if (!waiting[i])
+			order[tail++] = (int)i;
+	}
+	while (head < tail && !run->canceled) {
+		int i = order[head++];
+		struct task *t = &tg->tasks[i];
+		struct job *j = &run->jobs[i];
+		if (!t->cache || t->continuous)
+			continue;
+		struct cache_op sub = {.run = run, .job = j, .kind = OP_PREPARE};
+		strvec_init(&sub.warnings);
+		prepare_hash(&sub, false);
+		if (cacheable(run, t) && lookup(&sub) > 0 && restore(&sub, "local")) {
+			j->pre_hit = true;
+			j->pre_entry = sub.entry;
+			for (size_t k = 0; k < t->nrdeps; k++)
+				if (--waiting[t->rdeps[k]] == 0)
+					order[tail++] = t->rdeps[k];
+		}
+		strvec_release(&sub.warnings);
+		op->t_hash += sub.t_hash;
+		op->t_lookup += sub.t_lookup;
+		op->t_restore += sub.t_restore;
+	}
+	free(waiting);
+	free(order);
+}
+
 static void op_run(struct cache_op *op)
 {
 	struct run *run = op->run;
+	if (op->kind == OP_PRESOLVE) {
+		presolve(op);
+		return;
+	}
 	if (op->kind == OP_FINISH) {
 		finish_store(op);
 		return;
@@ -300,8 +352,10 @@ static void prefetch(struct cache_batch *b)
 	struct strvec hashes;
 	strvec_init(&hashes);
 	for (struct cache_op *op = b->ops; op; op = op->next) {
+		if (op->kind != OP_PREPARE)
+			continue;
 		const struct task *t = &run->tg->tasks[op->job->index];
-		if (op->kind != OP_PREPARE || op->claimed || op->hashed || !t->cache ||
+		if (op->claimed || op->hashed || !t->cache ||
 		    t->continuous)
 			continue;
 		prepare_hash(op, false);
@@ -407,6 +461,8 @@ static void deliver(struct run *run, struct cache_op *op)
 	free(op);
 	if (kind == OP_PREPARE && busy) {
 		wait_for_lock(run, j);
+	} else if (kind == OP_PRESOLVE) {
+		run__cache_idle(run); /* the first pump */
 	} else if (kind == OP_PREPARE && unclaimed) {
 		share_missed(run, j);
 	} else if (kind == OP_PREPARE) {
@@ -476,6 +532,14 @@ static struct cache_op *op_new(struct run *run, struct job *j, enum op_kind kind
 	op->table = share_table(run);
 	strvec_init(&op->warnings);
 	return op;
+}
+
+bool cachework_presolve(struct run *run)
+{
+	if (!run->hasher || !run->cache || run->skip_cache || !run->tg->ntasks)
+		return false;
+	submit(run, op_new(run, NULL, OP_PRESOLVE));
+	return true;
 }
 
 void cachework_prepare(struct run *run, struct job *j)

@@ -171,6 +171,13 @@ void run__task_done(struct run *run, struct job *j, bool ok)
 static void start_task(struct run *run, int i)
 {
 	sched_prepare(&run->sched, i);
+	struct job *j = &run->jobs[i];
+	if (j->pre_hit) { /* restored by the run's first pool trip */
+		struct cache_entry e = j->pre_entry;
+		j->pre_hit = false;
+		run__task_prepared(run, j, true, &e);
+		return;
+	}
 	if (!run->hasher) {
 		run__task_prepared(run, &run->jobs[i], false, NULL);
 		return;
@@ -387,6 +394,8 @@ void run_free(struct run *run)
 		return;
 	for (size_t i = 0; run->jobs && i < run->tg->ntasks; i++) {
 		share_leave(&run->jobs[i]); /* nothing is left in the table at the end */
+		if (run->jobs[i].pre_hit)
+			cache_entry_release(&run->jobs[i].pre_entry);
 		job_release(&run->jobs[i]);
 	}
 	free(run->jobs);
@@ -754,5 +763,6 @@ void run_start(struct request *rq)
 	open_cache(run);
 	timing(run, "cache open", &t0);
 	run->t_start = t0;
-	pump(run);
+	if (!cachework_presolve(run))
+		pump(run);
 }

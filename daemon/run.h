@@ -47,6 +47,8 @@ struct job {
 	bool lock_wait;               /* another engine runs this task: retry (cachework.c) */
 	bool lock_said;               /* "waiting for another bld" was said */
 	bool remote_hit; /* restored from an artifact of the remote cache */
+	bool pre_hit;    /* restored by the run's first pool trip (cachework_presolve) */
+	struct cache_entry pre_entry; /* its entry (owned while pre_hit) */
 	/* share.c: the in-flight job this one owns or follows, or NULL */
 	struct inflight_job *shared;
 	bool follows; /* another request's job runs (or ran) the task: store nothing */
@@ -105,6 +107,10 @@ struct cache_batch;
 /* Hash j, look it up, restore a hit; then run__task_prepared on the loop
  * (a cacheable miss goes to share_missed first). */
 void cachework_prepare(struct run *run, struct job *j);
+/* Before the first task starts: in one pool trip, hash, look up and restore
+ * every task whose dependencies all hit that way (j->pre_hit), then pump.
+ * False when there is nothing to do that way (the caller pumps). */
+bool cachework_presolve(struct run *run);
 /* j claimed its hash in the in-flight table: take the task lock, look up
  * again, then run__task_prepared (or wait for another engine's lock). */
 void cachework_prepare_claimed(struct run *run, struct job *j);
