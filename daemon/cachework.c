@@ -269,7 +269,8 @@ static bool claim(struct cache_op *op)
  * cached run thus costs one trip instead of one per level of its graph.  A
  * miss or any failure decides nothing: the task and its dependents take the
  * normal path (PREPARE), which hashes again, claims and warns as always; so
- * the warnings here are dropped.
+ * the warnings here are dropped, but for a failed restore's (the corrupt entry
+ * is gone by then: the normal path only misses).
  */
 static void presolve(struct cache_op *op)
 {
@@ -293,12 +294,19 @@ static void presolve(struct cache_op *op)
 		struct cache_op sub = {.run = run, .job = j, .kind = OP_PREPARE};
 		strvec_init(&sub.warnings);
 		prepare_hash(&sub, false);
-		if (cacheable(run, t) && lookup(&sub) > 0 && restore(&sub, "local")) {
-			j->pre_hit = true;
-			j->pre_entry = sub.entry;
-			for (size_t k = 0; k < t->nrdeps; k++)
-				if (--waiting[t->rdeps[k]] == 0)
-					order[tail++] = t->rdeps[k];
+		if (cacheable(run, t) && lookup(&sub) > 0) {
+			strvec_release(&sub.warnings);
+			strvec_init(&sub.warnings);
+			if (restore(&sub, "local")) {
+				j->pre_hit = true;
+				j->pre_entry = sub.entry;
+				for (size_t k = 0; k < t->nrdeps; k++)
+					if (--waiting[t->rdeps[k]] == 0)
+						order[tail++] = t->rdeps[k];
+			}
+			/* a corrupt entry is dropped: its warning is said here only */
+			for (size_t k = 0; k < sub.warnings.n; k++)
+				strvec_push(&op->warnings, sub.warnings.v[k]);
 		}
 		strvec_release(&sub.warnings);
 		op->t_hash += sub.t_hash;
