@@ -886,12 +886,23 @@ def rebuild(outdir):
 	return 0
 
 
+def bld_source_dir(bld):
+	"""The source tree bld was built from: meson's build folder names it (a build folder
+	outside the repository, as the reproduce commands make, has no git of its own)."""
+	build = os.path.dirname(os.path.dirname(os.path.abspath(bld)))
+	try:
+		with open(os.path.join(build, "meson-info", "meson-info.json")) as f:
+			return json.load(f)["directories"]["source"]
+	except (OSError, ValueError, KeyError):
+		return os.path.dirname(bld)
+
+
 def machine(args, peers):
 	def out(cmd):
 		rc, o, _ = run(cmd, shell=True)
 		return o.strip() if rc == 0 else "?"
 	mem_kb = int(out("awk '/MemTotal/{print $2}' /proc/meminfo") or 0)
-	src = os.path.dirname(args.bld)	# the commit the measured binary was built from
+	src = bld_source_dir(args.bld)	# the commit the measured binary was built from
 	return {
 		"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
 		"nproc": os.cpu_count(),
