@@ -46,7 +46,6 @@ struct hasher {
 	struct cache *c;      /* borrowed, may be NULL */
 	char *const *env;     /* borrowed */
 	pthread_mutex_t lock;
-	struct strmap proj_by_name; /* name -> index + 1 */
 	char (*fhash)[33];       /* per ws file: content hash, "" until needed */
 	struct strmap evals;     /* instruction key -> struct cache_eval * */
 	struct cache_memo *memo; /* borrowed, may be NULL */
