@@ -172,6 +172,28 @@ def test_failure_is_not_cached(make_ws):
     assert ws.ran() == ['a:build'] * 3
 
 
+def test_deep_chains_restore_in_one_pass_and_misses_go_on_after(make_ws):
+    # e -> d -> c -> b -> a: the first preparation restores every level at once; a task
+    # behind one that is not cached (n) or that misses (edited) is prepared after it ran
+    deep = [project('e', ['d']), project('d', ['c']), project('c', ['b']), project('b', ['a']),
+            project('a')]
+    after_n = [project('m', ['n']), project('n', extra={'cache': False})]
+    ws = make_ws(files(deep + after_n))
+    assert run_all(ws) == ['a:build', 'b:build', 'c:build', 'd:build', 'e:build', 'm:build',
+                           'n:build']
+    before = snapshot(ws.root / 'dist')
+    hashes = task_hashes(ws)
+    shutil.rmtree(ws.root / 'dist')
+    assert run_all(ws) == ['n:build']
+    assert snapshot(ws.root / 'dist') == before
+    assert task_hashes(ws) == hashes
+    ws.write('c/src/main.txt', 'edited\n')
+    assert run_all(ws) == ['c:build', 'd:build', 'e:build', 'n:build']
+    after = task_hashes(ws)
+    assert {k for k in after if after[k][0] != hashes[k][0]} == {'c:build', 'd:build', 'e:build'}
+    assert all(after[k][1] == 'local' for k in after if k != 'n:build'), after
+
+
 def test_cache_false_and_skip_cache_run_everything(make_ws):
     nocache = project('n', extra={'cache': False})
     ws = make_ws(files([project('a'), nocache]))
