@@ -80,38 +80,64 @@ async def gated() -> _StreamingResponse:
 
 # ---- the stacks: one file per use, REST (Shop) and HTTP (Orders) ---------------------
 
-REST_USES = {
+# The uses written alike for both kinds; API_CLASS stands for the API's class.
+COMMON_USES = {
     '01-default': '''
-import { Shop } from ':common-constructs';
+import { API_CLASS } from ':common-constructs';
 export function build(stack: Stack): void {
-  new Shop(stack, 'Api', { integrations: Shop.defaultIntegrations(stack).build() });
+  new API_CLASS(stack, 'Api', { integrations: API_CLASS.defaultIntegrations(stack).build() });
 }''',
     '02-handler': '''
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Shop } from ':common-constructs';
+import { API_CLASS } from ':common-constructs';
 export function build(stack: Stack): void {
-  const api = new Shop(stack, 'Api', { integrations: Shop.defaultIntegrations(stack).build() });
+  const api = new API_CLASS(stack, 'Api', { integrations: API_CLASS.defaultIntegrations(stack).build() });
   const handler: LambdaFunction = api.integrations.sayHello.handler;
   handler.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::use-two/*'] }));
 }''',
     '03-default-options': '''
 import { Duration } from 'aws-cdk-lib';
 import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
-import { Shop } from ':common-constructs';
+import { API_CLASS } from ':common-constructs';
 export function build(stack: Stack): void {
   const vpc = new Vpc(stack, 'Vpc', {
     maxAzs: 2,
     natGateways: 0,
     subnetConfiguration: [{ name: 'isolated', subnetType: SubnetType.PRIVATE_ISOLATED }],
   });
-  new Shop(stack, 'Api', {
-    integrations: Shop.defaultIntegrations(stack)
+  new API_CLASS(stack, 'Api', {
+    integrations: API_CLASS.defaultIntegrations(stack)
       .withDefaultOptions({ vpc, vpcSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED }, memorySize: 1024 })
       .withOperationOptions({ sayHello: { timeout: Duration.seconds(60) } })
       .build(),
   });
 }''',
+    '09-grant': '''
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
+import { API_CLASS } from ':common-constructs';
+export function build(stack: Stack): void {
+  const api = new API_CLASS(stack, 'Api', { integrations: API_CLASS.defaultIntegrations(stack).build() });
+  api.grantInvokeAccess(new Role(stack, 'Caller', { assumedBy: new AccountRootPrincipal() }));
+}''',
+    '13-cors': '''
+import { API_CLASS } from ':common-constructs';
+export function build(stack: Stack): void {
+  new API_CLASS(stack, 'Api', {
+    integrations: API_CLASS.defaultIntegrations(stack).build(),
+    allowedOrigins: ['https://app.example.com'],
+  });
+}''',
+}
+
+
+def with_common_uses(cls, uses):
+    """The kind's own uses and the common ones written for its class, in the uses' order."""
+    common = {name: body.replace('API_CLASS', cls) for name, body in COMMON_USES.items()}
+    return dict(sorted({**common, **uses}.items()))
+
+
+REST_USES = with_common_uses('Shop', {
     '04-override': '''
 import { HttpIntegration } from 'aws-cdk-lib/aws-apigateway';
 import { Shop } from ':common-constructs';
@@ -221,13 +247,6 @@ export function build(stack: Stack): void {
   const api = new Shop(stack, 'Api', { integrations: ShopRouter.defaultIntegrations(stack).build() });
   api.integrations.sayHello.handler.addEnvironment('ROUTED', 'yes');
 }''',
-    '09-grant': '''
-import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
-import { Shop } from ':common-constructs';
-export function build(stack: Stack): void {
-  const api = new Shop(stack, 'Api', { integrations: Shop.defaultIntegrations(stack).build() });
-  api.grantInvokeAccess(new Role(stack, 'Caller', { assumedBy: new AccountRootPrincipal() }));
-}''',
     '10-runtime-config': '''
 import { CfnOutput } from 'aws-cdk-lib';
 import { RuntimeConfig, Shop } from ':common-constructs';
@@ -256,14 +275,6 @@ export function build(stack: Stack): void {
     throw new Error('the construct does not expose the pool it was given');
   }
 }''',
-    '13-cors': '''
-import { Shop } from ':common-constructs';
-export function build(stack: Stack): void {
-  new Shop(stack, 'Api', {
-    integrations: Shop.defaultIntegrations(stack).build(),
-    allowedOrigins: ['https://app.example.com'],
-  });
-}''',
     '14-restrict-cors': '''
 import { MockIntegration } from 'aws-cdk-lib/aws-apigateway';
 import { Distribution } from 'aws-cdk-lib/aws-cloudfront';
@@ -275,40 +286,9 @@ export function build(stack: Stack): void {
   api.api.root.addResource('extra').addMethod('GET', new MockIntegration());
   api.restrictCorsTo('http://localhost:4200', site);
 }''',
-}
+})
 
-HTTP_USES = {
-    '01-default': '''
-import { Orders } from ':common-constructs';
-export function build(stack: Stack): void {
-  new Orders(stack, 'Api', { integrations: Orders.defaultIntegrations(stack).build() });
-}''',
-    '02-handler': '''
-import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Orders } from ':common-constructs';
-export function build(stack: Stack): void {
-  const api = new Orders(stack, 'Api', { integrations: Orders.defaultIntegrations(stack).build() });
-  const handler: LambdaFunction = api.integrations.sayHello.handler;
-  handler.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::use-two/*'] }));
-}''',
-    '03-default-options': '''
-import { Duration } from 'aws-cdk-lib';
-import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
-import { Orders } from ':common-constructs';
-export function build(stack: Stack): void {
-  const vpc = new Vpc(stack, 'Vpc', {
-    maxAzs: 2,
-    natGateways: 0,
-    subnetConfiguration: [{ name: 'isolated', subnetType: SubnetType.PRIVATE_ISOLATED }],
-  });
-  new Orders(stack, 'Api', {
-    integrations: Orders.defaultIntegrations(stack)
-      .withDefaultOptions({ vpc, vpcSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED }, memorySize: 1024 })
-      .withOperationOptions({ sayHello: { timeout: Duration.seconds(60) } })
-      .build(),
-  });
-}''',
+HTTP_USES = with_common_uses('Orders', {
     '04-override': '''
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Orders } from ':common-constructs';
@@ -408,13 +388,6 @@ export function build(stack: Stack): void {
   const api = new Orders(stack, 'Api', { integrations: OrdersRouter.defaultIntegrations(stack).build() });
   api.integrations.sayHello.handler.addEnvironment('ROUTED', 'yes');
 }''',
-    '09-grant': '''
-import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
-import { Orders } from ':common-constructs';
-export function build(stack: Stack): void {
-  const api = new Orders(stack, 'Api', { integrations: Orders.defaultIntegrations(stack).build() });
-  api.grantInvokeAccess(new Role(stack, 'Caller', { assumedBy: new AccountRootPrincipal() }));
-}''',
     '10-runtime-config': '''
 import { CfnOutput } from 'aws-cdk-lib';
 import { Orders, RuntimeConfig } from ':common-constructs';
@@ -449,14 +422,6 @@ export function build(stack: Stack): void {
     throw new Error('the construct does not expose the identity it was given');
   }
 }''',
-    '13-cors': '''
-import { Orders } from ':common-constructs';
-export function build(stack: Stack): void {
-  new Orders(stack, 'Api', {
-    integrations: Orders.defaultIntegrations(stack).build(),
-    allowedOrigins: ['https://app.example.com'],
-  });
-}''',
     '14-restrict-cors': '''
 import { Distribution } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -466,7 +431,7 @@ export function build(stack: Stack): void {
   const api = new Orders(stack, 'Api', { integrations: Orders.defaultIntegrations(stack).build() });
   api.restrictCorsTo('http://localhost:4200', { cloudFrontDistribution: site });
 }''',
-}
+})
 
 # The shared pattern (--integrationPattern shared): Catalog (REST), Basket (HTTP).
 SHARED_USES = {
