@@ -223,8 +223,6 @@ int xfer_new(long stall_s, struct xfer **ret, struct bld_err *err);
 void xfer_submit(struct xfer *x, struct xfer_req *r);
 /* Block until r is done (r must have no done_cb that frees it). */
 void xfer_wait(struct xfer *x, struct xfer_req *r);
-/* Wait up to timeout_ms for every submitted request; true when none is left. */
-bool xfer_drain(struct xfer *x, uint64_t timeout_ms);
 /* Stop: what is still running fails (its done_cb runs); NULL is fine. */
 void xfer_free(struct xfer *x);
 /* Free what r owns. */

@@ -28,7 +28,6 @@ struct xfer {
 	pthread_cond_t cond; /* a request completed */
 	struct xfer_req *queue, *queue_tail; /* submitted, not yet added to multi */
 	struct xfer_run *running;            /* in the multi handle (transport thread only) */
-	size_t inflight;                     /* submitted and not done */
 	long stall_s;
 	bool stop;
 };
@@ -140,11 +139,10 @@ static void run_done(struct xfer *x, struct xfer_run *xr, CURLcode rc)
 	free(xr);
 	void (*cb)(struct xfer_req *) = r->done_cb;
 	if (cb)
-		cb(r); /* may free r; before inflight drops, so a drain sees its effects */
+		cb(r); /* may free r */
 	pthread_mutex_lock(&x->lock);
 	if (!cb)
 		r->done = true;
-	x->inflight--;
 	pthread_cond_broadcast(&x->cond);
 	pthread_mutex_unlock(&x->lock);
 }
@@ -230,7 +228,6 @@ void xfer_submit(struct xfer *x, struct xfer_req *r)
 	else
 		x->queue = r;
 	x->queue_tail = r;
-	x->inflight++;
 	pthread_mutex_unlock(&x->lock);
 	curl_multi_wakeup(x->multi);
 }
@@ -241,25 +238,6 @@ void xfer_wait(struct xfer *x, struct xfer_req *r)
 	while (!r->done)
 		pthread_cond_wait(&x->cond, &x->lock);
 	pthread_mutex_unlock(&x->lock);
-}
-
-bool xfer_drain(struct xfer *x, uint64_t timeout_ms)
-{
-	uint64_t deadline = now_ms() + timeout_ms;
-	pthread_mutex_lock(&x->lock);
-	while (x->inflight && now_ms() < deadline) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&x->cond, &x->lock, &ts);
-	}
-	bool idle = x->inflight == 0;
-	pthread_mutex_unlock(&x->lock);
-	return idle;
 }
 
 void xfer_free(struct xfer *x)
