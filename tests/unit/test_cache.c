@@ -777,6 +777,25 @@ static struct cache *second_cache(struct env *e, const char *name)
 	return c;
 }
 
+/* dist/ removed, then restored from e->c alone: byte-exact, with the entry's
+ * terminal output and duration. */
+static void restored_from_the_copy(struct env *e, const char *hash)
+{
+	struct bld_err err = {0};
+	char *dist = path_join(e->f.root, "dist");
+	rm_rf(dist);
+	size_t n = 0;
+	assert_int_equal(restore(e, &n, &err), 0);
+	assert_int_equal(n, 5);
+	check_outputs(e);
+	struct cache_entry ce;
+	assert_int_equal(cache_lookup(e->c, hash, &ce, &err), 1);
+	assert_string_equal(ce.terminal, "built\n");
+	assert_int_equal(ce.duration_ms, 42);
+	cache_entry_release(&ce);
+	free(dist);
+}
+
 static void artifact_round_trip_restores_byte_exact(void **state)
 {
 	struct env e;
@@ -795,18 +814,7 @@ static void artifact_round_trip_restores_byte_exact(void **state)
 	assert_int_equal(cache_has(e.c, hash), 0);
 	assert_int_equal(cache_artifact_import(e.c, hash, "app:build", art.buf, art.len, &err), 0);
 	assert_int_equal(cache_has(e.c, hash), 1);
-	char *dist = path_join(e.f.root, "dist");
-	rm_rf(dist);
-	size_t n = 0;
-	assert_int_equal(restore(&e, &n, &err), 0);
-	assert_int_equal(n, 5);
-	check_outputs(&e);
-	struct cache_entry ce;
-	assert_int_equal(cache_lookup(e.c, hash, &ce, &err), 1);
-	assert_string_equal(ce.terminal, "built\n");
-	assert_int_equal(ce.duration_ms, 42);
-	cache_entry_release(&ce);
-	free(dist);
+	restored_from_the_copy(&e, hash);
 	sbuf_release(&art);
 	env_free(&e);
 }
@@ -885,18 +893,7 @@ static void store_copy_between_local_backends_restores_byte_exact(void **state)
 	/* restored from the copy alone */
 	cache_close(e.c);
 	e.c = other;
-	char *dist = path_join(e.f.root, "dist");
-	rm_rf(dist);
-	size_t n = 0;
-	assert_int_equal(restore(&e, &n, &err), 0);
-	assert_int_equal(n, 5);
-	check_outputs(&e);
-	struct cache_entry ce;
-	assert_int_equal(cache_lookup(e.c, hash, &ce, &err), 1);
-	assert_string_equal(ce.terminal, "built\n");
-	assert_int_equal(ce.duration_ms, 42);
-	cache_entry_release(&ce);
-	free(dist);
+	restored_from_the_copy(&e, hash);
 	env_free(&e);
 }
 
@@ -960,7 +957,6 @@ int main(void)
 	    cmocka_unit_test(corrupted_blob_is_detected),
 	    cmocka_unit_test(unsafe_outputs_are_rejected),
 	    cmocka_unit_test(symlinked_parent_out_of_workspace_is_refused),
-	    
 	    cmocka_unit_test(glob_and_negated_outputs),
 	    cmocka_unit_test(outputs_expand_tokens_and_defaults),
 	    cmocka_unit_test(prune_drops_least_recently_used),
