@@ -171,8 +171,6 @@ int cache__entry_whole(struct cache *c, const char *hash, struct cache_entry *re
                        struct bld_err *err);
 /* The local store of c as a backend (cache_open makes it; freed by its ops). */
 struct store_backend *cache__local_backend_new(struct cache *c);
-/* 1 when hash has an entry, 0 when not, -1 on a database error. */
-int cache__entry_exists(struct cache *c, const char *hash);
 /* Make e (hash, task, declared, rows, size, terminal, duration_ms,
  * manifest; every blob its rows name is in the blob store) visible in one
  * write transaction (nothing when hash has an entry already), then prune

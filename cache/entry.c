@@ -28,7 +28,7 @@ static int exists_locked(struct cache *c, const char *hash)
 	return r;
 }
 
-int cache__entry_exists(struct cache *c, const char *hash)
+int cache_has(struct cache *c, const char *hash)
 {
 	pthread_mutex_lock(&c->lock);
 	int r = exists_locked(c, hash);
@@ -164,11 +164,6 @@ int cache__entry_put(struct cache *c, const struct cache_entry *e, struct bld_er
 	if (r >= 0)
 		auto_prune(c);
 	return r;
-}
-
-int cache_has(struct cache *c, const char *hash)
-{
-	return cache__entry_exists(c, hash);
 }
 
 /* ---- reading an entry whole ---- */

@@ -264,7 +264,7 @@ int cache_store(struct cache *c, const char *hash, const char *task_id, const ch
 		                   "cache: task %s printed %zu bytes, more than the %u MiB a "
 		                   "cache entry keeps; not cached",
 		                   task_id, terminal_len, CACHE_MAX_TERMINAL >> 20);
-	if (cache__entry_exists(c, hash) > 0)
+	if (cache_has(c, hash) > 0)
 		return 0;
 	struct ocoll o = {c, ws_root, NULL, 0, 0, {0}, err};
 	strmap_init(&o.seen);
