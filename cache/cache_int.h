@@ -169,6 +169,8 @@ int cache__entry_rows(struct cache *c, const char *hash, struct cache_entry *e,
  * read transaction into *ret: 1, 0 when there is none, negative (err). */
 int cache__entry_whole(struct cache *c, const char *hash, struct cache_entry *ret,
                        struct bld_err *err);
+/* cache_has with c->lock held: 1, 0, or -1 when the query cannot be prepared. */
+int cache__entry_exists_locked(struct cache *c, const char *hash);
 /* The local store of c as a backend (cache_open makes it; freed by its ops). */
 struct store_backend *cache__local_backend_new(struct cache *c);
 /* Make e (hash, task, declared, rows, size, terminal, duration_ms,

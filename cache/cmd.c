@@ -535,26 +535,13 @@ static void diff_inputs(const cJSON *old, const cJSON *cur, struct sbuf *out, in
 	sbuf_release(&d);
 }
 
-static bool entry_exists_locked(struct cache *c, const char *hash)
-{
-	sqlite3_stmt *q;
-	bool r = false;
-	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM entries WHERE hash=?1", -1, &q, NULL) ==
-	    SQLITE_OK) {
-		sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-		r = sqlite3_step(q) == SQLITE_ROW;
-		sqlite3_finalize(q);
-	}
-	return r;
-}
-
 int cache_cmd_why(struct cache *c, const char *task_id, const cJSON *manifest, struct sbuf *out,
                   struct bld_err *err)
 {
 	char hash[33] = "";
 	const char *cur_hash = str_of(manifest, "hash");
 	pthread_mutex_lock(&c->lock);
-	bool hit = *cur_hash && entry_exists_locked(c, cur_hash);
+	bool hit = *cur_hash && cache__entry_exists_locked(c, cur_hash) > 0;
 	cJSON *old = hit ? NULL : newest_manifest(c, task_id, hash);
 	pthread_mutex_unlock(&c->lock);
 	if (hit) {

@@ -16,8 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Caller holds c->lock. */
-static int exists_locked(struct cache *c, const char *hash)
+int cache__entry_exists_locked(struct cache *c, const char *hash)
 {
 	sqlite3_stmt *q = cache__stmt(c, CACHE_Q_EXISTS, "SELECT 1 FROM entries WHERE hash=?1");
 	if (!q)
@@ -31,7 +30,7 @@ static int exists_locked(struct cache *c, const char *hash)
 int cache_has(struct cache *c, const char *hash)
 {
 	pthread_mutex_lock(&c->lock);
-	int r = exists_locked(c, hash);
+	int r = cache__entry_exists_locked(c, hash);
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }
@@ -145,7 +144,7 @@ int cache__entry_put(struct cache *c, const struct cache_entry *e, struct bld_er
 		pthread_mutex_unlock(&c->lock);
 		return r;
 	}
-	int ex = exists_locked(c, e->hash);
+	int ex = cache__entry_exists_locked(c, e->hash);
 	if (ex != 0) {
 		cache__rollback(c);
 		pthread_mutex_unlock(&c->lock);
