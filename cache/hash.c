@@ -356,6 +356,7 @@ void cache__memo_put(struct cache_memo *m, const char *rel, const char *hash, ui
 void hasher_set_memo(struct hasher *h, struct cache_memo *m, uint64_t generation)
 {
 	h->memo = m;
+	h->memo_epoch = m ? cache__memo_epoch(m) : 0;
 	h->generation = generation;
 }
 
@@ -393,10 +394,16 @@ static struct memo_task *memo_task_deps(struct hasher *h, const struct cache_pla
                                         uint64_t wide, uint64_t epoch)
 {
 	struct cache_memo *m = h->memo;
+	pthread_mutex_lock(&m->lock);
+	if (m->epoch != h->memo_epoch) {
+		/* forgotten since h began: files and inputs h read before it would
+		 * be kept under the counts that came after (not kept) */
+		pthread_mutex_unlock(&m->lock);
+		return NULL;
+	}
 	struct memo_task *v = xcalloc(1, sizeof(*v));
 	v->generation = h->generation;
 	v->wide = wide;
-	pthread_mutex_lock(&m->lock);
 	for (size_t k = 0; k < p->n; k++) {
 		const struct cache_instr *ins = &p->v[k];
 		if (ins->kind == INS_WFILES && !root_names_only(&ins->globs))

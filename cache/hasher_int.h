@@ -50,6 +50,8 @@ struct hasher {
 	struct strmap evals;     /* instruction key -> struct cache_eval * */
 	struct cache_memo *memo; /* borrowed, may be NULL */
 	uint64_t generation;     /* of ws, for the memo's task hashes */
+	uint64_t memo_epoch;     /* memo's epoch when h took it: task hashes are kept
+	                          * only while it holds (h keeps what it read) */
 };
 
 /* File hashes across requests (see cache.h). */

@@ -446,6 +446,40 @@ static void memo_task_hashes_follow_options_and_forgets(void **state)
 	fx_free(&f);
 }
 
+/* A request's hasher keeps what it read (file hashes, evaluated inputs) for its
+ * whole life.  When another request forgets a file meanwhile, a task hash this
+ * hasher computes afterwards mixes the old content with the new forget counts:
+ * it must not be kept, or the next request is answered with the old hash. */
+static void memo_task_hash_not_kept_from_a_hasher_older_than_a_forget(void **state)
+{
+	struct fx f;
+	int ta;
+	two_projects(&f, "", &ta);
+	int tb = fx_task(&f, 1, "build");
+	fx_scan(&f);
+	struct cache_memo *m = cache_memo_new();
+	struct bld_err err = {0};
+	struct hasher *h;
+	assert_int_equal(hasher_new(&f.ws, NULL, NULL, &h, &err), 0);
+	hasher_set_memo(h, m, 1);
+	/* the long request reads b's files for b:build ... */
+	assert_int_equal(hasher_task_hash(h, &f.tg, tb, NULL, &err), 0);
+	/* ... b's file is edited, and another request's sync forgets it ... */
+	fx_write(&f, "b/src/main.txt", "edited while the request runs");
+	cache_memo_forget_owned(m, "b/src/main.txt", "b");
+	/* ... then the long request hashes a:build from what it read before */
+	assert_int_equal(hasher_task_hash(h, &f.tg, ta, NULL, &err), 0);
+	hasher_free(h);
+	char kept[33], fresh[33];
+	assert_int_equal(hash_with_memo(&f, m, ta, kept), 0);
+	struct cache_memo *none = cache_memo_new();
+	assert_int_equal(hash_with_memo(&f, none, ta, fresh), 0);
+	assert_string_equal(kept, fresh);
+	cache_memo_free(none);
+	cache_memo_free(m);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +507,7 @@ int main(void)
 	    cmocka_unit_test(project_inputs_of_other_projects),
 	    cmocka_unit_test(memo_keeps_hashes_until_forgotten),
 	    cmocka_unit_test(memo_task_hashes_follow_options_and_forgets),
+	    cmocka_unit_test(memo_task_hash_not_kept_from_a_hasher_older_than_a_forget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
