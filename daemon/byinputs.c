@@ -22,10 +22,10 @@
 #include "host.h"
 
 /* Hash the requested tasks (targets of r on the projects named in names that
- * ws has), with memo (may be NULL) for the files neither side's view gives.  Without then: put task id -> hash into ret (owned strings).  With
- * then (ids -> hashes at the base): mark in keep (indices of keep_ws's
- * projects) each project with a task whose id is not in then or whose hash
- * differs. */
+ * ws has), with memo (may be NULL) for the files neither side's view gives.
+ * Without then: put task id -> hash into ret (owned strings).  With then
+ * (ids -> hashes at the base): mark in keep (indices of keep_ws's projects)
+ * each project with a task whose id is not in then or whose hash differs. */
 static int requested_hashes(struct request *r, struct workspace *ws, const struct strvec *names,
                             struct cache_memo *memo, struct strmap *ret,
                             const struct strmap *then, const struct workspace *keep_ws,
