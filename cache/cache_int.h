@@ -161,8 +161,9 @@ uint64_t cache__gc_orphans(struct cache *c);
 /* ---- entry.c: the store's entry operations (hash, task id, manifests; no graph types) ---- */
 
 /* Append the rows (path order) and declared outputs of entry hash to e;
- * caller holds c->lock.  0 (nothing when there is no such entry) or
- * BLD_ECACHE: a read cut short never passes for the whole entry. */
+ * caller holds c->lock.  1, 0 when there is no such entry (any rows read
+ * then are not an entry's), or BLD_ECACHE: a read cut short never passes
+ * for the whole entry. */
 int cache__entry_rows(struct cache *c, const char *hash, struct cache_entry *e,
                       struct bld_err *err);
 /* Read entry hash whole (summary, rows, declared outputs, manifest) in one

@@ -212,7 +212,11 @@ int cache__entry_rows(struct cache *c, const char *hash, struct cache_entry *e,
 		cJSON_Delete(j);
 	}
 	sqlite3_reset(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cache__dberr(c, err, "read entry");
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return cache__dberr(c, err, "read entry");
+	/* read after the rows: an entry deleted in between (one transaction with its
+	 * rows) is absent here, so rows read before are never taken for a whole entry */
+	return rc == SQLITE_ROW;
 }
 
 /* ---- the local store as a backend ---- */

@@ -431,6 +431,10 @@ int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_r
 	pthread_mutex_lock(&c->lock);
 	int r = load_rows(&x, e->hash);
 	pthread_mutex_unlock(&c->lock);
+	if (r == 0) /* pruned since the lookup (by another engine, or an automatic prune) */
+		r = bld_err_set(err, BLD_ECACHE, "its cache entry was removed since it was looked up");
+	else if (r > 0)
+		r = 0;
 	if (r >= 0)
 		r = check_rows(&x);
 	if (r >= 0)

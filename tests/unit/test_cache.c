@@ -141,6 +141,34 @@ static void check_outputs(struct env *e)
 	free(abs);
 }
 
+/* An entry pruned between its lookup and its restore (another engine's prune, or
+ * an automatic one after a parallel store) is an error the engine turns into a
+ * miss: never a "hit" that restored nothing. */
+static void entry_pruned_after_lookup_is_not_restored(void **state)
+{
+	(void)state;
+	struct env e;
+	env_init(&e, "[\"{workspaceRoot}/dist/{projectName}\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, "built\n"), 0);
+	struct cache_entry ce;
+	struct bld_err err = {0};
+	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 1);
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	assert_int_equal(cache_cmd_prune(e.c, 1, &out, &err), 0);
+	sbuf_release(&out);
+	char *dist = path_join(e.f.root, "dist");
+	rm_rf(dist);
+	size_t n = 0;
+	assert_true(cache_restore(e.c, &ce, e.f.root, &n, &err) < 0);
+	assert_non_null(strstr(err.msg, "removed"));
+	assert_int_equal(n, 0);
+	cache_entry_release(&ce);
+	free(dist);
+	env_free(&e);
+}
+
 static void round_trip_is_byte_exact(void **state)
 {
 	struct env e;
@@ -945,6 +973,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(round_trip_is_byte_exact),
+	    cmocka_unit_test(entry_pruned_after_lookup_is_not_restored),
 	    cmocka_unit_test(artifact_round_trip_restores_byte_exact),
 	    cmocka_unit_test(artifact_damage_is_refused),
 	    cmocka_unit_test(store_copy_between_local_backends_restores_byte_exact),
