@@ -35,10 +35,12 @@ Helpers:
                                           side effects (log, pid files)
 """
 
+import fcntl
 import json
 import os
 import pathlib
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -57,6 +59,33 @@ _PASS_THROUGH = ('PATH', 'LANG', 'LC_ALL', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSA
 # points it at a folder CI reuses); HOME is per test, so uv's default would start cold.
 UV_CACHE_DIR = os.environ.get('UV_CACHE_DIR') or os.path.join(
     os.environ.get('TMPDIR', '/tmp'), 'bld-e2e-uv-cache')
+
+# The CDK toolchain the CDK tests (test_pipeline, test_cdk_constructs) install once into
+# $BLD_E2E_NPM_DIR, outside any repository (scripts/test.sh points it at a folder CI reuses).
+CDK_NPM_PACKAGES = ['aws-cdk-lib', 'aws-cdk', 'constructs', 'typescript', 'tsx', '@types/node']
+
+
+def cdk_node_modules():
+    """The node_modules folder holding CDK_NPM_PACKAGES, installed on first use."""
+    if not shutil.which('npm'):
+        pytest.fail('npm is not installed (scripts/install-deps.sh installs it)')
+    base = pathlib.Path(os.environ.get('BLD_E2E_NPM_DIR', '/tmp/bld-e2e-npm-v1'))
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        bins = base / 'node_modules/.bin'
+        if not all((bins / b).exists() for b in ('cdk', 'tsc', 'tsx')) or \
+                not (base / 'node_modules/@types/node').is_dir():
+            (base / 'package.json').write_text('{"name": "bld-e2e-cdk", "private": true}\n')
+            r = subprocess.run(['npm', 'install', '--no-audit', '--no-fund', *CDK_NPM_PACKAGES],
+                               cwd=str(base), capture_output=True, text=True, timeout=900)
+            assert r.returncode == 0, f'npm install failed: {r.stderr[-2000:]}'
+        # npm may skip install scripts: check the tools really run.
+        for tool in ('cdk', 'tsc', 'tsx'):
+            r = subprocess.run([str(bins / tool), '--version'], capture_output=True, text=True,
+                               timeout=120)
+            assert r.returncode == 0, (tool, r.stderr)
+    return base / 'node_modules'
 
 
 def _binary(name):

@@ -14,13 +14,11 @@ CDK app, one stack per use), and every template is checked with cfn-lint from Py
 
 npm packages come from the cached install the pipeline test uses ($BLD_E2E_NPM_DIR).
 """
-import fcntl
 import http.client
 import json
 import os
 import pathlib
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -29,9 +27,8 @@ import time
 
 import pytest
 
-from conftest import UV_CACHE_DIR, Workspace, wait_for
+from conftest import UV_CACHE_DIR, Workspace, cdk_node_modules, wait_for
 
-NPM_PACKAGES = ['aws-cdk-lib', 'aws-cdk', 'constructs', 'typescript', 'tsx', '@types/node']
 CFN_LINT = 'cfn-lint==1.58.0'
 ACCOUNT = '123456789012'
 HOST_VERSION = '%d.%d' % sys.version_info[:2]
@@ -514,24 +511,6 @@ def stack_sources():
 
 # ---- fixtures -------------------------------------------------------------------------
 
-def node_modules_dir():
-    """aws-cdk-lib & co., installed once into the cached folder the pipeline test shares."""
-    if not shutil.which('npm'):
-        pytest.fail('npm is not installed (scripts/install-deps.sh installs it)')
-    base = pathlib.Path(os.environ.get('BLD_E2E_NPM_DIR', '/tmp/bld-e2e-npm-v1'))
-    base.mkdir(parents=True, exist_ok=True)
-    with open(base / '.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        bins = base / 'node_modules/.bin'
-        if not all((bins / b).exists() for b in ('cdk', 'tsc', 'tsx')) or \
-                not (base / 'node_modules/@types/node').is_dir():
-            (base / 'package.json').write_text('{"name": "bld-e2e-cdk", "private": true}\n')
-            r = subprocess.run(['npm', 'install', '--no-audit', '--no-fund', *NPM_PACKAGES],
-                               cwd=str(base), capture_output=True, text=True, timeout=900)
-            assert r.returncode == 0, f'npm install failed: {r.stderr[-2000:]}'
-    return base / 'node_modules'
-
-
 def generate(ws, *args):
     r = ws.run('generate', *args, timeout=300)
     assert r.code == 0, r
@@ -540,7 +519,7 @@ def generate(ws, *args):
 
 @pytest.fixture(scope='module')
 def ws(tmp_path_factory):
-    node_modules = node_modules_dir()
+    node_modules = cdk_node_modules()
     w = Workspace(tmp_path_factory.mktemp('cdk'), {})
     try:
         generate(w, 'py#fast-api', '--name', 'shop')

@@ -25,10 +25,9 @@ import urllib.request
 
 import pytest
 
-from conftest import UV_CACHE_DIR, pid_alive, wait_for
+from conftest import UV_CACHE_DIR, cdk_node_modules, pid_alive, wait_for
 
 SRC = pathlib.Path(os.environ.get('BLD_SOURCE_ROOT') or pathlib.Path(__file__).resolve().parents[2])
-NPM_PACKAGES = ['aws-cdk-lib', 'aws-cdk', 'constructs', 'typescript', 'tsx', '@types/node']
 # The emulator's Go module, pinned (a pseudo-version: the module has no release tags).
 RIE_MODULE = 'github.com/aws/aws-lambda-runtime-interface-emulator'
 RIE_VERSION = 'v0.0.0-20261030222936-bef5c4ba774d'
@@ -436,27 +435,8 @@ def test_serve_answers_and_stops_on_ctrl_c(make_ws):
 
 @pytest.fixture(scope='session')
 def node_modules():
-    """aws-cdk-lib & co. installed once into a cached folder outside the repository."""
-    if not shutil.which('npm'):
-        pytest.skip('npm is not installed')
-    base = pathlib.Path(os.environ.get('BLD_E2E_NPM_DIR', '/tmp/bld-e2e-npm-v1'))
-    base.mkdir(parents=True, exist_ok=True)
-    with open(base / '.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        bins = base / 'node_modules/.bin'
-        if not all((bins / b).exists() for b in ('cdk', 'tsc', 'tsx')) or \
-                not (base / 'node_modules/@types/node').is_dir():
-            (base / 'package.json').write_text('{"name": "bld-e2e-cdk", "private": true}\n')
-            r = subprocess.run(['npm', 'install', '--no-audit', '--no-fund', *NPM_PACKAGES],
-                               cwd=str(base), capture_output=True, text=True, timeout=900)
-            if r.returncode != 0:
-                pytest.skip(f'npm install failed (registry unreachable?): {r.stderr[-500:]}')
-        # npm may skip install scripts: check the tools really run.
-        for tool in ('cdk', 'tsc', 'tsx'):
-            r = subprocess.run([str(bins / tool), '--version'], capture_output=True, text=True,
-                               timeout=120)
-            assert r.returncode == 0, (tool, r.stderr)
-    return base / 'node_modules'
+    """aws-cdk-lib & co. (conftest.cdk_node_modules)."""
+    return cdk_node_modules()
 
 
 def test_synth_yields_lambdas_and_apis(make_ws, node_modules):
