@@ -185,7 +185,7 @@ static int set_wal(struct cache *c, struct bld_err *err)
 
 static int db_open(struct cache *c, struct bld_err *err)
 {
-	char *path = path_join(c->dir, "cache.db");
+	char *path = path_join(c->dir, CACHE_DB_FILE);
 	int rc = sqlite3_open_v2(
 	    path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
 	free(path);
@@ -218,7 +218,7 @@ static bool db_set_aside(struct cache *c)
 		return false;
 	sqlite3_close(c->db);
 	c->db = NULL;
-	char *db = path_join(c->dir, "cache.db");
+	char *db = path_join(c->dir, CACHE_DB_FILE);
 	char *aside = xasprintf("%s.corrupt-%lld", db, (long long)cache__now());
 	char *wal = xasprintf("%s-wal", db), *shm = xasprintf("%s-shm", db);
 	bool ok = rename(db, aside) == 0;

@@ -383,15 +383,26 @@ struct host *host_for_request(struct daemon *d, struct request *r)
 
 /* ---- the cache handle ---- */
 
+/* The identity of the database file of cache folder dir: a folder made again,
+ * or a database another process set aside (cache_open does with an unreadable
+ * one) and made anew, is not the kept handle's. */
+static int db_stat(const char *dir, struct stat *st)
+{
+	char *db = path_join(dir, CACHE_DB_FILE);
+	int r = stat(db, st);
+	free(db);
+	return r;
+}
+
 int host_cache_take(struct host *h, const char *dir, struct cache **ret, bool *ret_lent,
                     struct bld_err *err)
 {
 	pthread_mutex_lock(&h->cache_lock);
 	struct stat st;
 	if (h->cache && !h->cache_lent &&
-	    (stat(h->cache_dir, &st) < 0 || st.st_dev != h->cache_dev ||
+	    (db_stat(h->cache_dir, &st) < 0 || st.st_dev != h->cache_dev ||
 	     st.st_ino != h->cache_ino)) {
-		cache_close(h->cache); /* its folder was removed (or replaced) meanwhile */
+		cache_close(h->cache); /* its database was removed or replaced meanwhile */
 		h->cache = NULL;
 		free(h->cache_dir);
 		h->cache_dir = NULL;
@@ -420,7 +431,7 @@ void host_cache_give(struct host *h, struct cache *c, bool lent, const char *dir
 		c = NULL;
 	} else if (!h->cache && h->keep_cache) { /* keep the first one (resident hosts only) */
 		struct stat st;
-		if (stat(dir, &st) == 0) {
+		if (db_stat(dir, &st) == 0) {
 			h->cache = c;
 			h->cache_dir = xstrdup(dir);
 			h->cache_dev = st.st_dev;

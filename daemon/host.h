@@ -85,8 +85,8 @@ struct host {
 	pthread_mutex_t cache_lock;
 	struct cache *cache;      /* owned; NULL until a request gave one back */
 	char *cache_dir;          /* owned: cache's folder */
-	dev_t cache_dev;          /* the folder's identity when it was opened: a */
-	ino_t cache_ino;          /* folder deleted and made again is opened again */
+	dev_t cache_dev;          /* its database file's identity when kept: a folder */
+	ino_t cache_ino;          /* or database made again is opened again */
 	bool cache_lent;
 	bool keep_cache;          /* resident: keep a handle between requests (immutable) */
 	/* remote cache links kept across requests (resident hosts), one per

@@ -31,6 +31,9 @@
 
 struct cache; /* an open cache folder (SQLite + blobs); opaque */
 
+/* The database file in a cache folder. */
+#define CACHE_DB_FILE "cache.db"
+
 /* Open (creating) the cache at dir.  0 and *ret_cache, or negative (err). */
 int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err);
 /* Write what is still queued (run history, file index rows) and close; NULL is fine. */

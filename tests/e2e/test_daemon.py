@@ -400,6 +400,30 @@ def test_sigterm_shuts_down_cleanly_and_stops_the_tasks(make_ws):
     assert not (ws.root / '.bld/bldd.sock').exists()
 
 
+def test_a_database_another_process_set_aside_is_opened_again(make_ws):
+    """The daemon keeps its cache handle between requests.  Another process that
+    finds the database unreadable moves it aside (cache_open) and makes a new one in
+    the same folder: the daemon's next store goes to the new one, where others see it."""
+    ws = make_ws({'nx.json': {}, '.gitignore': 'dist\n.bld\n',
+                  'a/project.json': {'name': 'a', 'targets': {'build': {
+                      'command': log('a'), 'cache': True}}},
+                  'b/project.json': {'name': 'b', 'targets': {'build': {
+                      'command': log('b'), 'cache': True}}}})
+    cache = str(ws.side / 'cache')
+    env = {**D, 'BLD_CACHE_DIR': cache}
+    assert ws.run('run', 'a:build', env=env).code == 0   # the handle is kept
+    db = os.path.join(cache, 'cache.db')
+    os.rename(db, db + '.corrupt-1')
+    for tail in ('-wal', '-shm'):
+        if os.path.exists(db + tail):
+            os.unlink(db + tail)
+    r = ws.run('run', 'b:build', env=env)
+    assert r.code == 0 and 'local cache' not in r.out, r
+    r = ws.run('run', 'b:build', env={'BLD_DAEMON': '0', 'BLD_CACHE_DIR': cache})
+    assert r.code == 0 and 'local cache' in r.out, r
+    assert ws.ran() == ['a', 'b'], ws.ran()
+
+
 def test_no_client_takes_the_daemon_down(make_ws):
     ws = make_ws(long_task_files())
     assert ws.run('daemon', 'start', env=D).code == 0
