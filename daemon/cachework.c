@@ -252,9 +252,8 @@ static bool claim(struct cache_op *op)
 {
 	if (!op->table)
 		return true;
-	bool claimed;
-	struct inflight_job *sj =
-	    inflight_claim(op->table, op->run->tg->tasks[op->job->index].hash, op->job, &claimed);
+	struct inflight_job *sj;
+	bool claimed = share_claim(op->run, op->job, &sj);
 	if (claimed)
 		op->sj = sj;
 	op->unclaimed = !claimed;

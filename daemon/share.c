@@ -35,6 +35,16 @@ struct inflight *share_table(const struct run *run)
 	return run->rq->host ? run->rq->host->inflight : NULL;
 }
 
+bool share_claim(struct run *run, struct job *j, struct inflight_job **ret_sj)
+{
+	const char *dir = run->rq->cache_dir && run->cache ? run->rq->cache_dir : "";
+	char *key = xasprintf("%s:%s", run->tg->tasks[j->index].hash, dir);
+	bool claimed;
+	*ret_sj = inflight_claim(share_table(run), key, j, &claimed);
+	free(key);
+	return claimed;
+}
+
 /* Pause the owner's processes while its own client or any follower's is slow. */
 static void owner_repause(struct job *owner)
 {
@@ -70,10 +80,8 @@ void share_missed(struct run *run, struct job *j)
 		run__task_prepared(run, j, false, NULL); /* abandons it */
 		return;
 	}
-	struct inflight *t = share_table(run);
-	bool claimed = true;
-	struct inflight_job *sj = t ? inflight_claim(t, run->tg->tasks[j->index].hash, j, &claimed)
-	                            : NULL;
+	struct inflight_job *sj = NULL;
+	bool claimed = !share_table(run) || share_claim(run, j, &sj);
 	j->shared = sj;
 	if (claimed) { /* its job was closed since the worker looked */
 		cachework_prepare_claimed(run, j);
