@@ -327,6 +327,35 @@ bool strmap_has(const struct strmap *m, const char *key)
 	return m->cap && find_slot(m, key, str_hash(key))->key;
 }
 
+/* Whether slot k's home h lies cyclically in (hole, k]: then it stays. */
+static bool home_between(size_t hole, size_t k, size_t h)
+{
+	return hole < k ? hole < h && h <= k : hole < h || h <= k;
+}
+
+void *strmap_del(struct strmap *m, const char *key)
+{
+	if (!m->cap)
+		return NULL;
+	struct strmap_slot *s = find_slot(m, key, str_hash(key));
+	if (!s->key)
+		return NULL;
+	void *val = s->val;
+	free(s->key);
+	m->n--;
+	/* Linear probing: shift later slots of the run back over the hole, so
+	 * every key stays reachable from its home slot without tombstones. */
+	size_t mask = m->cap - 1, hole = (size_t)(s - m->slots);
+	for (size_t k = (hole + 1) & mask; m->slots[k].key; k = (k + 1) & mask) {
+		if (home_between(hole, k, m->slots[k].hash & mask))
+			continue;
+		m->slots[hole] = m->slots[k];
+		hole = k;
+	}
+	m->slots[hole] = (struct strmap_slot){0};
+	return val;
+}
+
 bool strmap_next(const struct strmap *m, size_t *it, const char **ret_key, void **ret_val)
 {
 	for (; *it < m->cap; (*it)++) {

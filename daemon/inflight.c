@@ -1,10 +1,9 @@
 /*
  * inflight.c - the in-flight table.  See inflight.h.
  *
- * A chained hash table (FNV-1a of the key, power-of-two buckets, doubled past
- * one job per bucket): a job leaves the table as often as it enters it, and
- * chains make removal plain.  Only tasks running right now are in it, so it
- * stays small; a lookup is one hash and a short chain, no system call.
+ * The jobs sit in a strmap (key -> job; strmap_del takes a job out as often
+ * as one enters).  Only tasks running right now are in it, so it stays small;
+ * a lookup is one hash and a short probe, no system call.
  */
 #include "inflight.h"
 
@@ -17,7 +16,6 @@
 struct inflight_job {
 	struct inflight *table;
 	char *key; /* owned */
-	struct inflight_job *next; /* bucket chain */
 	struct job *owner;
 	struct job **subs; /* in the order they subscribed */
 	size_t nsubs, capsubs;
@@ -26,21 +24,16 @@ struct inflight_job {
 };
 
 struct inflight {
-	pthread_mutex_t lock; /* the buckets and n (see inflight.h, "Threads") */
-	struct inflight_job **buckets;
-	size_t nbuckets; /* a power of two */
-	size_t n;
+	pthread_mutex_t lock; /* jobs (see inflight.h, "Threads") */
+	struct strmap jobs;   /* key -> struct inflight_job (owned) */
 	size_t nsubs; /* followers of all its jobs */
 };
-
-#define INFLIGHT_MIN_BUCKETS 16
 
 struct inflight *inflight_new(void)
 {
 	struct inflight *t = xcalloc(1, sizeof(*t));
 	pthread_mutex_init(&t->lock, NULL);
-	t->nbuckets = INFLIGHT_MIN_BUCKETS;
-	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
+	strmap_init(&t->jobs);
 	return t;
 }
 
@@ -55,12 +48,11 @@ void inflight_free(struct inflight *t)
 {
 	if (!t)
 		return;
-	for (size_t b = 0; b < t->nbuckets; b++)
-		for (struct inflight_job *sj = t->buckets[b], *next; sj; sj = next) {
-			next = sj->next;
-			job_free(sj);
-		}
-	free(t->buckets);
+	size_t it = 0;
+	void *sj;
+	while (strmap_next(&t->jobs, &it, NULL, &sj))
+		job_free(sj);
+	strmap_release(&t->jobs);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -68,7 +60,7 @@ void inflight_free(struct inflight *t)
 size_t inflight_count(struct inflight *t)
 {
 	pthread_mutex_lock(&t->lock);
-	size_t n = t->n;
+	size_t n = t->jobs.n;
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }
@@ -78,56 +70,11 @@ size_t inflight_followers(const struct inflight *t)
 	return t->nsubs;
 }
 
-static struct inflight_job **bucket_of(const struct inflight *t, const char *key)
-{
-	return &t->buckets[str_hash(key) & (t->nbuckets - 1)];
-}
-
-static struct inflight_job *find(const struct inflight *t, const char *key)
-{
-	for (struct inflight_job *sj = *bucket_of(t, key); sj; sj = sj->next)
-		if (!strcmp(sj->key, key))
-			return sj;
-	return NULL;
-}
-
 struct inflight_job *inflight_find(struct inflight *t, const char *key)
 {
 	pthread_mutex_lock(&t->lock);
-	struct inflight_job *sj = find(t, key);
+	struct inflight_job *sj = strmap_get(&t->jobs, key);
 	pthread_mutex_unlock(&t->lock);
-	return sj;
-}
-
-static void grow(struct inflight *t)
-{
-	struct inflight_job **old = t->buckets;
-	size_t nold = t->nbuckets;
-	t->nbuckets *= 2;
-	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
-	for (size_t b = 0; b < nold; b++)
-		for (struct inflight_job *sj = old[b], *next; sj; sj = next) {
-			next = sj->next;
-			struct inflight_job **head = bucket_of(t, sj->key);
-			sj->next = *head;
-			*head = sj;
-		}
-	free(old);
-}
-
-static struct inflight_job *insert(struct inflight *t, const char *key, struct job *owner)
-{
-	if (t->n >= t->nbuckets)
-		grow(t);
-	struct inflight_job *sj = xcalloc(1, sizeof(*sj));
-	sj->table = t;
-	sj->key = xstrdup(key);
-	sj->owner = owner;
-	sj->phase = INFLIGHT_CLAIMED;
-	struct inflight_job **head = bucket_of(t, key);
-	sj->next = *head;
-	*head = sj;
-	t->n++;
 	return sj;
 }
 
@@ -135,10 +82,16 @@ struct inflight_job *inflight_claim(struct inflight *t, const char *key, struct 
                                     bool *ret_claimed)
 {
 	pthread_mutex_lock(&t->lock);
-	struct inflight_job *sj = find(t, key);
+	struct inflight_job *sj = strmap_get(&t->jobs, key);
 	*ret_claimed = !sj;
-	if (!sj)
-		sj = insert(t, key, owner);
+	if (!sj) {
+		sj = xcalloc(1, sizeof(*sj));
+		sj->table = t;
+		sj->key = xstrdup(key);
+		sj->owner = owner;
+		sj->phase = INFLIGHT_CLAIMED;
+		strmap_put(&t->jobs, key, sj);
+	}
 	pthread_mutex_unlock(&t->lock);
 	return sj;
 }
@@ -156,12 +109,8 @@ void inflight_close(struct inflight *t, struct inflight_job *sj, struct job ***r
                     size_t *ret_n)
 {
 	pthread_mutex_lock(&t->lock);
-	for (struct inflight_job **pp = bucket_of(t, sj->key); *pp; pp = &(*pp)->next)
-		if (*pp == sj) {
-			*pp = sj->next;
-			t->n--;
-			break;
-		}
+	if (strmap_get(&t->jobs, sj->key) == sj)
+		strmap_del(&t->jobs, sj->key);
 	pthread_mutex_unlock(&t->lock);
 	inflight_take_subs(sj, ret_subs, ret_n);
 	job_free(sj);

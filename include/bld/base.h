@@ -81,6 +81,9 @@ void *strmap_put(struct strmap *m, const char *key, void *val);
 /* Value for key, or NULL. */
 void *strmap_get(const struct strmap *m, const char *key);
 bool strmap_has(const struct strmap *m, const char *key);
+/* Remove key; returns its value (NULL when absent).  Iterating while
+ * deleting is not supported. */
+void *strmap_del(struct strmap *m, const char *key);
 /* Iterate: start with *it = 0; returns false at the end. */
 bool strmap_next(const struct strmap *m, size_t *it, const char **ret_key, void **ret_val);
 

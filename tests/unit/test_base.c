@@ -29,6 +29,52 @@ static void sbuf_grows_and_formats(void **state)
 	sbuf_release(&sb);
 }
 
+/* Random puts and deletes against a plain array: after each, every key is
+ * found exactly when it should be (deletes shift probe runs back, wrapping
+ * around the end of the slots). */
+static void strmap_deletes_keep_every_other_key_reachable(void **state)
+{
+	(void)state;
+	enum { NKEYS = 300 };
+	bool in[NKEYS] = {0};
+	size_t n = 0;
+	struct strmap m;
+	strmap_init(&m);
+	unsigned seed = 12345;
+	char key[16];
+	for (int step = 0; step < 40000; step++) {
+		seed = seed * 1103515245u + 12345u;
+		int k = (int)((seed >> 8) % NKEYS);
+		snprintf(key, sizeof(key), "k%d", k);
+		if ((seed >> 20) & 1) {
+			if (!in[k])
+				n++;
+			in[k] = true;
+			strmap_put(&m, key, (void *)(intptr_t)(k + 1));
+		} else {
+			void *v = strmap_del(&m, key);
+			assert_ptr_equal(v, in[k] ? (void *)(intptr_t)(k + 1) : NULL);
+			if (in[k])
+				n--;
+			in[k] = false;
+		}
+		assert_int_equal(m.n, n);
+		if (step % 97)
+			continue;
+		for (int i = 0; i < NKEYS; i++) {
+			snprintf(key, sizeof(key), "k%d", i);
+			assert_ptr_equal(strmap_get(&m, key), in[i] ? (void *)(intptr_t)(i + 1) : NULL);
+		}
+	}
+	size_t it = 0, seen = 0;
+	while (strmap_next(&m, &it, NULL, NULL))
+		seen++;
+	assert_int_equal(seen, n);
+	assert_null(strmap_del(&m, "never"));
+	strmap_release(&m);
+	assert_null(strmap_del(&m, "k1")); /* an empty map */
+}
+
 static void strmap_holds_many_keys(void **state)
 {
 	struct strmap m;
@@ -137,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sbuf_grows_and_formats),
 		cmocka_unit_test(strmap_holds_many_keys),
+		cmocka_unit_test(strmap_deletes_keep_every_other_key_reachable),
 		cmocka_unit_test(strvec_splits_on_any_separator),
 		cmocka_unit_test(paths_normalize_and_stay_safe),
 		cmocka_unit_test(mkdir_p_refuses_an_empty_path),
