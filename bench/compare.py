@@ -32,6 +32,7 @@ import shlex
 import shutil
 import signal
 import threading
+import zlib
 import subprocess
 import sys
 import time
@@ -1056,7 +1057,9 @@ def parse_args():
 			help="--parallel/--concurrency given to every tool")
 	ap.add_argument("--affected-files", type=int, default=100)
 	ap.add_argument("--scenario", action="append", help="only these scenarios (repeatable)")
-	ap.add_argument("--workdir", default="/tmp/bld-bench")
+	# one folder per checkout: two checkouts benchmarking at once must not share (genws --force)
+	ap.add_argument("--workdir", default="/tmp/bld-bench-%08x" % (zlib.crc32(HERE.encode())),
+			help="where the workspace is generated (default: one folder per checkout)")
 	ap.add_argument("--peers-dir", default="/tmp/bld-bench-peers")
 	ap.add_argument("--no-peers", action="store_true", help="bld only")
 	ap.add_argument("--npm-timeout", type=int, default=180)
