@@ -583,6 +583,24 @@ static int plan_if_absent(struct gen_plan *plan, const char *path, const char *t
 	return exists ? 0 : gen__plan_render(plan, path, tmpl, vars, err);
 }
 
+/* A file of a generated folder and the template it comes from. */
+struct dir_file {
+	const char *file, *tmpl;
+};
+
+/* Each of files under dir, when absent (a file made earlier is the user's). */
+static int plan_files(struct gen_plan *plan, const char *dir, const struct dir_file *files,
+                      size_t n, const struct strmap *vars, struct bld_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc >= 0 && i < n; i++) {
+		char *path = xasprintf("%s/%s", dir, files[i].file);
+		rc = plan_if_absent(plan, path, files[i].tmpl, vars, err);
+		free(path);
+	}
+	return rc;
+}
+
 /* tsconfig.base.json with the path alias of the constructs package. */
 static int plan_tsconfig_base(struct gen_plan *plan, const struct api *a, struct bld_err *err)
 {
@@ -639,9 +657,7 @@ static int plan_apis_index(struct gen_plan *plan, const struct api *a, struct bl
 
 static int plan_cdk(struct gen_plan *plan, struct api *a, struct bld_err *err)
 {
-	static const struct {
-		const char *file, *tmpl;
-	} shared[] = {
+	static const struct dir_file shared[] = {
 	    {"tsconfig.json", "constructs/tsconfig.json"},
 	    {"package.json", "constructs/package.json"},
 	    {"src/index.ts", "constructs/index.ts"},
@@ -652,12 +668,7 @@ static int plan_cdk(struct gen_plan *plan, struct api *a, struct bld_err *err)
 	    {"src/core/api/rest-api.ts", "constructs/core/rest-api.ts"},
 	    {"src/core/api/http-api.ts", "constructs/core/http-api.ts"},
 	};
-	int rc = 0;
-	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(shared); i++) {
-		char *path = xasprintf(CONSTRUCTS "/%s", shared[i].file);
-		rc = plan_if_absent(plan, path, shared[i].tmpl, &a->vars, err);
-		free(path);
-	}
+	int rc = plan_files(plan, CONSTRUCTS, shared, ARRAY_LEN(shared), &a->vars, err);
 	char *api_file = xasprintf(CONSTRUCTS "/src/app/apis/%s.ts", a->name);
 	bool rest = !strcmp(a->compute, compute_types[0]);
 	const char *tmpl = a->streaming ? "constructs/app/api-stream.ts"
@@ -700,35 +711,39 @@ static int plan_terraform_project(struct gen_plan *plan, const struct api *a, st
 /* The modules every API shares: one per kind of API, and the OpenAPI reader they use. */
 static int plan_terraform_core(struct gen_plan *plan, struct api *a, struct bld_err *err)
 {
-	static const char *const kinds[] = {"rest", "http"};
-	static const struct {
-		const char *file, *tmpl; /* %s: the kind */
-	} core[] = {
-	    {"versions.tf", "terraform/versions.tf"}, {"variables.tf", "terraform/variables.tf"},
-	    {"lambdas.tf", "terraform/lambdas.tf"},   {"auth.tf", "terraform/auth.tf"},
-	    {"main.tf", "terraform/%s-main.tf"},      {"outputs.tf", "terraform/%s-outputs.tf"},
+	static const struct dir_file core[] = {
+	    {"versions.tf", "terraform/versions.tf"},
+	    {"variables.tf", "terraform/variables.tf"},
+	    {"lambdas.tf", "terraform/lambdas.tf"},
+	    {"auth.tf", "terraform/auth.tf"},
 	};
-	static const char *const spec[] = {"versions.tf", "variables.tf", "main.tf", "outputs.tf"};
+	static const struct {
+		const char *dir;
+		struct dir_file own[2];
+	} kinds[] = {
+	    {TERRAFORM "/src/core/api/rest-api",
+	     {{"main.tf", "terraform/rest-main.tf"}, {"outputs.tf", "terraform/rest-outputs.tf"}}},
+	    {TERRAFORM "/src/core/api/http-api",
+	     {{"main.tf", "terraform/http-main.tf"}, {"outputs.tf", "terraform/http-outputs.tf"}}},
+	};
+	static const struct dir_file spec[] = {
+	    {"versions.tf", "terraform/openapi/versions.tf"},
+	    {"variables.tf", "terraform/openapi/variables.tf"},
+	    {"main.tf", "terraform/openapi/main.tf"},
+	    {"outputs.tf", "terraform/openapi/outputs.tf"},
+	};
 	int rc = 0;
 	for (size_t k = 0; rc >= 0 && k < ARRAY_LEN(kinds); k++) {
 		strmap_put(&a->vars, "kind", k ? "HTTP" : "REST");
 		strmap_put(&a->vars, "rest", k ? "" : "true");
-		for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(core); i++) {
-			char *path =
-			    xasprintf(TERRAFORM "/src/core/api/%s-api/%s", kinds[k], core[i].file);
-			char *tmpl = xasprintf(core[i].tmpl, kinds[k]);
-			rc = plan_if_absent(plan, path, tmpl, &a->vars, err);
-			free(tmpl);
-			free(path);
-		}
+		rc = plan_files(plan, kinds[k].dir, core, ARRAY_LEN(core), &a->vars, err);
+		if (rc >= 0)
+			rc = plan_files(plan, kinds[k].dir, kinds[k].own, ARRAY_LEN(kinds[k].own),
+			                &a->vars, err);
 	}
-	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(spec); i++) {
-		char *path = xasprintf(TERRAFORM "/src/core/api/openapi/%s", spec[i]);
-		char *tmpl = xasprintf("terraform/openapi/%s", spec[i]);
-		rc = plan_if_absent(plan, path, tmpl, &a->vars, err);
-		free(tmpl);
-		free(path);
-	}
+	if (rc >= 0)
+		rc = plan_files(plan, TERRAFORM "/src/core/api/openapi", spec, ARRAY_LEN(spec),
+		                &a->vars, err);
 	bool rest = !strcmp(a->compute, compute_types[0]);
 	strmap_put(&a->vars, "kind", rest ? "REST" : "HTTP");
 	strmap_put(&a->vars, "rest", rest ? "true" : "");
@@ -738,20 +753,14 @@ static int plan_terraform_core(struct gen_plan *plan, struct api *a, struct bld_
 /* The streaming module (one function behind a Function URL), for --infra streaming-lambda. */
 static int plan_terraform_stream(struct gen_plan *plan, struct api *a, struct bld_err *err)
 {
-	static const struct {
-		const char *file, *tmpl;
-	} files[] = {
+	static const struct dir_file files[] = {
 	    {"versions.tf", "terraform/versions.tf"},
 	    {"variables.tf", "terraform/stream-variables.tf"},
 	    {"main.tf", "terraform/stream-main.tf"},
 	    {"outputs.tf", "terraform/stream-outputs.tf"},
 	};
-	int rc = 0;
-	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(files); i++) {
-		char *path = xasprintf(TERRAFORM "/src/core/api/stream-api/%s", files[i].file);
-		rc = plan_if_absent(plan, path, files[i].tmpl, &a->vars, err);
-		free(path);
-	}
+	int rc = plan_files(plan, TERRAFORM "/src/core/api/stream-api", files, ARRAY_LEN(files),
+	                    &a->vars, err);
 	/* The Function URL takes IAM auth, whatever --auth says (as the CDK construct). */
 	strmap_put(&a->vars, "kind", "streaming Function URL");
 	strmap_put(&a->vars, "auth", "IAM");
@@ -762,9 +771,7 @@ static int plan_terraform_stream(struct gen_plan *plan, struct api *a, struct bl
 /* The root module (packages/tf-infra) when absent, and the API's own file in it. */
 static int plan_terraform_root(struct gen_plan *plan, struct api *a, struct bld_err *err)
 {
-	static const struct {
-		const char *file, *tmpl;
-	} files[] = {
+	static const struct dir_file files[] = {
 	    {"project.json", "terraform/root/project.json"},
 	    {"src/providers.tf", "terraform/root/providers.tf"},
 	    {"src/variables.tf", "terraform/root/variables.tf"},
@@ -772,12 +779,7 @@ static int plan_terraform_root(struct gen_plan *plan, struct api *a, struct bld_
 	    {"src/outputs.tf", "terraform/root/outputs.tf"},
 	    {"src/env/dev.tfvars", "terraform/root/dev.tfvars"},
 	};
-	int rc = 0;
-	for (size_t i = 0; rc >= 0 && i < ARRAY_LEN(files); i++) {
-		char *path = xasprintf(TF_ROOT "/%s", files[i].file);
-		rc = plan_if_absent(plan, path, files[i].tmpl, &a->vars, err);
-		free(path);
-	}
+	int rc = plan_files(plan, TF_ROOT, files, ARRAY_LEN(files), &a->vars, err);
 	char *api = xasprintf(TF_ROOT "/src/%s.tf", a->name);
 	if (rc >= 0)
 		rc = gen__plan_render(plan, api, "terraform/root/api.tf", &a->vars, err);
