@@ -1,25 +1,40 @@
 /*
  * proc.c - child processes over libuv.  See proc.h.
  *
- * Four handles per proc (process, two pipes, a timer); the proc is freed in
- * the close callback of the last one.  The timer serves two purposes, one at
- * a time: escalating SIGTERM to SIGKILL, and bounding the wait for the pipes'
- * end of file after the process exited (a background grandchild may hold
- * them open).
+ * A child is started with posix_spawn(), which glibc implements with
+ * clone(CLONE_VM | CLONE_VFORK): the child borrows the engine's memory until
+ * it calls execve.  libuv's uv_spawn (1.44) forks instead, copying the page
+ * tables of the whole engine (tens of MB for a resident daemon) for every
+ * task and tearing the copy down again at execve: most of the engine's CPU in
+ * a cold build (docs/benchmarks.md).  The child's exit is watched through a
+ * pidfd (Linux 5.3) polled on the loop, then reaped with waitpid; libuv's
+ * SIGCHLD handler reaps only its own uv_process_t children, never ours.
+ *
+ * Four handles per proc (the pidfd's poll, two pipes, a timer); the proc is
+ * freed in the close callback of the last one.  The timer serves two
+ * purposes, one at a time: escalating SIGTERM to SIGKILL, and bounding the
+ * wait for the pipes' end of file after the process exited (a background
+ * grandchild may hold them open).
  */
 #include "proc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bld/base.h"
 
 #define DRAIN_MS 200
 
 struct proc {
-	uv_process_t process;
+	uv_poll_t exit_watch; /* the pidfd: readable once the child has exited */
 	uv_pipe_t out, err;
 	uv_timer_t timer;
 	int open_handles;
@@ -29,6 +44,7 @@ struct proc {
 	bool out_open, err_open; /* pipes not yet at end of file */
 	int exit_code;
 	int pid;
+	int pidfd;
 	proc_output_fn on_output;
 	proc_exit_fn on_exit;
 	void *ctx;
@@ -38,6 +54,8 @@ struct proc {
 static void closed_cb(uv_handle_t *h)
 {
 	struct proc *p = h->data;
+	if (h == (uv_handle_t *)&p->exit_watch)
+		close(p->pidfd); /* only now: libuv has forgotten the fd */
 	if (--p->open_handles == 0)
 		free(p);
 }
@@ -58,7 +76,7 @@ static void maybe_report(struct proc *p)
 	close_handle(p, (uv_handle_t *)&p->out);
 	close_handle(p, (uv_handle_t *)&p->err);
 	close_handle(p, (uv_handle_t *)&p->timer);
-	close_handle(p, (uv_handle_t *)&p->process);
+	close_handle(p, (uv_handle_t *)&p->exit_watch);
 }
 
 static void pipe_done(struct proc *p, uv_pipe_t *pipe)
@@ -109,11 +127,11 @@ static void drain_timeout_cb(uv_timer_t *t)
 	uv_kill(-p->pid, SIGKILL);
 }
 
-static void exit_cb(uv_process_t *pr, int64_t status, int term_signal)
+/* The child is gone: status as waitpid gives it. */
+static void exited(struct proc *p, int status)
 {
-	struct proc *p = pr->data;
 	p->exited = true;
-	p->exit_code = term_signal ? 128 + term_signal : (int)status;
+	p->exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	if (p->killing)
 		uv_kill(-p->pid, SIGKILL); /* leftovers of the group */
 	uv_timer_stop(&p->timer);
@@ -122,50 +140,148 @@ static void exit_cb(uv_process_t *pr, int64_t status, int term_signal)
 	maybe_report(p);
 }
 
+static void exit_watch_cb(uv_poll_t *w, int status, int events)
+{
+	struct proc *p = w->data;
+	int st = 0;
+	pid_t r;
+	while ((r = waitpid(p->pid, &st, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r == 0)
+		return; /* not yet: a spurious wake-up */
+	uv_poll_stop(w);
+	/* r < 0 (ECHILD) cannot happen while nothing else reaps our children; if it
+	 * did, the status is lost: report a failure rather than wait forever */
+	exited(p, r < 0 ? 1 << 8 : st);
+}
+
+/* fd itself, or a copy of it above 2 when it is 0, 1 or 2 (the child's stdio
+ * slots, where the child's first dup2 would overwrite it before the second
+ * one read it); only an engine started with closed stdio gets such fds.
+ * -1 on failure (fd closed). */
+static int off_stdio(int fd)
+{
+	if (fd > 2)
+		return fd;
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return hi;
+}
+
+/* Two close-on-exec pipes for stdout and stderr ([0] read, [1] write); 0 or
+ * -errno, with every fd set to -1 or open (the caller closes them). */
+static int make_pipes(int out[2], int err[2])
+{
+	out[0] = out[1] = err[0] = err[1] = -1;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		out[i] = off_stdio(out[i]);
+		err[i] = off_stdio(err[i]);
+		if (out[i] < 0 || err[i] < 0)
+			return -EMFILE;
+	}
+	return 0;
+}
+
+static void close_fds(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* /bin/sh -c command in a new session (so its own process group), stdin from
+ * /dev/null, stdout and stderr to the pipes, every signal at its default and
+ * unblocked (the engine ignores SIGPIPE; a task must not).  The engine's
+ * other fds are all close-on-exec: closing them in the child before its exec
+ * (posix_spawn_file_actions_addclosefrom_np) would keep the loop waiting
+ * longer, as close() of SQLite's locked files is not cheap.
+ * 0 and *ret_pid, or -errno (from chdir or execve too: glibc reports them). */
+static int spawn_sh(const struct proc_opts *o, int out_w, int err_w, pid_t *ret_pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+	                                    POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out_w, 1);
+	posix_spawn_file_actions_adddup2(&fa, err_w, 2);
+	posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
+	char *args[] = {"/bin/sh", "-c", (char *)o->command, NULL};
+	int rc = posix_spawn(ret_pid, args[0], &fa, &attr, args, o->env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return -rc;
+}
+
+/* Kill a child we cannot watch, and reap it. */
+static void kill_and_reap(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 int proc_spawn(uv_loop_t *loop, const struct proc_opts *o, struct proc **ret, struct bld_err *err)
 {
+	int out[2], errp[2];
+	int rc = make_pipes(out, errp);
+	if (rc < 0) {
+		close_fds(out, 2);
+		close_fds(errp, 2);
+		return bld_err_set(err, rc, "cannot make pipes for /bin/sh in %s: %s", o->cwd,
+		                   strerror(-rc));
+	}
 	struct proc *p = xcalloc(1, sizeof(*p));
 	p->on_output = o->on_output;
 	p->on_exit = o->on_exit;
 	p->ctx = o->ctx;
+	p->pidfd = -1;
 	uv_pipe_init(loop, &p->out, 0);
 	uv_pipe_init(loop, &p->err, 0);
 	uv_timer_init(loop, &p->timer);
-	p->out.data = p->err.data = p->timer.data = p->process.data = p;
+	p->out.data = p->err.data = p->timer.data = p->exit_watch.data = p;
 	p->open_handles = 3;
-
-	char *args[] = {"/bin/sh", "-c", (char *)o->command, NULL};
-	uv_stdio_container_t stdio[3] = {
-	    {.flags = UV_IGNORE},
-	    {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->out},
-	    {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->err},
-	};
-	uv_process_options_t po = {
-	    .exit_cb = exit_cb,
-	    .file = args[0],
-	    .args = args,
-	    .env = o->env,
-	    .cwd = o->cwd,
-	    .flags = UV_PROCESS_DETACHED, /* setsid: its own process group */
-	    .stdio_count = 3,
-	    .stdio = stdio,
-	};
-	int rc = uv_spawn(loop, &p->process, &po);
+	/* once opened, a pipe handle owns its read end (uv_close closes it) */
+	rc = uv_pipe_open(&p->out, out[0]);
+	if (rc < 0)
+		close(out[0]);
+	if (rc >= 0 && (rc = uv_pipe_open(&p->err, errp[0])) < 0)
+		close(errp[0]);
+	pid_t pid = -1;
+	if (rc >= 0)
+		rc = spawn_sh(o, out[1], errp[1], &pid);
+	close(out[1]);
+	close(errp[1]);
+	if (rc >= 0 && (p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+		rc = -errno;
+	if (rc >= 0)
+		rc = uv_poll_init(loop, &p->exit_watch, p->pidfd);
 	if (rc < 0) {
-		/* the process handle is initialised even on failure: close it too */
-		p->open_handles = 4;
+		if (pid > 0)
+			kill_and_reap(pid);
+		if (p->pidfd >= 0)
+			close(p->pidfd);
 		p->reported = true;
 		close_handle(p, (uv_handle_t *)&p->out);
 		close_handle(p, (uv_handle_t *)&p->err);
 		close_handle(p, (uv_handle_t *)&p->timer);
-		close_handle(p, (uv_handle_t *)&p->process);
 		return bld_err_set(err, rc, "cannot start /bin/sh in %s: %s", o->cwd,
-		                   uv_strerror(rc));
+		                   strerror(-rc));
 	}
 	p->open_handles = 4;
 	p->open_pipes = 2;
 	p->out_open = p->err_open = true;
-	p->pid = p->process.pid;
+	p->pid = pid;
+	uv_poll_start(&p->exit_watch, UV_READABLE, exit_watch_cb);
 	uv_read_start((uv_stream_t *)&p->out, alloc_cb, read_cb);
 	uv_read_start((uv_stream_t *)&p->err, alloc_cb, read_cb);
 	*ret = p;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -163,12 +164,103 @@ static void kill_stops_the_process_group_grandchildren_too(void **state)
 	capture_release(&c);
 }
 
+static long minor_faults(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+/* A spawn must not fork the engine: fork() copies the page tables of the whole
+ * engine and write-protects its memory, so the engine's next write to every page
+ * faults.  posix_spawn (vfork semantics) leaves the engine's memory alone. */
+static void spawning_leaves_the_engines_memory_alone(void **state)
+{
+	const size_t size = 64u << 20, page = (size_t)sysconf(_SC_PAGESIZE);
+	char *mem = xmalloc(size);
+	memset(mem, 1, size);
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct capture c[4];
+	long faults = 0;
+	for (int i = 0; i < 4; i++) {
+		spawn(&loop, &c[i], "exit 0");
+		long f0 = minor_faults();
+		for (size_t off = 0; off < size; off += page)
+			mem[off] = (char)i;
+		faults += minor_faults() - f0;
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+	for (int i = 0; i < 4; i++) {
+		assert_true(c[i].exited);
+		assert_int_equal(c[i].exit_code, 0);
+		capture_release(&c[i]);
+	}
+	/* a fork makes size / page (16,384) faults per spawn */
+	assert_true(faults < (long)(size / page / 4));
+	assert_int_equal(uv_loop_close(&loop), 0);
+	free(mem);
+}
+
+/* The engine ignores SIGPIPE and may block signals; the task gets the defaults. */
+static void task_gets_default_signals(void **state)
+{
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct capture c, d;
+	/* ignored on entry, a signal stays ignored in sh: it would survive and echo */
+	spawn(&loop, &c, "kill -PIPE $$; echo survived");
+	spawn(&loop, &d, "kill -TERM $$; echo survived");
+	uv_run(&loop, UV_RUN_DEFAULT);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	assert_int_equal(c.exit_code, 128 + SIGPIPE);
+	assert_int_equal(c.out.len, 0);
+	assert_int_equal(d.exit_code, 128 + SIGTERM);
+	assert_int_equal(d.out.len, 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	capture_release(&c);
+	capture_release(&d);
+}
+
+/* A missing working folder fails the spawn (no child left behind), and says where. */
+static void missing_cwd_is_an_error(void **state)
+{
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	char *env[] = {"PATH=/usr/bin:/bin", NULL};
+	struct capture c;
+	memset(&c, 0, sizeof(c));
+	struct proc_opts o = {.command = "true",
+	                      .cwd = "/nonexistent/bld-test",
+	                      .env = env,
+	                      .on_output = on_output,
+	                      .on_exit = on_exit_cb,
+	                      .ctx = &c};
+	struct bld_err err;
+	bld_err_clear(&err);
+	struct proc *p = NULL;
+	assert_true(proc_spawn(&loop, &o, &p, &err) < 0);
+	assert_non_null(strstr(err.msg, "/nonexistent/bld-test"));
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_false(c.exited);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(output_and_exit_status),
 	    cmocka_unit_test(paused_output_is_not_lost),
 	    cmocka_unit_test(kill_stops_the_process_group_grandchildren_too),
+	    cmocka_unit_test(spawning_leaves_the_engines_memory_alone),
+	    cmocka_unit_test(task_gets_default_signals),
+	    cmocka_unit_test(missing_cwd_is_an_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
