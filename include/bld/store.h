@@ -252,8 +252,9 @@ int cache_cmd_why(struct cache *c, const char *task_id, const cJSON *manifest, s
  * sharing BLD_CACHE_DIR) thus run a task of one hash one at a time; the
  * others wait, look up again and restore.  A resident engine deduplicates
  * the tasks of its own requests by hash first (its in-flight table) and
- * takes this lock once per hash.  flock on a file under <cache>/locks/: the
- * kernel releases it when its holder dies.  Never blocks.
+ * takes this lock once per hash.  A record lock on one byte of
+ * <cache>/locks/tasks (fcntl F_OFD_SETLK): the kernel releases it when its
+ * holder dies.  Never blocks.
  */
 struct cache_task_lock;
 /* 1 and *ret_lock when taken, 0 when another holder has it (retry later),

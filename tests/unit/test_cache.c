@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sqlite3.h>
@@ -737,13 +738,69 @@ static void task_lock_excludes_a_second_taker_until_released(void **state)
 	assert_int_equal(cache_task_lock_try(e.c, "fedcba9876543210fedcba9876543210", &b, &err), 1);
 	cache_task_lock_release(b);
 	cache_task_lock_release(a);
-	char *path = xasprintf("%s/locks/%s.lock", e.cache_dir, h);
-	assert_false(file_exists(path)); /* released locks leave no file */
 	assert_int_equal(cache_task_lock_try(e.c, h, &a, &err), 1);
 	cache_task_lock_release(a);
 	cache_task_lock_release(NULL);
 	assert_true(cache_task_lock_try(e.c, "../x", &a, &err) < 0);
-	free(path);
+	env_free(&e);
+}
+
+/* Names in dir, but . and .. */
+static size_t count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	size_t n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* This process's open fds on files under dir. */
+static size_t fds_under(const char *dir)
+{
+	DIR *d = opendir("/proc/self/fd");
+	size_t n = 0;
+	struct dirent *de;
+	char link[4096];
+	while (d && (de = readdir(d))) {
+		char *p = xasprintf("/proc/self/fd/%s", de->d_name);
+		ssize_t len = readlink(p, link, sizeof(link) - 1);
+		free(p);
+		if (len > 0) {
+			link[len] = '\0';
+			n += str_starts(link, dir);
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* A lock makes no file of its own: one file holds every task's lock (making and
+ * removing a file per task was most of a daemon's CPU in a cold build), and the
+ * process opens it once, not once per lock (every spawned child copies the fd
+ * table and closes each copy at exec). */
+static void task_locks_share_one_file(void **state)
+{
+	struct env e;
+	env_init(&e, "[]");
+	struct bld_err err = {0};
+	struct cache_task_lock *l[3] = {NULL};
+	const char *h[3] = {"00000000000000000000000000000001", "10000000000000000000000000000000",
+	                    "fffffffffffffff0ffffffffffffffff"};
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(cache_task_lock_try(e.c, h[i], &l[i], &err), 1);
+	char *dir = xasprintf("%s/locks", e.cache_dir);
+	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(fds_under(dir), 1);
+	for (int i = 0; i < 3; i++)
+		cache_task_lock_release(l[i]);
+	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(fds_under(dir), 0);
+	free(dir);
 	env_free(&e);
 }
 
@@ -773,23 +830,40 @@ static void task_lock_is_released_when_its_holder_dies(void **state)
 	close(go[1]);
 	int st;
 	waitpid(pid, &st, 0);
-	char *path = xasprintf("%s/locks/%s.lock", e.cache_dir, h);
-	assert_true(file_exists(path)); /* the dead holder could not unlink it */
-	struct cache_task_lock *held = NULL;
-	const char *h2 = "00000000000000000000000000000043";
-	assert_int_equal(cache_task_lock_try(e.c, h2, &held, &err), 1);
-	cache__gc_locks(e.c); /* prune: the stale file goes, the held one stays */
-	assert_false(file_exists(path));
-	char *path2 = xasprintf("%s/locks/%s.lock", e.cache_dir, h2);
-	assert_true(file_exists(path2));
-	cache_task_lock_release(held);
-	free(path2);
-	free(path);
 	assert_int_equal(cache_task_lock_try(e.c, h, &l, &err), 1);
 	cache_task_lock_release(l);
 	close(go[0]);
 	close(ready[0]);
 	close(ready[1]);
+	env_free(&e);
+}
+
+/* Prune removes the per-task lock files of older engines that died holding them,
+ * keeps one still held, and keeps the shared lock file. */
+static void prune_removes_stale_lock_files_of_older_engines(void **state)
+{
+	struct env e;
+	env_init(&e, "[]");
+	struct bld_err err = {0};
+	struct cache_task_lock *l = NULL;
+	assert_int_equal(cache_task_lock_try(e.c, "00000000000000000000000000000042", &l, &err), 1);
+	char *stale = xasprintf("%s/locks/00000000000000000000000000000043.lock", e.cache_dir);
+	char *held = xasprintf("%s/locks/00000000000000000000000000000044.lock", e.cache_dir);
+	char *shared = xasprintf("%s/locks/tasks", e.cache_dir);
+	assert_int_equal(file_write_atomic(stale, "", 0, 0644), 0);
+	assert_int_equal(file_write_atomic(held, "", 0, 0644), 0);
+	int fd = open(held, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	cache__gc_locks(e.c);
+	assert_false(file_exists(stale));
+	assert_true(file_exists(held));
+	assert_true(file_exists(shared));
+	close(fd);
+	cache_task_lock_release(l);
+	free(stale);
+	free(held);
+	free(shared);
 	env_free(&e);
 }
 
@@ -1000,7 +1074,9 @@ int main(void)
 	    cmocka_unit_test(oversized_terminal_output_is_not_cached),
 	    cmocka_unit_test(output_changed_while_stored_makes_no_entry),
 	    cmocka_unit_test(task_lock_excludes_a_second_taker_until_released),
+	    cmocka_unit_test(task_locks_share_one_file),
 	    cmocka_unit_test(task_lock_is_released_when_its_holder_dies),
+	    cmocka_unit_test(prune_removes_stale_lock_files_of_older_engines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
