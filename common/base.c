@@ -137,6 +137,53 @@ void sbuf_addc(struct sbuf *sb, char c)
 	sbuf_add(sb, &c, 1);
 }
 
+/* The escape of c, a byte JSON may not hold as it is: into buf (7 bytes). */
+static const char *json_escape(unsigned char c, char *buf)
+{
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	}
+	snprintf(buf, 7, "\\u%04x", c);
+	return buf;
+}
+
+void sbuf_add_json_mem(struct sbuf *sb, const char *s, size_t len)
+{
+	sbuf_grow(sb, len + 2);
+	sbuf_addc(sb, '"');
+	const char *end = s + len;
+	while (s < end) {
+		const char *run = s; /* bytes that go as they are */
+		while (run < end && (unsigned char)*run >= 0x20 && *run != '"' && *run != '\\')
+			run++;
+		sbuf_add(sb, s, (size_t)(run - s));
+		if (run == end)
+			break;
+		char buf[7];
+		sbuf_adds(sb, json_escape((unsigned char)*run, buf));
+		s = run + 1;
+	}
+	sbuf_addc(sb, '"');
+}
+
+void sbuf_add_json_str(struct sbuf *sb, const char *s)
+{
+	sbuf_add_json_mem(sb, s, strlen(s));
+}
+
 void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap)
 {
 	va_list cp;

@@ -156,8 +156,60 @@ static bool has_targets(const struct ws_project *p, const struct strvec *targets
 	return !targets->n;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The frames answering a plain `show projects` on ws: every name, sorted, a line each. */
+static struct snapshot_blob *listing_new(const struct workspace *ws)
+{
+	const char **names = xcalloc(ws->nprojects + 1, sizeof(*names));
+	for (size_t i = 0; i < ws->nprojects; i++)
+		names[i] = ws->projects[i].name;
+	qsort(names, ws->nprojects, sizeof(*names), name_cmp);
+	struct sbuf text = SBUF_INIT, frames = SBUF_INIT;
+	sbuf_init(&text);
+	sbuf_init(&frames);
+	for (size_t i = 0; i < ws->nprojects; i++) {
+		sbuf_adds(&text, names[i]);
+		sbuf_addc(&text, '\n');
+	}
+	free(names);
+	request_text_frames(&frames, text.buf, text.len);
+	sbuf_release(&text);
+	struct snapshot_blob *b = xmalloc(sizeof(*b) + frames.len);
+	b->len = frames.len;
+	memcpy(b->data, frames.buf, frames.len);
+	sbuf_release(&frames);
+	return b;
+}
+
+/* `show projects` with no pattern, filter or --json: the answer r's generation
+ * keeps (made by the first request that asks).  False when r asks for more. */
+static bool show_listing(struct request *r, const struct workspace *ws)
+{
+	static const char *const narrowing[] = {"projects", "exclude", "type", "withTarget"};
+	for (size_t i = 0; i < ARRAY_LEN(narrowing); i++)
+		if (cJSON_GetObjectItemCaseSensitive(r->args, narrowing[i]))
+			return false;
+	if (!r->snap || r->snap->ws != ws || request_arg_bool(r, "json") || wants_affected(r))
+		return false;
+	struct snapshot_blob *b = atomic_load(&r->snap->listing);
+	if (!b) {
+		struct snapshot_blob *mine = listing_new(ws), *none = NULL;
+		b = atomic_compare_exchange_strong(&r->snap->listing, &none, mine) ? mine : none;
+		if (b != mine)
+			free(mine); /* another request kept its own first */
+	}
+	request_send_frames(r, b->data, b->len);
+	return true;
+}
+
 static int show_projects(struct request *r, struct workspace *ws, struct bld_err *err)
 {
+	if (show_listing(r, ws))
+		return 0;
 	struct strvec names, with;
 	strvec_init(&names);
 	strvec_init(&with);
@@ -332,9 +384,16 @@ static int select_tasks(struct request *r, struct workspace *ws, struct task_gra
 	if (rc >= 0)
 		rc = cmd_select_projects(r, ws, &tq.projects, err);
 	if (rc >= 0)
-		rc = task_graph_build(ws, &tq, ret_tg, err);
+		rc = cmd_task_graph(r, ws, &tq, ret_tg, err);
 	tg_request_release(&tq);
 	return rc;
+}
+
+int cmd_task_graph(struct request *r, struct workspace *ws, const struct tg_request *tq,
+                   struct task_graph **ret_tg, struct bld_err *err)
+{
+	bool kept = r->snap && r->snap->ws == ws && !request_arg_str(r, "shard");
+	return tg_memo_build(kept ? r->snap->graphs : NULL, ws, tq, ret_tg, err);
 }
 
 struct cache *cmd_open_cache(struct request *r, const struct workspace *ws)

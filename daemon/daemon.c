@@ -173,6 +173,19 @@ static void flush_cb(uv_prepare_t *p)
 		conn_flush(d->dirty);
 }
 
+/* Bytes were added to c->out: write them now when they fill a chunk, else
+ * before the loop next waits (flush_cb). */
+static void conn_queued(struct conn *c)
+{
+	if (c->out.len >= CONN_WRITE_CHUNK) {
+		conn_flush(c);
+	} else if (!c->dirty) {
+		c->dirty = true;
+		c->next_dirty = c->d->dirty;
+		c->d->dirty = c;
+	}
+}
+
 /* Queue len bytes (taking ownership of data): gathered with the frames that
  * follow in this loop iteration, so a run's thousands of events take a few
  * writes rather than one system call each. */
@@ -188,26 +201,32 @@ static void conn_write(struct conn *c, char *data, size_t len)
 	}
 	sbuf_add(&c->out, data, len);
 	free(data);
-	if (c->out.len >= CONN_WRITE_CHUNK) {
-		conn_flush(c);
-	} else if (!c->dirty) {
-		c->dirty = true;
-		c->next_dirty = c->d->dirty;
-		c->d->dirty = c;
-	}
+	conn_queued(c);
+}
+
+void conn_send_frames(struct conn *c, char *frames, size_t len)
+{
+	if (c)
+		conn_write(c, frames, len);
+	else
+		free(frames);
+}
+
+void conn_send_json_text(struct conn *c, const char *json, size_t len)
+{
+	if (!c || c->closing)
+		return;
+	proto_encode_json(&c->out, json, len);
+	conn_queued(c);
 }
 
 void conn_send_json(struct conn *c, const cJSON *msg)
 {
-	if (!c)
+	if (!c || c->closing)
 		return;
 	char *text = cJSON_PrintUnformatted(msg);
-	struct sbuf sb = SBUF_INIT;
-	sbuf_init(&sb);
-	proto_encode_json(&sb, text, strlen(text));
+	conn_send_json_text(c, text, strlen(text));
 	free(text);
-	size_t len = sb.len;
-	conn_write(c, sbuf_detach(&sb), len);
 }
 
 void conn_send_output(struct conn *c, uint32_t task, int stream, const void *data, size_t len)

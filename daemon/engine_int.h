@@ -116,11 +116,11 @@ struct request {
 	bool canceled;
 	bool finished;   /* done was sent */
 	struct run *run; /* owned, while a run is in progress */
-	/* a text command runs on the thread pool: its events are kept here (owned cJSON
-	 * messages, in order) and sent by the loop thread when it is done */
+	/* a text command runs on the thread pool: its events are kept here (encoded
+	 * frames, in order) and sent by the loop thread when it is done */
 	uv_work_t work;
 	bool on_pool;
-	cJSON *held;
+	struct sbuf held;
 	int work_exit;
 	/* the workspace host (host.h) */
 	struct host *host;          /* borrowed; NULL when cwd is in no workspace */
@@ -142,8 +142,13 @@ int daemon_serve_fd(struct daemon *d, int fd);
 /* Run the loop until every handle is closed; then close the loop (must return 0). */
 int daemon_run(struct daemon *d);
 void daemon_free(struct daemon *d);
-/* Send a JSON message (cJSON object, borrowed) to the request's client, if still there. */
+/* Send a JSON message (cJSON object, borrowed) to the request's client, if still there
+ * (c not NULL, not closing). */
 void conn_send_json(struct conn *c, const cJSON *msg);
+/* The same for a message already written as JSON text (len bytes, borrowed). */
+void conn_send_json_text(struct conn *c, const char *json, size_t len);
+/* Send whole frames (proto.h), taking ownership of the malloc'd bytes. */
+void conn_send_frames(struct conn *c, char *frames, size_t len);
 /* Bytes queued for the client, not yet written. */
 size_t conn_write_queue_size(const struct conn *c);
 /* The request on c (may be NULL) finished: one-shot connections end. */
@@ -189,6 +194,13 @@ void request_finish(struct request *r, int exit_code);
 void request_cancel(struct request *r);
 /* Event helpers; all are no-ops once the client is gone. */
 void request_send(struct request *r, cJSON *msg); /* takes ownership of msg */
+/* Send one message already written as JSON text (borrowed). */
+void request_send_json_text(struct request *r, const char *json, size_t len);
+/* Send whole frames (proto.h; borrowed), as made by request_text_frames. */
+void request_send_frames(struct request *r, const char *frames, size_t len);
+/* Append to out the frames of "text" messages carrying len bytes of text (in
+ * pieces that stay far below PROTO_MAX_FRAME). */
+void request_text_frames(struct sbuf *out, const char *text, size_t len);
 void request_message(struct request *r, const char *level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void request_text(struct request *r, const char *text, size_t len);
@@ -242,6 +254,12 @@ int cmd_by_inputs(struct request *r, struct workspace *ws, const struct affected
  * durations c (may be NULL) recorded.  0, or BLD_EUSAGE for a malformed value. */
 int cmd_shard_graph(struct request *r, struct cache *c, struct task_graph *tg,
                     struct bld_err *err);
+/* The task graph of tq over ws (r's snapshot's workspace): a share of the one
+ * r's generation keeps for the same request (built and kept when new), or,
+ * when r shards (cmd_shard_graph prunes it), one of its own.  As
+ * task_graph_build. */
+int cmd_task_graph(struct request *r, struct workspace *ws, const struct tg_request *tq,
+                   struct task_graph **ret_tg, struct bld_err *err);
 /* The remote cache the request's environment (or nx.json's "bld" section)
  * configures, or NULL (none, or a bad setting: warned). */
 struct store_backend *cmd_open_remote(struct request *r, const struct workspace *ws);

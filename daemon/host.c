@@ -46,6 +46,8 @@ struct snapshot *snapshot_load(const char *root, uint64_t generation)
 	struct ws_load_opts o = {.verbose = true};
 	if (workspace_load(root, &o, &s->ws, &s->err) < 0)
 		s->ws = NULL;
+	if (s->ws)
+		s->graphs = tg_memo_new(s->ws, SNAPSHOT_GRAPHS_MAX);
 	s->load_ms = (double)(now_ns() - t0) / 1e6;
 	return s;
 }
@@ -60,6 +62,8 @@ void snapshot_unref(struct snapshot *s)
 {
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
+	tg_memo_free(s->graphs); /* a request frees its shares before its reference */
+	free(atomic_load(&s->listing));
 	workspace_free(s->ws);
 	free(s);
 }
@@ -489,6 +493,9 @@ void host_status(const struct host *h, struct sbuf *text, cJSON *json)
 		cJSON_AddNumberToObject(json, "tasksInFlight", (double)inflight_count(h->inflight));
 		cJSON_AddNumberToObject(json, "tasksFollowed",
 		                        (double)inflight_followers(h->inflight));
+		struct tg_memo *g = h->snap ? h->snap->graphs : NULL;
+		cJSON_AddNumberToObject(json, "taskGraphsKept", g ? (double)tg_memo_count(g) : 0);
+		cJSON_AddNumberToObject(json, "taskGraphHits", g ? (double)tg_memo_hits(g) : 0);
 	}
 	if (text) {
 		sbuf_addf(text, "watching:   %zu folders (%s)\n", watched, state);

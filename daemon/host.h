@@ -30,6 +30,7 @@
 #include "bld/cache.h"
 #include "bld/err.h"
 #include "bld/remote.h"
+#include "bld/taskgraph.h"
 #include "bld/workspace.h"
 
 struct daemon;
@@ -37,14 +38,28 @@ struct inflight;
 struct request;
 struct watcher;
 
-/* One generation of the workspace.  Nothing in it changes once published. */
+/* Bytes a generation keeps once made (malloc'd with their length). */
+struct snapshot_blob {
+	size_t len;
+	char data[];
+};
+
+/* One generation of the workspace.  Nothing in it changes once published,
+ * except what is kept for it: derived from ws alone, made by the first
+ * request that needs it, then shared by the generation's later requests. */
 struct snapshot {
 	atomic_int refs;
 	uint64_t generation;
 	struct workspace *ws; /* owned; NULL when the load failed */
 	struct bld_err err;   /* why the load failed (file:line:col) */
 	double load_ms;
+	struct tg_memo *graphs; /* owned: task graphs by request shape; NULL without ws */
+	/* owned: the frames answering a plain `show projects` (cmds.c); set once */
+	_Atomic(struct snapshot_blob *) listing;
 };
+
+/* Task graphs a generation keeps (request shapes; the least recently used go). */
+#define SNAPSHOT_GRAPHS_MAX 8
 
 /* Load root into a new snapshot (refs 1), on any thread; a failed load is a
  * snapshot too (ws NULL, err set). */

@@ -67,18 +67,34 @@ void request_free(struct request *r)
 	free(r->env);
 	free(r->cwd);
 	cJSON_Delete(r->msg);
+	sbuf_release(&r->held);
 	free(r);
+}
+
+void request_send_json_text(struct request *r, const char *json, size_t len)
+{
+	if (r->on_pool) /* a worker thread: the loop sends it later */
+		proto_encode_json(&r->held, json, len);
+	else
+		conn_send_json_text(r->conn, json, len);
 }
 
 void request_send(struct request *r, cJSON *msg)
 {
-	if (r->on_pool) { /* a worker thread: the loop sends it later */
-		cJSON_AddItemToArray(r->held, msg);
-		return;
+	if (r->on_pool || r->conn) {
+		char *text = cJSON_PrintUnformatted(msg);
+		request_send_json_text(r, text, strlen(text));
+		free(text);
 	}
-	if (r->conn)
-		conn_send_json(r->conn, msg);
 	cJSON_Delete(msg);
+}
+
+void request_send_frames(struct request *r, const char *frames, size_t len)
+{
+	if (r->on_pool)
+		sbuf_add(&r->held, frames, len);
+	else if (r->conn && len)
+		conn_send_frames(r->conn, memcpy(xmalloc(len), frames, len), len);
 }
 
 void request_message(struct request *r, const char *level, const char *fmt, ...)
@@ -95,11 +111,13 @@ void request_message(struct request *r, const char *level, const char *fmt, ...)
 	request_send(r, m);
 }
 
-void request_text(struct request *r, const char *text, size_t len)
+void request_text_frames(struct sbuf *out, const char *text, size_t len)
 {
 	/* pieces of at most 4 MiB (cut at a line end when there is one), so that even
 	 * escaped JSON stays below PROTO_MAX_FRAME */
 	const size_t max = 4u << 20;
+	struct sbuf m = SBUF_INIT;
+	sbuf_init(&m);
 	while (len) {
 		size_t n = len;
 		if (n > max) {
@@ -108,15 +126,29 @@ void request_text(struct request *r, const char *text, size_t len)
 			if (nl)
 				n = (size_t)(nl - text) + 1;
 		}
-		cJSON *m = cJSON_CreateObject();
-		cJSON_AddStringToObject(m, "t", "text");
-		char *copy = xstrndup(text, n);
-		cJSON_AddStringToObject(m, "text", copy);
-		free(copy);
-		request_send(r, m);
+		sbuf_reset(&m);
+		sbuf_adds(&m, "{\"t\":\"text\",\"text\":");
+		sbuf_add_json_mem(&m, text, n);
+		sbuf_addc(&m, '}');
+		proto_encode_json(out, m.buf, m.len);
 		text += n;
 		len -= n;
 	}
+	sbuf_release(&m);
+}
+
+void request_text(struct request *r, const char *text, size_t len)
+{
+	struct sbuf frames = SBUF_INIT;
+	sbuf_init(&frames);
+	request_text_frames(&frames, text, len);
+	if (r->on_pool) {
+		sbuf_add(&r->held, frames.buf, frames.len);
+	} else {
+		size_t n = frames.len;
+		conn_send_frames(r->conn, sbuf_detach(&frames), n);
+	}
+	sbuf_release(&frames);
 }
 
 int request_error(struct request *r, const struct bld_err *err)
@@ -242,11 +274,9 @@ static void after_command_cb(uv_work_t *w, int status)
 {
 	struct request *r = w->data;
 	r->on_pool = false;
-	cJSON *held = r->held;
-	r->held = NULL;
-	while (cJSON_GetArraySize(held))
-		request_send(r, cJSON_DetachItemFromArray(held, 0));
-	cJSON_Delete(held);
+	size_t n = r->held.len;
+	conn_send_frames(r->conn, sbuf_detach(&r->held), n);
+	sbuf_release(&r->held);
 	command_stats(r);
 	request_finish(r, status < 0 ? 2 : r->work_exit);
 }
@@ -290,13 +320,12 @@ void request_dispatch(struct request *r)
 			request_finish(r, commands[i].fn(r));
 			return;
 		}
-		r->held = cJSON_CreateArray();
+		sbuf_init(&r->held);
 		r->on_pool = true;
 		r->work.data = r;
 		if (uv_queue_work(&r->d->loop, &r->work, command_cb, after_command_cb) < 0) {
 			r->on_pool = false;
-			cJSON_Delete(r->held);
-			r->held = NULL;
+			sbuf_release(&r->held);
 			request_finish(r, commands[i].fn(r));
 		}
 		return;

@@ -33,25 +33,9 @@ void run__task_start_event(struct run *run, struct job *j, const char *cache)
 	const struct task *t = &run->tg->tasks[j->index];
 	j->started = true;
 	j->start_ms = now_ms();
-	cJSON *m = cJSON_CreateObject();
-	cJSON_AddStringToObject(m, "t", "task-start");
-	cJSON_AddNumberToObject(m, "task", j->index);
-	cJSON_AddStringToObject(m, "id", t->id);
-	cJSON_AddStringToObject(m, "project", t->project->name);
-	if (t->requested)
-		cJSON_AddBoolToObject(m, "requested", true);
-	if (t->hash[0])
-		cJSON_AddStringToObject(m, "hash", t->hash);
-	if (cache)
-		cJSON_AddStringToObject(m, "cache", cache);
-	cJSON *cmds = cJSON_AddArrayToObject(m, "commands");
-	for (size_t i = 0; j->planned && i < j->plan.commands.n; i++)
-		cJSON_AddItemToArray(cmds, cJSON_CreateString(j->plan.commands.v[i]));
-	if (t->continuous)
-		cJSON_AddBoolToObject(m, "continuous", true);
-	if (j->follows)
-		cJSON_AddBoolToObject(m, "shared", true);
-	request_send(run->rq, m);
+	event_task_start(&run->ev, j->index, t, j->planned ? &j->plan.commands : NULL, cache,
+	                 j->follows);
+	request_send_json_text(run->rq, run->ev.buf, run->ev.len);
 	share_started(j);
 }
 
@@ -59,17 +43,9 @@ static void task_end_event(struct run *run, struct job *j, const char *status, c
 {
 	const struct task *t = &run->tg->tasks[j->index];
 	j->ended = true;
-	cJSON *m = cJSON_CreateObject();
-	cJSON_AddStringToObject(m, "t", "task-end");
-	cJSON_AddNumberToObject(m, "task", j->index);
-	cJSON_AddStringToObject(m, "id", t->id);
-	cJSON_AddStringToObject(m, "status", status);
-	cJSON_AddStringToObject(m, "cache", cache);
-	cJSON_AddNumberToObject(m, "ms", j->started ? (double)(now_ms() - j->start_ms) : 0);
-	cJSON_AddNumberToObject(m, "exit", j->exit_code);
-	if (j->follows)
-		cJSON_AddBoolToObject(m, "shared", true);
-	request_send(run->rq, m);
+	event_task_end(&run->ev, j->index, t->id, status, cache,
+	               j->started ? now_ms() - j->start_ms : 0, j->exit_code, j->follows);
+	request_send_json_text(run->rq, run->ev.buf, run->ev.len);
 }
 
 /* Pause or resume reading every live process of the run. */
@@ -407,6 +383,7 @@ void run_free(struct run *run)
 	task_graph_free(run->tg);
 	strvec_release(&run->hints);
 	cJSON_Delete(run->overrides);
+	sbuf_release(&run->ev);
 	free(run);
 }
 
@@ -701,7 +678,7 @@ static int run_setup(struct run *run, struct bld_err *err)
 	if (rc >= 0 && !tq.projects.n)
 		warn_no_projects(run);
 	if (rc >= 0)
-		rc = task_graph_build(run->ws, &tq, &run->tg, err);
+		rc = cmd_task_graph(rq, run->ws, &tq, &run->tg, err);
 	if (rc == BLD_ENOTARGET)
 		hint_plugin_targets(run, &tq);
 	if (rc >= 0 && !run->tg->ntasks && tq.projects.n)

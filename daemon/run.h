@@ -84,7 +84,17 @@ struct run {
 	} st;
 	bool paused;                          /* processes' output is not read (client is slow) */
 	uint64_t t_start;                     /* when tasks started (ns), for the timing */
+	struct sbuf ev;                       /* the event being written (run.c), reused */
 };
+
+/* events.c: the run's task messages as JSON text (out is emptied first). */
+/* task-start of task index t; commands: the plan's (NULL: none), cache: where a
+ * hit comes from ("local", "remote") or NULL; shared: another request runs it. */
+void event_task_start(struct sbuf *out, int index, const struct task *t,
+                      const struct strvec *commands, const char *cache, bool shared);
+/* task-end of task index id: status, cache state, its time, exit code. */
+void event_task_end(struct sbuf *out, int index, const char *id, const char *status,
+                    const char *cache, uint64_t ms, int exit_code, bool shared);
 
 /* job.c */
 /* Start the processes of job j (its plan is built).  Failure to start ends the task. */

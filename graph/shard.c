@@ -28,6 +28,7 @@
  * dependencies (restored from the shared cache, or built when missing), and
  * everything else is dropped.
  */
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,7 @@ void task_graph_shard_assign(const struct task_graph *tg, const uint64_t *durati
 
 void task_graph_keep_shard(struct task_graph *tg, const int *assign, int shard)
 {
+	assert(!tg->base); /* it prunes what a shared graph borrows */
 	bool *keep = xcalloc(tg->ntasks + 1, sizeof(*keep));
 	int *stack = xcalloc(tg->ntasks + 1, sizeof(*stack));
 	size_t top = 0;

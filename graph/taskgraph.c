@@ -107,6 +107,14 @@ void task_graph_free(struct task_graph *tg)
 {
 	if (!tg)
 		return;
+	if (tg->base) { /* a share: its own task array, a reference to the rest */
+		task_graph_free(tg->base);
+		free(tg->tasks);
+		free(tg);
+		return;
+	}
+	if (atomic_fetch_sub(&tg->refs, 1) > 1)
+		return;
 	for (size_t i = 0; i < tg->ntasks; i++) {
 		struct task *t = &tg->tasks[i];
 		free(t->id);
@@ -119,6 +127,21 @@ void task_graph_free(struct task_graph *tg)
 	strmap_release(&tg->by_id);
 	strvec_release(&tg->notes);
 	free(tg);
+}
+
+struct task_graph *task_graph_share(struct task_graph *tg)
+{
+	struct task_graph *base = tg->base ? tg->base : tg;
+	atomic_fetch_add(&base->refs, 1);
+	struct task_graph *s = xcalloc(1, sizeof(*s));
+	s->ws = base->ws;
+	s->base = base;
+	s->ntasks = base->ntasks;
+	s->tasks = xmalloc((base->ntasks ? base->ntasks : 1) * sizeof(*s->tasks));
+	memcpy(s->tasks, base->tasks, base->ntasks * sizeof(*s->tasks));
+	s->by_id = base->by_id;  /* read only, as the rest of base */
+	s->notes = base->notes;
+	return s;
 }
 
 int task_graph_find(const struct task_graph *tg, const char *id)
@@ -559,6 +582,7 @@ int task_graph_build(struct workspace *ws, const struct tg_request *rq, struct t
                      struct bld_err *err)
 {
 	struct task_graph *tg = xcalloc(1, sizeof(*tg));
+	atomic_init(&tg->refs, 1);
 	tg->ws = ws;
 	strmap_init(&tg->by_id);
 	strvec_init(&tg->notes);

@@ -42,6 +42,11 @@ void sbuf_adds(struct sbuf *sb, const char *s);
 void sbuf_addc(struct sbuf *sb, char c);
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap);
+/* Append s as a JSON string literal: quoted, with '"', '\\' and control
+ * characters escaped as cJSON prints them; other bytes (UTF-8) as they are. */
+void sbuf_add_json_str(struct sbuf *sb, const char *s);
+/* The same for len bytes of s (a NUL among them is escaped too). */
+void sbuf_add_json_mem(struct sbuf *sb, const char *s, size_t len);
 void sbuf_reset(struct sbuf *sb);
 /* Take the string; sb is left empty (re-initialised); caller frees. */
 char *sbuf_detach(struct sbuf *sb);

@@ -8,6 +8,7 @@
 #ifndef BLD_TASKGRAPH_H
 #define BLD_TASKGRAPH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +48,12 @@ struct task_graph {
 	struct strvec notes;         /* warnings Nx would print (e.g. dependsOn project
 	                                patterns matching nothing, projects skipped for lacking
 	                                every requested target); for --verbose */
+	/* NULL for a graph of its own; else the graph this one was shared from
+	 * (task_graph_share): tasks is this graph's own array, but what its
+	 * entries point to (ids, options, edges) and by_id and notes are base's,
+	 * read only.  base holds a reference for this graph. */
+	struct task_graph *base;
+	atomic_int refs;             /* a graph of its own: its holders (1 when built) */
 };
 
 /* What to build: targets of projects, as `run`, `run-many` or `affected` ask. */
@@ -85,8 +92,40 @@ void tg_request_release(struct tg_request *rq);
  */
 int task_graph_build(struct workspace *ws, const struct tg_request *rq,
                      struct task_graph **ret_tg, struct bld_err *err);
-/* Free tg (not its workspace); NULL is fine. */
+/* Free tg (not its workspace), or drop a reference to a shared one; NULL is fine. */
 void task_graph_free(struct task_graph *tg);
+/*
+ * A graph equal to tg that a request may change where requests differ --
+ * each task's hash, the scheduler's view -- while everything else (ids,
+ * options, edges, by_id, notes) stays tg's, shared and read only: one copy
+ * of the task array, nothing else.  tg is kept alive until the new graph is
+ * freed (task_graph_free); it must not change meanwhile.  Any thread.  Not
+ * for task_graph_keep_shard (which prunes: build a graph of its own).
+ */
+struct task_graph *task_graph_share(struct task_graph *tg);
+
+/*
+ * Task graphs kept for one workspace (a daemon keeps one set per snapshot
+ * generation: its workspace never changes), by the request's shape: the
+ * projects, targets, configuration, overrides and flags of a tg_request.  A
+ * repeated request gets a share of the kept graph instead of expanding
+ * every task's dependsOn and options again.  At most max graphs, the least
+ * recently used dropped first.  Thread-safe.
+ */
+struct tg_memo;
+/* A memo for ws (borrowed: it must outlive the memo). */
+struct tg_memo *tg_memo_new(struct workspace *ws, size_t max);
+/* Free m and its references to the kept graphs (shares handed out live on);
+ * NULL is fine. */
+void tg_memo_free(struct tg_memo *m);
+/* task_graph_build through m: a kept graph for the same request shape is
+ * shared (task_graph_share), else one is built and kept.  ws must be m's
+ * workspace; m may be NULL (then it only builds).  Failures are not kept. */
+int tg_memo_build(struct tg_memo *m, struct workspace *ws, const struct tg_request *rq,
+                  struct task_graph **ret_tg, struct bld_err *err);
+/* Graphs kept now and requests answered from them (for status and tests). */
+size_t tg_memo_count(const struct tg_memo *m);
+uint64_t tg_memo_hits(const struct tg_memo *m);
 
 /* Index of the task with this id, or -1. */
 int task_graph_find(const struct task_graph *tg, const char *id);

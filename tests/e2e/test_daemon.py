@@ -280,6 +280,43 @@ def test_the_watcher_keeps_a_generation_until_the_tree_changes(make_ws):
     assert 'watching:' in r.out and 'generation:' in r.out, r
 
 
+def test_kept_task_graphs_follow_edits_of_project_json_and_nx_json(make_ws):
+    """The daemon keeps each generation's task graphs by request: the same request again
+    shares the kept graph; an edit of project.json or nx.json just before a request (no
+    pause) is in that request's graph, its tasks' options and the commands it runs."""
+    ws = make_ws(files({'b/project.json': {'name': 'b', 'targets': {
+        'build': {'command': log('b:one')}, 'lint': {'command': log('b:lint')}}}}))
+    r = ws.run('run', 'b:build', env=D)
+    assert r.code == 0 and ws.ran() == ['b:one'], r
+    same_as_one_shot(ws)
+    same_as_one_shot(ws)
+    st = status(ws)
+    assert st['taskGraphsKept'] >= 2 and st['taskGraphHits'] >= 1, st
+    g = st['generation']
+    # the command is the task's options: the next run must run the new one
+    ws.write('b/project.json', {'name': 'b', 'targets': {
+        'build': {'command': log('b:two')}, 'lint': {'command': log('b:lint')}}})
+    r = ws.run('run', 'b:build', env=D)
+    assert r.code == 0 and ws.ran() == ['b:one', 'b:two'], r
+    assert status(ws)['generation'] > g
+    # dependsOn from nx.json: b:build now waits for b:lint, in the very next request
+    nx = json.loads(ws.read('nx.json'))
+    nx['targetDefaults']['build']['dependsOn'] = ['lint']
+    ws.write('nx.json', nx)
+    r = same_as_one_shot(ws)
+    build = [t for t in json.loads(r.out) if t['id'] == 'b:build'][0]
+    assert build['dependsOn'] == ['b:lint'], r
+    r = ws.run('run', 'b:build', '--skip-cache', env=D)
+    assert r.code == 0 and ws.ran()[-2:] == ['b:lint', 'b:two'], r
+    # and away again from project.json
+    ws.write('b/project.json', {'name': 'b', 'targets': {
+        'build': {'command': log('b:two'), 'dependsOn': []},
+        'lint': {'command': log('b:lint')}}})
+    r = same_as_one_shot(ws)
+    build = [t for t in json.loads(r.out) if t['id'] == 'b:build'][0]
+    assert build['dependsOn'] == [], r
+
+
 def test_verbose_and_bld_debug_stats_say_where_the_time_went(make_ws):
     ws = make_ws(files())
     for args, env in ((['run', 'a:build', '--verbose'], D),

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 #include "bld/base.h"
 #include "bld/err.h"
@@ -73,6 +74,51 @@ static void strmap_deletes_keep_every_other_key_reachable(void **state)
 	assert_null(strmap_del(&m, "never"));
 	strmap_release(&m);
 	assert_null(strmap_del(&m, "k1")); /* an empty map */
+}
+
+/* Odd strings: quotes, backslashes, every control character, UTF-8, DEL. */
+static const char *const odd_strings[] = {
+    "",
+    "plain",
+    "say \"hi\"",
+    "C:\\dir\\file",
+    "tab\there\nnew line\r\b\f",
+    "\x01\x02\x1f\x7f end",
+    "pr\xc3\xb6j \xe2\x86\x92 \xf0\x9f\x9a\x80",
+    "</script>\\u0041 {\"a\":[1]}",
+};
+
+static void json_string_is_escaped_as_cjson_prints_it(void **state)
+{
+	char all[32];
+	for (int c = 1; c < 32; c++)
+		all[c - 1] = (char)c;
+	all[31] = '\0';
+	for (size_t i = 0; i <= ARRAY_LEN(odd_strings); i++) {
+		const char *s = i < ARRAY_LEN(odd_strings) ? odd_strings[i] : all;
+		struct sbuf sb = SBUF_INIT;
+		sbuf_init(&sb);
+		sbuf_add_json_str(&sb, s);
+		cJSON *str = cJSON_CreateString(s);
+		char *want = cJSON_PrintUnformatted(str);
+		assert_string_equal(sb.buf, want); /* byte for byte */
+		cJSON *back = cJSON_Parse(sb.buf);
+		assert_non_null(back);
+		assert_string_equal(back->valuestring, s); /* and it reads back */
+		cJSON_Delete(back);
+		free(want);
+		cJSON_Delete(str);
+		sbuf_release(&sb);
+	}
+}
+
+static void json_mem_escapes_a_nul_and_stops_at_len(void **state)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_init(&sb);
+	sbuf_add_json_mem(&sb, "a\0b\"cdef", 5);
+	assert_string_equal(sb.buf, "\"a\\u0000b\\\"c\"");
+	sbuf_release(&sb);
 }
 
 static void strmap_holds_many_keys(void **state)
@@ -182,6 +228,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sbuf_grows_and_formats),
+		cmocka_unit_test(json_string_is_escaped_as_cjson_prints_it),
+		cmocka_unit_test(json_mem_escapes_a_nul_and_stops_at_len),
 		cmocka_unit_test(strmap_holds_many_keys),
 		cmocka_unit_test(strmap_deletes_keep_every_other_key_reachable),
 		cmocka_unit_test(strvec_splits_on_any_separator),

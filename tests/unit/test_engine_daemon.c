@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "engine_int.h"
+#include "run.h"
 
 /* Send frames text (JSON messages, in order) to a one-shot engine, run it to the end,
  * and return every JSON message it answered, one per line (caller frees). */
@@ -124,6 +125,77 @@ static void client_gone_before_request_ends_cleanly(void **state)
 	free(got);
 }
 
+/* The task-start / task-end messages as the cJSON trees that used to be printed. */
+static char *start_as_cjson(int index, const struct task *t, const struct strvec *cmds,
+                            const char *cache, bool shared)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "t", "task-start");
+	cJSON_AddNumberToObject(m, "task", index);
+	cJSON_AddStringToObject(m, "id", t->id);
+	cJSON_AddStringToObject(m, "project", t->project->name);
+	if (t->requested)
+		cJSON_AddBoolToObject(m, "requested", true);
+	if (t->hash[0])
+		cJSON_AddStringToObject(m, "hash", t->hash);
+	if (cache)
+		cJSON_AddStringToObject(m, "cache", cache);
+	cJSON *arr = cJSON_AddArrayToObject(m, "commands");
+	for (size_t i = 0; cmds && i < cmds->n; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(cmds->v[i]));
+	if (t->continuous)
+		cJSON_AddBoolToObject(m, "continuous", true);
+	if (shared)
+		cJSON_AddBoolToObject(m, "shared", true);
+	char *text = cJSON_PrintUnformatted(m);
+	cJSON_Delete(m);
+	return text;
+}
+
+static void task_events_escape_odd_names_and_commands(void **state)
+{
+	struct ws_project p = {0};
+	p.name = (char *)"we\"ird\\pr\xc3\xb6j";
+	struct task t = {0};
+	t.id = (char *)"we\"ird\\pr\xc3\xb6j:bu\tild:\x01" "cfg";
+	t.project = &p;
+	struct strvec cmds;
+	strvec_init(&cmds);
+	strvec_push(&cmds, "echo \"a\\b\" > 'dist/x y'\n\x1b[31mred");
+	strvec_push(&cmds, "");
+	struct sbuf e = SBUF_INIT;
+	sbuf_init(&e);
+	for (int k = 0; k < 4; k++) { /* flags and optional members on and off */
+		t.requested = k & 1;
+		t.continuous = k & 2;
+		strcpy(t.hash, k & 1 ? "0123456789abcdef0123456789abcdef" : "");
+		const char *cache = k & 2 ? "local" : NULL;
+		event_task_start(&e, 7 + k, &t, k == 3 ? NULL : &cmds, cache, k & 1);
+		char *want = start_as_cjson(7 + k, &t, k == 3 ? NULL : &cmds, cache, k & 1);
+		assert_string_equal(e.buf, want);
+		free(want);
+	}
+	cJSON *m = cJSON_Parse(e.buf);
+	assert_non_null(m);
+	assert_string_equal(cJSON_GetObjectItem(m, "id")->valuestring, t.id);
+	assert_string_equal(cJSON_GetObjectItem(m, "project")->valuestring, p.name);
+	cJSON_Delete(m);
+	event_task_end(&e, 3, t.id, "success", "local", 12, -1, true);
+	m = cJSON_Parse(e.buf);
+	assert_non_null(m);
+	assert_string_equal(cJSON_GetObjectItem(m, "t")->valuestring, "task-end");
+	assert_string_equal(cJSON_GetObjectItem(m, "id")->valuestring, t.id);
+	assert_int_equal(cJSON_GetObjectItem(m, "ms")->valueint, 12);
+	assert_int_equal(cJSON_GetObjectItem(m, "exit")->valueint, -1);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(m, "shared")));
+	cJSON_Delete(m);
+	assert_string_equal(strchr(e.buf, ','), ",\"task\":3,\"id\":\"we\\\"ird\\\\pr\xc3\xb6j:bu\\tild:"
+	                                         "\\u0001cfg\",\"status\":\"success\",\"cache\":"
+	                                         "\"local\",\"ms\":12,\"exit\":-1,\"shared\":true}");
+	sbuf_release(&e);
+	strvec_release(&cmds);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -132,6 +204,7 @@ int main(void)
 	    cmocka_unit_test(request_before_hello_is_a_protocol_error),
 	    cmocka_unit_test(unknown_command_and_bad_request),
 	    cmocka_unit_test(client_gone_before_request_ends_cleanly),
+	    cmocka_unit_test(task_events_escape_odd_names_and_commands),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

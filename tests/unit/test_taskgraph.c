@@ -521,6 +521,127 @@ static void shard_spec_is_parsed_strictly(void **state)
 		assert_int_equal(task_graph_parse_shard(bad[k], &i, &n, &err), BLD_EUSAGE);
 }
 
+/* A request of projects x targets (comma lists), with overrides (JSON text) or NULL. */
+static void request_of(struct tg_request *rq, const char *projects, const char *targets,
+                       const char *cfg, const char *overrides)
+{
+	tg_request_init(rq);
+	strvec_split(&rq->projects, projects, ",");
+	strvec_split(&rq->targets, targets, ",");
+	rq->configuration = cfg;
+	rq->overrides = overrides ? cJSON_Parse(overrides) : NULL;
+}
+
+static void request_done(struct tg_request *rq)
+{
+	cJSON_Delete(rq->overrides);
+	tg_request_release(rq);
+}
+
+/* Build through memo m; the graph (a share) in *ret. */
+static void memo_build(struct tg_memo *m, struct workspace *ws, const char *projects,
+                       const char *targets, const char *cfg, const char *overrides,
+                       struct task_graph **ret)
+{
+	struct tg_request rq;
+	request_of(&rq, projects, targets, cfg, overrides);
+	struct bld_err err = {0};
+	assert_int_equal(tg_memo_build(m, ws, &rq, ret, &err), 0);
+	request_done(&rq);
+}
+
+static void memo_shares_the_graph_of_the_same_request(void **state)
+{
+	struct fixture fx = {0};
+	struct workspace *ws = fx_load(&fx, FORWARD_SPEC);
+	struct tg_memo *m = tg_memo_new(ws, 4);
+	struct task_graph *g1, *g2;
+	memo_build(m, ws, "a", "build", NULL, "{\"foo\": \"bar\"}", &g1);
+	memo_build(m, ws, "a", "build", NULL, "{\"foo\": \"bar\"}", &g2);
+	assert_int_equal(tg_memo_count(m), 1);
+	assert_int_equal(tg_memo_hits(m), 1);
+	assert_ptr_not_equal(g1, g2);
+	assert_ptr_not_equal(g1->tasks, g2->tasks); /* each request its own task array */
+	int i = task_graph_find(g2, "b:pack");
+	assert_true(i >= 0);
+	assert_ptr_equal(g1->tasks[i].options, g2->tasks[i].options); /* expanded once */
+	assert_string_equal(cJSON_GetObjectItem(g2->tasks[i].options, "foo")->valuestring, "bar");
+	/* a request's hash is its own */
+	strcpy(g1->tasks[i].hash, "0123");
+	assert_string_equal(g2->tasks[i].hash, "");
+	/* the memo may go first: the shares keep their graph */
+	tg_memo_free(m);
+	assert_string_equal(g1->tasks[task_graph_find(g1, "a:build")].id, "a:build");
+	task_graph_free(g1);
+	assert_int_equal(g2->tasks[task_graph_find(g2, "b:gen")].ndeps, 0);
+	task_graph_free(g2);
+	fx_release(&fx);
+}
+
+static void memo_keys_every_part_of_the_request(void **state)
+{
+	struct fixture fx = {0};
+	struct workspace *ws = fx_load(&fx, FORWARD_SPEC);
+	struct tg_memo *m = tg_memo_new(ws, 8);
+	struct task_graph *g[6];
+	memo_build(m, ws, "a", "build", NULL, NULL, &g[0]);
+	memo_build(m, ws, "a", "build", NULL, "{\"foo\": \"bar\"}", &g[1]);
+	memo_build(m, ws, "a", "build", NULL, "{\"foo\": \"baz\"}", &g[2]);
+	memo_build(m, ws, "b", "pack,lint", NULL, NULL, &g[3]);
+	memo_build(m, ws, "b", "pack", NULL, NULL, &g[4]);
+	memo_build(m, ws, "b", "pack", "prod", NULL, &g[5]);
+	assert_int_equal(tg_memo_count(m), 6);
+	assert_int_equal(tg_memo_hits(m), 0);
+	assert_null(cJSON_GetObjectItem(g[0]->tasks[task_graph_find(g[0], "b:pack")].options,
+	                                "foo"));
+	assert_string_equal(
+	    cJSON_GetObjectItem(g[2]->tasks[task_graph_find(g[2], "b:pack")].options, "foo")
+	        ->valuestring,
+	    "baz");
+	assert_int_equal(g[3]->ntasks, 2);
+	assert_int_equal(g[4]->ntasks, 1);
+	for (size_t i = 0; i < 6; i++)
+		task_graph_free(g[i]);
+	tg_memo_free(m);
+	fx_release(&fx);
+}
+
+static void memo_drops_the_least_recently_used(void **state)
+{
+	struct fixture fx = {0};
+	struct workspace *ws = fx_load(&fx, FORWARD_SPEC);
+	struct tg_memo *m = tg_memo_new(ws, 2);
+	struct task_graph *g;
+	const char *targets[] = {"pack", "lint", "pack", "gen", "pack", "lint"};
+	for (size_t i = 0; i < 6; i++) {
+		memo_build(m, ws, "b", targets[i], NULL, NULL, &g);
+		task_graph_free(g);
+	}
+	/* pack (kept), lint, pack (hit), gen (lint goes), pack (hit), lint (gen goes) */
+	assert_int_equal(tg_memo_count(m), 2);
+	assert_int_equal(tg_memo_hits(m), 2);
+	tg_memo_free(m);
+	fx_release(&fx);
+}
+
+static void memo_keeps_no_failure(void **state)
+{
+	struct fixture fx = {0};
+	struct workspace *ws = fx_load(&fx, FORWARD_SPEC);
+	struct tg_memo *m = tg_memo_new(ws, 2);
+	struct tg_request rq;
+	request_of(&rq, "a", "nope", NULL, NULL);
+	struct task_graph *g = NULL;
+	struct bld_err err = {0};
+	assert_int_equal(tg_memo_build(m, ws, &rq, &g, &err), BLD_ENOTARGET);
+	assert_int_equal(tg_memo_build(m, ws, &rq, &g, &err), BLD_ENOTARGET);
+	assert_null(g);
+	assert_int_equal(tg_memo_count(m), 0);
+	request_done(&rq);
+	tg_memo_free(m);
+	fx_release(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +671,10 @@ int main(void)
 	    cmocka_unit_test(unknown_target_suggests_names),
 	    cmocka_unit_test(exclude_task_deps_keeps_only_requested),
 	    cmocka_unit_test(skip_missing_skips_projects_without_target),
+	    cmocka_unit_test(memo_shares_the_graph_of_the_same_request),
+	    cmocka_unit_test(memo_keys_every_part_of_the_request),
+	    cmocka_unit_test(memo_drops_the_least_recently_used),
+	    cmocka_unit_test(memo_keeps_no_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
