@@ -84,12 +84,17 @@ struct cache_pending_file {
 	char hash[33];
 };
 
-/* Bookkeeping written in batches: a run of the history, or a hit (touch). */
-struct cache_pending_run {
-	char *task, *hash, *source; /* task NULL: a touch of entry hash */
-	int exit_code;
-	int64_t duration_ms, at;
+/* A hit not yet written (cache__flush_usage). */
+struct cache_pending_hit {
+	char hash[33];
+	int64_t at; /* unix seconds */
 };
+
+/* Runs `cache stats` counts: the last CACHE_RECENT_RUNS, one character each
+ * (CACHE_RUN_HIT, CACHE_RUN_MISS), oldest first, in meta.recent_runs. */
+#define CACHE_RECENT_RUNS 1000
+#define CACHE_RUN_HIT 'h'
+#define CACHE_RUN_MISS 'm'
 
 /* Statements prepared once per cache handle (cache__stmt), used under c->lock. */
 enum cache_q {
@@ -100,8 +105,12 @@ enum cache_q {
 	CACHE_Q_EXISTS,   /* is there an entry of this hash */
 	CACHE_Q_ENTRY_INS,  /* put: the entry row */
 	CACHE_Q_OUTPUT_INS, /* put: one output row */
-	CACHE_Q_RUN_INS,  /* flush: one history row */
-	CACHE_Q_RUN_TOUCH, /* flush: one hit */
+	CACHE_Q_HIT,      /* flush: one entry's hits (usage) */
+	CACHE_Q_RECENT,   /* flush: the recent runs (meta) */
+	CACHE_Q_USAGE_DEL, /* an entry's usage row, when it is deleted or stored */
+	CACHE_Q_VERSION,  /* PRAGMA data_version (known.c) */
+	CACHE_Q_DELETIONS, /* meta.deletions (known.c) */
+	CACHE_Q_DELETED,  /* count a deletion in meta.deletions */
 	CACHE_Q_N
 };
 
@@ -116,14 +125,22 @@ struct cache {
 	/* tests only: called after each output file is copied into the store */
 	void (*stored_hook)(const char *abs_path, void *arg);
 	void *stored_hook_arg;
-	struct cache_pending_run *runs; /* history rows and hits not yet written */
-	size_t nruns, capruns;
+	struct cache_pending_hit *hits; /* hits not yet written (usage) */
+	size_t nhits, caphits;
+	struct sbuf recent;             /* runs not yet written: CACHE_RUN_HIT / _MISS */
 	struct store_backend *backend;  /* the local store as a backend (owned) */
 	struct cache_pending_file *pending; /* file index rows not yet written */
 	size_t npending, cappending;
 	/* file index rows this handle read or wrote, by path (struct cache_pending_file,
 	 * owned; path unused): a handle kept open asks SQLite once per file */
 	struct strmap mem_index;
+	/* entries read by this handle (known.c): hash -> whole struct cache_entry
+	 * (owned; NULL once dropped), valid while no other connection deleted any */
+	struct strmap known;
+	int64_t known_version;   /* data_version when last checked; -1: not yet */
+	int64_t known_deletions; /* meta.deletions then */
+	int64_t known_checked; /* CLOCK_MONOTONIC ns of the last data_version check */
+	size_t known_bytes;
 };
 
 /* Execute SQL without results; 0 or BLD_ECACHE (err). */
@@ -141,31 +158,60 @@ int cache__lookup_locked(struct cache *c, const char *hash, struct cache_entry *
                          struct bld_err *err);
 /* Fill err from the db's last error. */
 int cache__dberr(struct cache *c, struct bld_err *err, const char *what);
-/* Queue a hit of entry hash (last_used, hits); written by cache__flush_runs. */
+/* Queue a hit of entry hash (its usage: last_used, hits); written by cache__flush_usage. */
 void cache__touch(struct cache *c, const char *hash);
-/* Write queued runs and hits in one transaction (best effort; takes c->lock). */
-void cache__flush_runs(struct cache *c);
+/* Write queued hits and runs in one transaction (best effort; takes c->lock). */
+void cache__flush_usage(struct cache *c);
+/* Delete the usage row of entry hash (deleted, or stored anew); caller holds
+ * c->lock inside a write transaction.  0 or BLD_ECACHE. */
+int cache__usage_delete(struct cache *c, const char *hash);
 /* Resolve a full hash or unique prefix to an entry's hash (out[33]). */
 int cache__resolve_hash(struct cache *c, const char *prefix, char out[33], struct bld_err *err);
 /* Prune to at most max_bytes of entries, least recently used first. */
 int cache__prune(struct cache *c, uint64_t max_bytes, uint64_t *ret_removed, uint64_t *ret_freed,
                  struct bld_err *err);
 
-/* Delete entry hash and its output rows (not its blobs); caller holds c->lock
- * inside a write transaction.  0 or BLD_ECACHE (the caller rolls back). */
+/* Delete entry hash and its output rows (not its blobs), and count the
+ * deletion in meta.deletions (known.c); caller holds c->lock inside a write
+ * transaction.  0 or BLD_ECACHE (the caller rolls back). */
 int cache__entry_delete(struct cache *c, const char *hash);
 
 /* Remove orphan blobs and temporary files older than an hour; bytes freed. */
 uint64_t cache__gc_orphans(struct cache *c);
 
+/* ---- known.c: entries this handle read, kept while nobody else writes ---- */
+
+/* The entry of hash as this handle last read it (whole: summary, rows,
+ * declared outputs; no manifest), or NULL: not known, or another connection
+ * deleted an entry before the last check, at most a few milliseconds ago
+ * (then everything known is forgotten).  Caller holds c->lock; borrowed
+ * until it unlocks. */
+const struct cache_entry *cache__known_get(struct cache *c, const char *hash);
+/* Read the rest of the entry whose summary was just read from the database
+ * (after a cache__known_get, in one read transaction with it) and keep it
+ * whole, unless it is too large to keep.  Caller holds c->lock. */
+void cache__known_learn(struct cache *c, const struct cache_entry *summary);
+/* Forget entry hash (deleted by this handle).  Caller holds c->lock. */
+void cache__known_drop(struct cache *c, const char *hash);
+/* Forget everything (cache_close). */
+void cache__known_clear(struct cache *c);
+
 /* ---- entry.c: the store's entry operations (hash, task id, manifests; no graph types) ---- */
 
-/* Append the rows (path order) and declared outputs of entry hash to e;
- * caller holds c->lock.  1, 0 when there is no such entry (any rows read
- * then are not an entry's), or BLD_ECACHE: a read cut short never passes
- * for the whole entry. */
+/* Append the rows (path order) and declared outputs of entry hash to e,
+ * from what this handle knows or else the database; caller holds c->lock.
+ * 1, 0 when there is no such entry (any rows read then are not an entry's),
+ * or BLD_ECACHE: a read cut short never passes for the whole entry. */
 int cache__entry_rows(struct cache *c, const char *hash, struct cache_entry *e,
                       struct bld_err *err);
+/* Read the rows and declared outputs of entry hash from the database (as
+ * cache__entry_rows, never from what the handle knows). */
+int cache__entry_rows_read(struct cache *c, const char *hash, struct cache_entry *e,
+                           struct bld_err *err);
+/* Copy the summary (hash .. terminal) of src into *dst (zeroed first). */
+void cache__entry_copy_summary(struct cache_entry *dst, const struct cache_entry *src);
+/* Append copies of the rows and declared outputs of src to dst. */
+void cache__entry_copy_rows(struct cache_entry *dst, const struct cache_entry *src);
 /* Read entry hash whole (summary, rows, declared outputs, manifest) in one
  * read transaction into *ret: 1, 0 when there is none, negative (err). */
 int cache__entry_whole(struct cache *c, const char *hash, struct cache_entry *ret,

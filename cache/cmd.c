@@ -48,12 +48,14 @@ static void emit_json(cJSON *j, struct sbuf *out)
 
 int cache_cmd_ls(struct cache *c, bool json, struct sbuf *out, struct bld_err *err)
 {
-	cache__flush_runs(c);
+	cache__flush_usage(c);
 	sqlite3_stmt *q;
 	pthread_mutex_lock(&c->lock);
 	if (sqlite3_prepare_v2(c->db,
-	                       "SELECT task, hash, size, created, hits FROM entries "
-	                       "ORDER BY created DESC, rowid DESC",
+	                       "SELECT e.task, e.hash, e.size, e.created, "
+	                       "e.hits + COALESCE(u.hits, 0) FROM entries e "
+	                       "LEFT JOIN usage u ON u.hash = e.hash "
+	                       "ORDER BY e.created DESC, e.rowid DESC",
 	                       -1, &q, NULL) != SQLITE_OK) {
 		int r = cache__dberr(c, err, "ls");
 		pthread_mutex_unlock(&c->lock);
@@ -129,8 +131,11 @@ static cJSON *entry_json(struct cache *c, const char *hash, struct bld_err *err)
 {
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(c->db,
-	                       "SELECT task, exit_code, duration_ms, size, created, last_used, "
-	                       "hits, bld_version, manifest FROM entries WHERE hash=?1",
+	                       "SELECT e.task, e.exit_code, e.duration_ms, e.size, e.created, "
+	                       "MAX(e.last_used, COALESCE(u.last_used, 0)), "
+	                       "e.hits + COALESCE(u.hits, 0), e.bld_version, e.manifest "
+	                       "FROM entries e LEFT JOIN usage u ON u.hash = e.hash "
+	                       "WHERE e.hash=?1",
 	                       -1, &q, NULL) != SQLITE_OK) {
 		cache__dberr(c, err, "show");
 		return NULL;
@@ -210,7 +215,7 @@ int cache_cmd_show(struct cache *c, const char *hash, bool json, struct sbuf *ou
                    struct bld_err *err)
 {
 	char full[33];
-	cache__flush_runs(c);
+	cache__flush_usage(c);
 	pthread_mutex_lock(&c->lock);
 	int r = cache__resolve_hash(c, hash, full, err);
 	cJSON *o = r >= 0 ? entry_json(c, full, err) : NULL;
@@ -238,8 +243,21 @@ static int64_t scalar(struct cache *c, const char *sql)
 	return v;
 }
 
-/* A run counts as a hit when its source names the cache ("local", "remote", "*hit*"). */
-#define HIT_SQL "(source IN ('local','remote','cache') OR source LIKE '%hit%')"
+/* Runs and hits among the last CACHE_RECENT_RUNS (usage.c); caller holds c->lock. */
+static void recent_runs(struct cache *c, int64_t *ret_runs, int64_t *ret_hits)
+{
+	sqlite3_stmt *q;
+	*ret_runs = *ret_hits = 0;
+	if (sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key='recent_runs'", -1, &q,
+	                       NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(q, 0);
+		for (; v && *v; v++, ++*ret_runs)
+			*ret_hits += *v == CACHE_RUN_HIT;
+	}
+	sqlite3_finalize(q);
+}
 
 /* Remote cache totals: rows "remote_<name>" of meta, one per counter. */
 static const char *const remote_keys[] = {"remote_hits",    "remote_misses",
@@ -304,16 +322,14 @@ void cache_add_remote_stats(struct cache *c, const struct cache_remote_stats *s)
 
 int cache_cmd_stats(struct cache *c, bool json, struct sbuf *out, struct bld_err *err)
 {
-	cache__flush_runs(c);
+	cache__flush_usage(c);
 	pthread_mutex_lock(&c->lock);
 	int64_t entries = scalar(c, "SELECT COUNT(*) FROM entries");
 	int64_t bytes = scalar(c, "SELECT COALESCE(SUM(size),0) FROM entries");
 	int64_t blobs =
 	    scalar(c, "SELECT COUNT(DISTINCT blob) FROM outputs WHERE blob IS NOT NULL");
-	int64_t runs = scalar(c, "SELECT COUNT(*) FROM (SELECT id FROM runs ORDER BY id DESC "
-	                         "LIMIT 1000)");
-	int64_t hits = scalar(c, "SELECT COUNT(*) FROM (SELECT source FROM runs ORDER BY id DESC "
-	                         "LIMIT 1000) WHERE " HIT_SQL);
+	int64_t runs, hits;
+	recent_runs(c, &runs, &hits);
 	struct cache_remote_stats rs;
 	remote_totals(c, &rs);
 	pthread_mutex_unlock(&c->lock);

@@ -6,8 +6,9 @@
  * transaction (BEGIN IMMEDIATE), the same lock cache_store holds while it
  * checks its blobs exist, so a store never commits an entry whose blob a
  * concurrent prune removed.  Orphans (blobs of stores killed before their
- * commit, temporary files) older than an hour, and file index rows of files
- * that no longer exist, are collected by an explicit `bld cache prune`.
+ * commit, temporary files) older than an hour, file index rows of files
+ * that no longer exist, and usage rows of entries that no longer exist, are
+ * collected by an explicit `bld cache prune`.
  */
 #include "cache_int.h"
 
@@ -49,8 +50,9 @@ static void pick_victims(struct cache *c, uint64_t max_bytes, struct strvec *vic
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(
 	        c->db,
-	        "SELECT hash, size FROM entries ORDER BY last_used DESC, created DESC, "
-	        "rowid DESC",
+	        "SELECT e.hash, e.size FROM entries e LEFT JOIN usage u ON u.hash = e.hash "
+	        "ORDER BY MAX(e.last_used, COALESCE(u.last_used, 0)) DESC, e.created DESC, "
+	        "e.rowid DESC",
 	        -1, &q, NULL) != SQLITE_OK)
 		return;
 	uint64_t total = 0;
@@ -80,7 +82,8 @@ int cache__entry_delete(struct cache *c, const char *hash)
 {
 	const char *sql[] = {"DELETE FROM outputs WHERE entry=?1",
 	                     "DELETE FROM entries WHERE hash=?1"};
-	int r = 0;
+	cache__known_drop(c, hash);
+	int r = cache__usage_delete(c, hash);
 	for (size_t i = 0; r == 0 && i < 2; i++) {
 		sqlite3_stmt *q;
 		if (sqlite3_prepare_v2(c->db, sql[i], -1, &q, NULL) != SQLITE_OK)
@@ -90,6 +93,14 @@ int cache__entry_delete(struct cache *c, const char *hash)
 			r = BLD_ECACHE;
 		sqlite3_finalize(q);
 	}
+	sqlite3_stmt *q = cache__stmt(c, CACHE_Q_DELETED,
+	                              "INSERT INTO meta(key, value) VALUES('deletions', 1) "
+	                              "ON CONFLICT(key) DO UPDATE SET "
+	                              "value=CAST(value AS INTEGER) + 1");
+	if (r == 0 && (!q || sqlite3_step(q) != SQLITE_DONE))
+		r = BLD_ECACHE;
+	if (q)
+		sqlite3_reset(q);
 	return r;
 }
 
@@ -97,7 +108,7 @@ int cache__prune(struct cache *c, uint64_t max_bytes, uint64_t *ret_removed, uin
                  struct bld_err *err)
 {
 	struct strvec victims, blobs;
-	cache__flush_runs(c); /* hits decide what is least recently used */
+	cache__flush_usage(c); /* hits decide what is least recently used */
 	strvec_init(&victims);
 	strvec_init(&blobs);
 	pthread_mutex_lock(&c->lock);
@@ -199,6 +210,9 @@ uint64_t cache__gc_orphans(struct cache *c)
 	}
 	closedir(top);
 	gc_index(c);
+	/* hits of entries deleted by bld versions that kept none in usage */
+	sqlite3_exec(c->db, "DELETE FROM usage WHERE hash NOT IN (SELECT hash FROM entries)", NULL,
+	             NULL, NULL);
 	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_unlock(&c->lock);

@@ -17,8 +17,13 @@
  *           of the declared outputs), terminal BLOB, manifest TEXT (JSON))
  *   outputs(entry -> entries.hash, path, kind 0 absent|1 file|2 dir|3 symlink,
  *           mode, size, blob, link, PRIMARY KEY(entry, path))
- *   runs(id, task, hash, source 'local'|'remote'|'miss'|..., exit_code,
- *        duration_ms, at)   -- the last 10,000 runs, for stats
+ *   usage(hash, last_used, hits)  WITHOUT ROWID
+ *       hits of an entry since it was stored (usage.c): an entry's last use is
+ *       the larger of the two last_used, its hits the sum of the two hits
+ *   meta.recent_runs  the last 1,000 runs, one character each (usage.c)
+ *   meta.deletions    entries deleted so far (known.c)
+ *   (a table runs(id, task, hash, source, ...) of older bld versions is read
+ *   into meta.recent_runs once and dropped)
  *
  * Invariants: an entry is visible only once the transaction inserting it
  * and its outputs commits, and that transaction starts (BEGIN IMMEDIATE)
@@ -57,9 +62,8 @@ static const char schema_sql[] =
     " kind INTEGER NOT NULL, mode INTEGER NOT NULL, size INTEGER NOT NULL, blob TEXT,"
     " link TEXT, PRIMARY KEY(entry, path));"
     "CREATE INDEX IF NOT EXISTS outputs_blob ON outputs(blob);"
-    "CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, task TEXT NOT NULL,"
-    " hash TEXT NOT NULL, source TEXT NOT NULL, exit_code INTEGER NOT NULL,"
-    " duration_ms INTEGER NOT NULL, at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS usage(hash TEXT PRIMARY KEY, last_used INTEGER NOT NULL,"
+    " hits INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');";
 
 int cache__dberr(struct cache *c, struct bld_err *err, const char *what)
@@ -183,6 +187,37 @@ static int set_wal(struct cache *c, struct bld_err *err)
 	return cache__dberr(c, err, "PRAGMA journal_mode=WAL");
 }
 
+/* The run history of bld versions before meta.recent_runs (a row per run in
+ * a table runs, whose source 'local', 'remote' or '...hit...' was a hit): its
+ * last CACHE_RECENT_RUNS runs become meta.recent_runs (unless that exists),
+ * and the table is dropped.  Inside db_open's write transaction. */
+static int migrate_runs(struct cache *c, struct bld_err *err)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(c->db,
+	                       "SELECT source IN ('local','remote','cache') OR source LIKE '%hit%' "
+	                       "FROM runs ORDER BY id DESC LIMIT ?1",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return 0; /* no such table: nothing to move */
+	sqlite3_bind_int(q, 1, CACHE_RECENT_RUNS);
+	char runs[CACHE_RECENT_RUNS + 1];
+	size_t n = CACHE_RECENT_RUNS;
+	runs[n] = '\0';
+	while (n && sqlite3_step(q) == SQLITE_ROW) /* newest first: filled from the end */
+		runs[--n] = sqlite3_column_int(q, 0) ? CACHE_RUN_HIT : CACHE_RUN_MISS;
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(c->db,
+	                       "INSERT OR IGNORE INTO meta(key, value) VALUES('recent_runs', ?1)",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return cache__dberr(c, err, "recent runs");
+	sqlite3_bind_text(q, 1, runs + n, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return cache__dberr(c, err, "recent runs");
+	return cache__exec(c, "DROP TABLE runs", err);
+}
+
 static int db_open(struct cache *c, struct bld_err *err)
 {
 	char *path = path_join(c->dir, CACHE_DB_FILE);
@@ -196,7 +231,7 @@ static int db_open(struct cache *c, struct bld_err *err)
 	if (r >= 0)
 		r = cache__exec(c, "PRAGMA synchronous=NORMAL", err);
 	if (r >= 0 && (r = cache__begin(c, err)) >= 0) {
-		if ((r = cache__exec(c, schema_sql, err)) >= 0)
+		if ((r = cache__exec(c, schema_sql, err)) >= 0 && (r = migrate_runs(c, err)) >= 0)
 			r = cache__commit(c, err);
 		else
 			cache__rollback(c);
@@ -243,6 +278,9 @@ int cache_open(const char *dir, struct cache **ret_cache, struct bld_err *err)
 	c->backend = cache__local_backend_new(c);
 	pthread_mutex_init(&c->lock, NULL);
 	strmap_init(&c->mem_index);
+	strmap_init(&c->known);
+	c->known_version = -1;
+	sbuf_init(&c->recent);
 	if ((r = mkdir_p(c->blobs, 0755)) < 0) {
 		bld_err_set(err, BLD_ECACHE, "cannot create %s: %s", c->blobs, strerror(-r));
 		cache_close(c);
@@ -265,10 +303,13 @@ void cache_close(struct cache *c)
 	if (!c)
 		return;
 	if (c->db) {
-		cache__flush_runs(c);
+		cache__flush_usage(c);
 		cache__fileindex_flush(c);
 	}
-	free(c->runs);
+	free(c->hits);
+	sbuf_release(&c->recent);
+	cache__known_clear(c);
+	strmap_release(&c->known);
 	if (c->backend)
 		c->backend->ops->free(c->backend);
 	sqlite3_finalize(c->q_index);
@@ -290,7 +331,7 @@ void cache_flush(struct cache *c)
 {
 	if (!c || !c->db)
 		return;
-	cache__flush_runs(c);
+	cache__flush_usage(c);
 	cache__fileindex_flush(c);
 }
 
@@ -317,8 +358,9 @@ void cache_entry_release(struct cache_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-int cache__lookup_locked(struct cache *c, const char *hash, struct cache_entry *ret,
-                         struct bld_err *err)
+/* The summary of entry hash from the database into *ret: 1, 0 none, negative. */
+static int read_summary(struct cache *c, const char *hash, struct cache_entry *ret,
+                        struct bld_err *err)
 {
 	int r = 0;
 	sqlite3_stmt *q = cache__stmt(c, CACHE_Q_LOOKUP,
@@ -350,87 +392,31 @@ int cache__lookup_locked(struct cache *c, const char *hash, struct cache_entry *
 	return r;
 }
 
+int cache__lookup_locked(struct cache *c, const char *hash, struct cache_entry *ret,
+                         struct bld_err *err)
+{
+	const struct cache_entry *k = cache__known_get(c, hash);
+	if (k) {
+		cache__entry_copy_summary(ret, k);
+		return 1;
+	}
+	/* one read transaction for the summary and the rows kept with it */
+	bool txn = sqlite3_get_autocommit(c->db) &&
+	           sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	int r = read_summary(c, hash, ret, err);
+	if (r > 0)
+		cache__known_learn(c, ret);
+	if (txn)
+		sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	return r;
+}
+
 int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, struct bld_err *err)
 {
 	pthread_mutex_lock(&c->lock);
 	int r = cache__lookup_locked(c, hash, ret, err);
 	pthread_mutex_unlock(&c->lock);
 	return r;
-}
-
-/* Queue one row; flushes when many are waiting.  Caller holds c->lock. */
-static void queue_run(struct cache *c, struct cache_pending_run run)
-{
-	xgrow(&c->runs, &c->capruns, c->nruns + 1, sizeof(*c->runs));
-	c->runs[c->nruns++] = run;
-}
-
-int cache_record_run(struct cache *c, const char *task_id, const char *hash, const char *source,
-                     int exit_code, uint64_t duration_ms)
-{
-	pthread_mutex_lock(&c->lock);
-	queue_run(c, (struct cache_pending_run){xstrdup(task_id), xstrdup(hash ? hash : ""),
-	                                        xstrdup(source ? source : ""), exit_code,
-	                                        (int64_t)duration_ms, cache__now()});
-	bool flush = c->nruns >= 512;
-	pthread_mutex_unlock(&c->lock);
-	if (flush)
-		cache__flush_runs(c);
-	return 0;
-}
-
-void cache__touch(struct cache *c, const char *hash)
-{
-	pthread_mutex_lock(&c->lock);
-	queue_run(c, (struct cache_pending_run){NULL, xstrdup(hash), NULL, 0, 0, cache__now()});
-	bool flush = c->nruns >= 512;
-	pthread_mutex_unlock(&c->lock);
-	if (flush)
-		cache__flush_runs(c);
-}
-
-static void write_run(struct cache *c, sqlite3_stmt *ins, sqlite3_stmt *touch,
-                      const struct cache_pending_run *r)
-{
-	sqlite3_stmt *q = r->task ? ins : touch;
-	sqlite3_bind_text(q, 1, r->hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, r->at);
-	if (r->task) {
-		sqlite3_bind_text(q, 3, r->task, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 4, r->source, -1, SQLITE_STATIC);
-		sqlite3_bind_int(q, 5, r->exit_code);
-		sqlite3_bind_int64(q, 6, r->duration_ms);
-	}
-	sqlite3_step(q);
-	sqlite3_reset(q);
-}
-
-void cache__flush_runs(struct cache *c)
-{
-	pthread_mutex_lock(&c->lock);
-	if (c->nruns && sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
-		sqlite3_stmt *ins = cache__stmt(
-		    c, CACHE_Q_RUN_INS,
-		    "INSERT INTO runs(hash, at, task, source, exit_code, duration_ms) "
-		    "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-		sqlite3_stmt *touch = cache__stmt(
-		    c, CACHE_Q_RUN_TOUCH,
-		    "UPDATE entries SET last_used=MAX(last_used, ?2), hits=hits+1 WHERE hash=?1");
-		for (size_t i = 0; ins && touch && i < c->nruns; i++)
-			write_run(c, ins, touch, &c->runs[i]);
-		sqlite3_exec(c->db,
-		             "DELETE FROM runs WHERE id <= (SELECT MAX(id) FROM runs) - 10000",
-		             NULL, NULL, NULL);
-		if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	for (size_t i = 0; i < c->nruns; i++) {
-		free(c->runs[i].task);
-		free(c->runs[i].hash);
-		free(c->runs[i].source);
-	}
-	c->nruns = 0;
-	pthread_mutex_unlock(&c->lock);
 }
 
 int cache__resolve_hash(struct cache *c, const char *prefix, char out[33], struct bld_err *err)

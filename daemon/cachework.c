@@ -156,9 +156,9 @@ static int restore(struct cache_op *op, const char *source)
 	struct bld_err err;
 	bld_err_clear(&err);
 	size_t restored = 0;
-	uint64_t t0 = now_ms(), t0ns = now_ns();
+	uint64_t t0 = now_ns();
 	int rc = cache_restore(run->cache, &op->entry, run->ws->root, &restored, &err);
-	op->t_restore += now_ns() - t0ns;
+	op->t_restore += now_ns() - t0;
 	if (rc < 0) {
 		op_warn(op, "%s: %s; running the task instead", t->id,
 		        rc == BLD_ECORRUPT ? "corrupted cache entry" : err.msg);
@@ -168,7 +168,7 @@ static int restore(struct cache_op *op, const char *source)
 	}
 	op->hit = true;
 	op->job->remote_hit = !strcmp(source, "remote");
-	cache_record_run(run->cache, t->id, t->hash, source, 0, now_ms() - t0);
+	cache_record_run(run->cache, true);
 	return 1;
 }
 
@@ -241,7 +241,7 @@ static void finish_store(struct cache_op *op)
 	}
 	op->t_store += now_ns() - t0;
 	if (run->cache && t->hash[0])
-		cache_record_run(run->cache, t->id, t->hash, "miss", op->exit_code, op->ms);
+		cache_record_run(run->cache, false);
 	cache_task_lock_release(j->lock); /* after the store: waiters find the entry */
 	j->lock = NULL;
 }

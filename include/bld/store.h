@@ -4,7 +4,7 @@
  * task hasher in cache.h is what turns a task into a hash and a manifest).
  *
  * The local store: SQLite (WAL) under the cache folder for the file index,
- * entries, output manifests, input manifests and run history; output bytes
+ * entries, output manifests, input manifests, hits and recent runs; output bytes
  * as blobs named by their content hash, written to a temporary name and
  * renamed before the transaction that makes an entry visible commits.
  *
@@ -223,9 +223,9 @@ void store_backend_free(struct store_backend *b);
 /* Add a run's remote counters to the totals `cache stats` shows. */
 void cache_add_remote_stats(struct cache *c, const struct cache_remote_stats *s);
 
-/* Record a run (hit or miss) in the history for stats. */
-int cache_record_run(struct cache *c, const char *task_id, const char *hash, const char *source,
-                     int exit_code, uint64_t duration_ms);
+/* Count a run of a task, a cache hit or not, for the hit rate `cache stats`
+ * shows (queued; written at the next flush). */
+void cache_record_run(struct cache *c, bool hit);
 
 /* For each of the n task ids, the run time (ms) of its newest entry created
  * before the unix time `before`, 0 when it has none, into ret_ms[0..n-1]

@@ -300,6 +300,23 @@ def test_cache_commands(make_ws):
     assert run_all(ws) == ['a:build', 'b:build']
 
 
+def test_hits_and_hit_rate_are_counted(make_ws):
+    ws = make_ws(files([project('a', ['b']), project('b')]))
+    assert run_all(ws) == ['a:build', 'b:build']
+    assert run_all(ws) == []
+    assert run_all(ws) == []
+    hashes = task_hashes(ws)
+    r = ws.run('cache', 'stats')
+    assert r.code == 0 and 'hit rate:  66.7% of the last 6 runs (4 hits)' in r.out, r
+    r = ws.run('cache', 'ls', '--json')
+    assert r.code == 0, r
+    assert sorted((e['task'], e['hits']) for e in json.loads(r.out)) == [
+        ('a:build', 2), ('b:build', 2)], r
+    r = ws.run('cache', 'show', hashes['a:build'][0], '--json')
+    entry = json.loads(r.out)
+    assert entry['hits'] == 2 and entry['last_used'] >= entry['created'], r
+
+
 def test_automatic_prune_past_the_size_limit(make_ws):
     def big(name):
         return {'name': name, 'targets': {'build': {

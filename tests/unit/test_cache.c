@@ -563,8 +563,8 @@ static void commands_describe_entries(void **state)
 	assert_non_null(strstr(out.buf, "run time:  42 ms"));
 	sbuf_reset(&out);
 	assert_int_equal(cache_cmd_show(e.c, "ffffffffffff", false, &out, &err), BLD_EUSAGE);
-	cache_record_run(e.c, "app:build", e.f.tg.tasks[e.t].hash, "miss", 0, 5);
-	cache_record_run(e.c, "app:build", e.f.tg.tasks[e.t].hash, "local", 0, 1);
+	cache_record_run(e.c, false);
+	cache_record_run(e.c, true);
 	sbuf_reset(&out);
 	assert_int_equal(cache_cmd_stats(e.c, false, &out, &err), 0);
 	assert_non_null(strstr(out.buf, "entries:   1"));
@@ -1043,10 +1043,264 @@ static void manifest_rehashes_to_the_task_hash(void **state)
 	env_free(&e);
 }
 
+/* n entries of app:build (inputs "0".."n-1"), each with a terminal output
+ * of term_len bytes; their hashes into hashes[i]. */
+static void store_n(struct env *e, int n, size_t term_len, char (*hashes)[33])
+{
+	char *term = xmalloc(term_len + 1);
+	memset(term, 't', term_len);
+	term[term_len] = '\0';
+	make_outputs(e);
+	for (int i = 0; i < n; i++) {
+		char in[16];
+		snprintf(in, sizeof(in), "%d", i);
+		fx_write(&e->f, "apps/app/src/main.txt", in);
+		assert_int_equal(store(e, term), 0);
+		memcpy(hashes[i], e->f.tg.tasks[e->t].hash, 33);
+	}
+	free(term);
+}
+
+static int count_frames(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	*(int *)arg = frames;
+	return SQLITE_OK;
+}
+
+/* A hit is bookkeeping (hits, last use, the hit rate): writing the hits of a
+ * run must not rewrite each entry's own page (its terminal output and
+ * manifest), which made a fully cached run write megabytes of WAL. */
+static void hits_are_written_without_rewriting_entries(void **state)
+{
+	(void)state;
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	enum { N = 16 };
+	char hashes[N][33];
+	store_n(&e, N, 3000, hashes);
+	struct bld_err err = {0};
+	for (int i = 0; i < N; i++) {
+		struct cache_entry ce;
+		assert_int_equal(cache_lookup(e.c, hashes[i], &ce, &err), 1);
+		size_t n;
+		assert_int_equal(cache_restore(e.c, &ce, e.f.root, &n, &err), 0);
+		cache_entry_release(&ce);
+	}
+	assert_int_equal(sqlite3_wal_checkpoint_v2(e.c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+	                                           NULL),
+	                 SQLITE_OK);
+	int frames = -1;
+	sqlite3_wal_hook(e.c->db, count_frames, &frames);
+	cache_flush(e.c);
+	sqlite3_wal_autocheckpoint(e.c->db, 1000);
+	assert_true(frames > 0);
+	assert_true(frames <= 4); /* before: one page per entry hit, and more */
+	/* and they count */
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	assert_int_equal(cache_cmd_show(e.c, hashes[3], true, &out, &err), 0);
+	cJSON *o = cJSON_Parse(out.buf);
+	assert_int_equal(cJSON_GetObjectItem(o, "hits")->valueint, 1);
+	assert_true(cJSON_GetObjectItem(o, "last_used")->valuedouble >=
+	            cJSON_GetObjectItem(o, "created")->valuedouble);
+	cJSON_Delete(o);
+	sbuf_reset(&out);
+	assert_int_equal(cache_cmd_ls(e.c, false, &out, &err), 0);
+	assert_non_null(strstr(out.buf, "    1\n"));
+	sbuf_release(&out);
+	env_free(&e);
+}
+
+/* The hits of an entry decide what prune keeps: least recently used goes
+ * first, whether its last use is in usage or in the entries row. */
+static void prune_keeps_the_entry_hit_last(void **state)
+{
+	(void)state;
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	char hashes[3][33];
+	store_n(&e, 3, 0, hashes);
+	char *sql = xasprintf("UPDATE entries SET last_used=100, created=100; "
+	                      "UPDATE entries SET last_used=300 WHERE hash='%s'",
+	                      hashes[2]);
+	assert_int_equal(sqlite3_exec(e.c->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+	cache__touch(e.c, hashes[0]); /* now: the newest use */
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	struct bld_err err = {0};
+	assert_int_equal(cache_cmd_prune(e.c, 300, &out, &err), 0); /* room for one */
+	assert_non_null(strstr(out.buf, "pruned 2 entries"));
+	assert_int_equal(cache_has(e.c, hashes[0]), 1);
+	assert_int_equal(cache_has(e.c, hashes[1]), 0);
+	assert_int_equal(cache_has(e.c, hashes[2]), 0);
+	sbuf_release(&out);
+	env_free(&e);
+}
+
+static void stats_contains(struct env *e, const char *want)
+{
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	struct bld_err err = {0};
+	assert_int_equal(cache_cmd_stats(e->c, false, &out, &err), 0);
+	if (!strstr(out.buf, want))
+		fail_msg("stats lack \"%s\":\n%s", want, out.buf);
+	sbuf_release(&out);
+}
+
+/* `cache stats` gives the hit rate of the last 1,000 runs. */
+static void hit_rate_is_of_the_last_thousand_runs(void **state)
+{
+	(void)state;
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	stats_contains(&e, "hit rate:  0.0% of the last 0 runs (0 hits)");
+	for (int i = 0; i < 500; i++)
+		cache_record_run(e.c, false);
+	cache_flush(e.c);
+	for (int i = 0; i < 1000; i++)
+		cache_record_run(e.c, true);
+	stats_contains(&e, "hit rate:  100.0% of the last 1000 runs (1000 hits)");
+	cache_record_run(e.c, false);
+	cache_close(e.c);
+	struct bld_err err = {0};
+	assert_int_equal(cache_open(e.cache_dir, &e.c, &err), 0);
+	stats_contains(&e, "hit rate:  99.9% of the last 1000 runs (999 hits)");
+	env_free(&e);
+}
+
+/* A cache written by a bld that kept a row per run in a table runs: its
+ * newest runs carry over into the hit rate, and the table goes. */
+static void run_history_of_an_older_bld_carries_over(void **state)
+{
+	(void)state;
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	assert_int_equal(
+	    sqlite3_exec(e.c->db,
+	                 "DELETE FROM meta WHERE key='recent_runs';"
+	                 "CREATE TABLE runs(id INTEGER PRIMARY KEY, task TEXT NOT NULL, hash TEXT "
+	                 "NOT NULL, source TEXT NOT NULL, exit_code INTEGER NOT NULL, duration_ms "
+	                 "INTEGER NOT NULL, at INTEGER NOT NULL);"
+	                 "INSERT INTO runs(task, hash, source, exit_code, duration_ms, at) VALUES"
+	                 "('a:b', 'h', 'miss', 0, 1, 1), ('a:b', 'h', 'local', 0, 1, 2),"
+	                 "('a:b', 'h', 'remote', 0, 1, 3)",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK);
+	cache_close(e.c);
+	struct bld_err err = {0};
+	assert_int_equal(cache_open(e.cache_dir, &e.c, &err), 0);
+	stats_contains(&e, "hit rate:  66.7% of the last 3 runs (2 hits)");
+	cache_record_run(e.c, false);
+	stats_contains(&e, "hit rate:  50.0% of the last 4 runs (2 hits)");
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(e.c->db, "SELECT 1 FROM runs", -1, &q, NULL),
+	                 SQLITE_ERROR);
+	env_free(&e);
+}
+
+/* Counts the statements that read entries or their rows. */
+static int count_entry_reads(unsigned type, void *arg, void *stmt, void *sql)
+{
+	(void)type;
+	(void)sql;
+	const char *q = sqlite3_sql(stmt);
+	if (strstr(q, "FROM entries") || strstr(q, "FROM outputs"))
+		++*(int *)arg;
+	return 0;
+}
+
+/* A handle kept open (the daemon's) answers the lookup and the rows of an
+ * entry it read before from memory: a cached run asks SQLite nothing per hit
+ * for them, also after another engine wrote what leaves entries as they were
+ * (its hits, a new entry). */
+static void kept_handle_reads_a_known_entry_once(void **state)
+{
+	(void)state;
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, "built\n"), 0);
+	struct bld_err err = {0};
+	struct cache_entry ce;
+	char hash[33];
+	memcpy(hash, e.f.tg.tasks[e.t].hash, sizeof(hash));
+	assert_int_equal(cache_lookup(e.c, hash, &ce, &err), 1);
+	cache_entry_release(&ce);
+	struct cache *kept = e.c;
+	assert_int_equal(cache_open(e.cache_dir, &e.c, &err), 0);
+	cache__touch(e.c, hash);
+	fx_write(&e.f, "apps/app/src/main.txt", "another input");
+	assert_int_equal(store(&e, "another\n"), 0);
+	cache_close(e.c);
+	e.c = kept;
+	usleep(20 * 1000); /* past the kept handle's check interval */
+	int selects = 0;
+	sqlite3_trace_v2(e.c->db, SQLITE_TRACE_STMT, count_entry_reads, &selects);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(cache_lookup(e.c, hash, &ce, &err), 1);
+		assert_string_equal(ce.terminal, "built\n");
+		assert_string_equal(ce.task, "app:build");
+		assert_int_equal(ce.duration_ms, 42);
+		pthread_mutex_lock(&e.c->lock);
+		assert_int_equal(cache__entry_rows(e.c, hash, &ce, &err), 1);
+		pthread_mutex_unlock(&e.c->lock);
+		assert_int_equal(ce.nrows, 9); /* dist/app and the 8 paths below it */
+		assert_string_equal(ce.declared.v[0], "dist/app");
+		cache_entry_release(&ce);
+	}
+	sqlite3_trace_v2(e.c->db, 0, NULL, NULL);
+	assert_int_equal(selects, 0);
+	env_free(&e);
+}
+
+/* What a handle keeps is forgotten once another connection deletes an
+ * entry: an entry pruned by another engine is a miss, and the same hash stored again by it
+ * (another run of the task) is read afresh. */
+static void kept_entry_is_forgotten_when_another_engine_deletes(void **state)
+{
+	(void)state;
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, "one\n"), 0);
+	struct bld_err err = {0};
+	struct cache_entry ce;
+	const char *hash = e.f.tg.tasks[e.t].hash;
+	assert_int_equal(cache_lookup(e.c, hash, &ce, &err), 1);
+	cache_entry_release(&ce);
+	struct cache *kept = e.c, *other;
+	assert_int_equal(cache_open(e.cache_dir, &other, &err), 0);
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	assert_int_equal(cache_cmd_prune(other, 0, &out, &err), 0);
+	sbuf_release(&out);
+	usleep(20 * 1000); /* past the kept handle's check interval */
+	assert_int_equal(cache_lookup(kept, hash, &ce, &err), 0);
+	e.c = other;
+	assert_int_equal(store(&e, "two\n"), 0);
+	e.c = kept;
+	usleep(20 * 1000);
+	assert_int_equal(cache_lookup(kept, hash, &ce, &err), 1);
+	assert_string_equal(ce.terminal, "two\n");
+	cache_entry_release(&ce);
+	cache_close(other);
+	env_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(round_trip_is_byte_exact),
+	    cmocka_unit_test(hits_are_written_without_rewriting_entries),
+	    cmocka_unit_test(prune_keeps_the_entry_hit_last),
+	    cmocka_unit_test(hit_rate_is_of_the_last_thousand_runs),
+	    cmocka_unit_test(run_history_of_an_older_bld_carries_over),
+	    cmocka_unit_test(kept_handle_reads_a_known_entry_once),
+	    cmocka_unit_test(kept_entry_is_forgotten_when_another_engine_deletes),
 	    cmocka_unit_test(entry_pruned_after_lookup_is_not_restored),
 	    cmocka_unit_test(artifact_round_trip_restores_byte_exact),
 	    cmocka_unit_test(artifact_damage_is_refused),
