@@ -18,6 +18,13 @@
  * The common case of a warm engine -- every output already as recorded --
  * is checked first by lstat alone (matches()); only when something differs,
  * or a parent folder is a symlink, does step 2 open anything.
+ *
+ * A resident engine can skip even that (docs/architecture.md, "Outputs
+ * vouched for"): cache_restore hands its caller the folders a change in which
+ * could make the outputs differ, before it looks at any of them, and says
+ * whether everything was already in place; a caller that watched those
+ * folders since, and saw nothing change, records a later hit with
+ * cache_restore_kept and reads nothing.
  */
 #include "cache_int.h"
 
@@ -197,6 +204,24 @@ static int rm_entry(int at, const char *name)
 	return r;
 }
 
+/* Folder row i was made anew: every file below it is written (its blob
+ * verified first), whatever plan_rows found at that path before. */
+static int write_below(struct rctx *x, size_t i)
+{
+	size_t n = strlen(x->rows[i].path);
+	for (size_t j = 0; j < x->n; j++) { /* "a/b-c" sorts between "a/b" and "a/b/c" */
+		const struct cache_row *row = &x->rows[j];
+		if (row->kind != CACHE_ROW_FILE || x->write[j] ||
+		    strncmp(row->path, x->rows[i].path, n) || row->path[n] != '/')
+			continue;
+		int r = cache__blob_verify(x->c, row->blob, x->err);
+		if (r < 0)
+			return r;
+		x->write[j] = true;
+	}
+	return 0;
+}
+
 static int restore_row(struct rctx *x, size_t i)
 {
 	const struct cache_row *row = &x->rows[i];
@@ -212,12 +237,16 @@ static int restore_row(struct rctx *x, size_t i)
 			bld_err_set(x->err, r, "cannot remove %s: %s", row->path, strerror(-r));
 		break;
 	case CACHE_ROW_DIR:
-		if (exists && !S_ISDIR(st.st_mode) && (r = rm_entry(fd, base)) < 0)
+		if (exists && S_ISDIR(st.st_mode))
+			break; /* modes: dir_modes(), once the folder's contents are written */
+		if (exists && (r = rm_entry(fd, base)) < 0)
 			break;
-		if ((!exists || !S_ISDIR(st.st_mode)) && mkdirat(fd, base, 0755) < 0)
+		if (mkdirat(fd, base, 0755) < 0)
 			r = bld_err_set(x->err, -errno, "cannot create %s: %s", row->path,
 			                strerror(errno));
-		break; /* modes: dir_modes(), once the folder's contents are written */
+		else
+			r = write_below(x, i); /* plan_rows may have looked through a symlink */
+		break;
 	case CACHE_ROW_SYMLINK: {
 		char cur[4096];
 		ssize_t n =
@@ -385,6 +414,81 @@ static bool no_extras(struct rctx *x, const char *rel, int depth)
 	return ok;
 }
 
+/* Is declared output d one restore looks below (a plain path, not a glob)? */
+static bool declared_plain(const char *d)
+{
+	return *d != '!' && !pattern_is_glob(d, PATTERN_FILES) && path_is_safe_relative(d);
+}
+
+/* Push each folder above rel (and rel itself when self), shallow first,
+ * the workspace root as "", each once (seen). */
+static void push_folders(struct strvec *dirs, struct strmap *seen, const char *rel, bool self)
+{
+	char *p = xstrdup(rel);
+	size_t n = strlen(p);
+	for (size_t i = 0; i <= n; i++) {
+		bool end = i == 0 || p[i] == '/' || (i == n && self);
+		if (!end)
+			continue;
+		char c = p[i];
+		p[i] = '\0';
+		if (!strmap_has(seen, p)) {
+			strmap_put(seen, p, (void *)1);
+			strvec_push(dirs, p);
+		}
+		p[i] = c;
+	}
+	free(p);
+}
+
+/* Is rel below one of the paths in roots? */
+static bool below_any(const struct strmap *roots, const char *rel)
+{
+	char *p = xstrdup(rel);
+	bool below = false;
+	for (char *s = strchr(p, '/'); !below && s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		below = strmap_has(roots, p);
+		*s = '/';
+	}
+	free(p);
+	return below;
+}
+
+/* What w->watch is told: every folder above a row or a declared output, and
+ * every folder row; the roots: declared outputs and rows below none of them. */
+static void tell_watch(struct rctx *x, struct cache_restore_watch *w)
+{
+	struct strvec dirs, roots;
+	struct strmap seen, is_root;
+	strvec_init(&dirs);
+	strvec_init(&roots);
+	strmap_init(&seen);
+	strmap_init(&is_root);
+	for (size_t i = 0; i < x->whole.declared.n; i++) {
+		const char *d = x->whole.declared.v[i];
+		if (declared_plain(d) && !strmap_has(&is_root, d)) {
+			strmap_put(&is_root, d, (void *)1);
+			strvec_push(&roots, d);
+		}
+	}
+	for (size_t i = 0; i < x->n; i++) {
+		const struct cache_row *row = &x->rows[i];
+		push_folders(&dirs, &seen, row->path, row->kind == CACHE_ROW_DIR);
+		if (!strmap_has(&is_root, row->path) && !below_any(&is_root, row->path)) {
+			strmap_put(&is_root, row->path, (void *)1);
+			strvec_push(&roots, row->path);
+		}
+	}
+	for (size_t i = 0; i < roots.n; i++)
+		push_folders(&dirs, &seen, roots.v[i], false);
+	w->watch(w->arg, &dirs, &roots);
+	strmap_release(&is_root);
+	strmap_release(&seen);
+	strvec_release(&roots);
+	strvec_release(&dirs);
+}
+
 /* Is everything of the entry already in place, as restore_all would leave it? */
 static bool matches(struct rctx *x, const struct strvec *declared)
 {
@@ -395,7 +499,7 @@ static bool matches(struct rctx *x, const struct strvec *declared)
 		ok = parents_plain(x, &plain, x->rows[i].path) && row_matches(x, i);
 	for (size_t i = 0; ok && i < declared->n; i++) {
 		const char *d = declared->v[i];
-		if (*d == '!' || pattern_is_glob(d, PATTERN_FILES) || !path_is_safe_relative(d))
+		if (!declared_plain(d))
 			continue;
 		void *v = strmap_get(&x->by_path, d);
 		if (v && x->rows[(intptr_t)v - 1].kind == CACHE_ROW_DIR)
@@ -410,7 +514,7 @@ static int restore_all(struct rctx *x, const struct strvec *declared)
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < declared->n; i++) {
 		const char *d = declared->v[i];
-		if (*d == '!' || pattern_is_glob(d, PATTERN_FILES) || !path_is_safe_relative(d))
+		if (!declared_plain(d))
 			continue;
 		void *v = strmap_get(&x->by_path, d);
 		if (v && x->rows[(intptr_t)v - 1].kind == CACHE_ROW_DIR)
@@ -424,10 +528,12 @@ static int restore_all(struct rctx *x, const struct strvec *declared)
 }
 
 int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_root,
-                  size_t *ret_restored, struct bld_err *err)
+                  struct cache_restore_watch *w, size_t *ret_restored, struct bld_err *err)
 {
 	struct rctx x = {.c = c, .root = ws_root, .err = err};
 	strmap_init(&x.by_path);
+	if (w)
+		w->clean = false;
 	pthread_mutex_lock(&c->lock);
 	int r = load_rows(&x, e->hash);
 	pthread_mutex_unlock(&c->lock);
@@ -437,6 +543,8 @@ int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_r
 		r = 0;
 	if (r >= 0)
 		r = check_rows(&x);
+	if (r >= 0 && w && w->watch)
+		tell_watch(&x, w); /* before anything is looked at: no change slips between */
 	if (r >= 0)
 		r = plan_rows(&x);
 	if (r == BLD_ECORRUPT) {
@@ -444,13 +552,21 @@ int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_r
 		entry_drop(c, e->hash);
 		pthread_mutex_unlock(&c->lock);
 	}
-	if (r >= 0 && !matches(&x, &x.whole.declared))
+	bool clean = r >= 0 && matches(&x, &x.whole.declared);
+	if (r >= 0 && !clean)
 		r = restore_all(&x, &x.whole.declared);
 	if (r >= 0) {
 		cache__touch(c, e->hash);
 		if (ret_restored)
 			*ret_restored = x.restored;
+		if (w)
+			w->clean = clean;
 	}
 	rows_release(&x);
 	return r;
+}
+
+void cache_restore_kept(struct cache *c, const struct cache_entry *e)
+{
+	cache__touch(c, e->hash);
 }

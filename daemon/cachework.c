@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host.h"
 #include "run.h"
 
 enum op_kind { OP_PRESOLVE, OP_PREPARE, OP_FINISH };
@@ -147,17 +148,42 @@ static bool lock_task(struct cache_op *op)
 	return rc != 0;
 }
 
+/* The cache folder of run's cache when it is its request's (the one the
+ * host may vouch for entries of), else NULL. */
+static const char *vouch_dir(const struct run *run)
+{
+	return run->cache == run->rq->cache ? run->rq->cache_dir : NULL;
+}
+
+/* Restore op's entry: skipped when trust and the host vouches for its
+ * outputs, else checked with the host watching them (host_vouch). */
+static int restore_outputs(struct cache_op *op, bool trust, struct bld_err *err)
+{
+	struct run *run = op->run;
+	struct host *h = run->rq->host;
+	if (trust && host_vouched(h, vouch_dir(run), &op->entry)) {
+		cache_restore_kept(run->cache, &op->entry);
+		return 0;
+	}
+	struct host_vouch v;
+	host_vouch_init(&v, h, vouch_dir(run), &op->entry);
+	int rc = cache_restore(run->cache, &op->entry, run->ws->root, &v.w, NULL, err);
+	host_vouch_end(&v, rc >= 0);
+	return rc;
+}
+
 /* 1 restored, 0 not (a miss, or a corrupt entry: warned and dropped);
- * source is "local" or "remote" (for the events and the history). */
-static int restore(struct cache_op *op, const char *source)
+ * source is "local" or "remote" (for the events and the history).  trust:
+ * a vouch for the entry's outputs may stand for the check (only while no
+ * task of the run has run: their writes may not have been read yet). */
+static int restore(struct cache_op *op, const char *source, bool trust)
 {
 	struct run *run = op->run;
 	const struct task *t = &run->tg->tasks[op->job->index];
 	struct bld_err err;
 	bld_err_clear(&err);
-	size_t restored = 0;
 	uint64_t t0 = now_ns();
-	int rc = cache_restore(run->cache, &op->entry, run->ws->root, &restored, &err);
+	int rc = restore_outputs(op, trust, &err);
 	op->t_restore += now_ns() - t0;
 	if (rc < 0) {
 		op_warn(op, "%s: %s; running the task instead", t->id,
@@ -188,7 +214,7 @@ static int remote_lookup(struct cache_op *op)
 	else if (rc < 0)
 		op_warn(op, "%s: a remote cache hit could not be stored locally: %s", t->id,
 		        err.msg);
-	return rc > 0 && lookup(op) > 0 && restore(op, "remote");
+	return rc > 0 && lookup(op) > 0 && restore(op, "remote", false);
 }
 
 /* A claimed miss: take the lock and look up again (another engine may have
@@ -199,7 +225,8 @@ static void prepare_lookup(struct cache_op *op)
 	struct job *j = op->job;
 	if (!lock_task(op))
 		return;
-	if ((lookup(op) > 0 && restore(op, "local")) || (op->run->remote && remote_lookup(op))) {
+	if ((lookup(op) > 0 && restore(op, "local", false)) ||
+	    (op->run->remote && remote_lookup(op))) {
 		cache_task_lock_release(j->lock); /* stored by the engine we waited for */
 		j->lock = NULL;
 		return;
@@ -296,7 +323,7 @@ static void presolve(struct cache_op *op)
 		if (cacheable(run, t) && lookup(&sub) > 0) {
 			strvec_release(&sub.warnings);
 			strvec_init(&sub.warnings);
-			if (restore(&sub, "local")) {
+			if (restore(&sub, "local", true)) {
 				j->pre_hit = true;
 				j->pre_entry = sub.entry;
 				for (size_t k = 0; k < t->nrdeps; k++)
@@ -336,7 +363,7 @@ static void op_run(struct cache_op *op)
 	if (!cacheable(run, t))
 		return;
 	if (!op->claimed) {
-		if (look && lookup(op) > 0 && restore(op, "local"))
+		if (look && lookup(op) > 0 && restore(op, "local", false))
 			return;
 		if (!claim(op))
 			return;

@@ -15,6 +15,12 @@
  * Without a watcher (one-shot, or after events were lost) every batch of
  * waiting requests gets a fresh load and no memo: the one-shot engine is a
  * host serving one request.
+ *
+ * Outputs vouched for (vouch.h): a restore on the thread pool first puts a
+ * pending vouch in the table and has the watcher watch the entry's folders,
+ * then checks; any event at, above or below the entry's outputs drops the
+ * vouch on the loop thread, and the cookie sync before each request proves
+ * every earlier event was read, so a vouch still held then is true.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -90,8 +96,27 @@ static void changed_cb(void *arg, const char *rel, bool structural)
 		strmap_put(&h->changed, rel, (void *)1);
 }
 
+static void touched_cb(void *arg, const char *rel)
+{
+	struct host *h = arg;
+	pthread_mutex_lock(&h->vouch_lock);
+	vouches_touch(h->vouches, rel);
+	pthread_mutex_unlock(&h->vouch_lock);
+}
+
 static void pump(struct host *h);
 static void after_sync(struct host *h);
+
+/* Close the watcher; nothing is vouched for without it. */
+static void unwatch(struct host *h)
+{
+	pthread_mutex_lock(&h->vouch_lock);
+	struct watcher *w = h->watcher;
+	h->watcher = NULL;
+	vouches_clear(h->vouches);
+	pthread_mutex_unlock(&h->vouch_lock);
+	watcher_close(w);
+}
 
 /* Events may be lost: no memo, a load per request from now on. */
 static void fall_back(struct host *h, const char *why)
@@ -104,9 +129,8 @@ static void fall_back(struct host *h, const char *why)
 	cache_memo_clear(h->memo);
 	h->stale = true;
 	server_log(h->d, "watcher: %s; from now on every request reloads the workspace "
-	                 "and re-checks file hashes (no memo)", why);
-	watcher_close(h->watcher);
-	h->watcher = NULL;
+	                 "and re-checks file hashes and outputs (no memo)", why);
+	unwatch(h);
 	if (h->syncing) /* its cookie will never be seen: go on without it */
 		after_sync(h);
 }
@@ -123,7 +147,8 @@ static void synced_cb(void *arg)
 		after_sync(h);
 }
 
-static const struct watcher_ops host_watcher_ops = {changed_cb, lost_cb, synced_cb};
+static const struct watcher_ops host_watcher_ops = {changed_cb, lost_cb, synced_cb,
+                                                     touched_cb};
 
 /* Forget the memoised hashes of what changed since the last sync. */
 static void apply_changes(struct host *h)
@@ -324,11 +349,16 @@ struct host *host_new(struct daemon *d, const char *root, bool watch)
 	strmap_init(&h->changed);
 	pthread_mutex_init(&h->cache_lock, NULL);
 	pthread_mutex_init(&h->remote_lock, NULL);
+	pthread_mutex_init(&h->vouch_lock, NULL);
+	h->vouches = vouches_new();
 	h->keep_cache = watch;
 	if (watch) {
-		int rc = watcher_new(&d->loop, root, ".bld", &host_watcher_ops, h, &h->watcher);
+		struct watcher *w = NULL;
+		int rc = watcher_new(&d->loop, root, ".bld", &host_watcher_ops, h, &w);
+		pthread_mutex_lock(&h->vouch_lock);
+		h->watcher = rc < 0 ? NULL : w;
+		pthread_mutex_unlock(&h->vouch_lock);
 		if (rc < 0) {
-			h->watcher = NULL;
 			char why[160];
 			snprintf(why, sizeof(why), "no watcher (%s)", strerror(-rc));
 			fall_back(h, why);
@@ -345,8 +375,7 @@ struct host *host_new(struct daemon *d, const char *root, bool watch)
 void host_close(struct host *h)
 {
 	h->closing = true;
-	watcher_close(h->watcher);
-	h->watcher = NULL;
+	unwatch(h);
 	h->memo_on = false;
 }
 
@@ -363,6 +392,9 @@ void host_free(struct host *h)
 	pthread_mutex_destroy(&h->remote_lock);
 	cache_memo_free(h->memo);
 	inflight_free(h->inflight);
+	vouches_free(h->vouches);
+	free(h->vouch_dir);
+	pthread_mutex_destroy(&h->vouch_lock);
 	strmap_release(&h->changed);
 	free(h->fallback_why);
 	free(h->root);
@@ -410,6 +442,9 @@ int host_cache_take(struct host *h, const char *dir, struct cache **ret, bool *r
 		h->cache = NULL;
 		free(h->cache_dir);
 		h->cache_dir = NULL;
+		pthread_mutex_lock(&h->vouch_lock); /* and with it the entries vouched for */
+		vouches_clear(h->vouches);
+		pthread_mutex_unlock(&h->vouch_lock);
 	}
 	if (h->cache && !h->cache_lent && !strcmp(h->cache_dir, dir)) {
 		h->cache_lent = true;
@@ -466,6 +501,79 @@ int host_remote_open(struct host *h, const struct remote_config *cfg,
 	return l ? remote_open(l, ret, err) : remote_new(cfg, ret, err);
 }
 
+/* ---- outputs vouched for ---- */
+
+static void vouch_id_of(const struct cache_entry *e, struct vouch_id *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->hash, sizeof(ret->hash), "%s", e->hash);
+	ret->created = e->created;
+	ret->size = e->size;
+	ret->duration_ms = e->duration_ms;
+	ret->terminal_len = e->terminal_len;
+}
+
+bool host_vouched(struct host *h, const char *dir, const struct cache_entry *e)
+{
+	if (!h || !dir)
+		return false;
+	struct vouch_id id;
+	vouch_id_of(e, &id);
+	pthread_mutex_lock(&h->vouch_lock);
+	bool yes = h->watcher && h->vouch_dir && !strcmp(h->vouch_dir, dir) &&
+	           vouches_holds(h->vouches, &id);
+	pthread_mutex_unlock(&h->vouch_lock);
+	if (yes)
+		atomic_fetch_add(&h->vouched_hits, 1);
+	return yes;
+}
+
+/* cache_restore's watch callback: a pending vouch, then the watches, both
+ * before restore looks at any output. */
+static void vouch_watch_cb(void *arg, const struct strvec *dirs, const struct strvec *roots)
+{
+	struct host_vouch *v = arg;
+	struct host *h = v->h;
+	pthread_mutex_lock(&h->vouch_lock);
+	if (h->watcher) {
+		if (!h->vouch_dir || strcmp(h->vouch_dir, v->dir)) { /* another cache folder */
+			vouches_clear(h->vouches);
+			free(h->vouch_dir);
+			h->vouch_dir = xstrdup(v->dir);
+		}
+		v->token = vouches_begin(h->vouches, &v->id, roots);
+		if (watcher_watch_outputs(h->watcher, dirs) < 0) { /* not all watched: no vouch */
+			vouches_cancel(h->vouches, v->id.hash, v->token);
+			v->token = 0;
+		}
+	}
+	pthread_mutex_unlock(&h->vouch_lock);
+}
+
+void host_vouch_init(struct host_vouch *v, struct host *h, const char *dir,
+                     const struct cache_entry *e)
+{
+	memset(v, 0, sizeof(*v));
+	if (!h || !dir || !h->keep_cache)
+		return;
+	v->h = h;
+	v->dir = dir;
+	vouch_id_of(e, &v->id);
+	v->w.watch = vouch_watch_cb;
+	v->w.arg = v;
+}
+
+void host_vouch_end(struct host_vouch *v, bool ok)
+{
+	if (!v->token)
+		return;
+	pthread_mutex_lock(&v->h->vouch_lock);
+	if (!ok || !v->w.clean || !vouches_grant(v->h->vouches, v->id.hash, v->token))
+		vouches_cancel(v->h->vouches, v->id.hash, v->token);
+	pthread_mutex_unlock(&v->h->vouch_lock);
+	v->token = 0;
+}
+
 struct cache_memo *host_memo(struct host *h)
 {
 	return h && atomic_load(&h->memo_on) ? h->memo : NULL;
@@ -475,7 +583,12 @@ struct cache_memo *host_memo(struct host *h)
 
 void host_status(const struct host *h, struct sbuf *text, cJSON *json)
 {
-	size_t watched = h->watcher ? watcher_count(h->watcher) : 0;
+	size_t outs = 0, watched = h->watcher ? watcher_count(h->watcher, &outs) : 0;
+	pthread_mutex_t *lock = (pthread_mutex_t *)&h->vouch_lock; /* a lock is no state */
+	pthread_mutex_lock(lock);
+	size_t vouched = vouches_count(h->vouches);
+	pthread_mutex_unlock(lock);
+	uint64_t trusted = atomic_load(&h->vouched_hits);
 	const char *state = h->fallback ? h->fallback_why : h->watcher ? "watching" : "no watcher";
 	if (json) {
 		cJSON_AddNumberToObject(json, "watchedDirs", (double)watched);
@@ -488,6 +601,9 @@ void host_status(const struct host *h, struct sbuf *text, cJSON *json)
 			cJSON_AddStringToObject(json, "fallbackReason", h->fallback_why);
 		cJSON_AddBoolToObject(json, "memo", atomic_load(&h->memo_on));
 		cJSON_AddNumberToObject(json, "remoteLinks", (double)h->nremotes);
+		cJSON_AddNumberToObject(json, "outputWatches", (double)outs);
+		cJSON_AddNumberToObject(json, "vouchedEntries", (double)vouched);
+		cJSON_AddNumberToObject(json, "vouchedHits", (double)trusted);
 		if (h->snap && !h->snap->ws)
 			cJSON_AddStringToObject(json, "workspaceError", h->snap->err.msg);
 		cJSON_AddNumberToObject(json, "tasksInFlight", (double)inflight_count(h->inflight));
@@ -502,6 +618,9 @@ void host_status(const struct host *h, struct sbuf *text, cJSON *json)
 		sbuf_addf(text, "generation: %llu (%llu loads, the last %.1f ms; %llu events)\n",
 		          (unsigned long long)h->generation, (unsigned long long)h->loads,
 		          h->last_load_ms, (unsigned long long)h->events);
+		sbuf_addf(text, "outputs:    %zu cache entr%s vouched for (%zu output folders "
+		                "watched; %llu hits skipped their check)\n",
+		          vouched, vouched == 1 ? "y" : "ies", outs, (unsigned long long)trusted);
 		if (h->nremotes)
 			sbuf_addf(text, "remote:     connections kept for %zu configuration%s\n",
 			          h->nremotes, h->nremotes == 1 ? "" : "s");

@@ -9,12 +9,15 @@
  *       struct cache_memo    warm file hashes, forgotten by the watcher
  *       struct cache         one handle kept open, lent to one request at a time
  *       struct remote_link   remote cache transports (connections), by configuration
- *       struct watcher       inotify on every folder the walk entered (watch.c)
+ *       struct watcher       inotify on every folder the walk entered, and on the
+ *                            folders of outputs it vouches for (watch.c)
+ *       struct vouches       cache entries whose outputs are known to be in place (vouch.h)
  *       struct inflight      the tasks running now, by task hash (inflight.h, share.c)
  *
  * Everything here runs on the loop thread except what is said otherwise:
  * loads run on the thread pool and the loop thread swaps the pointer;
- * host_cache_take/give are called from pool threads too (a mutex).
+ * host_cache_take/give and the host_vouch functions are called from pool
+ * threads too (mutexes).
  */
 #ifndef BLD_HOST_H
 #define BLD_HOST_H
@@ -30,8 +33,10 @@
 #include "bld/cache.h"
 #include "bld/err.h"
 #include "bld/remote.h"
+#include "bld/store.h"
 #include "bld/taskgraph.h"
 #include "bld/workspace.h"
+#include "vouch.h"
 
 struct daemon;
 struct inflight;
@@ -110,6 +115,12 @@ struct host {
 	struct remote_link *remotes[HOST_REMOTES_MAX];
 	size_t nremotes;
 	struct inflight *inflight; /* owned: one execution per task hash (share.c) */
+	/* outputs vouched for (vouch.h).  vouch_lock guards vouches and vouch_dir,
+	 * and the watcher pointer against pool threads (the loop changes it under it) */
+	pthread_mutex_t vouch_lock;
+	struct vouches *vouches;  /* owned */
+	char *vouch_dir;          /* owned: the cache folder whose entries are vouched for */
+	atomic_uint_fast64_t vouched_hits; /* hits that skipped restore's checks */
 	/* figures for `bld daemon status` */
 	uint64_t requests, loads, syncs, events;
 	double last_load_ms;
@@ -145,6 +156,30 @@ void host_cache_give(struct host *h, struct cache *c, bool lent, const char *dir
  * its own.  Any thread.  0 and *ret (free with store_backend_free), or negative. */
 int host_remote_open(struct host *h, const struct remote_config *cfg,
                      struct store_backend **ret, struct bld_err *err);
+/*
+ * Outputs vouched for (docs/architecture.md): a restore that found every
+ * output of an entry in place, with the watcher watching their folders from
+ * before the check, lets later hits of that entry skip the check until any
+ * change under those folders (or lost events) drops the vouch.  Any thread.
+ */
+struct host_vouch {
+	struct cache_restore_watch w; /* pass &v->w to cache_restore */
+	struct host *h;
+	const char *dir;    /* borrowed: the cache folder of the entry */
+	struct vouch_id id;
+	uint64_t token;     /* the pending vouch, 0: none */
+};
+/* Does h vouch for the outputs of hit e of cache folder dir (NULL h: no)?
+ * Counted as a vouched hit when it does. */
+bool host_vouched(struct host *h, const char *dir, const struct cache_entry *e);
+/* Set v up for a cache_restore of e (dir borrowed until host_vouch_end): its
+ * folders are watched before they are checked.  NULL h or dir: v does nothing. */
+void host_vouch_init(struct host_vouch *v, struct host *h, const char *dir,
+                     const struct cache_entry *e);
+/* That cache_restore returned (ok: it succeeded): vouch for e when it found
+ * everything in place and nothing changed meanwhile. */
+void host_vouch_end(struct host_vouch *v, bool ok);
+
 /* The memo a request's hasher may use now, or NULL. */
 struct cache_memo *host_memo(struct host *h);
 
@@ -161,6 +196,9 @@ struct watcher_ops {
 	void (*lost)(void *arg, const char *why);
 	/* the cookie of watcher_sync was seen: every earlier event was delivered */
 	void (*synced)(void *arg);
+	/* rel (workspace-relative, "" the root) or something in it changed: any
+	 * event of any watched folder, workspace or output, before the above */
+	void (*touched)(void *arg, const char *rel);
 };
 /* Watch nothing yet; cookies go to <root>/<cookie_dir> (which is watched, and
  * skipped by every walk).  0 or negative errno. */
@@ -173,8 +211,14 @@ int watcher_set_dirs(struct watcher *w, const struct strvec *dirs);
 /* Write a cookie; ops->synced follows once its event was read (or ops->lost
  * when it is not seen in time).  0 or negative errno (then nothing follows). */
 int watcher_sync(struct watcher *w);
-/* Folders watched now. */
-size_t watcher_count(const struct watcher *w);
+/* Also watch dirs (workspace-relative, parents before their folders), the
+ * folders of outputs: from any thread.  A folder that is not there (or not a
+ * folder) is no error: its parent's events tell when it comes.  0, or
+ * negative (-ENOSPC: over the outputs' share of the watches; the events of
+ * the workspace's folders are still all seen). */
+int watcher_watch_outputs(struct watcher *w, const struct strvec *dirs);
+/* Folders watched now; *ret_outputs (may be NULL): how many for outputs. */
+size_t watcher_count(struct watcher *w, size_t *ret_outputs);
 /* Stop; freed in its handles' close callbacks.  NULL is fine. */
 void watcher_close(struct watcher *w);
 

@@ -1,25 +1,44 @@
 /*
- * watch.c - the workspace watcher: one inotify instance, one watch per folder
- * (inotify is not recursive), read on the loop thread through a uv_poll_t.
+ * watch.c - the watcher: one inotify instance, one watch per folder (inotify
+ * is not recursive), read on the loop thread through a uv_poll_t.
  *
- * Folders come from the host (the walk's list, watcher_set_dirs) and from
- * the events themselves: a folder created or moved in is watched at once,
- * before anything reloads, so files made in it right after are seen.  Folder
- * names every walk skips (.git, node_modules, .bld, dist) make no event.
+ * Two kinds of folders share the instance, one watch each (a folder may be
+ * both):
+ *   - the workspace's (tree): from the host (the walk's list,
+ *     watcher_set_dirs) and from the events themselves: a folder created or
+ *     moved into one is watched at once, before anything reloads, so files
+ *     made in it right after are seen.  Folder names every walk skips (.git,
+ *     node_modules, .bld, dist) are not watched that way.  Their changes go
+ *     to ops->changed.
+ *   - outputs' (watcher_watch_outputs, called from pool threads): the folders
+ *     of cache outputs the host vouches for, and every folder above them,
+ *     often in ignored folders such as dist/.  Kept until the folder goes.
+ * Every event of either kind -- on skipped names too, and a folder's own
+ * (deleted, moved, attributes) -- goes to ops->touched first, with the path
+ * it concerns.
  *
  * Cookies (as watchman does): watcher_sync creates <cookie_dir>/cookie-<pid>-<n>
  * in a watched folder; inotify delivers the events of one instance in order,
  * so once the cookie's event is read every change made before it was read
  * too.  A cookie not seen within WATCH_COOKIE_MS means events are lost.
  *
- * Lost events (ops->lost): IN_Q_OVERFLOW, ENOSPC from inotify_add_watch
- * (fs.inotify.max_user_watches), a failing read.  libuv's uv_fs_event would
- * hide the first: an overflow event carries wd -1, which names no handle.
+ * Lost events (ops->lost): IN_Q_OVERFLOW, ENOSPC from inotify_add_watch for a
+ * workspace folder (fs.inotify.max_user_watches), a failing read.  libuv's
+ * uv_fs_event would hide the first: an overflow event carries wd -1, which
+ * names no handle.  Output folders never make events lost: they are watched
+ * only while fewer than half the watches allowed are in use (the other half
+ * stays for the workspace), and a folder that cannot be watched makes
+ * watcher_watch_outputs fail (the host then vouches for nothing there).
  * BLD_WATCH_LIMIT (a test hook, read from bldd's environment) makes adds past
- * that many watches fail as ENOSPC would.
+ * that many watches fail as ENOSPC would, and halves to the outputs' share.
+ *
+ * Threads: lock guards the maps, the counts and dead, since outputs are
+ * watched from pool threads; everything else is the loop thread's.  No
+ * callback is called with lock held.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +51,16 @@
 #define WATCH_MASK                                                                              \
 	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY | IN_ATTRIB |          \
 	 IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
+/* The watches allowed when /proc does not say (the kernel's old default). */
+#define WATCH_DEFAULT_MAX 8192
+
+/* One watched folder. */
+struct watch {
+	int wd;
+	bool tree; /* a workspace folder */
+	bool out;  /* a folder of outputs (or above them) */
+	char rel[]; /* workspace-relative, "" the root */
+};
 
 struct watcher {
 	uv_poll_t poll; /* first: the handle's address is the watcher's */
@@ -42,12 +71,16 @@ struct watcher {
 	char *cookie_dir; /* owned, workspace-relative */
 	const struct watcher_ops *ops;
 	void *arg;
-	struct strmap by_rel; /* folder -> wd (as intptr_t) */
-	struct strmap by_wd;  /* "wd" -> folder (owned string) */
-	unsigned cookie_seq;  /* last cookie written */
+	pthread_mutex_t lock;
+	struct strmap by_rel; /* folder -> struct watch (NULL: gone) */
+	struct strmap by_wd;  /* "wd" -> the same struct watch, owned through this map */
+	size_t nwatches;
+	size_t limit;   /* BLD_WATCH_LIMIT (test hook): act as if out of watches past it */
+	size_t out_cap; /* output folders are watched only while fewer watches than this */
+	bool out_full;  /* ENOSPC for an output folder: no more until a watch goes */
+	unsigned cookie_seq; /* last cookie written */
 	bool cookie_pending;
 	bool dead; /* lost events: nothing more is reported */
-	size_t limit; /* BLD_WATCH_LIMIT (test hook): act as if out of watches past it */
 };
 
 static void wd_key(int wd, char key[16])
@@ -55,70 +88,95 @@ static void wd_key(int wd, char key[16])
 	snprintf(key, 16, "%d", wd);
 }
 
-static void forget_wd(struct watcher *w, int wd)
+/* Drop x from the maps and free it (lock held). */
+static void forget(struct watcher *w, struct watch *x)
 {
 	char key[16];
-	wd_key(wd, key);
-	char *rel = strmap_get(&w->by_wd, key);
-	if (!rel)
-		return;
-	if ((intptr_t)strmap_get(&w->by_rel, rel) == wd)
-		strmap_put(&w->by_rel, rel, NULL);
-	strmap_put(&w->by_wd, key, NULL);
-	free(rel);
+	wd_key(x->wd, key);
+	if (strmap_get(&w->by_rel, x->rel) == x)
+		strmap_put(&w->by_rel, x->rel, NULL);
+	if (strmap_get(&w->by_wd, key) == x)
+		strmap_put(&w->by_wd, key, NULL);
+	w->nwatches--;
+	w->out_full = false;
+	free(x);
 }
 
 static void lose(struct watcher *w, const char *why)
 {
-	if (w->dead)
-		return;
+	pthread_mutex_lock(&w->lock);
+	bool was = w->dead;
 	w->dead = true;
-	w->ops->lost(w->arg, why);
+	pthread_mutex_unlock(&w->lock);
+	if (!was)
+		w->ops->lost(w->arg, why);
 }
 
-/* Watch folder rel: 1 added, 0 already watched or gone, negative errno. */
-static int add(struct watcher *w, const char *rel)
+static const char *const out_of_watches =
+    "out of inotify watches (raise fs.inotify.max_user_watches)";
+
+/* Watch folder rel as a workspace folder (tree) or an output's (lock held):
+ * 1 added (or a workspace folder that was watched as an output's only),
+ * 0 watched already, or no folder there (gone, a file, a symlink; for a
+ * workspace folder also unreadable), negative errno (-ENOSPC: out of watches;
+ * the caller says it, never under lock). */
+static int add(struct watcher *w, const char *rel, bool tree)
 {
-	if (strmap_get(&w->by_rel, rel))
-		return 0;
+	struct watch *x = strmap_get(&w->by_rel, rel);
+	if (x) {
+		bool promoted = tree && !x->tree; /* its changes were not reported before */
+		x->tree |= tree;
+		x->out |= !tree;
+		return promoted;
+	}
+	bool full = (w->limit && w->nwatches >= w->limit) ||
+	            (!tree && (w->out_full || w->nwatches >= w->out_cap));
 	char *abs = *rel ? path_join(w->root, rel) : xstrdup(w->root);
-	bool full = w->limit && watcher_count(w) >= w->limit;
 	int wd = full ? -1 : inotify_add_watch(w->fd, abs, WATCH_MASK);
 	int e = full ? ENOSPC : errno;
 	free(abs);
 	if (wd < 0) {
-		if (e == ENOSPC)
-			lose(w, "out of inotify watches (raise fs.inotify.max_user_watches)");
-		return e == ENOENT || e == ENOTDIR || e == EACCES ? 0 : -e;
+		if (!full && e == ENOSPC && !tree)
+			w->out_full = true;
+		bool gone = e == ENOENT || e == ENOTDIR || (tree && e == EACCES);
+		return gone ? 0 : -e;
 	}
 	char key[16];
 	wd_key(wd, key);
-	char *old = strmap_get(&w->by_wd, key); /* the same folder under another name */
+	x = xmalloc(sizeof(*x) + strlen(rel) + 1);
+	x->wd = wd;
+	x->tree = tree;
+	x->out = !tree;
+	strcpy(x->rel, rel);
+	struct watch *old = strmap_get(&w->by_wd, key); /* the same folder under another name */
 	if (old) {
-		strmap_put(&w->by_rel, old, NULL);
-		free(old);
+		x->tree |= old->tree;
+		x->out |= old->out;
+		forget(w, old);
 	}
-	strmap_put(&w->by_wd, key, xstrdup(rel));
-	strmap_put(&w->by_rel, rel, (void *)(intptr_t)wd);
+	strmap_put(&w->by_wd, key, x);
+	strmap_put(&w->by_rel, rel, x);
+	w->nwatches++;
 	return 1;
 }
 
 /* Stop watching rel and every folder below it (a folder moved away: its
- * watches would report the old names). */
+ * watches would report the old names).  Lock held. */
 static void remove_below(struct watcher *w, const char *rel)
 {
 	size_t n = strlen(rel), it = 0;
-	const char *k;
 	void *v;
 	struct strvec gone;
 	strvec_init(&gone);
-	while (strmap_next(&w->by_rel, &it, &k, &v))
-		if (v && (!strncmp(k, rel, n) && (k[n] == '\0' || k[n] == '/')))
-			strvec_push(&gone, k);
+	while (strmap_next(&w->by_rel, &it, NULL, &v)) {
+		struct watch *x = v;
+		if (x && !strncmp(x->rel, rel, n) && (x->rel[n] == '\0' || x->rel[n] == '/'))
+			strvec_push(&gone, x->rel);
+	}
 	for (size_t i = 0; i < gone.n; i++) {
-		int wd = (int)(intptr_t)strmap_get(&w->by_rel, gone.v[i]);
-		inotify_rm_watch(w->fd, wd);
-		forget_wd(w, wd);
+		struct watch *x = strmap_get(&w->by_rel, gone.v[i]);
+		inotify_rm_watch(w->fd, x->wd);
+		forget(w, x);
 	}
 	strvec_release(&gone);
 }
@@ -144,6 +202,23 @@ static void cookie_event(struct watcher *w, const struct inotify_event *e)
 	w->ops->synced(w->arg);
 }
 
+/* What one event means for the watches themselves (lock held); returns the
+ * error of watching a new workspace folder, or 0. */
+static int rewatch(struct watcher *w, struct watch *x, const struct inotify_event *e,
+                   const char *rel, bool report)
+{
+	bool isdir = e->mask & IN_ISDIR;
+	if (e->mask & IN_IGNORED)
+		forget(w, x); /* the folder is gone (its parent said so) */
+	else if ((e->mask & IN_MOVE_SELF) && *rel)
+		remove_below(w, rel); /* its name is not its own any more */
+	else if (isdir && (e->mask & IN_MOVED_FROM))
+		remove_below(w, rel);
+	if (report && isdir && (e->mask & (IN_CREATE | IN_MOVED_TO)))
+		return add(w, rel, true);
+	return 0;
+}
+
 static void event(struct watcher *w, const struct inotify_event *e)
 {
 	if (e->mask & IN_Q_OVERFLOW) {
@@ -152,26 +227,30 @@ static void event(struct watcher *w, const struct inotify_event *e)
 	}
 	char key[16];
 	wd_key(e->wd, key);
-	const char *dir = strmap_get(&w->by_wd, key);
-	if (!dir)
-		return;
-	if (!strcmp(dir, w->cookie_dir)) {
-		cookie_event(w, e);
-		return;
-	}
-	if (e->mask & IN_IGNORED) {
-		forget_wd(w, e->wd); /* the folder is gone; its parent said so */
+	pthread_mutex_lock(&w->lock);
+	struct watch *x = strmap_get(&w->by_wd, key);
+	bool cookies = x && !strcmp(x->rel, w->cookie_dir); /* the engine's own files */
+	if (!x || (cookies && e->len && !strncmp(e->name, "cookie-", 7))) {
+		pthread_mutex_unlock(&w->lock);
+		if (x)
+			cookie_event(w, e);
 		return;
 	}
-	if (!e->len || ((e->mask & IN_ISDIR) && workspace_folder_skipped(e->name)))
-		return;
-	char *rel = *dir ? xasprintf("%s/%s", dir, e->name) : xstrdup(e->name);
-	bool structural = e->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO);
-	if ((e->mask & IN_ISDIR) && (e->mask & IN_MOVED_FROM))
-		remove_below(w, rel);
-	if ((e->mask & IN_ISDIR) && (e->mask & (IN_CREATE | IN_MOVED_TO)) && add(w, rel) < 0)
-		lose(w, "a new folder could not be watched");
-	w->ops->changed(w->arg, rel, structural);
+	/* the path the event is about: a folder's own events name the folder */
+	char *rel = !e->len ? xstrdup(x->rel)
+	            : *x->rel ? xasprintf("%s/%s", x->rel, e->name) : xstrdup(e->name);
+	bool ignored = e->mask & IN_IGNORED;
+	bool report = x->tree && !cookies && e->len && !ignored &&
+	              !((e->mask & IN_ISDIR) && workspace_folder_skipped(e->name));
+	int rc = rewatch(w, x, e, rel, report); /* x may be freed */
+	pthread_mutex_unlock(&w->lock);
+	if (!ignored)
+		w->ops->touched(w->arg, rel);
+	if (rc < 0)
+		lose(w, rc == -ENOSPC ? out_of_watches : "a new folder could not be watched");
+	if (report)
+		w->ops->changed(w->arg, rel,
+		                e->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO));
 	free(rel);
 }
 
@@ -210,6 +289,18 @@ static void cookie_timeout_cb(uv_timer_t *t)
 	w->ops->synced(w->arg);
 }
 
+/* The watches this user may have (fs.inotify.max_user_watches). */
+static size_t max_user_watches(void)
+{
+	char buf[32] = "";
+	FILE *f = fopen("/proc/sys/fs/inotify/max_user_watches", "re");
+	bool ok = f && fgets(buf, sizeof(buf), f);
+	if (f)
+		fclose(f);
+	size_t n = ok ? strtoul(buf, NULL, 10) : 0;
+	return n ? n : WATCH_DEFAULT_MAX;
+}
+
 int watcher_new(uv_loop_t *loop, const char *root, const char *cookie_dir,
                 const struct watcher_ops *ops, void *arg, struct watcher **ret)
 {
@@ -224,6 +315,8 @@ int watcher_new(uv_loop_t *loop, const char *root, const char *cookie_dir,
 	w->arg = arg;
 	const char *limit = getenv("BLD_WATCH_LIMIT");
 	w->limit = limit && *limit ? strtoul(limit, NULL, 10) : 0;
+	w->out_cap = (w->limit ? w->limit : max_user_watches()) / 2;
+	pthread_mutex_init(&w->lock, NULL);
 	strmap_init(&w->by_rel);
 	strmap_init(&w->by_wd);
 	uv_poll_init(loop, &w->poll, fd);
@@ -231,8 +324,11 @@ int watcher_new(uv_loop_t *loop, const char *root, const char *cookie_dir,
 	w->cookie_timer.data = w;
 	w->open_handles = 2;
 	uv_poll_start(&w->poll, UV_READABLE, poll_cb);
-	int rc = add(w, cookie_dir);
-	if (rc < 0 || !strmap_get(&w->by_rel, cookie_dir)) {
+	pthread_mutex_lock(&w->lock);
+	int rc = add(w, cookie_dir, true);
+	bool there = strmap_get(&w->by_rel, cookie_dir) != NULL;
+	pthread_mutex_unlock(&w->lock);
+	if (rc < 0 || !there) {
 		watcher_close(w);
 		return rc < 0 ? rc : -ENOENT;
 	}
@@ -240,37 +336,61 @@ int watcher_new(uv_loop_t *loop, const char *root, const char *cookie_dir,
 	return 0;
 }
 
+/* Stop watching the workspace folders not in want: a folder that is also
+ * an output's stays, as an output's only.  Lock held. */
+static void drop_tree_dirs(struct watcher *w, const struct strmap *want)
+{
+	size_t it = 0;
+	void *v;
+	struct strvec drop;
+	strvec_init(&drop);
+	while (strmap_next(&w->by_rel, &it, NULL, &v)) {
+		struct watch *x = v;
+		if (!x || !x->tree || strmap_get(want, x->rel))
+			continue;
+		if (x->out)
+			x->tree = false;
+		else
+			strvec_push(&drop, x->rel);
+	}
+	for (size_t i = 0; i < drop.n; i++) {
+		struct watch *x = strmap_get(&w->by_rel, drop.v[i]);
+		inotify_rm_watch(w->fd, x->wd);
+		forget(w, x);
+	}
+	strvec_release(&drop);
+}
+
 int watcher_set_dirs(struct watcher *w, const struct strvec *dirs)
 {
 	struct strmap want;
 	strmap_init(&want);
-	int added = 0;
-	for (size_t i = 0; i < dirs->n && !w->dead; i++) {
+	int added = 0, rc = 0;
+	pthread_mutex_lock(&w->lock);
+	for (size_t i = 0; i < dirs->n && !w->dead && rc >= 0; i++) {
 		strmap_put(&want, dirs->v[i], (void *)1);
-		int rc = add(w, dirs->v[i]);
-		if (rc < 0) {
-			strmap_release(&want);
-			return rc;
-		}
-		added += rc;
+		rc = add(w, dirs->v[i], true);
+		added += rc > 0;
 	}
-	strmap_put(&want, w->cookie_dir, (void *)1);
-	size_t it = 0;
-	const char *k;
-	void *v;
-	struct strvec drop;
-	strvec_init(&drop);
-	while (strmap_next(&w->by_rel, &it, &k, &v))
-		if (v && !strmap_get(&want, k))
-			strvec_push(&drop, k);
-	for (size_t i = 0; i < drop.n; i++) {
-		int wd = (int)(intptr_t)strmap_get(&w->by_rel, drop.v[i]);
-		inotify_rm_watch(w->fd, wd);
-		forget_wd(w, wd);
+	if (rc >= 0) {
+		strmap_put(&want, w->cookie_dir, (void *)1);
+		drop_tree_dirs(w, &want);
 	}
-	strvec_release(&drop);
+	pthread_mutex_unlock(&w->lock);
 	strmap_release(&want);
-	return added;
+	if (rc == -ENOSPC)
+		lose(w, out_of_watches);
+	return rc < 0 ? rc : added;
+}
+
+int watcher_watch_outputs(struct watcher *w, const struct strvec *dirs)
+{
+	pthread_mutex_lock(&w->lock);
+	int rc = w->dead ? -EIO : 0;
+	for (size_t i = 0; i < dirs->n && rc >= 0; i++)
+		rc = add(w, dirs->v[i], false);
+	pthread_mutex_unlock(&w->lock);
+	return rc < 0 ? rc : 0;
 }
 
 int watcher_sync(struct watcher *w)
@@ -291,12 +411,17 @@ int watcher_sync(struct watcher *w)
 	return 0;
 }
 
-size_t watcher_count(const struct watcher *w)
+size_t watcher_count(struct watcher *w, size_t *ret_outputs)
 {
-	size_t n = 0, it = 0;
+	size_t it = 0, outs = 0;
 	void *v;
-	while (strmap_next(&w->by_rel, &it, NULL, &v))
-		n += v != NULL;
+	pthread_mutex_lock(&w->lock);
+	size_t n = w->nwatches;
+	while (ret_outputs && strmap_next(&w->by_rel, &it, NULL, &v))
+		outs += v && ((struct watch *)v)->out;
+	pthread_mutex_unlock(&w->lock);
+	if (ret_outputs)
+		*ret_outputs = outs;
 	return n;
 }
 
@@ -311,6 +436,7 @@ static void closed_cb(uv_handle_t *h)
 		free(v);
 	strmap_release(&w->by_wd);
 	strmap_release(&w->by_rel);
+	pthread_mutex_destroy(&w->lock);
 	close(w->fd);
 	free(w->root);
 	free(w->cookie_dir);

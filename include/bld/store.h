@@ -106,13 +106,36 @@ int cache_has(struct cache *c, const char *hash);
 int cache_lookup(struct cache *c, const char *hash, struct cache_entry *ret, struct bld_err *err);
 
 /*
+ * What cache_restore tells a caller that watches outputs (a resident
+ * engine's vouch, docs/architecture.md "Outputs vouched for").
+ */
+struct cache_restore_watch {
+	/* Called once the entry's rows are read and before any output is looked
+	 * at: dirs, every folder a change in which could make the outputs differ
+	 * from the entry (each folder above an output, the workspace root as "",
+	 * and each folder output), shallow first; roots, the entry's outputs that
+	 * no other output of it contains (workspace-relative).  Both borrowed for
+	 * the call.  NULL: nothing is told. */
+	void (*watch)(void *arg, const struct strvec *dirs, const struct strvec *roots);
+	void *arg;
+	/* out: every output was already as the entry says (nothing was written) */
+	bool clean;
+};
+
+/*
  * Restore entry's outputs into the workspace at ws_root: outputs already
  * matching are left alone; only declared outputs are written; nothing goes
  * outside ws_root.  A blob whose bytes no longer match its hash is
  * BLD_ECORRUPT (then treat as a miss).  *ret_restored counts files written.
+ * w (may be NULL) is told the entry's folders before they are checked and
+ * whether all was in place.
  */
 int cache_restore(struct cache *c, const struct cache_entry *e, const char *ws_root,
-                  size_t *ret_restored, struct bld_err *err);
+                  struct cache_restore_watch *w, size_t *ret_restored, struct bld_err *err);
+/* A hit of e whose outputs the caller knows are still as a clean
+ * cache_restore found them (it watched their folders since): recorded as
+ * cache_restore records a hit (the entry's last use), and nothing is read. */
+void cache_restore_kept(struct cache *c, const struct cache_entry *e);
 
 /* The most terminal output a cache entry keeps; a task printing more is not cached. */
 #define CACHE_MAX_TERMINAL (256u << 20)

@@ -16,6 +16,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from conftest import BLD, engines_of, log, pid_alive, wait_for
 
 D = {'BLD_DAEMON': '1'}
@@ -966,3 +968,171 @@ def test_differential_daemon_equals_one_shot_after_random_edits(make_ws):
         assert (r.code, r.out, r.err) == (one.code, one.out, one.err), \
             f'seed {seed}, step {k} ({kind}): daemon {r!r}\none-shot {one!r}'
     assert len(daemons_of(ws)) == 1
+
+
+# -- outputs the daemon vouches for ---------------------------------------------------
+# A hit whose outputs the daemon found in place, watching their folders since, skips the
+# restore's checks.  Each test below makes the daemon vouch (a third run: vouchedHits
+# grows), changes the outputs with no pause, and the next run must still leave them
+# byte-exact as the entry has them: with a vouch that ignored that change it would not.
+
+def vouch_files(extra=None):
+    f = {
+        'nx.json': {'targetDefaults': {'build': {'cache': True}}},
+        '.gitignore': '.bld\ndist\n',
+        'o/project.json': {'name': 'o', 'targets': {'build': {
+            'command': log('o:build') + ' && mkdir -p dist/o/sub && cp o/src/a.txt dist/o/a.txt'
+                       ' && echo deep > dist/o/sub/b.txt && echo built o',
+            'outputs': ['{workspaceRoot}/dist/o']}}},
+        'o/src/a.txt': 'alpha\n',
+    }
+    f.update(extra or {})
+    return f
+
+
+def tree_of(ws, top='dist/o'):
+    """top and every entry below it: path -> (kind, bytes or link text, mode)."""
+    out = {}
+
+    def entry(p):
+        st = os.lstat(p)
+        rel = os.path.relpath(p, ws.root)
+        if os.path.islink(p):
+            out[rel] = ('link', os.readlink(p), 0)
+        elif os.path.isdir(p):
+            out[rel] = ('dir', b'', st.st_mode & 0o7777)
+        else:
+            out[rel] = ('file', open(p, 'rb').read(), st.st_mode & 0o7777)
+
+    base = ws.root / top
+    if os.path.lexists(base):
+        entry(base)
+    for dirpath, dirs, names in os.walk(base):
+        for n in dirs + names:
+            entry(os.path.join(dirpath, n))
+    return out
+
+
+def vouched(ws, task='o:build'):
+    """Run task until the daemon vouches for its outputs; the outputs as stored."""
+    r = ws.run('run', task, env=D)                       # a miss: runs, stores
+    assert r.code == 0, r
+    want = tree_of(ws)
+    checked = ws.run('run', task, env=D)                 # a hit, checked: vouched from now
+    n = status(ws)['vouchedHits']
+    trusted = ws.run('run', task, env=D)                 # a hit on trust
+    assert status(ws)['vouchedHits'] == n + 1, status(ws)
+    assert (trusted.code, trusted.out) == (checked.code, checked.out), (checked, trusted)
+    assert 'local cache' in trusted.out and tree_of(ws) == want
+    return want
+
+
+def rename_over(ws):
+    ws.write('dist/o/new.tmp', 'other\n')
+    os.rename(ws.root / 'dist/o/new.tmp', ws.root / 'dist/o/a.txt')
+
+
+def rename_in_from_the_workspace(ws):
+    ws.write('o/src/moved.tmp', 'from elsewhere\n')
+    os.rename(ws.root / 'o/src/moved.tmp', ws.root / 'dist/o/sub/b.txt')
+
+
+def dist_made_again(ws):
+    import shutil
+    shutil.rmtree(ws.root / 'dist')
+    ws.write('dist/o/a.txt', 'stale\n')
+    ws.write('dist/o/sub/b.txt', 'stale\n')
+
+
+def dist_moved_away_and_another_in_its_place(ws):
+    os.rename(ws.root / 'dist', ws.root / 'dist-old')
+    ws.write('dist/o/a.txt', 'alpha\n')
+    ws.write('dist/o/sub/b.txt', 'other\n')
+
+
+def sub_folder_became_a_file(ws):
+    import shutil
+    shutil.rmtree(ws.root / 'dist/o/sub')
+    ws.write('dist/o/sub', 'a file now\n')
+
+
+def output_folder_became_a_symlink(ws):
+    os.rename(ws.root / 'dist/o', ws.root / 'dist/o-real')
+    os.symlink('o-real', ws.root / 'dist/o')
+    ws.write('dist/o-real/a.txt', 'through the link\n')
+
+
+CHANGES = {
+    'file modified, same size': lambda ws: ws.write('dist/o/a.txt', 'ALPHA\n'),
+    'file deleted': lambda ws: os.unlink(ws.root / 'dist/o/sub/b.txt'),
+    'file mode changed': lambda ws: os.chmod(ws.root / 'dist/o/a.txt', 0o600),
+    'renamed over an output': rename_over,
+    'renamed in from a watched folder': rename_in_from_the_workspace,
+    'an extra file': lambda ws: ws.write('dist/o/extra.txt', 'extra\n'),
+    'an extra folder': lambda ws: ws.write('dist/o/more/f.txt', 'f\n'),
+    'dist removed and made again': dist_made_again,
+    'dist moved away, another in its place': dist_moved_away_and_another_in_its_place,
+    'a folder output became a file': sub_folder_became_a_file,
+    'the output folder became a symlink': output_folder_became_a_symlink,
+}
+
+
+@pytest.mark.parametrize('name', list(CHANGES))
+def test_a_vouched_output_changed_is_restored(make_ws, name):
+    ws = make_ws(vouch_files())
+    want = vouched(ws)
+    CHANGES[name](ws)
+    r = ws.run('run', 'o:build', env=D)                 # no pause after the change
+    assert r.code == 0 and 'local cache' in r.out, r
+    assert tree_of(ws) == want
+    assert ws.ran() == ['o:build'], ws.ran()
+
+
+def test_a_one_shot_run_writing_other_bytes_drops_the_vouch(make_ws):
+    ws = make_ws(vouch_files())
+    want = vouched(ws)
+    ws.write('o/src/a.txt', 'beta\n')                   # another hash, run without the daemon
+    r = ws.run('run', 'o:build', env={'BLD_DAEMON': '0'})
+    assert r.code == 0 and ws.read('dist/o/a.txt') == 'beta\n', r
+    ws.write('o/src/a.txt', 'alpha\n')                  # back: the vouched entry's hash
+    r = ws.run('run', 'o:build', env=D)
+    assert r.code == 0 and 'local cache' in r.out, r
+    assert tree_of(ws) == want
+    assert ws.ran() == ['o:build', 'o:build'], ws.ran()
+
+
+def test_a_task_writing_into_another_tasks_outputs_drops_its_vouch(make_ws):
+    ws = make_ws(vouch_files({'w/project.json': {'name': 'w', 'targets': {'build': {
+        'command': log('w:build') + ' && mkdir -p dist/w && echo w > dist/w/w.txt'
+                   ' && echo clobbered > dist/o/sub/b.txt',
+        'outputs': ['{workspaceRoot}/dist/w']}}}}))
+    want = vouched(ws)
+    r = ws.run('run', 'w:build', env=D)
+    assert r.code == 0 and ws.read('dist/o/sub/b.txt') == 'clobbered\n', r
+    r = ws.run('run', 'o:build', env=D)
+    assert r.code == 0 and 'local cache' in r.out, r
+    assert tree_of(ws) == want
+
+
+def test_outputs_past_the_watch_share_are_checked_every_time(make_ws):
+    """Output folders get at most half the watches (BLD_WATCH_LIMIT here): one that
+    cannot be watched makes no vouch, and every hit is checked."""
+    ws = make_ws(vouch_files())
+    assert ws.run('show', 'projects', env=D).code == 0
+    tree = status(ws)['watchedDirs']
+    assert ws.run('daemon', 'stop', env=D).code == 0
+    # outputs may use watches up to (2 * tree + 4) / 2 = tree + 2: dist and dist/o, not
+    # dist/o/sub (the root is the workspace's already)
+    env = {**D, 'BLD_WATCH_LIMIT': str(2 * tree + 4)}
+    assert ws.run('run', 'o:build', env=env).code == 0
+    want = tree_of(ws)
+    for n in range(3):
+        r = ws.run('run', 'o:build', env=env)
+        assert r.code == 0 and 'local cache' in r.out, r
+        st = status(ws, env)
+        assert not st['fallback'] and st['vouchedHits'] == 0, st
+        assert st['vouchedEntries'] == 0 and st['outputWatches'] >= 2, st
+        ws.write('dist/o/sub/b.txt', f'changed {n}\n')
+        r = ws.run('run', 'o:build', env=env)
+        assert r.code == 0 and tree_of(ws) == want, r
+    assert ws.ran() == ['o:build']

@@ -76,7 +76,7 @@ static int restore(struct env *e, size_t *n, struct bld_err *err)
 	int r = cache_lookup(e->c, e->f.tg.tasks[e->t].hash, &ce, err);
 	if (r != 1)
 		return r == 0 ? -1000 : r;
-	r = cache_restore(e->c, &ce, e->f.root, n, err);
+	r = cache_restore(e->c, &ce, e->f.root, NULL, n, err);
 	cache_entry_release(&ce);
 	return r;
 }
@@ -162,7 +162,7 @@ static void entry_pruned_after_lookup_is_not_restored(void **state)
 	char *dist = path_join(e.f.root, "dist");
 	rm_rf(dist);
 	size_t n = 0;
-	assert_true(cache_restore(e.c, &ce, e.f.root, &n, &err) < 0);
+	assert_true(cache_restore(e.c, &ce, e.f.root, NULL, &n, &err) < 0);
 	assert_non_null(strstr(err.msg, "removed"));
 	assert_int_equal(n, 0);
 	cache_entry_release(&ce);
@@ -194,6 +194,100 @@ static void round_trip_is_byte_exact(void **state)
 	assert_int_equal(restore(&e, &n, &err), 0);
 	assert_int_equal(n, 0);
 	free(dist);
+	env_free(&e);
+}
+
+/* What a watching caller of cache_restore was told, and a change it makes at
+ * once (as another process could, right after the watches are added). */
+struct told {
+	struct strvec dirs, roots;
+	const char *root; /* the workspace */
+	bool change;
+	int calls;
+};
+
+static void told_cb(void *arg, const struct strvec *dirs, const struct strvec *roots)
+{
+	struct told *t = arg;
+	t->calls++;
+	strvec_release(&t->dirs);
+	strvec_release(&t->roots);
+	strvec_init(&t->dirs);
+	strvec_init(&t->roots);
+	for (size_t i = 0; i < dirs->n; i++)
+		strvec_push(&t->dirs, dirs->v[i]);
+	for (size_t i = 0; i < roots->n; i++)
+		strvec_push(&t->roots, roots->v[i]);
+	if (t->change) {
+		char *abs = path_join(t->root, "dist/app/x.txt");
+		file_write_atomic(abs, "y", 1, 0600);
+		free(abs);
+	}
+}
+
+/* A watching caller is told every folder of the outputs before anything is
+ * checked, so a change made right after it starts watching is found by the
+ * check (not clean: restored), and a restore that found all in place says so. */
+static void a_watching_caller_is_told_the_folders_before_the_check(void **state)
+{
+	(void)state;
+	struct env e;
+	env_init(&e, "[\"{workspaceRoot}/dist/{projectName}\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, "built\n"), 0);
+	struct cache_entry ce;
+	struct bld_err err = {0};
+	assert_int_equal(cache_lookup(e.c, e.f.tg.tasks[e.t].hash, &ce, &err), 1);
+	struct told t = {.root = e.f.root};
+	strvec_init(&t.dirs);
+	strvec_init(&t.roots);
+	struct cache_restore_watch w = {.watch = told_cb, .arg = &t};
+	size_t n = 0;
+	assert_int_equal(cache_restore(e.c, &ce, e.f.root, &w, &n, &err), 0);
+	assert_true(w.clean);
+	assert_int_equal(n, 0);
+	const char *dirs[] = {"", "dist", "dist/app", "dist/app/empty", "dist/app/sub",
+	                      "dist/app/sub/deep"};
+	assert_int_equal(t.dirs.n, ARRAY_LEN(dirs));
+	for (size_t i = 0; i < ARRAY_LEN(dirs); i++)
+		assert_true(strvec_find(&t.dirs, dirs[i]) >= 0);
+	assert_int_equal(t.roots.n, 1);
+	assert_string_equal(t.roots.v[0], "dist/app");
+	t.change = true;
+	assert_int_equal(cache_restore(e.c, &ce, e.f.root, &w, &n, &err), 0);
+	assert_false(w.clean);
+	assert_int_equal(n, 1);
+	assert_int_equal(t.calls, 2);
+	check_outputs(&e);
+	strvec_release(&t.dirs);
+	strvec_release(&t.roots);
+	cache_entry_release(&ce);
+	env_free(&e);
+}
+
+/* An output folder replaced by a symlink to a copy of it: the folder is made
+ * again and every file below it written, though each looked in place through
+ * the link. */
+static void an_output_folder_became_a_symlink_is_restored_whole(void **state)
+{
+	(void)state;
+	struct env e;
+	env_init(&e, "[\"{workspaceRoot}/dist/{projectName}\"]");
+	make_outputs(&e);
+	assert_int_equal(store(&e, "built\n"), 0);
+	char *app = path_join(e.f.root, "dist/app"), *real = path_join(e.f.root, "dist/app-real");
+	assert_int_equal(rename(app, real), 0);
+	assert_int_equal(symlink("app-real", app), 0);
+	size_t n = 0;
+	struct bld_err err = {0};
+	assert_int_equal(restore(&e, &n, &err), 0);
+	struct stat st;
+	assert_int_equal(lstat(app, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	check_outputs(&e);
+	assert_int_equal(n, 5);
+	free(app);
+	free(real);
 	env_free(&e);
 }
 
@@ -1302,6 +1396,8 @@ int main(void)
 	    cmocka_unit_test(kept_handle_reads_a_known_entry_once),
 	    cmocka_unit_test(kept_entry_is_forgotten_when_another_engine_deletes),
 	    cmocka_unit_test(entry_pruned_after_lookup_is_not_restored),
+	    cmocka_unit_test(a_watching_caller_is_told_the_folders_before_the_check),
+	    cmocka_unit_test(an_output_folder_became_a_symlink_is_restored_whole),
 	    cmocka_unit_test(artifact_round_trip_restores_byte_exact),
 	    cmocka_unit_test(artifact_damage_is_refused),
 	    cmocka_unit_test(store_copy_between_local_backends_restores_byte_exact),
