@@ -4,17 +4,12 @@
  * Three maps: hash -> vouch, root -> vouch (a root belongs to one vouch at
  * most), and folder -> how many roots lie below it, so that a change to a
  * folder above some roots (dist/ removed, renamed) finds them without a scan
- * of every root for the common change that is above none.  strmap cannot
- * delete: a dropped vouch leaves NULL values, and the maps are rebuilt from
- * the live vouches when dead keys outnumber them.
+ * of every root for the common change that is above none.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "vouch.h"
-
-/* Rebuild the maps when this many more keys than live ones are dead. */
-#define VOUCH_DEAD_SLACK 1024
 
 struct vouch {
 	struct vouch_id id;
@@ -24,10 +19,10 @@ struct vouch {
 };
 
 struct vouches {
-	struct strmap by_hash; /* hash -> struct vouch * (NULL: dropped) */
-	struct strmap by_root; /* root -> struct vouch * (NULL: dropped) */
+	struct strmap by_hash; /* hash -> struct vouch (owned through here) */
+	struct strmap by_root; /* root -> struct vouch */
 	struct strmap above;   /* folder ("" the root) -> roots below it (intptr_t) */
-	size_t live, granted, roots;
+	size_t live, granted;
 	uint64_t next_token;
 };
 
@@ -43,7 +38,10 @@ struct vouches *vouches_new(void)
 static void above_bump(struct vouches *v, const char *folder, intptr_t d)
 {
 	intptr_t n = (intptr_t)strmap_get(&v->above, folder) + d;
-	strmap_put(&v->above, folder, (void *)n);
+	if (n)
+		strmap_put(&v->above, folder, (void *)n);
+	else
+		strmap_del(&v->above, folder);
 }
 
 /* Add d to the count of every folder above root ("" included). */
@@ -61,55 +59,18 @@ static void above_add(struct vouches *v, const char *root, intptr_t d)
 
 static void drop(struct vouches *v, struct vouch *x)
 {
-	if (strmap_get(&v->by_hash, x->id.hash) == x)
-		strmap_put(&v->by_hash, x->id.hash, NULL);
+	strmap_del(&v->by_hash, x->id.hash);
 	for (size_t i = 0; i < x->roots.n; i++) {
 		if (strmap_get(&v->by_root, x->roots.v[i]) != x)
-			continue;
-		strmap_put(&v->by_root, x->roots.v[i], NULL);
+			continue; /* listed twice */
+		strmap_del(&v->by_root, x->roots.v[i]);
 		above_add(v, x->roots.v[i], -1);
-		v->roots--;
 	}
 	v->live--;
 	if (x->granted)
 		v->granted--;
 	strvec_release(&x->roots);
 	free(x);
-}
-
-/* Put vouch x's keys into the (fresh) maps of v. */
-static void index_vouch(struct vouches *v, struct vouch *x)
-{
-	strmap_put(&v->by_hash, x->id.hash, x);
-	for (size_t i = 0; i < x->roots.n; i++) {
-		if (strmap_get(&v->by_root, x->roots.v[i]))
-			continue; /* listed twice */
-		strmap_put(&v->by_root, x->roots.v[i], x);
-		above_add(v, x->roots.v[i], 1);
-		v->roots++;
-	}
-}
-
-/* Rebuild the maps from the live vouches once dead keys dominate them. */
-static void compact(struct vouches *v)
-{
-	if (v->by_hash.n <= 2 * v->live + VOUCH_DEAD_SLACK &&
-	    v->by_root.n <= 2 * v->roots + VOUCH_DEAD_SLACK &&
-	    v->above.n <= 2 * v->roots + VOUCH_DEAD_SLACK)
-		return;
-	struct strmap old = v->by_hash;
-	strmap_release(&v->by_root);
-	strmap_release(&v->above);
-	strmap_init(&v->by_hash);
-	strmap_init(&v->by_root);
-	strmap_init(&v->above);
-	v->roots = 0;
-	size_t it = 0;
-	void *x;
-	while (strmap_next(&old, &it, NULL, &x))
-		if (x)
-			index_vouch(v, x);
-	strmap_release(&old);
 }
 
 bool vouches_holds(const struct vouches *v, const struct vouch_id *id)
@@ -131,11 +92,15 @@ uint64_t vouches_begin(struct vouches *v, const struct vouch_id *id, const struc
 	x->id = *id;
 	x->token = ++v->next_token;
 	strvec_init(&x->roots);
-	for (size_t i = 0; i < roots->n; i++)
+	strmap_put(&v->by_hash, x->id.hash, x);
+	for (size_t i = 0; i < roots->n; i++) {
 		strvec_push(&x->roots, roots->v[i]);
-	index_vouch(v, x);
+		if (strmap_get(&v->by_root, roots->v[i]))
+			continue; /* listed twice */
+		strmap_put(&v->by_root, roots->v[i], x);
+		above_add(v, roots->v[i], 1);
+	}
 	v->live++;
-	compact(v);
 	return x->token;
 }
 
@@ -165,7 +130,7 @@ static size_t drop_below(struct vouches *v, const char *rel)
 	struct strvec under;
 	strvec_init(&under);
 	while (strmap_next(&v->by_root, &it, &k, &x))
-		if (x && (!n || (!strncmp(k, rel, n) && k[n] == '/')))
+		if (!n || (!strncmp(k, rel, n) && k[n] == '/'))
 			strvec_push(&under, k);
 	for (size_t i = 0; i < under.n; i++)
 		if ((x = strmap_get(&v->by_root, under.v[i]))) {
@@ -200,9 +165,8 @@ size_t vouches_touch(struct vouches *v, const char *rel)
 	if (*p)
 		dropped += drop_root(v, p);
 	free(p);
-	if ((intptr_t)strmap_get(&v->above, rel) > 0) /* roots below it */
+	if (strmap_get(&v->above, rel)) /* roots below it */
 		dropped += drop_below(v, rel);
-	compact(v);
 	return dropped;
 }
 
@@ -210,13 +174,13 @@ void vouches_clear(struct vouches *v)
 {
 	size_t it = 0;
 	void *x;
-	struct strmap all = v->by_hash; /* every vouch, with or without roots */
-	strmap_init(&v->by_hash);
-	while (strmap_next(&all, &it, NULL, &x))
-		if (x)
-			drop(v, x);
-	strmap_release(&all);
-	compact(v);
+	struct vouch **all = xcalloc(v->live ? v->live : 1, sizeof(*all));
+	size_t n = 0;
+	while (strmap_next(&v->by_hash, &it, NULL, &x)) /* with or without roots */
+		all[n++] = x;
+	for (size_t i = 0; i < n; i++)
+		drop(v, all[i]);
+	free(all);
 }
 
 size_t vouches_count(const struct vouches *v)

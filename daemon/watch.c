@@ -72,7 +72,7 @@ struct watcher {
 	const struct watcher_ops *ops;
 	void *arg;
 	pthread_mutex_t lock;
-	struct strmap by_rel; /* folder -> struct watch (NULL: gone) */
+	struct strmap by_rel; /* folder -> struct watch */
 	struct strmap by_wd;  /* "wd" -> the same struct watch, owned through this map */
 	size_t nwatches;
 	size_t limit;   /* BLD_WATCH_LIMIT (test hook): act as if out of watches past it */
@@ -94,9 +94,9 @@ static void forget(struct watcher *w, struct watch *x)
 	char key[16];
 	wd_key(x->wd, key);
 	if (strmap_get(&w->by_rel, x->rel) == x)
-		strmap_put(&w->by_rel, x->rel, NULL);
+		strmap_del(&w->by_rel, x->rel);
 	if (strmap_get(&w->by_wd, key) == x)
-		strmap_put(&w->by_wd, key, NULL);
+		strmap_del(&w->by_wd, key);
 	w->nwatches--;
 	w->out_full = false;
 	free(x);
@@ -170,7 +170,7 @@ static void remove_below(struct watcher *w, const char *rel)
 	strvec_init(&gone);
 	while (strmap_next(&w->by_rel, &it, NULL, &v)) {
 		struct watch *x = v;
-		if (x && !strncmp(x->rel, rel, n) && (x->rel[n] == '\0' || x->rel[n] == '/'))
+		if (!strncmp(x->rel, rel, n) && (x->rel[n] == '\0' || x->rel[n] == '/'))
 			strvec_push(&gone, x->rel);
 	}
 	for (size_t i = 0; i < gone.n; i++) {
@@ -346,7 +346,7 @@ static void drop_tree_dirs(struct watcher *w, const struct strmap *want)
 	strvec_init(&drop);
 	while (strmap_next(&w->by_rel, &it, NULL, &v)) {
 		struct watch *x = v;
-		if (!x || !x->tree || strmap_get(want, x->rel))
+		if (!x->tree || strmap_get(want, x->rel))
 			continue;
 		if (x->out)
 			x->tree = false;
@@ -418,7 +418,7 @@ size_t watcher_count(struct watcher *w, size_t *ret_outputs)
 	pthread_mutex_lock(&w->lock);
 	size_t n = w->nwatches;
 	while (ret_outputs && strmap_next(&w->by_rel, &it, NULL, &v))
-		outs += v && ((struct watch *)v)->out;
+		outs += ((struct watch *)v)->out;
 	pthread_mutex_unlock(&w->lock);
 	if (ret_outputs)
 		*ret_outputs = outs;
