@@ -1179,7 +1179,7 @@ static void hits_are_written_without_rewriting_entries(void **state)
 		struct cache_entry ce;
 		assert_int_equal(cache_lookup(e.c, hashes[i], &ce, &err), 1);
 		size_t n;
-		assert_int_equal(cache_restore(e.c, &ce, e.f.root, &n, &err), 0);
+		assert_int_equal(cache_restore(e.c, &ce, e.f.root, NULL, &n, &err), 0);
 		cache_entry_release(&ce);
 	}
 	assert_int_equal(sqlite3_wal_checkpoint_v2(e.c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
