@@ -293,6 +293,28 @@ static long rss_kib(void)
 	return kib;
 }
 
+/* glibc's heap: arenas (one: main.c sets M_ARENA_MAX), bytes in use and held. */
+struct heap_stats {
+	size_t arenas, in_use, held;
+};
+
+static void heap_stats(struct heap_stats *ret)
+{
+	struct mallinfo2 mi = mallinfo2(); /* summed over every arena */
+	ret->in_use = mi.uordblks + mi.hblkhd;
+	ret->held = mi.arena + mi.hblkhd;
+	ret->arenas = 0;
+	char *xml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&xml, &len);
+	if (f && malloc_info(0, f) == 0 && fflush(f) == 0)
+		for (const char *p = xml; (p = strstr(p, "<heap nr=")); p++)
+			ret->arenas++;
+	if (f)
+		fclose(f);
+	free(xml);
+}
+
 int cmd_daemon(struct request *r)
 {
 	struct daemon *d = r->d;
@@ -318,6 +340,8 @@ int cmd_daemon(struct request *r)
 	}
 	uint64_t up = (now_ms() - d->started_ms) / 1000;
 	long kib = rss_kib();
+	struct heap_stats heap;
+	heap_stats(&heap);
 	if (request_arg_bool(r, "json")) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "pid", (double)getpid());
@@ -327,6 +351,9 @@ int cmd_daemon(struct request *r)
 		cJSON_AddStringToObject(o, "socket", d->sock);
 		cJSON_AddNumberToObject(o, "uptimeSeconds", (double)up);
 		cJSON_AddNumberToObject(o, "rssKiB", (double)kib);
+		cJSON_AddNumberToObject(o, "heapInUseKiB", (double)(heap.in_use >> 10));
+		cJSON_AddNumberToObject(o, "heapHeldKiB", (double)(heap.held >> 10));
+		cJSON_AddNumberToObject(o, "heapArenas", (double)heap.arenas);
 		cJSON_AddNumberToObject(o, "requestsServed", (double)d->served);
 		if (d->hosts)
 			host_status(daemon_host(d), NULL, o);
@@ -346,7 +373,11 @@ int cmd_daemon(struct request *r)
 	sbuf_addf(&sb, "workspace:  %s\n", d->root);
 	sbuf_addf(&sb, "socket:     %s\n", d->sock);
 	sbuf_addf(&sb, "uptime:     %llus\n", (unsigned long long)up);
-	sbuf_addf(&sb, "memory:     %.1f MiB resident\n", (double)kib / 1024.0);
+	sbuf_addf(&sb,
+	          "memory:     %.1f MiB resident; heap %.1f MiB in use, %.1f MiB held, "
+	          "%zu arena%s\n",
+	          (double)kib / 1024.0, (double)heap.in_use / 1048576.0,
+	          (double)heap.held / 1048576.0, heap.arenas, heap.arenas == 1 ? "" : "s");
 	if (d->hosts)
 		host_status(daemon_host(d), &sb, NULL);
 	sbuf_addf(&sb, "requests:   %llu served, %d connection%s open\n",

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -585,7 +586,12 @@ int ws__read_small_at(int dirfd, const char *path, char **ret_buf, size_t *ret_l
 	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* sized to the file: a load keeps every project.json's text until it ends
+	 * (10,000 projects: 41 MB of 4 KiB buffers for 0.4 KiB files) */
+	struct stat st;
 	size_t cap = 4096, len = 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < WS_MAX_FILE)
+		cap = (size_t)st.st_size + 2;
 	char *buf = xmalloc(cap);
 	for (;;) {
 		if (cap - len < 2)

@@ -319,6 +319,21 @@ def test_kept_task_graphs_follow_edits_of_project_json_and_nx_json(make_ws):
     assert build['dependsOn'] == [], r
 
 
+def test_the_daemon_threads_share_one_malloc_arena(make_ws):
+    """Loads and cache work run on the thread pool; with an arena per worker the daemon
+    kept what each had freed (status: heapArenas, heap bytes in use and held)."""
+    ws = make_ws(files())
+    assert ws.run('run', 'a:build', env=D).code == 0
+    same_as_one_shot(ws)
+    ws.write('a/src/new.txt', 'n')                  # a new generation: a load on the pool
+    same_as_one_shot(ws)
+    st = status(ws)
+    assert st['heapArenas'] == 1, st
+    assert 0 < st['heapInUseKiB'] <= st['heapHeldKiB'] and st['heapHeldKiB'] < st['rssKiB'], st
+    r = ws.run('daemon', 'status', env=D)
+    assert r.code == 0 and 'MiB in use' in r.out and '1 arena' in r.out, r
+
+
 def test_verbose_and_bld_debug_stats_say_where_the_time_went(make_ws):
     ws = make_ws(files())
     for args, env in ((['run', 'a:build', '--verbose'], D),

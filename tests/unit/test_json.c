@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <malloc.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 
 #include "bld/base.h"
@@ -268,6 +271,25 @@ static void spans_give_where_each_value_starts(void **state)
 	ws__json_spans_release(&sp);
 }
 
+static void a_small_file_is_read_into_a_buffer_of_its_size(void **state)
+{
+	char path[] = "/tmp/bld-json-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char body[] = "{\"name\": \"a\", \"targets\": {}}\n";
+	assert_int_equal(fd_write_all(fd, body, sizeof(body) - 1), 0);
+	close(fd);
+	char *buf = NULL;
+	size_t len = 0;
+	assert_int_equal(ws__read_small(path, &buf, &len), 0);
+	assert_int_equal(len, sizeof(body) - 1);
+	assert_string_equal(buf, body);
+	/* a load keeps every project.json's text to its end: not 4 KiB each */
+	assert_true(malloc_usable_size(buf) < 256);
+	free(buf);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +306,7 @@ int main(void)
 	    cmocka_unit_test(whitespace_is_space_tab_cr_lf_only),
 	    cmocka_unit_test(nesting_is_limited),
 	    cmocka_unit_test(spans_give_where_each_value_starts),
+	    cmocka_unit_test(a_small_file_is_read_into_a_buffer_of_its_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
