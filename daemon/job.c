@@ -383,8 +383,7 @@ void job_move(struct job *to, struct job *from)
 
 void job_release(struct job *j)
 {
-	exec_plan_release(&j->plan);
-	envset_release(&j->env);
+	envset_release(&j->env); /* not the plan: the task graph keeps it (run.c) */
 	free(j->procs);
 	free(j->ready_seen);
 	sbuf_release(&j->tail);

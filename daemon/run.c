@@ -484,30 +484,66 @@ static int check_executors(struct run *run, struct bld_err *err)
 	return 0;
 }
 
-static void plan_jobs(struct run *run)
+/* The execution plans of a graph's tasks, in task order, kept with the graph
+ * (task_graph_attach): a plan depends on the task's executor and options and
+ * on the workspace, all fixed for a kept graph, so a repeated request reuses
+ * them.  A plan that cannot be built keeps its error. */
+struct plans {
+	size_t n;
+	struct exec_plan *v;
+	char **err; /* NULL where the plan was built */
+};
+
+static void plans_free(void *data)
 {
-	run->jobs = xcalloc(run->tg->ntasks ? run->tg->ntasks : 1, sizeof(*run->jobs));
-	for (size_t i = 0; i < run->tg->ntasks; i++) {
-		struct job *j = &run->jobs[i];
+	struct plans *p = data;
+	for (size_t i = 0; i < p->n; i++) {
+		exec_plan_release(&p->v[i]);
+		free(p->err[i]);
+	}
+	free(p->v);
+	free(p->err);
+	free(p);
+}
+
+static struct plans *plans_build(const struct run *run)
+{
+	struct plans *p = xcalloc(1, sizeof(*p));
+	p->n = run->tg->ntasks;
+	p->v = xcalloc(p->n + 1, sizeof(*p->v));
+	p->err = xcalloc(p->n + 1, sizeof(*p->err));
+	for (size_t i = 0; i < p->n; i++) {
 		const struct task *t = &run->tg->tasks[i];
-		j->run = run;
-		j->index = (int)i;
-		exec_plan_init(&j->plan);
+		exec_plan_init(&p->v[i]);
 		struct bld_err err;
 		bld_err_clear(&err);
 		char *pdir = path_join(run->ws->root, t->project->root);
 		struct strvec fwd;
 		strvec_init(&fwd);
 		task_forwarded(t, &fwd);
-		int rc = exec_plan_build(t->target->executor, t->options, &fwd, run->ws->root, pdir,
-		                         run->ws->package_manager, &j->plan, &err);
+		if (exec_plan_build(t->target->executor, t->options, &fwd, run->ws->root, pdir,
+		                    run->ws->package_manager, &p->v[i], &err) < 0)
+			p->err[i] = xstrdup(err.msg);
 		strvec_release(&fwd);
 		free(pdir);
-		if (rc < 0) {
-			request_message(run->rq, "error", "%s: %s", t->id, err.msg);
-			continue;
-		}
-		j->planned = true;
+	}
+	return p;
+}
+
+static void plan_jobs(struct run *run)
+{
+	run->jobs = xcalloc(run->tg->ntasks ? run->tg->ntasks : 1, sizeof(*run->jobs));
+	const struct plans *p = task_graph_attached(run->tg);
+	if (!p)
+		p = task_graph_attach(run->tg, plans_build(run), plans_free);
+	for (size_t i = 0; i < run->tg->ntasks; i++) {
+		struct job *j = &run->jobs[i];
+		j->run = run;
+		j->index = (int)i;
+		j->plan = p->v[i]; /* borrowed: the graph frees it */
+		j->planned = !p->err[i];
+		if (p->err[i])
+			request_message(run->rq, "error", "%s: %s", run->tg->tasks[i].id, p->err[i]);
 	}
 }
 
@@ -548,31 +584,35 @@ static bool env_true(const struct request *rq, const char *name)
 
 static void send_run_start(struct run *run, const struct tg_request *tq, int parallel)
 {
-	cJSON *m = cJSON_CreateObject();
-	cJSON_AddStringToObject(m, "t", "run-start");
-	cJSON_AddStringToObject(m, "cmd", run->rq->cmd);
-	cJSON *targets = cJSON_AddArrayToObject(m, "targets");
-	for (size_t i = 0; i < tq->targets.n; i++)
-		cJSON_AddItemToArray(targets, cJSON_CreateString(tq->targets.v[i]));
-	cJSON *projects = cJSON_AddArrayToObject(m, "projects");
-	struct strmap seen; /* a set: a list searched per task was quadratic */
-	strmap_init(&seen);
+	struct sbuf *e = &run->ev;
+	sbuf_reset(e);
+	sbuf_adds(e, "{\"t\":\"run-start\",\"cmd\":");
+	sbuf_add_json_str(e, run->rq->cmd);
+	sbuf_adds(e, ",\"targets\":[");
+	for (size_t i = 0; i < tq->targets.n; i++) {
+		sbuf_adds(e, i ? "," : "");
+		sbuf_add_json_str(e, tq->targets.v[i]);
+	}
+	sbuf_adds(e, "],\"projects\":[");
+	/* each project of a requested task once, in task order */
+	bool *seen = xcalloc(run->ws->nprojects + 1, sizeof(*seen));
 	int requested = 0;
 	for (size_t i = 0; i < run->tg->ntasks; i++) {
 		const struct task *t = &run->tg->tasks[i];
+		size_t pi = (size_t)(t->project - run->ws->projects);
 		if (!t->requested)
 			continue;
-		requested++;
-		if (!strmap_has(&seen, t->project->name)) {
-			strmap_put(&seen, t->project->name, NULL);
-			cJSON_AddItemToArray(projects, cJSON_CreateString(t->project->name));
+		if (!seen[pi]) {
+			sbuf_adds(e, requested ? "," : "");
+			sbuf_add_json_str(e, t->project->name);
+			seen[pi] = true;
 		}
+		requested++;
 	}
-	strmap_release(&seen);
-	cJSON_AddNumberToObject(m, "tasks", (double)run->tg->ntasks);
-	cJSON_AddNumberToObject(m, "requested", requested);
-	cJSON_AddNumberToObject(m, "parallel", parallel);
-	request_send(run->rq, m);
+	free(seen);
+	sbuf_addf(e, "],\"tasks\":%zu,\"requested\":%d,\"parallel\":%d}", run->tg->ntasks,
+	          requested, parallel);
+	request_send_json_text(run->rq, e->buf, e->len);
 }
 
 /*

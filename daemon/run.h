@@ -27,7 +27,7 @@
 struct job {
 	struct run *run; /* borrowed back pointer */
 	int index;       /* into run->tg->tasks */
-	struct exec_plan plan;
+	struct exec_plan plan; /* borrowed from the graph's kept plans (run.c, plan_jobs) */
 	bool planned;        /* plan was built (ok) */
 	struct envset env;   /* the processes' environment */
 	struct proc **procs; /* live processes (NULL once exited) */

@@ -157,7 +157,7 @@ void task_graph_shard_assign(const struct task_graph *tg, const uint64_t *durati
 
 void task_graph_keep_shard(struct task_graph *tg, const int *assign, int shard)
 {
-	assert(!tg->base); /* it prunes what a shared graph borrows */
+	assert(!tg->base && !atomic_load(&tg->attached)); /* it prunes what they index */
 	bool *keep = xcalloc(tg->ntasks + 1, sizeof(*keep));
 	int *stack = xcalloc(tg->ntasks + 1, sizeof(*stack));
 	size_t top = 0;

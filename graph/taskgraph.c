@@ -126,7 +126,30 @@ void task_graph_free(struct task_graph *tg)
 	free(tg->tasks);
 	strmap_release(&tg->by_id);
 	strvec_release(&tg->notes);
+	struct tg_attached *a = atomic_load(&tg->attached);
+	if (a)
+		a->free_fn(a->data);
+	free(a);
 	free(tg);
+}
+
+void *task_graph_attach(struct task_graph *tg, void *data, void (*free_fn)(void *data))
+{
+	struct task_graph *base = tg->base ? tg->base : tg;
+	struct tg_attached *mine = xmalloc(sizeof(*mine)), *none = NULL;
+	*mine = (struct tg_attached){data, free_fn};
+	if (atomic_compare_exchange_strong(&base->attached, &none, mine))
+		return data;
+	free_fn(data); /* another caller was first: none is theirs */
+	free(mine);
+	return none->data;
+}
+
+void *task_graph_attached(const struct task_graph *tg)
+{
+	const struct task_graph *base = tg->base ? tg->base : tg;
+	struct tg_attached *a = atomic_load(&((struct task_graph *)base)->attached);
+	return a ? a->data : NULL;
 }
 
 struct task_graph *task_graph_share(struct task_graph *tg)

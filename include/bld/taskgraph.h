@@ -54,6 +54,13 @@ struct task_graph {
 	 * read only.  base holds a reference for this graph. */
 	struct task_graph *base;
 	atomic_int refs;             /* a graph of its own: its holders (1 when built) */
+	_Atomic(struct tg_attached *) attached; /* task_graph_attach; a graph of its own only */
+};
+
+/* What a user derived from a graph's tasks and keeps with it (task_graph_attach). */
+struct tg_attached {
+	void *data;
+	void (*free_fn)(void *data);
 };
 
 /* What to build: targets of projects, as `run`, `run-many` or `affected` ask. */
@@ -103,6 +110,14 @@ void task_graph_free(struct task_graph *tg);
  * for task_graph_keep_shard (which prunes: build a graph of its own).
  */
 struct task_graph *task_graph_share(struct task_graph *tg);
+/* Keep data (derived from tg's tasks alone, in their order; read only from
+ * now on) with tg, or with the graph tg was shared from, so that every share
+ * finds it; free_fn(data) runs when that graph is freed.  Returns what is
+ * kept: data, or what another caller attached first (then data is freed at
+ * once).  Any thread. */
+void *task_graph_attach(struct task_graph *tg, void *data, void (*free_fn)(void *data));
+/* What task_graph_attach kept with tg (or its base), or NULL. */
+void *task_graph_attached(const struct task_graph *tg);
 
 /*
  * Task graphs kept for one workspace (a daemon keeps one set per snapshot

@@ -642,6 +642,38 @@ static void memo_keeps_no_failure(void **state)
 	fx_release(&fx);
 }
 
+static int attached_frees;
+
+static void count_free(void *data)
+{
+	attached_frees++;
+	free(data);
+}
+
+static void attached_data_is_kept_with_the_shared_graph(void **state)
+{
+	struct fixture fx = {0};
+	struct workspace *ws = fx_load(&fx, FORWARD_SPEC);
+	struct tg_memo *m = tg_memo_new(ws, 2);
+	struct task_graph *g1, *g2;
+	memo_build(m, ws, "a", "build", NULL, NULL, &g1);
+	assert_null(task_graph_attached(g1));
+	attached_frees = 0;
+	char *mine = xstrdup("plans");
+	assert_ptr_equal(task_graph_attach(g1, mine, count_free), mine);
+	memo_build(m, ws, "a", "build", NULL, NULL, &g2);
+	assert_ptr_equal(task_graph_attached(g2), mine); /* another request finds it */
+	char *late = xstrdup("late");
+	assert_ptr_equal(task_graph_attach(g2, late, count_free), mine); /* the first stays */
+	assert_int_equal(attached_frees, 1);                            /* late is gone */
+	task_graph_free(g1);
+	tg_memo_free(m);
+	assert_int_equal(attached_frees, 1); /* g2 still holds the graph */
+	task_graph_free(g2);
+	assert_int_equal(attached_frees, 2);
+	fx_release(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -675,6 +707,7 @@ int main(void)
 	    cmocka_unit_test(memo_keys_every_part_of_the_request),
 	    cmocka_unit_test(memo_drops_the_least_recently_used),
 	    cmocka_unit_test(memo_keeps_no_failure),
+	    cmocka_unit_test(attached_data_is_kept_with_the_shared_graph),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
