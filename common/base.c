@@ -181,7 +181,19 @@ void sbuf_add_json_mem(struct sbuf *sb, const char *s, size_t len)
 
 void sbuf_add_json_str(struct sbuf *sb, const char *s)
 {
-	sbuf_add_json_mem(sb, s, strlen(s));
+	sbuf_addc(sb, '"');
+	for (;;) { /* one pass: the NUL ends a run of bytes that go as they are */
+		const char *run = s;
+		while ((unsigned char)*run >= 0x20 && *run != '"' && *run != '\\')
+			run++;
+		sbuf_add(sb, s, (size_t)(run - s));
+		if (!*run)
+			break;
+		char buf[7];
+		sbuf_adds(sb, json_escape((unsigned char)*run, buf));
+		s = run + 1;
+	}
+	sbuf_addc(sb, '"');
 }
 
 void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap)

@@ -216,6 +216,8 @@ void conn_send_json_text(struct conn *c, const char *json, size_t len)
 {
 	if (!c || c->closing)
 		return;
+	if (!c->out.cap) /* a chunk's room at once: not a realloc chain per chunk of events */
+		sbuf_grow(&c->out, CONN_WRITE_CHUNK + 4096);
 	proto_encode_json(&c->out, json, len);
 	conn_queued(c);
 }

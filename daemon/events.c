@@ -10,58 +10,46 @@
 
 #include "run.h"
 
-/* ,"<key>": */
-static void key(struct sbuf *e, const char *name)
-{
-	sbuf_adds(e, ",\"");
-	sbuf_adds(e, name);
-	sbuf_adds(e, "\":");
-}
+/* ,"<name>": for a literal name (its length known at compile time) */
+#define KEY(e, name) sbuf_add((e), ",\"" name "\":", sizeof(",\"" name "\":") - 1)
 
-static void member_int(struct sbuf *e, const char *name, long long n)
+static void add_int(struct sbuf *e, long long n)
 {
 	char b[24];
 	int len = snprintf(b, sizeof(b), "%lld", n);
-	key(e, name);
 	sbuf_add(e, b, (size_t)len);
 }
 
-static void member_str(struct sbuf *e, const char *name, const char *value)
-{
-	key(e, name);
-	sbuf_add_json_str(e, value);
-}
-
-/* "name":true, only when on (the messages leave false flags out) */
-static void member_flag(struct sbuf *e, const char *name, bool on)
-{
-	if (!on)
-		return;
-	key(e, name);
-	sbuf_adds(e, "true");
-}
-
-/* {"t":"<t>","task":<index>,"id":"<id>" into e, emptied first */
-static void begin(struct sbuf *e, const char *t, int index, const char *id)
-{
-	sbuf_reset(e);
-	sbuf_adds(e, "{\"t\":");
-	sbuf_add_json_str(e, t);
-	member_int(e, "task", index);
-	member_str(e, "id", id);
-}
+/* {"t":"<t>","task":<index>,"id":"<id>" into e, emptied first (t a literal) */
+#define BEGIN(e, t, index, id)                                                                     \
+	do {                                                                                       \
+		sbuf_reset(e);                                                                     \
+		sbuf_add((e), "{\"t\":\"" t "\"", sizeof("{\"t\":\"" t "\"") - 1);                 \
+		KEY(e, "task");                                                                    \
+		add_int((e), (index));                                                             \
+		KEY(e, "id");                                                                      \
+		sbuf_add_json_str((e), (id));                                                      \
+	} while (0)
 
 void event_task_start(struct sbuf *out, int index, const struct task *t,
                       const struct strvec *commands, const char *cache, bool shared)
 {
-	begin(out, "task-start", index, t->id);
-	member_str(out, "project", t->project->name);
-	member_flag(out, "requested", t->requested);
-	if (t->hash[0])
-		member_str(out, "hash", t->hash);
-	if (cache)
-		member_str(out, "cache", cache);
-	key(out, "commands");
+	BEGIN(out, "task-start", index, t->id);
+	KEY(out, "project");
+	sbuf_add_json_str(out, t->project->name);
+	if (t->requested) {
+		KEY(out, "requested");
+		sbuf_add(out, "true", 4);
+	}
+	if (t->hash[0]) {
+		KEY(out, "hash");
+		sbuf_add_json_str(out, t->hash);
+	}
+	if (cache) {
+		KEY(out, "cache");
+		sbuf_add_json_str(out, cache);
+	}
+	KEY(out, "commands");
 	sbuf_addc(out, '[');
 	for (size_t i = 0; commands && i < commands->n; i++) {
 		if (i)
@@ -69,19 +57,32 @@ void event_task_start(struct sbuf *out, int index, const struct task *t,
 		sbuf_add_json_str(out, commands->v[i]);
 	}
 	sbuf_addc(out, ']');
-	member_flag(out, "continuous", t->continuous);
-	member_flag(out, "shared", shared);
+	if (t->continuous) {
+		KEY(out, "continuous");
+		sbuf_add(out, "true", 4);
+	}
+	if (shared) {
+		KEY(out, "shared");
+		sbuf_add(out, "true", 4);
+	}
 	sbuf_addc(out, '}');
 }
 
 void event_task_end(struct sbuf *out, int index, const char *id, const char *status,
                     const char *cache, uint64_t ms, int exit_code, bool shared)
 {
-	begin(out, "task-end", index, id);
-	member_str(out, "status", status);
-	member_str(out, "cache", cache);
-	member_int(out, "ms", (long long)ms);
-	member_int(out, "exit", exit_code);
-	member_flag(out, "shared", shared);
+	BEGIN(out, "task-end", index, id);
+	KEY(out, "status");
+	sbuf_add_json_str(out, status);
+	KEY(out, "cache");
+	sbuf_add_json_str(out, cache);
+	KEY(out, "ms");
+	add_int(out, (long long)ms);
+	KEY(out, "exit");
+	add_int(out, exit_code);
+	if (shared) {
+		KEY(out, "shared");
+		sbuf_add(out, "true", 4);
+	}
 	sbuf_addc(out, '}');
 }
