@@ -135,7 +135,7 @@ struct cache {
 	 * owned; path unused): a handle kept open asks SQLite once per file */
 	struct strmap mem_index;
 	/* entries read by this handle (known.c): hash -> whole struct cache_entry
-	 * (owned; NULL once dropped), valid while no other connection deleted any */
+	 * (owned), valid while no other connection deleted any */
 	struct strmap known;
 	int64_t known_version;   /* data_version when last checked; -1: not yet */
 	int64_t known_deletions; /* meta.deletions then */

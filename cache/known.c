@@ -65,8 +65,7 @@ void cache__known_clear(struct cache *c)
 	size_t it = 0;
 	void *v;
 	while (strmap_next(&c->known, &it, NULL, &v))
-		if (v)
-			entry_free(v);
+		entry_free(v);
 	strmap_release(&c->known);
 	strmap_init(&c->known);
 	c->known_bytes = 0;
@@ -143,10 +142,9 @@ void cache__known_learn(struct cache *c, const struct cache_entry *summary)
 
 void cache__known_drop(struct cache *c, const char *hash)
 {
-	struct cache_entry *old = strmap_get(&c->known, hash);
+	struct cache_entry *old = strmap_del(&c->known, hash);
 	if (!old)
 		return;
 	c->known_bytes -= entry_bytes(old);
 	entry_free(old);
-	strmap_put(&c->known, hash, NULL);
 }
