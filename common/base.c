@@ -160,21 +160,27 @@ static const char *json_escape(unsigned char c, char *buf)
 	return buf;
 }
 
+/* 1 for a byte JSON may not hold as it is: control characters, '"' and '\\' */
+static const unsigned char json_special[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, ['"'] = 1, ['\\'] = 1,
+};
+
 void sbuf_add_json_mem(struct sbuf *sb, const char *s, size_t len)
 {
 	sbuf_grow(sb, len + 2);
 	sbuf_addc(sb, '"');
-	const char *end = s + len;
-	while (s < end) {
-		const char *run = s; /* bytes that go as they are */
-		while (run < end && (unsigned char)*run >= 0x20 && *run != '"' && *run != '\\')
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	while (p < end) {
+		const unsigned char *run = p; /* bytes that go as they are */
+		while (run < end && !json_special[*run])
 			run++;
-		sbuf_add(sb, s, (size_t)(run - s));
+		sbuf_add(sb, p, (size_t)(run - p));
 		if (run == end)
 			break;
 		char buf[7];
-		sbuf_adds(sb, json_escape((unsigned char)*run, buf));
-		s = run + 1;
+		sbuf_adds(sb, json_escape(*run, buf));
+		p = run + 1;
 	}
 	sbuf_addc(sb, '"');
 }
@@ -182,16 +188,17 @@ void sbuf_add_json_mem(struct sbuf *sb, const char *s, size_t len)
 void sbuf_add_json_str(struct sbuf *sb, const char *s)
 {
 	sbuf_addc(sb, '"');
-	for (;;) { /* one pass: the NUL ends a run of bytes that go as they are */
-		const char *run = s;
-		while ((unsigned char)*run >= 0x20 && *run != '"' && *run != '\\')
+	const unsigned char *p = (const unsigned char *)s;
+	for (;;) { /* one pass: the NUL (special) ends a run of bytes that go as they are */
+		const unsigned char *run = p;
+		while (!json_special[*run])
 			run++;
-		sbuf_add(sb, s, (size_t)(run - s));
+		sbuf_add(sb, p, (size_t)(run - p));
 		if (!*run)
 			break;
 		char buf[7];
-		sbuf_adds(sb, json_escape((unsigned char)*run, buf));
-		s = run + 1;
+		sbuf_adds(sb, json_escape(*run, buf));
+		p = run + 1;
 	}
 	sbuf_addc(sb, '"');
 }

@@ -431,7 +431,10 @@ void cmd_close_cache(struct request *r, struct cache *c)
 		cache_close(c);
 		return;
 	}
-	host_cache_give(r->host, c, r->cache_lent, r->cache_dir);
+	if (r->cache_lent && !r->on_pool)
+		host_cache_give_later(r->host, c, r->cache_dir); /* its writes off the loop */
+	else
+		host_cache_give(r->host, c, r->cache_lent, r->cache_dir);
 	r->cache = NULL;
 	r->cache_lent = false;
 }

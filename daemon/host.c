@@ -348,6 +348,7 @@ struct host *host_new(struct daemon *d, const char *root, bool watch)
 	h->inflight = inflight_new();
 	strmap_init(&h->changed);
 	pthread_mutex_init(&h->cache_lock, NULL);
+	pthread_cond_init(&h->cache_given, NULL);
 	pthread_mutex_init(&h->remote_lock, NULL);
 	pthread_mutex_init(&h->vouch_lock, NULL);
 	h->vouches = vouches_new();
@@ -387,6 +388,7 @@ void host_free(struct host *h)
 	cache_close(h->cache);
 	free(h->cache_dir);
 	pthread_mutex_destroy(&h->cache_lock);
+	pthread_cond_destroy(&h->cache_given);
 	for (size_t i = 0; i < h->nremotes; i++)
 		remote_link_free(h->remotes[i]); /* uploads still running fail now */
 	pthread_mutex_destroy(&h->remote_lock);
@@ -467,6 +469,8 @@ void host_cache_give(struct host *h, struct cache *c, bool lent, const char *dir
 	pthread_mutex_lock(&h->cache_lock);
 	if (lent) {
 		h->cache_lent = false;
+		h->cache_giving = false;
+		pthread_cond_broadcast(&h->cache_given);
 		c = NULL;
 	} else if (!h->cache && h->keep_cache) { /* keep the first one (resident hosts only) */
 		struct stat st;
@@ -480,6 +484,50 @@ void host_cache_give(struct host *h, struct cache *c, bool lent, const char *dir
 	}
 	pthread_mutex_unlock(&h->cache_lock);
 	cache_close(c);
+}
+
+struct give {
+	uv_work_t work;
+	struct host *h;
+	struct cache *c;
+	char *dir;
+};
+
+static void give_cb(uv_work_t *w)
+{
+	struct give *g = w->data;
+	host_cache_give(g->h, g->c, true, g->dir);
+	g->c = NULL;
+}
+
+static void given_cb(uv_work_t *w, int status)
+{
+	struct give *g = w->data;
+	(void)status;
+	if (g->c) /* the pool never ran it */
+		host_cache_give(g->h, g->c, true, g->dir);
+	free(g->dir);
+	free(g);
+}
+
+void host_cache_give_later(struct host *h, struct cache *c, const char *dir)
+{
+	struct give *g = xcalloc(1, sizeof(*g));
+	*g = (struct give){.h = h, .c = c, .dir = xstrdup(dir)};
+	g->work.data = g;
+	pthread_mutex_lock(&h->cache_lock);
+	h->cache_giving = true;
+	pthread_mutex_unlock(&h->cache_lock);
+	if (uv_queue_work(&h->d->loop, &g->work, give_cb, given_cb) < 0)
+		given_cb(&g->work, -1);
+}
+
+void host_cache_settle(struct host *h)
+{
+	pthread_mutex_lock(&h->cache_lock);
+	while (h->cache_giving)
+		pthread_cond_wait(&h->cache_given, &h->cache_lock);
+	pthread_mutex_unlock(&h->cache_lock);
 }
 
 int host_remote_open(struct host *h, const struct remote_config *cfg,

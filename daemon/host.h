@@ -108,6 +108,8 @@ struct host {
 	dev_t cache_dev;          /* its database file's identity when kept: a folder */
 	ino_t cache_ino;          /* or database made again is opened again */
 	bool cache_lent;
+	bool cache_giving;        /* lent to a give on the pool (host_cache_give_later) */
+	pthread_cond_t cache_given; /* signalled when that give is done */
 	bool keep_cache;          /* resident: keep a handle between requests (immutable) */
 	/* remote cache links kept across requests (resident hosts), one per
 	 * configuration, at most HOST_REMOTES_MAX; made on first use, freed with h */
@@ -151,6 +153,14 @@ int host_cache_take(struct host *h, const char *dir, struct cache **ret, bool *r
 /* Give back a handle of folder dir from host_cache_take: flushed, and kept
  * (the host's own, or the first a resident host sees) or closed.  Any thread. */
 void host_cache_give(struct host *h, struct cache *c, bool lent, const char *dir);
+/* host_cache_give of the host's own (lent) handle on the thread pool: its
+ * flush (the run history, the hits' usage rows) is SQLite writes the loop
+ * thread need not wait for.  Loop thread. */
+void host_cache_give_later(struct host *h, struct cache *c, const char *dir);
+/* Wait until no give of h's handle is in flight, so that a request starting
+ * now sees what the last one wrote and takes the kept handle.  Loop thread
+ * only (a pool thread could wait for a give queued behind itself). */
+void host_cache_settle(struct host *h);
 /* A remote cache backend for cfg: over the host's kept link of that
  * configuration (made on first use) when h is resident, else over a link of
  * its own.  Any thread.  0 and *ret (free with store_backend_free), or negative. */

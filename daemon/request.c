@@ -304,6 +304,8 @@ void request_start(struct request *r)
 
 void request_dispatch(struct request *r)
 {
+	if (r->host)
+		host_cache_settle(r->host); /* the last request's history is written */
 	r->t_dispatch_ns = now_ns();
 	if (!strcmp(r->cmd, "affected") && request_arg_bool(r, "dryRun")) {
 		request_finish(r, cmd_show_tasks(r)); /* nothing runs: the tasks and their status */

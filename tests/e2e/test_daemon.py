@@ -329,7 +329,8 @@ def test_the_daemon_threads_share_one_malloc_arena(make_ws):
     same_as_one_shot(ws)
     st = status(ws)
     assert st['heapArenas'] == 1, st
-    assert 0 < st['heapInUseKiB'] <= st['heapHeldKiB'] and st['heapHeldKiB'] < st['rssKiB'], st
+    if st['heapHeldKiB']:   # 0 under AddressSanitizer, whose allocator glibc cannot see
+        assert 0 < st['heapInUseKiB'] <= st['heapHeldKiB'] < st['rssKiB'], st
     r = ws.run('daemon', 'status', env=D)
     assert r.code == 0 and 'MiB in use' in r.out and '1 arena' in r.out, r
 
