@@ -204,8 +204,8 @@ static void cookie_event(struct watcher *w, const struct inotify_event *e)
 
 /* What one event means for the watches themselves (lock held); returns the
  * error of watching a new workspace folder, or 0. */
-static int rewatch(struct watcher *w, struct watch *x, const struct inotify_event *e,
-                   const char *rel, bool report)
+static int update_watches(struct watcher *w, struct watch *x, const struct inotify_event *e,
+                          const char *rel, bool report)
 {
 	bool isdir = e->mask & IN_ISDIR;
 	if (e->mask & IN_IGNORED)
@@ -242,7 +242,7 @@ static void event(struct watcher *w, const struct inotify_event *e)
 	bool ignored = e->mask & IN_IGNORED;
 	bool report = x->tree && !cookies && e->len && !ignored &&
 	              !((e->mask & IN_ISDIR) && workspace_folder_skipped(e->name));
-	int rc = rewatch(w, x, e, rel, report); /* x may be freed */
+	int rc = update_watches(w, x, e, rel, report); /* x may be freed */
 	pthread_mutex_unlock(&w->lock);
 	if (!ignored)
 		w->ops->touched(w->arg, rel);

@@ -1152,3 +1152,22 @@ def test_outputs_past_the_watch_share_are_checked_every_time(make_ws):
         r = ws.run('run', 'o:build', env=env)
         assert r.code == 0 and tree_of(ws) == want, r
     assert ws.ran() == ['o:build']
+
+
+def test_changes_beside_vouched_outputs_keep_the_vouch(make_ws):
+    """Only a change at, above or below an entry's outputs drops its vouch: not another
+    task's source edit and outputs written beside it, nor a name that merely starts the
+    same."""
+    ws = make_ws(vouch_files({'p/project.json': {'name': 'p', 'targets': {'build': {
+        'command': 'mkdir -p dist/p && cp p/src/x.txt dist/p/x.txt',
+        'outputs': ['{workspaceRoot}/dist/p']}}}, 'p/src/x.txt': 'x\n'}))
+    want = vouched(ws)
+    for n in range(2):
+        ws.write('p/src/x.txt', f'x{n}\n')                     # a source edit
+        assert ws.run('run', 'p:build', env=D).code == 0     # writes dist/p, a sibling
+        ws.write('dist/o-notes.txt', f'{n}\n')                 # "dist/o" is its prefix
+        before = status(ws)['vouchedHits']
+        r = ws.run('run', 'o:build', env=D)
+        assert r.code == 0 and 'local cache' in r.out, r
+        assert status(ws)['vouchedHits'] == before + 1, status(ws)
+        assert tree_of(ws) == want
