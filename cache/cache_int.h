@@ -106,6 +106,7 @@ enum cache_q {
 	CACHE_Q_ENTRY_INS,  /* put: the entry row */
 	CACHE_Q_OUTPUT_INS, /* put: one output row */
 	CACHE_Q_HIT,      /* flush: one entry's hits (usage) */
+	CACHE_Q_HIT_NEW,  /* flush: an entry's first hits */
 	CACHE_Q_RECENT,   /* flush: the recent runs (meta) */
 	CACHE_Q_USAGE_DEL, /* an entry's usage row, when it is deleted or stored */
 	CACHE_Q_VERSION,  /* PRAGMA data_version (known.c) */
@@ -134,12 +135,12 @@ struct cache {
 	/* file index rows this handle read or wrote, by path (struct cache_pending_file,
 	 * owned; path unused): a handle kept open asks SQLite once per file */
 	struct strmap mem_index;
-	/* entries read by this handle (known.c): hash -> whole struct cache_entry
-	 * (owned), valid while no other connection deleted any */
+	/* entries read by this handle (known.c): hash -> struct known (owned),
+	 * valid while no other connection deleted any */
 	struct strmap known;
 	int64_t known_version;   /* data_version when last checked; -1: not yet */
 	int64_t known_deletions; /* meta.deletions then */
-	int64_t known_checked; /* CLOCK_MONOTONIC ns of the last data_version check */
+	int64_t known_checked; /* CLOCK_MONOTONIC_COARSE ns of the last data_version check */
 	size_t known_bytes;
 };
 
@@ -181,14 +182,15 @@ uint64_t cache__gc_orphans(struct cache *c);
 
 /* ---- known.c: entries this handle read, kept while nobody else writes ---- */
 
-/* The entry of hash as this handle last read it (whole: summary, rows,
- * declared outputs; no manifest), or NULL: not known, or another connection
+/* Fill *ret with the summary of entry hash (as cache_lookup) / append its
+ * rows and declared outputs to e (as cache__entry_rows), as this handle last
+ * read them: true, or false when they are not known, or another connection
  * deleted an entry before the last check, at most a few milliseconds ago
- * (then everything known is forgotten).  Caller holds c->lock; borrowed
- * until it unlocks. */
-const struct cache_entry *cache__known_get(struct cache *c, const char *hash);
+ * (then everything known is forgotten).  Caller holds c->lock. */
+bool cache__known_summary(struct cache *c, const char *hash, struct cache_entry *ret);
+bool cache__known_rows(struct cache *c, const char *hash, struct cache_entry *e);
 /* Read the rest of the entry whose summary was just read from the database
- * (after a cache__known_get, in one read transaction with it) and keep it
+ * (after a cache__known_summary, in one read transaction with it) and keep it
  * whole, unless it is too large to keep.  Caller holds c->lock. */
 void cache__known_learn(struct cache *c, const struct cache_entry *summary);
 /* Forget entry hash (deleted by this handle).  Caller holds c->lock. */
@@ -208,10 +210,6 @@ int cache__entry_rows(struct cache *c, const char *hash, struct cache_entry *e,
  * cache__entry_rows, never from what the handle knows). */
 int cache__entry_rows_read(struct cache *c, const char *hash, struct cache_entry *e,
                            struct bld_err *err);
-/* Copy the summary (hash .. terminal) of src into *dst (zeroed first). */
-void cache__entry_copy_summary(struct cache_entry *dst, const struct cache_entry *src);
-/* Append copies of the rows and declared outputs of src to dst. */
-void cache__entry_copy_rows(struct cache_entry *dst, const struct cache_entry *src);
 /* Read entry hash whole (summary, rows, declared outputs, manifest) in one
  * read transaction into *ret: 1, 0 when there is none, negative (err). */
 int cache__entry_whole(struct cache *c, const char *hash, struct cache_entry *ret,

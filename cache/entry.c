@@ -172,39 +172,9 @@ int cache__entry_put(struct cache *c, const struct cache_entry *e, struct bld_er
 int cache__entry_rows(struct cache *c, const char *hash, struct cache_entry *e,
                       struct bld_err *err)
 {
-	const struct cache_entry *k = cache__known_get(c, hash);
-	if (k) {
-		cache__entry_copy_rows(e, k);
+	if (cache__known_rows(c, hash, e))
 		return 1;
-	}
 	return cache__entry_rows_read(c, hash, e, err);
-}
-
-void cache__entry_copy_summary(struct cache_entry *dst, const struct cache_entry *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	memcpy(dst->hash, src->hash, sizeof(dst->hash));
-	dst->task = xstrdup(src->task);
-	dst->exit_code = src->exit_code;
-	dst->duration_ms = src->duration_ms;
-	dst->size = src->size;
-	dst->created = src->created;
-	dst->terminal = xmalloc(src->terminal_len + 1);
-	memcpy(dst->terminal, src->terminal, src->terminal_len + 1);
-	dst->terminal_len = src->terminal_len;
-}
-
-void cache__entry_copy_rows(struct cache_entry *dst, const struct cache_entry *src)
-{
-	dst->rows = xrealloc(dst->rows, (dst->nrows + src->nrows + 1) * sizeof(*dst->rows));
-	for (size_t i = 0; i < src->nrows; i++) {
-		struct cache_row *r = &dst->rows[dst->nrows++];
-		*r = src->rows[i];
-		r->path = xstrdup(r->path);
-		r->link = r->link ? xstrdup(r->link) : NULL;
-	}
-	for (size_t i = 0; i < src->declared.n; i++)
-		strvec_push(&dst->declared, src->declared.v[i]);
 }
 
 int cache__entry_rows_read(struct cache *c, const char *hash, struct cache_entry *e,

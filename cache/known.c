@@ -23,7 +23,10 @@
  * transaction, with its two fcntl locks) was a tenth of a cached run.
  *
  * Bounded: an entry whose terminal output is over KNOWN_TERMINAL_MAX is not
- * kept, and past KNOWN_MAX_BYTES everything known is forgotten first.
+ * kept, and past KNOWN_MAX_BYTES everything known is forgotten first.  An
+ * entry is kept packed in one allocation (struct known: its rows, then its
+ * strings), about 300 bytes for a typical one; a struct cache_entry with its
+ * dozen allocations took 1.3 KB.
  */
 #include "cache_int.h"
 
@@ -35,29 +38,81 @@
 #define KNOWN_MAX_BYTES (32u << 20)
 #define KNOWN_CHECK_NS (10 * 1000 * 1000)
 
+/* One output row of a kept entry; path and link are offsets into its strings. */
+struct known_row {
+	int64_t size;
+	uint32_t path, link; /* link 0: none (offset 0 is the task id, never a link) */
+	uint32_t kind, mode;
+	char blob[33];
+};
+
+/* A kept entry: the rows, then the strings (task id, terminal output, the
+ * rows' paths and links, the declared outputs, each NUL-terminated). */
+struct known {
+	int64_t created;
+	uint64_t duration_ms, size;
+	size_t terminal_len, bytes;
+	int exit_code;
+	uint32_t nrows, ndeclared;
+	uint32_t terminal, declared; /* offsets; the task id is at 0 */
+	struct known_row rows[];
+};
+
+/* A coarse clock (a few ms; no vDSO time read): enough for KNOWN_CHECK_NS. */
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* What e costs in memory, roughly (allocations and their overhead). */
-static size_t entry_bytes(const struct cache_entry *e)
+static char *strs(const struct known *k)
 {
-	size_t n = sizeof(*e) + strlen(e->task) + e->terminal_len + 64;
-	for (size_t i = 0; i < e->nrows; i++)
-		n += sizeof(e->rows[i]) + strlen(e->rows[i].path) + 32 +
-		     (e->rows[i].link ? strlen(e->rows[i].link) + 32 : 0);
-	for (size_t i = 0; i < e->declared.n; i++)
-		n += sizeof(char *) + strlen(e->declared.v[i]) + 32;
-	return n;
+	return (char *)&k->rows[k->nrows];
 }
 
-static void entry_free(struct cache_entry *e)
+/* Append len bytes and a NUL at *at of k's strings; their offset. */
+static uint32_t put_str(struct known *k, size_t *at, const char *s, size_t len)
 {
-	cache_entry_release(e);
-	free(e);
+	uint32_t off = (uint32_t)*at;
+	memcpy(strs(k) + off, s, len);
+	strs(k)[off + len] = '\0';
+	*at += len + 1;
+	return off;
+}
+
+/* e (summary, rows, declared outputs) packed in one allocation; NULL when
+ * it would take over a quarter of KNOWN_MAX_BYTES. */
+static struct known *pack(const struct cache_entry *e)
+{
+	size_t n = strlen(e->task) + 1 + e->terminal_len + 1;
+	for (size_t i = 0; i < e->nrows; i++)
+		n += strlen(e->rows[i].path) + 1 + (e->rows[i].link ? strlen(e->rows[i].link) + 1 : 0);
+	for (size_t i = 0; i < e->declared.n; i++)
+		n += strlen(e->declared.v[i]) + 1;
+	size_t bytes = sizeof(struct known) + e->nrows * sizeof(struct known_row) + n;
+	if (bytes > KNOWN_MAX_BYTES / 4)
+		return NULL;
+	struct known *k = xmalloc(bytes);
+	*k = (struct known){e->created,        e->duration_ms,      e->size,
+	                    e->terminal_len,   bytes,               e->exit_code,
+	                    (uint32_t)e->nrows, (uint32_t)e->declared.n, 0, 0};
+	size_t at = 0;
+	put_str(k, &at, e->task, strlen(e->task));
+	k->terminal = put_str(k, &at, e->terminal, e->terminal_len);
+	for (size_t i = 0; i < e->nrows; i++) {
+		const struct cache_row *r = &e->rows[i];
+		struct known_row *kr = &k->rows[i];
+		*kr = (struct known_row){r->size, 0, 0, (uint32_t)r->kind, r->mode, ""};
+		memcpy(kr->blob, r->blob, sizeof(kr->blob));
+		kr->path = put_str(k, &at, r->path, strlen(r->path));
+		if (r->link)
+			kr->link = put_str(k, &at, r->link, strlen(r->link));
+	}
+	k->declared = (uint32_t)at;
+	for (size_t i = 0; i < e->declared.n; i++)
+		put_str(k, &at, e->declared.v[i], strlen(e->declared.v[i]));
+	return k;
 }
 
 void cache__known_clear(struct cache *c)
@@ -65,7 +120,7 @@ void cache__known_clear(struct cache *c)
 	size_t it = 0;
 	void *v;
 	while (strmap_next(&c->known, &it, NULL, &v))
-		entry_free(v);
+		free(v);
 	strmap_release(&c->known);
 	strmap_init(&c->known);
 	c->known_bytes = 0;
@@ -111,40 +166,88 @@ static bool still_valid(struct cache *c)
 	return d >= 0;
 }
 
-const struct cache_entry *cache__known_get(struct cache *c, const char *hash)
+static const struct known *known_get(struct cache *c, const char *hash)
 {
-	if (!still_valid(c))
-		return NULL;
-	return strmap_get(&c->known, hash);
+	return still_valid(c) ? strmap_get(&c->known, hash) : NULL;
+}
+
+bool cache__known_summary(struct cache *c, const char *hash, struct cache_entry *ret)
+{
+	const struct known *k = known_get(c, hash);
+	if (!k)
+		return false;
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->hash, hash, strnlen(hash, sizeof(ret->hash) - 1));
+	ret->task = xstrdup(strs(k));
+	ret->exit_code = k->exit_code;
+	ret->duration_ms = k->duration_ms;
+	ret->size = k->size;
+	ret->created = k->created;
+	ret->terminal = xmalloc(k->terminal_len + 1);
+	memcpy(ret->terminal, strs(k) + k->terminal, k->terminal_len + 1);
+	ret->terminal_len = k->terminal_len;
+	return true;
+}
+
+bool cache__known_rows(struct cache *c, const char *hash, struct cache_entry *e)
+{
+	const struct known *k = known_get(c, hash);
+	if (!k)
+		return false;
+	const char *s = strs(k);
+	e->rows = xrealloc(e->rows, (e->nrows + k->nrows + 1) * sizeof(*e->rows));
+	for (uint32_t i = 0; i < k->nrows; i++) {
+		const struct known_row *kr = &k->rows[i];
+		struct cache_row *r = &e->rows[e->nrows++];
+		memset(r, 0, sizeof(*r));
+		r->path = xstrdup(s + kr->path);
+		r->kind = (int)kr->kind;
+		r->mode = kr->mode;
+		r->size = kr->size;
+		memcpy(r->blob, kr->blob, sizeof(r->blob));
+		r->link = kr->link ? xstrdup(s + kr->link) : NULL;
+	}
+	for (uint32_t i = 0, at = k->declared; i < k->ndeclared; i++) {
+		strvec_push(&e->declared, s + at);
+		at += (uint32_t)strlen(s + at) + 1;
+	}
+	return true;
 }
 
 void cache__known_learn(struct cache *c, const struct cache_entry *summary)
 {
 	if (c->known_version < 0 || summary->terminal_len > KNOWN_TERMINAL_MAX)
 		return;
-	struct cache_entry *e = xcalloc(1, sizeof(*e));
-	cache__entry_copy_summary(e, summary);
-	size_t n;
-	if (cache__entry_rows_read(c, e->hash, e, NULL) != 1 ||
-	    (n = entry_bytes(e)) > KNOWN_MAX_BYTES / 4) {
-		entry_free(e);
+	struct cache_entry whole = *summary; /* borrowed summary, own rows */
+	whole.rows = NULL;
+	whole.nrows = 0;
+	strvec_init(&whole.declared);
+	struct known *k = NULL;
+	if (cache__entry_rows_read(c, summary->hash, &whole, NULL) == 1)
+		k = pack(&whole);
+	for (size_t i = 0; i < whole.nrows; i++) {
+		free(whole.rows[i].path);
+		free(whole.rows[i].link);
+	}
+	free(whole.rows);
+	strvec_release(&whole.declared);
+	if (!k)
 		return;
-	}
-	if (c->known_bytes + n > KNOWN_MAX_BYTES)
+	if (c->known_bytes + k->bytes > KNOWN_MAX_BYTES)
 		cache__known_clear(c);
-	struct cache_entry *old = strmap_put(&c->known, e->hash, e);
+	struct known *old = strmap_put(&c->known, summary->hash, k);
 	if (old) {
-		c->known_bytes -= entry_bytes(old);
-		entry_free(old);
+		c->known_bytes -= old->bytes;
+		free(old);
 	}
-	c->known_bytes += n;
+	c->known_bytes += k->bytes;
 }
 
 void cache__known_drop(struct cache *c, const char *hash)
 {
-	struct cache_entry *old = strmap_del(&c->known, hash);
+	struct known *old = strmap_del(&c->known, hash);
 	if (!old)
 		return;
-	c->known_bytes -= entry_bytes(old);
-	entry_free(old);
+	c->known_bytes -= old->bytes;
+	free(old);
 }

@@ -395,11 +395,8 @@ static int read_summary(struct cache *c, const char *hash, struct cache_entry *r
 int cache__lookup_locked(struct cache *c, const char *hash, struct cache_entry *ret,
                          struct bld_err *err)
 {
-	const struct cache_entry *k = cache__known_get(c, hash);
-	if (k) {
-		cache__entry_copy_summary(ret, k);
+	if (cache__known_summary(c, hash, ret))
 		return 1;
-	}
 	/* one read transaction for the summary and the rows kept with it */
 	bool txn = sqlite3_get_autocommit(c->db) &&
 	           sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;

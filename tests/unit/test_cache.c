@@ -1207,6 +1207,58 @@ static void hits_are_written_without_rewriting_entries(void **state)
 	env_free(&e);
 }
 
+static int64_t usage_rows(struct cache *c)
+{
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(c->db, "SELECT COUNT(*) FROM usage", -1, &q, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+/* A hit of an entry another engine prunes before the hit is written leaves
+ * no usage row behind; hits of one entry in one flush add up. */
+static void hits_of_a_pruned_entry_are_dropped(void **state)
+{
+	(void)state;
+	struct env e;
+	env_init(&e, "[\"dist/app\"]");
+	char hashes[2][33];
+	store_n(&e, 2, 0, hashes);
+	cache__touch(e.c, hashes[0]);
+	cache__touch(e.c, hashes[0]);
+	cache__touch(e.c, hashes[1]);
+	struct cache *other;
+	struct bld_err err = {0};
+	assert_int_equal(cache_open(e.cache_dir, &other, &err), 0);
+	pthread_mutex_lock(&other->lock);
+	assert_int_equal(cache__begin(other, &err), 0);
+	assert_int_equal(cache__entry_delete(other, hashes[1]), 0);
+	assert_int_equal(cache__commit(other, &err), 0);
+	pthread_mutex_unlock(&other->lock);
+	cache_close(other);
+	cache_flush(e.c);
+	assert_int_equal(usage_rows(e.c), 1);
+	struct sbuf out = SBUF_INIT;
+	sbuf_init(&out);
+	assert_int_equal(cache_cmd_show(e.c, hashes[0], true, &out, &err), 0);
+	cJSON *o = cJSON_Parse(out.buf);
+	assert_int_equal(cJSON_GetObjectItem(o, "hits")->valueint, 2);
+	cJSON_Delete(o);
+	sbuf_release(&out);
+	cache__touch(e.c, hashes[0]); /* an UPDATE of the row now */
+	cache_flush(e.c);
+	sbuf_init(&out);
+	assert_int_equal(cache_cmd_show(e.c, hashes[0], true, &out, &err), 0);
+	o = cJSON_Parse(out.buf);
+	assert_int_equal(cJSON_GetObjectItem(o, "hits")->valueint, 3);
+	cJSON_Delete(o);
+	sbuf_release(&out);
+	env_free(&e);
+}
+
 /* The hits of an entry decide what prune keeps: least recently used goes
  * first, whether its last use is in usage or in the entries row. */
 static void prune_keeps_the_entry_hit_last(void **state)
@@ -1332,6 +1384,10 @@ static void kept_handle_reads_a_known_entry_once(void **state)
 	cache_close(e.c);
 	e.c = kept;
 	usleep(20 * 1000); /* past the kept handle's check interval */
+	struct cache_entry db = {0}; /* the rows as the database has them */
+	pthread_mutex_lock(&e.c->lock);
+	assert_int_equal(cache__entry_rows_read(e.c, hash, &db, &err), 1);
+	pthread_mutex_unlock(&e.c->lock);
 	int selects = 0;
 	sqlite3_trace_v2(e.c->db, SQLITE_TRACE_STMT, count_entry_reads, &selects);
 	for (int i = 0; i < 2; i++) {
@@ -1343,11 +1399,24 @@ static void kept_handle_reads_a_known_entry_once(void **state)
 		assert_int_equal(cache__entry_rows(e.c, hash, &ce, &err), 1);
 		pthread_mutex_unlock(&e.c->lock);
 		assert_int_equal(ce.nrows, 9); /* dist/app and the 8 paths below it */
+		assert_int_equal(ce.nrows, db.nrows);
+		for (size_t r = 0; r < ce.nrows; r++) {
+			assert_string_equal(ce.rows[r].path, db.rows[r].path);
+			assert_int_equal(ce.rows[r].kind, db.rows[r].kind);
+			assert_int_equal(ce.rows[r].mode, db.rows[r].mode);
+			assert_int_equal(ce.rows[r].size, db.rows[r].size);
+			assert_string_equal(ce.rows[r].blob, db.rows[r].blob);
+			assert_true(!ce.rows[r].link == !db.rows[r].link);
+			if (ce.rows[r].link)
+				assert_string_equal(ce.rows[r].link, db.rows[r].link);
+		}
+		assert_int_equal(ce.declared.n, 1);
 		assert_string_equal(ce.declared.v[0], "dist/app");
 		cache_entry_release(&ce);
 	}
 	sqlite3_trace_v2(e.c->db, 0, NULL, NULL);
 	assert_int_equal(selects, 0);
+	cache_entry_release(&db);
 	env_free(&e);
 }
 
@@ -1391,6 +1460,7 @@ int main(void)
 	    cmocka_unit_test(round_trip_is_byte_exact),
 	    cmocka_unit_test(hits_are_written_without_rewriting_entries),
 	    cmocka_unit_test(prune_keeps_the_entry_hit_last),
+	    cmocka_unit_test(hits_of_a_pruned_entry_are_dropped),
 	    cmocka_unit_test(hit_rate_is_of_the_last_thousand_runs),
 	    cmocka_unit_test(run_history_of_an_older_bld_carries_over),
 	    cmocka_unit_test(kept_handle_reads_a_known_entry_once),
