@@ -533,8 +533,10 @@ static void start_next(struct run *run)
 	struct cache_batch *b = xcalloc(1, sizeof(*b));
 	b->run = run;
 	struct cache_op **tail = &b->ops;
+	bool prepares = false;
 	for (int n = 0; n < CACHEWORK_BATCH && run->ops_head; n++) {
 		struct cache_op *op = run->ops_head;
+		prepares |= op->kind == OP_PREPARE;
 		run->ops_head = op->next;
 		op->next = NULL;
 		*tail = op;
@@ -543,6 +545,8 @@ static void start_next(struct run *run)
 	if (!run->ops_head)
 		run->ops_tail = NULL;
 	run->batch_running = b;
+	run->trips++;
+	run->prepare_trips += prepares;
 	uv_queue_work(&run->rq->d->loop, &b->work, work_cb, after_cb);
 }
 
@@ -553,7 +557,13 @@ static void submit(struct run *run, struct cache_op *op)
 	else
 		run->ops_head = op;
 	run->ops_tail = op;
-	if (!run->batch_running)
+	if (!run->batch_running && !run->pumping) /* pump kicks once it started all it can */
+		start_next(run);
+}
+
+void cachework_kick(struct run *run)
+{
+	if (!run->batch_running && run->ops_head)
 		start_next(run);
 }
 

@@ -245,12 +245,13 @@ static void say_stats(struct run *run)
 	request_message(rq, "info",
 	                "bld: daemon: %.2f ms: host %.2f ms (generation %llu), graph %.2f ms, "
 	                "hashing %.2f ms, lookup %.2f ms, restore %.2f ms, store %.2f ms, "
-	                "spawn %.2f ms; %zu tasks, %d from the cache, %d run",
+	                "spawn %.2f ms; %zu tasks, %d from the cache, %d run; %u pool trips, %u preparing tasks",
 	                (double)(now_ns() - rq->t_start_ns) / 1e6, (double)rq->t_host_ns / 1e6,
 	                rq->snap ? (unsigned long long)rq->snap->generation : 0ULL,
 	                (double)s->graph / 1e6, (double)s->hash / 1e6, (double)s->lookup / 1e6,
 	                (double)s->restore / 1e6, (double)s->store / 1e6, (double)s->spawn / 1e6,
-	                run->tg ? run->tg->ntasks : 0, run->hits, run->ran);
+	                run->tg ? run->tg->ntasks : 0, run->hits, run->ran, run->trips,
+	                run->prepare_trips);
 }
 
 static void run_finish(struct run *run)
@@ -307,6 +308,7 @@ static void pump(struct run *run)
 		skipped_events(run);
 	} while (run->pump_again);
 	run->pumping = false;
+	cachework_kick(run);
 	if (!run->ending && sched_done(&run->sched)) {
 		skipped_events(run);
 		run->ending = true;

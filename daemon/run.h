@@ -82,6 +82,7 @@ struct run {
 	struct run_stats {                    /* ns, summed over the run's tasks */
 		uint64_t graph, hash, lookup, restore, store, spawn;
 	} st;
+	unsigned trips, prepare_trips;        /* cache work sent to the pool; of it, preparing tasks */
 	bool paused;                          /* processes' output is not read (client is slow) */
 	uint64_t t_start;                     /* when tasks started (ns), for the timing */
 	struct sbuf ev;                       /* the event being written (run.c), reused */
@@ -128,6 +129,10 @@ void cachework_prepare_claimed(struct run *run, struct job *j);
 void cachework_prepare_again(struct run *run, struct job *j);
 /* Task j ended: store its outputs when store (and it is cacheable), record the run. */
 void cachework_finish(struct run *run, struct job *j, bool store, int exit_code, uint64_t ms);
+/* Send what pump queued to the pool, as one batch: the tasks that became
+ * ready together are prepared in one trip and start in one loop iteration
+ * (one's output is not shown alone before the others start). */
+void cachework_kick(struct run *run);
 /* No cache operation queued or running. */
 bool cachework_idle(const struct run *run);
 /* The run is canceled: tasks waiting for another engine's lock are abandoned. */

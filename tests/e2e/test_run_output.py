@@ -98,3 +98,18 @@ def test_output_streams_while_the_task_runs(make_ws):
         assert 'a done' not in ws.ran(), 'the marker came before the task ended'
         proc.wait(30)
         assert proc.returncode == 0
+
+
+def test_tasks_ready_together_are_prepared_in_one_pool_trip(make_ws):
+    """Tasks that become ready at once are hashed and looked up in one trip to the
+    engine's thread pool, so they start in the same loop iteration: one task's first
+    output is never streamed alone, unprefixed, before the others have started."""
+    ws = make_ws({
+        'nx.json': {},
+        **{f'p{i}/project.json': {'name': f'p{i}', 'targets': {'build': {
+            'command': log(f'p{i}')}}} for i in range(4)},
+    })
+    r = ws.run('run-many', '-t', 'build', '--parallel', '4', env={'BLD_DEBUG': 'stats'})
+    assert r.code == 0 and sorted(ws.ran()) == ['p0', 'p1', 'p2', 'p3'], r
+    trips = re.search(r'(\d+) pool trips, (\d+) preparing tasks', r.both)
+    assert trips and int(trips.group(2)) == 1, r
