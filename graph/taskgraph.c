@@ -161,7 +161,8 @@ struct task_graph *task_graph_share(struct task_graph *tg)
 	s->base = base;
 	s->ntasks = base->ntasks;
 	s->tasks = xmalloc((base->ntasks ? base->ntasks : 1) * sizeof(*s->tasks));
-	memcpy(s->tasks, base->tasks, base->ntasks * sizeof(*s->tasks));
+	if (base->ntasks) /* no tasks: base->tasks may be NULL */
+		memcpy(s->tasks, base->tasks, base->ntasks * sizeof(*s->tasks));
 	s->by_id = base->by_id;  /* read only, as the rest of base */
 	s->notes = base->notes;
 	return s;
