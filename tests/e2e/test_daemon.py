@@ -813,7 +813,9 @@ def test_a_request_arriving_while_the_shared_task_is_stored_restores_it(make_ws)
     go(ws)
     assert wait_for(lambda: 's:ran' in ws.ran(), timeout=20), ws.ran()
     time.sleep(0.5)                            # s's process ends; its store waits behind g
-    assert status(ws)['tasksInFlight'] == 1
+    # s's job (w's may be there too: its store can share a pool trip with g's hashing,
+    # as it did under the sanitizers)
+    assert status(ws)['tasksInFlight'] >= 1
     b = ws.spawn('run', 's:build', env=D)
     assert followed(ws, 1), status(ws)
     assert b.poll() is None
