@@ -255,6 +255,8 @@ static void finish_store(struct cache_op *op)
 	struct bld_err err;
 	bld_err_clear(&err);
 	uint64_t t0 = now_ns();
+	if (op->store && cacheable(run, t) && !j->manifest)
+		prepare_hash(op, true); /* it followed another cache's job: not hashed for a store */
 	if (op->store && cacheable(run, t)) {
 		struct strvec outs;
 		strvec_init(&outs);

@@ -121,7 +121,7 @@ static void task_end(struct run *run, struct job *j, bool ok)
 	const char *status = ok ? "success" : (run->canceled ? "canceled" : "failure");
 	if (!ok && !j->exit_code)
 		j->exit_code = 1;
-	if (!j->follows)
+	if (!j->follows || j->store_own)
 		cachework_finish(run, j, ok && !run->canceled, j->exit_code, ms);
 	task_end_event(run, j, status, task_cache_state(run, t));
 	share_done(j, ok);

@@ -52,6 +52,8 @@ struct job {
 	/* share.c: the in-flight job this one owns or follows, or NULL */
 	struct inflight_job *shared;
 	bool follows; /* another request's job runs (or ran) the task: store nothing */
+	bool store_own; /* ...but that job stored into another cache folder: store the
+	                 * result into this run's own too (share_done) */
 };
 
 struct run {
@@ -148,11 +150,8 @@ bool cachework_drain(struct run *run);
  * no-op for a job that neither owns nor follows an in-flight job. */
 /* The in-flight table of the run's workspace host, or NULL (nothing is shared). */
 struct inflight *share_table(const struct run *run);
-/* Claim job j's task in the table (any thread): the key is the task's hash
- * and the cache folder it stores into, so a request with another cache
- * (BLD_CACHE_DIR) runs its own execution, as two one-shot engines with
- * different caches would, and each cache gets the entry.  True when j owns
- * it now; *ret_sj is the table's job either way. */
+/* Claim job j's task hash in the table (any thread).  True when j owns it
+ * now; *ret_sj is the table's job either way. */
 bool share_claim(struct run *run, struct job *j, struct inflight_job **ret_sj);
 /* j's cacheable task missed and its hash was claimed by another request: follow
  * that job (or, closed since, claim it and go on: cachework_prepare_claimed). */

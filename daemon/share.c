@@ -25,6 +25,7 @@
  * arriving meanwhile waits for that and then restores the entry.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "host.h"
 #include "inflight.h"
@@ -37,11 +38,8 @@ struct inflight *share_table(const struct run *run)
 
 bool share_claim(struct run *run, struct job *j, struct inflight_job **ret_sj)
 {
-	const char *dir = run->rq->cache_dir && run->cache ? run->rq->cache_dir : "";
-	char *key = xasprintf("%s:%s", run->tg->tasks[j->index].hash, dir);
 	bool claimed;
-	*ret_sj = inflight_claim(share_table(run), key, j, &claimed);
-	free(key);
+	*ret_sj = inflight_claim(share_table(run), run->tg->tasks[j->index].hash, j, &claimed);
 	return claimed;
 }
 
@@ -88,6 +86,7 @@ void share_missed(struct run *run, struct job *j)
 		return;
 	}
 	j->follows = true;
+	j->record = true; /* its output, should it store the result into its own cache */
 	inflight_subscribe(sj, j);
 	if (inflight_phase(sj) == INFLIGHT_CLAIMED && inflight_owner(sj)->lock_said)
 		say_waiting(j);
@@ -172,6 +171,12 @@ void share_spawned(struct job *j, int pid)
 	}
 }
 
+/* The cache folder run stores into ("" without a cache). */
+static const char *cache_folder(const struct run *run)
+{
+	return run->cache && run->rq->cache_dir ? run->rq->cache_dir : "";
+}
+
 void share_done(struct job *j, bool ok)
 {
 	if (!is_owner(j) || inflight_phase(j->shared) != INFLIGHT_RUNNING)
@@ -182,7 +187,10 @@ void share_done(struct job *j, bool ok)
 	inflight_take_subs(j->shared, &subs, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct job *f = subs[i];
-		f->shared = NULL; /* f->follows stays: its run stores nothing for it */
+		f->shared = NULL; /* f->follows stays: its run stores nothing for it, */
+		/* unless it stores into another cache (BLD_CACHE_DIR) than the owner's:
+		 * then it stores the outputs on disk, which the owner's store reads too */
+		f->store_own = strcmp(cache_folder(f->run), cache_folder(j->run)) != 0;
 		f->exit_code = j->exit_code;
 		run__task_done(f->run, f, ok); /* may end f's run */
 	}
