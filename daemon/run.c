@@ -16,6 +16,7 @@
 static void pump(struct run *run);
 static void timing(struct run *run, const char *phase, uint64_t *t0);
 static void task_forwarded(const struct task *t, struct strvec *ret);
+static const struct event_frags *frags_of(const struct run *run, int i);
 
 /* ---- events ---- */
 
@@ -33,17 +34,15 @@ void run__task_start_event(struct run *run, struct job *j, const char *cache)
 	const struct task *t = &run->tg->tasks[j->index];
 	j->started = true;
 	j->start_ms = now_ms();
-	event_task_start(&run->ev, j->index, t, j->planned ? &j->plan.commands : NULL, cache,
-	                 j->follows);
+	event_task_start(&run->ev, j->index, t, frags_of(run, j->index), cache, j->follows);
 	request_send_json_text(run->rq, run->ev.buf, run->ev.len);
 	share_started(j);
 }
 
 static void task_end_event(struct run *run, struct job *j, const char *status, const char *cache)
 {
-	const struct task *t = &run->tg->tasks[j->index];
 	j->ended = true;
-	event_task_end(&run->ev, j->index, t->id, status, cache,
+	event_task_end(&run->ev, j->index, frags_of(run, j->index), status, cache,
 	               j->started ? now_ms() - j->start_ms : 0, j->exit_code, j->follows);
 	request_send_json_text(run->rq, run->ev.buf, run->ev.len);
 }
@@ -493,8 +492,14 @@ static int check_executors(struct run *run, struct bld_err *err)
 struct plans {
 	size_t n;
 	struct exec_plan *v;
-	char **err; /* NULL where the plan was built */
+	char **err;                /* NULL where the plan was built */
+	struct event_frags *frags; /* what the task's events always say (events.c) */
 };
+
+static const struct event_frags *frags_of(const struct run *run, int i)
+{
+	return &run->plans->frags[i];
+}
 
 static void plans_free(void *data)
 {
@@ -502,9 +507,11 @@ static void plans_free(void *data)
 	for (size_t i = 0; i < p->n; i++) {
 		exec_plan_release(&p->v[i]);
 		free(p->err[i]);
+		event_frags_release(&p->frags[i]);
 	}
 	free(p->v);
 	free(p->err);
+	free(p->frags);
 	free(p);
 }
 
@@ -514,6 +521,7 @@ static struct plans *plans_build(const struct run *run)
 	p->n = run->tg->ntasks;
 	p->v = xcalloc(p->n + 1, sizeof(*p->v));
 	p->err = xcalloc(p->n + 1, sizeof(*p->err));
+	p->frags = xcalloc(p->n + 1, sizeof(*p->frags));
 	for (size_t i = 0; i < p->n; i++) {
 		const struct task *t = &run->tg->tasks[i];
 		exec_plan_init(&p->v[i]);
@@ -526,6 +534,7 @@ static struct plans *plans_build(const struct run *run)
 		if (exec_plan_build(t->target->executor, t->options, &fwd, run->ws->root, pdir,
 		                    run->ws->package_manager, &p->v[i], &err) < 0)
 			p->err[i] = xstrdup(err.msg);
+		event_frags_init(&p->frags[i], t, p->err[i] ? NULL : &p->v[i].commands);
 		strvec_release(&fwd);
 		free(pdir);
 	}
@@ -538,6 +547,7 @@ static void plan_jobs(struct run *run)
 	const struct plans *p = task_graph_attached(run->tg);
 	if (!p)
 		p = task_graph_attach(run->tg, plans_build(run), plans_free);
+	run->plans = p;
 	for (size_t i = 0; i < run->tg->ntasks; i++) {
 		struct job *j = &run->jobs[i];
 		j->run = run;

@@ -88,15 +88,25 @@ struct run {
 	bool paused;                          /* processes' output is not read (client is slow) */
 	uint64_t t_start;                     /* when tasks started (ns), for the timing */
 	struct sbuf ev;                       /* the event being written (run.c), reused */
+	const struct plans *plans;            /* the graph's kept plans (run.c, plan_jobs) */
 };
 
 /* events.c: the run's task messages as JSON text (out is emptied first). */
-/* task-start of task index t; commands: the plan's (NULL: none), cache: where a
- * hit comes from ("local", "remote") or NULL; shared: another request runs it. */
+/* What a task's events always say, escaped once: ,"id":..,"project":.. then
+ * ,"commands":[..] (the first id_len bytes are the id alone). */
+struct event_frags {
+	char *text; /* owned */
+	size_t id_len, head_len, len;
+};
+/* The fragments of task t, whose commands are the plan's (NULL: none planned). */
+void event_frags_init(struct event_frags *f, const struct task *t, const struct strvec *commands);
+void event_frags_release(struct event_frags *f);
+/* task-start of task index t (f its fragments); cache: where a hit comes from
+ * ("local", "remote") or NULL; shared: another request runs it. */
 void event_task_start(struct sbuf *out, int index, const struct task *t,
-                      const struct strvec *commands, const char *cache, bool shared);
-/* task-end of task index id: status, cache state, its time, exit code. */
-void event_task_end(struct sbuf *out, int index, const char *id, const char *status,
+                      const struct event_frags *f, const char *cache, bool shared);
+/* task-end of task index (f its fragments): status, cache state, its time, exit code. */
+void event_task_end(struct sbuf *out, int index, const struct event_frags *f, const char *status,
                     const char *cache, uint64_t ms, int exit_code, bool shared);
 
 /* job.c */

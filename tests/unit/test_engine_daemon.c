@@ -170,7 +170,10 @@ static void task_events_escape_odd_names_and_commands(void **state)
 		t.continuous = k & 2;
 		strcpy(t.hash, k & 1 ? "0123456789abcdef0123456789abcdef" : "");
 		const char *cache = k & 2 ? "local" : NULL;
-		event_task_start(&e, 7 + k, &t, k == 3 ? NULL : &cmds, cache, k & 1);
+		struct event_frags f;
+		event_frags_init(&f, &t, k == 3 ? NULL : &cmds);
+		event_task_start(&e, 7 + k, &t, &f, cache, k & 1);
+		event_frags_release(&f);
 		char *want = start_as_cjson(7 + k, &t, k == 3 ? NULL : &cmds, cache, k & 1);
 		assert_string_equal(e.buf, want);
 		free(want);
@@ -180,7 +183,10 @@ static void task_events_escape_odd_names_and_commands(void **state)
 	assert_string_equal(cJSON_GetObjectItem(m, "id")->valuestring, t.id);
 	assert_string_equal(cJSON_GetObjectItem(m, "project")->valuestring, p.name);
 	cJSON_Delete(m);
-	event_task_end(&e, 3, t.id, "success", "local", 12, -1, true);
+	struct event_frags f;
+	event_frags_init(&f, &t, &cmds);
+	event_task_end(&e, 3, &f, "success", "local", 12, -1, true);
+	event_frags_release(&f);
 	m = cJSON_Parse(e.buf);
 	assert_non_null(m);
 	assert_string_equal(cJSON_GetObjectItem(m, "t")->valuestring, "task-end");
