@@ -156,26 +156,17 @@ static bool has_targets(const struct ws_project *p, const struct strvec *targets
 	return !targets->n;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The frames answering a plain `show projects` on ws: every name, sorted, a line each. */
+/* The frames answering a plain `show projects` on ws: every name, sorted (as
+ * ws->projects is), a line each. */
 static struct snapshot_blob *listing_new(const struct workspace *ws)
 {
-	const char **names = xcalloc(ws->nprojects + 1, sizeof(*names));
-	for (size_t i = 0; i < ws->nprojects; i++)
-		names[i] = ws->projects[i].name;
-	qsort(names, ws->nprojects, sizeof(*names), name_cmp);
 	struct sbuf text = SBUF_INIT, frames = SBUF_INIT;
 	sbuf_init(&text);
 	sbuf_init(&frames);
 	for (size_t i = 0; i < ws->nprojects; i++) {
-		sbuf_adds(&text, names[i]);
+		sbuf_adds(&text, ws->projects[i].name);
 		sbuf_addc(&text, '\n');
 	}
-	free(names);
 	request_text_frames(&frames, text.buf, text.len);
 	sbuf_release(&text);
 	struct snapshot_blob *b = xmalloc(sizeof(*b) + frames.len);
