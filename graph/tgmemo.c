@@ -33,6 +33,7 @@ struct tg_memo {
 	pthread_mutex_t lock;
 	struct tg_kept *v;        /* most recently used first */
 	size_t n, max;
+	size_t tasks, max_tasks;  /* tasks in the kept graphs, and how many may be */
 	uint64_t hits;
 };
 
@@ -41,7 +42,10 @@ struct tg_memo *tg_memo_new(struct workspace *ws, size_t max)
 	struct tg_memo *m = xcalloc(1, sizeof(*m));
 	m->ws = ws;
 	m->max = max ? max : 1;
-	m->v = xcalloc(m->max, sizeof(*m->v));
+	/* a kept graph of 10,000 tasks, with its plans, is about 15 MB: keep the
+	 * equivalent of two run-many graphs of every project at most */
+	m->max_tasks = 2 * ws->nprojects + 256;
+	m->v = xcalloc(m->max + 1, sizeof(*m->v));
 	pthread_mutex_init(&m->lock, NULL);
 	return m;
 }
@@ -124,23 +128,30 @@ static struct task_graph *lookup(struct tg_memo *m, const struct sbuf *key, uint
 }
 
 /* Keep graph (taking the caller's reference) under key; the least recently
- * used entry goes when m is full.  Another thread may have kept the same
- * key meanwhile: then graph is dropped. */
+ * used entries go while m holds more than max graphs or max_tasks tasks (the
+ * new one stays).  Another thread may have kept the same key meanwhile: then
+ * graph is dropped. */
 static void keep(struct tg_memo *m, struct sbuf *key, uint64_t hash, struct task_graph *graph)
 {
-	struct tg_kept drop = {0};
+	struct tg_kept *drop = xcalloc(m->max + 1, sizeof(*drop));
+	size_t ndrop = 0;
 	pthread_mutex_lock(&m->lock);
 	if (find(m, key->buf, key->len, hash) >= 0) {
-		drop.graph = graph;
+		drop[ndrop++].graph = graph;
 	} else {
-		if (m->n == m->max)
-			drop = m->v[--m->n];
 		m->v[m->n] = (struct tg_kept){NULL, key->len, hash, graph};
 		m->v[m->n].key = sbuf_detach(key);
+		m->tasks += graph->ntasks;
 		touch(m, m->n++);
+		while (m->n > 1 && (m->n > m->max || m->tasks > m->max_tasks)) {
+			drop[ndrop] = m->v[--m->n];
+			m->tasks -= drop[ndrop++].graph->ntasks;
+		}
 	}
 	pthread_mutex_unlock(&m->lock);
-	kept_release(&drop); /* outside the lock: a large graph takes a while to free */
+	for (size_t i = 0; i < ndrop; i++) /* outside the lock: a large graph takes a while */
+		kept_release(&drop[i]);
+	free(drop);
 }
 
 int tg_memo_build(struct tg_memo *m, struct workspace *ws, const struct tg_request *rq,

@@ -124,8 +124,9 @@ void *task_graph_attached(const struct task_graph *tg);
  * generation: its workspace never changes), by the request's shape: the
  * projects, targets, configuration, overrides and flags of a tg_request.  A
  * repeated request gets a share of the kept graph instead of expanding
- * every task's dependsOn and options again.  At most max graphs, the least
- * recently used dropped first.  Thread-safe.
+ * every task's dependsOn and options again.  At most max graphs, holding at
+ * most twice as many tasks as the workspace has projects (plus 256), the
+ * least recently used dropped first.  Thread-safe.
  */
 struct tg_memo;
 /* A memo for ws (borrowed: it must outlive the memo). */

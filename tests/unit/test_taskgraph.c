@@ -624,6 +624,45 @@ static void memo_drops_the_least_recently_used(void **state)
 	fx_release(&fx);
 }
 
+/* A workspace of 300 projects with a chain of builds: the memo holds at most
+ * 2 x 300 + 256 = 856 tasks. */
+static void memo_holds_a_bounded_number_of_tasks(void **state)
+{
+	struct sbuf spec = SBUF_INIT;
+	sbuf_init(&spec);
+	sbuf_adds(&spec, "{");
+	for (int i = 0; i < 300; i++)
+		sbuf_addf(&spec, "%s'p%03d/project.json': {'name': 'p%03d', 'targets': "
+		          "{'build': {'command': 'x'}, 'test': {'command': 'x'}, "
+		          "'lint': {'command': 'x'}}}",
+		          i ? ", " : "", i, i);
+	sbuf_adds(&spec, "}");
+	struct fixture fx = {0};
+	struct workspace *ws = fx_load(&fx, spec.buf);
+	sbuf_release(&spec);
+	struct sbuf all = SBUF_INIT;
+	sbuf_init(&all);
+	for (int i = 0; i < 300; i++)
+		sbuf_addf(&all, "%sp%03d", i ? "," : "", i);
+	struct tg_memo *m = tg_memo_new(ws, 8);
+	struct task_graph *g;
+	const char *targets[] = {"build", "test", "lint", "build"};
+	for (size_t i = 0; i < 4; i++) { /* 300 tasks each */
+		memo_build(m, ws, all.buf, targets[i], NULL, NULL, &g);
+		assert_int_equal(g->ntasks, 300);
+		task_graph_free(g);
+	}
+	/* build, test, lint (856 < 900: build goes), build again (test goes) */
+	assert_int_equal(tg_memo_count(m), 2);
+	assert_int_equal(tg_memo_hits(m), 0);
+	memo_build(m, ws, "p001", "build", NULL, NULL, &g); /* small ones still fit */
+	task_graph_free(g);
+	assert_int_equal(tg_memo_count(m), 3);
+	tg_memo_free(m);
+	sbuf_release(&all);
+	fx_release(&fx);
+}
+
 static void memo_keeps_no_failure(void **state)
 {
 	struct fixture fx = {0};
@@ -707,6 +746,7 @@ int main(void)
 	    cmocka_unit_test(memo_keys_every_part_of_the_request),
 	    cmocka_unit_test(memo_drops_the_least_recently_used),
 	    cmocka_unit_test(memo_keeps_no_failure),
+	    cmocka_unit_test(memo_holds_a_bounded_number_of_tasks),
 	    cmocka_unit_test(attached_data_is_kept_with_the_shared_graph),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
