@@ -169,7 +169,7 @@ static void many_vouches_dropped_and_made_again_stay_found(void **state)
 {
 	(void)state;
 	struct vouches *v = vouches_new();
-	char hash[40], root[40];
+	char hash[33], root[40];
 	for (int round = 0; round < 4; round++) {
 		for (int i = 0; i < 3000; i++) {
 			snprintf(hash, sizeof(hash), "r%di%d", round, i);
