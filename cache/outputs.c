@@ -255,7 +255,7 @@ static void ocoll_release(struct ocoll *o)
 
 int cache_store(struct cache *c, const char *hash, const char *task_id, const char *ws_root,
                 const struct strvec *outputs, const char *terminal, size_t terminal_len,
-                uint64_t duration_ms, const cJSON *manifest, struct bld_err *err)
+                uint64_t duration_ms, const char *manifest, struct bld_err *err)
 {
 	if (strlen(hash) != 32)
 		return bld_err_set(err, BLD_ECACHE, "cache: task %s has no hash", task_id);
@@ -288,7 +288,7 @@ int cache_store(struct cache *c, const char *hash, const char *task_id, const ch
 		e.nrows = o.n;
 		o.v = NULL;
 		o.n = 0;
-		e.manifest = manifest ? cJSON_PrintUnformatted(manifest) : xstrdup("{}");
+		e.manifest = xstrdup(manifest ? manifest : "{}");
 		r = cache__entry_put(c, &e, err);
 		e.terminal = NULL;
 		cache_entry_release(&e);

@@ -114,7 +114,9 @@ static void prepare_hash(struct cache_op *op, bool with_manifest)
 		        err.msg);
 		return;
 	}
-	j->manifest = manifest;
+	free(j->manifest);
+	j->manifest = manifest ? cJSON_PrintUnformatted(manifest) : NULL;
+	cJSON_Delete(manifest);
 }
 
 /* Lookup; 1 hit (op->entry filled), 0 miss, negative error (warned). */
@@ -268,6 +270,9 @@ static void finish_store(struct cache_op *op)
 			upload(op);
 		strvec_release(&outs);
 	}
+	/* stored: the manifest (often tens of KB) is not kept to the end of the run */
+	free(j->manifest);
+	j->manifest = NULL;
 	op->t_store += now_ns() - t0;
 	if (run->cache && t->hash[0])
 		cache_record_run(run->cache, false);

@@ -388,7 +388,7 @@ void job_release(struct job *j)
 	free(j->ready_seen);
 	sbuf_release(&j->tail);
 	sbuf_release(&j->term);
-	cJSON_Delete(j->manifest);
+	free(j->manifest);
 	cache_task_lock_release(j->lock);
 	j->lock = NULL;
 }

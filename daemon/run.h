@@ -42,7 +42,8 @@ struct job {
 	struct sbuf term;    /* recorded terminal output (for the cache) */
 	bool record;         /* record output for the cache */
 	uint64_t start_ms;
-	cJSON *manifest; /* owned input manifest from the hasher, or NULL */
+	char *manifest; /* owned input manifest (JSON text; the hasher's tree is far
+	                 * bigger, and a cold build prepares many tasks ahead), or NULL */
 	struct cache_task_lock *lock; /* owned: held from a miss until the task's store */
 	bool lock_wait;               /* another engine runs this task: retry (cachework.c) */
 	bool lock_said;               /* "waiting for another bld" was said */

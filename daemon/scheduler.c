@@ -67,6 +67,16 @@ static int priority_of(struct sched *s, int i)
 	return best + 1;
 }
 
+/* Every state change goes through here: it keeps the count of PREPARING tasks
+ * (sched_pop_ready's look-ahead) and of QUEUED ones. */
+static void set_state(struct sched *s, int i, enum sched_state st)
+{
+	enum sched_state was = s->t[i].state;
+	s->ahead_now += (st == SCHED_PREPARING || st == SCHED_QUEUED) -
+	                (was == SCHED_PREPARING || was == SCHED_QUEUED);
+	s->t[i].state = st;
+}
+
 void sched_init(struct sched *s, const struct task_graph *tg, int parallel, bool bail)
 {
 	*s = (struct sched){0};
@@ -74,6 +84,7 @@ void sched_init(struct sched *s, const struct task_graph *tg, int parallel, bool
 	s->n = tg->ntasks;
 	s->t = xcalloc(s->n ? s->n : 1, sizeof(*s->t));
 	s->parallel = parallel < 1 ? 1 : parallel;
+	s->ahead = SCHED_AHEAD_PER_SLOT * s->parallel + SCHED_AHEAD_MIN;
 	s->bail = bail;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct task *t = &tg->tasks[i];
@@ -86,7 +97,7 @@ void sched_init(struct sched *s, const struct task_graph *tg, int parallel, bool
 		priority_of(s, (int)i);
 	for (size_t i = 0; i < s->n; i++)
 		if (!s->t[i].pending) {
-			s->t[i].state = SCHED_READY;
+			set_state(s, (int)i, SCHED_READY);
 			heap_push(s, &s->ready, (int)i);
 		}
 }
@@ -102,7 +113,7 @@ void sched_release(struct sched *s)
 
 int sched_pop_ready(struct sched *s)
 {
-	if (s->stopped)
+	if (s->stopped || s->ahead_now >= s->ahead)
 		return -1;
 	return heap_pop(s, &s->ready);
 }
@@ -111,7 +122,7 @@ static void mark_skipped(struct sched *s, int i);
 
 void sched_prepare(struct sched *s, int i)
 {
-	s->t[i].state = SCHED_PREPARING;
+	set_state(s, i, SCHED_PREPARING);
 	s->active++;
 }
 
@@ -126,7 +137,7 @@ void sched_enqueue(struct sched *s, int i)
 {
 	if (s->t[i].state == SCHED_PREPARING)
 		s->active--;
-	s->t[i].state = SCHED_QUEUED;
+	set_state(s, i, SCHED_QUEUED);
 	heap_push(s, &s->queued, i);
 }
 
@@ -137,7 +148,7 @@ int sched_pop_runnable(struct sched *s)
 	int i = heap_pop(s, &s->queued);
 	if (i < 0)
 		return -1;
-	s->t[i].state = SCHED_RUNNING;
+	set_state(s, i, SCHED_RUNNING);
 	s->t[i].slot = true;
 	s->running++;
 	s->active++;
@@ -148,7 +159,7 @@ void sched_start_noslot(struct sched *s, int i)
 {
 	if (s->t[i].state != SCHED_PREPARING)
 		s->active++;
-	s->t[i].state = SCHED_RUNNING;
+	set_state(s, i, SCHED_RUNNING);
 }
 
 /* Tell i's dependents that i is done (or up). */
@@ -161,7 +172,7 @@ static void release(struct sched *s, int i)
 	for (size_t k = 0; k < t->nrdeps; k++) {
 		int d = t->rdeps[k];
 		if (--s->t[d].pending == 0 && s->t[d].state == SCHED_WAITING) {
-			s->t[d].state = SCHED_READY;
+			set_state(s, d, SCHED_READY);
 			heap_push(s, &s->ready, d);
 		}
 	}
@@ -174,7 +185,7 @@ void sched_task_up(struct sched *s, int i)
 
 static void mark_skipped(struct sched *s, int i)
 {
-	s->t[i].state = SCHED_SKIPPED;
+	set_state(s, i, SCHED_SKIPPED);
 	if (s->t[i].must_finish)
 		s->open--;
 	xgrow(&s->skipped, &s->capskipped, s->nskipped + 1, sizeof(*s->skipped));
@@ -203,7 +214,7 @@ void sched_finish(struct sched *s, int i, bool ok)
 			s->running--;
 	}
 	st->slot = false;
-	st->state = ok ? SCHED_OK : SCHED_FAILED;
+	set_state(s, i, ok ? SCHED_OK : SCHED_FAILED);
 	if (st->must_finish)
 		s->open--;
 	if (ok) {

@@ -143,15 +143,16 @@ void cache_restore_kept(struct cache *c, const struct cache_entry *e);
 /*
  * Store the outputs of task task_id, hash hash (32 hex), which succeeded:
  * outputs are its resolved output paths (workspace-relative, globs allowed,
- * "!" to leave out); absent ones are recorded as absent.  manifest
- * (borrowed) is its input manifest.  Nothing when hash has an entry already.
+ * "!" to leave out); absent ones are recorded as absent.  manifest (JSON
+ * text, borrowed; NULL: "{}") is its input manifest.  Nothing when hash has an
+ * entry already.
  * The caller decides what is cacheable (not failed, cache: false or
  * continuous tasks).  BLD_ETOOBIG when terminal_len is over
  * CACHE_MAX_TERMINAL; BLD_ECACHE when an output changed while stored.
  */
 int cache_store(struct cache *c, const char *hash, const char *task_id, const char *ws_root,
                 const struct strvec *outputs, const char *terminal, size_t terminal_len,
-                uint64_t duration_ms, const cJSON *manifest, struct bld_err *err);
+                uint64_t duration_ms, const char *manifest, struct bld_err *err);
 
 /*
  * Artifacts: an entry as one self-contained byte string (format in

@@ -64,7 +64,9 @@ static int store(struct env *e, const char *term)
 	fx_hash_env(&e->f, e->c, e->t, NULL, h, &m, &err);
 	snprintf(e->f.tg.tasks[e->t].hash, 33, "%s", h);
 	const struct task *t = &e->f.tg.tasks[e->t];
-	int r = cache_store(e->c, t->hash, t->id, e->f.root, &outs, term, strlen(term), 42, m, &err);
+	char *text = m ? cJSON_PrintUnformatted(m) : NULL;
+	int r = cache_store(e->c, t->hash, t->id, e->f.root, &outs, term, strlen(term), 42, text, &err);
+	free(text);
 	cJSON_Delete(m);
 	strvec_release(&outs);
 	return r;

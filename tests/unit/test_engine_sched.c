@@ -181,6 +181,42 @@ static void stop_skips_what_has_not_started(void **state)
 	fake_release(&f);
 }
 
+/* Ready tasks are handed out only while fewer than s.ahead are PREPARING or
+ * QUEUED: a wide graph is not prepared (manifests, task locks) all at once. */
+static void preparing_looks_ahead_a_bounded_number_of_tasks(void **state)
+{
+	(void)state;
+	struct fake f;
+	fake_init(&f, 10, NULL, 0);
+	struct sched s;
+	sched_init(&s, &f.tg, 1, false);
+	assert_int_equal(s.ahead, SCHED_AHEAD_PER_SLOT + SCHED_AHEAD_MIN);
+	s.ahead = 3;
+	int p[3];
+	for (int k = 0; k < 3; k++) {
+		p[k] = sched_pop_ready(&s);
+		assert_true(p[k] >= 0);
+		sched_prepare(&s, p[k]);
+	}
+	assert_int_equal(sched_pop_ready(&s), -1);
+	sched_enqueue(&s, p[0]);                /* a miss waits for the slot: still ahead */
+	assert_int_equal(sched_pop_ready(&s), -1);
+	assert_int_equal(sched_pop_runnable(&s), p[0]);   /* running: one more may come */
+	int q = sched_pop_ready(&s);
+	assert_true(q >= 0);
+	sched_prepare(&s, q);
+	assert_int_equal(sched_pop_ready(&s), -1);
+	sched_start_noslot(&s, p[1]);           /* a hit */
+	int r = sched_pop_ready(&s);
+	assert_true(r >= 0);
+	sched_prepare(&s, r);
+	sched_abandon(&s, p[2]);
+	assert_true(sched_pop_ready(&s) >= 0);
+	assert_int_equal(s.ahead_now, 2); /* q and r */
+	sched_release(&s);
+	fake_release(&f);
+}
+
 static void preparing_tasks_hold_the_run_and_can_be_abandoned(void **state)
 {
 	struct fake f;
@@ -215,6 +251,7 @@ int main(void)
 	    cmocka_unit_test(continuous_dependency_releases_dependents_once_up),
 	    cmocka_unit_test(stop_skips_what_has_not_started),
 	    cmocka_unit_test(preparing_tasks_hold_the_run_and_can_be_abandoned),
+	    cmocka_unit_test(preparing_looks_ahead_a_bounded_number_of_tasks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
