@@ -249,6 +249,17 @@ static void upload(struct cache_op *op)
 	store_take_warnings(run->remote, &op->warnings);
 }
 
+/* A follower of another cache's job stores the result into its own cache
+ * (share.c, store_own): hashed again for its manifest (the request's hasher
+ * answers from the file hashes it read before the task ran, so the hash is the
+ * one looked up), and under its own cache's task lock (busy: another engine
+ * runs the task against that cache and stores it). */
+static bool own_store_ready(struct cache_op *op)
+{
+	prepare_hash(op, true);
+	return op->run->tg->tasks[op->job->index].hash[0] && lock_task(op);
+}
+
 static void finish_store(struct cache_op *op)
 {
 	struct run *run = op->run;
@@ -257,9 +268,10 @@ static void finish_store(struct cache_op *op)
 	struct bld_err err;
 	bld_err_clear(&err);
 	uint64_t t0 = now_ns();
-	if (op->store && cacheable(run, t) && !j->manifest)
-		prepare_hash(op, true); /* it followed another cache's job: not hashed for a store */
-	if (op->store && cacheable(run, t)) {
+	bool store = op->store && cacheable(run, t);
+	if (store && !j->manifest)
+		store = own_store_ready(op);
+	if (store && cacheable(run, t)) {
 		struct strvec outs;
 		strvec_init(&outs);
 		task_outputs(run->ws, t, &outs);

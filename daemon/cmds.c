@@ -805,7 +805,9 @@ int cmd_list(struct request *r)
 static int uv_lock(struct request *r, const char *root)
 {
 	int fds[2];
-	if (pipe(fds) < 0) {
+	/* close-on-exec: a task spawned meanwhile must not keep the write end (the read
+	 * below would wait for that task); dup2 onto 1 and 2 clears it for uv */
+	if (pipe2(fds, O_CLOEXEC) < 0) {
 		request_message(r, "error", "cannot run `uv lock`: %s", strerror(errno));
 		return 1;
 	}

@@ -252,10 +252,12 @@ int proc_spawn(uv_loop_t *loop, const struct proc_opts *o, struct proc **ret, st
 	p->open_handles = 3;
 	/* once opened, a pipe handle owns its read end (uv_close closes it) */
 	rc = uv_pipe_open(&p->out, out[0]);
-	if (rc < 0)
+	if (rc < 0) {
 		close(out[0]);
-	if (rc >= 0 && (rc = uv_pipe_open(&p->err, errp[0])) < 0)
 		close(errp[0]);
+	} else if ((rc = uv_pipe_open(&p->err, errp[0])) < 0) {
+		close(errp[0]);
+	}
 	pid_t pid = -1;
 	if (rc >= 0)
 		rc = spawn_sh(o, out[1], errp[1], &pid);
