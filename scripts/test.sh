@@ -15,7 +15,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-# The sanitizer pass runs every unit and e2e test but the pipeline test, the real
+# The sanitizer pass runs every unit, e2e and e2e-daemon test (the whole e2e suite again
+# through each workspace's resident daemon) but the pipeline test, the real
 # @aws/nx-plugin workspace test and the CDK constructs test: their time goes to uv, npm,
 # Nx, tsc, CDK, cfn-lint, the Lambda emulator and Python, and the bld paths they drive
 # (run, cache, continuous tasks, generate, the native @nxlv executors) are covered there
@@ -97,8 +98,8 @@ if [ "${BLD_NO_ASAN:-0}" != 1 ]; then
 		exit 1
 	fi
 	mapfile -t names < <(meson test -C build-test-asan --list 2>/dev/null |
-		sed -n 's/^[^:]*:\(unit\|e2e\) \/ //p' | grep -Ev "$asan_skip")
-	note "unit and e2e suites under the sanitizers (${#names[@]} tests)"
+		sed -n 's/^[^:]*:\(unit\|e2e\|e2e-daemon\) \/ //p' | grep -Ev "$asan_skip")
+	note "unit, e2e and e2e-daemon suites under the sanitizers (${#names[@]} tests)"
 	if [ ${#names[@]} -eq 0 ]; then
 		echo "test.sh: no tests found for the sanitizer pass" >&2
 		status=1
