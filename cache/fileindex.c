@@ -80,12 +80,7 @@ int64_t cache__now(void)
 
 void cache__fileindex_mem_clear(struct cache *c)
 {
-	size_t it = 0;
-	void *v;
-	while (strmap_next(&c->mem_index, &it, NULL, &v))
-		free(v);
-	strmap_release(&c->mem_index);
-	strmap_init(&c->mem_index);
+	strmap_release_values(&c->mem_index, free);
 }
 
 static bool same_stat(const struct cache_pending_file *f, const struct stat *st)

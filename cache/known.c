@@ -117,12 +117,7 @@ static struct known *pack(const struct cache_entry *e)
 
 void cache__known_clear(struct cache *c)
 {
-	size_t it = 0;
-	void *v;
-	while (strmap_next(&c->known, &it, NULL, &v))
-		free(v);
-	strmap_release(&c->known);
-	strmap_init(&c->known);
+	strmap_release_values(&c->known, free);
 	c->known_bytes = 0;
 }
 

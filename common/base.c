@@ -339,6 +339,14 @@ void strmap_release(struct strmap *m)
 	strmap_init(m);
 }
 
+void strmap_release_values(struct strmap *m, void (*free_val)(void *))
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key)
+			free_val(m->slots[i].val);
+	strmap_release(m);
+}
+
 static struct strmap_slot *find_slot(const struct strmap *m, const char *key, uint64_t h)
 {
 	size_t mask = m->cap - 1;

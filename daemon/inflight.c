@@ -37,8 +37,9 @@ struct inflight *inflight_new(void)
 	return t;
 }
 
-static void job_free(struct inflight_job *sj)
+static void job_free(void *p)
 {
+	struct inflight_job *sj = p;
 	free(sj->key);
 	free(sj->subs);
 	free(sj);
@@ -48,11 +49,7 @@ void inflight_free(struct inflight *t)
 {
 	if (!t)
 		return;
-	size_t it = 0;
-	void *sj;
-	while (strmap_next(&t->jobs, &it, NULL, &sj))
-		job_free(sj);
-	strmap_release(&t->jobs);
+	strmap_release_values(&t->jobs, job_free);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }

@@ -430,11 +430,7 @@ static void closed_cb(uv_handle_t *h)
 	struct watcher *w = h->data;
 	if (--w->open_handles)
 		return;
-	size_t it = 0;
-	void *v;
-	while (strmap_next(&w->by_wd, &it, NULL, &v))
-		free(v);
-	strmap_release(&w->by_wd);
+	strmap_release_values(&w->by_wd, free);
 	strmap_release(&w->by_rel);
 	pthread_mutex_destroy(&w->lock);
 	close(w->fd);

@@ -81,6 +81,8 @@ struct strmap {
 };
 void strmap_init(struct strmap *m);
 void strmap_release(struct strmap *m);
+/* Release m after freeing every value with free_val (e.g. free). */
+void strmap_release_values(struct strmap *m, void (*free_val)(void *));
 /* Insert or replace; returns the previous value or NULL. */
 void *strmap_put(struct strmap *m, const char *key, void *val);
 /* Value for key, or NULL. */

@@ -121,6 +121,36 @@ static void json_mem_escapes_a_nul_and_stops_at_len(void **state)
 	sbuf_release(&sb);
 }
 
+static int values_freed;
+
+static void count_free(void *v)
+{
+	values_freed++;
+	free(v);
+}
+
+/* strmap_release_values frees every value once and leaves an empty, usable map. */
+static void strmap_release_values_frees_each_value(void **state)
+{
+	(void)state;
+	struct strmap m;
+	strmap_init(&m);
+	char key[16];
+	for (int i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		strmap_put(&m, key, xstrdup(key));
+	}
+	free(strmap_del(&m, "k7"));
+	values_freed = 0;
+	strmap_release_values(&m, count_free);
+	assert_int_equal(values_freed, 99);
+	assert_int_equal(m.n, 0);
+	assert_null(strmap_get(&m, "k1"));
+	strmap_put(&m, "again", NULL);
+	assert_true(strmap_has(&m, "again"));
+	strmap_release(&m);
+}
+
 static void strmap_holds_many_keys(void **state)
 {
 	struct strmap m;
@@ -231,6 +261,7 @@ int main(void)
 		cmocka_unit_test(json_string_is_escaped_as_cjson_prints_it),
 		cmocka_unit_test(json_mem_escapes_a_nul_and_stops_at_len),
 		cmocka_unit_test(strmap_holds_many_keys),
+		cmocka_unit_test(strmap_release_values_frees_each_value),
 		cmocka_unit_test(strmap_deletes_keep_every_other_key_reachable),
 		cmocka_unit_test(strvec_splits_on_any_separator),
 		cmocka_unit_test(paths_normalize_and_stay_safe),
