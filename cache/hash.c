@@ -36,51 +36,6 @@
 
 /* ---- canonical JSON ---- */
 
-static void json_string(const char *s, struct sbuf *out)
-{
-	sbuf_addc(out, '"');
-	const unsigned char *p = (const unsigned char *)s, *run = p;
-	for (; *p; p++) {
-		const char *esc;
-		switch (*p) {
-		case '"':
-			esc = "\\\"";
-			break;
-		case '\\':
-			esc = "\\\\";
-			break;
-		case '\n':
-			esc = "\\n";
-			break;
-		case '\r':
-			esc = "\\r";
-			break;
-		case '\t':
-			esc = "\\t";
-			break;
-		case '\b':
-			esc = "\\b";
-			break;
-		case '\f':
-			esc = "\\f";
-			break;
-		default:
-			if (*p >= 0x20)
-				continue; /* copied with its run */
-			esc = NULL;
-		}
-		/* the run of plain bytes before p goes in one copy */
-		sbuf_add(out, (const char *)run, (size_t)(p - run));
-		if (esc)
-			sbuf_adds(out, esc);
-		else
-			sbuf_addf(out, "\\u%04x", *p);
-		run = p + 1;
-	}
-	sbuf_add(out, (const char *)run, (size_t)(p - run));
-	sbuf_addc(out, '"');
-}
-
 static int key_cmp(const void *a, const void *b)
 {
 	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
@@ -102,7 +57,7 @@ void cache__json_canonical(const cJSON *j, struct sbuf *out)
 		else
 			sbuf_addf(out, "%.17g", d);
 	} else if (cJSON_IsString(j)) {
-		json_string(j->valuestring, out);
+		sbuf_add_json_str(out, j->valuestring);
 	} else if (cJSON_IsArray(j)) {
 		sbuf_addc(out, '[');
 		const cJSON *it;
@@ -125,7 +80,7 @@ void cache__json_canonical(const cJSON *j, struct sbuf *out)
 		for (size_t i = 0; i < k; i++) {
 			if (i)
 				sbuf_addc(out, ',');
-			json_string(kids[i]->string, out);
+			sbuf_add_json_str(out, kids[i]->string);
 			sbuf_addc(out, ':');
 			cache__json_canonical(kids[i], out);
 		}

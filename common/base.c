@@ -187,20 +187,7 @@ void sbuf_add_json_mem(struct sbuf *sb, const char *s, size_t len)
 
 void sbuf_add_json_str(struct sbuf *sb, const char *s)
 {
-	sbuf_addc(sb, '"');
-	const unsigned char *p = (const unsigned char *)s;
-	for (;;) { /* one pass: the NUL (special) ends a run of bytes that go as they are */
-		const unsigned char *run = p;
-		while (!json_special[*run])
-			run++;
-		sbuf_add(sb, p, (size_t)(run - p));
-		if (!*run)
-			break;
-		char buf[7];
-		sbuf_adds(sb, json_escape(*run, buf));
-		p = run + 1;
-	}
-	sbuf_addc(sb, '"');
+	sbuf_add_json_mem(sb, s, strlen(s));
 }
 
 void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap)

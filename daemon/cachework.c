@@ -269,9 +269,9 @@ static void finish_store(struct cache_op *op)
 	bld_err_clear(&err);
 	uint64_t t0 = now_ns();
 	bool store = op->store && cacheable(run, t);
-	if (store && !j->manifest)
+	if (store && j->store_own)
 		store = own_store_ready(op);
-	if (store && cacheable(run, t)) {
+	if (store) {
 		struct strvec outs;
 		strvec_init(&outs);
 		task_outputs(run->ws, t, &outs);

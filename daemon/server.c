@@ -80,10 +80,10 @@ static void idle_cb(uv_timer_t *t)
 
 /* No client for TRIM_DELAY_MS: hand the pages malloc keeps free back to the
  * kernel.  A request's transient memory (task graph, run, events, workspace
- * loads on the pool) is freed into the worker threads' arenas, which glibc
- * does not shrink by itself: without this the resident size stays at the peak
- * of the largest request (10,000 projects: 224 MB, ~200 MB of it in four
- * thread arenas).  Off the request path: the next connection stops the timer. */
+ * loads on the pool) is freed into the daemon's one arena (M_ARENA_MAX 1,
+ * main.c), which glibc does not shrink below its top by itself: without this
+ * the resident size stays at the peak of the largest request.  Off the
+ * request path: the next connection stops the timer. */
 static void trim_cb(uv_timer_t *t)
 {
 	(void)t;

@@ -22,7 +22,7 @@ struct vouches {
 	struct strmap by_hash; /* hash -> struct vouch (owned through here) */
 	struct strmap by_root; /* root -> struct vouch */
 	struct strmap above;   /* folder ("" the root) -> roots below it (intptr_t) */
-	size_t live, granted;
+	size_t granted;
 	uint64_t next_token;
 };
 
@@ -66,7 +66,6 @@ static void drop(struct vouches *v, struct vouch *x)
 		strmap_del(&v->by_root, x->roots.v[i]);
 		above_add(v, x->roots.v[i], -1);
 	}
-	v->live--;
 	if (x->granted)
 		v->granted--;
 	strvec_release(&x->roots);
@@ -100,7 +99,6 @@ uint64_t vouches_begin(struct vouches *v, const struct vouch_id *id, const struc
 		strmap_put(&v->by_root, roots->v[i], x);
 		above_add(v, roots->v[i], 1);
 	}
-	v->live++;
 	return x->token;
 }
 
@@ -153,7 +151,7 @@ static size_t drop_root(struct vouches *v, const char *rel)
 
 size_t vouches_touch(struct vouches *v, const char *rel)
 {
-	if (!v->live)
+	if (!v->by_hash.n)
 		return 0;
 	size_t dropped = 0;
 	char *p = xstrdup(rel);
@@ -174,7 +172,7 @@ void vouches_clear(struct vouches *v)
 {
 	size_t it = 0;
 	void *x;
-	struct vouch **all = xcalloc(v->live ? v->live : 1, sizeof(*all));
+	struct vouch **all = xcalloc(v->by_hash.n ? v->by_hash.n : 1, sizeof(*all));
 	size_t n = 0;
 	while (strmap_next(&v->by_hash, &it, NULL, &x)) /* with or without roots */
 		all[n++] = x;
