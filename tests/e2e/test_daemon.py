@@ -319,6 +319,24 @@ def test_kept_task_graphs_follow_edits_of_project_json_and_nx_json(make_ws):
     assert build['dependsOn'] == [], r
 
 
+def test_kept_task_graphs_follow_edits_of_a_package_json_script(make_ws):
+    """A project of a package.json workspace: editing its script just before a request
+    (no pause) changes the command the next run runs, not the kept graph's."""
+    ws = make_ws({
+        'nx.json': {},
+        '.gitignore': '.bld\n',
+        'package.json': {'name': 'root', 'private': True, 'workspaces': ['packages/*']},
+        'packages/p/package.json': {'name': 'p', 'scripts': {'build': log('p:one')}},
+    })
+    r = ws.run('run', 'p:build', env=D)
+    assert r.code == 0 and ws.ran() == ['p:one'], r
+    r = ws.run('run', 'p:build', '--skip-cache', env=D)     # served from the kept graph
+    assert r.code == 0 and ws.ran() == ['p:one', 'p:one'], r
+    ws.write('packages/p/package.json', {'name': 'p', 'scripts': {'build': log('p:two')}})
+    r = ws.run('run', 'p:build', '--skip-cache', env=D)
+    assert r.code == 0 and ws.ran() == ['p:one', 'p:one', 'p:two'], r
+
+
 def test_the_daemon_threads_share_one_malloc_arena(make_ws):
     """Loads and cache work run on the thread pool; with an arena per worker the daemon
     kept what each had freed (status: heapArenas, heap bytes in use and held)."""
